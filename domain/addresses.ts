@@ -1,0 +1,42 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import type { ChannelKind } from './channels';
+
+/**
+ * Normalises a phone number to E.164 (`+15551234567`).
+ * Accepts `+…` international input with spaces, dashes or parentheses, and Twilio's
+ * `whatsapp:+…` form. Numbers without a leading `+` are read as international digits.
+ * Validity is checked with libphonenumber-js (Google's libphonenumber metadata); the
+ * reserved test ranges used by Twilio's magic numbers (e.g. `+15005550006`) are accepted
+ * when they are 8–15 digits (ITU-T E.164 length), since they parse as possible numbers.
+ * @returns the E.164 string, or `null` if the input is not a possible phone number.
+ */
+export function normalizePhone(input: string): string | null {
+  const raw = input.trim().replace(/^whatsapp:/i, '').trim();
+  if (raw === '') return null;
+  const withPlus = raw.startsWith('+') ? raw : `+${raw}`;
+  const parsed = parsePhoneNumberFromString(withPlus);
+  if (!parsed || !parsed.isPossible()) return null;
+  return parsed.number;
+}
+
+/** A Twilio messaging address split into channel kind and E.164 number. */
+export interface TwilioAddress {
+  kind: Extract<ChannelKind, 'sms' | 'whatsapp'>;
+  phone: string;
+}
+
+/**
+ * Parses a Twilio `From`/`To` value: `whatsapp:+14155238886` → WhatsApp, `+15005550006` → SMS.
+ * Source: Twilio Messaging webhook docs (WhatsApp addresses carry the `whatsapp:` channel prefix).
+ * @returns `null` when the number part is not a possible phone number.
+ */
+export function parseTwilioAddress(value: string): TwilioAddress | null {
+  const kind = /^whatsapp:/i.test(value.trim()) ? 'whatsapp' : 'sms';
+  const phone = normalizePhone(value);
+  return phone === null ? null : { kind, phone };
+}
+
+/** Formats an E.164 number as the Twilio address for a channel (`whatsapp:+…` or `+…`). */
+export function toTwilioAddress(kind: 'sms' | 'whatsapp', phone: string): string {
+  return kind === 'whatsapp' ? `whatsapp:${phone}` : phone;
+}

@@ -1,0 +1,281 @@
+/**
+ * Conversation lifecycle rules: the pure heart of the conversation workflow.
+ *
+ * Every function here takes the current {@link ConversationState} and an input, and returns the
+ * next state (never mutating its argument). Times are passed in as epoch milliseconds (`nowMs`)
+ * and stored as ISO-8601 UTC strings so the state reads well in the Temporal UI and in Postgres.
+ * Nothing here does I/O or depends on Temporal; `workflows/conversation.ts` calls these and
+ * the unit tests in `test/unit/` pin them down.
+ */
+import { DomainError } from './errors';
+import { type ChannelKind, isFreeFormReplyAllowed, sessionExpiresAt } from './channels';
+import { type SlaPolicy, slaDueAt } from './sla';
+
+export const CONVERSATION_STATUSES = ['open', 'pending', 'snoozed', 'closed'] as const;
+/** open = needs the team; pending = waiting on the customer; snoozed = hidden until a time or reply; closed = done. */
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** Why a conversation was closed: by a person, or automatically when a pending session lapsed. */
+export type ClosedReason = 'closed_by_staff' | 'session_expired';
+
+/** Maximum characters kept as the conversation's last-message preview. */
+export const PREVIEW_LENGTH = 140;
+
+/**
+ * The small, complete state of one conversation that its workflow owns and persists.
+ * No message bodies beyond the short preview; timestamps are ISO-8601 UTC strings.
+ */
+export interface ConversationState {
+  conversationId: string;
+  orgId: string;
+  channelId: string;
+  channelKind: ChannelKind;
+  contactId: string;
+  status: ConversationStatus;
+  /** Set while snoozed with a wake-up time; `null` = snoozed until the customer's next message. */
+  snoozedUntil: string | null;
+  assigneeId: string | null;
+  tags: string[];
+  priority: Priority;
+  subject: string | null;
+  unreadCount: number;
+  lastMessagePreview: string | null;
+  lastActivityAt: string;
+  lastCustomerMessageAt: string | null;
+  /** End of the channel's session window (WhatsApp 24 h, SMS 4 h); `null` if none is running. */
+  sessionExpiresAt: string | null;
+  /** True once a session window has lapsed without a new customer message. */
+  sessionExpired: boolean;
+  /** When the waiting customer message becomes overdue; `null` when nobody is waiting. */
+  slaDueAt: string | null;
+  overdue: boolean;
+  /** Whether any staff (or AI) reply was ever sent: selects first- vs next-response SLA. */
+  hasStaffReplied: boolean;
+  closedReason: ClosedReason | null;
+}
+
+/** What a new conversation needs to exist. */
+export interface NewConversation {
+  conversationId: string;
+  orgId: string;
+  channelId: string;
+  channelKind: ChannelKind;
+  contactId: string;
+  subject?: string | null;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const ms = (value: string | null): number | null => (value === null ? null : Date.parse(value));
+
+/** Cuts a message text down to the list preview (single line, at most {@link PREVIEW_LENGTH} chars). */
+export function previewOf(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length <= PREVIEW_LENGTH ? oneLine : `${oneLine.slice(0, PREVIEW_LENGTH - 1)}…`;
+}
+
+/** The state of a conversation that has just been created (status `open`, nothing received yet). */
+export function newConversationState(input: NewConversation, nowMs: number): ConversationState {
+  return {
+    conversationId: input.conversationId,
+    orgId: input.orgId,
+    channelId: input.channelId,
+    channelKind: input.channelKind,
+    contactId: input.contactId,
+    status: 'open',
+    snoozedUntil: null,
+    assigneeId: null,
+    tags: [],
+    priority: 'normal',
+    subject: input.subject ?? null,
+    unreadCount: 0,
+    lastMessagePreview: null,
+    lastActivityAt: iso(nowMs),
+    lastCustomerMessageAt: null,
+    sessionExpiresAt: null,
+    sessionExpired: false,
+    slaDueAt: null,
+    overdue: false,
+    hasStaffReplied: false,
+    closedReason: null,
+  };
+}
+
+/**
+ * A customer message arrived: unread count up, status `open` from any status (a closed or
+ * snoozed conversation reopens, the snooze is cancelled), the session window restarts, and the
+ * SLA clock starts unless it is already running for an earlier unanswered message.
+ */
+export function applyInboundMessage(
+  state: ConversationState,
+  input: { text: string; receivedAtMs: number; sla: SlaPolicy },
+): ConversationState {
+  const expires = sessionExpiresAt(state.channelKind, input.receivedAtMs);
+  return {
+    ...state,
+    status: 'open',
+    snoozedUntil: null,
+    closedReason: null,
+    unreadCount: state.unreadCount + 1,
+    lastMessagePreview: previewOf(input.text),
+    lastActivityAt: iso(input.receivedAtMs),
+    lastCustomerMessageAt: iso(input.receivedAtMs),
+    sessionExpiresAt: expires === null ? null : iso(expires),
+    sessionExpired: false,
+    slaDueAt: state.slaDueAt ?? iso(slaDueAt(input.sla, input.receivedAtMs, state.hasStaffReplied)),
+  };
+}
+
+/**
+ * Checks that a free-form reply may be sent now.
+ * @throws DomainError `whatsapp_session_expired` (422) for WhatsApp outside the 24 h window
+ *   (Twilio would fail it asynchronously with error 63016); `empty_message` (400) for blank text.
+ */
+export function assertCanReply(state: ConversationState, input: { text: string; isInternalNote: boolean; nowMs: number }): void {
+  if (input.text.trim() === '') throw new DomainError('empty_message', 'Message text must not be empty', 400);
+  if (input.isInternalNote) return;
+  if (!isFreeFormReplyAllowed(state.channelKind, ms(state.sessionExpiresAt), input.nowMs)) {
+    throw new DomainError(
+      'whatsapp_session_expired',
+      "The WhatsApp 24-hour session window has closed (or was never opened by the customer): a free-form reply is not allowed; send an approved message template instead.",
+      422,
+      { sessionExpiresAt: state.sessionExpiresAt },
+    );
+  }
+}
+
+/**
+ * A staff (or AI) reply was recorded for sending: the conversation waits on the customer
+ * (`pending`), unread count resets, the SLA clock and overdue flag clear.
+ * An internal note only bumps activity: no status or SLA change.
+ */
+export function applyStaffReply(
+  state: ConversationState,
+  input: { text: string; isInternalNote: boolean; sentAtMs: number },
+): ConversationState {
+  if (input.isInternalNote) return { ...state, lastActivityAt: iso(input.sentAtMs) };
+  return {
+    ...state,
+    status: 'pending',
+    snoozedUntil: null,
+    closedReason: null,
+    unreadCount: 0,
+    lastMessagePreview: previewOf(input.text),
+    lastActivityAt: iso(input.sentAtMs),
+    slaDueAt: null,
+    overdue: false,
+    hasStaffReplied: true,
+  };
+}
+
+/** A requested status change: `until` (ISO-8601) only with `snoozed`. */
+export interface StatusChange {
+  status: ConversationStatus;
+  until?: string | null;
+}
+
+/**
+ * Checks a status change before anything is recorded.
+ * @throws DomainError `invalid_snooze` (400) when `until` is not a valid ISO-8601 time strictly in
+ *   the future, or is given with a status other than `snoozed`.
+ */
+export function assertValidStatusChange(change: StatusChange, nowMs: number): void {
+  if (change.until === undefined || change.until === null) return;
+  if (change.status !== 'snoozed') {
+    throw new DomainError('invalid_snooze', '`until` is only allowed with status "snoozed"', 400);
+  }
+  const untilMs = Date.parse(change.until);
+  if (Number.isNaN(untilMs)) throw new DomainError('invalid_snooze', '`until` must be an ISO-8601 date-time', 400);
+  if (untilMs <= nowMs) {
+    throw new DomainError('invalid_snooze', '`until` must be in the future', 400, { until: change.until, now: iso(nowMs) });
+  }
+}
+
+/**
+ * Applies a validated status change. Snoozing sets (or clears) the wake-up time; closing
+ * records `closed_by_staff`. Closing or snoozing stops the SLA clock (the team has decided);
+ * re-opening keeps the unread count.
+ */
+export function applyStatusChange(state: ConversationState, change: StatusChange): ConversationState {
+  const base = { ...state, status: change.status };
+  switch (change.status) {
+    case 'snoozed':
+      return { ...base, snoozedUntil: change.until ? iso(Date.parse(change.until)) : null, closedReason: null, slaDueAt: null, overdue: false };
+    case 'closed':
+      return { ...base, snoozedUntil: null, closedReason: 'closed_by_staff', slaDueAt: null, overdue: false, unreadCount: 0 };
+    default:
+      return { ...base, snoozedUntil: null, closedReason: null };
+  }
+}
+
+/** Changes to assignee, tags, priority or subject (each optional; `undefined` = unchanged). */
+export interface AttributeChange {
+  assigneeId?: string | null;
+  tags?: string[];
+  priority?: Priority;
+  subject?: string | null;
+}
+
+/** Normalises tags: trimmed, lower-cased, de-duplicated, empty ones dropped, sorted. */
+export function normalizeTags(tags: readonly string[]): string[] {
+  return [...new Set(tags.map((t) => t.trim().toLowerCase()).filter((t) => t !== ''))].sort();
+}
+
+/** Applies assignee / tags / priority / subject changes. */
+export function applyAttributes(state: ConversationState, change: AttributeChange): ConversationState {
+  return {
+    ...state,
+    ...(change.assigneeId !== undefined ? { assigneeId: change.assigneeId } : {}),
+    ...(change.tags !== undefined ? { tags: normalizeTags(change.tags) } : {}),
+    ...(change.priority !== undefined ? { priority: change.priority } : {}),
+    ...(change.subject !== undefined ? { subject: change.subject } : {}),
+  };
+}
+
+/** The deadlines a conversation waits for; each is epoch ms or `null`. */
+export interface Deadlines {
+  snoozeWakeAt: number | null;
+  sessionExpiresAt: number | null;
+  slaDueAt: number | null;
+}
+
+/** Deadlines derived from state: snooze wake-up, session-window end (until expired), SLA (until overdue). */
+export function deadlinesOf(state: ConversationState): Deadlines {
+  return {
+    snoozeWakeAt: state.status === 'snoozed' ? ms(state.snoozedUntil) : null,
+    sessionExpiresAt: state.sessionExpired ? null : ms(state.sessionExpiresAt),
+    slaDueAt: state.overdue ? null : ms(state.slaDueAt),
+  };
+}
+
+/** The earliest pending deadline (epoch ms), or `null` if there is nothing to wait for. */
+export function nextDeadline(state: ConversationState): number | null {
+  const all = Object.values(deadlinesOf(state)).filter((d): d is number => d !== null);
+  return all.length === 0 ? null : Math.min(...all);
+}
+
+/**
+ * Fires every deadline that is due at `nowMs` (deadline ≤ now):
+ * - snooze wake-up → status `open`;
+ * - session window end → `sessionExpired`; a `pending` conversation closes with `session_expired`
+ *   (an `open` or `snoozed` one keeps its status);
+ * - SLA due → `overdue`.
+ * Returns the same object when nothing was due, so callers can compare by reference.
+ */
+export function applyDueDeadlines(state: ConversationState, nowMs: number): ConversationState {
+  const due = deadlinesOf(state);
+  let next = state;
+  if (due.snoozeWakeAt !== null && due.snoozeWakeAt <= nowMs) {
+    next = { ...next, status: 'open', snoozedUntil: null };
+  }
+  if (due.sessionExpiresAt !== null && due.sessionExpiresAt <= nowMs) {
+    next = { ...next, sessionExpired: true };
+    if (next.status === 'pending') next = { ...next, status: 'closed', closedReason: 'session_expired' };
+  }
+  if (due.slaDueAt !== null && due.slaDueAt <= nowMs) {
+    next = { ...next, overdue: true };
+  }
+  return next;
+}

@@ -1,0 +1,48 @@
+/**
+ * A business-rule violation raised by the pure domain rules.
+ *
+ * `code` is a stable machine-readable string (snake_case) that the API returns as
+ * `error.code`; `httpStatus` is the status the API answers with (400 bad request,
+ * 404 not found, 409 conflict, 422 rule violation). The workflow turns it into a
+ * non-retryable `ApplicationFailure` whose `type` is the code, so the update caller
+ * receives the same code.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly httpStatus: 400 | 404 | 409 | 422 = 422,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+/** Every code a domain rule can reject with (returned verbatim as `error.code` by the API). */
+export type DomainErrorCode =
+  | 'whatsapp_session_expired'
+  | 'template_required'
+  | 'invalid_snooze'
+  | 'invalid_status_change'
+  | 'empty_message'
+  | 'assignee_not_member'
+  | 'invalid_address'
+  | 'channel_not_supported';
+
+/** HTTP status of each domain error code; used where only the code survives (e.g. across Temporal). */
+export const domainErrorStatus: Record<DomainErrorCode, 400 | 404 | 409 | 422> = {
+  whatsapp_session_expired: 422,
+  template_required: 422,
+  invalid_snooze: 400,
+  invalid_status_change: 422,
+  empty_message: 400,
+  assignee_not_member: 422,
+  invalid_address: 400,
+  channel_not_supported: 422,
+};
+
+/** True when `code` is one of the {@link DomainErrorCode}s. */
+export function isDomainErrorCode(code: string | undefined): code is DomainErrorCode {
+  return code !== undefined && code in domainErrorStatus;
+}

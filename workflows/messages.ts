@@ -1,0 +1,85 @@
+/**
+ * Every signal, update and query of the conversation workflow, and the workflow-id helper.
+ * Imported by the API (to send them) and by the workflow (to handle them).
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  AttributeChange,
+  ConversationState,
+  NewConversation,
+  StatusChange,
+} from '../domain/conversation';
+import type { DeliveryStatus } from '../domain/delivery';
+import type { Attachment, MessageRecord, Provider } from '../domain/message';
+
+/** Registered workflow type name. */
+export const CONVERSATION_WORKFLOW_TYPE = 'conversationWorkflow';
+
+/** Workflow id of a conversation: `conversation-<conversation uuid>` (no personal data). */
+export function conversationWorkflowId(conversationId: string): string {
+  return `conversation-${conversationId}`;
+}
+
+/** Arguments of one run; `state` and `seenProviderMessageIds` are carried across continue-as-new. */
+export interface ConversationWorkflowInput {
+  conversation: NewConversation;
+  state?: ConversationState;
+  /** Most recent provider message ids already handled (bounded), for in-workflow dedupe. */
+  seenProviderMessageIds?: string[];
+  /** How long (ms) a closed, idle conversation's run waits before ending. Default 10 min. */
+  closedRunGraceMs?: number;
+}
+
+/** A customer message delivered by a carrier webhook. */
+export interface InboundMessage {
+  provider: Provider;
+  providerMessageId: string;
+  text: string;
+  attachments: Attachment[];
+  /** Sender's profile name when the carrier provides it (WhatsApp `ProfileName`). */
+  profileName?: string | null;
+}
+
+/** A carrier delivery report for an outbound message. */
+export interface DeliveryReport {
+  messageId: string;
+  status: DeliveryStatus;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+/** A staff reply or internal note. `authorId` is the staff user id. */
+export interface ReplyCommand {
+  text: string;
+  isInternalNote: boolean;
+  authorId: string;
+}
+
+/** Status change request plus who made it. */
+export type StatusCommand = StatusChange & { actorId: string };
+
+/** Assignment request: `assigneeId: null` unassigns. */
+export interface AssignCommand {
+  assigneeId: string | null;
+  actorId: string;
+}
+
+/** Tags / priority / subject change (assignee goes through {@link assignUpdate}). */
+export type AttributesCommand = Omit<AttributeChange, 'assigneeId'> & { actorId: string };
+
+/** Signal: a customer message arrived (carrier webhook → signal-with-start). */
+export const inboundMessageSignal = defineSignal<[InboundMessage]>('inboundMessage');
+/** Signal: a carrier status callback for one of this conversation's outbound messages. */
+export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');
+
+/** Update: record a reply (queued for sending) or an internal note; returns the stored message. */
+export const replyUpdate = defineUpdate<MessageRecord, [ReplyCommand]>('reply');
+/** Update: change status (`snoozed` may carry `until`); returns the new state. */
+export const setStatusUpdate = defineUpdate<ConversationState, [StatusCommand]>('setStatus');
+/** Update: assign to an org member or unassign; returns the new state. */
+export const assignUpdate = defineUpdate<ConversationState, [AssignCommand]>('assign');
+/** Update: change tags, priority and/or subject; returns the new state. */
+export const updateAttributesUpdate = defineUpdate<ConversationState, [AttributesCommand]>('updateAttributes');
+
+/** Query: the live conversation state. */
+export const getStateQuery = defineQuery<ConversationState>('getState');
