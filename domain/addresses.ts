@@ -12,7 +12,7 @@ import type { ChannelKind } from './channels';
  */
 export function normalizePhone(input: string): string | null {
   const raw = input.trim().replace(/^whatsapp:/i, '').trim();
-  if (raw === '') return null;
+  if (!/^\+?[\d\s().-]+$/.test(raw)) return null;
   const withPlus = raw.startsWith('+') ? raw : `+${raw}`;
   const parsed = parsePhoneNumberFromString(withPlus);
   if (!parsed || !parsed.isPossible()) return null;

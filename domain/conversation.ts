@@ -21,7 +21,7 @@ export type Priority = (typeof PRIORITIES)[number];
 /** Why a conversation was closed: by a person, or automatically when a pending session lapsed. */
 export type ClosedReason = 'closed_by_staff' | 'session_expired';
 
-/** Maximum characters kept as the conversation's last-message preview. */
+/** Maximum length (UTF-16 code units, ellipsis included) of the conversation's last-message preview. */
 export const PREVIEW_LENGTH = 140;
 
 /**
@@ -73,7 +73,31 @@ const ms = (value: string | null): number | null => (value === null ? null : Dat
 /** Cuts a message text down to the list preview (single line, at most {@link PREVIEW_LENGTH} chars). */
 export function previewOf(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length <= PREVIEW_LENGTH ? oneLine : `${oneLine.slice(0, PREVIEW_LENGTH - 1)}…`;
+  if (oneLine.length <= PREVIEW_LENGTH) return oneLine;
+  let cut = '';
+  for (const char of oneLine) {
+    // iterate by code point so a surrogate pair (emoji) is never split
+    if (cut.length + char.length > PREVIEW_LENGTH - 1) break;
+    cut += char;
+  }
+  return `${cut}…`;
+}
+
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * Parses an ISO-8601 / RFC 3339 date-time that carries a zone (`Z` or `±hh:mm`), e.g.
+ * `2026-01-02T09:00:00Z`. Impossible calendar dates (Feb 30) and zone-less or other formats are rejected.
+ * @returns epoch ms, or `null` when invalid
+ */
+export function parseIsoDateTime(value: string): number | null {
+  const m = ISO_DATE_TIME.exec(value);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return null;
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? null : parsed;
 }
 
 /** The state of a conversation that has just been created (status `open`, nothing received yet). */
@@ -186,8 +210,10 @@ export function assertValidStatusChange(change: StatusChange, nowMs: number): vo
   if (change.status !== 'snoozed') {
     throw new DomainError('invalid_snooze', '`until` is only allowed with status "snoozed"', 400);
   }
-  const untilMs = Date.parse(change.until);
-  if (Number.isNaN(untilMs)) throw new DomainError('invalid_snooze', '`until` must be an ISO-8601 date-time', 400);
+  const untilMs = parseIsoDateTime(change.until);
+  if (untilMs === null) {
+    throw new DomainError('invalid_snooze', '`until` must be an ISO-8601 date-time with a zone, e.g. 2026-01-02T09:00:00Z', 400);
+  }
   if (untilMs <= nowMs) {
     throw new DomainError('invalid_snooze', '`until` must be in the future', 400, { until: change.until, now: iso(nowMs) });
   }

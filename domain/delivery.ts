@@ -73,5 +73,6 @@ const TWILIO_ERROR_REASONS: Record<string, string> = {
 
 /** A readable reason for a Twilio error code, falling back to `fallback` or a generic text. */
 export function twilioErrorReason(code: string | number, fallback?: string): string {
-  return TWILIO_ERROR_REASONS[String(code)] ?? fallback ?? `Twilio error ${code}.`;
+  const key = String(code);
+  return (Object.hasOwn(TWILIO_ERROR_REASONS, key) ? TWILIO_ERROR_REASONS[key] : undefined) ?? fallback ?? `Twilio error ${code}.`;
 }

@@ -44,5 +44,5 @@ export const domainErrorStatus: Record<DomainErrorCode, 400 | 404 | 409 | 422> =
 
 /** True when `code` is one of the {@link DomainErrorCode}s. */
 export function isDomainErrorCode(code: string | undefined): code is DomainErrorCode {
-  return code !== undefined && code in domainErrorStatus;
+  return code !== undefined && Object.hasOwn(domainErrorStatus, code);
 }

@@ -10,6 +10,7 @@ import type {
   StatusChange,
 } from '../domain/conversation';
 import type { DeliveryStatus } from '../domain/delivery';
+import type { SlaPolicy } from '../domain/sla';
 import type { Attachment, MessageRecord, Provider } from '../domain/message';
 
 /** Registered workflow type name. */
@@ -24,6 +25,8 @@ export function conversationWorkflowId(conversationId: string): string {
 export interface ConversationWorkflowInput {
   conversation: NewConversation;
   state?: ConversationState;
+  /** The org's SLA policy, carried with `state`. */
+  sla?: SlaPolicy;
   /** Most recent provider message ids already handled (bounded), for in-workflow dedupe. */
   seenProviderMessageIds?: string[];
   /** How long (ms) a closed, idle conversation's run waits before ending. Default 10 min. */

@@ -1,0 +1,238 @@
+/**
+ * Database activities of the conversation workflow: the only code that writes conversation and
+ * message rows ("one writer per conversation": each is called by that conversation's workflow).
+ */
+import { sql } from 'kysely';
+import type { Db } from '../db/client';
+import { conversationColumns, conversationStateFromRow, messageRecordFromRow } from '../db/mappers';
+import { type ConversationState, type NewConversation, newConversationState } from '../domain/conversation';
+import { type DeliveryStatus, isDeliveryProgress } from '../domain/delivery';
+import type { Attachment, AuthorType, MessageRecord, Provider } from '../domain/message';
+import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
+
+/** What a run starts from: the stored state (created if missing) and the org's SLA policy. */
+export interface LoadedConversation {
+  state: ConversationState;
+  sla: SlaPolicy;
+}
+
+/** An inbound message to store (`createdAt` ISO-8601, workflow time). */
+export interface InboundMessageInput {
+  id: string;
+  provider: Provider;
+  providerMessageId: string;
+  text: string;
+  attachments: Attachment[];
+  createdAt: string;
+}
+
+/** An outbound message or internal note to store (`createdAt` ISO-8601, workflow time). */
+export interface OutboundMessageInput {
+  id: string;
+  authorType: Exclude<AuthorType, 'customer'>;
+  authorId: string | null;
+  text: string;
+  isInternalNote: boolean;
+  provider: Provider | null;
+  createdAt: string;
+}
+
+/** A delivery report to apply to a stored outbound message. */
+export interface DeliveryUpdate {
+  messageId: string;
+  status: DeliveryStatus;
+  errorCode: string | null;
+  errorMessage: string | null;
+  providerMessageId?: string;
+}
+
+/**
+ * Sets a message's delivery status only if it is progress (see `isDeliveryProgress`), in a
+ * compare-and-set loop so concurrent reports cannot move it backwards.
+ * @returns true when the row changed
+ */
+export async function applyDeliveryUpdate(db: Db, update: DeliveryUpdate): Promise<boolean> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const row = await db
+      .selectFrom('messages')
+      .select(['delivery_status', 'provider_message_id'])
+      .where('id', '=', update.messageId)
+      .executeTakeFirst();
+    if (!row) return false;
+    const setProviderId = update.providerMessageId !== undefined && row.provider_message_id === null;
+    const progress = isDeliveryProgress(row.delivery_status, update.status);
+    if (!progress && !setProviderId) return false;
+    let query = db
+      .updateTable('messages')
+      .set({
+        updated_at: sql`now()`,
+        ...(setProviderId ? { provider_message_id: update.providerMessageId } : {}),
+        ...(progress
+          ? { delivery_status: update.status, error_code: update.errorCode, error_message: update.errorMessage }
+          : {}),
+      })
+      .where('id', '=', update.messageId);
+    query =
+      row.delivery_status === null
+        ? query.where('delivery_status', 'is', null)
+        : query.where('delivery_status', '=', row.delivery_status);
+    const result = await query.executeTakeFirst();
+    if (result.numUpdatedRows > 0n) return true;
+  }
+  return false;
+}
+
+/** Builds the database activities over a kysely handle. */
+export function createConversationStoreActivities(db: Db) {
+  return {
+    /**
+     * Loads a conversation's state, creating its row (status `open`) if this is its first run.
+     * Idempotent under retries and concurrent calls (`ON CONFLICT (id) DO NOTHING`).
+     */
+    async loadConversation(input: NewConversation): Promise<LoadedConversation> {
+      const fresh = newConversationState(input, Date.now());
+      await db
+        .insertInto('conversations')
+        .values({
+          id: input.conversationId,
+          org_id: input.orgId,
+          channel_id: input.channelId,
+          channel_kind: input.channelKind,
+          contact_id: input.contactId,
+          ...conversationColumns(fresh),
+          status: fresh.status,
+          priority: fresh.priority,
+          tags: fresh.tags,
+          unread_count: 0,
+          last_activity_at: fresh.lastActivityAt,
+          session_expired: false,
+          overdue: false,
+          has_staff_replied: false,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      const row = await db.selectFrom('conversations').selectAll().where('id', '=', input.conversationId).executeTakeFirstOrThrow();
+      const org = await db
+        .selectFrom('orgs')
+        .select(['sla_first_response_minutes', 'sla_next_response_minutes'])
+        .where('id', '=', input.orgId)
+        .executeTakeFirst();
+      return {
+        state: conversationStateFromRow(row),
+        sla: org
+          ? { firstResponseMinutes: org.sla_first_response_minutes, nextResponseMinutes: org.sla_next_response_minutes }
+          : DEFAULT_SLA_POLICY,
+      };
+    },
+
+    /**
+     * Stores an inbound message and, if it is new, the conversation state that follows from it,
+     * in one transaction. Dedupe: unique `(org_id, provider, provider_message_id)`, `ON CONFLICT DO NOTHING`.
+     * @returns `inserted: false` when the provider message id was already stored (state untouched)
+     */
+    async recordInboundMessage(input: {
+      state: ConversationState;
+      message: InboundMessageInput;
+      profileName?: string | null;
+    }): Promise<{ inserted: boolean }> {
+      return db.transaction().execute(async (tx) => {
+        const inserted = await tx
+          .insertInto('messages')
+          .values({
+            id: input.message.id,
+            org_id: input.state.orgId,
+            conversation_id: input.state.conversationId,
+            direction: 'inbound',
+            author_type: 'customer',
+            author_id: input.state.contactId,
+            text: input.message.text,
+            attachments: JSON.stringify(input.message.attachments),
+            is_internal_note: false,
+            provider: input.message.provider,
+            provider_message_id: input.message.providerMessageId,
+            delivery_status: null,
+            created_at: input.message.createdAt,
+          })
+          .onConflict((oc) => oc.columns(['org_id', 'provider', 'provider_message_id']).doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!inserted) return { inserted: false };
+        await tx
+          .updateTable('conversations')
+          .set({ ...conversationColumns(input.state), updated_at: sql`now()` })
+          .where('id', '=', input.state.conversationId)
+          .execute();
+        if (input.profileName) {
+          await tx
+            .updateTable('contacts')
+            .set({ name: input.profileName, updated_at: sql`now()` })
+            .where('id', '=', input.state.contactId)
+            .where('name', 'is', null)
+            .execute();
+        }
+        return { inserted: true };
+      });
+    },
+
+    /**
+     * Stores an outbound message (`delivery_status = queued`) or internal note and the new
+     * conversation state in one transaction. Idempotent on the workflow-minted message id.
+     * @returns the stored message
+     */
+    async recordOutboundMessage(input: { state: ConversationState; message: OutboundMessageInput }): Promise<MessageRecord> {
+      return db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('messages')
+          .values({
+            id: input.message.id,
+            org_id: input.state.orgId,
+            conversation_id: input.state.conversationId,
+            direction: 'outbound',
+            author_type: input.message.authorType,
+            author_id: input.message.authorId,
+            text: input.message.text,
+            attachments: JSON.stringify([]),
+            is_internal_note: input.message.isInternalNote,
+            provider: input.message.isInternalNote ? null : input.message.provider,
+            provider_message_id: null,
+            delivery_status: input.message.isInternalNote ? null : 'queued',
+            created_at: input.message.createdAt,
+          })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute();
+        await tx
+          .updateTable('conversations')
+          .set({ ...conversationColumns(input.state), updated_at: sql`now()` })
+          .where('id', '=', input.state.conversationId)
+          .execute();
+        const row = await tx.selectFrom('messages').selectAll().where('id', '=', input.message.id).executeTakeFirstOrThrow();
+        return messageRecordFromRow(row);
+      });
+    },
+
+    /** Writes the conversation's state columns. */
+    async saveConversation(state: ConversationState): Promise<void> {
+      await db
+        .updateTable('conversations')
+        .set({ ...conversationColumns(state), updated_at: sql`now()` })
+        .where('id', '=', state.conversationId)
+        .execute();
+    },
+
+    /** Whether `staffUserId` is a member of `orgId` (assignment rule). */
+    async isOrgMember(input: { orgId: string; staffUserId: string }): Promise<boolean> {
+      const row = await db
+        .selectFrom('staff_users')
+        .select('id')
+        .where('org_id', '=', input.orgId)
+        .where('id', '=', input.staffUserId)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    /** Applies a carrier delivery report (monotonic: never moves a status backwards). */
+    async applyDeliveryReport(update: DeliveryUpdate): Promise<{ applied: boolean }> {
+      return { applied: await applyDeliveryUpdate(db, update) };
+    },
+  };
+}

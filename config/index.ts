@@ -1,0 +1,112 @@
+/**
+ * Configuration, read from the environment and validated once (zod) at start-up.
+ * A bad value fails fast with a message naming the variable; in production the secrets and
+ * addresses that have no safe default (`DATABASE_URL`, `TEMPORAL_ADDRESS`, `JWT_SECRET`,
+ * `PUBLIC_BASE_URL`, Twilio credentials) are required.
+ */
+import { z } from 'zod';
+
+/** Dev-only defaults: never used when `NODE_ENV=production`. */
+export const DEV_DEFAULTS = {
+  jwtSecret: 'switchboard-dev-secret-change-me',
+  twilioAccountSid: 'AC00000000000000000000000000000000',
+  twilioAuthToken: 'dev-twilio-auth-token',
+} as const;
+
+const emptyToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const optionalUrl = z.preprocess(emptyToUndefined, z.url().optional());
+
+const EnvSchema = z.object({
+  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
+  PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://postgres@127.0.0.1:5432/switchboard'),
+  ),
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.preprocess(emptyToUndefined, z.string().default('default')),
+  TEMPORAL_TASK_QUEUE: z.preprocess(emptyToUndefined, z.string().default('switchboard-conversations')),
+  TEMPORAL_UI_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(65535).default(8233)),
+  JWT_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  PUBLIC_BASE_URL: optionalUrl,
+  TWILIO_ACCOUNT_SID: z.preprocess(emptyToUndefined, z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC + 32 hex digits').optional()),
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_API_BASE_URL: optionalUrl,
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+});
+
+/** Validated configuration shared by the API, the worker and the dev runner. */
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  host: string;
+  databaseUrl: string;
+  /** `host:port` of the Temporal frontend; `undefined` = start an embedded dev server (`npm start` only). */
+  temporalAddress: string | undefined;
+  temporalNamespace: string;
+  taskQueue: string;
+  temporalUiPort: number;
+  jwtSecret: string;
+  /** Public URL Twilio calls us at (no trailing slash): signature validation and `StatusCallback`. */
+  publicBaseUrl: string;
+  twilio: { accountSid: string; authToken: string; apiBaseUrl: string | undefined };
+  logLevel: string;
+}
+
+/** Thrown when the environment is invalid; `issues` lists `VARIABLE: problem` lines. */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the configuration.
+ * @param env the environment (default `process.env`)
+ * @param opts.requireTemporalAddress true for `npm run api` / `npm run worker` (deployment halves)
+ * @throws ConfigError listing every bad or missing variable
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { requireTemporalAddress?: boolean } = {},
+): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const missing: string[] = [];
+  const requireIn = (name: string, value: unknown, when: boolean): void => {
+    if (when && value === undefined) missing.push(`${name}: required${production ? ' in production' : ''}`);
+  };
+  requireIn('TEMPORAL_ADDRESS', e.TEMPORAL_ADDRESS, production || opts.requireTemporalAddress === true);
+  requireIn('DATABASE_URL', env.DATABASE_URL?.trim() || undefined, production);
+  requireIn('JWT_SECRET', e.JWT_SECRET, production || opts.requireTemporalAddress === true);
+  requireIn('PUBLIC_BASE_URL', e.PUBLIC_BASE_URL, production);
+  requireIn('TWILIO_ACCOUNT_SID', e.TWILIO_ACCOUNT_SID, production);
+  requireIn('TWILIO_AUTH_TOKEN', e.TWILIO_AUTH_TOKEN, production);
+  if (missing.length > 0) throw new ConfigError(missing);
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
+    temporalUiPort: e.TEMPORAL_UI_PORT,
+    jwtSecret: e.JWT_SECRET ?? DEV_DEFAULTS.jwtSecret,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
+    twilio: {
+      accountSid: e.TWILIO_ACCOUNT_SID ?? DEV_DEFAULTS.twilioAccountSid,
+      authToken: e.TWILIO_AUTH_TOKEN ?? DEV_DEFAULTS.twilioAuthToken,
+      apiBaseUrl: e.TWILIO_API_BASE_URL,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Row ↔ domain shape conversions (type-only imports from domain/: no runtime dependency).
+ */
+import type { ConversationState } from '../domain/conversation';
+import type { MessageRecord } from '../domain/message';
+import type { ConversationRow, ConversationsTable, MessageRow } from './schema';
+import type { Updateable } from 'kysely';
+
+const isoOrNull = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+
+/** A conversation row as the workflow's {@link ConversationState}. */
+export function conversationStateFromRow(row: ConversationRow): ConversationState {
+  return {
+    conversationId: row.id,
+    orgId: row.org_id,
+    channelId: row.channel_id,
+    channelKind: row.channel_kind,
+    contactId: row.contact_id,
+    status: row.status,
+    snoozedUntil: isoOrNull(row.snoozed_until),
+    assigneeId: row.assignee_id,
+    tags: row.tags,
+    priority: row.priority,
+    subject: row.subject,
+    unreadCount: row.unread_count,
+    lastMessagePreview: row.last_message_preview,
+    lastActivityAt: row.last_activity_at.toISOString(),
+    lastCustomerMessageAt: isoOrNull(row.last_customer_message_at),
+    sessionExpiresAt: isoOrNull(row.session_expires_at),
+    sessionExpired: row.session_expired,
+    slaDueAt: isoOrNull(row.sla_due_at),
+    overdue: row.overdue,
+    hasStaffReplied: row.has_staff_replied,
+    closedReason: row.closed_reason,
+  };
+}
+
+/** The mutable columns of a conversation row for a {@link ConversationState}. */
+export function conversationColumns(state: ConversationState): Updateable<ConversationsTable> {
+  return {
+    status: state.status,
+    snoozed_until: state.snoozedUntil,
+    assignee_id: state.assigneeId,
+    tags: state.tags,
+    priority: state.priority,
+    subject: state.subject,
+    unread_count: state.unreadCount,
+    last_message_preview: state.lastMessagePreview,
+    last_activity_at: state.lastActivityAt,
+    last_customer_message_at: state.lastCustomerMessageAt,
+    session_expires_at: state.sessionExpiresAt,
+    session_expired: state.sessionExpired,
+    sla_due_at: state.slaDueAt,
+    overdue: state.overdue,
+    has_staff_replied: state.hasStaffReplied,
+    closed_reason: state.closedReason,
+  };
+}
+
+/** A message row as the API's {@link MessageRecord}. */
+export function messageRecordFromRow(row: MessageRow): MessageRecord {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    conversationId: row.conversation_id,
+    direction: row.direction,
+    authorType: row.author_type,
+    authorId: row.author_id,
+    text: row.text,
+    attachments: row.attachments,
+    isInternalNote: row.is_internal_note,
+    provider: row.provider,
+    providerMessageId: row.provider_message_id,
+    deliveryStatus: row.delivery_status,
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    createdAt: row.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_init';
+
+/**
+ * Every migration, in order. Listed statically (not read from the folder) so they work the same
+ * under tsx, jest and a bundler; kysely's Migrator applies them by name order.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_init': m0001,
+};

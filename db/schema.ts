@@ -1,0 +1,117 @@
+/**
+ * Kysely table types for the Switchboard database (see `db/migrations/` for the DDL).
+ * Every table carries `org_id`; timestamps are `timestamptz` (read as `Date`).
+ */
+import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
+import type { Attachment } from '../domain/message';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export interface OrgsTable {
+  id: string;
+  name: string;
+  sla_first_response_minutes: Generated<number>;
+  sla_next_response_minutes: Generated<number>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface StaffUsersTable {
+  id: string;
+  org_id: string;
+  email: string;
+  name: string;
+  role: 'admin' | 'agent';
+  created_at: Generated<Timestamp>;
+}
+
+export interface ContactsTable {
+  id: string;
+  org_id: string;
+  name: string | null;
+  /** E.164 */
+  phone: string | null;
+  email: string | null;
+  /** E.164 number the contact uses on WhatsApp */
+  whatsapp: string | null;
+  vip: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface ChannelsTable {
+  id: string;
+  org_id: string;
+  kind: 'sms' | 'whatsapp' | 'email' | 'chat';
+  /** E.164 for sms/whatsapp, an email address for email. Globally unique per kind: inbound routing key. */
+  address: string;
+  name: string;
+  provider: 'twilio' | 'postmark' | 'internal';
+  settings: JSONColumnType<Record<string, unknown>>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface ConversationsTable {
+  id: string;
+  org_id: string;
+  channel_id: string;
+  channel_kind: 'sms' | 'whatsapp' | 'email' | 'chat';
+  contact_id: string;
+  subject: string | null;
+  status: 'open' | 'pending' | 'snoozed' | 'closed';
+  snoozed_until: NullableTimestamp;
+  priority: 'low' | 'normal' | 'high' | 'urgent';
+  assignee_id: string | null;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  unread_count: number;
+  last_message_preview: string | null;
+  last_activity_at: Timestamp;
+  last_customer_message_at: NullableTimestamp;
+  session_expires_at: NullableTimestamp;
+  session_expired: boolean;
+  sla_due_at: NullableTimestamp;
+  overdue: boolean;
+  has_staff_replied: boolean;
+  closed_reason: 'closed_by_staff' | 'session_expired' | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface MessagesTable {
+  id: string;
+  /** Insertion order within the database; orders a conversation's messages chronologically. */
+  seq: Generated<string>;
+  org_id: string;
+  conversation_id: string;
+  direction: 'inbound' | 'outbound';
+  author_type: 'customer' | 'staff' | 'ai' | 'system';
+  author_id: string | null;
+  text: string;
+  attachments: JSONColumnType<Attachment[]>;
+  is_internal_note: boolean;
+  provider: 'twilio' | 'postmark' | null;
+  provider_message_id: string | null;
+  delivery_status: 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed' | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: Timestamp;
+  updated_at: Generated<Timestamp>;
+}
+
+/** The whole database, as kysely sees it. */
+export interface Database {
+  orgs: OrgsTable;
+  staff_users: StaffUsersTable;
+  contacts: ContactsTable;
+  channels: ChannelsTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+}
+
+export type OrgRow = Selectable<OrgsTable>;
+export type StaffUserRow = Selectable<StaffUsersTable>;
+export type ContactRow = Selectable<ContactsTable>;
+export type ChannelRow = Selectable<ChannelsTable>;
+export type ConversationRow = Selectable<ConversationsTable>;
+export type NewConversationRow = Insertable<ConversationsTable>;
+export type MessageRow = Selectable<MessagesTable>;

@@ -1,0 +1,104 @@
+/**
+ * Simulates an inbound Twilio message webhook against a running Switchboard API.
+ *
+ *   npm run simulate -- --from +15551234567 --body "Hi"
+ *   npm run simulate -- --from +447700900123 --body "Hola" --whatsapp
+ *   npm run simulate -- --from +15551234567 --body "see photo" --media https://example.test/a.jpg --media https://example.test/b.png
+ *
+ * Options:
+ *   --from E164        sender (required)
+ *   --body TEXT        message text (required unless --media is given)
+ *   --whatsapp         WhatsApp instead of SMS (`whatsapp:`-prefixed From/To, WaId, ProfileName)
+ *   --media URL        attach media (repeatable) → NumMedia, MediaUrlN, MediaContentTypeN
+ *   --to NUMBER        our number (default +15005550006, or whatsapp:+14155238886 with --whatsapp)
+ *   --sid SID          MessageSid to use (default: fresh SM…/MM… per run; reuse one to test idempotency)
+ *   --name NAME        WhatsApp ProfileName (default: the sample's)
+ *   --url BASE         API base URL (default: $PUBLIC_BASE_URL or http://127.0.0.1:$PORT, PORT default 3000)
+ *
+ * The body starts from shared/contracts/samples/twilio-inbound-{sms,mms,whatsapp}.form and is signed with
+ * `X-Twilio-Signature` using $TWILIO_AUTH_TOKEN (default `dev-twilio-auth-token`) for the URL
+ * `<base>/webhooks/twilio/messaging` — the same URL the API must reconstruct to validate it.
+ * `AccountSid` is $TWILIO_ACCOUNT_SID when set. Prints status and response body; exit code 1 on non-2xx.
+ */
+import { parseArgs } from 'node:util';
+import { buildInboundMessageForm, postTwilioWebhook } from './twilio-form';
+
+const USAGE =
+  'usage: npm run simulate -- --from +15551234567 --body "Hi" [--whatsapp] [--media URL]... ' +
+  '[--to +15005550006] [--sid SM...] [--name NAME] [--url http://127.0.0.1:3000]';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      from: { type: 'string' },
+      body: { type: 'string' },
+      whatsapp: { type: 'boolean', default: false },
+      media: { type: 'string', multiple: true },
+      to: { type: 'string' },
+      sid: { type: 'string' },
+      name: { type: 'string' },
+      url: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const media = values.media ?? [];
+  if (!values.from || (values.body === undefined && media.length === 0)) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (values.sid !== undefined && !/^(SM|MM)[0-9a-f]{32}$/.test(values.sid)) {
+    console.error(`--sid must look like SM/MM + 32 lowercase hex chars, got ${values.sid}`);
+    return 2;
+  }
+
+  const base = (
+    values.url ??
+    process.env.PUBLIC_BASE_URL ??
+    `http://127.0.0.1:${process.env.PORT ?? 3000}`
+  ).replace(/\/+$/, '');
+  const url = `${base}/webhooks/twilio/messaging`;
+  const authToken = process.env.TWILIO_AUTH_TOKEN ?? 'dev-twilio-auth-token';
+
+  const formBody = buildInboundMessageForm({
+    from: values.from,
+    body: values.body ?? '',
+    whatsapp: values.whatsapp,
+    to: values.to,
+    sid: values.sid,
+    media,
+    accountSid: process.env.TWILIO_ACCOUNT_SID || undefined,
+    profileName: values.name,
+  });
+  const params = new URLSearchParams(formBody);
+  console.log(`POST ${url}`);
+  console.log(`  MessageSid=${params.get('MessageSid')} From=${params.get('From')} To=${params.get('To')} NumMedia=${params.get('NumMedia')}`);
+
+  let res: Response;
+  try {
+    res = await postTwilioWebhook({ url, formBody, authToken });
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    console.error(`request failed: ${err instanceof Error ? err.message : String(err)}${cause}`);
+    return 1;
+  }
+  const text = await res.text();
+  console.log(`${res.status} ${res.statusText}`);
+  if (text) console.log(text);
+  return res.ok ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,336 @@
+/**
+ * The conversation workflow: one long-running workflow per conversation owns its lifecycle.
+ *
+ * - Signals (`inboundMessage`, `deliveryReport`) are queued by their handlers and drained by the
+ *   main loop; updates (`reply`, `setStatus`, `assign`, `updateAttributes`) validate first, then
+ *   run one at a time under a mutex and answer with the stored result; `getState` is a query.
+ * - Timers are deadlines derived from state (snooze wake-up, session-window end, SLA due): the main
+ *   loop waits `condition(hasWork, untilNextDeadline)` and applies what is due.
+ * - Outbound sends are an outbox: the update records the message (`queued`), the loop sends it.
+ * - Continue-as-new when the server suggests it (after all handlers finish), carrying only small
+ *   state; a closed, idle conversation's run ends after a grace period, and the next inbound
+ *   message starts a new run that reloads the state from Postgres.
+ * All rules live in `domain/conversation.ts`; this file only sequences them. Deterministic: no I/O.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { Mutex } from 'async-mutex';
+import type { Activities } from '../activities';
+import {
+  applyAttributes,
+  applyDueDeadlines,
+  applyInboundMessage,
+  applyStaffReply,
+  applyStatusChange,
+  assertCanReply,
+  assertValidStatusChange,
+  type ConversationState,
+  nextDeadline,
+} from '../domain/conversation';
+import { DomainError } from '../domain/errors';
+import type { SlaPolicy } from '../domain/sla';
+import { RecentKeys } from './dedupe';
+import {
+  type ConversationWorkflowInput,
+  type DeliveryReport,
+  type InboundMessage,
+  assignUpdate,
+  deliveryReportSignal,
+  getStateQuery,
+  inboundMessageSignal,
+  replyUpdate,
+  setStatusUpdate,
+  updateAttributesUpdate,
+} from './messages';
+import { AssigneeIdSA, ChannelSA, OrgIdSA, OverdueSA, PrioritySA, StatusSA } from './search-attributes';
+
+const store = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Sends retry transient carrier errors for about ten minutes, then the message is marked failed. */
+const carrier = proxyActivities<Pick<Activities, 'sendMessage'>>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
+});
+
+/** How many provider message ids the run remembers for dedupe (Postgres dedupes beyond that). */
+const SEEN_CAPACITY = 500;
+const DEFAULT_CLOSED_RUN_GRACE_MS = 10 * 60 * 1000;
+
+/** Why a run ended (continue-as-new does not return). */
+export interface ConversationRunResult {
+  endedBecause: 'closed';
+  state: ConversationState;
+}
+
+/** Runs a domain rule; a DomainError becomes a non-retryable ApplicationFailure typed by its code. */
+function enforce<T>(rule: () => T): T {
+  try {
+    return rule();
+  } catch (err) {
+    if (err instanceof DomainError) {
+      throw ApplicationFailure.create({
+        type: err.code,
+        message: err.message,
+        nonRetryable: true,
+        details: err.details === undefined ? [] : [err.details],
+      });
+    }
+    throw err;
+  }
+}
+
+
+
+/** The conversation workflow (type name `conversationWorkflow`). */
+export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<ConversationRunResult> {
+  let state: ConversationState;
+  let sla: SlaPolicy;
+  if (input.state && input.sla) {
+    state = input.state;
+    sla = input.sla;
+  } else {
+    const loaded = await store.loadConversation(input.conversation);
+    state = loaded.state;
+    sla = loaded.sla;
+  }
+  const seen = new RecentKeys(input.seenProviderMessageIds ?? [], SEEN_CAPACITY);
+  const closedRunGraceMs = input.closedRunGraceMs ?? DEFAULT_CLOSED_RUN_GRACE_MS;
+  const inbox: InboundMessage[] = [];
+  const reports: DeliveryReport[] = [];
+  const outbox: string[] = [];
+  const lock = new Mutex();
+  let stateChanged = false;
+  let published: Record<string, string | boolean | null> = {};
+
+  /** Keeps the typed search attributes in step with the state (only upserting what changed). */
+  const publish = (): void => {
+    const next: Record<string, string | boolean | null> = {
+      [OrgIdSA.name]: state.orgId,
+      [ChannelSA.name]: state.channelKind,
+      [StatusSA.name]: state.status,
+      [AssigneeIdSA.name]: state.assigneeId,
+      [PrioritySA.name]: state.priority,
+      [OverdueSA.name]: state.overdue,
+    };
+    const changed = Object.keys(next).filter((k) => next[k] !== published[k]);
+    if (changed.length === 0) return;
+    upsertSearchAttributes([
+      { key: OrgIdSA, value: state.orgId },
+      { key: ChannelSA, value: state.channelKind },
+      { key: StatusSA, value: state.status },
+      { key: AssigneeIdSA, value: state.assigneeId },
+      { key: PrioritySA, value: state.priority },
+      { key: OverdueSA, value: state.overdue },
+    ]);
+    published = next;
+  };
+
+  /** Replaces the state (already persisted by the caller) and wakes the main loop. */
+  const commit = (next: ConversationState): ConversationState => {
+    state = next;
+    stateChanged = true;
+    publish();
+    return state;
+  };
+
+  setHandler(inboundMessageSignal, (message) => {
+    inbox.push(message);
+  });
+  setHandler(deliveryReportSignal, (report) => {
+    reports.push(report);
+  });
+  setHandler(getStateQuery, () => state);
+
+  setHandler(
+    replyUpdate,
+    (command) =>
+      lock.runExclusive(async () => {
+        enforce(() => assertCanReply(state, { ...command, nowMs: Date.now() }));
+        const nowMs = Date.now();
+        const next = applyStaffReply(state, { text: command.text, isInternalNote: command.isInternalNote, sentAtMs: nowMs });
+        const message = await store.recordOutboundMessage({
+          state: next,
+          message: {
+            id: uuid4(),
+            authorType: 'staff',
+            authorId: command.authorId,
+            text: command.text,
+            isInternalNote: command.isInternalNote,
+            provider: 'twilio',
+            createdAt: new Date(nowMs).toISOString(),
+          },
+        });
+        commit(next);
+        if (!command.isInternalNote) outbox.push(message.id);
+        log.info('reply recorded', { messageId: message.id, internalNote: command.isInternalNote });
+        return message;
+      }),
+    { validator: (command) => enforce(() => assertCanReply(state, { ...command, nowMs: Date.now() })) },
+  );
+
+  setHandler(
+    setStatusUpdate,
+    (command) =>
+      lock.runExclusive(async () => {
+        enforce(() => assertValidStatusChange(command, Date.now()));
+        const next = applyStatusChange(state, command);
+        await store.saveConversation(next);
+        log.info('status changed', { from: state.status, to: next.status, until: next.snoozedUntil });
+        return commit(next);
+      }),
+    { validator: (command) => enforce(() => assertValidStatusChange(command, Date.now())) },
+  );
+
+  setHandler(assignUpdate, (command) =>
+    lock.runExclusive(async () => {
+      if (command.assigneeId !== null) {
+        const member = await store.isOrgMember({ orgId: state.orgId, staffUserId: command.assigneeId });
+        if (!member) {
+          enforce(() => {
+            throw new DomainError('assignee_not_member', 'The assignee is not a member of this organisation', 422, {
+              assigneeId: command.assigneeId,
+            });
+          });
+        }
+      }
+      const next = applyAttributes(state, { assigneeId: command.assigneeId });
+      await store.saveConversation(next);
+      return commit(next);
+    }),
+  );
+
+  setHandler(updateAttributesUpdate, (command) =>
+    lock.runExclusive(async () => {
+      const next = applyAttributes(state, { tags: command.tags, priority: command.priority, subject: command.subject });
+      await store.saveConversation(next);
+      return commit(next);
+    }),
+  );
+
+  const hasWork = (): boolean => inbox.length > 0 || reports.length > 0 || outbox.length > 0;
+
+  /** Records queued customer messages (dedupe in memory, then by the database's unique key). */
+  const drainInbox = async (): Promise<void> => {
+    while (inbox.length > 0) {
+      const message = inbox.shift()!;
+      const key = `${message.provider}:${message.providerMessageId}`;
+      if (seen.has(key)) continue;
+      const nowMs = Date.now();
+      const next = applyInboundMessage(state, { text: message.text, receivedAtMs: nowMs, sla });
+      const { inserted } = await store.recordInboundMessage({
+        state: next,
+        message: {
+          id: uuid4(),
+          provider: message.provider,
+          providerMessageId: message.providerMessageId,
+          text: message.text,
+          attachments: message.attachments,
+          createdAt: new Date(nowMs).toISOString(),
+        },
+        profileName: message.profileName ?? null,
+      });
+      seen.add(key);
+      if (inserted) commit(next);
+      else log.info('duplicate inbound message ignored', { providerMessageId: message.providerMessageId });
+    }
+  };
+
+  /** Fires the deadlines that are due (snooze wake-up, session lapse, SLA overdue). */
+  const applyDeadlines = async (): Promise<void> => {
+    const next = applyDueDeadlines(state, Date.now());
+    if (next === state) return;
+    await store.saveConversation(next);
+    log.info('deadline reached', { status: next.status, sessionExpired: next.sessionExpired, overdue: next.overdue });
+    commit(next);
+  };
+
+  const drainReports = async (): Promise<void> => {
+    while (reports.length > 0) {
+      const report = reports.shift()!;
+      await store.applyDeliveryReport(report);
+    }
+  };
+
+  /** Sends queued outbound messages in order; a failed send is recorded and does not block the rest. */
+  const drainOutbox = async (): Promise<void> => {
+    while (outbox.length > 0) {
+      const messageId = outbox[0]!;
+      try {
+        const result = await carrier.sendMessage({ messageId });
+        log.info('message sent', { messageId, providerMessageId: result.providerMessageId, alreadySent: result.alreadySent });
+      } catch (err) {
+        const failure = err instanceof ActivityFailure ? err.cause : err;
+        const permanent = failure instanceof ApplicationFailure && failure.nonRetryable;
+        log.warn('message send failed', { messageId, permanent, error: String(failure) });
+        if (!permanent) {
+          await store.markMessageFailed({
+            messageId,
+            errorCode: 'send_retries_exhausted',
+            errorMessage: 'The carrier could not be reached; the message was not sent. Try again.',
+          });
+        }
+      }
+      outbox.shift();
+    }
+  };
+
+  publish();
+  for (;;) {
+    stateChanged = false;
+    await lock.runExclusive(async () => {
+      await drainInbox();
+      await applyDeadlines();
+    });
+    await drainReports();
+    await drainOutbox();
+
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (!hasWork()) {
+        log.info('continuing as new', { historyLength: workflowInfo().historyLength });
+        return continueAsNew<typeof conversationWorkflow>({
+          conversation: input.conversation,
+          state,
+          sla,
+          seenProviderMessageIds: seen.toArray(),
+          closedRunGraceMs,
+        });
+      }
+      continue;
+    }
+    if (hasWork() || stateChanged) continue;
+
+    if (state.status === 'closed') {
+      const woke = await condition(() => hasWork() || stateChanged, closedRunGraceMs);
+      if (!woke && state.status === 'closed') {
+        await condition(allHandlersFinished);
+        if (!hasWork() && state.status === 'closed') {
+          log.info('closed conversation idle: ending run');
+          return { endedBecause: 'closed', state };
+        }
+      }
+      continue;
+    }
+
+    const deadline = nextDeadline(state);
+    const wake = (): boolean => hasWork() || stateChanged || workflowInfo().continueAsNewSuggested;
+    if (deadline === null) await condition(wake);
+    else await condition(wake, Math.max(1, deadline - Date.now()));
+  }
+}
+
+
