@@ -5,6 +5,7 @@
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
 import type { Attachment } from '../domain/message';
 
+/** timestamptz: read as Date, written as Date or ISO-8601 string, optional on insert where the column has a default. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
@@ -13,7 +14,7 @@ export interface OrgsTable {
   name: string;
   sla_first_response_minutes: Generated<number>;
   sla_next_response_minutes: Generated<number>;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface StaffUsersTable {
@@ -22,7 +23,7 @@ export interface StaffUsersTable {
   email: string;
   name: string;
   role: 'admin' | 'agent';
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface ContactsTable {
@@ -35,8 +36,8 @@ export interface ContactsTable {
   /** E.164 number the contact uses on WhatsApp */
   whatsapp: string | null;
   vip: Generated<boolean>;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface ChannelsTable {
@@ -48,7 +49,7 @@ export interface ChannelsTable {
   name: string;
   provider: 'twilio' | 'postmark' | 'internal';
   settings: JSONColumnType<Record<string, unknown>>;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface ConversationsTable {
@@ -73,8 +74,8 @@ export interface ConversationsTable {
   overdue: boolean;
   has_staff_replied: boolean;
   closed_reason: 'closed_by_staff' | 'session_expired' | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface MessagesTable {
@@ -95,7 +96,7 @@ export interface MessagesTable {
   error_code: string | null;
   error_message: string | null;
   created_at: Timestamp;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
 }
 
 /** The whole database, as kysely sees it. */

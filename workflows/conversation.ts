@@ -34,12 +34,13 @@ import {
   applyStaffReply,
   applyStatusChange,
   assertCanReply,
+  newConversationState,
   assertValidStatusChange,
   type ConversationState,
   nextDeadline,
 } from '../domain/conversation';
 import { DomainError } from '../domain/errors';
-import type { SlaPolicy } from '../domain/sla';
+import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
 import { RecentKeys } from './dedupe';
 import {
   type ConversationWorkflowInput,
@@ -49,6 +50,7 @@ import {
   deliveryReportSignal,
   getStateQuery,
   inboundMessageSignal,
+  readyUpdate,
   replyUpdate,
   setStatusUpdate,
   updateAttributesUpdate,
@@ -97,22 +99,18 @@ function enforce<T>(rule: () => T): T {
 
 /** The conversation workflow (type name `conversationWorkflow`). */
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<ConversationRunResult> {
-  let state: ConversationState;
-  let sla: SlaPolicy;
-  if (input.state && input.sla) {
-    state = input.state;
-    sla = input.sla;
-  } else {
-    const loaded = await store.loadConversation(input.conversation);
-    state = loaded.state;
-    sla = loaded.sla;
-  }
+  const lock = new Mutex();
+  // Hold the lock while the state loads: update handlers (registered below, before the first
+  // await, so early updates are not rejected) queue behind it.
+  const releaseLoadLock = await lock.acquire();
+  let ready = false;
+  let state: ConversationState = input.state ?? newConversationState(input.conversation, Date.now());
+  let sla: SlaPolicy = input.sla ?? DEFAULT_SLA_POLICY;
   const seen = new RecentKeys(input.seenProviderMessageIds ?? [], SEEN_CAPACITY);
   const closedRunGraceMs = input.closedRunGraceMs ?? DEFAULT_CLOSED_RUN_GRACE_MS;
   const inbox: InboundMessage[] = [];
   const reports: DeliveryReport[] = [];
   const outbox: string[] = [];
-  const lock = new Mutex();
   let stateChanged = false;
   let published: Record<string, string | boolean | null> = {};
 
@@ -154,6 +152,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     reports.push(report);
   });
   setHandler(getStateQuery, () => state);
+  setHandler(readyUpdate, () => lock.runExclusive(async () => state));
 
   setHandler(
     replyUpdate,
@@ -179,7 +178,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         log.info('reply recorded', { messageId: message.id, internalNote: command.isInternalNote });
         return message;
       }),
-    { validator: (command) => enforce(() => assertCanReply(state, { ...command, nowMs: Date.now() })) },
+    { validator: (command) => (ready ? enforce(() => assertCanReply(state, { ...command, nowMs: Date.now() })) : undefined) },
   );
 
   setHandler(
@@ -288,6 +287,13 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     }
   };
 
+  if (!input.state || !input.sla) {
+    const loaded = await store.loadConversation(input.conversation);
+    state = loaded.state;
+    sla = loaded.sla;
+  }
+  ready = true;
+  releaseLoadLock();
   publish();
   for (;;) {
     stateChanged = false;

@@ -84,5 +84,11 @@ export const assignUpdate = defineUpdate<ConversationState, [AssignCommand]>('as
 /** Update: change tags, priority and/or subject; returns the new state. */
 export const updateAttributesUpdate = defineUpdate<ConversationState, [AttributesCommand]>('updateAttributes');
 
+/**
+ * Update: returns the state once the run has loaded it (used right after starting a conversation,
+ * so the caller can read the stored row).
+ */
+export const readyUpdate = defineUpdate<ConversationState, []>('ready');
+
 /** Query: the live conversation state. */
 export const getStateQuery = defineQuery<ConversationState>('getState');

@@ -1,0 +1,78 @@
+/**
+ * HTTP error model: every error answers `{ "error": { "code", "message", "details" } }`.
+ * Domain rule violations keep their code (e.g. 422 `whatsapp_session_expired`); zod failures are
+ * 400 `validation_failed` with the failing fields; anything unexpected is a logged 500.
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+import { DomainError, domainErrorStatus, isDomainErrorCode } from '../domain/errors';
+import type { Logger } from '../config/logger';
+
+/** An error with an HTTP status and a stable code, thrown by route handlers. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const notFound = (what: string): HttpError => new HttpError(404, 'not_found', `${what} not found`);
+
+/** The zod issues as `{ path, message, code }` for `error.details`. */
+export function zodDetails(err: ZodError): { fields: { path: string; message: string; code: string }[] } {
+  return { fields: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })) };
+}
+
+/**
+ * Maps a failed workflow update to an HttpError when it failed on a domain rule
+ * (an `ApplicationFailure` whose `type` is a domain error code); otherwise `undefined`.
+ */
+export function httpErrorFromUpdateFailure(err: unknown): HttpError | undefined {
+  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && isDomainErrorCode(cause.type ?? undefined)) {
+    const code = cause.type as keyof typeof domainErrorStatus;
+    return new HttpError(domainErrorStatus[code], code, cause.message, cause.details?.[0] ?? undefined);
+  }
+  return undefined;
+}
+
+/** 404 JSON for unknown routes. */
+export const unknownRoute: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'route_not_found', `No route for ${req.method} ${req.path}`));
+};
+
+/** The last middleware: turns any error into the JSON error shape. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    let http: HttpError;
+    if (err instanceof HttpError) http = err;
+    else if (err instanceof ZodError) http = new HttpError(400, 'validation_failed', 'The request is not valid', zodDetails(err));
+    else if (err instanceof DomainError) http = new HttpError(err.httpStatus, err.code, err.message, err.details);
+    else if (httpErrorFromUpdateFailure(err)) http = httpErrorFromUpdateFailure(err)!;
+    else if (isBodyParserError(err)) http = new HttpError(err.status, err.status === 413 ? 'payload_too_large' : 'invalid_body', err.message);
+    else {
+      logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+      http = new HttpError(500, 'internal_error', 'Something went wrong on our side');
+    }
+    res.status(http.status).json({ error: { code: http.code, message: http.message, details: http.details ?? null } });
+  };
+}
+
+function isBodyParserError(err: unknown): err is { status: number; message: string; type: string } {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { status?: unknown }).status === 'number' &&
+    typeof (err as { type?: unknown }).type === 'string' &&
+    (err as { status: number }).status >= 400 &&
+    (err as { status: number }).status < 500
+  );
+}

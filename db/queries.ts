@@ -1,0 +1,141 @@
+/**
+ * Read queries used by the API. Every query is scoped by `org_id`: another org's rows are
+ * simply not found.
+ */
+import { type SelectQueryBuilder, sql } from 'kysely';
+import type { Db } from './client';
+import type { Database, MessageRow } from './schema';
+
+function conversationSelect(db: Db) {
+  return db
+    .selectFrom('conversations as c')
+    .innerJoin('channels as ch', 'ch.id', 'c.channel_id')
+    .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
+    .select([
+      'c.id',
+      'c.org_id',
+      'c.subject',
+      'c.status',
+      'c.snoozed_until',
+      'c.priority',
+      'c.assignee_id',
+      'c.tags',
+      'c.unread_count',
+      'c.last_message_preview',
+      'c.last_activity_at',
+      'c.last_customer_message_at',
+      'c.session_expires_at',
+      'c.session_expired',
+      'c.sla_due_at',
+      'c.overdue',
+      'c.closed_reason',
+      'c.created_at',
+      'c.updated_at',
+      'ch.id as channel_id',
+      'ch.kind as channel_kind',
+      'ch.address as channel_address',
+      'ct.id as contact_id',
+      'ct.name as contact_name',
+      'ct.phone as contact_phone',
+      'ct.email as contact_email',
+      'ct.whatsapp as contact_whatsapp',
+      'ct.vip as contact_vip',
+    ]);
+}
+
+/** A conversation joined with its channel and contact (what the API renders). */
+export type ConversationListRow = Awaited<ReturnType<ReturnType<typeof conversationSelect>['executeTakeFirstOrThrow']>>;
+
+/** Filters of the conversation list (all optional, combined with AND). */
+export interface ConversationFilters {
+  status?: 'open' | 'pending' | 'snoozed' | 'closed';
+  channel?: 'sms' | 'whatsapp' | 'email' | 'chat';
+  /** A staff user id, or `null` for unassigned. */
+  assigneeId?: string | null;
+  tag?: string;
+  priority?: 'low' | 'normal' | 'high' | 'urgent';
+  overdue?: boolean;
+}
+
+/** Keyset position in the newest-activity-first order. */
+export interface ConversationCursor {
+  lastActivityAt: string;
+  id: string;
+}
+
+/**
+ * One page of an org's conversations, newest activity first, keyset-paginated on
+ * `(last_activity_at, id)` so pages stay stable when new conversations arrive.
+ * @returns up to `limit` rows and the cursor of the last row when more may follow
+ */
+export async function listConversations(
+  db: Db,
+  orgId: string,
+  filters: ConversationFilters,
+  page: { limit: number; cursor?: ConversationCursor },
+): Promise<{ rows: ConversationListRow[]; next: ConversationCursor | null }> {
+  let q = conversationSelect(db).where('c.org_id', '=', orgId);
+  if (filters.status) q = q.where('c.status', '=', filters.status);
+  if (filters.channel) q = q.where('c.channel_kind', '=', filters.channel);
+  if (filters.assigneeId === null) q = q.where('c.assignee_id', 'is', null);
+  else if (filters.assigneeId !== undefined) q = q.where('c.assignee_id', '=', filters.assigneeId);
+  if (filters.tag) q = q.where(sql<boolean>`c.tags @> array[${filters.tag.trim().toLowerCase()}]::text[]`);
+  if (filters.priority) q = q.where('c.priority', '=', filters.priority);
+  if (filters.overdue !== undefined) q = q.where('c.overdue', '=', filters.overdue);
+  if (page.cursor) {
+    q = q.where(sql<boolean>`(c.last_activity_at, c.id) < (${page.cursor.lastActivityAt}::timestamptz, ${page.cursor.id}::uuid)`);
+  }
+  const rows = await q.orderBy('c.last_activity_at', 'desc').orderBy('c.id', 'desc').limit(page.limit + 1).execute();
+  const more = rows.length > page.limit;
+  const pageRows = more ? rows.slice(0, page.limit) : rows;
+  const last = pageRows.at(-1);
+  return {
+    rows: pageRows,
+    next: more && last ? { lastActivityAt: last.last_activity_at.toISOString(), id: last.id } : null,
+  };
+}
+
+/** One conversation of the org, or `undefined`. */
+export async function getConversation(db: Db, orgId: string, id: string): Promise<ConversationListRow | undefined> {
+  return conversationSelect(db).where('c.org_id', '=', orgId).where('c.id', '=', id).executeTakeFirst();
+}
+
+/**
+ * A page of a conversation's messages in chronological order. Without a cursor: the newest
+ * `limit` messages; `before`: the `limit` messages just older than that message; `after`: the
+ * `limit` messages just newer. `next` is the message id to continue with (same direction).
+ * @returns `undefined` when the cursor message is not in this conversation
+ */
+export async function listMessages(
+  db: Db,
+  orgId: string,
+  conversationId: string,
+  page: { limit: number; before?: string; after?: string },
+): Promise<{ rows: MessageRow[]; next: string | null } | undefined> {
+  const cursorId = page.before ?? page.after;
+  let cursorSeq: string | undefined;
+  if (cursorId) {
+    const cursor = await db
+      .selectFrom('messages')
+      .select('seq')
+      .where('id', '=', cursorId)
+      .where('conversation_id', '=', conversationId)
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
+    if (!cursor) return undefined;
+    cursorSeq = cursor.seq;
+  }
+  let q: SelectQueryBuilder<Database, 'messages', MessageRow> = db
+    .selectFrom('messages')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('conversation_id', '=', conversationId);
+  const forward = page.after !== undefined;
+  if (cursorSeq !== undefined) q = q.where('seq', forward ? '>' : '<', cursorSeq);
+  const rows = await q.orderBy('seq', forward ? 'asc' : 'desc').limit(page.limit + 1).execute();
+  const more = rows.length > page.limit;
+  const pageRows = more ? rows.slice(0, page.limit) : rows;
+  const chronological = forward ? pageRows : [...pageRows].reverse();
+  const edge = forward ? chronological.at(-1) : chronological[0];
+  return { rows: chronological, next: more && edge ? edge.id : null };
+}
