@@ -1,0 +1,97 @@
+/**
+ * The API's side of the conversation workflows: signal-with-start for carrier webhooks, and
+ * updates (starting the run first if it has ended) for staff commands.
+ */
+import { type Client, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
+import type { NewConversation } from '../domain/conversation';
+import type { ConversationState } from '../domain/conversation';
+import type { UpdateDefinition } from '@temporalio/common';
+import {
+  CONVERSATION_WORKFLOW_TYPE,
+  type ConversationWorkflowInput,
+  type DeliveryReport,
+  type InboundMessage,
+  conversationWorkflowId,
+  deliveryReportSignal,
+  inboundMessageSignal,
+  readyUpdate,
+} from '../workflows/messages';
+
+/** Sends signals and updates to conversation workflows on one task queue. */
+export class ConversationClient {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  private startOptions(conversation: NewConversation) {
+    const args: [ConversationWorkflowInput] = [{ conversation }];
+    return { workflowId: conversationWorkflowId(conversation.conversationId), taskQueue: this.taskQueue, args };
+  }
+
+  /**
+   * Delivers a customer message: signal-with-start, so the first message of a new contact starts
+   * the workflow and retries land in the same one. Resolves once Temporal has accepted the signal.
+   */
+  async deliverInbound(conversation: NewConversation, message: InboundMessage): Promise<void> {
+    await this.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
+      ...this.startOptions(conversation),
+      signal: inboundMessageSignal,
+      signalArgs: [message],
+    });
+  }
+
+  /** Delivers a carrier status callback (signal-with-start: works whether or not a run is open). */
+  async deliverReport(conversation: NewConversation, report: DeliveryReport): Promise<void> {
+    await this.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
+      ...this.startOptions(conversation),
+      signal: deliveryReportSignal,
+      signalArgs: [report],
+    });
+  }
+
+  /**
+   * Runs an update on the conversation's workflow and waits for its result. If no run is open
+   * (a closed conversation's run ends), one is started first (`USE_EXISTING`: never a second run).
+   * @throws WorkflowUpdateFailedError when the validator or handler rejected the command
+   */
+  async update<Ret, Arg>(conversation: NewConversation, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+    return this.withRun(conversation, (handle) => handle.executeUpdate(definition, { args: [arg] }));
+  }
+
+  /** Starts the conversation's run if needed and returns its state once loaded (`ready` update). */
+  async ensureStarted(conversation: NewConversation): Promise<ConversationState> {
+    return this.withRun(conversation, (handle) => handle.executeUpdate(readyUpdate));
+  }
+
+  private async withRun<T>(conversation: NewConversation, call: (handle: WorkflowHandle) => Promise<T>): Promise<T> {
+    const workflowId = conversationWorkflowId(conversation.conversationId);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call(this.client.workflow.getHandle(workflowId));
+      } catch (err) {
+        if (!isNotRunning(err) || attempt >= 2) throw err;
+        await this.client.workflow.start(CONVERSATION_WORKFLOW_TYPE, {
+          ...this.startOptions(conversation),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
+      }
+    }
+  }
+
+  /** Whether the Temporal frontend answers (health check). */
+  async ping(): Promise<boolean> {
+    try {
+      await this.client.connection.workflowService.getSystemInfo({});
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function isNotRunning(err: unknown): boolean {
+  if (err instanceof WorkflowNotFoundError) return true;
+  const text = err instanceof Error ? `${err.message} ${String(err.cause ?? '')}` : '';
+  return /workflow execution (already completed|not found)|not found/i.test(text);
+}

@@ -1,0 +1,120 @@
+/**
+ * `/v1/conversations`: list, read, messages, and the commands (updates to the workflow).
+ * Commands return the stored result: the message (201) or the updated conversation (200).
+ */
+import { Router } from 'express';
+import { getConversation, listConversations, listMessages } from '../../db/queries';
+import { messageRecordFromRow } from '../../db/mappers';
+import type { NewConversation } from '../../domain/conversation';
+import { assignUpdate, replyUpdate, setStatusUpdate, updateAttributesUpdate } from '../../workflows/messages';
+import { principalOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { HttpError, notFound } from '../errors';
+import {
+  AssignBody,
+  IdParams,
+  ListConversationsQuery,
+  ListMessagesQuery,
+  PatchConversationBody,
+  SendMessageBody,
+  SetStatusBody,
+} from '../schemas';
+import { decodeCursor, encodeCursor, toConversationView } from '../views';
+
+/** The start arguments of a conversation's workflow, from its stored row. */
+export function workflowConversationOf(row: {
+  id: string;
+  org_id: string;
+  channel_id: string;
+  channel_kind: NewConversation['channelKind'];
+  contact_id: string;
+}): NewConversation {
+  return { conversationId: row.id, orgId: row.org_id, channelId: row.channel_id, channelKind: row.channel_kind, contactId: row.contact_id };
+}
+
+/** Builds the conversations router (mounted under `/v1/conversations`, behind auth). */
+export function conversationsRouter({ db, conversations }: ApiDeps): Router {
+  const router = Router();
+
+  const load = async (orgId: string, id: string) => {
+    const row = await getConversation(db, orgId, id);
+    if (!row) throw notFound('Conversation');
+    return row;
+  };
+  const reload = async (orgId: string, id: string) => toConversationView(await load(orgId, id));
+
+  router.get('/', async (req, res) => {
+    const me = principalOf(res);
+    const q = ListConversationsQuery.parse(req.query);
+    const assigneeId = q.assignee === undefined ? undefined : q.assignee === 'me' ? me.userId : q.assignee === 'none' ? null : q.assignee;
+    const page = await listConversations(
+      db,
+      me.orgId,
+      { status: q.status, channel: q.channel, assigneeId, tag: q.tag, priority: q.priority, overdue: q.overdue },
+      { limit: q.limit, cursor: q.cursor ? decodeCursor(q.cursor) : undefined },
+    );
+    res.json({ data: page.rows.map(toConversationView), nextCursor: page.next ? encodeCursor(page.next) : null });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const { id } = IdParams.parse(req.params);
+    res.json(await reload(principalOf(res).orgId, id));
+  });
+
+  router.get('/:id/messages', async (req, res) => {
+    const me = principalOf(res);
+    const { id } = IdParams.parse(req.params);
+    const q = ListMessagesQuery.parse(req.query);
+    await load(me.orgId, id);
+    const page = await listMessages(db, me.orgId, id, q);
+    if (!page) throw new HttpError(400, 'invalid_cursor', 'The cursor message is not in this conversation');
+    res.json({ data: page.rows.map(messageRecordFromRow), nextCursor: page.next });
+  });
+
+  router.post('/:id/messages', async (req, res) => {
+    const me = principalOf(res);
+    const { id } = IdParams.parse(req.params);
+    const body = SendMessageBody.parse(req.body);
+    const row = await load(me.orgId, id);
+    const message = await conversations.update(workflowConversationOf(row), replyUpdate, {
+      text: body.text,
+      isInternalNote: body.isInternalNote,
+      authorId: me.userId,
+    });
+    res.status(201).json(message);
+  });
+
+  router.post('/:id/status', async (req, res) => {
+    const me = principalOf(res);
+    const { id } = IdParams.parse(req.params);
+    const body = SetStatusBody.parse(req.body);
+    const row = await load(me.orgId, id);
+    await conversations.update(workflowConversationOf(row), setStatusUpdate, { status: body.status, until: body.until ?? null, actorId: me.userId });
+    res.json(await reload(me.orgId, id));
+  });
+
+  router.post('/:id/assign', async (req, res) => {
+    const me = principalOf(res);
+    const { id } = IdParams.parse(req.params);
+    const body = AssignBody.parse(req.body);
+    const row = await load(me.orgId, id);
+    await conversations.update(workflowConversationOf(row), assignUpdate, { assigneeId: body.assigneeId, actorId: me.userId });
+    res.json(await reload(me.orgId, id));
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const me = principalOf(res);
+    const { id } = IdParams.parse(req.params);
+    const body = PatchConversationBody.parse(req.body);
+    const row = await load(me.orgId, id);
+    await conversations.update(workflowConversationOf(row), updateAttributesUpdate, {
+      tags: body.tags,
+      priority: body.priority,
+      subject: body.subject,
+      actorId: me.userId,
+    });
+    res.json(await reload(me.orgId, id));
+  });
+
+  return router;
+}

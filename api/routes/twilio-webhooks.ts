@@ -1,0 +1,145 @@
+/**
+ * Twilio webhooks (form-encoded, signed with `X-Twilio-Signature`):
+ * - `POST /webhooks/twilio/messaging`: inbound SMS / WhatsApp / MMS → signal-with-start of the
+ *   conversation workflow. 200 with empty TwiML only once Temporal accepted the signal; 503 if
+ *   it could not (Twilio retries); 403 bad signature; 404 unknown `To`; 400 malformed.
+ * - `POST /webhooks/twilio/status?messageId=<id>`: delivery status callbacks → the workflow.
+ * Source: twilio.com/docs/messaging/guides/webhook-request, /docs/usage/security#validating-requests,
+ * /docs/messaging/guides/outbound-message-status-in-status-callbacks.
+ */
+import express, { type Request, type RequestHandler, Router } from 'express';
+import twilio from 'twilio';
+import { z } from 'zod';
+import { parseTwilioAddress } from '../../domain/addresses';
+import { fromTwilioStatus, twilioErrorReason } from '../../domain/delivery';
+import type { Attachment } from '../../domain/message';
+import { conversationIdFor } from '../../domain/routing';
+import { findOrCreateContactByPhone } from '../contact-directory';
+import type { ApiDeps } from '../deps';
+import { HttpError } from '../errors';
+import { workflowConversationOf } from './conversations';
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
+/** The fields of Twilio's inbound message webhook we use; unknown extra fields are accepted. */
+const InboundForm = z.looseObject({
+  MessageSid: z.string().min(1),
+  From: z.string().min(1),
+  To: z.string().min(1),
+  Body: z.string().default(''),
+  NumMedia: z.coerce.number().int().min(0).max(10).default(0),
+  ProfileName: z.string().optional(),
+});
+
+/** The fields of a status callback we use. */
+const StatusForm = z.looseObject({
+  MessageSid: z.string().min(1),
+  MessageStatus: z.string().min(1),
+  ErrorCode: z.string().optional(),
+  ErrorMessage: z.string().optional(),
+});
+
+/** Verifies `X-Twilio-Signature` over `PUBLIC_BASE_URL + originalUrl` and the form params (403 if wrong). */
+function verifySignature(authToken: string, publicBaseUrl: string): RequestHandler {
+  return (req: Request, _res, next) => {
+    const signature = req.header('x-twilio-signature');
+    const url = publicBaseUrl + req.originalUrl;
+    const params = (req.body ?? {}) as Record<string, string | string[]>;
+    if (!signature || !twilio.validateRequest(authToken, signature, url, params)) {
+      return next(new HttpError(403, 'invalid_signature', 'X-Twilio-Signature does not match this request'));
+    }
+    next();
+  };
+}
+
+function mediaOf(form: Record<string, unknown>, count: number): Attachment[] {
+  const media: Attachment[] = [];
+  for (let i = 0; i < count; i++) {
+    const url = form[`MediaUrl${i}`];
+    const contentType = form[`MediaContentType${i}`];
+    if (typeof url === 'string' && url !== '') {
+      media.push({ url, contentType: typeof contentType === 'string' ? contentType : 'application/octet-stream' });
+    }
+  }
+  return media;
+}
+
+/** Builds the Twilio webhooks router (mounted at `/webhooks/twilio`). */
+export function twilioWebhooksRouter({ db, conversations, config, logger }: ApiDeps): Router {
+  const router = Router();
+  router.use(express.urlencoded({ extended: false, limit: '256kb' }));
+  router.use(verifySignature(config.twilio.authToken, config.publicBaseUrl));
+
+  router.post('/messaging', async (req, res) => {
+    const form = InboundForm.parse(req.body);
+    const to = parseTwilioAddress(form.To);
+    const from = parseTwilioAddress(form.From);
+    if (!to || !from) throw new HttpError(400, 'invalid_address', 'From/To are not valid phone numbers');
+    const channel = await db
+      .selectFrom('channels')
+      .select(['id', 'org_id', 'kind'])
+      .where('kind', '=', to.kind)
+      .where('address', '=', to.phone)
+      .executeTakeFirst();
+    if (!channel) throw new HttpError(404, 'unknown_channel', `No ${to.kind} channel for ${form.To}`);
+    const contactId = await findOrCreateContactByPhone(db, channel.org_id, to.kind, from.phone, form.ProfileName ?? null);
+    const conversation = {
+      conversationId: conversationIdFor(channel.org_id, channel.id, from.phone),
+      orgId: channel.org_id,
+      channelId: channel.id,
+      channelKind: to.kind,
+      contactId,
+    };
+    try {
+      await conversations.deliverInbound(conversation, {
+        provider: 'twilio',
+        providerMessageId: form.MessageSid,
+        text: form.Body,
+        attachments: mediaOf(form, form.NumMedia),
+        profileName: form.ProfileName ?? null,
+      });
+    } catch (err) {
+      logger.error({ err, conversationId: conversation.conversationId }, 'could not signal conversation workflow');
+      throw new HttpError(503, 'temporarily_unavailable', 'The message could not be accepted right now; retry later');
+    }
+    res.status(200).type('text/xml').send(EMPTY_TWIML);
+  });
+
+  router.post('/status', async (req, res) => {
+    const form = StatusForm.parse(req.body);
+    const status = fromTwilioStatus(form.MessageStatus);
+    const messageId = typeof req.query.messageId === 'string' ? req.query.messageId : undefined;
+    const message = await db
+      .selectFrom('messages as m')
+      .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+      .select(['m.id as message_id', 'c.id', 'c.org_id', 'c.channel_id', 'c.channel_kind', 'c.contact_id'])
+      .where('m.provider', '=', 'twilio')
+      .where((eb) =>
+        messageId && /^[0-9a-f-]{36}$/i.test(messageId)
+          ? eb('m.id', '=', messageId)
+          : eb('m.provider_message_id', '=', form.MessageSid),
+      )
+      .executeTakeFirst();
+    if (!message) throw new HttpError(404, 'message_not_found', 'No outbound message matches this status callback');
+    if (status === null) {
+      logger.info({ status: form.MessageStatus }, 'ignoring unknown Twilio message status');
+      res.status(200).type('text/xml').send(EMPTY_TWIML);
+      return;
+    }
+    const errorCode = form.ErrorCode && form.ErrorCode !== '0' ? form.ErrorCode : null;
+    try {
+      await conversations.deliverReport(workflowConversationOf(message), {
+        messageId: message.message_id,
+        status,
+        errorCode,
+        errorMessage: errorCode ? twilioErrorReason(errorCode, form.ErrorMessage) : null,
+      });
+    } catch (err) {
+      logger.error({ err }, 'could not signal delivery report');
+      throw new HttpError(503, 'temporarily_unavailable', 'The status could not be accepted right now; retry later');
+    }
+    res.status(200).type('text/xml').send(EMPTY_TWIML);
+  });
+
+  return router;
+}

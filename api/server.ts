@@ -1,0 +1,40 @@
+/**
+ * Starts the HTTP API: connects to Postgres and Temporal and listens on `host:port`.
+ */
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Logger } from '../config/logger';
+import { createDb, type Db } from '../db/client';
+import { createApp } from './app';
+import { ConversationClient } from './conversation-client';
+
+/** A listening API and how to stop it. */
+export interface RunningApi {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Connects and listens; `port: 0` picks a free port (see `url`). */
+export async function startApi(config: Config, temporalAddress: string, logger: Logger, opts: { db?: Db } = {}): Promise<RunningApi> {
+  const db = opts.db ?? createDb(config.databaseUrl);
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const app = createApp({ db, conversations: new ConversationClient(client, config.taskQueue), config, logger });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    server,
+    url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await connection.close();
+      if (!opts.db) await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Database rows → API JSON (timestamps ISO-8601 UTC), and the opaque list cursor.
+ */
+import type { ConversationCursor, ConversationListRow } from '../db/queries';
+import type { ContactRow } from '../db/schema';
+import type { ConversationView } from './schemas';
+import { HttpError } from './errors';
+
+const iso = (d: Date): string => d.toISOString();
+const isoOrNull = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+
+/** A conversation row (joined with channel and contact) as the `Conversation` schema. */
+export function toConversationView(row: ConversationListRow): ConversationView {
+  return {
+    id: row.id,
+    channel: { id: row.channel_id, kind: row.channel_kind, address: row.channel_address },
+    contact: {
+      id: row.contact_id,
+      name: row.contact_name,
+      phone: row.contact_phone,
+      email: row.contact_email,
+      whatsapp: row.contact_whatsapp,
+      vip: row.contact_vip,
+    },
+    subject: row.subject,
+    status: row.status,
+    snoozedUntil: isoOrNull(row.snoozed_until),
+    priority: row.priority,
+    assigneeId: row.assignee_id,
+    tags: row.tags,
+    unreadCount: row.unread_count,
+    lastMessagePreview: row.last_message_preview,
+    lastActivityAt: iso(row.last_activity_at),
+    lastCustomerMessageAt: isoOrNull(row.last_customer_message_at),
+    sessionExpiresAt: isoOrNull(row.session_expires_at),
+    sessionExpired: row.session_expired,
+    slaDueAt: isoOrNull(row.sla_due_at),
+    overdue: row.overdue,
+    closedReason: row.closed_reason,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+/** A contact row as the `Contact` schema. */
+export function toContactView(row: ContactRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    phone: row.phone,
+    email: row.email,
+    whatsapp: row.whatsapp,
+    vip: row.vip,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+/** Encodes a list cursor as opaque base64url JSON. */
+export function encodeCursor(cursor: ConversationCursor): string {
+  return Buffer.from(JSON.stringify([cursor.lastActivityAt, cursor.id])).toString('base64url');
+}
+
+/**
+ * Decodes a cursor made by {@link encodeCursor}.
+ * @throws HttpError 400 `invalid_cursor` when it was not made by us
+ */
+export function decodeCursor(value: string): ConversationCursor {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      typeof parsed[0] === 'string' &&
+      !Number.isNaN(Date.parse(parsed[0])) &&
+      typeof parsed[1] === 'string' &&
+      /^[0-9a-f-]{36}$/i.test(parsed[1])
+    ) {
+      return { lastActivityAt: parsed[0], id: parsed[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
+}

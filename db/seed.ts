@@ -1,0 +1,46 @@
+/**
+ * Idempotent demo data for local runs (never in production): one org, one admin, the Twilio
+ * test SMS number `+15005550006` and the Twilio WhatsApp sandbox sender `+14155238886`.
+ */
+import type { Db } from './client';
+
+/** Fixed ids of the demo data (so tokens and links stay valid across restarts). */
+export const DEMO = {
+  orgId: '00000000-0000-4000-8000-000000000001',
+  adminId: '00000000-0000-4000-8000-000000000002',
+  agentId: '00000000-0000-4000-8000-000000000003',
+  smsChannelId: '00000000-0000-4000-8000-000000000010',
+  whatsappChannelId: '00000000-0000-4000-8000-000000000011',
+  smsNumber: '+15005550006',
+  whatsappNumber: '+14155238886',
+} as const;
+
+/** Inserts the demo org, staff and channels if missing (`ON CONFLICT DO NOTHING`). */
+export async function seedDemo(db: Db): Promise<typeof DEMO> {
+  await db.insertInto('orgs').values({ id: DEMO.orgId, name: 'Demo Org' }).onConflict((oc) => oc.doNothing()).execute();
+  await db
+    .insertInto('staff_users')
+    .values([
+      { id: DEMO.adminId, org_id: DEMO.orgId, email: 'admin@demo.example', name: 'Demo Admin', role: 'admin' },
+      { id: DEMO.agentId, org_id: DEMO.orgId, email: 'agent@demo.example', name: 'Demo Agent', role: 'agent' },
+    ])
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  await db
+    .insertInto('channels')
+    .values([
+      { id: DEMO.smsChannelId, org_id: DEMO.orgId, kind: 'sms', address: DEMO.smsNumber, name: 'Demo SMS', provider: 'twilio', settings: JSON.stringify({}) },
+      {
+        id: DEMO.whatsappChannelId,
+        org_id: DEMO.orgId,
+        kind: 'whatsapp',
+        address: DEMO.whatsappNumber,
+        name: 'Demo WhatsApp',
+        provider: 'twilio',
+        settings: JSON.stringify({}),
+      },
+    ])
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  return DEMO;
+}

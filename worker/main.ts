@@ -1,0 +1,26 @@
+/**
+ * `npm run worker`: the worker half for deployment (requires TEMPORAL_ADDRESS, DATABASE_URL, JWT_SECRET).
+ * Stops cleanly on SIGINT / SIGTERM (finishes in-flight tasks).
+ */
+import { loadConfig } from '../config';
+import { createLogger } from '../config/logger';
+import { startWorker } from './run';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env, { requireTemporalAddress: true });
+  const logger = createLogger(config.logLevel, 'switchboard-worker');
+  const running = await startWorker(config, config.temporalAddress!);
+  logger.info({ taskQueue: config.taskQueue, address: config.temporalAddress }, 'worker running');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'shutting down worker');
+      void running.shutdown();
+    });
+  }
+  await running.done;
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,42 @@
+/**
+ * Wires the worker's dependencies (database, Twilio SDK) and runs it until `shutdown()`.
+ */
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { createTwilioClient } from '../activities/twilio-client';
+import type { Config } from '../config';
+import { createDb, type Db } from '../db/client';
+import { createConversationWorker } from './create-worker';
+
+/** A running worker and how to stop it. */
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker stopped (after `shutdown()`), rejects if it crashed. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Connects to Temporal at `address` and starts polling the conversation task queue. */
+export async function startWorker(config: Config, address: string, opts: { db?: Db } = {}): Promise<RunningWorker> {
+  const db = opts.db ?? createDb(config.databaseUrl);
+  const connection = await NativeConnection.connect({ address });
+  const twilio = createTwilioClient({ ...config.twilio, apiBaseUrl: config.twilio.apiBaseUrl });
+  const worker = await createConversationWorker({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    activities: createActivities({ db, twilio, publicBaseUrl: config.publicBaseUrl }),
+  });
+  const done = worker.run().finally(async () => {
+    await connection.close();
+    if (!opts.db) await db.destroy();
+  });
+  return {
+    worker,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
