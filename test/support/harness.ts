@@ -1,0 +1,257 @@
+/**
+ * Per-test-file harness: a fresh org (own numbers) in the shared test database, a worker on its
+ * own task queue (against the shared dev server, or a private time-skipping server), the Express
+ * app served through supertest, a Twilio stand-in (the hand-written stub by default, or Prism
+ * serving Twilio's OpenAPI spec), signed-webhook and polling helpers.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Express } from 'express';
+import request from 'supertest';
+import { createActivities } from '../../activities';
+import { createTwilioClient } from '../../activities/twilio-client';
+import { signStaffToken } from '../../api/auth';
+import { createApp } from '../../api/app';
+import { ConversationClient } from '../../api/conversation-client';
+import { createLogger } from '../../config/logger';
+import { createDb, type Db } from '../../db/client';
+import { conversationIdFor } from '../../domain/routing';
+import { buildInboundMessageForm, signTwilioRequest } from '../../scripts/twilio-form';
+import { CONVERSATION_SEARCH_ATTRIBUTES } from '../../scripts/embedded-temporal';
+import { temporalExecutable } from '../../scripts/temporal-binaries';
+import { createConversationWorker } from '../../worker/create-worker';
+import { globalResources } from './global-resources';
+import { startTwilioStub, type TwilioStub } from './twilio-stub';
+
+/** The public base URL the harness app believes it is reachable at (signatures are computed for it). */
+export const PUBLIC_BASE_URL = 'http://switchboard.test';
+export const TWILIO_AUTH_TOKEN = 'test-twilio-auth-token';
+export const JWT_SECRET = 'test-jwt-secret-0123456789abcdef';
+
+/** A test org with two staff users and one SMS and one WhatsApp channel (random numbers). */
+export interface TestOrg {
+  orgId: string;
+  adminId: string;
+  agentId: string;
+  smsChannelId: string;
+  whatsappChannelId: string;
+  smsNumber: string;
+  whatsappNumber: string;
+}
+
+/** A random, possible US E.164 number (`+1202…`), unique enough per test run. */
+export function randomPhone(): string {
+  return `+1202${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`;
+}
+
+/** Inserts a new org with staff and channels. */
+export async function createTestOrg(db: Db, opts: { slaFirstResponseMinutes?: number; slaNextResponseMinutes?: number } = {}): Promise<TestOrg> {
+  const org: TestOrg = {
+    orgId: randomUUID(),
+    adminId: randomUUID(),
+    agentId: randomUUID(),
+    smsChannelId: randomUUID(),
+    whatsappChannelId: randomUUID(),
+    smsNumber: randomPhone(),
+    whatsappNumber: randomPhone(),
+  };
+  await db
+    .insertInto('orgs')
+    .values({
+      id: org.orgId,
+      name: `Test org ${org.orgId.slice(0, 8)}`,
+      ...(opts.slaFirstResponseMinutes ? { sla_first_response_minutes: opts.slaFirstResponseMinutes } : {}),
+      ...(opts.slaNextResponseMinutes ? { sla_next_response_minutes: opts.slaNextResponseMinutes } : {}),
+    })
+    .execute();
+  await db
+    .insertInto('staff_users')
+    .values([
+      { id: org.adminId, org_id: org.orgId, email: `admin-${org.adminId}@example.test`, name: 'Ada Admin', role: 'admin' },
+      { id: org.agentId, org_id: org.orgId, email: `agent-${org.agentId}@example.test`, name: 'Alan Agent', role: 'agent' },
+    ])
+    .execute();
+  await db
+    .insertInto('channels')
+    .values([
+      { id: org.smsChannelId, org_id: org.orgId, kind: 'sms', address: org.smsNumber, name: 'SMS', provider: 'twilio', settings: JSON.stringify({}) },
+      { id: org.whatsappChannelId, org_id: org.orgId, kind: 'whatsapp', address: org.whatsappNumber, name: 'WhatsApp', provider: 'twilio', settings: JSON.stringify({}) },
+    ])
+    .execute();
+  return org;
+}
+
+/** Options of {@link createHarness}. */
+export interface HarnessOptions {
+  /** Run against a private time-skipping test server instead of the shared dev server. */
+  timeSkipping?: boolean;
+  /** Twilio stand-in the worker's SDK talks to (default: the hand-written stub). */
+  twilio?: 'stub' | 'prism';
+  sla?: { firstResponseMinutes?: number; nextResponseMinutes?: number };
+}
+
+/** Inbound message to post as Twilio would. */
+export interface InboundOptions {
+  from: string;
+  body?: string;
+  sid?: string;
+  whatsapp?: boolean;
+  media?: string[];
+  profileName?: string;
+  /** Override the `To` (default: the org's SMS or WhatsApp number). */
+  to?: string;
+}
+
+export interface Harness {
+  db: Db;
+  org: TestOrg;
+  client: Client;
+  taskQueue: string;
+  app: Express;
+  conversations: ConversationClient;
+  /** Present with `timeSkipping: true`. */
+  env: TestWorkflowEnvironment | undefined;
+  /** Present with `twilio: 'stub'`. */
+  twilioStub: TwilioStub | undefined;
+  tokens: { admin: string; agent: string };
+  /** `Authorization` header value for the admin. */
+  auth: string;
+  /** POSTs a signed inbound Twilio webhook to the app. */
+  inbound(opts: InboundOptions): Promise<request.Response>;
+  /** POSTs a signed form to any webhook path (e.g. `/webhooks/twilio/status?messageId=…`). */
+  postSignedForm(pathWithQuery: string, formBody: string): Promise<request.Response>;
+  /** The conversation id a customer number maps to on the org's SMS or WhatsApp channel. */
+  conversationIdOf(from: string, kind?: 'sms' | 'whatsapp'): string;
+  /** Polls until `probe` returns a truthy value (default 15 s). */
+  waitFor<T>(probe: () => Promise<T | undefined | null | false>, what?: string, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+/** Quiets the Temporal SDK's own logs (set TEST_TEMPORAL_LOG_LEVEL=INFO to see them). */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (process.env.TEST_TEMPORAL_LOG_LEVEL ?? 'WARN') as 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  Runtime.install({ logger: new DefaultLogger(level) });
+}
+
+/** Builds the harness; call `close()` in `afterAll`. */
+export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  installQuietRuntime();
+  const resources = globalResources();
+  const db = createDb(resources.databaseUrl, { max: 5 });
+  const org = await createTestOrg(db, { slaFirstResponseMinutes: opts.sla?.firstResponseMinutes, slaNextResponseMinutes: opts.sla?.nextResponseMinutes });
+  const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+
+  let env: TestWorkflowEnvironment | undefined;
+  let client: Client;
+  let nativeConnection: NativeConnection;
+  let connection: Connection | undefined;
+  if (opts.timeSkipping) {
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: temporalExecutable(resources.testServerPath) } });
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: Object.fromEntries(
+        CONVERSATION_SEARCH_ATTRIBUTES.map((key) => [
+          key.name,
+          key.type === 'BOOL' ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        ]),
+      ),
+    });
+    client = env.client;
+    nativeConnection = env.nativeConnection;
+  } else {
+    connection = await Connection.connect({ address: resources.temporalAddress });
+    client = new Client({ connection, namespace: 'default' });
+    nativeConnection = await NativeConnection.connect({ address: resources.temporalAddress });
+  }
+
+  const twilioStub = opts.twilio === 'prism' ? undefined : await startTwilioStub();
+  const twilio = createTwilioClient({
+    accountSid: `AC${randomBytes(16).toString('hex')}`,
+    authToken: TWILIO_AUTH_TOKEN,
+    apiBaseUrl: twilioStub ? twilioStub.url : resources.prismUrl,
+  });
+  const worker: Worker = await createConversationWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    activities: createActivities({ db, twilio, publicBaseUrl: PUBLIC_BASE_URL }),
+    workflowBundle: { codePath: resources.workflowBundlePath },
+  });
+  const workerDone = worker.run();
+
+  const conversations = new ConversationClient(client, taskQueue);
+  const app = createApp({
+    db,
+    conversations,
+    config: {
+      jwtSecret: JWT_SECRET,
+      publicBaseUrl: PUBLIC_BASE_URL,
+      twilio: { accountSid: `AC${'0'.repeat(32)}`, authToken: TWILIO_AUTH_TOKEN, apiBaseUrl: undefined },
+    },
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+  });
+  const tokens = {
+    admin: signStaffToken(JWT_SECRET, { userId: org.adminId, orgId: org.orgId, role: 'admin' }),
+    agent: signStaffToken(JWT_SECRET, { userId: org.agentId, orgId: org.orgId, role: 'agent' }),
+  };
+
+  const postSignedForm = (pathWithQuery: string, formBody: string) =>
+    request(app)
+      .post(pathWithQuery)
+      .set('Content-Type', 'application/x-www-form-urlencoded')
+      .set('X-Twilio-Signature', signTwilioRequest(TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL + pathWithQuery, formBody))
+      .send(formBody);
+
+  return {
+    db,
+    org,
+    client,
+    taskQueue,
+    app,
+    conversations,
+    env,
+    twilioStub,
+    tokens,
+    auth: `Bearer ${tokens.admin}`,
+    inbound: (o) =>
+      postSignedForm(
+        '/webhooks/twilio/messaging',
+        buildInboundMessageForm({
+          from: o.from,
+          body: o.body ?? 'Hello',
+          whatsapp: o.whatsapp,
+          to: o.to ?? (o.whatsapp ? `whatsapp:${org.whatsappNumber}` : org.smsNumber),
+          sid: o.sid,
+          media: o.media,
+          profileName: o.profileName,
+        }),
+      ),
+    postSignedForm,
+    conversationIdOf: (from, kind = 'sms') =>
+      conversationIdFor(org.orgId, kind === 'sms' ? org.smsChannelId : org.whatsappChannelId, from),
+    async waitFor(probe, what = 'condition', timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await probe();
+        if (value) return value;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async close() {
+      worker.shutdown();
+      await workerDone;
+      if (!env) await nativeConnection.close();
+      await connection?.close();
+      await env?.teardown();
+      await twilioStub?.stop();
+      await db.destroy();
+    },
+  };
+}
