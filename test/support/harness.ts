@@ -91,6 +91,8 @@ export interface HarnessOptions {
   /** Twilio stand-in the worker's SDK talks to (default: the hand-written stub). */
   twilio?: 'stub' | 'prism';
   sla?: { firstResponseMinutes?: number; nextResponseMinutes?: number };
+  /** Use this Temporal frontend instead of the shared dev server (e.g. one with special dynamic config). */
+  temporalAddress?: string;
 }
 
 /** Inbound message to post as Twilio would. */
@@ -165,9 +167,10 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     client = env.client;
     nativeConnection = env.nativeConnection;
   } else {
-    connection = await Connection.connect({ address: resources.temporalAddress });
+    const address = opts.temporalAddress ?? resources.temporalAddress;
+    connection = await Connection.connect({ address });
     client = new Client({ connection, namespace: 'default' });
-    nativeConnection = await NativeConnection.connect({ address: resources.temporalAddress });
+    nativeConnection = await NativeConnection.connect({ address });
   }
 
   const twilioStub = opts.twilio === 'prism' ? undefined : await startTwilioStub();
