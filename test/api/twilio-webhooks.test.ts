@@ -285,7 +285,9 @@ describe('message content', () => {
   test('WhatsApp sample: whatsapp channel; the contact gets its name from ProfileName and its whatsapp number', async () => {
     const sample = readSampleForm('twilio-inbound-whatsapp.form');
     const params = new URLSearchParams(sample);
-    const body = withFields(sample, { To: `whatsapp:${h.org.whatsappNumber}` });
+    // Fresh MessageSid: the sample's own was already used by the signature test above (and is deduped per org).
+    const sid = newTwilioSid('SM');
+    const body = withFields(sample, { To: `whatsapp:${h.org.whatsappNumber}`, MessageSid: sid, SmsSid: sid, SmsMessageSid: sid });
     const res = await postForm(h.app, MESSAGING, body, sign(MESSAGING, body));
     expect(res.status).toBe(200);
 
@@ -305,7 +307,7 @@ describe('message content', () => {
     expect(conversation.sessionExpiresAt).not.toBeNull();
     const messages = await listMessages(id);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({ providerMessageId: params.get('MessageSid'), direction: 'inbound', text: params.get('Body') });
+    expect(messages[0]).toMatchObject({ providerMessageId: sid, direction: 'inbound', text: params.get('Body') });
   });
 });
 

@@ -141,6 +141,8 @@ function installQuietRuntime(): void {
   Runtime.install({ logger: new DefaultLogger(level) });
 }
 
+installQuietRuntime(); // before anything (e.g. an embedded server) instantiates the runtime
+
 /** Builds the harness; call `close()` in `afterAll`. */
 export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
   installQuietRuntime();
