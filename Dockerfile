@@ -1,4 +1,4 @@
-# Switchboard API / worker image. The same image runs both: `npm run api` (default) or `npm run worker`.
+# Switchboard API / worker image. The same image runs both: the API (default) or the worker (`node_modules/.bin/tsx worker/main.ts`).
 FROM node:24-bookworm-slim
 
 WORKDIR /app
@@ -11,14 +11,8 @@ ENV CI=true \
 # `tsx` runs the TypeScript sources, and the `node` devDependency installs a Node 24 binary that
 # `npm run` puts first on PATH (same major as this base image, harmless). package.json#allowScripts
 # approves the install scripts that need to run.
-# package-lock.json lists only the Linux builds of platform-specific optional packages; npm ci rejects such
-# a lock when the registry serves the other platforms' builds, so fall back to npm install (same locked
-# versions; it only adds the missing optional entries inside the image).
 COPY package.json package-lock.json ./
-RUN npm ci \
-    || { echo 'npm ci rejected package-lock.json; installing the locked versions with npm install' >&2; \
-         npm install --no-audit --no-fund; } \
-    && npm cache clean --force
+RUN npm ci && npm cache clean --force
 
 COPY . .
 
@@ -27,4 +21,6 @@ ENV NODE_ENV=production \
     PORT=3000
 USER node
 EXPOSE 3000
-CMD ["npm", "run", "api"]
+# tsx directly (not `npm run`): npm as PID 1 does not pass SIGTERM on, tsx does, so `docker stop`
+# shuts the API / worker down cleanly.
+CMD ["node_modules/.bin/tsx", "api/main.ts"]

@@ -25,9 +25,23 @@ export class HttpError extends Error {
 
 export const notFound = (what: string): HttpError => new HttpError(404, 'not_found', `${what} not found`);
 
+/** One failing field: dotted `path` (e.g. `tags.0`), readable `message`, zod issue `code`. */
+export interface FieldError {
+  path: string;
+  message: string;
+  code: string;
+}
+
 /** The zod issues as `{ path, message, code }` for `error.details`. */
-export function zodDetails(err: ZodError): { fields: { path: string; message: string; code: string }[] } {
-  return { fields: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })) };
+export function zodDetails(err: ZodError): { fields: FieldError[] } {
+  return {
+    fields: err.issues.flatMap((i): FieldError[] =>
+      // zod reports unknown keys once, with the parent's path and the key names in `keys`
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((key) => ({ path: [...i.path, key].join('.'), message: `Unrecognized key: "${key}"`, code: i.code }))
+        : [{ path: i.path.join('.'), message: i.message, code: i.code }],
+    ),
+  };
 }
 
 /**

@@ -31,8 +31,10 @@ export async function startApi(config: Config, temporalAddress: string, logger: 
     server,
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections(); // keep-alive sockets would otherwise hold close() open
+      setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      await closed;
       await connection.close();
       if (!opts.db) await db.destroy();
     },

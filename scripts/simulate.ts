@@ -21,6 +21,7 @@
  * `AccountSid` is $TWILIO_ACCOUNT_SID when set. Prints status and response body; exit code 1 on non-2xx.
  */
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
 import { buildInboundMessageForm, postTwilioWebhook } from './twilio-form';
 
 const USAGE =
@@ -57,13 +58,13 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const base = (
-    values.url ??
-    process.env.PUBLIC_BASE_URL ??
-    `http://127.0.0.1:${process.env.PORT ?? 3000}`
-  ).replace(/\/+$/, '');
-  const url = `${base}/webhooks/twilio/messaging`;
-  const authToken = process.env.TWILIO_AUTH_TOKEN ?? 'dev-twilio-auth-token';
+  // Same configuration as the server: the signature is computed for PUBLIC_BASE_URL + path (the URL
+  // the server validates against) with TWILIO_AUTH_TOKEN; --url only changes where the POST goes.
+  const config = loadConfig();
+  const path = '/webhooks/twilio/messaging';
+  const url = `${(values.url ?? config.publicBaseUrl).replace(/\/+$/, '')}${path}`;
+  const signatureUrl = `${config.publicBaseUrl}${path}`;
+  const authToken = config.twilio.authToken;
 
   const formBody = buildInboundMessageForm({
     from: values.from,
@@ -81,7 +82,7 @@ async function main(): Promise<number> {
 
   let res: Response;
   try {
-    res = await postTwilioWebhook({ url, formBody, authToken });
+    res = await postTwilioWebhook({ url, formBody, authToken, signatureUrl });
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
     console.error(`request failed: ${err instanceof Error ? err.message : String(err)}${cause}`);

@@ -14,6 +14,7 @@ import { createDatabaseIfMissing, createDb, migrateToLatest } from '../db/client
 import { seedDemo } from '../db/seed';
 import { startWorker } from '../worker/run';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from './embedded-temporal';
+import { startTwilioStub } from './twilio-standin';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -31,30 +32,54 @@ async function main(): Promise<void> {
   let temporal: EmbeddedTemporal | undefined;
   let temporalAddress = config.temporalAddress;
   if (!temporalAddress) {
-    mkdirSync(path.join(REPO_ROOT, '.data'), { recursive: true });
+    const dataDir = process.env.SWITCHBOARD_DATA_DIR ?? path.join(REPO_ROOT, '.data');
+    mkdirSync(dataDir, { recursive: true });
     temporal = await startEmbeddedTemporal({
       port: Number(process.env.TEMPORAL_DEV_PORT ?? 7233),
       uiPort: config.temporalUiPort,
-      dbFilename: path.join(REPO_ROOT, '.data', 'temporal.sqlite'),
+      dbFilename: path.join(dataDir, 'temporal.sqlite'),
       namespace: config.temporalNamespace,
     });
     temporalAddress = temporal.address;
     logger.info({ address: temporalAddress }, 'embedded Temporal dev server started');
   }
 
-  const worker = await startWorker(config, temporalAddress, { db });
-  const api = await startApi(config, temporalAddress, logger, { db });
+  // Development without Twilio credentials: outbound messages go to a local Twilio stand-in
+  // (the real SDK still builds every request) and are logged, so replies can be seen working.
+  const useStandIn = config.env !== 'production' && !config.twilio.apiBaseUrl && !process.env.TWILIO_ACCOUNT_SID;
+  const standIn = useStandIn
+    ? await startTwilioStub({
+        port: Number(process.env.TWILIO_STANDIN_PORT ?? 0),
+        onRequest: (r) =>
+          logger.info({ to: r.form.To, from: r.form.From, body: r.form.Body, status: r.responseStatus }, 'Twilio stand-in received an outbound message'),
+      })
+    : undefined;
+  const runtimeConfig = standIn ? { ...config, twilio: { ...config.twilio, apiBaseUrl: standIn.url } } : config;
+
+  const worker = await startWorker(runtimeConfig, temporalAddress, { db });
+  const api = await startApi(runtimeConfig, temporalAddress, logger, { db });
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    await api.close();
-    await worker.shutdown();
-    await temporal?.stop();
-    await db.destroy();
-    logger.info('stopped');
+    // Each step runs even if an earlier one failed (e.g. the dev server already got the same signal).
+    const steps: [string, (() => Promise<void>) | undefined][] = [
+      ['api', () => api.close()],
+      ['worker', () => worker.shutdown()],
+      ['temporal', temporal ? () => temporal.stop() : undefined],
+      ['twilio stand-in', standIn ? () => standIn.stop() : undefined],
+      ['database', () => db.destroy()],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step?.();
+      } catch (err) {
+        logger.warn({ err, step: name }, 'error while stopping (ignored)');
+      }
+    }
+    console.log('Switchboard stopped cleanly');
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
@@ -70,6 +95,7 @@ async function main(): Promise<void> {
     `  API:         ${api.url}  (OpenAPI: ${api.url}/openapi.json)`,
     `  Temporal UI: ${temporal?.uiUrl ?? `(external Temporal at ${temporalAddress})`}`,
     `  Webhook:     ${config.publicBaseUrl}/webhooks/twilio/messaging`,
+    `  Twilio:      ${standIn ? `local stand-in at ${standIn.url} (no TWILIO_ACCOUNT_SID set; outbound messages are logged)` : (config.twilio.apiBaseUrl ?? 'api.twilio.com')}`,
   ];
   if (demo) {
     const token = signStaffToken(config.jwtSecret, { userId: demo.adminId, orgId: demo.orgId, role: 'admin' });

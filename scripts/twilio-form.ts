@@ -148,16 +148,28 @@ function whatsAppMessageType(contentType: string): string {
 }
 
 /**
- * Builds a realistic inbound-message webhook body, starting from the matching sample
- * (`twilio-inbound-sms.form`, `-mms.form` when media is given, or `-whatsapp.form`) and overriding
- * From/To/Body/SIDs/media. The sample's other fields (geo fields, MessagingServiceSid, ApiVersion…) stay.
+ * The fields Twilio sends with every inbound message besides From/To/Body/SIDs/media
+ * (twilio.com/docs/messaging/guides/webhook-request); values are dev placeholders.
+ */
+const INBOUND_BASE_FIELDS = {
+  ToCountry: 'US',
+  SmsStatus: 'received',
+  NumSegments: '1',
+  AccountSid: 'AC00000000000000000000000000000000',
+  ApiVersion: '2010-04-01',
+} as const;
+
+/**
+ * Builds a realistic inbound-message webhook body (what Twilio POSTs for an SMS, MMS or WhatsApp
+ * message), overriding From/To/Body/SIDs/media. Needs no files, so the simulator works anywhere.
  */
 export function buildInboundMessageForm(opts: InboundMessageOptions): string {
   const media = opts.media ?? [];
   const whatsapp = opts.whatsapp ?? false;
-  const base = readSampleForm(
-    whatsapp ? 'twilio-inbound-whatsapp.form' : media.length > 0 ? 'twilio-inbound-mms.form' : 'twilio-inbound-sms.form',
-  );
+  const base = new URLSearchParams({
+    ...INBOUND_BASE_FIELDS,
+    ...(whatsapp ? { ProfileName: 'Dev Customer', MessageType: 'text' } : {}),
+  }).toString();
   const sid = opts.sid ?? newTwilioSid(media.length > 0 ? 'MM' : 'SM');
   const fromE164 = stripWhatsApp(opts.from);
   const fields: Record<string, string | null> = {

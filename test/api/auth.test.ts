@@ -5,8 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
+import { createApp } from '../../api/app';
 import { signStaffToken } from '../../api/auth';
-import { createHarness, createTestOrg, type Harness, JWT_SECRET, randomPhone, type TestOrg } from '../support/harness';
+import { createLogger } from '../../config/logger';
+import { createDb } from '../../db/client';
+import { createHarness, createTestOrg, type Harness, JWT_SECRET, PUBLIC_BASE_URL, randomPhone, type TestOrg } from '../support/harness';
 import { api, type ConversationBody, expectError, inboundAndWait, listAll, type Page } from './rest-helpers';
 
 let h: Harness;
@@ -160,6 +163,18 @@ describe('public endpoints', () => {
     const res = await request(h.app).get('/healthz');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'ok', database: true, temporal: true });
+  });
+
+  test('GET /healthz answers 503 degraded when the database is unreachable', async () => {
+    const deadDb = createDb('postgres://nobody@127.0.0.1:1/nothing', { max: 1 });
+    try {
+      const app = createApp({ db: deadDb, conversations: h.conversations, config: { jwtSecret: JWT_SECRET, publicBaseUrl: PUBLIC_BASE_URL, twilio: { accountSid: `AC${'0'.repeat(32)}`, authToken: 'x', apiBaseUrl: undefined } }, logger: createLogger('silent') });
+      const res = await request(app).get('/healthz');
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ status: 'degraded', database: false, temporal: true });
+    } finally {
+      await deadDb.destroy();
+    }
   });
 
   test('GET /openapi.json is an OpenAPI 3.1 document covering every /v1 route', async () => {

@@ -107,6 +107,7 @@ describe('request validation', () => {
     ['assignee=alan', 'assignee'],
     ['overdue=maybe', 'overdue'],
     ['sort=oldest', 'sort'],
+    ['status=open&status=closed', 'status'],
   ])('GET /v1/conversations?%s → 400 naming %s', async (query, field) => {
     expectValidationError(await api(h).get(`/v1/conversations?${query}`), field);
   });

@@ -1,0 +1,256 @@
+/**
+ * A tiny hand-written Twilio REST stand-in (node:http) for what Prism cannot do
+ * (see shared/contracts/README.md): MMS (`MediaUrl` repeated — Prism #2473 rejects it),
+ * Twilio error bodies (4xx with `{code,message,more_info,status}`), and 5xx for retry tests.
+ *
+ * Implements only `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`:
+ *   - 401 `{code: 20003}` without HTTP Basic auth (or with the wrong credentials if `expectAuth` is set);
+ *   - 400 `{code: 21604}` without `To`, 400 `{code: 21603}` without `From`/`MessagingServiceSid`,
+ *     400 `{code: 21602}` without `Body`/`MediaUrl`/`ContentSid` (Twilio's real codes for these);
+ *   - otherwise 201 with `shared/contracts/samples/twilio-rest-message-created.json`, with a fresh unique
+ *     `sid` (`SM`/`MM` + 32 hex), `to`/`from`/`body` echoed, `num_media`, `account_sid`, `uri`s and dates
+ *     filled from the request.
+ * Any other route answers 404 `{code: 20404}`. Every request (matched or not) is recorded.
+ * `failNext(status, body)` queues a canned answer for the next Messages create (FIFO, one per call).
+ */
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { formToParams, newTwilioSid, type TwilioParams } from './twilio-form';
+
+/** One request as received by the stub. */
+export interface RecordedTwilioRequest {
+  /** HTTP method, upper case. */
+  method: string;
+  /** Path without query string, e.g. `/2010-04-01/Accounts/AC…/Messages.json`. */
+  path: string;
+  /** Query string parameters (repeated keys → arrays). */
+  query: TwilioParams;
+  /** AccountSid from the path, or null if the route did not match. */
+  accountSid: string | null;
+  /** Request headers, lower-cased names (`authorization`, `content-type`, `user-agent`, …). */
+  headers: IncomingHttpHeaders;
+  /** Decoded HTTP Basic credentials from `Authorization`, or null if absent/not Basic. */
+  basicAuth: { username: string; password: string } | null;
+  /** Raw body as received. */
+  rawBody: string;
+  /** Form fields, express.urlencoded style: once → string, repeated (`MediaUrl`) → array. */
+  form: TwilioParams;
+  /** Form fields, every value an array (`formAll.MediaUrl ?? []`). */
+  formAll: Record<string, string[]>;
+  /** Status the stub answered with. */
+  responseStatus: number;
+  /** Body the stub answered with. */
+  responseBody: unknown;
+}
+
+/** Options for {@link startTwilioStub}. */
+export interface TwilioStubOptions {
+  /** If set, Basic auth must be exactly these credentials (else 401 code 20003). */
+  expectAuth?: { username: string; password: string };
+  /** Called after each request is answered (the dev runner logs outbound messages with it). */
+  onRequest?: (request: RecordedTwilioRequest) => void;
+  /** Port to listen on (default: a free one). */
+  port?: number;
+}
+
+/** A running stub. */
+export interface TwilioStub {
+  /** Base URL, e.g. `http://127.0.0.1:40124` — pass as `apiBaseUrl` to `createTwilioClient`. */
+  url: string;
+  /** Every request received, in order (mutable: `requests.length = 0` clears it). */
+  requests: RecordedTwilioRequest[];
+  /** The next Messages create answers `status` with JSON `body` (queued; each call = one request). */
+  failNext(status: number, body: object): void;
+  /** Clears recorded requests and pending failures. */
+  reset(): void;
+  /** Stops listening and closes open (keep-alive) connections. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The stored 201 body of `POST …/Messages.json` (see shared/contracts/samples). */
+export type TwilioMessageResource = Record<string, unknown>;
+
+/**
+ * Shape of Twilio's 201 answer to a Messages create (`api.v2010.account.message` in
+ * twilio_api_v2010.json, same fields as shared/contracts/samples/twilio-rest-message-created.json);
+ * per-request fields are filled in by the stub.
+ */
+const MESSAGE_TEMPLATE: TwilioMessageResource = {
+  account_sid: null,
+  api_version: '2010-04-01',
+  body: '',
+  date_created: null,
+  date_sent: null,
+  date_updated: null,
+  direction: 'outbound-api',
+  error_code: null,
+  error_message: null,
+  from: null,
+  messaging_service_sid: null,
+  num_media: '0',
+  num_segments: '1',
+  price: null,
+  price_unit: null,
+  sid: null,
+  status: 'queued',
+  subresource_uris: {},
+  to: null,
+  uri: null,
+};
+
+const MESSAGES_ROUTE = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
+
+function twilioError(status: number, code: number, message: string): object {
+  return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
+}
+
+function parseBasicAuth(header: string | undefined): { username: string; password: string } | null {
+  const m = /^Basic\s+(.+)$/i.exec(header ?? '');
+  if (!m?.[1]) return null;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+function allValues(formBody: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [key, value] of new URLSearchParams(formBody)) (out[key] ??= []).push(value);
+  return out;
+}
+
+/** RFC 2822 date as Twilio prints it: `Thu, 15 Jan 2026 14:31:07 +0000`. */
+function twilioDate(d: Date): string {
+  return d.toUTCString().replace(/GMT$/, '+0000');
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Starts the stub on 127.0.0.1 with an OS-assigned port. */
+export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<TwilioStub> {
+  const requests: RecordedTwilioRequest[] = [];
+  const failures: Array<{ status: number; body: object }> = [];
+
+  const answer = (
+    accountSid: string,
+    form: Record<string, string[]>,
+    basicAuth: RecordedTwilioRequest['basicAuth'],
+  ): { status: number; body: unknown } => {
+    if (basicAuth === null) return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
+    if (
+      opts.expectAuth &&
+      (basicAuth.username !== opts.expectAuth.username || basicAuth.password !== opts.expectAuth.password)
+    ) {
+      return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
+    }
+    const failure = failures.shift();
+    if (failure) return { status: failure.status, body: failure.body };
+
+    const first = (k: string): string | undefined => form[k]?.[0];
+    const to = first('To');
+    const from = first('From');
+    const messagingServiceSid = first('MessagingServiceSid');
+    const mediaUrls = form.MediaUrl ?? [];
+    if (!to) return { status: 400, body: twilioError(400, 21604, "A 'To' phone number is required.") };
+    if (!from && !messagingServiceSid) {
+      return { status: 400, body: twilioError(400, 21603, "A 'From' phone number is required.") };
+    }
+    if (!first('Body') && mediaUrls.length === 0 && !first('ContentSid')) {
+      return { status: 400, body: twilioError(400, 21602, 'Message body is required.') };
+    }
+
+    const sid = newTwilioSid(mediaUrls.length > 0 ? 'MM' : 'SM');
+    const now = twilioDate(new Date());
+    const uri = `/2010-04-01/Accounts/${accountSid}/Messages/${sid}`;
+    const body: TwilioMessageResource = {
+      ...MESSAGE_TEMPLATE,
+      account_sid: accountSid,
+      sid,
+      to,
+      from: from ?? null,
+      body: first('Body') ?? '',
+      messaging_service_sid: messagingServiceSid ?? null,
+      num_media: String(mediaUrls.length),
+      status: 'queued',
+      date_created: now,
+      date_updated: now,
+      date_sent: null,
+      uri: `${uri}.json`,
+      subresource_uris: { media: `${uri}/Media.json` },
+    };
+    return { status: 201, body };
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const rawBody = await readBody(req);
+    const parsedUrl = new URL(req.url ?? '/', 'http://stub.invalid');
+    const match = MESSAGES_ROUTE.exec(parsedUrl.pathname);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const basicAuth = parseBasicAuth(req.headers.authorization);
+    const formAll = allValues(rawBody);
+
+    const result =
+      match?.[1] && method === 'POST'
+        ? answer(decodeURIComponent(match[1]), formAll, basicAuth)
+        : { status: 404, body: twilioError(404, 20404, `The requested resource ${parsedUrl.pathname} was not found`) };
+
+    const recorded: RecordedTwilioRequest = {
+      method,
+      path: parsedUrl.pathname,
+      query: formToParams(parsedUrl.search.replace(/^\?/, '')),
+      accountSid: match?.[1] ? decodeURIComponent(match[1]) : null,
+      headers: req.headers,
+      basicAuth,
+      rawBody,
+      form: formToParams(rawBody),
+      formAll,
+      responseStatus: result.status,
+      responseBody: result.body,
+    };
+    requests.push(recorded);
+    opts.onRequest?.(recorded);
+
+    const payload = JSON.stringify(result.body);
+    res.writeHead(result.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(payload),
+    });
+    res.end(payload);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(String(err));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  let stopping: Promise<void> | undefined;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    failNext(status: number, body: object) {
+      failures.push({ status, body });
+    },
+    reset() {
+      requests.length = 0;
+      failures.length = 0;
+    },
+    stop() {
+      stopping ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      return stopping;
+    },
+  };
+}
