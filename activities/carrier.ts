@@ -132,7 +132,12 @@ export function createCarrierActivities({ db, twilio, publicBaseUrl }: CarrierDe
 
     /** Marks a message `failed` after its send retries ran out (`errorCode` e.g. `send_retries_exhausted`). */
     async markMessageFailed(input: { messageId: string; errorCode: string; errorMessage: string }): Promise<void> {
-      await applyDeliveryUpdate(db, { messageId: input.messageId, status: 'failed', errorCode: input.errorCode, errorMessage: input.errorMessage });
+      await applyDeliveryUpdate(db, {
+        messageId: input.messageId,
+        status: 'failed',
+        errorCode: input.errorCode,
+        errorMessage: input.errorMessage,
+      });
     },
   };
 }

@@ -2,6 +2,7 @@
  * Database activities of the conversation workflow: the only code that writes conversation and
  * message rows ("one writer per conversation": each is called by that conversation's workflow).
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import { sql } from 'kysely';
 import type { Db } from '../db/client';
 import { conversationColumns, conversationStateFromRow, messageRecordFromRow } from '../db/mappers';
@@ -67,24 +68,52 @@ export async function applyDeliveryUpdate(db: Db, update: DeliveryUpdate): Promi
       .set({
         updated_at: sql`now()`,
         ...(setProviderId ? { provider_message_id: update.providerMessageId } : {}),
-        ...(progress
-          ? { delivery_status: update.status, error_code: update.errorCode, error_message: update.errorMessage }
-          : {}),
+        ...(progress ? { delivery_status: update.status, error_code: update.errorCode, error_message: update.errorMessage } : {}),
       })
       .where('id', '=', update.messageId);
     query =
-      row.delivery_status === null
-        ? query.where('delivery_status', 'is', null)
-        : query.where('delivery_status', '=', row.delivery_status);
+      row.delivery_status === null ? query.where('delivery_status', 'is', null) : query.where('delivery_status', '=', row.delivery_status);
     const result = await query.executeTakeFirst();
     if (result.numUpdatedRows > 0n) return true;
   }
   return false;
 }
 
+/**
+ * Postgres errors that cannot succeed on retry: SQLSTATE class 22 (data exception) and 23
+ * (integrity constraint violation, e.g. a foreign key to a deleted staff user). They become
+ * non-retryable failures so an update fails with an answer instead of retrying forever; every
+ * other error (connection lost, serialization failure, …) is retried by Temporal.
+ */
+export function asActivityFailure(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^2[23]/.test(code)) {
+    return ApplicationFailure.nonRetryable(`database rejected the write: ${(err as Error).message}`, 'DatabaseConstraintViolation', {
+      sqlState: code,
+    });
+  }
+  return err;
+}
+
+/** Wraps every activity so permanent database errors are non-retryable (see {@link asActivityFailure}). */
+function withPermanentErrors<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      async (...args: never[]) => {
+        try {
+          return await fn(...args);
+        } catch (err) {
+          throw asActivityFailure(err);
+        }
+      },
+    ]),
+  ) as T;
+}
+
 /** Builds the database activities over a kysely handle. */
 export function createConversationStoreActivities(db: Db) {
-  return {
+  return withPermanentErrors({
     /**
      * Loads a conversation's state, creating its row (status `open`) if this is its first run.
      * Idempotent under retries and concurrent calls (`ON CONFLICT (id) DO NOTHING`).
@@ -234,5 +263,5 @@ export function createConversationStoreActivities(db: Db) {
     async applyDeliveryReport(update: DeliveryUpdate): Promise<{ applied: boolean }> {
       return { applied: await applyDeliveryUpdate(db, update) };
     },
-  };
+  });
 }

@@ -36,7 +36,11 @@ export async function findOrCreateContactByPhone(
         .where('id', '=', existing.id)
         .where('whatsapp', 'is', null)
         .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('contacts as other').select('other.id').where('other.org_id', '=', orgId).where('other.whatsapp', '=', phone))),
+          not(
+            exists(
+              selectFrom('contacts as other').select('other.id').where('other.org_id', '=', orgId).where('other.whatsapp', '=', phone),
+            ),
+          ),
         )
         .execute();
     }

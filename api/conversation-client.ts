@@ -17,6 +17,12 @@ import {
   readyUpdate,
 } from '../workflows/messages';
 
+/**
+ * How long a webhook waits for Temporal to accept a signal before answering 503 (ms). Below
+ * Twilio's 15 s webhook timeout, so the carrier sees our 503 and retries.
+ */
+export const SIGNAL_DEADLINE_MS = 5_000;
+
 /** Sends signals and updates to conversation workflows on one task queue. */
 export class ConversationClient {
   constructor(
@@ -34,20 +40,24 @@ export class ConversationClient {
    * the workflow and retries land in the same one. Resolves once Temporal has accepted the signal.
    */
   async deliverInbound(conversation: NewConversation, message: InboundMessage): Promise<void> {
-    await this.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
-      ...this.startOptions(conversation),
-      signal: inboundMessageSignal,
-      signalArgs: [message],
-    });
+    await this.client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+      this.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
+        ...this.startOptions(conversation),
+        signal: inboundMessageSignal,
+        signalArgs: [message],
+      }),
+    );
   }
 
   /** Delivers a carrier status callback (signal-with-start: works whether or not a run is open). */
   async deliverReport(conversation: NewConversation, report: DeliveryReport): Promise<void> {
-    await this.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
-      ...this.startOptions(conversation),
-      signal: deliveryReportSignal,
-      signalArgs: [report],
-    });
+    await this.client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+      this.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
+        ...this.startOptions(conversation),
+        signal: deliveryReportSignal,
+        signalArgs: [report],
+      }),
+    );
   }
 
   /**
@@ -82,7 +92,7 @@ export class ConversationClient {
   /** Whether the Temporal frontend answers (health check). */
   async ping(): Promise<boolean> {
     try {
-      await this.client.connection.workflowService.getSystemInfo({});
+      await this.client.withDeadline(Date.now() + 2_000, () => this.client.connection.workflowService.getSystemInfo({}));
       return true;
     } catch {
       return false;

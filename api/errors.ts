@@ -71,7 +71,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else if (err instanceof ZodError) http = new HttpError(400, 'validation_failed', 'The request is not valid', zodDetails(err));
     else if (err instanceof DomainError) http = new HttpError(err.httpStatus, err.code, err.message, err.details);
     else if (httpErrorFromUpdateFailure(err)) http = httpErrorFromUpdateFailure(err)!;
-    else if (isBodyParserError(err)) http = new HttpError(err.status, err.status === 413 ? 'payload_too_large' : 'invalid_body', err.message);
+    else if (isBodyParserError(err))
+      http = new HttpError(err.status, err.status === 413 ? 'payload_too_large' : 'invalid_body', err.message);
     else {
       logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
       http = new HttpError(500, 'internal_error', 'Something went wrong on our side');

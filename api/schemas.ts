@@ -89,7 +89,10 @@ export const ListConversationsQuery = z
   .object({
     status: z.enum(CONVERSATION_STATUSES).optional(),
     channel: z.enum(CHANNEL_KINDS).optional(),
-    assignee: z.union([z.literal('me'), z.literal('none'), Uuid]).optional().openapi({ description: '`me`, `none` or a staff user id' }),
+    assignee: z
+      .union([z.literal('me'), z.literal('none'), Uuid])
+      .optional()
+      .openapi({ description: '`me`, `none` or a staff user id' }),
     tag: z.string().min(1).optional(),
     priority: z.enum(PRIORITIES).optional(),
     overdue: booleanQuery.optional(),
@@ -99,9 +102,7 @@ export const ListConversationsQuery = z
   .strict();
 export type ListConversationsQuery = z.infer<typeof ListConversationsQuery>;
 
-export const ConversationPage = z
-  .object({ data: z.array(Conversation), nextCursor: z.string().nullable() })
-  .openapi('ConversationPage');
+export const ConversationPage = z.object({ data: z.array(Conversation), nextCursor: z.string().nullable() }).openapi('ConversationPage');
 
 export const ListMessagesQuery = z
   .object({
@@ -114,7 +115,10 @@ export const ListMessagesQuery = z
 export type ListMessagesQuery = z.infer<typeof ListMessagesQuery>;
 
 export const MessagePage = z
-  .object({ data: z.array(Message), nextCursor: z.string().nullable().openapi({ description: 'Message id to pass as `before` (or `after`) for the next page' }) })
+  .object({
+    data: z.array(Message),
+    nextCursor: z.string().nullable().openapi({ description: 'Message id to pass as `before` (or `after`) for the next page' }),
+  })
   .openapi('MessagePage');
 
 export const SendMessageBody = z
@@ -128,7 +132,10 @@ export const SetStatusBody = z
     until: IsoDateTime.optional().openapi({ description: 'Only with `snoozed`: wake-up time (ISO-8601, in the future)' }),
   })
   .strict()
-  .refine((b) => b.until === undefined || b.status === 'snoozed', { message: '`until` is only allowed with status "snoozed"', path: ['until'] })
+  .refine((b) => b.until === undefined || b.status === 'snoozed', {
+    message: '`until` is only allowed with status "snoozed"',
+    path: ['until'],
+  })
   .openapi('SetStatus');
 
 export const AssignBody = z.object({ assigneeId: Uuid.nullable() }).strict().openapi('Assign');
@@ -161,7 +168,10 @@ export const CreateContactBody = z
   })
   .openapi('CreateContact');
 
-export const StartConversationBody = z.object({ channel: z.enum(CHANNEL_KINDS) }).strict().openapi('StartConversation');
+export const StartConversationBody = z
+  .object({ channel: z.enum(CHANNEL_KINDS) })
+  .strict()
+  .openapi('StartConversation');
 
 // ---- Me / health ----------------------------------------------------------------------------
 
@@ -176,8 +186,6 @@ export const Me = z
   })
   .openapi('Me');
 
-export const Health = z
-  .object({ status: z.enum(['ok', 'degraded']), database: z.boolean(), temporal: z.boolean() })
-  .openapi('Health');
+export const Health = z.object({ status: z.enum(['ok', 'degraded']), database: z.boolean(), temporal: z.boolean() }).openapi('Health');
 
 export const IdParams = z.object({ id: Uuid });

@@ -23,7 +23,10 @@ const EnvSchema = z.object({
   HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   DATABASE_URL: z.preprocess(
     emptyToUndefined,
-    z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://postgres@127.0.0.1:5432/switchboard'),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .default('postgres://postgres@127.0.0.1:5432/switchboard'),
   ),
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.preprocess(emptyToUndefined, z.string().default('default')),
@@ -31,7 +34,13 @@ const EnvSchema = z.object({
   TEMPORAL_UI_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(65535).default(8233)),
   JWT_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   PUBLIC_BASE_URL: optionalUrl,
-  TWILIO_ACCOUNT_SID: z.preprocess(emptyToUndefined, z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC + 32 hex digits').optional()),
+  TWILIO_ACCOUNT_SID: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC + 32 hex digits')
+      .optional(),
+  ),
   TWILIO_AUTH_TOKEN: optionalString,
   TWILIO_API_BASE_URL: optionalUrl,
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
@@ -69,10 +78,7 @@ export class ConfigError extends Error {
  * @param opts.requireTemporalAddress true for `npm run api` / `npm run worker` (deployment halves)
  * @throws ConfigError listing every bad or missing variable
  */
-export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  opts: { requireTemporalAddress?: boolean } = {},
-): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireTemporalAddress?: boolean } = {}): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));

@@ -85,7 +85,11 @@ export async function listConversations(
   if (page.cursor) {
     q = q.where(sql<boolean>`(c.last_activity_at, c.id) < (${page.cursor.lastActivityAt}::timestamptz, ${page.cursor.id}::uuid)`);
   }
-  const rows = await q.orderBy('c.last_activity_at', 'desc').orderBy('c.id', 'desc').limit(page.limit + 1).execute();
+  const rows = await q
+    .orderBy('c.last_activity_at', 'desc')
+    .orderBy('c.id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
   const more = rows.length > page.limit;
   const pageRows = more ? rows.slice(0, page.limit) : rows;
   const last = pageRows.at(-1);
@@ -132,7 +136,10 @@ export async function listMessages(
     .where('conversation_id', '=', conversationId);
   const forward = page.after !== undefined;
   if (cursorSeq !== undefined) q = q.where('seq', forward ? '>' : '<', cursorSeq);
-  const rows = await q.orderBy('seq', forward ? 'asc' : 'desc').limit(page.limit + 1).execute();
+  const rows = await q
+    .orderBy('seq', forward ? 'asc' : 'desc')
+    .limit(page.limit + 1)
+    .execute();
   const more = rows.length > page.limit;
   const pageRows = more ? rows.slice(0, page.limit) : rows;
   const chronological = forward ? pageRows : [...pageRows].reverse();

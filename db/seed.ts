@@ -17,7 +17,11 @@ export const DEMO = {
 
 /** Inserts the demo org, staff and channels if missing (`ON CONFLICT DO NOTHING`). */
 export async function seedDemo(db: Db): Promise<typeof DEMO> {
-  await db.insertInto('orgs').values({ id: DEMO.orgId, name: 'Demo Org' }).onConflict((oc) => oc.doNothing()).execute();
+  await db
+    .insertInto('orgs')
+    .values({ id: DEMO.orgId, name: 'Demo Org' })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
   await db
     .insertInto('staff_users')
     .values([
@@ -29,7 +33,15 @@ export async function seedDemo(db: Db): Promise<typeof DEMO> {
   await db
     .insertInto('channels')
     .values([
-      { id: DEMO.smsChannelId, org_id: DEMO.orgId, kind: 'sms', address: DEMO.smsNumber, name: 'Demo SMS', provider: 'twilio', settings: JSON.stringify({}) },
+      {
+        id: DEMO.smsChannelId,
+        org_id: DEMO.orgId,
+        kind: 'sms',
+        address: DEMO.smsNumber,
+        name: 'Demo SMS',
+        provider: 'twilio',
+        settings: JSON.stringify({}),
+      },
       {
         id: DEMO.whatsappChannelId,
         org_id: DEMO.orgId,

@@ -11,7 +11,10 @@ import type { ChannelKind } from './channels';
  * @returns the E.164 string, or `null` if the input is not a possible phone number.
  */
 export function normalizePhone(input: string): string | null {
-  const raw = input.trim().replace(/^whatsapp:/i, '').trim();
+  const raw = input
+    .trim()
+    .replace(/^whatsapp:/i, '')
+    .trim();
   if (!/^\+?[\d\s().-]+$/.test(raw)) return null;
   const withPlus = raw.startsWith('+') ? raw : `+${raw}`;
   const parsed = parsePhoneNumberFromString(withPlus);

@@ -35,11 +35,7 @@ export function sessionExpiresAt(kind: ChannelKind, lastCustomerMessageAtMs: num
  * Only WhatsApp restricts free-form replies: allowed while `nowMs < sessionExpiresAtMs`
  * (the window is half-open: at exactly 24 h it is closed). SMS, email and chat always allow them.
  */
-export function isFreeFormReplyAllowed(
-  kind: ChannelKind,
-  sessionExpiresAtMs: number | null,
-  nowMs: number,
-): boolean {
+export function isFreeFormReplyAllowed(kind: ChannelKind, sessionExpiresAtMs: number | null, nowMs: number): boolean {
   if (kind !== 'whatsapp') return true;
   return sessionExpiresAtMs !== null && nowMs < sessionExpiresAtMs;
 }

@@ -93,7 +93,14 @@ const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\
 export function parseIsoDateTime(value: string): number | null {
   const m = ISO_DATE_TIME.exec(value);
   if (!m) return null;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return null;
   const parsed = Date.parse(value);
@@ -163,7 +170,7 @@ export function assertCanReply(state: ConversationState, input: { text: string; 
   if (!isFreeFormReplyAllowed(state.channelKind, ms(state.sessionExpiresAt), input.nowMs)) {
     throw new DomainError(
       'whatsapp_session_expired',
-      "The WhatsApp 24-hour session window has closed (or was never opened by the customer): a free-form reply is not allowed; send an approved message template instead.",
+      'The WhatsApp 24-hour session window has closed (or was never opened by the customer): a free-form reply is not allowed; send an approved message template instead.',
       422,
       { sessionExpiresAt: state.sessionExpiresAt },
     );
@@ -228,7 +235,13 @@ export function applyStatusChange(state: ConversationState, change: StatusChange
   const base = { ...state, status: change.status };
   switch (change.status) {
     case 'snoozed':
-      return { ...base, snoozedUntil: change.until ? iso(Date.parse(change.until)) : null, closedReason: null, slaDueAt: null, overdue: false };
+      return {
+        ...base,
+        snoozedUntil: change.until ? iso(Date.parse(change.until)) : null,
+        closedReason: null,
+        slaDueAt: null,
+        overdue: false,
+      };
     case 'closed':
       return { ...base, snoozedUntil: null, closedReason: 'closed_by_staff', slaDueAt: null, overdue: false, unreadCount: 0 };
     default:

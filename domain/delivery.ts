@@ -67,8 +67,7 @@ const TWILIO_ERROR_REASONS: Record<string, string> = {
   '30006': 'The recipient is a landline or the carrier cannot deliver to it.',
   '30007': 'The carrier filtered the message as spam.',
   '30008': 'The carrier could not deliver the message (unknown error).',
-  '63016':
-    'WhatsApp rejected a free-form message sent outside the 24-hour customer service window; send an approved template instead.',
+  '63016': 'WhatsApp rejected a free-form message sent outside the 24-hour customer service window; send an approved template instead.',
 };
 
 /** A readable reason for a Twilio error code, falling back to `fallback` or a generic text. */

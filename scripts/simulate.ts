@@ -78,7 +78,9 @@ async function main(): Promise<number> {
   });
   const params = new URLSearchParams(formBody);
   console.log(`POST ${url}`);
-  console.log(`  MessageSid=${params.get('MessageSid')} From=${params.get('From')} To=${params.get('To')} NumMedia=${params.get('NumMedia')}`);
+  console.log(
+    `  MessageSid=${params.get('MessageSid')} From=${params.get('From')} To=${params.get('To')} NumMedia=${params.get('NumMedia')}`,
+  );
 
   let res: Response;
   try {

@@ -51,7 +51,10 @@ async function main(): Promise<void> {
     ? await startTwilioStub({
         port: Number(process.env.TWILIO_STANDIN_PORT ?? 0),
         onRequest: (r) =>
-          logger.info({ to: r.form.To, from: r.form.From, body: r.form.Body, status: r.responseStatus }, 'Twilio stand-in received an outbound message'),
+          logger.info(
+            { to: r.form.To, from: r.form.From, body: r.form.Body, status: r.responseStatus },
+            'Twilio stand-in received an outbound message',
+          ),
       })
     : undefined;
   const runtimeConfig = standIn ? { ...config, twilio: { ...config.twilio, apiBaseUrl: standIn.url } } : config;

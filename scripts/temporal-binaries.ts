@@ -105,18 +105,13 @@ export async function resolveTemporalTestServer(): Promise<string | undefined> {
  *   the binary into the OS temp directory) for `undefined`. Both shapes are members of the SDK's
  *   `EphemeralServerExecutable` union.
  */
-export function temporalExecutable(
-  path: string | undefined,
-): { type: 'existing-path'; path: string } | { type: 'cached-download' } {
+export function temporalExecutable(path: string | undefined): { type: 'existing-path'; path: string } | { type: 'cached-download' } {
   return path === undefined ? { type: 'cached-download' } : { type: 'existing-path', path };
 }
 
 // Compile-time guard: our return type must stay assignable to the SDK's option type.
 type AssertAssignable<T extends U, U> = T;
-export type TemporalExecutableOption = AssertAssignable<
-  ReturnType<typeof temporalExecutable>,
-  EphemeralServerExecutable
->;
+export type TemporalExecutableOption = AssertAssignable<ReturnType<typeof temporalExecutable>, EphemeralServerExecutable>;
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -261,8 +256,7 @@ async function pipInstallAtomically(): Promise<boolean> {
     if (result.code !== 0) {
       const output = result.output.trim();
       console.warn(
-        `${LOG_PREFIX} \`python3 ${args.join(' ')}\` failed with exit code ${result.code}` +
-          (output === '' ? '.' : `:\n${indent(output)}`),
+        `${LOG_PREFIX} \`python3 ${args.join(' ')}\` failed with exit code ${result.code}` + (output === '' ? '.' : `:\n${indent(output)}`),
       );
       return false;
     }
@@ -373,10 +367,7 @@ async function isStaleLock(): Promise<boolean> {
   }
 }
 
-type RunResult =
-  | { kind: 'exited'; code: number; output: string }
-  | { kind: 'spawn-error'; message: string }
-  | { kind: 'timeout' };
+type RunResult = { kind: 'exited'; code: number; output: string } | { kind: 'spawn-error'; message: string } | { kind: 'timeout' };
 
 function run(command: string, args: string[], timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve) => {
@@ -404,9 +395,7 @@ function run(command: string, args: string[], timeoutMs: number): Promise<RunRes
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
     child.on('error', (err) => settle({ kind: 'spawn-error', message: err.message }));
-    child.on('close', (code, signal) =>
-      settle({ kind: 'exited', code: code ?? (signal === null ? 1 : 128), output }),
-    );
+    child.on('close', (code, signal) => settle({ kind: 'exited', code: code ?? (signal === null ? 1 : 128), output }));
   });
 }
 

@@ -141,10 +141,7 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     basicAuth: RecordedTwilioRequest['basicAuth'],
   ): { status: number; body: unknown } => {
     if (basicAuth === null) return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
-    if (
-      opts.expectAuth &&
-      (basicAuth.username !== opts.expectAuth.username || basicAuth.password !== opts.expectAuth.password)
-    ) {
+    if (opts.expectAuth && (basicAuth.username !== opts.expectAuth.username || basicAuth.password !== opts.expectAuth.password)) {
       return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
     }
     const failure = failures.shift();

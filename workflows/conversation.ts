@@ -95,8 +95,6 @@ function enforce<T>(rule: () => T): T {
   }
 }
 
-
-
 /** The conversation workflow (type name `conversationWorkflow`). */
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<ConversationRunResult> {
   const lock = new Mutex();
@@ -145,6 +143,19 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     return state;
   };
 
+  /**
+   * Runs a command under the lock, after recording the customer messages Temporal delivered before
+   * it, so commands see the conversation in causal order (e.g. a reply right after the customer's
+   * first WhatsApp message sees the open session window).
+   */
+  const exclusive = <T>(command: () => Promise<T>): Promise<T> =>
+    lock.runExclusive(async () => {
+      await drainInbox();
+      return command();
+    });
+  /** No load, customer message or command is in progress: validators may judge on `state`. */
+  const settled = (): boolean => ready && inbox.length === 0 && !lock.isLocked();
+
   setHandler(inboundMessageSignal, (message) => {
     inbox.push(message);
   });
@@ -157,7 +168,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   setHandler(
     replyUpdate,
     (command) =>
-      lock.runExclusive(async () => {
+      exclusive(async () => {
         enforce(() => assertCanReply(state, { ...command, nowMs: Date.now() }));
         const nowMs = Date.now();
         const next = applyStaffReply(state, { text: command.text, isInternalNote: command.isInternalNote, sentAtMs: nowMs });
@@ -178,13 +189,17 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         log.info('reply recorded', { messageId: message.id, internalNote: command.isInternalNote });
         return message;
       }),
-    { validator: (command) => (ready ? enforce(() => assertCanReply(state, { ...command, nowMs: Date.now() })) : undefined) },
+    {
+      // Reject early only when the state is settled; with customer messages still being recorded
+      // (they may open the session window) the handler decides, after recording them.
+      validator: (command) => (settled() ? enforce(() => assertCanReply(state, { ...command, nowMs: Date.now() })) : undefined),
+    },
   );
 
   setHandler(
     setStatusUpdate,
     (command) =>
-      lock.runExclusive(async () => {
+      exclusive(async () => {
         enforce(() => assertValidStatusChange(command, Date.now()));
         const next = applyStatusChange(state, command);
         await store.saveConversation(next);
@@ -195,7 +210,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   );
 
   setHandler(assignUpdate, (command) =>
-    lock.runExclusive(async () => {
+    exclusive(async () => {
       if (command.assigneeId !== null) {
         const member = await store.isOrgMember({ orgId: state.orgId, staffUserId: command.assigneeId });
         if (!member) {
@@ -213,7 +228,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   );
 
   setHandler(updateAttributesUpdate, (command) =>
-    lock.runExclusive(async () => {
+    exclusive(async () => {
       const next = applyAttributes(state, { tags: command.tags, priority: command.priority, subject: command.subject });
       await store.saveConversation(next);
       return commit(next);
@@ -230,18 +245,28 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       if (seen.has(key)) continue;
       const nowMs = Date.now();
       const next = applyInboundMessage(state, { text: message.text, receivedAtMs: nowMs, sla });
-      const { inserted } = await store.recordInboundMessage({
-        state: next,
-        message: {
-          id: uuid4(),
-          provider: message.provider,
-          providerMessageId: message.providerMessageId,
-          text: message.text,
-          attachments: message.attachments,
-          createdAt: new Date(nowMs).toISOString(),
-        },
-        profileName: message.profileName ?? null,
-      });
+      let inserted: boolean;
+      try {
+        ({ inserted } = await store.recordInboundMessage({
+          state: next,
+          message: {
+            id: uuid4(),
+            provider: message.provider,
+            providerMessageId: message.providerMessageId,
+            text: message.text,
+            attachments: message.attachments,
+            createdAt: new Date(nowMs).toISOString(),
+          },
+          profileName: message.profileName ?? null,
+        }));
+      } catch (err) {
+        // Only permanent database errors get here (transient ones are retried without limit):
+        // record the loss loudly rather than failing the whole conversation.
+        if (!(err instanceof ActivityFailure)) throw err;
+        log.error('inbound message could not be stored', { providerMessageId: message.providerMessageId, error: String(err.cause) });
+        seen.add(key);
+        continue;
+      }
       seen.add(key);
       if (inserted) commit(next);
       else log.info('duplicate inbound message ignored', { providerMessageId: message.providerMessageId });
@@ -260,7 +285,12 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const drainReports = async (): Promise<void> => {
     while (reports.length > 0) {
       const report = reports.shift()!;
-      await store.applyDeliveryReport(report);
+      try {
+        await store.applyDeliveryReport(report);
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        log.error('delivery report could not be stored', { messageId: report.messageId, error: String(err.cause) });
+      }
     }
   };
 
@@ -338,5 +368,3 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     else await condition(wake, Math.max(1, deadline - Date.now()));
   }
 }
-
-

@@ -7,7 +7,10 @@ export class RecentKeys {
   private readonly keys: Set<string>;
 
   /** @param initial keys carried over (e.g. across continue-as-new), oldest first; @param capacity max keys kept */
-  constructor(initial: readonly string[], private readonly capacity: number) {
+  constructor(
+    initial: readonly string[],
+    private readonly capacity: number,
+  ) {
     this.keys = new Set(initial.slice(-capacity));
   }
 

@@ -3,12 +3,7 @@
  * Imported by the API (to send them) and by the workflow (to handle them).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type {
-  AttributeChange,
-  ConversationState,
-  NewConversation,
-  StatusChange,
-} from '../domain/conversation';
+import type { AttributeChange, ConversationState, NewConversation, StatusChange } from '../domain/conversation';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { SlaPolicy } from '../domain/sla';
 import type { Attachment, MessageRecord, Provider } from '../domain/message';

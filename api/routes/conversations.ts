@@ -89,7 +89,11 @@ export function conversationsRouter({ db, conversations }: ApiDeps): Router {
     const { id } = IdParams.parse(req.params);
     const body = SetStatusBody.parse(req.body);
     const row = await load(me.orgId, id);
-    await conversations.update(workflowConversationOf(row), setStatusUpdate, { status: body.status, until: body.until ?? null, actorId: me.userId });
+    await conversations.update(workflowConversationOf(row), setStatusUpdate, {
+      status: body.status,
+      until: body.until ?? null,
+      actorId: me.userId,
+    });
     res.json(await reload(me.orgId, id));
   });
 

@@ -16,7 +16,14 @@ export function meRouter({ db }: ApiDeps): Router {
       .where('u.org_id', '=', me.orgId)
       .executeTakeFirst();
     if (!row) throw new HttpError(401, 'unauthorized', 'The token user no longer exists');
-    res.json({ id: row.id, orgId: row.org_id, email: row.email, name: row.name, role: row.role, org: { id: row.org_id, name: row.org_name } });
+    res.json({
+      id: row.id,
+      orgId: row.org_id,
+      email: row.email,
+      name: row.name,
+      role: row.role,
+      org: { id: row.org_id, name: row.org_name },
+    });
   });
   return router;
 }

@@ -115,9 +115,7 @@ export function twilioWebhooksRouter({ db, conversations, config, logger }: ApiD
       .select(['m.id as message_id', 'c.id', 'c.org_id', 'c.channel_id', 'c.channel_kind', 'c.contact_id'])
       .where('m.provider', '=', 'twilio')
       .where((eb) =>
-        messageId && /^[0-9a-f-]{36}$/i.test(messageId)
-          ? eb('m.id', '=', messageId)
-          : eb('m.provider_message_id', '=', form.MessageSid),
+        messageId && /^[0-9a-f-]{36}$/i.test(messageId) ? eb('m.id', '=', messageId) : eb('m.provider_message_id', '=', form.MessageSid),
       )
       .executeTakeFirst();
     if (!message) throw new HttpError(404, 'message_not_found', 'No outbound message matches this status callback');

@@ -6,8 +6,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('orgs')
     .addColumn('id', 'uuid', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('sla_first_response_minutes', 'integer', (c) => c.notNull().defaultTo(60).check(sql`sla_first_response_minutes > 0`))
-    .addColumn('sla_next_response_minutes', 'integer', (c) => c.notNull().defaultTo(240).check(sql`sla_next_response_minutes > 0`))
+    .addColumn('sla_first_response_minutes', 'integer', (c) =>
+      c
+        .notNull()
+        .defaultTo(60)
+        .check(sql`sla_first_response_minutes > 0`),
+    )
+    .addColumn('sla_next_response_minutes', 'integer', (c) =>
+      c
+        .notNull()
+        .defaultTo(240)
+        .check(sql`sla_next_response_minutes > 0`),
+    )
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
 
@@ -61,7 +71,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('subject', 'text')
     .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('open', 'pending', 'snoozed', 'closed')`))
     .addColumn('snoozed_until', 'timestamptz')
-    .addColumn('priority', 'text', (c) => c.notNull().defaultTo('normal').check(sql`priority in ('low', 'normal', 'high', 'urgent')`))
+    .addColumn('priority', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('normal')
+        .check(sql`priority in ('low', 'normal', 'high', 'urgent')`),
+    )
     .addColumn('assignee_id', 'uuid', (c) => c.references('staff_users.id').onDelete('set null'))
     .addColumn('tags', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
     .addColumn('unread_count', 'integer', (c) => c.notNull().defaultTo(0))
@@ -79,9 +94,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   // List filters: every list is org-scoped and ordered by (last_activity_at desc, id desc).
   await sql`create index conversations_org_activity_idx on conversations (org_id, last_activity_at desc, id desc)`.execute(db);
-  await sql`create index conversations_org_status_activity_idx on conversations (org_id, status, last_activity_at desc, id desc)`.execute(db);
-  await sql`create index conversations_org_assignee_activity_idx on conversations (org_id, assignee_id, last_activity_at desc, id desc)`.execute(db);
-  await sql`create index conversations_org_channel_activity_idx on conversations (org_id, channel_kind, last_activity_at desc, id desc)`.execute(db);
+  await sql`create index conversations_org_status_activity_idx on conversations (org_id, status, last_activity_at desc, id desc)`.execute(
+    db,
+  );
+  await sql`create index conversations_org_assignee_activity_idx on conversations (org_id, assignee_id, last_activity_at desc, id desc)`.execute(
+    db,
+  );
+  await sql`create index conversations_org_channel_activity_idx on conversations (org_id, channel_kind, last_activity_at desc, id desc)`.execute(
+    db,
+  );
   await sql`create index conversations_org_overdue_idx on conversations (org_id, last_activity_at desc, id desc) where overdue`.execute(db);
   await sql`create index conversations_tags_idx on conversations using gin (tags)`.execute(db);
   await sql`create index conversations_contact_idx on conversations (contact_id)`.execute(db);

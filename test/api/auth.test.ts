@@ -55,12 +55,21 @@ describe('bearer token', () => {
     ['empty bearer', () => 'Bearer '],
     ['garbage token', () => 'Bearer not-a-jwt'],
     ['truncated signature', () => `Bearer ${h.tokens.admin.slice(0, -5)}`],
-    ['wrong secret', () => `Bearer ${jwt.sign({ ...claims(), exp: nowSeconds() + 60 }, 'some-other-secret-0123456789abcdef', { algorithm: 'HS256' })}`],
+    [
+      'wrong secret',
+      () => `Bearer ${jwt.sign({ ...claims(), exp: nowSeconds() + 60 }, 'some-other-secret-0123456789abcdef', { algorithm: 'HS256' })}`,
+    ],
     ['alg none', () => `Bearer ${jwt.sign({ ...claims(), exp: nowSeconds() + 60 }, '', { algorithm: 'none' })}`],
     ['HS512 instead of HS256', () => `Bearer ${jwt.sign({ ...claims(), exp: nowSeconds() + 60 }, JWT_SECRET, { algorithm: 'HS512' })}`],
-    ['no org claim', () => `Bearer ${jwt.sign({ sub: h.org.adminId, role: 'admin', exp: nowSeconds() + 60 }, JWT_SECRET, { algorithm: 'HS256' })}`],
+    [
+      'no org claim',
+      () => `Bearer ${jwt.sign({ sub: h.org.adminId, role: 'admin', exp: nowSeconds() + 60 }, JWT_SECRET, { algorithm: 'HS256' })}`,
+    ],
     ['no exp claim', () => `Bearer ${jwt.sign(claims(), JWT_SECRET, { algorithm: 'HS256', noTimestamp: true })}`],
-    ['unknown role', () => `Bearer ${jwt.sign({ ...claims(), role: 'owner', exp: nowSeconds() + 60 }, JWT_SECRET, { algorithm: 'HS256' })}`],
+    [
+      'unknown role',
+      () => `Bearer ${jwt.sign({ ...claims(), role: 'owner', exp: nowSeconds() + 60 }, JWT_SECRET, { algorithm: 'HS256' })}`,
+    ],
     ['sub not a uuid', () => `Bearer ${jwt.sign({ ...claims(), sub: 'ada', exp: nowSeconds() + 60 }, JWT_SECRET, { algorithm: 'HS256' })}`],
   ])('%s → 401', async (_name, header) => {
     const res = await request(h.app).get('/v1/conversations').set('Authorization', header());
@@ -146,8 +155,17 @@ describe('GET /v1/me', () => {
   });
 
   test('returns the agent for the agent token, and the other org for its token', async () => {
-    expect((await api(h, h.tokens.agent).get('/v1/me')).body).toMatchObject({ id: h.org.agentId, role: 'agent', name: 'Alan Agent', org: { id: h.org.orgId } });
-    expect((await api(h, otherToken).get('/v1/me')).body).toMatchObject({ id: other.adminId, orgId: other.orgId, org: { id: other.orgId } });
+    expect((await api(h, h.tokens.agent).get('/v1/me')).body).toMatchObject({
+      id: h.org.agentId,
+      role: 'agent',
+      name: 'Alan Agent',
+      org: { id: h.org.orgId },
+    });
+    expect((await api(h, otherToken).get('/v1/me')).body).toMatchObject({
+      id: other.adminId,
+      orgId: other.orgId,
+      org: { id: other.orgId },
+    });
   });
 
   test('a validly signed token for a user that does not exist (or is in another org) → 401', async () => {
@@ -168,7 +186,16 @@ describe('public endpoints', () => {
   test('GET /healthz answers 503 degraded when the database is unreachable', async () => {
     const deadDb = createDb('postgres://nobody@127.0.0.1:1/nothing', { max: 1 });
     try {
-      const app = createApp({ db: deadDb, conversations: h.conversations, config: { jwtSecret: JWT_SECRET, publicBaseUrl: PUBLIC_BASE_URL, twilio: { accountSid: `AC${'0'.repeat(32)}`, authToken: 'x', apiBaseUrl: undefined } }, logger: createLogger('silent') });
+      const app = createApp({
+        db: deadDb,
+        conversations: h.conversations,
+        config: {
+          jwtSecret: JWT_SECRET,
+          publicBaseUrl: PUBLIC_BASE_URL,
+          twilio: { accountSid: `AC${'0'.repeat(32)}`, authToken: 'x', apiBaseUrl: undefined },
+        },
+        logger: createLogger('silent'),
+      });
       const res = await request(app).get('/healthz');
       expect(res.status).toBe(503);
       expect(res.body).toEqual({ status: 'degraded', database: false, temporal: true });
@@ -208,7 +235,11 @@ describe('public endpoints', () => {
     // and nothing under /v1 that the app does not serve
     const documented = Object.entries(doc.paths)
       .filter(([p]) => p.startsWith('/v1'))
-      .flatMap(([p, ops]) => Object.keys(ops).filter((m) => ['get', 'post', 'patch', 'put', 'delete'].includes(m)).map((m) => `${m} ${p}`));
+      .flatMap(([p, ops]) =>
+        Object.keys(ops)
+          .filter((m) => ['get', 'post', 'patch', 'put', 'delete'].includes(m))
+          .map((m) => `${m} ${p}`),
+      );
     expect(documented.sort()).toEqual(v1Routes.map(([m, p]) => `${m} ${p}`).sort());
     expect(doc.paths['/healthz']?.get).toBeDefined();
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Conversation', 'Message', 'Error']));

@@ -78,7 +78,13 @@ describe('against Prism (Twilio OpenAPI contract)', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ direction: 'outbound', deliveryStatus: 'queued', providerMessageId: null });
 
-    const sent = await waitForMessage(prism, id, res.body.id, (m) => m.providerMessageId !== null || m.deliveryStatus === 'failed', 'send outcome');
+    const sent = await waitForMessage(
+      prism,
+      id,
+      res.body.id,
+      (m) => m.providerMessageId !== null || m.deliveryStatus === 'failed',
+      'send outcome',
+    );
     // Prism answers valid requests with the spec's example (fixed sid); a contract violation would be a 4xx → failed.
     expect(sent).toMatchObject({ providerMessageId: 'SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', errorCode: null, errorMessage: null });
     expect(sent.deliveryStatus).not.toBe('failed');
@@ -117,11 +123,22 @@ describe('against the Twilio stub', () => {
 
   test('a transient error (500) is retried and the message is sent once', async () => {
     const { id, customer } = await openConversation(stub);
-    stub.twilioStub!.failNext(500, { code: 20500, message: 'Internal Server Error', more_info: 'https://www.twilio.com/docs/errors/20500', status: 500 });
+    stub.twilioStub!.failNext(500, {
+      code: 20500,
+      message: 'Internal Server Error',
+      more_info: 'https://www.twilio.com/docs/errors/20500',
+      status: 500,
+    });
     const res = await reply(stub, id, { text: 'Survives a Twilio hiccup' });
     expect(res.status).toBe(201);
 
-    const sent = await waitForMessage(stub, id, res.body.id, (m) => m.providerMessageId !== null || m.deliveryStatus === 'failed', 'sent after retry');
+    const sent = await waitForMessage(
+      stub,
+      id,
+      res.body.id,
+      (m) => m.providerMessageId !== null || m.deliveryStatus === 'failed',
+      'sent after retry',
+    );
     const creates = createsWithBody(stub, 'Survives a Twilio hiccup');
     expect(creates.map((r) => r.responseStatus)).toEqual([500, 201]);
     expect(creates[1]!.form).toMatchObject({ To: customer, From: stub.org.smsNumber });
@@ -131,7 +148,12 @@ describe('against the Twilio stub', () => {
       errorCode: null,
       errorMessage: null,
     });
-    const rows = await stub.db.selectFrom('messages').select('id').where('conversation_id', '=', id).where('direction', '=', 'outbound').execute();
+    const rows = await stub.db
+      .selectFrom('messages')
+      .select('id')
+      .where('conversation_id', '=', id)
+      .where('direction', '=', 'outbound')
+      .execute();
     expect(rows).toHaveLength(1);
   });
 
@@ -142,10 +164,21 @@ describe('against the Twilio stub', () => {
 
     const res = await reply(stub, id, { text: 'Customer is a VIP - handle with care', isInternalNote: true });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ isInternalNote: true, direction: 'outbound', provider: null, providerMessageId: null, deliveryStatus: null });
+    expect(res.body).toMatchObject({
+      isInternalNote: true,
+      direction: 'outbound',
+      provider: null,
+      providerMessageId: null,
+      deliveryStatus: null,
+    });
 
     const after = (await request(stub.app).get(`/v1/conversations/${id}`).set('Authorization', stub.auth)).body;
-    expect(after).toMatchObject({ status: 'open', unreadCount: 1, lastMessagePreview: before.lastMessagePreview, slaDueAt: before.slaDueAt });
+    expect(after).toMatchObject({
+      status: 'open',
+      unreadCount: 1,
+      lastMessagePreview: before.lastMessagePreview,
+      slaDueAt: before.slaDueAt,
+    });
 
     // A normal reply afterwards: once it reached Twilio, anything queued before it would have too.
     const normal = await reply(stub, id, { text: 'A normal reply after the note' });
@@ -155,7 +188,12 @@ describe('against the Twilio stub', () => {
     expect(stub.twilioStub!.requests.some((r) => r.rawBody.includes('VIP'))).toBe(false);
 
     const note = await messageOf(stub, id, res.body.id);
-    expect(note).toMatchObject({ isInternalNote: true, text: 'Customer is a VIP - handle with care', providerMessageId: null, deliveryStatus: null });
+    expect(note).toMatchObject({
+      isInternalNote: true,
+      text: 'Customer is a VIP - handle with care',
+      providerMessageId: null,
+      deliveryStatus: null,
+    });
   });
 
   test('a WhatsApp reply within the session window → 201; the SDK sends whatsapp: To and From', async () => {
@@ -164,7 +202,13 @@ describe('against the Twilio stub', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ direction: 'outbound', deliveryStatus: 'queued' });
 
-    const sent = await waitForMessage(stub, id, res.body.id, (m) => m.providerMessageId !== null || m.deliveryStatus === 'failed', 'whatsapp sent');
+    const sent = await waitForMessage(
+      stub,
+      id,
+      res.body.id,
+      (m) => m.providerMessageId !== null || m.deliveryStatus === 'failed',
+      'whatsapp sent',
+    );
     expect(sent.providerMessageId).toMatch(/^SM[0-9a-f]{32}$/);
     const [create] = createsWithBody(stub, 'Happy to help on WhatsApp');
     expect(create).toBeDefined();

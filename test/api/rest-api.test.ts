@@ -258,9 +258,19 @@ describe('PATCH /v1/conversations/:id', () => {
       subject: 'Late parcel',
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: c.id, tags: ['billing', 'refund', 'vip'], priority: 'high', subject: 'Late parcel', status: 'open' });
+    expect(res.body).toMatchObject({
+      id: c.id,
+      tags: ['billing', 'refund', 'vip'],
+      priority: 'high',
+      subject: 'Late parcel',
+      status: 'open',
+    });
     const row = await storedRow(c.id);
-    expect({ tags: row.tags, priority: row.priority, subject: row.subject }).toEqual({ tags: ['billing', 'refund', 'vip'], priority: 'high', subject: 'Late parcel' });
+    expect({ tags: row.tags, priority: row.priority, subject: row.subject }).toEqual({
+      tags: ['billing', 'refund', 'vip'],
+      priority: 'high',
+      subject: 'Late parcel',
+    });
   });
 
   test('a partial patch leaves the other fields alone', async () => {
@@ -273,7 +283,7 @@ describe('PATCH /v1/conversations/:id', () => {
     const res = await api(h).patch(`/v1/conversations/${c.id}`, { subject: null, tags: [] });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ tags: [], priority: 'urgent', subject: null });
-    expect((await getConversation(c.id))).toMatchObject({ tags: [], subject: null });
+    expect(await getConversation(c.id)).toMatchObject({ tags: [], subject: null });
   });
 });
 
@@ -288,7 +298,14 @@ describe('POST /v1/conversations/:id/messages', () => {
     const res = await api(h).post(`/v1/conversations/${c.id}/messages`, { text: 'Customer is a VIP, be nice', isInternalNote: true });
     expect(res.status).toBe(201);
     const note = res.body as MessageBody;
-    expect(note).toMatchObject({ conversationId: c.id, isInternalNote: true, direction: 'outbound', authorType: 'staff', authorId: h.org.adminId, text: 'Customer is a VIP, be nice' });
+    expect(note).toMatchObject({
+      conversationId: c.id,
+      isInternalNote: true,
+      direction: 'outbound',
+      authorType: 'staff',
+      authorId: h.org.adminId,
+      text: 'Customer is a VIP, be nice',
+    });
     expect(note.deliveryStatus).toBeNull();
     const row = await h.db.selectFrom('messages').selectAll().where('id', '=', note.id).executeTakeFirstOrThrow();
     expect(row.is_internal_note).toBe(true);
@@ -300,7 +317,13 @@ describe('POST /v1/conversations/:id/messages', () => {
   test('a reply → 201 queued, the conversation becomes pending and the reply goes to Twilio', async () => {
     const res = await api(h).post(`/v1/conversations/${c.id}/messages`, { text: 'On it!' });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ conversationId: c.id, isInternalNote: false, direction: 'outbound', deliveryStatus: 'queued', text: 'On it!' });
+    expect(res.body).toMatchObject({
+      conversationId: c.id,
+      isInternalNote: false,
+      direction: 'outbound',
+      deliveryStatus: 'queued',
+      text: 'On it!',
+    });
     expect(await getConversation(c.id)).toMatchObject({ status: 'pending', unreadCount: 0, lastMessagePreview: 'On it!' });
     const sent = await h.waitFor(async () => h.twilioStub!.requests.find((r) => r.form.Body === 'On it!'), 'Twilio send');
     expect(sent.form).toMatchObject({ To: customer });

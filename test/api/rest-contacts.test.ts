@@ -52,7 +52,12 @@ describe('POST /v1/contacts', () => {
     for (const phone of ['+12025550143', '+1 202-555-0143']) {
       expectError(await api(h).post('/v1/contacts', { name: 'Imposter', phone }), 409, 'contact_exists');
     }
-    const rows = await h.db.selectFrom('contacts').select('id').where('org_id', '=', h.org.orgId).where('phone', '=', '+12025550143').execute();
+    const rows = await h.db
+      .selectFrom('contacts')
+      .select('id')
+      .where('org_id', '=', h.org.orgId)
+      .where('phone', '=', '+12025550143')
+      .execute();
     expect(rows).toHaveLength(1);
   });
 

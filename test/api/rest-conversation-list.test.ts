@@ -27,7 +27,14 @@ beforeAll(async () => {
   for (let i = 0; i < 7; i++) sequential.push(await inboundAndWait(h, randomPhone(), { body: `sequential ${i}` }));
   whatsapp = await inboundAndWait(h, randomPhone(), { body: 'via WhatsApp', whatsapp: true });
   burst = await Promise.all(Array.from({ length: 20 }, (_, i) => inboundAndWait(h, randomPhone(), { body: `burst ${i}` })));
-  [closed, mine, agents, tagged, urgent, pending] = sequential as [ConversationBody, ConversationBody, ConversationBody, ConversationBody, ConversationBody, ConversationBody];
+  [closed, mine, agents, tagged, urgent, pending] = sequential as [
+    ConversationBody,
+    ConversationBody,
+    ConversationBody,
+    ConversationBody,
+    ConversationBody,
+    ConversationBody,
+  ];
 
   const as = api(h);
   const ok = async (p: Promise<{ status: number }>) => expect((await p).status).toBe(200);
@@ -68,7 +75,13 @@ test('all 28 conversations are listed newest activity first; sequential ones in 
   expect(idx(whatsapp.id)).toBeLessThan(idx(sequential[6]!.id));
   for (const b of burst) expect(idx(b.id)).toBeLessThan(idx(whatsapp.id));
   // a list item is the full Conversation view
-  expect(list.find((c) => c.id === tagged.id)).toMatchObject({ status: 'open', tags: ['billing', 'refund'], channel: { kind: 'sms' }, unreadCount: 1, lastMessagePreview: 'sequential 3' });
+  expect(list.find((c) => c.id === tagged.id)).toMatchObject({
+    status: 'open',
+    tags: ['billing', 'refund'],
+    channel: { kind: 'sms' },
+    unreadCount: 1,
+    lastMessagePreview: 'sequential 3',
+  });
 });
 
 test('limit: default 25, max 100', async () => {
@@ -158,5 +171,5 @@ test('cursor pagination stays stable when a new conversation arrives between pag
   expect(walked).toEqual(before);
   expect(walked).not.toContain(newcomer.id);
   // a fresh first page starts with it
-  expect((await idsOf(h, 'limit=1'))).toEqual([newcomer.id]);
+  expect(await idsOf(h, 'limit=1')).toEqual([newcomer.id]);
 });

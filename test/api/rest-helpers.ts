@@ -99,7 +99,9 @@ export async function listAll(h: Harness, query = '', token?: string): Promise<C
   let cursor: string | null = null;
   for (let i = 0; i < 50; i++) {
     const sep = query ? '&' : '';
-    const res = await api(h, token).get(`/v1/conversations?limit=100${sep}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const res = await api(h, token).get(
+      `/v1/conversations?limit=100${sep}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     expect(res.status).toBe(200);
     const page = res.body as Page<ConversationBody>;
     out.push(...page.data);

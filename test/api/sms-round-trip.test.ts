@@ -21,11 +21,24 @@ test('inbound SMS becomes a conversation; a staff reply reaches Twilio through t
     const r = await request(h.app).get(`/v1/conversations/${id}`).set('Authorization', h.auth);
     return r.status === 200 && r.body.unreadCount === 1 ? r.body : undefined;
   }, 'conversation');
-  expect(conversation).toMatchObject({ status: 'open', channel: { kind: 'sms' }, contact: { phone: customer }, lastMessagePreview: 'My order is late' });
+  expect(conversation).toMatchObject({
+    status: 'open',
+    channel: { kind: 'sms' },
+    contact: { phone: customer },
+    lastMessagePreview: 'My order is late',
+  });
 
-  const reply = await request(h.app).post(`/v1/conversations/${id}/messages`).set('Authorization', h.auth).send({ text: 'Sorry! It ships today.' });
+  const reply = await request(h.app)
+    .post(`/v1/conversations/${id}/messages`)
+    .set('Authorization', h.auth)
+    .send({ text: 'Sorry! It ships today.' });
   expect(reply.status).toBe(201);
-  expect(reply.body).toMatchObject({ direction: 'outbound', authorType: 'staff', deliveryStatus: 'queued', text: 'Sorry! It ships today.' });
+  expect(reply.body).toMatchObject({
+    direction: 'outbound',
+    authorType: 'staff',
+    deliveryStatus: 'queued',
+    text: 'Sorry! It ships today.',
+  });
 
   const sent = await h.waitFor(async () => h.twilioStub!.requests.find((r) => r.form.Body === 'Sorry! It ships today.'), 'Twilio create');
   expect(sent.form).toMatchObject({ To: customer, From: h.org.smsNumber });
@@ -39,7 +52,11 @@ test('inbound SMS becomes a conversation; a staff reply reaches Twilio through t
   expect(stored.providerMessageId).toMatch(/^SM[0-9a-f]{32}$/);
 
   const callback = (status: string) =>
-    new URLSearchParams({ MessageSid: stored.providerMessageId, MessageStatus: status, AccountSid: 'AC00000000000000000000000000000000' }).toString();
+    new URLSearchParams({
+      MessageSid: stored.providerMessageId,
+      MessageStatus: status,
+      AccountSid: 'AC00000000000000000000000000000000',
+    }).toString();
   expect((await h.postSignedForm(`/webhooks/twilio/status?messageId=${reply.body.id}`, callback('delivered'))).status).toBe(200);
   await h.waitFor(async () => {
     const row = await h.db.selectFrom('messages').select('delivery_status').where('id', '=', reply.body.id).executeTakeFirst();

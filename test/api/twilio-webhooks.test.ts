@@ -344,9 +344,18 @@ describe('concurrency and dedupe', () => {
       return r.status === 200 && r.body.unreadCount === 5;
     }, 'five messages');
 
-    const contacts = await h.db.selectFrom('contacts').select('id').where('org_id', '=', h.org.orgId).where('phone', '=', customer).execute();
+    const contacts = await h.db
+      .selectFrom('contacts')
+      .select('id')
+      .where('org_id', '=', h.org.orgId)
+      .where('phone', '=', customer)
+      .execute();
     expect(contacts).toHaveLength(1);
-    const conversations = await h.db.selectFrom('conversations').select(['id', 'contact_id']).where('contact_id', '=', contacts[0]!.id).execute();
+    const conversations = await h.db
+      .selectFrom('conversations')
+      .select(['id', 'contact_id'])
+      .where('contact_id', '=', contacts[0]!.id)
+      .execute();
     expect(conversations).toEqual([{ id, contact_id: contacts[0]!.id }]);
     const messages = await listMessages(id);
     expect(messages.map((m) => m.providerMessageId).sort()).toEqual(forms.map((f) => f.sid).sort());

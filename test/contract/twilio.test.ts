@@ -35,9 +35,8 @@ interface SignatureVector {
   signature: string;
 }
 
-const vectors = (
-  JSON.parse(readFileSync(path.join(SAMPLES_DIR, 'twilio-signature-vectors.json'), 'utf8')) as { cases: SignatureVector[] }
-).cases;
+const vectors = (JSON.parse(readFileSync(path.join(SAMPLES_DIR, 'twilio-signature-vectors.json'), 'utf8')) as { cases: SignatureVector[] })
+  .cases;
 
 function paramsOf(v: SignatureVector): Record<string, string | string[]> {
   if (v.params) return v.params;
@@ -157,9 +156,7 @@ describe('webhook form helpers', () => {
   });
 
   it('buildInboundMessageForm: MMS replaces the sample media', () => {
-    const f = new URLSearchParams(
-      buildInboundMessageForm({ from: '+15551234567', body: 'x', media: ['https://m.example.test/1.jpg'] }),
-    );
+    const f = new URLSearchParams(buildInboundMessageForm({ from: '+15551234567', body: 'x', media: ['https://m.example.test/1.jpg'] }));
     expect(f.get('NumMedia')).toBe('1');
     expect(f.get('MediaUrl0')).toBe('https://m.example.test/1.jpg');
     expect(f.has('MediaUrl1')).toBe(false);
@@ -173,9 +170,7 @@ describe('rewriteTwilioUrl', () => {
     expect(rewriteTwilioUrl('https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?PageSize=2', base)).toBe(
       'http://127.0.0.1:4010/2010-04-01/Accounts/AC1/Messages.json?PageSize=2',
     );
-    expect(rewriteTwilioUrl('https://messaging.sydney.au1.twilio.com/v1/Services', base)).toBe(
-      'http://127.0.0.1:4010/v1/Services',
-    );
+    expect(rewriteTwilioUrl('https://messaging.sydney.au1.twilio.com/v1/Services', base)).toBe('http://127.0.0.1:4010/v1/Services');
     expect(rewriteTwilioUrl('https://example.com/x', base)).toBe('https://example.com/x');
     expect(rewriteTwilioUrl('https://eviltwilio.com/x', base)).toBe('https://eviltwilio.com/x');
   });
@@ -207,9 +202,7 @@ describe('twilio SDK → Prism (Twilio OpenAPI spec)', () => {
   });
 
   it('a contract-breaking ContentSid is rejected with 422 (RestException)', async () => {
-    const err = await captureError(
-      client.messages.create({ to: '+15551234567', from: '+15005550006', contentSid: 'bogus' }),
-    );
+    const err = await captureError(client.messages.create({ to: '+15551234567', from: '+15005550006', contentSid: 'bogus' }));
     expect(isRestException(err)).toBe(true);
     if (!isRestException(err)) return;
     expect(err.status).toBe(422);

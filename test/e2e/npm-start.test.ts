@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Pool } from 'pg';
-import { getFreePort } from '../support/prism';
+import { createServer } from 'node:net';
 import { randomPhone } from '../support/harness';
 import { startTwilioStub, type TwilioStub } from '../support/twilio-stub';
 import { globalResources } from '../support/global-resources';
@@ -40,6 +40,22 @@ afterAll(async () => {
   await pool.end();
 });
 
+/**
+ * A free port below Linux's ephemeral range (32768+), so the ports the dev server picks at random
+ * for itself (metrics, HTTP API) cannot take the one we hand to `npm start` in the meantime.
+ */
+async function freeFixedPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
 function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start did not print ${pattern} in ${timeoutMs} ms:\n${output}`)), timeoutMs);
@@ -58,7 +74,7 @@ function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchA
 }
 
 test('npm start serves a working inbox: webhook in, conversation listed, reply out, clean stop', async () => {
-  const [port, temporalPort, uiPort] = [await getFreePort(), await getFreePort(), await getFreePort()];
+  const [port, temporalPort, uiPort] = [await freeFixedPort(), await freeFixedPort(), await freeFixedPort()];
   const dbUrl = new URL(adminUrl.toString());
   dbUrl.pathname = `/${dbName}`;
   const env = {
@@ -96,7 +112,11 @@ test('npm start serves a working inbox: webhook in, conversation listed, reply o
   expect(await health.json()).toEqual({ status: 'ok', database: true, temporal: true });
 
   const customer = randomPhone();
-  const sim = spawnSync('npm', ['run', 'simulate', '--', '--from', customer, '--body', 'Hello from e2e', '--url', base], { cwd: REPO, env, encoding: 'utf8' });
+  const sim = spawnSync('npm', ['run', 'simulate', '--', '--from', customer, '--body', 'Hello from e2e', '--url', base], {
+    cwd: REPO,
+    env,
+    encoding: 'utf8',
+  });
   if (sim.status !== 0) console.log(sim.stdout, sim.stderr, output);
   expect(sim.status).toBe(0);
 
@@ -114,9 +134,14 @@ test('npm start serves a working inbox: webhook in, conversation listed, reply o
   }
   expect(conversation?.lastMessagePreview).toBe('Hello from e2e');
 
-  const reply = await fetch(`${base}/v1/conversations/${conversation!.id}/messages`, { method: 'POST', headers, body: JSON.stringify({ text: 'Hi from the team' }) });
+  const reply = await fetch(`${base}/v1/conversations/${conversation!.id}/messages`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ text: 'Hi from the team' }),
+  });
   expect(reply.status).toBe(201);
-  for (let i = 0; i < 100 && !stub.requests.some((r) => r.form.Body === 'Hi from the team'); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && !stub.requests.some((r) => r.form.Body === 'Hi from the team'); i++)
+    await new Promise((r) => setTimeout(r, 100));
   const sent = stub.requests.find((r) => r.form.Body === 'Hi from the team');
   expect(sent?.form).toMatchObject({ To: customer, From: '+15005550006' });
 

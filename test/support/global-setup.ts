@@ -27,7 +27,10 @@ export default async function globalSetup(): Promise<void> {
     resolveTemporalTestServer(),
     startEmbeddedTemporal(),
     startPrism(),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } }),
+    bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+    }),
     (async () => {
       await createDatabaseIfMissing(databaseUrl.toString());
       const db = createDb(databaseUrl.toString(), { max: 1 });
@@ -58,5 +61,7 @@ export default async function globalSetup(): Promise<void> {
     }
   };
   writeFileSync(path.join(bundleDir, 'resources.json'), JSON.stringify(resources));
-  console.log(`\n[global-setup] ready in ${Date.now() - started} ms (database ${dbName}, Temporal ${temporal.address}, Prism ${prism.url})`);
+  console.log(
+    `\n[global-setup] ready in ${Date.now() - started} ms (database ${dbName}, Temporal ${temporal.address}, Prism ${prism.url})`,
+  );
 }

@@ -48,7 +48,10 @@ export function randomPhone(): string {
 }
 
 /** Inserts a new org with staff and channels. */
-export async function createTestOrg(db: Db, opts: { slaFirstResponseMinutes?: number; slaNextResponseMinutes?: number } = {}): Promise<TestOrg> {
+export async function createTestOrg(
+  db: Db,
+  opts: { slaFirstResponseMinutes?: number; slaNextResponseMinutes?: number } = {},
+): Promise<TestOrg> {
   const org: TestOrg = {
     orgId: randomUUID(),
     adminId: randomUUID(),
@@ -77,8 +80,24 @@ export async function createTestOrg(db: Db, opts: { slaFirstResponseMinutes?: nu
   await db
     .insertInto('channels')
     .values([
-      { id: org.smsChannelId, org_id: org.orgId, kind: 'sms', address: org.smsNumber, name: 'SMS', provider: 'twilio', settings: JSON.stringify({}) },
-      { id: org.whatsappChannelId, org_id: org.orgId, kind: 'whatsapp', address: org.whatsappNumber, name: 'WhatsApp', provider: 'twilio', settings: JSON.stringify({}) },
+      {
+        id: org.smsChannelId,
+        org_id: org.orgId,
+        kind: 'sms',
+        address: org.smsNumber,
+        name: 'SMS',
+        provider: 'twilio',
+        settings: JSON.stringify({}),
+      },
+      {
+        id: org.whatsappChannelId,
+        org_id: org.orgId,
+        kind: 'whatsapp',
+        address: org.whatsappNumber,
+        name: 'WhatsApp',
+        provider: 'twilio',
+        settings: JSON.stringify({}),
+      },
     ])
     .execute();
   return org;
@@ -148,7 +167,10 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   installQuietRuntime();
   const resources = globalResources();
   const db = createDb(resources.databaseUrl, { max: 5 });
-  const org = await createTestOrg(db, { slaFirstResponseMinutes: opts.sla?.firstResponseMinutes, slaNextResponseMinutes: opts.sla?.nextResponseMinutes });
+  const org = await createTestOrg(db, {
+    slaFirstResponseMinutes: opts.sla?.firstResponseMinutes,
+    slaNextResponseMinutes: opts.sla?.nextResponseMinutes,
+  });
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
 
   let env: TestWorkflowEnvironment | undefined;
@@ -162,7 +184,9 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       searchAttributes: Object.fromEntries(
         CONVERSATION_SEARCH_ATTRIBUTES.map((key) => [
           key.name,
-          key.type === 'BOOL' ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+          key.type === 'BOOL'
+            ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL
+            : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
         ]),
       ),
     });
@@ -238,8 +262,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
         }),
       ),
     postSignedForm,
-    conversationIdOf: (from, kind = 'sms') =>
-      conversationIdFor(org.orgId, kind === 'sms' ? org.smsChannelId : org.whatsappChannelId, from),
+    conversationIdOf: (from, kind = 'sms') => conversationIdFor(org.orgId, kind === 'sms' ? org.smsChannelId : org.whatsappChannelId, from),
     async waitFor(probe, what = 'condition', timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

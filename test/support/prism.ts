@@ -89,11 +89,11 @@ async function startOnce(port: number, startTimeoutMs: number): Promise<PrismHan
 
   // process.execPath: run Prism with the same Node as the tests (the project's Node 24),
   // independent of which `node` happens to be first on PATH for the `#!/usr/bin/env node` shebang.
-  const child = spawn(
-    process.execPath,
-    [PRISM_BIN, 'mock', TWILIO_SPEC_PATH, '-h', '127.0.0.1', '-p', String(port), '-v', 'warn'],
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } },
-  );
+  const child = spawn(process.execPath, [PRISM_BIN, 'mock', TWILIO_SPEC_PATH, '-h', '127.0.0.1', '-p', String(port), '-v', 'warn'], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+  });
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
 

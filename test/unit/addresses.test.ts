@@ -18,12 +18,22 @@ describe('addresses', () => {
       expect(normalizePhone(input)).toBe(expected);
     });
 
-    it.each(['', '   ', 'hello', 'not a phone', '+', '+1', '12', '+999 123456789', '+1234567890123456', 'whatsapp:', 'whatsapp:hello', 'user@example.com'])(
-      'rejects %j (null)',
-      (input) => {
-        expect(normalizePhone(input)).toBeNull();
-      },
-    );
+    it.each([
+      '',
+      '   ',
+      'hello',
+      'not a phone',
+      '+',
+      '+1',
+      '12',
+      '+999 123456789',
+      '+1234567890123456',
+      'whatsapp:',
+      'whatsapp:hello',
+      'user@example.com',
+    ])('rejects %j (null)', (input) => {
+      expect(normalizePhone(input)).toBeNull();
+    });
 
     it('rejects a number with trailing letters instead of silently dropping them', () => {
       expect(normalizePhone('+447700900123abc')).toBeNull();

@@ -36,10 +36,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 describe('newConversationState', () => {
   it('creates an open, empty conversation stamped with the creation time', () => {
-    const state = newConversationState(
-      { conversationId: 'c', orgId: 'o', channelId: 'ch', channelKind: 'sms', contactId: 'ct' },
-      T0,
-    );
+    const state = newConversationState({ conversationId: 'c', orgId: 'o', channelId: 'ch', channelKind: 'sms', contactId: 'ct' }, T0);
     expect(state).toEqual<ConversationState>({
       conversationId: 'c',
       orgId: 'o',
@@ -762,7 +759,9 @@ describe('deadlinesOf / nextDeadline', () => {
 
 describe('applyDueDeadlines', () => {
   describe('snooze wake-up', () => {
-    const snoozed = freeze(applyStatusChange(reply(inbound(makeState(), T0), T0 + MINUTE), { status: 'snoozed', until: iso(T0 + 2 * HOUR) }));
+    const snoozed = freeze(
+      applyStatusChange(reply(inbound(makeState(), T0), T0 + MINUTE), { status: 'snoozed', until: iso(T0 + 2 * HOUR) }),
+    );
 
     it('keeps the conversation snoozed 1 ms before the wake-up (same object)', () => {
       const next = applyDueDeadlines(snoozed, T0 + 2 * HOUR - 1);
@@ -809,7 +808,11 @@ describe('applyDueDeadlines', () => {
     it('closes a pending SMS conversation after 4 h', () => {
       const sms = reply(inbound(makeState({ channelKind: 'sms' }), T0), T0 + MINUTE);
       expect(applyDueDeadlines(sms, T0 + 4 * HOUR - 1)).toBe(sms);
-      expect(applyDueDeadlines(sms, T0 + 4 * HOUR)).toMatchObject({ status: 'closed', closedReason: 'session_expired', sessionExpired: true });
+      expect(applyDueDeadlines(sms, T0 + 4 * HOUR)).toMatchObject({
+        status: 'closed',
+        closedReason: 'session_expired',
+        sessionExpired: true,
+      });
     });
 
     it('marks an open conversation expired but leaves it open', () => {

@@ -26,7 +26,19 @@ describe('delivery', () => {
     );
 
     it('only ever returns stored statuses', () => {
-      for (const s of ['accepted', 'scheduled', 'queued', 'sending', 'sent', 'delivered', 'read', 'undelivered', 'failed', 'partially_delivered', 'canceled']) {
+      for (const s of [
+        'accepted',
+        'scheduled',
+        'queued',
+        'sending',
+        'sent',
+        'delivered',
+        'read',
+        'undelivered',
+        'failed',
+        'partially_delivered',
+        'canceled',
+      ]) {
         expect(DELIVERY_STATUSES).toContain(fromTwilioStatus(s));
       }
     });

@@ -43,10 +43,7 @@ describe('isDomainErrorCode', () => {
     expect(isDomainErrorCode(code)).toBe(false);
   });
 
-  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf'])(
-    'rejects the inherited object property %j',
-    (code) => {
-      expect(isDomainErrorCode(code)).toBe(false);
-    },
-  );
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf'])('rejects the inherited object property %j', (code) => {
+    expect(isDomainErrorCode(code)).toBe(false);
+  });
 });

@@ -3,12 +3,7 @@
  * and small wrappers around the rules. No real clock is used anywhere in test/unit/.
  */
 import type { ChannelKind } from '../../domain/channels';
-import {
-  type ConversationState,
-  applyInboundMessage,
-  applyStaffReply,
-  newConversationState,
-} from '../../domain/conversation';
+import { type ConversationState, applyInboundMessage, applyStaffReply, newConversationState } from '../../domain/conversation';
 import { DomainError } from '../../domain/errors';
 import type { SlaPolicy } from '../../domain/sla';
 

@@ -23,15 +23,35 @@ test('state, dedupe memory and pending work survive continue-as-new', async () =
   const id = h.conversationIdOf(from);
   const handle = h.client.workflow.getHandle(conversationWorkflowId(id));
   expect((await h.inbound({ from, body: 'message 0', sid: `SM${'0'.repeat(31)}1` })).status).toBe(200);
-  await h.waitFor(async () => (await h.db.selectFrom('conversations').select('id').where('id', '=', id).executeTakeFirst()) !== undefined, 'conversation');
+  await h.waitFor(
+    async () => (await h.db.selectFrom('conversations').select('id').where('id', '=', id).executeTakeFirst()) !== undefined,
+    'conversation',
+  );
   const firstRunId = (await handle.describe()).runId;
   const auth = h.auth;
-  expect((await request(h.app).patch(`/v1/conversations/${id}`).set('Authorization', auth).send({ tags: ['returns'], priority: 'urgent' })).status).toBe(200);
-  expect((await request(h.app).post(`/v1/conversations/${id}/assign`).set('Authorization', auth).send({ assigneeId: h.org.agentId })).status).toBe(200);
+  expect(
+    (
+      await request(h.app)
+        .patch(`/v1/conversations/${id}`)
+        .set('Authorization', auth)
+        .send({ tags: ['returns'], priority: 'urgent' })
+    ).status,
+  ).toBe(200);
+  expect(
+    (await request(h.app).post(`/v1/conversations/${id}/assign`).set('Authorization', auth).send({ assigneeId: h.org.agentId })).status,
+  ).toBe(200);
 
   for (let i = 1; i <= 12; i++) {
     expect((await h.inbound({ from, body: `message ${i}` })).status).toBe(200);
-    if (i % 3 === 0) expect((await request(h.app).post(`/v1/conversations/${id}/messages`).set('Authorization', auth).send({ text: `reply ${i}` })).status).toBe(201);
+    if (i % 3 === 0)
+      expect(
+        (
+          await request(h.app)
+            .post(`/v1/conversations/${id}/messages`)
+            .set('Authorization', auth)
+            .send({ text: `reply ${i}` })
+        ).status,
+      ).toBe(201);
   }
   await h.waitFor(async () => (await handle.describe()).runId !== firstRunId, 'continue-as-new', 30_000);
   const first = await h.client.workflow.getHandle(conversationWorkflowId(id), firstRunId).describe();
@@ -44,7 +64,12 @@ test('state, dedupe memory and pending work survive continue-as-new', async () =
 
   const state = await handle.query(getStateQuery);
   expect(state).toMatchObject({ tags: ['returns'], priority: 'urgent', assigneeId: h.org.agentId, status: 'open', hasStaffReplied: true });
-  const inbound = await h.db.selectFrom('messages').select('text').where('conversation_id', '=', id).where('direction', '=', 'inbound').execute();
+  const inbound = await h.db
+    .selectFrom('messages')
+    .select('text')
+    .where('conversation_id', '=', id)
+    .where('direction', '=', 'inbound')
+    .execute();
   expect(inbound).toHaveLength(14);
   expect(inbound.filter((m) => m.text.startsWith('message 0'))).toHaveLength(1);
   await h.waitFor(async () => {
@@ -63,14 +88,23 @@ test('operators find conversations by typed search attributes (no personal data)
   const from = randomPhone();
   const id = h.conversationIdOf(from);
   expect((await h.inbound({ from, body: 'Where is my parcel?' })).status).toBe(200);
-  await h.waitFor(async () => (await h.db.selectFrom('conversations').select('id').where('id', '=', id).executeTakeFirst()) !== undefined, 'conversation');
-  expect((await request(h.app).post(`/v1/conversations/${id}/assign`).set('Authorization', h.auth).send({ assigneeId: h.org.adminId })).status).toBe(200);
+  await h.waitFor(
+    async () => (await h.db.selectFrom('conversations').select('id').where('id', '=', id).executeTakeFirst()) !== undefined,
+    'conversation',
+  );
+  expect(
+    (await request(h.app).post(`/v1/conversations/${id}/assign`).set('Authorization', h.auth).send({ assigneeId: h.org.adminId })).status,
+  ).toBe(200);
   const query = `SwitchboardOrgId = "${h.org.orgId}" AND SwitchboardStatus = "open" AND SwitchboardAssigneeId = "${h.org.adminId}" AND SwitchboardChannel = "sms" AND SwitchboardOverdue = false`;
-  const found = await h.waitFor(async () => {
-    const ids: string[] = [];
-    for await (const wf of h.client.workflow.list({ query })) ids.push(wf.workflowId);
-    return ids.includes(conversationWorkflowId(id)) ? ids : undefined;
-  }, 'visibility', 20_000);
+  const found = await h.waitFor(
+    async () => {
+      const ids: string[] = [];
+      for await (const wf of h.client.workflow.list({ query })) ids.push(wf.workflowId);
+      return ids.includes(conversationWorkflowId(id)) ? ids : undefined;
+    },
+    'visibility',
+    20_000,
+  );
   expect(found).toContain(conversationWorkflowId(id));
   const description = await h.client.workflow.getHandle(conversationWorkflowId(id)).describe();
   expect(JSON.stringify(description.typedSearchAttributes)).not.toContain(from.slice(1));

@@ -27,11 +27,23 @@ async function receive(from: string, body: string, opts: { whatsapp?: boolean } 
   const id = h.conversationIdOf(from, opts.whatsapp ? 'whatsapp' : 'sms');
   const before = (await conversationRow(id))?.last_customer_message_at?.getTime() ?? 0;
   const count = async () =>
-    Number((await h.db.selectFrom('messages').select((eb) => eb.fn.countAll().as('n')).where('conversation_id', '=', id).where('direction', '=', 'inbound').executeTakeFirst())?.n ?? 0);
+    Number(
+      (
+        await h.db
+          .selectFrom('messages')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('conversation_id', '=', id)
+          .where('direction', '=', 'inbound')
+          .executeTakeFirst()
+      )?.n ?? 0,
+    );
   const n = await count();
   const res = await h.inbound({ from, body, whatsapp: opts.whatsapp });
   expect(res.status).toBe(200);
-  await h.waitFor(async () => (await count()) > n && ((await conversationRow(id))?.last_customer_message_at?.getTime() ?? 0) >= before, 'inbound recorded');
+  await h.waitFor(
+    async () => (await count()) > n && ((await conversationRow(id))?.last_customer_message_at?.getTime() ?? 0) >= before,
+    'inbound recorded',
+  );
   return id;
 }
 
@@ -131,8 +143,13 @@ test('SMS: the 4 h session lapses; an open conversation stays open, a pending on
   const openId = await receive(randomPhone(), 'No reply yet');
   const pendingId = await receive(randomPhone(), 'Please answer');
   expect((await api().post(`/v1/conversations/${pendingId}/messages`, { text: 'Answered' })).status).toBe(201);
-  const expiresMs = Math.max((await conversationRow(openId))!.session_expires_at!.getTime(), (await conversationRow(pendingId))!.session_expires_at!.getTime());
-  expect((await conversationRow(openId))!.session_expires_at!.getTime() - (await conversationRow(openId))!.last_customer_message_at!.getTime()).toBe(4 * HOUR);
+  const expiresMs = Math.max(
+    (await conversationRow(openId))!.session_expires_at!.getTime(),
+    (await conversationRow(pendingId))!.session_expires_at!.getTime(),
+  );
+  expect(
+    (await conversationRow(openId))!.session_expires_at!.getTime() - (await conversationRow(openId))!.last_customer_message_at!.getTime(),
+  ).toBe(4 * HOUR);
 
   await sleepUntil(expiresMs - 60_000);
   expect((await conversationRow(pendingId))?.status).toBe('pending');
@@ -173,7 +190,14 @@ test('SLA: an unanswered customer message becomes overdue exactly at the target;
 test('a closed conversation run ends; the next message starts a new run that reloads state from Postgres', async () => {
   const from = randomPhone();
   const id = await receive(from, 'First contact');
-  expect((await request(h.app).patch(`/v1/conversations/${id}`).set('Authorization', h.auth).send({ tags: ['Billing', 'vip'], priority: 'high' })).status).toBe(200);
+  expect(
+    (
+      await request(h.app)
+        .patch(`/v1/conversations/${id}`)
+        .set('Authorization', h.auth)
+        .send({ tags: ['Billing', 'vip'], priority: 'high' })
+    ).status,
+  ).toBe(200);
   expect((await api().post(`/v1/conversations/${id}/status`, { status: 'closed' })).body.status).toBe('closed');
   const handle = h.client.workflow.getHandle(conversationWorkflowId(id));
   const firstRun = (await handle.describe()).runId;
@@ -192,7 +216,10 @@ test('a closed conversation run ends; the next message starts a new run that rel
   // commands work on a conversation whose run had ended too (the API starts a run first)
   expect((await api().post(`/v1/conversations/${id}/status`, { status: 'closed' })).status).toBe(200);
   await h.env!.sleep(11 * MINUTE);
-  await h.waitFor(async () => (await h.client.workflow.getHandle(conversationWorkflowId(id)).describe()).status.name === 'COMPLETED', 'second run completed');
+  await h.waitFor(
+    async () => (await h.client.workflow.getHandle(conversationWorkflowId(id)).describe()).status.name === 'COMPLETED',
+    'second run completed',
+  );
   const reopened = await api().post(`/v1/conversations/${id}/status`, { status: 'open' });
   expect(reopened.status).toBe(200);
   expect(reopened.body).toMatchObject({ status: 'open', tags: ['billing', 'vip'] });
