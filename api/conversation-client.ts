@@ -5,7 +5,7 @@
 import { type Client, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import type { NewConversation } from '../domain/conversation';
 import type { ConversationState } from '../domain/conversation';
-import type { UpdateDefinition } from '@temporalio/common';
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import {
   CONVERSATION_WORKFLOW_TYPE,
   type ConversationWorkflowInput,
@@ -38,25 +38,20 @@ export class ConversationClient {
   /**
    * Delivers a customer message: signal-with-start, so the first message of a new contact starts
    * the workflow and retries land in the same one. Resolves once Temporal has accepted the signal.
+   * @throws when Temporal did not accept it within {@link SIGNAL_DEADLINE_MS} (the webhook answers 503)
    */
   async deliverInbound(conversation: NewConversation, message: InboundMessage): Promise<void> {
-    await this.client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-      this.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
-        ...this.startOptions(conversation),
-        signal: inboundMessageSignal,
-        signalArgs: [message],
-      }),
-    );
+    await this.signalWithStart(conversation, inboundMessageSignal, message);
   }
 
   /** Delivers a carrier status callback (signal-with-start: works whether or not a run is open). */
   async deliverReport(conversation: NewConversation, report: DeliveryReport): Promise<void> {
+    await this.signalWithStart(conversation, deliveryReportSignal, report);
+  }
+
+  private async signalWithStart<Arg>(conversation: NewConversation, signal: SignalDefinition<[Arg]>, arg: Arg): Promise<void> {
     await this.client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-      this.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
-        ...this.startOptions(conversation),
-        signal: deliveryReportSignal,
-        signalArgs: [report],
-      }),
+      this.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, { ...this.startOptions(conversation), signal, signalArgs: [arg] }),
     );
   }
 
