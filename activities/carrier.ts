@@ -2,7 +2,7 @@
  * Carrier activities: outbound sends through the real `twilio` SDK, as the send half of the
  * outbox (see ARCHITECTURE.md "Outbound sends are an outbox").
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Twilio } from 'twilio';
 import type { Db } from '../db/client';
 import { toTwilioAddress } from '../domain/addresses';
@@ -70,6 +70,7 @@ export function createCarrierActivities({ db, twilio, publicBaseUrl }: CarrierDe
           'm.attachments',
           'm.is_internal_note',
           'm.provider_message_id',
+          'm.delivery_status',
           'ch.kind',
           'ch.address as channelAddress',
           'ch.settings',
@@ -96,6 +97,14 @@ export function createCarrierActivities({ db, twilio, publicBaseUrl }: CarrierDe
       }
       const messagingServiceSid = typeof row.settings.messagingServiceSid === 'string' ? row.settings.messagingServiceSid : undefined;
       const mediaUrl = row.attachments.map((a) => a.url);
+      if (row.delivery_status === 'sending') {
+        // An earlier attempt reached the carrier call and did not record its outcome (crash or
+        // timeout). If Twilio had accepted it, its status callback (which carries our message id)
+        // records the MessageSid; until then this retry is at-least-once.
+        log.warn('retrying a send whose previous attempt did not record a provider id', { messageId: row.id });
+      } else {
+        await applyDeliveryUpdate(db, { messageId: row.id, status: 'sending', errorCode: null, errorMessage: null });
+      }
       try {
         const sent = await twilio.messages.create({
           to: toTwilioAddress(row.kind, phone),

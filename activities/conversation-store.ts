@@ -61,7 +61,10 @@ export async function applyDeliveryUpdate(db: Db, update: DeliveryUpdate): Promi
       .executeTakeFirst();
     if (!row) return false;
     const setProviderId = update.providerMessageId !== undefined && row.provider_message_id === null;
-    const progress = isDeliveryProgress(row.delivery_status, update.status);
+    // The send marks a message `sending` before calling the carrier; the carrier's answer (Twilio:
+    // `queued` = accepted) then replaces it together with the provider id.
+    const acceptedByCarrier = setProviderId && row.delivery_status === 'sending';
+    const progress = acceptedByCarrier || isDeliveryProgress(row.delivery_status, update.status);
     if (!progress && !setProviderId) return false;
     let query = db
       .updateTable('messages')

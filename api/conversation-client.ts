@@ -23,6 +23,13 @@ import {
  */
 export const SIGNAL_DEADLINE_MS = 5_000;
 
+/**
+ * How long a REST command waits for its update (validation, recording, answer) before the API
+ * answers 503 (ms). Updates are idempotent per request only in effect, so clients should re-read
+ * the conversation before retrying.
+ */
+export const UPDATE_DEADLINE_MS = 20_000;
+
 /** Sends signals and updates to conversation workflows on one task queue. */
 export class ConversationClient {
   constructor(
@@ -73,7 +80,7 @@ export class ConversationClient {
     const workflowId = conversationWorkflowId(conversation.conversationId);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await call(this.client.workflow.getHandle(workflowId));
+        return await this.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => call(this.client.workflow.getHandle(workflowId)));
       } catch (err) {
         if (!isNotRunning(err) || attempt >= 2) throw err;
         await this.client.workflow.start(CONVERSATION_WORKFLOW_TYPE, {

@@ -7,6 +7,7 @@ import type { ConversationClient } from './conversation-client';
 export interface ApiDeps {
   db: Db;
   conversations: ConversationClient;
-  config: Pick<Config, 'jwtSecret' | 'publicBaseUrl' | 'twilio'>;
+  /** `twilio.authToken` verifies webhook signatures; the rest of `twilio` is not used by the API. */
+  config: Pick<Config, 'jwtSecret' | 'publicBaseUrl'> & { twilio: Pick<Config['twilio'], 'authToken'> & Partial<Config['twilio']> };
   logger: Logger;
 }

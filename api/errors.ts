@@ -3,8 +3,8 @@
  * Domain rule violations keep their code (e.g. 422 `whatsapp_session_expired`); zod failures are
  * 400 `validation_failed` with the failing fields; anything unexpected is a logged 500.
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ServiceError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { DomainError, domainErrorStatus, isDomainErrorCode } from '../domain/errors';
@@ -55,7 +55,29 @@ export function httpErrorFromUpdateFailure(err: unknown): HttpError | undefined 
     const code = cause.type as keyof typeof domainErrorStatus;
     return new HttpError(domainErrorStatus[code], code, cause.message, cause.details?.[0] ?? undefined);
   }
+  // the database refused the write for good (e.g. the assignee was deleted meanwhile): a conflict
+  const root = cause instanceof ActivityFailure ? cause.cause : undefined;
+  if (root instanceof ApplicationFailure && root.type === 'DatabaseConstraintViolation') {
+    return new HttpError(409, 'conflict', 'The change conflicts with the current data; reload and try again');
+  }
   return undefined;
+}
+
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/**
+ * Whether an error means a dependency is down or too slow rather than a bug: Temporal unreachable
+ * or past its deadline (gRPC UNAVAILABLE / DEADLINE_EXCEEDED, update RPC timeout), or Postgres
+ * unreachable (SQLSTATE classes 08 connection exception and 57P operator intervention, socket
+ * errors). The API answers these with 503 so callers (and carriers) retry.
+ */
+export function isUnavailableError(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  const grpc = err instanceof ServiceError ? err.cause : err;
+  if (isGrpcServiceError(grpc) && (grpc.code === GRPC_UNAVAILABLE || grpc.code === GRPC_DEADLINE_EXCEEDED)) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (/^(08|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code));
 }
 
 /** 404 JSON for unknown routes. */
@@ -71,7 +93,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else if (err instanceof ZodError) http = new HttpError(400, 'validation_failed', 'The request is not valid', zodDetails(err));
     else if (err instanceof DomainError) http = new HttpError(err.httpStatus, err.code, err.message, err.details);
     else if (httpErrorFromUpdateFailure(err)) http = httpErrorFromUpdateFailure(err)!;
-    else if (isBodyParserError(err))
+    else if (isUnavailableError(err)) {
+      logger.warn({ err: String(err), method: req.method, path: req.path }, 'dependency unavailable');
+      http = new HttpError(503, 'temporarily_unavailable', 'A service Switchboard depends on is unavailable; retry shortly');
+    } else if (isBodyParserError(err))
       http = new HttpError(err.status, err.status === 413 ? 'payload_too_large' : 'invalid_body', err.message);
     else {
       logger.error({ err, method: req.method, path: req.path }, 'unhandled error');

@@ -4,11 +4,12 @@
  */
 import { loadConfig } from '../config';
 import { createLogger } from '../config/logger';
+import { onShutdownSignal } from '../config/shutdown';
 import { createDatabaseIfMissing, createDb, migrateToLatest } from '../db/client';
 import { startApi } from './server';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env, { requireTemporalAddress: true });
+  const config = loadConfig(process.env, { deployment: true });
   const logger = createLogger(config.logLevel, 'switchboard-api');
   await createDatabaseIfMissing(config.databaseUrl);
   const db = createDb(config.databaseUrl);
@@ -16,12 +17,11 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   const api = await startApi(config, config.temporalAddress!, logger, { db });
   logger.info({ url: api.url }, 'API listening');
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      logger.info({ signal }, 'shutting down API');
-      void api.close().then(() => db.destroy());
-    });
-  }
+  onShutdownSignal(async (signal) => {
+    logger.info({ signal }, 'shutting down API');
+    await api.close();
+    await db.destroy();
+  });
 }
 
 main().catch((err: unknown) => {

@@ -12,6 +12,16 @@ import { AUTHOR_TYPES, MESSAGE_DIRECTIONS } from '../domain/message';
 extendZodWithOpenApi(z);
 
 const IsoDateTime = z.iso.datetime({ offset: true }).openapi({ example: '2026-01-02T09:00:00Z' });
+
+/** Trimmed, non-empty text of at most `max` characters without NUL bytes (Postgres cannot store them). */
+function text(max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((v) => !v.includes('\u0000'), { message: 'must not contain NUL characters' });
+}
 const Uuid = z.uuid();
 
 export const ErrorResponse = z
@@ -122,7 +132,7 @@ export const MessagePage = z
   .openapi('MessagePage');
 
 export const SendMessageBody = z
-  .object({ text: z.string().trim().min(1).max(10_000), isInternalNote: z.boolean().default(false) })
+  .object({ text: text(10_000), isInternalNote: z.boolean().default(false) })
   .strict()
   .openapi('SendMessage');
 
@@ -142,9 +152,9 @@ export const AssignBody = z.object({ assigneeId: Uuid.nullable() }).strict().ope
 
 export const PatchConversationBody = z
   .object({
-    tags: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
+    tags: z.array(text(64)).max(50).optional(),
     priority: z.enum(PRIORITIES).optional(),
-    subject: z.string().trim().max(500).nullable().optional(),
+    subject: text(500).nullable().optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of tags, priority, subject' })
@@ -156,7 +166,7 @@ export const Contact = ContactSummary.extend({ createdAt: IsoDateTime, updatedAt
 
 export const CreateContactBody = z
   .object({
-    name: z.string().trim().min(1).max(200).nullable().optional(),
+    name: text(200).nullable().optional(),
     phone: z.string().trim().min(3).max(40).optional().openapi({ description: 'Phone number; stored as E.164' }),
     email: z.email().optional(),
     whatsapp: z.string().trim().min(3).max(40).optional().openapi({ description: 'WhatsApp number; stored as E.164' }),

@@ -4,7 +4,10 @@
 import type { ConversationCursor, ConversationListRow } from '../db/queries';
 import type { ContactRow } from '../db/schema';
 import type { ConversationView } from './schemas';
+import { z } from 'zod';
 import { HttpError } from './errors';
+
+const CursorTuple = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
 const iso = (d: Date): string => d.toISOString();
 const isoOrNull = (d: Date | null): string | null => (d === null ? null : d.toISOString());
@@ -66,20 +69,13 @@ export function encodeCursor(cursor: ConversationCursor): string {
  * @throws HttpError 400 `invalid_cursor` when it was not made by us
  */
 export function decodeCursor(value: string): ConversationCursor {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(parsed) &&
-      parsed.length === 2 &&
-      typeof parsed[0] === 'string' &&
-      !Number.isNaN(Date.parse(parsed[0])) &&
-      typeof parsed[1] === 'string' &&
-      /^[0-9a-f-]{36}$/i.test(parsed[1])
-    ) {
-      return { lastActivityAt: parsed[0], id: parsed[1] };
-    }
+    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
   } catch {
-    // fall through
+    parsed = undefined;
   }
-  throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
+  const cursor = CursorTuple.safeParse(parsed);
+  if (!cursor.success) throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
+  return { lastActivityAt: cursor.data[0], id: cursor.data[1] };
 }

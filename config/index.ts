@@ -43,6 +43,9 @@ const EnvSchema = z.object({
   ),
   TWILIO_AUTH_TOKEN: optionalString,
   TWILIO_API_BASE_URL: optionalUrl,
+  TEMPORAL_DEV_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(65535).default(7233)),
+  SWITCHBOARD_DATA_DIR: optionalString,
+  TWILIO_STANDIN_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(0)),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -57,10 +60,22 @@ export interface Config {
   temporalNamespace: string;
   taskQueue: string;
   temporalUiPort: number;
+  /** Frontend port of the embedded dev server (`npm start` without TEMPORAL_ADDRESS). */
+  temporalDevPort: number;
+  /** Where `npm start` keeps local state (the dev server's SQLite file); `undefined` = `<repo>/.data`. */
+  dataDir: string | undefined;
   jwtSecret: string;
   /** Public URL Twilio calls us at (no trailing slash): signature validation and `StatusCallback`. */
   publicBaseUrl: string;
-  twilio: { accountSid: string; authToken: string; apiBaseUrl: string | undefined };
+  twilio: {
+    accountSid: string;
+    authToken: string;
+    apiBaseUrl: string | undefined;
+    /** Whether TWILIO_ACCOUNT_SID was set (else dev placeholders are in use). */
+    credentialsConfigured: boolean;
+    /** Port of the local Twilio stand-in `npm start` runs in development without credentials (0 = any). */
+    standInPort: number;
+  };
   logLevel: string;
 }
 
@@ -75,10 +90,11 @@ export class ConfigError extends Error {
 /**
  * Reads and validates the configuration.
  * @param env the environment (default `process.env`)
- * @param opts.requireTemporalAddress true for `npm run api` / `npm run worker` (deployment halves)
+ * @param opts.deployment true for `npm run api` / `npm run worker` (the deployment halves), which
+ *   require TEMPORAL_ADDRESS, DATABASE_URL and JWT_SECRET in any environment
  * @throws ConfigError listing every bad or missing variable
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireTemporalAddress?: boolean } = {}): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { deployment?: boolean } = {}): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
@@ -89,9 +105,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
   const requireIn = (name: string, value: unknown, when: boolean): void => {
     if (when && value === undefined) missing.push(`${name}: required${production ? ' in production' : ''}`);
   };
-  requireIn('TEMPORAL_ADDRESS', e.TEMPORAL_ADDRESS, production || opts.requireTemporalAddress === true);
-  requireIn('DATABASE_URL', env.DATABASE_URL?.trim() || undefined, production);
-  requireIn('JWT_SECRET', e.JWT_SECRET, production || opts.requireTemporalAddress === true);
+  const deployment = opts.deployment === true;
+  requireIn('TEMPORAL_ADDRESS', e.TEMPORAL_ADDRESS, production || deployment);
+  requireIn('DATABASE_URL', env.DATABASE_URL?.trim() || undefined, production || deployment);
+  requireIn('JWT_SECRET', e.JWT_SECRET, production || deployment);
   requireIn('PUBLIC_BASE_URL', e.PUBLIC_BASE_URL, production);
   requireIn('TWILIO_ACCOUNT_SID', e.TWILIO_ACCOUNT_SID, production);
   requireIn('TWILIO_AUTH_TOKEN', e.TWILIO_AUTH_TOKEN, production);
@@ -106,12 +123,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { require
     temporalNamespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     temporalUiPort: e.TEMPORAL_UI_PORT,
+    temporalDevPort: e.TEMPORAL_DEV_PORT,
+    dataDir: e.SWITCHBOARD_DATA_DIR,
     jwtSecret: e.JWT_SECRET ?? DEV_DEFAULTS.jwtSecret,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
     twilio: {
       accountSid: e.TWILIO_ACCOUNT_SID ?? DEV_DEFAULTS.twilioAccountSid,
       authToken: e.TWILIO_AUTH_TOKEN ?? DEV_DEFAULTS.twilioAuthToken,
       apiBaseUrl: e.TWILIO_API_BASE_URL,
+      credentialsConfigured: e.TWILIO_ACCOUNT_SID !== undefined,
+      standInPort: e.TWILIO_STANDIN_PORT,
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -227,21 +227,16 @@ export function assertValidStatusChange(change: StatusChange, nowMs: number): vo
 }
 
 /**
- * Applies a validated status change. Snoozing sets (or clears) the wake-up time; closing
- * records `closed_by_staff`. Closing or snoozing stops the SLA clock (the team has decided);
+ * Applies a validated status change. Snoozing sets (or clears) the wake-up time and keeps the SLA
+ * clock running (a customer who is waiting is still waiting); closing records `closed_by_staff`
+ * and stops the SLA clock (nobody is waiting any more; the customer's next message restarts it);
  * re-opening keeps the unread count.
  */
 export function applyStatusChange(state: ConversationState, change: StatusChange): ConversationState {
   const base = { ...state, status: change.status };
   switch (change.status) {
     case 'snoozed':
-      return {
-        ...base,
-        snoozedUntil: change.until ? iso(Date.parse(change.until)) : null,
-        closedReason: null,
-        slaDueAt: null,
-        overdue: false,
-      };
+      return { ...base, snoozedUntil: change.until ? iso(Date.parse(change.until)) : null, closedReason: null };
     case 'closed':
       return { ...base, snoozedUntil: null, closedReason: 'closed_by_staff', slaDueAt: null, overdue: false, unreadCount: 0 };
     default:
@@ -255,6 +250,33 @@ export interface AttributeChange {
   tags?: string[];
   priority?: Priority;
   subject?: string | null;
+}
+
+/** Limits on conversation attributes (the API's schemas enforce the same). */
+export const ATTRIBUTE_LIMITS = { maxTags: 50, maxTagLength: 64, maxSubjectLength: 500 } as const;
+
+/**
+ * Checks an attribute change before anything is recorded.
+ * @throws DomainError `invalid_attributes` (400) for an unknown priority, too many / empty / too
+ *   long tags, a too long subject, or an empty assignee id
+ */
+export function assertValidAttributes(change: AttributeChange): void {
+  const fail = (message: string): never => {
+    throw new DomainError('invalid_attributes', message, 400);
+  };
+  if (change.priority !== undefined && !(PRIORITIES as readonly string[]).includes(change.priority))
+    fail(`unknown priority "${change.priority}"`);
+  if (change.tags !== undefined) {
+    if (change.tags.length > ATTRIBUTE_LIMITS.maxTags) fail(`at most ${ATTRIBUTE_LIMITS.maxTags} tags`);
+    for (const tag of change.tags) {
+      if (typeof tag !== 'string' || tag.trim() === '' || tag.length > ATTRIBUTE_LIMITS.maxTagLength)
+        fail('tags must be non-empty strings of at most 64 characters');
+    }
+  }
+  if (change.subject !== undefined && change.subject !== null && change.subject.length > ATTRIBUTE_LIMITS.maxSubjectLength)
+    fail('subject is too long');
+  if (change.assigneeId !== undefined && change.assigneeId !== null && change.assigneeId.trim() === '')
+    fail('assigneeId must not be empty');
 }
 
 /** Normalises tags: trimmed, lower-cased, de-duplicated, empty ones dropped, sorted. */

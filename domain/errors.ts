@@ -28,6 +28,7 @@ export type DomainErrorCode =
   | 'empty_message'
   | 'assignee_not_member'
   | 'invalid_address'
+  | 'invalid_attributes'
   | 'channel_not_supported';
 
 /** HTTP status of each domain error code; used where only the code survives (e.g. across Temporal). */
@@ -39,6 +40,7 @@ export const domainErrorStatus: Record<DomainErrorCode, 400 | 404 | 409 | 422> =
   empty_message: 400,
   assignee_not_member: 422,
   invalid_address: 400,
+  invalid_attributes: 400,
   channel_not_supported: 422,
 };
 

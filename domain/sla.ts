@@ -6,7 +6,7 @@
  * - Next response: after the team has replied at least once, a new customer message must be
  *   answered within `nextResponseMinutes`.
  * The clock starts at the first unanswered customer message (later messages do not move it)
- * and is cleared by a staff reply (not by an internal note) or by closing/snoozing.
+ * and is cleared by a staff reply (not by an internal note) or by closing; snoozing keeps it running.
  */
 export interface SlaPolicy {
   /** Minutes allowed for the first staff response. */

@@ -8,8 +8,9 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { signStaffToken } from '../api/auth';
 import { startApi } from '../api/server';
-import { ConfigError, loadConfig } from '../config';
-import { createLogger } from '../config/logger';
+import { type Config, ConfigError, loadConfig } from '../config';
+import { createLogger, type Logger } from '../config/logger';
+import { onShutdownSignal } from '../config/shutdown';
 import { createDatabaseIfMissing, createDb, migrateToLatest } from '../db/client';
 import { seedDemo } from '../db/seed';
 import { startWorker } from '../worker/run';
@@ -18,13 +19,59 @@ import { startTwilioStub } from './twilio-standin';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
+/**
+ * Longest wait for one shutdown step (ms). The embedded dev server may already be exiting from the
+ * same Ctrl-C / SIGTERM (it is in our process group), and its teardown then never resolves.
+ */
+const STOP_STEP_TIMEOUT_MS = 5_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Things started so far, stopped in reverse order (on a signal, or when start-up fails half-way). */
+class Resources {
+  private readonly stack: { name: string; stop: () => Promise<void> }[] = [];
+  constructor(private readonly logger: Logger) {}
+
+  add(name: string, stop: () => Promise<void>): void {
+    this.stack.push({ name, stop });
+  }
+
+  /** Stops everything; each step runs even if an earlier one failed (e.g. the dev server got the same signal). */
+  async stopAll(): Promise<void> {
+    for (const { name, stop } of this.stack.splice(0).reverse()) {
+      try {
+        this.logger.debug({ step: name }, 'stopping');
+        await withTimeout(stop(), STOP_STEP_TIMEOUT_MS, `stopping ${name}`);
+      } catch (err) {
+        this.logger.warn({ err, step: name }, 'error while stopping (ignored)');
+      }
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  const resources = new Resources(logger);
+  try {
+    await run(config, logger, resources, startedAt);
+  } catch (err) {
+    await resources.stopAll();
+    throw err;
+  }
+}
 
+async function run(config: Config, logger: Logger, resources: Resources, startedAt: number): Promise<void> {
   await createDatabaseIfMissing(config.databaseUrl);
   const db = createDb(config.databaseUrl);
+  resources.add('database', () => db.destroy());
   const applied = await migrateToLatest(db);
   logger.info({ applied }, 'database ready');
   const demo = config.env === 'production' ? undefined : await seedDemo(db);
@@ -32,24 +79,25 @@ async function main(): Promise<void> {
   let temporal: EmbeddedTemporal | undefined;
   let temporalAddress = config.temporalAddress;
   if (!temporalAddress) {
-    const dataDir = process.env.SWITCHBOARD_DATA_DIR ?? path.join(REPO_ROOT, '.data');
+    const dataDir = config.dataDir ?? path.join(REPO_ROOT, '.data');
     mkdirSync(dataDir, { recursive: true });
     temporal = await startEmbeddedTemporal({
-      port: Number(process.env.TEMPORAL_DEV_PORT ?? 7233),
+      port: config.temporalDevPort,
       uiPort: config.temporalUiPort,
       dbFilename: path.join(dataDir, 'temporal.sqlite'),
       namespace: config.temporalNamespace,
     });
+    resources.add('temporal', () => temporal!.stop());
     temporalAddress = temporal.address;
     logger.info({ address: temporalAddress }, 'embedded Temporal dev server started');
   }
 
   // Development without Twilio credentials: outbound messages go to a local Twilio stand-in
   // (the real SDK still builds every request) and are logged, so replies can be seen working.
-  const useStandIn = config.env !== 'production' && !config.twilio.apiBaseUrl && !process.env.TWILIO_ACCOUNT_SID;
+  const useStandIn = config.env !== 'production' && !config.twilio.apiBaseUrl && !config.twilio.credentialsConfigured;
   const standIn = useStandIn
     ? await startTwilioStub({
-        port: Number(process.env.TWILIO_STANDIN_PORT ?? 0),
+        port: config.twilio.standInPort,
         onRequest: (r) =>
           logger.info(
             { to: r.form.To, from: r.form.From, body: r.form.Body, status: r.responseStatus },
@@ -57,36 +105,24 @@ async function main(): Promise<void> {
           ),
       })
     : undefined;
+  if (standIn) resources.add('twilio stand-in', () => standIn.stop());
   const runtimeConfig = standIn ? { ...config, twilio: { ...config.twilio, apiBaseUrl: standIn.url } } : config;
 
   const worker = await startWorker(runtimeConfig, temporalAddress, { db });
+  resources.add('worker', () => worker.shutdown());
   const api = await startApi(runtimeConfig, temporalAddress, logger, { db });
+  resources.add('api', () => api.close());
 
   let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
+  const stop = async (reason: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping');
-    // Each step runs even if an earlier one failed (e.g. the dev server already got the same signal).
-    const steps: [string, (() => Promise<void>) | undefined][] = [
-      ['api', () => api.close()],
-      ['worker', () => worker.shutdown()],
-      ['temporal', temporal ? () => temporal.stop() : undefined],
-      ['twilio stand-in', standIn ? () => standIn.stop() : undefined],
-      ['database', () => db.destroy()],
-    ];
-    for (const [name, step] of steps) {
-      try {
-        await step?.();
-      } catch (err) {
-        logger.warn({ err, step: name }, 'error while stopping (ignored)');
-      }
-    }
+    logger.info({ reason }, 'stopping');
+    await resources.stopAll();
     console.log('Switchboard stopped cleanly');
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  onShutdownSignal(stop);
   worker.done.catch((err: unknown) => {
     logger.error({ err }, 'worker crashed');
     void stop('worker-crash');

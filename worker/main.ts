@@ -4,19 +4,18 @@
  */
 import { loadConfig } from '../config';
 import { createLogger } from '../config/logger';
+import { onShutdownSignal } from '../config/shutdown';
 import { startWorker } from './run';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env, { requireTemporalAddress: true });
+  const config = loadConfig(process.env, { deployment: true });
   const logger = createLogger(config.logLevel, 'switchboard-worker');
   const running = await startWorker(config, config.temporalAddress!);
   logger.info({ taskQueue: config.taskQueue, address: config.temporalAddress }, 'worker running');
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      logger.info({ signal }, 'shutting down worker');
-      void running.shutdown();
-    });
-  }
+  onShutdownSignal(async (signal) => {
+    logger.info({ signal }, 'shutting down worker');
+    await running.shutdown();
+  });
   await running.done;
 }
 

@@ -34,6 +34,7 @@ import {
   applyStaffReply,
   applyStatusChange,
   assertCanReply,
+  assertValidAttributes,
   newConversationState,
   assertValidStatusChange,
   type ConversationState,
@@ -62,7 +63,7 @@ const store = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-/** Sends retry transient carrier errors for about ten minutes, then the message is marked failed. */
+/** Sends retry transient carrier errors 12 times (about 6 minutes of back-off), then the message is marked failed. */
 const carrier = proxyActivities<Pick<Activities, 'sendMessage'>>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
@@ -98,17 +99,20 @@ function enforce<T>(rule: () => T): T {
 /** The conversation workflow (type name `conversationWorkflow`). */
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<ConversationRunResult> {
   const lock = new Mutex();
-  // Hold the lock while the state loads: update handlers (registered below, before the first
-  // await, so early updates are not rejected) queue behind it.
-  const releaseLoadLock = await lock.acquire();
+  // Take the lock for the initial load before any handler exists: update handlers (registered
+  // below, before the first await) queue behind it instead of seeing the placeholder state.
+  const loadLock = lock.acquire();
   let ready = false;
   let state: ConversationState = input.state ?? newConversationState(input.conversation, Date.now());
   let sla: SlaPolicy = input.sla ?? DEFAULT_SLA_POLICY;
   const seen = new RecentKeys(input.seenProviderMessageIds ?? [], SEEN_CAPACITY);
   const closedRunGraceMs = input.closedRunGraceMs ?? DEFAULT_CLOSED_RUN_GRACE_MS;
-  const inbox: InboundMessage[] = [];
+  /** Customer messages with the workflow time they arrived (stamped by the signal handler). */
+  const inbox: (InboundMessage & { receivedAtMs: number })[] = [];
   const reports: DeliveryReport[] = [];
   const outbox: string[] = [];
+  /** True while the sender is inside a send (the head of `outbox` is being sent). */
+  let sending = false;
   let stateChanged = false;
   let published: Record<string, string | boolean | null> = {};
 
@@ -157,7 +161,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const settled = (): boolean => ready && inbox.length === 0 && !lock.isLocked();
 
   setHandler(inboundMessageSignal, (message) => {
-    inbox.push(message);
+    inbox.push({ ...message, receivedAtMs: Date.now() });
   });
   setHandler(deliveryReportSignal, (report) => {
     reports.push(report);
@@ -209,33 +213,42 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     { validator: (command) => enforce(() => assertValidStatusChange(command, Date.now())) },
   );
 
-  setHandler(assignUpdate, (command) =>
-    exclusive(async () => {
-      if (command.assigneeId !== null) {
-        const member = await store.isOrgMember({ orgId: state.orgId, staffUserId: command.assigneeId });
-        if (!member) {
-          enforce(() => {
-            throw new DomainError('assignee_not_member', 'The assignee is not a member of this organisation', 422, {
-              assigneeId: command.assigneeId,
+  setHandler(
+    assignUpdate,
+    (command) =>
+      exclusive(async () => {
+        if (command.assigneeId !== null) {
+          const member = await store.isOrgMember({ orgId: state.orgId, staffUserId: command.assigneeId });
+          if (!member) {
+            enforce(() => {
+              throw new DomainError('assignee_not_member', 'The assignee is not a member of this organisation', 422, {
+                assigneeId: command.assigneeId,
+              });
             });
-          });
+          }
         }
-      }
-      const next = applyAttributes(state, { assigneeId: command.assigneeId });
-      await store.saveConversation(next);
-      return commit(next);
-    }),
+        const next = applyAttributes(state, { assigneeId: command.assigneeId });
+        await store.saveConversation(next);
+        return commit(next);
+      }),
+    { validator: (command) => enforce(() => assertValidAttributes({ assigneeId: command.assigneeId })) },
   );
 
-  setHandler(updateAttributesUpdate, (command) =>
-    exclusive(async () => {
-      const next = applyAttributes(state, { tags: command.tags, priority: command.priority, subject: command.subject });
-      await store.saveConversation(next);
-      return commit(next);
-    }),
+  setHandler(
+    updateAttributesUpdate,
+    (command) =>
+      exclusive(async () => {
+        const next = applyAttributes(state, { tags: command.tags, priority: command.priority, subject: command.subject });
+        await store.saveConversation(next);
+        return commit(next);
+      }),
+    { validator: (command) => enforce(() => assertValidAttributes(command)) },
   );
 
-  const hasWork = (): boolean => inbox.length > 0 || reports.length > 0 || outbox.length > 0;
+  /** Signals the main loop must handle. */
+  const hasWork = (): boolean => inbox.length > 0 || reports.length > 0;
+  /** Nothing queued, nothing being sent: the run may continue-as-new or end. */
+  const idle = (): boolean => !hasWork() && outbox.length === 0 && !sending;
 
   /** Records queued customer messages (dedupe in memory, then by the database's unique key). */
   const drainInbox = async (): Promise<void> => {
@@ -243,7 +256,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       const message = inbox.shift()!;
       const key = `${message.provider}:${message.providerMessageId}`;
       if (seen.has(key)) continue;
-      const nowMs = Date.now();
+      const nowMs = message.receivedAtMs;
       const next = applyInboundMessage(state, { text: message.text, receivedAtMs: nowMs, sla });
       let inserted: boolean;
       try {
@@ -294,29 +307,46 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     }
   };
 
-  /** Sends queued outbound messages in order; a failed send is recorded and does not block the rest. */
-  const drainOutbox = async (): Promise<void> => {
-    while (outbox.length > 0) {
-      const messageId = outbox[0]!;
-      try {
-        const result = await carrier.sendMessage({ messageId });
-        log.info('message sent', { messageId, providerMessageId: result.providerMessageId, alreadySent: result.alreadySent });
-      } catch (err) {
-        const failure = err instanceof ActivityFailure ? err.cause : err;
-        const permanent = failure instanceof ApplicationFailure && failure.nonRetryable;
-        log.warn('message send failed', { messageId, permanent, error: String(failure) });
-        if (!permanent) {
-          await store.markMessageFailed({
-            messageId,
-            errorCode: 'send_retries_exhausted',
-            errorMessage: 'The carrier could not be reached; the message was not sent. Try again.',
-          });
-        }
-      }
-      outbox.shift();
+  /** Sends one queued message; any failure is recorded on the message and does not stop the outbox. */
+  const sendOne = async (messageId: string): Promise<void> => {
+    try {
+      const result = await carrier.sendMessage({ messageId });
+      log.info('message sent', { messageId, providerMessageId: result.providerMessageId, alreadySent: result.alreadySent });
+    } catch (err) {
+      const failure = err instanceof ActivityFailure ? err.cause : err;
+      const permanent = failure instanceof ApplicationFailure && failure.nonRetryable;
+      log.warn('message send failed', { messageId, permanent, error: String(failure) });
+      // A no-op when the activity already marked it failed with the carrier's code (never moves backwards).
+      await store
+        .markMessageFailed({
+          messageId,
+          errorCode: permanent ? 'send_failed' : 'send_retries_exhausted',
+          errorMessage: permanent
+            ? `The message could not be sent: ${failure instanceof Error ? failure.message : String(failure)}`
+            : 'The carrier could not be reached; the message was not sent. Try again.',
+        })
+        .catch((markErr: unknown) => log.error('could not mark message failed', { messageId, error: String(markErr) }));
     }
   };
 
+  /**
+   * The outbox sender, a coroutine beside the main loop: sends queued replies one at a time, in
+   * order, so a slow or retrying carrier never delays timers or customer messages.
+   */
+  const runSender = async (): Promise<never> => {
+    for (;;) {
+      await condition(() => outbox.length > 0);
+      sending = true;
+      try {
+        await sendOne(outbox[0]!);
+      } finally {
+        outbox.shift();
+        sending = false;
+      }
+    }
+  };
+
+  const releaseLoadLock = await loadLock;
   if (!input.state || !input.sla) {
     const loaded = await store.loadConversation(input.conversation);
     state = loaded.state;
@@ -325,6 +355,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   ready = true;
   releaseLoadLock();
   publish();
+  void runSender();
   for (;;) {
     stateChanged = false;
     await lock.runExclusive(async () => {
@@ -332,11 +363,11 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       await applyDeadlines();
     });
     await drainReports();
-    await drainOutbox();
 
     if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      if (!hasWork()) {
+      // Let running updates finish and queued replies go out: the next run starts clean.
+      await condition(() => allHandlersFinished() && (idle() || hasWork()));
+      if (idle()) {
         log.info('continuing as new', { historyLength: workflowInfo().historyLength });
         return continueAsNew<typeof conversationWorkflow>({
           conversation: input.conversation,
@@ -350,20 +381,23 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     }
     if (hasWork() || stateChanged) continue;
 
+    const wake = (): boolean => hasWork() || stateChanged || workflowInfo().continueAsNewSuggested;
+    const deadline = nextDeadline(state);
     if (state.status === 'closed') {
-      const woke = await condition(() => hasWork() || stateChanged, closedRunGraceMs);
-      if (!woke && state.status === 'closed') {
-        await condition(allHandlersFinished);
-        if (!hasWork() && state.status === 'closed') {
+      // A closed conversation still records its session lapse; once idle for the grace period
+      // (no customer message, command or send), its run ends.
+      const graceEnd = Date.now() + closedRunGraceMs;
+      const until = deadline === null ? graceEnd : Math.min(deadline, graceEnd);
+      const woke = await condition(wake, Math.max(1, until - Date.now()));
+      if (!woke && Date.now() >= graceEnd && state.status === 'closed') {
+        await condition(() => allHandlersFinished() && (idle() || hasWork()));
+        if (idle() && state.status === 'closed') {
           log.info('closed conversation idle: ending run');
           return { endedBecause: 'closed', state };
         }
       }
       continue;
     }
-
-    const deadline = nextDeadline(state);
-    const wake = (): boolean => hasWork() || stateChanged || workflowInfo().continueAsNewSuggested;
     if (deadline === null) await condition(wake);
     else await condition(wake, Math.max(1, deadline - Date.now()));
   }

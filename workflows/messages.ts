@@ -41,6 +41,8 @@ export interface InboundMessage {
 /** A carrier delivery report for an outbound message. */
 export interface DeliveryReport {
   messageId: string;
+  /** The carrier's id for the message (Twilio `MessageSid`): recorded if the send did not record it. */
+  providerMessageId?: string;
   status: DeliveryStatus;
   errorCode: string | null;
   errorMessage: string | null;

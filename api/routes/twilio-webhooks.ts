@@ -22,13 +22,16 @@ import { workflowConversationOf } from './conversations';
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
 /** The fields of Twilio's inbound message webhook we use; unknown extra fields are accepted. */
+/** Carrier text as received, minus NUL bytes (Postgres cannot store them; nothing else is lost). */
+const carrierText = z.string().transform((v) => v.replaceAll('\u0000', ''));
+
 const InboundForm = z.looseObject({
   MessageSid: z.string().min(1),
   From: z.string().min(1),
   To: z.string().min(1),
-  Body: z.string().default(''),
+  Body: carrierText.default(''),
   NumMedia: z.coerce.number().int().min(0).max(10).default(0),
-  ProfileName: z.string().optional(),
+  ProfileName: carrierText.optional(),
 });
 
 /** The fields of a status callback we use. */
@@ -74,7 +77,9 @@ export function twilioWebhooksRouter({ db, conversations, config, logger }: ApiD
     const form = InboundForm.parse(req.body);
     const to = parseTwilioAddress(form.To);
     const from = parseTwilioAddress(form.From);
-    if (!to || !from) throw new HttpError(400, 'invalid_address', 'From/To are not valid phone numbers');
+    // a To we cannot read (short code, alphanumeric sender) cannot be one of our channels
+    if (!to) throw new HttpError(404, 'unknown_channel', `No channel for ${form.To}`);
+    if (!from) throw new HttpError(400, 'invalid_address', 'From is not a valid phone number');
     const channel = await db
       .selectFrom('channels')
       .select(['id', 'org_id', 'kind'])
@@ -107,8 +112,11 @@ export function twilioWebhooksRouter({ db, conversations, config, logger }: ApiD
 
   router.post('/status', async (req, res) => {
     const form = StatusForm.parse(req.body);
-    const status = fromTwilioStatus(form.MessageStatus);
-    const messageId = typeof req.query.messageId === 'string' ? req.query.messageId : undefined;
+    const errorCode = form.ErrorCode && form.ErrorCode !== '0' ? form.ErrorCode : null;
+    // 63016 (WhatsApp free-form outside the 24 h window) never delivers: always `failed`.
+    const status = errorCode === '63016' ? 'failed' : fromTwilioStatus(form.MessageStatus);
+    const messageIdParam = z.uuid().safeParse(req.query.messageId);
+    const messageId = messageIdParam.success ? messageIdParam.data : undefined;
     const message = await db
       .selectFrom('messages as m')
       .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
@@ -124,10 +132,10 @@ export function twilioWebhooksRouter({ db, conversations, config, logger }: ApiD
       res.status(200).type('text/xml').send(EMPTY_TWIML);
       return;
     }
-    const errorCode = form.ErrorCode && form.ErrorCode !== '0' ? form.ErrorCode : null;
     try {
       await conversations.deliverReport(workflowConversationOf(message), {
         messageId: message.message_id,
+        providerMessageId: form.MessageSid,
         status,
         errorCode,
         errorMessage: errorCode ? twilioErrorReason(errorCode, form.ErrorMessage) : null,

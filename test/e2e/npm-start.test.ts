@@ -1,7 +1,8 @@
 /**
  * The README's first command, end to end: `npm start` on a fresh database, a signed webhook from
  * `npm run simulate`, the conversation through the API with the printed dev JWT, a reply that
- * reaches a Twilio stand-in through the real SDK, and a clean stop on SIGTERM.
+ * reaches npm start's own Twilio stand-in through the real SDK, `npm run token`, and a clean stop
+ * on SIGTERM.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -10,22 +11,17 @@ import * as path from 'node:path';
 import { Pool } from 'pg';
 import { createServer } from 'node:net';
 import { randomPhone } from '../support/harness';
-import { startTwilioStub, type TwilioStub } from '../support/twilio-stub';
 import { globalResources } from '../support/global-resources';
 
 const REPO = path.resolve(__dirname, '../..');
 jest.setTimeout(180_000);
 
 let child: ChildProcess | undefined;
-let stub: TwilioStub;
 let output = '';
 const dbName = `switchboard_e2e_${Date.now()}`;
 const adminUrl = new URL(globalResources().databaseUrl);
 adminUrl.pathname = '/postgres';
 
-beforeAll(async () => {
-  stub = await startTwilioStub();
-});
 afterAll(async () => {
   if (child?.pid && child.exitCode === null && child.signalCode === null) {
     try {
@@ -34,7 +30,6 @@ afterAll(async () => {
       // already gone
     }
   }
-  await stub?.stop();
   const pool = new Pool({ connectionString: adminUrl.toString(), max: 1 });
   await pool.query(`drop database if exists "${dbName}" with (force)`);
   await pool.end();
@@ -86,12 +81,12 @@ test('npm start serves a working inbox: webhook in, conversation listed, reply o
     TEMPORAL_DEV_PORT: String(temporalPort),
     TEMPORAL_UI_PORT: String(uiPort),
     SWITCHBOARD_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'switchboard-e2e-')),
-    TWILIO_API_BASE_URL: stub.url,
+    TWILIO_API_BASE_URL: '', // a new user has no Twilio: npm start runs its own stand-in
     TWILIO_ACCOUNT_SID: '',
     TWILIO_AUTH_TOKEN: '',
     PUBLIC_BASE_URL: '',
     JWT_SECRET: '',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
   };
   const startedAt = Date.now();
   // own process group: a stop signal goes to the whole group, as Ctrl-C or a process manager would send it
@@ -140,10 +135,20 @@ test('npm start serves a working inbox: webhook in, conversation listed, reply o
     body: JSON.stringify({ text: 'Hi from the team' }),
   });
   expect(reply.status).toBe(201);
-  for (let i = 0; i < 100 && !stub.requests.some((r) => r.form.Body === 'Hi from the team'); i++)
-    await new Promise((r) => setTimeout(r, 100));
-  const sent = stub.requests.find((r) => r.form.Body === 'Hi from the team');
-  expect(sent?.form).toMatchObject({ To: customer, From: '+15005550006' });
+  // the built-in Twilio stand-in received the SDK's request and logged it
+  const logged = await waitForOutput(/\{[^\n]*"msg":"Twilio stand-in received an outbound message"[^\n]*\}/, 15_000);
+  expect(JSON.parse(logged[0])).toMatchObject({ to: customer, from: '+15005550006', body: 'Hi from the team', status: 201 });
+
+  // npm run token prints only a JWT, valid for the API
+  const tokenRun = spawnSync('npm', ['run', '-s', 'token', '--', '--role', 'agent', '--user', '00000000-0000-4000-8000-000000000003'], {
+    cwd: REPO,
+    env,
+    encoding: 'utf8',
+  });
+  expect(tokenRun.status).toBe(0);
+  expect(tokenRun.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  const me = await fetch(`${base}/v1/me`, { headers: { Authorization: `Bearer ${tokenRun.stdout.trim()}` } });
+  expect(await me.json()).toMatchObject({ role: 'agent', email: 'agent@demo.example' });
 
   // npm relays SIGTERM to the app; npm itself then ends by that signal or with the app's code 0.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

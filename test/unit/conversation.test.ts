@@ -527,9 +527,16 @@ describe('assertValidStatusChange', () => {
 describe('applyStatusChange', () => {
   const waiting = inbound(makeState(), T0); // open, SLA running
 
-  it('snoozes until a time: status snoozed, wake time stored as UTC ISO, SLA stopped', () => {
+  it('snoozes until a time: status snoozed, wake time stored as UTC ISO, SLA clock keeps running', () => {
     const next = applyStatusChange(waiting, { status: 'snoozed', until: iso(T0 + 3 * HOUR) });
-    expect(next).toMatchObject({ status: 'snoozed', snoozedUntil: iso(T0 + 3 * HOUR), slaDueAt: null, overdue: false, closedReason: null });
+    expect(next).toMatchObject({
+      status: 'snoozed',
+      snoozedUntil: iso(T0 + 3 * HOUR),
+      slaDueAt: waiting.slaDueAt,
+      overdue: false,
+      closedReason: null,
+    });
+    expect(waiting.slaDueAt).not.toBeNull();
   });
 
   it('normalises a snooze time given with an offset to UTC', () => {
@@ -541,7 +548,7 @@ describe('applyStatusChange', () => {
     const next = applyStatusChange(waiting, { status: 'snoozed', until });
     expect(next.status).toBe('snoozed');
     expect(next.snoozedUntil).toBeNull();
-    expect(next.slaDueAt).toBeNull();
+    expect(next.slaDueAt).toBe(waiting.slaDueAt);
     expect(deadlinesOf(next).snoozeWakeAt).toBeNull();
   });
 
@@ -551,11 +558,17 @@ describe('applyStatusChange', () => {
     expect(applyStatusChange(first, { status: 'snoozed' }).snoozedUntil).toBeNull();
   });
 
-  it('clears an overdue flag when snoozing', () => {
+  it('keeps an overdue flag when snoozing (the customer is still waiting)', () => {
     const overdue = freeze(applyDueDeadlines(waiting, T0 + HOUR));
     const next = applyStatusChange(overdue, { status: 'snoozed' });
-    expect(next.overdue).toBe(false);
-    expect(next.slaDueAt).toBeNull();
+    expect(next.overdue).toBe(true);
+    expect(next.slaDueAt).toBe(overdue.slaDueAt);
+  });
+
+  it('a snoozed conversation with a waiting customer still becomes overdue at the SLA time', () => {
+    const snoozed = freeze(applyStatusChange(waiting, { status: 'snoozed', until: iso(T0 + 5 * HOUR) }));
+    expect(nextDeadline(snoozed)).toBe(Date.parse(waiting.slaDueAt!));
+    expect(applyDueDeadlines(snoozed, Date.parse(waiting.slaDueAt!))).toMatchObject({ status: 'snoozed', overdue: true });
   });
 
   it('closes with closedReason closed_by_staff and stops the SLA', () => {

@@ -1,0 +1,55 @@
+import { ConfigError, loadConfig } from '../../config';
+
+describe('loadConfig', () => {
+  it('gives working development defaults with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 3000,
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/switchboard',
+      temporalAddress: undefined,
+      taskQueue: 'switchboard-conversations',
+      publicBaseUrl: 'http://127.0.0.1:3000',
+      twilio: { apiBaseUrl: undefined, credentialsConfigured: false },
+    });
+  });
+
+  it('names every bad variable in one clear error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', TWILIO_ACCOUNT_SID: 'nope', PUBLIC_BASE_URL: 'not a url' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues.join('\n');
+    for (const name of ['PORT', 'DATABASE_URL', 'TWILIO_ACCOUNT_SID', 'PUBLIC_BASE_URL']) expect(issues).toContain(name);
+    expect((error as Error).message).toMatch(/^Invalid configuration:/);
+  });
+
+  it('requires the deployment settings in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /TEMPORAL_ADDRESS: required[\s\S]*DATABASE_URL[\s\S]*JWT_SECRET[\s\S]*PUBLIC_BASE_URL[\s\S]*TWILIO_ACCOUNT_SID[\s\S]*TWILIO_AUTH_TOKEN/,
+    );
+  });
+
+  it('requires TEMPORAL_ADDRESS, DATABASE_URL and JWT_SECRET for the api/worker halves in any environment', () => {
+    expect(() => loadConfig({}, { deployment: true })).toThrow(/TEMPORAL_ADDRESS[\s\S]*DATABASE_URL[\s\S]*JWT_SECRET/);
+    const ok = loadConfig(
+      { TEMPORAL_ADDRESS: 'temporal:7233', DATABASE_URL: 'postgres://db/switchboard', JWT_SECRET: 'a-secret-of-32-characters-xxxxx' },
+      { deployment: true },
+    );
+    expect(ok.temporalAddress).toBe('temporal:7233');
+  });
+
+  it('treats empty values as unset and trims a trailing slash from PUBLIC_BASE_URL', () => {
+    const config = loadConfig({ PORT: '', PUBLIC_BASE_URL: 'https://inbox.example.test/', TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}` });
+    expect(config.port).toBe(3000);
+    expect(config.publicBaseUrl).toBe('https://inbox.example.test');
+    expect(config.twilio.credentialsConfigured).toBe(true);
+  });
+
+  it('rejects a short JWT secret', () => {
+    expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET: must be at least 16 characters/);
+  });
+});
