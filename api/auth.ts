@@ -9,6 +9,7 @@ import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { HttpError } from './errors';
 
+/** Staff roles: the JWT `role` claim and `staff_users.role`. */
 export const STAFF_ROLES = ['admin', 'agent'] as const;
 
 const Claims = z.object({
@@ -17,10 +18,10 @@ const Claims = z.object({
   role: z.enum(STAFF_ROLES),
   exp: z.number(),
 });
-/** The verified identity of the caller. */
+/** The verified identity of the caller: `userId` from the JWT `sub`, `orgId` from `org`, `role`. */
 export type Principal = { userId: string; orgId: string; role: (typeof STAFF_ROLES)[number] };
 
-/** Signs a staff token (HS256). `expiresIn` in seconds (default 12 h). */
+/** Signs a staff token (HS256, claims `sub`, `org`, `role`, `exp`); `expiresInSeconds` in s (default 12 h). */
 export function signStaffToken(secret: string, principal: Principal, expiresInSeconds = 12 * 60 * 60): string {
   return jwt.sign({ org: principal.orgId, role: principal.role }, secret, {
     algorithm: 'HS256',
@@ -29,7 +30,10 @@ export function signStaffToken(secret: string, principal: Principal, expiresInSe
   });
 }
 
-/** Express middleware that verifies the bearer token and sets `res.locals.principal`. */
+/**
+ * Express middleware that verifies the bearer token and sets `res.locals.principal`.
+ * Fails with HttpError 401 `unauthorized` / `token_expired`, or 403 `forbidden` when `X-Org-Id` differs.
+ */
 export function requireAuth(secret: string): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const header = req.header('authorization');

@@ -12,6 +12,11 @@ import type { Logger } from '../config/logger';
 
 /** An error with an HTTP status and a stable code, thrown by route handlers. */
 export class HttpError extends Error {
+  /**
+   * @param status HTTP status code of the response
+   * @param code stable snake_case `error.code`, e.g. `not_found`
+   * @param details optional JSON `error.details` (e.g. `{ fields }` for validation errors)
+   */
   constructor(
     readonly status: number,
     readonly code: string,
@@ -23,6 +28,7 @@ export class HttpError extends Error {
   }
 }
 
+/** HttpError 404 `not_found` with the message "<what> not found", e.g. `notFound('Contact')`. */
 export const notFound = (what: string): HttpError => new HttpError(404, 'not_found', `${what} not found`);
 
 /** One failing field: dotted `path` (e.g. `tags.0`), readable `message`, zod issue `code`. */

@@ -34,7 +34,7 @@ const routes: RouteSpec[] = [
     summary: 'Get a conversation',
     params: true,
     ok: { status: 200, schema: s.Conversation, description: 'The conversation' },
-    errors: [401, 403, 404],
+    errors: [400, 401, 403, 404],
   },
   {
     method: 'get',
@@ -94,7 +94,7 @@ const routes: RouteSpec[] = [
     summary: 'Get a contact',
     params: true,
     ok: { status: 200, schema: s.Contact, description: 'The contact' },
-    errors: [401, 403, 404],
+    errors: [400, 401, 403, 404],
   },
   {
     method: 'post',
@@ -114,7 +114,10 @@ const routes: RouteSpec[] = [
   },
 ];
 
-/** Builds the OpenAPI 3.1 document (JSON object). */
+/**
+ * Builds the OpenAPI 3.1 document (JSON object) served at `GET /openapi.json`: the bearer-JWT `/v1`
+ * routes with their error statuses, `/healthz` and the two Twilio webhooks.
+ */
 export function buildOpenApiDocument() {
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
@@ -132,7 +135,12 @@ export function buildOpenApiDocument() {
       },
       responses: {
         [r.ok.status]: { description: r.ok.description, content: { 'application/json': { schema: r.ok.schema } } },
-        ...Object.fromEntries(r.errors.map((code) => [code, { description: `Error ${code}`, content: errorContent }])),
+        ...Object.fromEntries(
+          [...r.errors, 503].map((code) => [
+            code,
+            { description: code === 503 ? 'Temporal or the database is unavailable: retry' : `Error ${code}`, content: errorContent },
+          ]),
+        ),
       },
     });
   }

@@ -24,6 +24,7 @@ function text(max: number) {
 }
 const Uuid = z.uuid();
 
+/** Body of every error response (4xx/5xx): `{ error: { code, message, details } }` (see `api/errors.ts`). */
 export const ErrorResponse = z
   .object({
     error: z.object({
@@ -36,6 +37,7 @@ export const ErrorResponse = z
 
 // ---- Conversations -------------------------------------------------------------------------
 
+/** A contact as embedded in a {@link Conversation}; `phone` and `whatsapp` are E.164. */
 export const ContactSummary = z
   .object({
     id: Uuid,
@@ -47,6 +49,10 @@ export const ContactSummary = z
   })
   .openapi('ContactSummary');
 
+/**
+ * A conversation with its channel and contact: 200 body of `GET /v1/conversations/{id}` and of the
+ * commands (status, assign, `PATCH`), 200/201 of `POST /v1/contacts/{id}/conversations`. Timestamps ISO-8601 UTC.
+ */
 export const Conversation = z
   .object({
     id: Uuid,
@@ -71,8 +77,13 @@ export const Conversation = z
     updatedAt: IsoDateTime,
   })
   .openapi('Conversation');
+/** JSON shape of {@link Conversation} (built by `toConversationView` in `api/views.ts`). */
 export type ConversationView = z.infer<typeof Conversation>;
 
+/**
+ * A stored message or internal note: items of `GET /v1/conversations/{id}/messages` and the 201 body
+ * of `POST /v1/conversations/{id}/messages`. `providerMessageId` is Twilio's MessageSid; `createdAt` ISO-8601 UTC.
+ */
 export const Message = z
   .object({
     id: Uuid,
@@ -95,6 +106,10 @@ export const Message = z
 
 const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
+/**
+ * Query of `GET /v1/conversations`: optional filters (AND-combined), `limit` 1–100 (default 25) and the
+ * opaque `cursor`; unknown keys or bad values → 400 (`validation_failed`, or `invalid_cursor` for a foreign cursor).
+ */
 export const ListConversationsQuery = z
   .object({
     status: z.enum(CONVERSATION_STATUSES).optional(),
@@ -110,10 +125,17 @@ export const ListConversationsQuery = z
     cursor: z.string().min(1).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
   })
   .strict();
+/** Parsed {@link ListConversationsQuery}: `overdue` as a boolean, `limit` a number with its default. */
 export type ListConversationsQuery = z.infer<typeof ListConversationsQuery>;
 
+/** 200 body of `GET /v1/conversations`: newest activity first; `nextCursor` is `null` on the last page. */
 export const ConversationPage = z.object({ data: z.array(Conversation), nextCursor: z.string().nullable() }).openapi('ConversationPage');
 
+/**
+ * Query of `GET /v1/conversations/{id}/messages`: `limit` 1–100 (default 50) and at most one of the
+ * message-id cursors `before` / `after` (both, unknown keys or bad values → 400 `validation_failed`; a cursor
+ * message outside the conversation → 400 `invalid_cursor`).
+ */
 export const ListMessagesQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -122,8 +144,10 @@ export const ListMessagesQuery = z
   })
   .strict()
   .refine((q) => !(q.before && q.after), { message: 'use either before or after, not both' });
+/** Parsed {@link ListMessagesQuery} (`limit` a number with its default). */
 export type ListMessagesQuery = z.infer<typeof ListMessagesQuery>;
 
+/** 200 body of `GET /v1/conversations/{id}/messages`: messages in chronological order, `nextCursor` a message id or `null`. */
 export const MessagePage = z
   .object({
     data: z.array(Message),
@@ -131,11 +155,13 @@ export const MessagePage = z
   })
   .openapi('MessagePage');
 
+/** Body of `POST /v1/conversations/{id}/messages`: `text` (trimmed, 1–10 000 chars, no NUL) and `isInternalNote` (default false). */
 export const SendMessageBody = z
   .object({ text: text(10_000), isInternalNote: z.boolean().default(false) })
   .strict()
   .openapi('SendMessage');
 
+/** Body of `POST /v1/conversations/{id}/status`: the new status; `until` (ISO-8601 with zone) only with `snoozed`, else 400. */
 export const SetStatusBody = z
   .object({
     status: z.enum(CONVERSATION_STATUSES),
@@ -148,8 +174,13 @@ export const SetStatusBody = z
   })
   .openapi('SetStatus');
 
+/** Body of `POST /v1/conversations/{id}/assign`: a staff user id of the org (422 otherwise), or `null` to unassign. */
 export const AssignBody = z.object({ assigneeId: Uuid.nullable() }).strict().openapi('Assign');
 
+/**
+ * Body of `PATCH /v1/conversations/{id}`: at least one of `tags` (at most 50, each 1–64 chars),
+ * `priority`, `subject` (1–500 chars, `null` clears it); otherwise 400 `validation_failed`.
+ */
 export const PatchConversationBody = z
   .object({
     tags: z.array(text(64)).max(50).optional(),
@@ -162,8 +193,13 @@ export const PatchConversationBody = z
 
 // ---- Contacts -------------------------------------------------------------------------------
 
+/** A contact with its ISO-8601 UTC timestamps: 201 body of `POST /v1/contacts`, 200 of `GET /v1/contacts/{id}`. */
 export const Contact = ContactSummary.extend({ createdAt: IsoDateTime, updatedAt: IsoDateTime }).openapi('Contact');
 
+/**
+ * Body of `POST /v1/contacts`: at least one of phone, email, whatsapp; phone numbers are stored as
+ * E.164 (400 if not a valid number), email lower-cased; 409 `contact_exists` if one is already taken.
+ */
 export const CreateContactBody = z
   .object({
     name: text(200).nullable().optional(),
@@ -178,6 +214,7 @@ export const CreateContactBody = z
   })
   .openapi('CreateContact');
 
+/** Body of `POST /v1/contacts/{id}/conversations`: the channel kind (only `sms` can be started today; others 422). */
 export const StartConversationBody = z
   .object({ channel: z.enum(CHANNEL_KINDS) })
   .strict()
@@ -185,6 +222,7 @@ export const StartConversationBody = z
 
 // ---- Me / health ----------------------------------------------------------------------------
 
+/** 200 body of `GET /v1/me`: the signed-in staff user and their org. */
 export const Me = z
   .object({
     id: Uuid,
@@ -196,6 +234,8 @@ export const Me = z
   })
   .openapi('Me');
 
+/** Body of `GET /healthz` (no auth): 200 `ok` when Postgres and Temporal both answer, else 503 `degraded`. */
 export const Health = z.object({ status: z.enum(['ok', 'degraded']), database: z.boolean(), temporal: z.boolean() }).openapi('Health');
 
+/** Path params `{ id }` (UUID) of every `/{id}` route; anything else → 400 `validation_failed`. */
 export const IdParams = z.object({ id: Uuid });

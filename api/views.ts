@@ -3,7 +3,7 @@
  */
 import type { ConversationCursor, ConversationListRow } from '../db/queries';
 import type { ContactRow } from '../db/schema';
-import type { ConversationView } from './schemas';
+import type { Contact, ConversationView } from './schemas';
 import { z } from 'zod';
 import { HttpError } from './errors';
 
@@ -46,7 +46,7 @@ export function toConversationView(row: ConversationListRow): ConversationView {
 }
 
 /** A contact row as the `Contact` schema. */
-export function toContactView(row: ContactRow) {
+export function toContactView(row: ContactRow): z.infer<typeof Contact> {
   return {
     id: row.id,
     name: row.name,
@@ -59,7 +59,7 @@ export function toContactView(row: ContactRow) {
   };
 }
 
-/** Encodes a list cursor as opaque base64url JSON. */
+/** Encodes a list cursor as opaque base64url JSON (`[lastActivityAt ISO-8601, id]`). */
 export function encodeCursor(cursor: ConversationCursor): string {
   return Buffer.from(JSON.stringify([cursor.lastActivityAt, cursor.id])).toString('base64url');
 }

@@ -42,6 +42,7 @@ export async function createDatabaseIfMissing(databaseUrl: string): Promise<bool
 
 /**
  * Applies all pending migrations with kysely's Migrator.
+ * @returns the names of the migrations applied now (empty when already up to date)
  * @throws the first migration error (the failing migration is rolled back by kysely)
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {

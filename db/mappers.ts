@@ -35,7 +35,7 @@ export function conversationStateFromRow(row: ConversationRow): ConversationStat
   };
 }
 
-/** The mutable columns of a conversation row for a {@link ConversationState}. */
+/** The mutable columns of a conversation row for a {@link ConversationState} (timestamps as ISO-8601 strings). */
 export function conversationColumns(state: ConversationState): Updateable<ConversationsTable> {
   return {
     status: state.status,

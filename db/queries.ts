@@ -52,6 +52,7 @@ export interface ConversationFilters {
   channel?: 'sms' | 'whatsapp' | 'email' | 'chat';
   /** A staff user id, or `null` for unassigned. */
   assigneeId?: string | null;
+  /** Matched case-insensitively (tags are stored lower-cased). */
   tag?: string;
   priority?: 'low' | 'normal' | 'high' | 'urgent';
   overdue?: boolean;
@@ -59,7 +60,9 @@ export interface ConversationFilters {
 
 /** Keyset position in the newest-activity-first order. */
 export interface ConversationCursor {
+  /** `last_activity_at` of the last row seen, ISO-8601 UTC. */
   lastActivityAt: string;
+  /** Conversation id (UUID) of the last row seen: the tie-breaker. */
   id: string;
 }
 
@@ -99,7 +102,7 @@ export async function listConversations(
   };
 }
 
-/** One conversation of the org, or `undefined`. */
+/** One conversation of the org, or `undefined` (also for another org's id: callers answer 404). */
 export async function getConversation(db: Db, orgId: string, id: string): Promise<ConversationListRow | undefined> {
   return conversationSelect(db).where('c.org_id', '=', orgId).where('c.id', '=', id).executeTakeFirst();
 }

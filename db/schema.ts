@@ -9,14 +9,18 @@ import type { Attachment } from '../domain/message';
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
+/** `orgs`: one tenant (organisation); every other table belongs to one. */
 export interface OrgsTable {
   id: string;
   name: string;
+  /** First-response SLA target in minutes (default 60, > 0). */
   sla_first_response_minutes: Generated<number>;
+  /** Next-response SLA target in minutes (default 240, > 0). */
   sla_next_response_minutes: Generated<number>;
   created_at: Timestamp;
 }
 
+/** `staff_users`: people who use the API (JWT `sub`); `email` unique per org. */
 export interface StaffUsersTable {
   id: string;
   org_id: string;
@@ -26,6 +30,7 @@ export interface StaffUsersTable {
   created_at: Timestamp;
 }
 
+/** `contacts`: an org's customers; `phone`, `whatsapp` and `email` each unique per org. */
 export interface ContactsTable {
   id: string;
   org_id: string;
@@ -40,6 +45,7 @@ export interface ContactsTable {
   updated_at: Timestamp;
 }
 
+/** `channels`: an org's number or address on a provider; `settings` is provider-specific JSON (default `{}`). */
 export interface ChannelsTable {
   id: string;
   org_id: string;
@@ -52,6 +58,10 @@ export interface ChannelsTable {
   created_at: Timestamp;
 }
 
+/**
+ * `conversations`: the Postgres copy of each conversation workflow's state (written by its activities,
+ * see `db/mappers.ts`), for listing and filtering. `channel_kind` duplicates the channel's kind.
+ */
 export interface ConversationsTable {
   id: string;
   org_id: string;
@@ -78,6 +88,10 @@ export interface ConversationsTable {
   updated_at: Timestamp;
 }
 
+/**
+ * `messages`: inbound and outbound messages and internal notes (outbound, no provider or status);
+ * `(org_id, provider, provider_message_id)` is unique, so a redelivered provider message is stored once.
+ */
 export interface MessagesTable {
   id: string;
   /** Insertion order within the database; orders a conversation's messages chronologically. */
@@ -109,10 +123,17 @@ export interface Database {
   messages: MessagesTable;
 }
 
+/** An `orgs` row as selected. */
 export type OrgRow = Selectable<OrgsTable>;
+/** A `staff_users` row as selected. */
 export type StaffUserRow = Selectable<StaffUsersTable>;
+/** A `contacts` row as selected. */
 export type ContactRow = Selectable<ContactsTable>;
+/** A `channels` row as selected. */
 export type ChannelRow = Selectable<ChannelsTable>;
+/** A `conversations` row as selected. */
 export type ConversationRow = Selectable<ConversationsTable>;
+/** A `conversations` row to insert (columns with defaults optional; timestamps Date or ISO-8601). */
 export type NewConversationRow = Insertable<ConversationsTable>;
+/** A `messages` row as selected (`seq` is a bigint as string). */
 export type MessageRow = Selectable<MessagesTable>;

@@ -4,7 +4,7 @@
  */
 import type { Db } from './client';
 
-/** Fixed ids of the demo data (so tokens and links stay valid across restarts). */
+/** Fixed ids (UUIDs) and E.164 numbers of the demo data (so tokens and links stay valid across restarts). */
 export const DEMO = {
   orgId: '00000000-0000-4000-8000-000000000001',
   adminId: '00000000-0000-4000-8000-000000000002',
@@ -15,7 +15,7 @@ export const DEMO = {
   whatsappNumber: '+14155238886',
 } as const;
 
-/** Inserts the demo org, staff and channels if missing (`ON CONFLICT DO NOTHING`). */
+/** Inserts the demo org, admin and agent, and SMS and WhatsApp channels if missing (`ON CONFLICT DO NOTHING`); returns {@link DEMO}. */
 export async function seedDemo(db: Db): Promise<typeof DEMO> {
   await db
     .insertInto('orgs')

@@ -9,6 +9,7 @@
 
 /** The kinds of channel a conversation can run on. */
 export const CHANNEL_KINDS = ['sms', 'whatsapp', 'email', 'chat'] as const;
+/** One of {@link CHANNEL_KINDS}; only `sms` and `whatsapp` (via Twilio) carry messages today. */
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 const HOUR_MS = 60 * 60 * 1000;

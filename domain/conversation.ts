@@ -11,11 +11,14 @@ import { DomainError } from './errors';
 import { type ChannelKind, isFreeFormReplyAllowed, sessionExpiresAt } from './channels';
 import { type SlaPolicy, slaDueAt } from './sla';
 
+/** Every conversation status (see {@link ConversationStatus}); new conversations start `open`. */
 export const CONVERSATION_STATUSES = ['open', 'pending', 'snoozed', 'closed'] as const;
 /** open = needs the team; pending = waiting on the customer; snoozed = hidden until a time or reply; closed = done. */
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 
+/** Conversation priorities, lowest first; new conversations are `normal`. */
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+/** One of {@link PRIORITIES}. */
 export type Priority = (typeof PRIORITIES)[number];
 
 /** Why a conversation was closed: by a person, or automatically when a pending session lapsed. */

@@ -7,6 +7,10 @@
  * late or out of order; a status never moves a message backwards (a late `sent` after
  * `delivered` is ignored).
  */
+/**
+ * Every stored outbound delivery status. Progress order (see {@link isDeliveryProgress}):
+ * queued < sending < sent < undelivered = failed < delivered < read.
+ */
 export const DELIVERY_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'undelivered', 'failed'] as const;
 /** The delivery statuses Switchboard stores for outbound messages. */
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];

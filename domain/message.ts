@@ -3,9 +3,12 @@
  */
 import type { DeliveryStatus } from './delivery';
 
+/** `inbound` = from the customer; `outbound` = from staff, AI or the system (internal notes included). */
 export const MESSAGE_DIRECTIONS = ['inbound', 'outbound'] as const;
+/** One of {@link MESSAGE_DIRECTIONS}. */
 export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
 
+/** Every message author type (see {@link AuthorType}). */
 export const AUTHOR_TYPES = ['customer', 'staff', 'ai', 'system'] as const;
 /** Who wrote a message: the customer, a staff user, the AI assistant, or Switchboard itself. */
 export type AuthorType = (typeof AUTHOR_TYPES)[number];
@@ -33,8 +36,11 @@ export interface MessageRecord {
   attachments: Attachment[];
   isInternalNote: boolean;
   provider: Provider | null;
+  /** The provider's id (Twilio MessageSid); `null` for notes and until the carrier accepted the message. */
   providerMessageId: string | null;
+  /** Outbound only; `null` for inbound messages and internal notes. */
   deliveryStatus: DeliveryStatus | null;
+  /** Provider error code (e.g. Twilio `30007`) of a failed delivery, with a readable `errorMessage`. */
   errorCode: string | null;
   errorMessage: string | null;
   createdAt: string;

@@ -14,10 +14,12 @@ export class RecentKeys {
     this.keys = new Set(initial.slice(-capacity));
   }
 
+  /** Whether `key` is among the kept keys. */
   has(key: string): boolean {
     return this.keys.has(key);
   }
 
+  /** Records `key` as the newest (moving it if already kept), evicting the oldest beyond `capacity`. */
   add(key: string): void {
     this.keys.delete(key);
     this.keys.add(key);

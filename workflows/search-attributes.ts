@@ -6,11 +6,17 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
+/** `SwitchboardOrgId` (Keyword): the conversation's org id (UUID). */
 export const OrgIdSA = defineSearchAttributeKey('SwitchboardOrgId', SearchAttributeType.KEYWORD);
+/** `SwitchboardChannel` (Keyword): the channel kind, `sms`, `whatsapp`, `email` or `chat`. */
 export const ChannelSA = defineSearchAttributeKey('SwitchboardChannel', SearchAttributeType.KEYWORD);
+/** `SwitchboardStatus` (Keyword): `open`, `pending`, `snoozed` or `closed`. */
 export const StatusSA = defineSearchAttributeKey('SwitchboardStatus', SearchAttributeType.KEYWORD);
+/** `SwitchboardAssigneeId` (Keyword): the assigned staff user id (UUID); unset while unassigned. */
 export const AssigneeIdSA = defineSearchAttributeKey('SwitchboardAssigneeId', SearchAttributeType.KEYWORD);
+/** `SwitchboardPriority` (Keyword): `low`, `normal`, `high` or `urgent`. */
 export const PrioritySA = defineSearchAttributeKey('SwitchboardPriority', SearchAttributeType.KEYWORD);
+/** `SwitchboardOverdue` (Bool): true while the waiting customer message is past its SLA deadline. */
 export const OverdueSA = defineSearchAttributeKey('SwitchboardOverdue', SearchAttributeType.BOOL);
 
 /** Name → CLI type of every search attribute, for `--search-attribute` / operator set-up. */

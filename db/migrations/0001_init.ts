@@ -1,6 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 
-/** Initial schema: orgs, staff users, contacts, channels, conversations, messages. */
+/**
+ * Initial schema: orgs, staff users, contacts, channels, conversations, messages, with the org-scoped
+ * `(last_activity_at desc, id desc)` list indexes. Typed `Kysely<unknown>` so it never depends on `db/schema.ts`.
+ */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('orgs')
@@ -131,6 +134,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index messages_conversation_seq_idx on messages (conversation_id, seq)`.execute(db);
 }
 
+/** Reverts {@link up}: drops all six tables (dependants first) and their data. */
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of ['messages', 'conversations', 'channels', 'contacts', 'staff_users', 'orgs']) {
     await db.schema.dropTable(table).ifExists().execute();
