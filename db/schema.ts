@@ -3,7 +3,7 @@
  * Every table carries `org_id`; timestamps are `timestamptz` (read as `Date`).
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
-import type { Attachment } from '../domain/message';
+import type { Attachment, EmailDetails } from '../domain/message';
 
 /** timestamptz: read as Date, written as Date or ISO-8601 string, optional on insert where the column has a default. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -41,6 +41,9 @@ export interface ContactsTable {
   /** E.164 number the contact uses on WhatsApp */
   whatsapp: string | null;
   vip: Generated<boolean>;
+  /** Set when an email to this contact hard-bounced (the address is flagged). */
+  email_bounced_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  email_bounce_reason: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -84,6 +87,8 @@ export interface ConversationsTable {
   overdue: boolean;
   has_staff_replied: boolean;
   closed_reason: 'closed_by_staff' | 'session_expired' | null;
+  /** Unguessable `+token` of an email conversation's Reply-To address (`null` for other channels). */
+  reply_token: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -109,6 +114,45 @@ export interface MessagesTable {
   delivery_status: 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed' | null;
   error_code: string | null;
   error_message: string | null;
+  /** Email envelope and bodies (email channel only). */
+  email: ColumnType<EmailDetails | null, string | null | undefined, string | null>;
+  /** RFC 5322 Message-ID without angle brackets (email channel only); unique per org. */
+  email_message_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A stored file; its bytes live in the blob store under `storage_key`. */
+export interface AttachmentsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  content_type: string;
+  /** Size in bytes. */
+  size_bytes: number;
+  /** Lower-case hex SHA-256 of the bytes. */
+  sha256: string;
+  storage_key: string;
+  /** `Content-ID` of an inline email image (without `cid:`), else `null`. */
+  content_id: ColumnType<string | null, string | null | undefined, string | null>;
+  source: 'upload' | 'email' | 'mms';
+  created_by: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Timestamp;
+}
+
+/** A message template with `{{variable}}` merge tags; WhatsApp templates carry a Twilio Content SID. */
+export interface TemplatesTable {
+  id: string;
+  org_id: string;
+  name: string;
+  channel: 'sms' | 'whatsapp' | 'email' | 'chat';
+  /** Email subject (may contain merge tags); `null` for other channels. */
+  subject: string | null;
+  body: string;
+  variables: ColumnType<string[], string[] | undefined, string[]>;
+  /** Twilio Content SID (`HX` + 32 hex) of the approved WhatsApp template. */
+  whatsapp_content_sid: string | null;
+  approval_status: ColumnType<'pending' | 'approved' | 'rejected', 'pending' | 'approved' | 'rejected' | undefined, 'pending' | 'approved' | 'rejected'>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -121,6 +165,8 @@ export interface Database {
   channels: ChannelsTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
+  attachments: AttachmentsTable;
+  templates: TemplatesTable;
 }
 
 /** An `orgs` row as selected. */
@@ -137,3 +183,7 @@ export type ConversationRow = Selectable<ConversationsTable>;
 export type NewConversationRow = Insertable<ConversationsTable>;
 /** A `messages` row as selected (`seq` is a bigint as string). */
 export type MessageRow = Selectable<MessagesTable>;
+/** A selected `attachments` row. */
+export type AttachmentRow = Selectable<AttachmentsTable>;
+/** A selected `templates` row. */
+export type TemplateRow = Selectable<TemplatesTable>;

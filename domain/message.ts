@@ -45,3 +45,31 @@ export interface MessageRecord {
   errorMessage: string | null;
   createdAt: string;
 }
+
+/** One email address with its display name. */
+export interface EmailAddress {
+  email: string;
+  name: string | null;
+}
+
+/**
+ * What an email message carries besides its text (stored in `messages.email`). Source: Postmark
+ * inbound webhook fields (postmarkapp.com/developer/webhooks/inbound-webhook) and RFC 5322 headers.
+ */
+export interface EmailDetails {
+  from: EmailAddress;
+  to: EmailAddress[];
+  cc: EmailAddress[];
+  subject: string;
+  /** The `Date` header as sent (RFC 5322 date-time). */
+  date: string | null;
+  /** Full plain-text body (the message text shows `StrippedTextReply` when present). */
+  textBody: string;
+  htmlBody: string | null;
+  /** RFC 5322 Message-ID of this email, without angle brackets. */
+  messageId: string;
+  /** Message-IDs this email replies to (`In-Reply-To`), without angle brackets. */
+  inReplyTo: string[];
+  /** The thread's Message-IDs (`References`), oldest first, without angle brackets. */
+  references: string[];
+}
