@@ -1,17 +1,23 @@
 /**
- * Carrier activities: outbound sends through the real `twilio` SDK, as the send half of the
- * outbox (see ARCHITECTURE.md "Outbound sends are an outbox").
+ * Carrier activities: the send half of the outbox (ARCHITECTURE.md "Outbound sends are an outbox").
+ * SMS / WhatsApp go through the real `twilio` SDK, email through the real `postmark` SDK.
  */
 import { ApplicationFailure, log } from '@temporalio/activity';
+import type { ServerClient } from 'postmark';
 import type { Twilio } from 'twilio';
+import { mediaUrlFor } from '../api/signed-urls';
+import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
 import { toTwilioAddress } from '../domain/addresses';
 import { fromTwilioStatus, twilioErrorReason } from '../domain/delivery';
+import { formatMessageIdHeader, outboundMessageId, replySubject, replyToAddress, threadReferences } from '../domain/email';
+import type { Attachment, TemplateUse } from '../domain/message';
 import { applyDeliveryUpdate } from './conversation-store';
+import { isPermanentPostmarkError } from './postmark-client';
 
 /** What a send activity reports back to the workflow. */
 export interface SendResult {
-  /** Twilio Message SID (`SM…`/`MM…`); `null` for internal notes (nothing sent). */
+  /** Carrier id (Twilio `SM…`/`MM…`, Postmark `MessageID`); `null` for internal notes (nothing sent). */
   providerMessageId: string | null;
   /** true when the message already had a provider id (a retried or repeated send: nothing sent). */
   alreadySent: boolean;
@@ -43,110 +49,193 @@ export function isPermanentTwilioError(status: number): boolean {
 export interface CarrierDeps {
   db: Db;
   twilio: Twilio;
-  /** Public base URL (no trailing slash) for the `StatusCallback` URL. */
+  postmark: ServerClient;
+  /** Where attachment bytes live (email attachments are read from it). */
+  blobs: BlobStore;
+  /** Public base URL (no trailing slash): `StatusCallback` and signed MMS media URLs. */
   publicBaseUrl: string;
+  /** HMAC key of signed media URLs (`/media/:id?expires&signature`). */
+  mediaUrlSecret: string;
+  /** Domain of our inbound email addresses; `undefined` = the email channel's own domain. */
+  inboundEmailDomain: string | undefined;
 }
 
+/** The message to send with everything the carriers need. */
+async function loadOutbound(db: Db, messageId: string) {
+  return db
+    .selectFrom('messages as m')
+    .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+    .innerJoin('channels as ch', 'ch.id', 'c.channel_id')
+    .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
+    .select([
+      'm.id',
+      'm.org_id',
+      'm.conversation_id',
+      'm.text',
+      'm.attachments',
+      'm.template',
+      'm.is_internal_note',
+      'm.provider_message_id',
+      'm.delivery_status',
+      'c.subject',
+      'c.reply_token',
+      'ch.kind',
+      'ch.address as channelAddress',
+      'ch.name as channelName',
+      'ch.settings',
+      'ct.phone',
+      'ct.whatsapp',
+      'ct.email as contactEmail',
+      'ct.name as contactName',
+    ])
+    .where('m.id', '=', messageId)
+    .executeTakeFirst();
+}
+type OutboundRow = NonNullable<Awaited<ReturnType<typeof loadOutbound>>>;
+
 /** Builds the carrier activities. */
-export function createCarrierActivities({ db, twilio, publicBaseUrl }: CarrierDeps) {
+export function createCarrierActivities(deps: CarrierDeps) {
+  const { db } = deps;
+
+  const fail = async (messageId: string, errorCode: string, errorMessage: string, details: object): Promise<never> => {
+    await applyDeliveryUpdate(db, { messageId, status: 'failed', errorCode, errorMessage });
+    throw ApplicationFailure.nonRetryable(errorMessage, PERMANENT_CARRIER_ERROR, { code: errorCode, ...details });
+  };
+
+  /** `POST /2010-04-01/Accounts/{Sid}/Messages.json` (free-form body + media, or a Content template). */
+  const sendTwilio = async (row: OutboundRow & { kind: 'sms' | 'whatsapp' }, template: TemplateUse | null): Promise<string> => {
+    const phone = row.kind === 'whatsapp' ? (row.whatsapp ?? row.phone) : row.phone;
+    if (phone === null) {
+      return fail(row.id, 'no_address', `The contact has no ${row.kind === 'whatsapp' ? 'WhatsApp' : 'phone'} number.`, {});
+    }
+    const messagingServiceSid = typeof row.settings.messagingServiceSid === 'string' ? row.settings.messagingServiceSid : undefined;
+    const mediaUrl = row.attachments
+      .map((a: Attachment) => (a.attachmentId ? mediaUrlFor(deps.publicBaseUrl, a.attachmentId, deps.mediaUrlSecret) : a.url))
+      .filter((u): u is string => typeof u === 'string');
+    const content =
+      template?.contentSid != null
+        ? { contentSid: template.contentSid, ...(template.contentVariables ? { contentVariables: template.contentVariables } : {}) }
+        : { body: row.text, ...(mediaUrl.length > 0 ? { mediaUrl } : {}) };
+    try {
+      const sent = await deps.twilio.messages.create({
+        to: toTwilioAddress(row.kind, phone),
+        ...(messagingServiceSid ? { messagingServiceSid } : { from: toTwilioAddress(row.kind, row.channelAddress) }),
+        ...content,
+        statusCallback: `${deps.publicBaseUrl}/webhooks/twilio/status?messageId=${encodeURIComponent(row.id)}`,
+      });
+      await applyDeliveryUpdate(db, {
+        messageId: row.id,
+        providerMessageId: sent.sid,
+        status: fromTwilioStatus(sent.status) ?? 'queued',
+        errorCode: null,
+        errorMessage: null,
+      });
+      return sent.sid;
+    } catch (err) {
+      if (isTwilioRestError(err) && isPermanentTwilioError(err.status)) {
+        const code = err.code !== undefined ? String(err.code) : `http_${err.status}`;
+        return fail(row.id, code, twilioErrorReason(code, err.message), { status: err.status });
+      }
+      throw err;
+    }
+  };
+
+  /**
+   * Postmark `POST /email` from the channel's address, `Reply-To: <local>+<reply token>@<inbound domain>`,
+   * `Subject: Re: …`, our own `Message-ID`, and `In-Reply-To` / `References` from the thread so the
+   * customer's mail client threads it (RFC 5322 §3.6.4). Attachments are read from the blob store.
+   */
+  const sendEmail = async (row: OutboundRow, template: TemplateUse | null): Promise<string> => {
+    if (row.contactEmail === null) return fail(row.id, 'no_address', 'The contact has no email address.', {});
+    if (row.reply_token === null) return fail(row.id, 'no_reply_token', 'The email conversation has no reply token.', {});
+    const domain = deps.inboundEmailDomain ?? row.channelAddress.split('@')[1] ?? 'switchboard.invalid';
+    const thread = await db
+      .selectFrom('messages')
+      .select('email_message_id')
+      .where('conversation_id', '=', row.conversation_id)
+      .where('email_message_id', 'is not', null)
+      .where('id', '!=', row.id)
+      .orderBy('seq')
+      .execute();
+    const references = threadReferences(thread.map((m) => m.email_message_id!));
+    const ownMessageId = outboundMessageId(row.id, domain);
+    const attachments = [];
+    for (const a of row.attachments) {
+      if (!a.attachmentId) continue;
+      const bytes = await deps.blobs.get(`${row.org_id}/${a.attachmentId}`);
+      if (!bytes) return fail(row.id, 'attachment_missing', `Attachment ${a.attachmentId} is no longer stored.`, {});
+      attachments.push({
+        Name: a.name ?? 'attachment',
+        Content: bytes.toString('base64'),
+        ContentType: a.contentType,
+        ContentID: a.contentId ? `cid:${a.contentId}` : null,
+      });
+    }
+    const subject = template?.subject ?? replySubject(row.subject ?? '');
+    try {
+      const sent = await deps.postmark.sendEmail({
+        From: row.channelName ? `${row.channelName.replace(/["<>]/g, '')} <${row.channelAddress}>` : row.channelAddress,
+        To: row.contactName ? `${row.contactName.replace(/["<>]/g, '')} <${row.contactEmail}>` : row.contactEmail,
+        ReplyTo: replyToAddress(row.channelAddress, row.reply_token, deps.inboundEmailDomain ?? null),
+        Subject: subject,
+        TextBody: row.text,
+        Headers: [
+          { Name: 'Message-ID', Value: formatMessageIdHeader(ownMessageId) },
+          ...(references.length > 0
+            ? [
+                { Name: 'In-Reply-To', Value: formatMessageIdHeader(references.at(-1)!) },
+                { Name: 'References', Value: references.map(formatMessageIdHeader).join(' ') },
+              ]
+            : []),
+        ],
+        ...(attachments.length > 0 ? { Attachments: attachments } : {}),
+        MessageStream: 'outbound',
+        Metadata: { conversation_id: row.conversation_id, message_id: row.id },
+      });
+      await db.updateTable('messages').set({ email_message_id: ownMessageId }).where('id', '=', row.id).execute();
+      await applyDeliveryUpdate(db, { messageId: row.id, providerMessageId: sent.MessageID, status: 'sent', errorCode: null, errorMessage: null });
+      return sent.MessageID;
+    } catch (err) {
+      const permanent = isPermanentPostmarkError(err);
+      if (permanent) return fail(row.id, String(permanent.code), `Postmark rejected the email: ${permanent.message}`, { status: permanent.status });
+      throw err;
+    }
+  };
+
   return {
     /**
-     * Sends a queued outbound message through Twilio (`POST /2010-04-01/Accounts/{Sid}/Messages.json`)
-     * with `StatusCallback = <PUBLIC_BASE_URL>/webhooks/twilio/status?messageId=<id>`.
-     * Idempotent: a message that already has a provider message id is not sent again.
+     * Sends a queued outbound message through its channel's carrier. Idempotent: a message that
+     * already has a provider id is not sent again; the row is marked `sending` before the call.
+     * Twilio: `StatusCallback = <PUBLIC_BASE_URL>/webhooks/twilio/status?messageId=<id>`; WhatsApp
+     * templates send `ContentSid` + `ContentVariables`; stored attachments go out as signed media URLs.
+     * Email: Postmark with threading headers and attachments.
      * @throws ApplicationFailure (non-retryable, type `PermanentCarrierError`, details `[{ code, status }]`)
-     *   for permanent Twilio errors, after marking the message `failed` with Twilio's code;
+     *   for permanent carrier errors, after marking the message `failed` with the carrier's code;
      *   any other error (429, 5xx, network) is thrown as is, so Temporal retries.
      */
     async sendMessage(input: { messageId: string }): Promise<SendResult> {
-      const row = await db
-        .selectFrom('messages as m')
-        .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-        .innerJoin('channels as ch', 'ch.id', 'c.channel_id')
-        .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
-        .select([
-          'm.id',
-          'm.text',
-          'm.attachments',
-          'm.is_internal_note',
-          'm.provider_message_id',
-          'm.delivery_status',
-          'ch.kind',
-          'ch.address as channelAddress',
-          'ch.settings',
-          'ct.phone',
-          'ct.whatsapp',
-        ])
-        .where('m.id', '=', input.messageId)
-        .executeTakeFirst();
+      const row = await loadOutbound(db, input.messageId);
       if (!row) throw ApplicationFailure.nonRetryable(`message ${input.messageId} not found`, 'MessageNotFound');
       if (row.is_internal_note) return { providerMessageId: null, alreadySent: true };
       if (row.provider_message_id !== null) return { providerMessageId: row.provider_message_id, alreadySent: true };
-      if (row.kind !== 'sms' && row.kind !== 'whatsapp') {
-        throw ApplicationFailure.nonRetryable(`channel kind ${row.kind} is not sent through Twilio`, 'UnsupportedChannel');
-      }
-      const phone = row.kind === 'whatsapp' ? (row.whatsapp ?? row.phone) : row.phone;
-      if (phone === null) {
-        await applyDeliveryUpdate(db, {
-          messageId: row.id,
-          status: 'failed',
-          errorCode: 'no_address',
-          errorMessage: `The contact has no ${row.kind === 'whatsapp' ? 'WhatsApp' : 'phone'} number.`,
-        });
-        throw ApplicationFailure.nonRetryable('contact has no address for this channel', PERMANENT_CARRIER_ERROR);
-      }
-      const messagingServiceSid = typeof row.settings.messagingServiceSid === 'string' ? row.settings.messagingServiceSid : undefined;
-      const mediaUrl = row.attachments.map((a) => a.url);
       if (row.delivery_status === 'sending') {
         // An earlier attempt reached the carrier call and did not record its outcome (crash or
-        // timeout). If Twilio had accepted it, its status callback (which carries our message id)
-        // records the MessageSid; until then this retry is at-least-once.
+        // timeout). Twilio's status callback (which carries our message id) records the MessageSid if
+        // Twilio had accepted it; until then this retry is at-least-once.
         log.warn('retrying a send whose previous attempt did not record a provider id', { messageId: row.id });
       } else {
         await applyDeliveryUpdate(db, { messageId: row.id, status: 'sending', errorCode: null, errorMessage: null });
       }
-      try {
-        const sent = await twilio.messages.create({
-          to: toTwilioAddress(row.kind, phone),
-          ...(messagingServiceSid ? { messagingServiceSid } : { from: toTwilioAddress(row.kind, row.channelAddress) }),
-          body: row.text,
-          ...(mediaUrl.length > 0 ? { mediaUrl } : {}),
-          statusCallback: `${publicBaseUrl}/webhooks/twilio/status?messageId=${encodeURIComponent(row.id)}`,
-        });
-        await applyDeliveryUpdate(db, {
-          messageId: row.id,
-          providerMessageId: sent.sid,
-          status: fromTwilioStatus(sent.status) ?? 'queued',
-          errorCode: null,
-          errorMessage: null,
-        });
-        return { providerMessageId: sent.sid, alreadySent: false };
-      } catch (err) {
-        if (isTwilioRestError(err) && isPermanentTwilioError(err.status)) {
-          const code = err.code !== undefined ? String(err.code) : `http_${err.status}`;
-          await applyDeliveryUpdate(db, {
-            messageId: row.id,
-            status: 'failed',
-            errorCode: code,
-            errorMessage: twilioErrorReason(code, err.message),
-          });
-          throw ApplicationFailure.nonRetryable(`Twilio rejected the message: ${err.message}`, PERMANENT_CARRIER_ERROR, {
-            code,
-            status: err.status,
-          });
-        }
-        throw err;
-      }
+      const template = row.template;
+      const kind = row.kind;
+      if (kind === 'sms' || kind === 'whatsapp') return { providerMessageId: await sendTwilio({ ...row, kind }, template), alreadySent: false };
+      if (kind === 'email') return { providerMessageId: await sendEmail(row, template), alreadySent: false };
+      return fail(row.id, 'unsupported_channel', `Sending on ${kind} is not supported yet.`, {});
     },
 
     /** Marks a message `failed` after its send retries ran out (`errorCode` e.g. `send_retries_exhausted`). */
     async markMessageFailed(input: { messageId: string; errorCode: string; errorMessage: string }): Promise<void> {
-      await applyDeliveryUpdate(db, {
-        messageId: input.messageId,
-        status: 'failed',
-        errorCode: input.errorCode,
-        errorMessage: input.errorMessage,
-      });
+      await applyDeliveryUpdate(db, { messageId: input.messageId, status: 'failed', errorCode: input.errorCode, errorMessage: input.errorMessage });
     },
   };
 }

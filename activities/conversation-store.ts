@@ -2,13 +2,14 @@
  * Database activities of the conversation workflow: the only code that writes conversation and
  * message rows ("one writer per conversation": each is called by that conversation's workflow).
  */
+import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { sql } from 'kysely';
 import type { Db } from '../db/client';
 import { conversationColumns, conversationStateFromRow, messageRecordFromRow } from '../db/mappers';
 import { type ConversationState, type NewConversation, newConversationState } from '../domain/conversation';
 import { type DeliveryStatus, isDeliveryProgress } from '../domain/delivery';
-import type { Attachment, AuthorType, MessageRecord, Provider } from '../domain/message';
+import type { Attachment, AuthorType, EmailDetails, MessageRecord, Provider, TemplateUse } from '../domain/message';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
 
 /** What a run starts from: the stored state (created if missing) and the org's SLA policy. */
@@ -24,6 +25,8 @@ export interface InboundMessageInput {
   providerMessageId: string;
   text: string;
   attachments: Attachment[];
+  /** Email envelope and bodies (email channel); its `messageId` also dedupes (unique per org). */
+  email?: EmailDetails | null;
   createdAt: string;
 }
 
@@ -35,6 +38,8 @@ export interface OutboundMessageInput {
   text: string;
   isInternalNote: boolean;
   provider: Provider | null;
+  attachments: Attachment[];
+  template: TemplateUse | null;
   createdAt: string;
 }
 
@@ -114,6 +119,14 @@ function withPermanentErrors<T extends Record<string, (...args: never[]) => Prom
   ) as T;
 }
 
+/**
+ * A new unguessable reply token for an email conversation's Reply-To address
+ * (`t_` + 16 base64url characters = 96 random bits).
+ */
+export function newReplyToken(): string {
+  return `t_${randomBytes(12).toString('base64url')}`;
+}
+
 /** Builds the database activities over a kysely handle. */
 export function createConversationStoreActivities(db: Db) {
   return withPermanentErrors({
@@ -132,6 +145,7 @@ export function createConversationStoreActivities(db: Db) {
           channel_kind: input.channelKind,
           contact_id: input.contactId,
           ...conversationColumns(fresh),
+          reply_token: input.channelKind === 'email' ? newReplyToken() : null,
           status: fresh.status,
           priority: fresh.priority,
           tags: fresh.tags,
@@ -183,9 +197,12 @@ export function createConversationStoreActivities(db: Db) {
             provider: input.message.provider,
             provider_message_id: input.message.providerMessageId,
             delivery_status: null,
+            email: input.message.email ? JSON.stringify(input.message.email) : null,
+            email_message_id: input.message.email?.messageId ?? null,
             created_at: input.message.createdAt,
           })
-          .onConflict((oc) => oc.columns(['org_id', 'provider', 'provider_message_id']).doNothing())
+          // any unique key: provider message id, or (email) the Message-ID header
+          .onConflict((oc) => oc.doNothing())
           .returning('id')
           .executeTakeFirst();
         if (!inserted) return { inserted: false };
@@ -223,7 +240,8 @@ export function createConversationStoreActivities(db: Db) {
             author_type: input.message.authorType,
             author_id: input.message.authorId,
             text: input.message.text,
-            attachments: JSON.stringify([]),
+            attachments: JSON.stringify(input.message.attachments),
+            template: input.message.template ? JSON.stringify(input.message.template) : null,
             is_internal_note: input.message.isInternalNote,
             provider: input.message.isInternalNote ? null : input.message.provider,
             provider_message_id: null,

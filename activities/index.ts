@@ -2,18 +2,11 @@
  * All activities of the conversation workflow, built from their dependencies
  * (`createActivities(deps)`, as in Temporal's activities-dependency-injection sample).
  */
-import type { Twilio } from 'twilio';
-import type { Db } from '../db/client';
-import { createCarrierActivities } from './carrier';
+import { type CarrierDeps, createCarrierActivities } from './carrier';
 import { createConversationStoreActivities } from './conversation-store';
 
-/** Everything the activities need. */
-export interface ActivityDeps {
-  db: Db;
-  twilio: Twilio;
-  /** Public base URL (no trailing slash), for carrier status callbacks. */
-  publicBaseUrl: string;
-}
+/** Everything the activities need: database, carrier SDK clients, blob store, URLs and secrets. */
+export type ActivityDeps = CarrierDeps;
 
 /** Builds the activity object registered on the worker. */
 export function createActivities(deps: ActivityDeps) {

@@ -4,12 +4,17 @@
 import express, { type Express } from 'express';
 import { pingDb } from '../db/client';
 import { requireAuth } from './auth';
+import { mediaSigningSecret } from './signed-urls';
 import type { ApiDeps } from './deps';
 import { errorHandler, unknownRoute } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import { contactsRouter } from './routes/contacts';
 import { conversationsRouter } from './routes/conversations';
+import { attachmentsRouter, mediaRouter } from './routes/attachments';
 import { meRouter } from './routes/me';
+import { postmarkWebhooksRouter } from './routes/postmark-webhooks';
+import { sendTemplateRouter } from './routes/send-template';
+import { templatesRouter } from './routes/templates';
 import { twilioWebhooksRouter } from './routes/twilio-webhooks';
 
 /** Builds the app (does not listen). */
@@ -28,6 +33,8 @@ export function createApp(deps: ApiDeps): Express {
   });
 
   app.use('/webhooks/twilio', twilioWebhooksRouter(deps));
+  app.use('/webhooks/postmark', postmarkWebhooksRouter(deps));
+  app.use('/media', mediaRouter({ db: deps.db, blobs: deps.blobs, secret: mediaSigningSecret(deps.config.jwtSecret) }));
 
   const v1 = express.Router();
   v1.use(requireAuth(deps.config.jwtSecret));
@@ -35,6 +42,9 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/conversations', conversationsRouter(deps));
   v1.use('/contacts', contactsRouter(deps));
   v1.use('/me', meRouter(deps));
+  v1.use('/attachments', attachmentsRouter({ db: deps.db, blobs: deps.blobs, maxBytes: deps.config.attachments.maxBytes }));
+  v1.use('/templates', templatesRouter(deps));
+  v1.use('/send-template', sendTemplateRouter(deps));
   app.use('/v1', v1);
 
   app.use(unknownRoute);

@@ -1,13 +1,27 @@
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
+import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
 import type { ConversationClient } from './conversation-client';
+
+/** The configuration the API uses (a subset of {@link Config}). */
+export interface ApiConfig {
+  jwtSecret: string;
+  publicBaseUrl: string;
+  /** `authToken` verifies Twilio webhook signatures. */
+  twilio: Pick<Config['twilio'], 'authToken'>;
+  /** Basic-auth credentials of the Postmark webhooks and the inbound domain of reply addresses. */
+  postmark: Pick<Config['postmark'], 'webhookUser' | 'webhookPassword' | 'inboundDomain'>;
+  /** Largest attachment accepted, in bytes (413 above). */
+  attachments: Pick<Config['attachments'], 'maxBytes'>;
+}
 
 /** What the Express app needs from the process (injected, so tests wire real instances). */
 export interface ApiDeps {
   db: Db;
   conversations: ConversationClient;
-  /** `twilio.authToken` verifies webhook signatures; the rest of `twilio` is not used by the API. */
-  config: Pick<Config, 'jwtSecret' | 'publicBaseUrl'> & { twilio: Pick<Config['twilio'], 'authToken'> & Partial<Config['twilio']> };
+  /** Attachment bytes (uploads, inbound email attachments). */
+  blobs: BlobStore;
+  config: ApiConfig;
   logger: Logger;
 }

@@ -4,8 +4,10 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import * as s from './schemas';
+import * as t from './template-schemas';
+import { AttachmentSchema } from './attachment-store';
 
-type Method = 'get' | 'post' | 'patch';
+type Method = 'get' | 'post' | 'patch' | 'delete';
 interface RouteSpec {
   method: Method;
   path: string;
@@ -13,7 +15,8 @@ interface RouteSpec {
   params?: boolean;
   query?: z.ZodObject;
   body?: z.ZodType;
-  ok: { status: number; schema: z.ZodType; description: string };
+  /** `schema` absent = no body (e.g. 204). */
+  ok: { status: number; schema?: z.ZodType; description: string };
   errors: number[];
 }
 
@@ -107,6 +110,47 @@ const routes: RouteSpec[] = [
   },
   {
     method: 'get',
+    path: '/v1/templates',
+    summary: 'List message templates by name (optionally of one channel)',
+    query: t.ListTemplatesQuery,
+    ok: { status: 200, schema: t.TemplateList, description: 'The templates' },
+    errors: [400, 401, 403],
+  },
+  {
+    method: 'post',
+    path: '/v1/templates',
+    summary: 'Create a message template (admins only)',
+    body: t.CreateTemplateBody,
+    ok: { status: 201, schema: t.Template, description: 'The template' },
+    errors: [400, 401, 403, 409],
+  },
+  {
+    method: 'get',
+    path: '/v1/templates/{id}',
+    summary: 'Get a message template',
+    params: true,
+    ok: { status: 200, schema: t.Template, description: 'The template' },
+    errors: [400, 401, 403, 404],
+  },
+  {
+    method: 'patch',
+    path: '/v1/templates/{id}',
+    summary: 'Change a message template (admins only; 422 when the result breaks a template rule)',
+    params: true,
+    body: t.PatchTemplateBody,
+    ok: { status: 200, schema: t.Template, description: 'The updated template' },
+    errors: [400, 401, 403, 404, 409, 422],
+  },
+  {
+    method: 'delete',
+    path: '/v1/templates/{id}',
+    summary: 'Delete a message template (admins only)',
+    params: true,
+    ok: { status: 204, description: 'Deleted' },
+    errors: [400, 401, 403, 404],
+  },
+  {
+    method: 'get',
     path: '/v1/me',
     summary: 'The signed-in staff user',
     ok: { status: 200, schema: s.Me, description: 'The user' },
@@ -134,13 +178,86 @@ export function buildOpenApiDocument() {
         ...(r.body ? { body: { content: { 'application/json': { schema: r.body } } } } : {}),
       },
       responses: {
-        [r.ok.status]: { description: r.ok.description, content: { 'application/json': { schema: r.ok.schema } } },
+        [r.ok.status]: {
+          description: r.ok.description,
+          ...(r.ok.schema ? { content: { 'application/json': { schema: r.ok.schema } } } : {}),
+        },
         ...Object.fromEntries(
           [...r.errors, 503].map((code) => [
             code,
             { description: code === 503 ? 'Temporal or the database is unavailable: retry' : `Error ${code}`, content: errorContent },
           ]),
         ),
+      },
+    });
+  }
+  const errorsOf = (codes: number[]) =>
+    Object.fromEntries(
+      codes.map((code) => [
+        code,
+        { description: code === 503 ? 'Temporal or the database is unavailable: retry' : `Error ${code}`, content: errorContent },
+      ]),
+    );
+  const fileBytes = { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } };
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/attachments',
+    summary: 'Upload a file for an outbound message (multipart field `file`; 413 above MAX_ATTACHMENT_BYTES, default 10 MiB)',
+    security: [{ [bearer.name]: [] }],
+    request: { body: { content: { 'multipart/form-data': { schema: z.object({ file: z.string().openapi({ format: 'binary' }) }) } } } },
+    responses: {
+      201: { description: 'The stored attachment', content: { 'application/json': { schema: AttachmentSchema } } },
+      ...errorsOf([400, 401, 403, 413, 503]),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/attachments/{id}',
+    summary: 'Download an attachment: its Content-Type, Content-Disposition attachment, ETag = "sha256"',
+    security: [{ [bearer.name]: [] }],
+    request: { params: IdPath },
+    responses: {
+      200: { description: 'The bytes', content: fileBytes },
+      304: { description: 'Not modified (If-None-Match matched the ETag)' },
+      ...errorsOf([400, 401, 403, 404, 503]),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/media/{id}',
+    summary: 'Signed, time-limited download without auth (the MediaUrl Twilio fetches for MMS)',
+    request: { params: IdPath, query: z.object({ expires: z.string().openapi({ description: 'Unix seconds' }), signature: z.string() }) },
+    responses: {
+      200: { description: 'The bytes', content: fileBytes },
+      403: { description: 'Invalid or expired signature', content: errorContent },
+      404: { description: 'No such attachment', content: errorContent },
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/send-template',
+    summary: "Send a template to a contact on a channel, opening or reusing the contact's conversation",
+    security: [{ [bearer.name]: [] }],
+    request: { body: { content: { 'application/json': { schema: s.SendTemplateBody } } } },
+    responses: {
+      201: {
+        description: 'The conversation and the stored message',
+        content: { 'application/json': { schema: z.object({ conversation: s.Conversation, message: s.Message }) } },
+      },
+      ...errorsOf([400, 401, 403, 404, 422, 503]),
+    },
+  });
+  for (const path of ['/webhooks/postmark/inbound', '/webhooks/postmark/events']) {
+    registry.registerPath({
+      method: 'post',
+      path,
+      summary: path.endsWith('inbound')
+        ? 'Postmark inbound email (HTTP Basic credentials in the webhook URL)'
+        : 'Postmark delivery and bounce webhooks (HTTP Basic credentials in the webhook URL)',
+      request: { body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+      responses: {
+        200: { description: 'Accepted', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } },
+        ...errorsOf([400, 401, 404, 413, 503]),
       },
     });
   }

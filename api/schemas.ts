@@ -100,6 +100,30 @@ export const Message = z
     deliveryStatus: z.enum(DELIVERY_STATUSES).nullable(),
     errorCode: z.string().nullable(),
     errorMessage: z.string().nullable(),
+    email: z
+      .object({
+        from: z.object({ email: z.string(), name: z.string().nullable() }),
+        to: z.array(z.object({ email: z.string(), name: z.string().nullable() })),
+        cc: z.array(z.object({ email: z.string(), name: z.string().nullable() })),
+        subject: z.string(),
+        date: z.string().nullable(),
+        textBody: z.string(),
+        htmlBody: z.string().nullable(),
+        messageId: z.string(),
+        inReplyTo: z.array(z.string()),
+        references: z.array(z.string()),
+      })
+      .nullable()
+      .openapi({ description: 'Email envelope, full text and HTML bodies, thread Message-IDs (email channel only)' }),
+    template: z
+      .object({
+        templateId: z.string(),
+        name: z.string(),
+        contentSid: z.string().nullable(),
+        contentVariables: z.string().nullable(),
+        subject: z.string().nullable(),
+      })
+      .nullable(),
     createdAt: IsoDateTime,
   })
   .openapi('Message');
@@ -112,7 +136,10 @@ const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
  */
 export const ListConversationsQuery = z
   .object({
-    status: z.enum(CONVERSATION_STATUSES).optional(),
+    status: z
+      .enum([...CONVERSATION_STATUSES, 'active'])
+      .optional()
+      .openapi({ description: "`active` = open + pending (the inbox's Active tab)" }),
     channel: z.enum(CHANNEL_KINDS).optional(),
     assignee: z
       .union([z.literal('me'), z.literal('none'), Uuid])
@@ -156,15 +183,50 @@ export const MessagePage = z
   .openapi('MessagePage');
 
 /** Body of `POST /v1/conversations/{id}/messages`: `text` (trimmed, 1–10 000 chars, no NUL) and `isInternalNote` (default false). */
-export const SendMessageBody = z
-  .object({ text: text(10_000), isInternalNote: z.boolean().default(false) })
+export const TemplateRequestSchema = z
+  .object({
+    name: text(100),
+    variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/), z.string().max(2_000)).default({}),
+  })
   .strict()
+  .openapi('TemplateRequest');
+
+export const SendMessageBody = z
+  .object({
+    text: text(10_000).optional(),
+    template: TemplateRequestSchema.optional().openapi({
+      description: 'Send an approved template instead of free text (allowed outside the WhatsApp 24 h window)',
+    }),
+    attachments: z
+      .array(z.uuid())
+      .max(10)
+      .optional()
+      .openapi({ description: 'Ids from POST /v1/attachments: email attachments or MMS media' }),
+    isInternalNote: z.boolean().default(false),
+  })
+  .strict()
+  .refine((b) => (b.text === undefined) !== (b.template === undefined), { message: 'give either text or template', path: ['text'] })
+  .refine((b) => !(b.isInternalNote && (b.template || b.attachments?.length)), {
+    message: 'internal notes take text only',
+    path: ['isInternalNote'],
+  })
   .openapi('SendMessage');
+
+export const SendTemplateBody = z
+  .object({
+    templateName: text(100),
+    contactId: z.uuid(),
+    channel: z.enum(CHANNEL_KINDS),
+    variables: z.record(z.string(), z.string().max(2_000)).default({}),
+  })
+  .strict()
+  .openapi('SendTemplate');
 
 /** Body of `POST /v1/conversations/{id}/status`: the new status; `until` (ISO-8601 with zone) only with `snoozed`, else 400. */
 export const SetStatusBody = z
   .object({
     status: z.enum(CONVERSATION_STATUSES),
+    resolutionNote: text(10_000).optional().openapi({ description: 'Only with `closed`: stored as an internal note' }),
     until: IsoDateTime.optional().openapi({ description: 'Only with `snoozed`: wake-up time (ISO-8601, in the future)' }),
   })
   .strict()

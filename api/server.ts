@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
+import { FileBlobStore } from '../db/blob-store';
 import { createDb, type Db } from '../db/client';
 import { createApp } from './app';
 import { ConversationClient } from './conversation-client';
@@ -21,7 +22,8 @@ export async function startApi(config: Config, temporalAddress: string, logger: 
   const db = opts.db ?? createDb(config.databaseUrl);
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
-  const app = createApp({ db, conversations: new ConversationClient(client, config.taskQueue), config, logger });
+  const blobs = new FileBlobStore(config.attachments.dir);
+  const app = createApp({ db, conversations: new ConversationClient(client, config.taskQueue), blobs, config, logger });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });

@@ -4,6 +4,7 @@
  * addresses that have no safe default (`DATABASE_URL`, `TEMPORAL_ADDRESS`, `JWT_SECRET`,
  * `PUBLIC_BASE_URL`, Twilio credentials) are required.
  */
+import * as path from 'node:path';
 import { z } from 'zod';
 
 /** Dev-only defaults: never used when `NODE_ENV=production`. */
@@ -11,6 +12,9 @@ export const DEV_DEFAULTS = {
   jwtSecret: 'switchboard-dev-secret-change-me',
   twilioAccountSid: 'AC00000000000000000000000000000000',
   twilioAuthToken: 'dev-twilio-auth-token',
+  postmarkServerToken: 'dev-postmark-server-token',
+  postmarkWebhookUser: 'postmark',
+  postmarkWebhookPassword: 'dev-postmark-webhook-password',
 } as const;
 
 const emptyToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -46,6 +50,13 @@ const EnvSchema = z.object({
   TEMPORAL_DEV_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(65535).default(7233)),
   SWITCHBOARD_DATA_DIR: optionalString,
   TWILIO_STANDIN_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(0)),
+  POSTMARK_SERVER_TOKEN: optionalString,
+  POSTMARK_API_BASE_URL: optionalUrl,
+  INBOUND_EMAIL_DOMAIN: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name').optional()),
+  POSTMARK_INBOUND_USER: optionalString,
+  POSTMARK_INBOUND_PASSWORD: optionalString,
+  ATTACHMENTS_DIR: optionalString,
+  MAX_ATTACHMENT_BYTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100 * 1024 * 1024).default(10 * 1024 * 1024)),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -75,6 +86,24 @@ export interface Config {
     credentialsConfigured: boolean;
     /** Port of the local Twilio stand-in `npm start` runs in development without credentials (0 = any). */
     standInPort: number;
+  };
+  postmark: {
+    serverToken: string;
+    /** `undefined` = the real Postmark API; set = send the SDK's requests there (stand-ins). */
+    apiBaseUrl: string | undefined;
+    /** Whether POSTMARK_SERVER_TOKEN was set (else a dev placeholder is in use). */
+    credentialsConfigured: boolean;
+    /** Domain of our inbound addresses (`<local>+<reply token>@<domain>`); `undefined` = the email channel's own domain. */
+    inboundDomain: string | undefined;
+    /** HTTP Basic credentials Postmark puts in the inbound/events webhook URL. */
+    webhookUser: string;
+    webhookPassword: string;
+  };
+  attachments: {
+    /** Directory of the file blob store (default `<repo>/.data/attachments`). */
+    dir: string;
+    /** Largest accepted attachment in bytes (413 above it). */
+    maxBytes: number;
   };
   logLevel: string;
 }
@@ -112,6 +141,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { deploym
   requireIn('PUBLIC_BASE_URL', e.PUBLIC_BASE_URL, production);
   requireIn('TWILIO_ACCOUNT_SID', e.TWILIO_ACCOUNT_SID, production);
   requireIn('TWILIO_AUTH_TOKEN', e.TWILIO_AUTH_TOKEN, production);
+  requireIn('POSTMARK_SERVER_TOKEN', e.POSTMARK_SERVER_TOKEN, production);
+  requireIn('POSTMARK_INBOUND_USER', e.POSTMARK_INBOUND_USER, production);
+  requireIn('POSTMARK_INBOUND_PASSWORD', e.POSTMARK_INBOUND_PASSWORD, production);
   if (missing.length > 0) throw new ConfigError(missing);
 
   return {
@@ -134,6 +166,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { deploym
       credentialsConfigured: e.TWILIO_ACCOUNT_SID !== undefined,
       standInPort: e.TWILIO_STANDIN_PORT,
     },
+    postmark: {
+      serverToken: e.POSTMARK_SERVER_TOKEN ?? DEV_DEFAULTS.postmarkServerToken,
+      apiBaseUrl: e.POSTMARK_API_BASE_URL,
+      credentialsConfigured: e.POSTMARK_SERVER_TOKEN !== undefined,
+      inboundDomain: e.INBOUND_EMAIL_DOMAIN?.toLowerCase(),
+      webhookUser: e.POSTMARK_INBOUND_USER ?? DEV_DEFAULTS.postmarkWebhookUser,
+      webhookPassword: e.POSTMARK_INBOUND_PASSWORD ?? DEV_DEFAULTS.postmarkWebhookPassword,
+    },
+    attachments: { dir: e.ATTACHMENTS_DIR ?? path.resolve(__dirname, '..', '.data', 'attachments'), maxBytes: e.MAX_ATTACHMENT_BYTES },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -74,6 +74,8 @@ export function messageRecordFromRow(row: MessageRow): MessageRecord {
     deliveryStatus: row.delivery_status,
     errorCode: row.error_code,
     errorMessage: row.error_message,
+    email: row.email,
+    template: row.template,
     createdAt: row.created_at.toISOString(),
   };
 }

@@ -48,7 +48,8 @@ export type ConversationListRow = Awaited<ReturnType<ReturnType<typeof conversat
 
 /** Filters of the conversation list (all optional, combined with AND). */
 export interface ConversationFilters {
-  status?: 'open' | 'pending' | 'snoozed' | 'closed';
+  /** A status, or `active` = open or pending. */
+  status?: 'open' | 'pending' | 'snoozed' | 'closed' | 'active';
   channel?: 'sms' | 'whatsapp' | 'email' | 'chat';
   /** A staff user id, or `null` for unassigned. */
   assigneeId?: string | null;
@@ -78,7 +79,8 @@ export async function listConversations(
   page: { limit: number; cursor?: ConversationCursor },
 ): Promise<{ rows: ConversationListRow[]; next: ConversationCursor | null }> {
   let q = conversationSelect(db).where('c.org_id', '=', orgId);
-  if (filters.status) q = q.where('c.status', '=', filters.status);
+  if (filters.status === 'active') q = q.where('c.status', 'in', ['open', 'pending']);
+  else if (filters.status) q = q.where('c.status', '=', filters.status);
   if (filters.channel) q = q.where('c.channel_kind', '=', filters.channel);
   if (filters.assigneeId === null) q = q.where('c.assignee_id', 'is', null);
   else if (filters.assigneeId !== undefined) q = q.where('c.assignee_id', '=', filters.assigneeId);

@@ -3,7 +3,7 @@
  * Every table carries `org_id`; timestamps are `timestamptz` (read as `Date`).
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
-import type { Attachment, EmailDetails } from '../domain/message';
+import type { Attachment, EmailDetails, TemplateUse } from '../domain/message';
 
 /** timestamptz: read as Date, written as Date or ISO-8601 string, optional on insert where the column has a default. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -116,6 +116,8 @@ export interface MessagesTable {
   error_message: string | null;
   /** Email envelope and bodies (email channel only). */
   email: ColumnType<EmailDetails | null, string | null | undefined, string | null>;
+  /** The template this message was rendered from (`null` for free-form messages). */
+  template: ColumnType<TemplateUse | null, string | null | undefined, string | null>;
   /** RFC 5322 Message-ID without angle brackets (email channel only); unique per org. */
   email_message_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;

@@ -163,13 +163,18 @@ export function applyInboundMessage(
 }
 
 /**
- * Checks that a free-form reply may be sent now.
+ * Checks that a reply may be sent now: free-form text, or (`isTemplate`) a rendered approved template,
+ * which WhatsApp accepts at any time.
  * @throws DomainError `whatsapp_session_expired` (422) for WhatsApp outside the 24 h window
  *   (Twilio would fail it asynchronously with error 63016); `empty_message` (400) for blank text.
  */
-export function assertCanReply(state: ConversationState, input: { text: string; isInternalNote: boolean; nowMs: number }): void {
+export function assertCanReply(
+  state: ConversationState,
+  input: { text: string; isInternalNote: boolean; nowMs: number; isTemplate?: boolean },
+): void {
   if (input.text.trim() === '') throw new DomainError('empty_message', 'Message text must not be empty', 400);
-  if (input.isInternalNote) return;
+  // Approved templates are what WhatsApp allows outside the customer service window.
+  if (input.isInternalNote || input.isTemplate === true) return;
   if (!isFreeFormReplyAllowed(state.channelKind, ms(state.sessionExpiresAt), input.nowMs)) {
     throw new DomainError(
       'whatsapp_session_expired',

@@ -29,7 +29,11 @@ export type DomainErrorCode =
   | 'assignee_not_member'
   | 'invalid_address'
   | 'invalid_attributes'
-  | 'channel_not_supported';
+  | 'channel_not_supported'
+  | 'template_variables_missing'
+  | 'template_channel_mismatch'
+  | 'template_not_approved'
+  | 'template_not_found';
 
 /** HTTP status of each domain error code; used where only the code survives (e.g. across Temporal). */
 export const domainErrorStatus: Record<DomainErrorCode, 400 | 404 | 409 | 422> = {
@@ -42,6 +46,10 @@ export const domainErrorStatus: Record<DomainErrorCode, 400 | 404 | 409 | 422> =
   invalid_address: 400,
   invalid_attributes: 400,
   channel_not_supported: 422,
+  template_variables_missing: 422,
+  template_channel_mismatch: 422,
+  template_not_approved: 422,
+  template_not_found: 404,
 };
 
 /** True when `code` is one of the {@link DomainErrorCode}s. */

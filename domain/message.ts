@@ -13,12 +13,32 @@ export const AUTHOR_TYPES = ['customer', 'staff', 'ai', 'system'] as const;
 /** Who wrote a message: the customer, a staff user, the AI assistant, or Switchboard itself. */
 export type AuthorType = (typeof AUTHOR_TYPES)[number];
 
-/** A file attached to a message. MMS media keep the carrier URL; `size` is in bytes when known. */
+/**
+ * A file attached to a message. Stored files carry `attachmentId` (bytes in the blob store,
+ * `GET /v1/attachments/:id`) and `sha256`; MMS media also keep the carrier's `url`.
+ * `size` is in bytes when known.
+ */
 export interface Attachment {
-  url: string;
+  attachmentId?: string;
+  url?: string;
   contentType: string;
   name?: string;
   size?: number;
+  sha256?: string;
+  /** `Content-ID` of an inline email image (without `cid:`). */
+  contentId?: string;
+}
+
+/** The template a message was sent from: rendered text is the message text. */
+export interface TemplateUse {
+  templateId: string;
+  name: string;
+  /** Twilio Content SID (`HX…`) of a WhatsApp template; the send uses it with `contentVariables`. */
+  contentSid: string | null;
+  /** Twilio `ContentVariables` JSON string (`{"1":"…"}`) for WhatsApp templates. */
+  contentVariables: string | null;
+  /** Rendered email subject, for email templates. */
+  subject: string | null;
 }
 
 /** Providers that carry messages. */
@@ -43,6 +63,10 @@ export interface MessageRecord {
   /** Provider error code (e.g. Twilio `30007`) of a failed delivery, with a readable `errorMessage`. */
   errorCode: string | null;
   errorMessage: string | null;
+  /** Envelope, bodies and thread ids (email channel only). */
+  email: EmailDetails | null;
+  /** The template the message was rendered from, if any. */
+  template: TemplateUse | null;
   createdAt: string;
 }
 

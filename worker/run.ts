@@ -3,7 +3,10 @@
  */
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createPostmarkClient } from '../activities/postmark-client';
 import { createTwilioClient } from '../activities/twilio-client';
+import { mediaSigningSecret } from '../api/signed-urls';
+import { FileBlobStore } from '../db/blob-store';
 import type { Config } from '../config';
 import { createDb, type Db } from '../db/client';
 import { createConversationWorker } from './create-worker';
@@ -25,7 +28,15 @@ export async function startWorker(config: Config, address: string, opts: { db?: 
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
-    activities: createActivities({ db, twilio, publicBaseUrl: config.publicBaseUrl }),
+    activities: createActivities({
+      db,
+      twilio,
+      postmark: createPostmarkClient({ serverToken: config.postmark.serverToken, apiBaseUrl: config.postmark.apiBaseUrl, timeoutSeconds: 50 }),
+      blobs: new FileBlobStore(config.attachments.dir),
+      publicBaseUrl: config.publicBaseUrl,
+      mediaUrlSecret: mediaSigningSecret(config.jwtSecret),
+      inboundEmailDomain: config.postmark.inboundDomain,
+    }),
   });
   const done = worker.run().finally(async () => {
     await connection.close();

@@ -41,6 +41,7 @@ import {
   nextDeadline,
 } from '../domain/conversation';
 import { DomainError } from '../domain/errors';
+import type { Provider } from '../domain/message';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
 import { RecentKeys } from './dedupe';
 import {
@@ -77,6 +78,11 @@ const DEFAULT_CLOSED_RUN_GRACE_MS = 10 * 60 * 1000;
 export interface ConversationRunResult {
   endedBecause: 'closed';
   state: ConversationState;
+}
+
+/** The provider that carries a channel's messages (`null`: none yet, e.g. web chat). */
+function providerOf(kind: ConversationState['channelKind']): Provider | null {
+  return kind === 'email' ? 'postmark' : kind === 'chat' ? null : 'twilio';
 }
 
 /** Runs a domain rule; a DomainError becomes a non-retryable ApplicationFailure typed by its code. */
@@ -173,7 +179,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     replyUpdate,
     (command) =>
       exclusive(async () => {
-        enforce(() => assertCanReply(state, { ...command, nowMs: Date.now() }));
+        enforce(() => assertCanReply(state, { ...command, isTemplate: command.template != null, nowMs: Date.now() }));
         const nowMs = Date.now();
         const next = applyStaffReply(state, { text: command.text, isInternalNote: command.isInternalNote, sentAtMs: nowMs });
         const message = await store.recordOutboundMessage({
@@ -184,7 +190,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
             authorId: command.authorId,
             text: command.text,
             isInternalNote: command.isInternalNote,
-            provider: 'twilio',
+            provider: providerOf(state.channelKind),
+            attachments: command.attachments ?? [],
+            template: command.template ?? null,
             createdAt: new Date(nowMs).toISOString(),
           },
         });
@@ -196,7 +204,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     {
       // Reject early only when the state is settled; with customer messages still being recorded
       // (they may open the session window) the handler decides, after recording them.
-      validator: (command) => (settled() ? enforce(() => assertCanReply(state, { ...command, nowMs: Date.now() })) : undefined),
+      validator: (command) =>
+        settled() ? enforce(() => assertCanReply(state, { ...command, isTemplate: command.template != null, nowMs: Date.now() })) : undefined,
     },
   );
 
@@ -206,7 +215,25 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       exclusive(async () => {
         enforce(() => assertValidStatusChange(command, Date.now()));
         const next = applyStatusChange(state, command);
-        await store.saveConversation(next);
+        if (command.status === 'closed' && command.resolutionNote) {
+          // the resolution note is an internal note recorded with the close, in one transaction
+          await store.recordOutboundMessage({
+            state: next,
+            message: {
+              id: uuid4(),
+              authorType: 'staff',
+              authorId: command.actorId,
+              text: command.resolutionNote,
+              isInternalNote: true,
+              provider: null,
+              attachments: [],
+              template: null,
+              createdAt: new Date(Date.now()).toISOString(),
+            },
+          });
+        } else {
+          await store.saveConversation(next);
+        }
         log.info('status changed', { from: state.status, to: next.status, until: next.snoozedUntil });
         return commit(next);
       }),

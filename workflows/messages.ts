@@ -6,7 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AttributeChange, ConversationState, NewConversation, StatusChange } from '../domain/conversation';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { SlaPolicy } from '../domain/sla';
-import type { Attachment, MessageRecord, Provider } from '../domain/message';
+import type { Attachment, EmailDetails, MessageRecord, Provider, TemplateUse } from '../domain/message';
 
 /** Registered workflow type name. */
 export const CONVERSATION_WORKFLOW_TYPE = 'conversationWorkflow';
@@ -34,8 +34,10 @@ export interface InboundMessage {
   providerMessageId: string;
   text: string;
   attachments: Attachment[];
-  /** Sender's profile name when the carrier provides it (WhatsApp `ProfileName`). */
+  /** Sender's profile name when the carrier provides it (WhatsApp `ProfileName`, email `FromName`). */
   profileName?: string | null;
+  /** Envelope, bodies and thread ids of an email (email channel only). */
+  email?: EmailDetails | null;
 }
 
 /** A carrier delivery report for an outbound message. */
@@ -53,10 +55,14 @@ export interface ReplyCommand {
   text: string;
   isInternalNote: boolean;
   authorId: string;
+  /** Stored files to send with the reply (resolved and org-checked by the API). */
+  attachments?: Attachment[];
+  /** Set when the text was rendered from a template (WhatsApp templates may go outside the window). */
+  template?: TemplateUse | null;
 }
 
-/** Status change request plus who made it. */
-export type StatusCommand = StatusChange & { actorId: string };
+/** Status change request plus who made it; closing may carry a resolution note (stored as an internal note). */
+export type StatusCommand = StatusChange & { actorId: string; resolutionNote?: string | null };
 
 /** Assignment request: `assigneeId: null` unassigns. */
 export interface AssignCommand {

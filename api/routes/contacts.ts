@@ -4,10 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
-import { getConversation } from '../../db/queries';
 import { normalizePhone } from '../../domain/addresses';
-import { conversationIdFor } from '../../domain/routing';
 import { principalOf } from '../auth';
+import { openContactConversation } from '../contact-conversations';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { CreateContactBody, IdParams, StartConversationBody } from '../schemas';
@@ -62,9 +61,9 @@ export function contactsRouter({ db, conversations }: ApiDeps): Router {
   });
 
   /**
-   * Starts (or returns) the contact's conversation on a channel of the org. SMS works now;
-   * WhatsApp needs an approved template to open a conversation (422 `template_required`);
-   * email and chat are not available yet (422 `channel_not_supported`).
+   * Starts (or returns) the contact's conversation on a channel of the org (201 new, 200 existing).
+   * A WhatsApp conversation started by staff has no open session window: its first message must be
+   * an approved template (free-form → 422 `whatsapp_session_expired`). Chat → 422 `channel_not_supported`.
    */
   router.post('/:id/conversations', async (req, res) => {
     const me = principalOf(res);
@@ -72,37 +71,8 @@ export function contactsRouter({ db, conversations }: ApiDeps): Router {
     const body = StartConversationBody.parse(req.body);
     const contact = await db.selectFrom('contacts').selectAll().where('org_id', '=', me.orgId).where('id', '=', id).executeTakeFirst();
     if (!contact) throw notFound('Contact');
-    if (body.channel === 'whatsapp') {
-      throw new HttpError(
-        422,
-        'template_required',
-        'A staff-started WhatsApp conversation must begin with an approved message template (outside the 24-hour window free-form messages are refused)',
-      );
-    }
-    if (body.channel !== 'sms') {
-      throw new HttpError(422, 'channel_not_supported', `Starting a conversation on ${body.channel} is not supported yet`);
-    }
-    if (contact.phone === null) throw new HttpError(422, 'contact_has_no_phone', 'The contact has no phone number');
-    const channel = await db
-      .selectFrom('channels')
-      .selectAll()
-      .where('org_id', '=', me.orgId)
-      .where('kind', '=', 'sms')
-      .orderBy('created_at')
-      .executeTakeFirst();
-    if (!channel) throw new HttpError(422, 'no_channel', 'The organisation has no SMS channel');
-    const conversation = {
-      conversationId: conversationIdFor(me.orgId, channel.id, contact.phone),
-      orgId: me.orgId,
-      channelId: channel.id,
-      channelKind: 'sms' as const,
-      contactId: contact.id,
-    };
-    const existed = (await getConversation(db, me.orgId, conversation.conversationId)) !== undefined;
-    await conversations.ensureStarted(conversation);
-    const row = await getConversation(db, me.orgId, conversation.conversationId);
-    if (!row) throw new Error(`conversation ${conversation.conversationId} was not stored by its workflow`);
-    res.status(existed ? 200 : 201).json(toConversationView(row));
+    const { row, created } = await openContactConversation({ db, conversations }, me.orgId, contact, body.channel);
+    res.status(created ? 201 : 200).json(toConversationView(row));
   });
 
   return router;

@@ -10,6 +10,7 @@ import { assignUpdate, replyUpdate, setStatusUpdate, updateAttributesUpdate } fr
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
+import { outboundContent } from '../outbound-content';
 import {
   AssignBody,
   IdParams,
@@ -76,10 +77,13 @@ export function conversationsRouter({ db, conversations }: ApiDeps): Router {
     const { id } = IdParams.parse(req.params);
     const body = SendMessageBody.parse(req.body);
     const row = await load(me.orgId, id);
+    const content = await outboundContent(db, me.orgId, row.channel_kind, body);
     const message = await conversations.update(workflowConversationOf(row), replyUpdate, {
-      text: body.text,
+      text: content.text,
       isInternalNote: body.isInternalNote,
       authorId: me.userId,
+      attachments: content.attachments,
+      template: content.template,
     });
     res.status(201).json(message);
   });

@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 /**
  * Email channel, attachments and message templates:
  * - `conversations.reply_token`: the unguessable `+token` of an email conversation's Reply-To address;
+ * - `messages.template`: the template a message was sent from (name, WhatsApp Content SID and variables);
  * - `messages.email` (sender, recipients, subject, date, text / HTML bodies, headers) and
  *   `messages.email_message_id` (RFC 5322 Message-ID without `<>`, unique per org: threading + dedupe);
  * - `contacts.email_bounced_at` / `email_bounce_reason`: a hard bounce flags the address;
@@ -16,6 +17,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .alterTable('messages')
     .addColumn('email', 'jsonb')
     .addColumn('email_message_id', 'text')
+    .addColumn('template', 'jsonb')
     .execute();
   await sql`create unique index messages_org_email_message_id_key on messages (org_id, email_message_id) where email_message_id is not null`.execute(db);
 
@@ -64,6 +66,6 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('attachments').ifExists().execute();
   await db.schema.alterTable('contacts').dropColumn('email_bounce_reason').dropColumn('email_bounced_at').execute();
   await sql`drop index if exists messages_org_email_message_id_key`.execute(db);
-  await db.schema.alterTable('messages').dropColumn('email_message_id').dropColumn('email').execute();
+  await db.schema.alterTable('messages').dropColumn('template').dropColumn('email_message_id').dropColumn('email').execute();
   await db.schema.alterTable('conversations').dropColumn('reply_token').execute();
 }

@@ -9,7 +9,16 @@ import { createApp } from '../../api/app';
 import { signStaffToken } from '../../api/auth';
 import { createLogger } from '../../config/logger';
 import { createDb } from '../../db/client';
-import { createHarness, createTestOrg, type Harness, JWT_SECRET, PUBLIC_BASE_URL, randomPhone, type TestOrg } from '../support/harness';
+import {
+  createHarness,
+  createTestOrg,
+  type Harness,
+  JWT_SECRET,
+  PUBLIC_BASE_URL,
+  randomPhone,
+  type TestOrg,
+  testApiDeps,
+} from '../support/harness';
 import { api, type ConversationBody, expectError, inboundAndWait, listAll, type Page } from './rest-helpers';
 
 let h: Harness;
@@ -186,16 +195,7 @@ describe('public endpoints', () => {
   test('GET /healthz answers 503 degraded when the database is unreachable', async () => {
     const deadDb = createDb('postgres://nobody@127.0.0.1:1/nothing', { max: 1 });
     try {
-      const app = createApp({
-        db: deadDb,
-        conversations: h.conversations,
-        config: {
-          jwtSecret: JWT_SECRET,
-          publicBaseUrl: PUBLIC_BASE_URL,
-          twilio: { accountSid: `AC${'0'.repeat(32)}`, authToken: 'x', apiBaseUrl: undefined },
-        },
-        logger: createLogger('silent'),
-      });
+      const app = createApp(testApiDeps({ db: deadDb, conversations: h.conversations }));
       const res = await request(app).get('/healthz');
       expect(res.status).toBe(503);
       expect(res.body).toEqual({ status: 'degraded', database: false, temporal: true });
@@ -228,6 +228,14 @@ describe('public endpoints', () => {
       ['get', '/v1/contacts/{id}'],
       ['post', '/v1/contacts/{id}/conversations'],
       ['get', '/v1/me'],
+      ['get', '/v1/templates'],
+      ['post', '/v1/templates'],
+      ['get', '/v1/templates/{id}'],
+      ['patch', '/v1/templates/{id}'],
+      ['delete', '/v1/templates/{id}'],
+      ['post', '/v1/attachments'],
+      ['get', '/v1/attachments/{id}'],
+      ['post', '/v1/send-template'],
     ];
     for (const [method, path] of v1Routes) {
       expect({ path, method, present: doc.paths[path]?.[method] !== undefined }).toEqual({ path, method, present: true });

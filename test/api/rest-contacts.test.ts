@@ -157,15 +157,16 @@ describe('POST /v1/contacts/:id/conversations', () => {
     expect(sent.form).toMatchObject({ To: contact.phone, From: h.org.smsNumber });
   });
 
-  test('whatsapp → 422 template_required, no conversation created', async () => {
-    const before = await h.db.selectFrom('conversations').select('id').where('contact_id', '=', contact.id).execute();
-    expectError(await api(h).post(`/v1/contacts/${contact.id}/conversations`, { channel: 'whatsapp' }), 422, 'template_required');
-    const after = await h.db.selectFrom('conversations').select('id').where('contact_id', '=', contact.id).execute();
-    expect(after).toEqual(before);
+  test('whatsapp → 201, but its first message must be a template (no session window is open)', async () => {
+    const res = await api(h).post(`/v1/contacts/${contact.id}/conversations`, { channel: 'whatsapp' });
+    expect(res.status).toBe(201);
+    const conversation = res.body as { id: string; status: string; sessionExpiresAt: string | null };
+    expect(conversation).toMatchObject({ status: 'open', sessionExpiresAt: null });
+    expectError(await api(h).post(`/v1/conversations/${conversation.id}/messages`, { text: 'Hi there' }), 422, 'whatsapp_session_expired');
   });
 
-  test('email/chat → 422 channel_not_supported; unknown or missing channel → 400', async () => {
-    expectError(await api(h).post(`/v1/contacts/${contact.id}/conversations`, { channel: 'email' }), 422, 'channel_not_supported');
+  test('email without an email channel → 422 no_channel; chat → 422 channel_not_supported; unknown or missing channel → 400', async () => {
+    expectError(await api(h).post(`/v1/contacts/${contact.id}/conversations`, { channel: 'email' }), 422, 'no_channel');
     expectError(await api(h).post(`/v1/contacts/${contact.id}/conversations`, { channel: 'chat' }), 422, 'channel_not_supported');
     expectValidationError(await api(h).post(`/v1/contacts/${contact.id}/conversations`, { channel: 'fax' }), 'channel');
     expectValidationError(await api(h).post(`/v1/contacts/${contact.id}/conversations`, {}), 'channel');
@@ -175,7 +176,7 @@ describe('POST /v1/contacts/:id/conversations', () => {
     const res = await api(h).post('/v1/contacts', { email: `nophone-${randomUUID()}@example.test` });
     expect(res.status).toBe(201);
     const id = (res.body as ContactBody).id;
-    expectError(await api(h).post(`/v1/contacts/${id}/conversations`, { channel: 'sms' }), 422, 'contact_has_no_phone');
+    expectError(await api(h).post(`/v1/contacts/${id}/conversations`, { channel: 'sms' }), 422, 'contact_has_no_address');
   });
 
   test('a contact created by an inbound SMS → 200 with the conversation the message started', async () => {

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import { ConversationClient } from '../../api/conversation-client';
 import { createLogger } from '../../config/logger';
-import { createHarness, type Harness, JWT_SECRET, PUBLIC_BASE_URL, randomPhone, TWILIO_AUTH_TOKEN } from '../support/harness';
+import { createHarness, type Harness, JWT_SECRET, PUBLIC_BASE_URL, randomPhone, TWILIO_AUTH_TOKEN, testApiDeps } from '../support/harness';
 
 let h: Harness;
 let conversationId: string;
@@ -59,12 +59,7 @@ test.each([
 test('commands answer 503 when Temporal is unreachable, and nothing changes', async () => {
   const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s' });
   const client = new Client({ connection, namespace: 'default' });
-  const app = createApp({
-    db: h.db,
-    conversations: new ConversationClient(client, h.taskQueue),
-    config: { jwtSecret: JWT_SECRET, publicBaseUrl: PUBLIC_BASE_URL, twilio: { authToken: TWILIO_AUTH_TOKEN } },
-    logger: createLogger('silent'),
-  });
+  const app = createApp(testApiDeps({ db: h.db, conversations: new ConversationClient(client, h.taskQueue) }));
   const res = await request(app).post(`/v1/conversations/${conversationId}/status`).set('Authorization', h.auth).send({ status: 'closed' });
   expect(res.status).toBe(503);
   expect(res.body.error.code).toBe('temporarily_unavailable');

@@ -10,7 +10,7 @@ import { createApp } from '../../api/app';
 import { ConversationClient } from '../../api/conversation-client';
 import { createLogger } from '../../config/logger';
 import { conversationWorkflowId } from '../../workflows/messages';
-import { createHarness, type Harness, JWT_SECRET, PUBLIC_BASE_URL, randomPhone, TWILIO_AUTH_TOKEN } from '../support/harness';
+import { createHarness, type Harness, JWT_SECRET, PUBLIC_BASE_URL, randomPhone, TWILIO_AUTH_TOKEN, testApiDeps } from '../support/harness';
 import { newTwilioSid, readSampleForm, signTwilioRequest, withFields } from '../support/twilio-webhooks';
 
 const MESSAGING = '/webhooks/twilio/messaging';
@@ -452,16 +452,9 @@ describe('Temporal unavailable', () => {
   test('inbound webhook answers 503 when Temporal is unreachable, and nothing is stored', async () => {
     const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s', interceptors: [] });
     try {
-      const app = createApp({
-        db: h.db,
-        conversations: new ConversationClient(new Client({ connection, namespace: 'default' }), h.taskQueue),
-        config: {
-          jwtSecret: JWT_SECRET,
-          publicBaseUrl: PUBLIC_BASE_URL,
-          twilio: { accountSid: `AC${'0'.repeat(32)}`, authToken: TWILIO_AUTH_TOKEN, apiBaseUrl: undefined },
-        },
-        logger: createLogger('silent'),
-      });
+      const app = createApp(
+        testApiDeps({ db: h.db, conversations: new ConversationClient(new Client({ connection, namespace: 'default' }), h.taskQueue) }),
+      );
       const customer = randomPhone();
       const { body, sid } = smsForm(customer, { Body: 'Is anyone there?' });
       const started = Date.now();

@@ -5,6 +5,9 @@
  * serving Twilio's OpenAPI spec), signed-webhook and polling helpers.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -12,7 +15,12 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { Express } from 'express';
 import request from 'supertest';
 import { createActivities } from '../../activities';
+import { createPostmarkClient } from '../../activities/postmark-client';
 import { createTwilioClient } from '../../activities/twilio-client';
+import type { ApiDeps } from '../../api/deps';
+import { mediaSigningSecret } from '../../api/signed-urls';
+import { type BlobStore, FileBlobStore } from '../../db/blob-store';
+import { type PostmarkStandIn, startPostmarkStandIn } from '../../scripts/postmark-standin';
 import { signStaffToken } from '../../api/auth';
 import { createApp } from '../../api/app';
 import { ConversationClient } from '../../api/conversation-client';
@@ -30,6 +38,27 @@ import { startTwilioStub, type TwilioStub } from './twilio-stub';
 export const PUBLIC_BASE_URL = 'http://switchboard.test';
 export const TWILIO_AUTH_TOKEN = 'test-twilio-auth-token';
 export const JWT_SECRET = 'test-jwt-secret-0123456789abcdef';
+export const POSTMARK_SERVER_TOKEN = 'test-postmark-server-token';
+export const POSTMARK_WEBHOOK_USER = 'postmark';
+export const POSTMARK_WEBHOOK_PASSWORD = 'test-postmark-webhook-password';
+export const INBOUND_EMAIL_DOMAIN = 'inbound.switchboard.test';
+export const TEST_MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024;
+
+/** Complete API dependencies for tests: the harness's test configuration plus what the caller gives. */
+export function testApiDeps(deps: Pick<ApiDeps, 'db' | 'conversations'> & Partial<ApiDeps>): ApiDeps {
+  return {
+    blobs: new FileBlobStore(mkdtempSync(path.join(tmpdir(), 'switchboard-blobs-'))),
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    config: {
+      jwtSecret: JWT_SECRET,
+      publicBaseUrl: PUBLIC_BASE_URL,
+      twilio: { authToken: TWILIO_AUTH_TOKEN },
+      postmark: { webhookUser: POSTMARK_WEBHOOK_USER, webhookPassword: POSTMARK_WEBHOOK_PASSWORD, inboundDomain: INBOUND_EMAIL_DOMAIN },
+      attachments: { maxBytes: TEST_MAX_ATTACHMENT_BYTES },
+    },
+    ...deps,
+  };
+}
 
 /** A test org with two staff users and one SMS and one WhatsApp channel (random numbers). */
 export interface TestOrg {
@@ -137,6 +166,9 @@ export interface Harness {
   env: TestWorkflowEnvironment | undefined;
   /** Present with `twilio: 'stub'`. */
   twilioStub: TwilioStub | undefined;
+  /** The Postmark stand-in the worker's SDK talks to. */
+  postmark: PostmarkStandIn;
+  blobs: BlobStore;
   tokens: { admin: string; agent: string };
   /** `Authorization` header value for the admin. */
   auth: string;
@@ -200,6 +232,8 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   }
 
   const twilioStub = opts.twilio === 'prism' ? undefined : await startTwilioStub();
+  const postmark = await startPostmarkStandIn({ serverToken: POSTMARK_SERVER_TOKEN });
+  const blobs = new FileBlobStore(mkdtempSync(path.join(tmpdir(), 'switchboard-blobs-')));
   const twilio = createTwilioClient({
     accountSid: `AC${randomBytes(16).toString('hex')}`,
     authToken: TWILIO_AUTH_TOKEN,
@@ -209,22 +243,21 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
-    activities: createActivities({ db, twilio, publicBaseUrl: PUBLIC_BASE_URL }),
+    activities: createActivities({
+      db,
+      twilio,
+      postmark: createPostmarkClient({ serverToken: POSTMARK_SERVER_TOKEN, apiBaseUrl: postmark.url }),
+      blobs,
+      publicBaseUrl: PUBLIC_BASE_URL,
+      mediaUrlSecret: mediaSigningSecret(JWT_SECRET),
+      inboundEmailDomain: INBOUND_EMAIL_DOMAIN,
+    }),
     workflowBundle: { codePath: resources.workflowBundlePath },
   });
   const workerDone = worker.run();
 
   const conversations = new ConversationClient(client, taskQueue);
-  const app = createApp({
-    db,
-    conversations,
-    config: {
-      jwtSecret: JWT_SECRET,
-      publicBaseUrl: PUBLIC_BASE_URL,
-      twilio: { accountSid: `AC${'0'.repeat(32)}`, authToken: TWILIO_AUTH_TOKEN, apiBaseUrl: undefined },
-    },
-    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-  });
+  const app = createApp(testApiDeps({ db, conversations, blobs }));
   const tokens = {
     admin: signStaffToken(JWT_SECRET, { userId: org.adminId, orgId: org.orgId, role: 'admin' }),
     agent: signStaffToken(JWT_SECRET, { userId: org.agentId, orgId: org.orgId, role: 'agent' }),
@@ -246,6 +279,8 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     conversations,
     env,
     twilioStub,
+    postmark,
+    blobs,
     tokens,
     auth: `Bearer ${tokens.admin}`,
     inbound: (o) =>
@@ -279,6 +314,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       await connection?.close();
       await env?.teardown();
       await twilioStub?.stop();
+      await postmark.stop();
       await db.destroy();
     },
   };

@@ -1,0 +1,54 @@
+/**
+ * Staff-started conversations: finds or starts a contact's conversation on one of the org's channels.
+ */
+import type { ContactRow } from '../db/schema';
+import { getConversation } from '../db/queries';
+import type { ChannelKind } from '../domain/channels';
+import { conversationIdFor } from '../domain/routing';
+import type { ApiDeps } from './deps';
+import { HttpError } from './errors';
+
+/**
+ * The contact's conversation on the org's (first) channel of `kind`, started if needed.
+ * SMS and WhatsApp: the conversation of the contact's number (the same one inbound messages use).
+ * Email: the contact's most recent email conversation, else a new one keyed by the address.
+ * @returns the stored conversation row and whether it was created now
+ * @throws HttpError 422 `channel_not_supported` (chat), `no_channel`, `contact_has_no_address`
+ */
+export async function openContactConversation(
+  { db, conversations }: Pick<ApiDeps, 'db' | 'conversations'>,
+  orgId: string,
+  contact: ContactRow,
+  kind: ChannelKind,
+) {
+  if (kind === 'chat') throw new HttpError(422, 'channel_not_supported', 'Starting a web-chat conversation is not supported');
+  const channel = await db
+    .selectFrom('channels')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('kind', '=', kind)
+    .orderBy('created_at')
+    .executeTakeFirst();
+  if (!channel) throw new HttpError(422, 'no_channel', `The organisation has no ${kind} channel`);
+  const address = kind === 'sms' ? contact.phone : kind === 'whatsapp' ? (contact.whatsapp ?? contact.phone) : contact.email;
+  if (address === null)
+    throw new HttpError(422, 'contact_has_no_address', `The contact has no ${kind === 'email' ? 'email address' : 'number'} for ${kind}`);
+  let conversationId = conversationIdFor(orgId, channel.id, address);
+  if (kind === 'email') {
+    const latest = await db
+      .selectFrom('conversations')
+      .select('id')
+      .where('org_id', '=', orgId)
+      .where('channel_id', '=', channel.id)
+      .where('contact_id', '=', contact.id)
+      .orderBy('last_activity_at', 'desc')
+      .executeTakeFirst();
+    if (latest) conversationId = latest.id;
+  }
+  const conversation = { conversationId, orgId, channelId: channel.id, channelKind: kind, contactId: contact.id };
+  const existed = (await getConversation(db, orgId, conversationId)) !== undefined;
+  await conversations.ensureStarted(conversation);
+  const row = await getConversation(db, orgId, conversationId);
+  if (!row) throw new Error(`conversation ${conversationId} was not stored by its workflow`);
+  return { row, created: !existed };
+}

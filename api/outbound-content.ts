@@ -1,0 +1,94 @@
+/**
+ * Turns the content of a send request (free text, a template with variables, attachment ids) into
+ * what the reply update records: rendered text, the template used, and attachment references.
+ * Reads only (templates, attachments); the workflow records the message.
+ */
+import type { Db } from '../db/client';
+import type { ChannelKind } from '../domain/channels';
+import { DomainError } from '../domain/errors';
+import type { Attachment, TemplateUse } from '../domain/message';
+import { assertTemplateSendable, renderTemplate, whatsAppContentVariables } from '../domain/templates';
+import { HttpError } from './errors';
+
+/** A template reference in a request: its name and merge-tag values. */
+export interface TemplateRequest {
+  name: string;
+  variables: Record<string, string>;
+}
+
+/** What the reply update gets: the text to store and send, the template used, the files. */
+export interface OutboundContent {
+  text: string;
+  template: TemplateUse | null;
+  attachments: Attachment[];
+}
+
+/**
+ * Renders `template` (by name, in the org) for a conversation on `channelKind`.
+ * @throws DomainError 404 `template_not_found`; 422 `template_variables_missing` (with
+ *   `details.missing`), `template_channel_mismatch`, `template_not_approved` (WhatsApp)
+ */
+export async function renderTemplateRequest(
+  db: Db,
+  orgId: string,
+  channelKind: ChannelKind,
+  request: TemplateRequest,
+): Promise<{ text: string; template: TemplateUse }> {
+  const row = await db.selectFrom('templates').selectAll().where('org_id', '=', orgId).where('name', '=', request.name).executeTakeFirst();
+  if (!row) throw new DomainError('template_not_found', `No template named "${request.name}"`, 404, { name: request.name });
+  assertTemplateSendable(
+    { channel: row.channel, approvalStatus: row.approval_status, whatsappContentSid: row.whatsapp_content_sid },
+    channelKind,
+  );
+  const rendered = renderTemplate({ subject: row.subject, body: row.body, variables: row.variables }, request.variables);
+  const whatsapp = row.channel === 'whatsapp';
+  return {
+    text: rendered.body,
+    template: {
+      templateId: row.id,
+      name: row.name,
+      contentSid: whatsapp ? row.whatsapp_content_sid : null,
+      contentVariables: whatsapp ? whatsAppContentVariables(row, request.variables) : null,
+      subject: rendered.subject,
+    },
+  };
+}
+
+/**
+ * The org's stored attachments for these ids, as message attachment references.
+ * @throws HttpError 422 `attachment_not_found` naming the ids that are not the org's
+ */
+export async function attachmentRefs(db: Db, orgId: string, ids: readonly string[]): Promise<Attachment[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('attachments')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', 'in', [...ids])
+    .execute();
+  const missing = ids.filter((id) => !rows.some((r) => r.id === id));
+  if (missing.length > 0) throw new HttpError(422, 'attachment_not_found', 'Some attachments do not exist', { missing });
+  return ids.map((id) => {
+    const row = rows.find((r) => r.id === id)!;
+    return {
+      attachmentId: row.id,
+      name: row.name,
+      contentType: row.content_type,
+      size: row.size_bytes,
+      sha256: row.sha256,
+      ...(row.content_id ? { contentId: row.content_id } : {}),
+    };
+  });
+}
+
+/** Resolves a send request's content (exactly one of `text` / `template`, plus attachments). */
+export async function outboundContent(
+  db: Db,
+  orgId: string,
+  channelKind: ChannelKind,
+  body: { text?: string; template?: TemplateRequest; attachments?: string[] },
+): Promise<OutboundContent> {
+  const attachments = await attachmentRefs(db, orgId, body.attachments ?? []);
+  if (body.template) return { ...(await renderTemplateRequest(db, orgId, channelKind, body.template)), attachments };
+  return { text: body.text ?? '', template: null, attachments };
+}

@@ -1,0 +1,287 @@
+/**
+ * Postmark webhooks, protected the way Postmark protects them: HTTP Basic credentials in the
+ * configured webhook URL (wrong or missing → 401, nothing stored).
+ * - `POST /webhooks/postmark/inbound`: an inbound email → its conversation (signal-with-start).
+ *   Routing, in order: the reply token in `MailboxHash`; a Message-ID of the thread in
+ *   `In-Reply-To` / `References`; else a new conversation whose id derives from the Message-ID.
+ * - `POST /webhooks/postmark/events`: delivery and bounce webhooks → delivery status; a hard bounce
+ *   also flags the contact's address.
+ * Source: postmarkapp.com/developer/webhooks/inbound-webhook, …/delivery-webhook, …/bounce-webhook.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import express, { type RequestHandler, Router } from 'express';
+import { sql } from 'kysely';
+import { v5 as uuidv5 } from 'uuid';
+import type { Db } from '../../db/client';
+import { headerValue, normalizeMessageId, parseEmailAddress, parseEmailAddressList, parseMessageIdList } from '../../domain/email';
+import type { Attachment, EmailDetails } from '../../domain/message';
+import { conversationIdFor, SWITCHBOARD_NAMESPACE } from '../../domain/routing';
+import { storeAttachment } from '../attachment-store';
+import type { ApiDeps } from '../deps';
+import { HttpError } from '../errors';
+import {
+  keepRawBody,
+  PostmarkBounceWebhook,
+  PostmarkDeliveryWebhook,
+  PostmarkInboundWebhook,
+  type RawBodyRequest,
+  withExactBounceId,
+} from '../postmark-schemas';
+import { workflowConversationOf } from './conversations';
+
+/** Bounce `TypeCode`s that mean the address is bad for good (postmarkapp.com/developer/api/bounce-api#bounce-types). */
+const PERMANENT_BOUNCE_TYPES = new Set(['HardBounce', 'BadEmailAddress', 'ManuallyDeactivated', 'SpamComplaint', 'Blocked']);
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** HTTP Basic auth with the configured webhook credentials (401 + `WWW-Authenticate` otherwise). */
+function requireBasicAuth(user: string, password: string): RequestHandler {
+  return (req, res, next) => {
+    const match = /^Basic\s+(.+)$/i.exec(req.header('authorization') ?? '');
+    const [givenUser, ...rest] = match ? Buffer.from(match[1]!, 'base64').toString('utf8').split(':') : [];
+    if (givenUser === undefined || !safeEqual(givenUser, user) || !safeEqual(rest.join(':'), password)) {
+      res.setHeader('WWW-Authenticate', 'Basic realm="switchboard-webhooks"');
+      return next(new HttpError(401, 'unauthorized', 'Webhook credentials are missing or wrong'));
+    }
+    next();
+  };
+}
+
+/** The email channel one of the recipient addresses belongs to (a `+hash` suffix is ignored). */
+async function findEmailChannel(db: Db, recipients: string[]) {
+  const bases = [
+    ...new Set(
+      recipients
+        .map((r) =>
+          r
+            .trim()
+            .toLowerCase()
+            .replace(/\+[^@]*@/, '@'),
+        )
+        .filter((r) => r.includes('@')),
+    ),
+  ];
+  if (bases.length === 0) return undefined;
+  return db
+    .selectFrom('channels')
+    .select(['id', 'org_id'])
+    .where('kind', '=', 'email')
+    .where(sql<string>`lower(address)`, 'in', bases)
+    .executeTakeFirst();
+}
+
+/** Finds or creates the org's contact for an email address (race-free, like the phone variant). */
+async function findOrCreateContactByEmail(db: Db, orgId: string, email: string, name: string | null): Promise<string> {
+  const address = email.trim().toLowerCase();
+  const find = () => db.selectFrom('contacts').select('id').where('org_id', '=', orgId).where('email', '=', address).executeTakeFirst();
+  const existing = await find();
+  if (existing) return existing.id;
+  await db
+    .insertInto('contacts')
+    .values({
+      id: uuidv5(`${orgId}|contact|${address}`, SWITCHBOARD_NAMESPACE),
+      org_id: orgId,
+      email: address,
+      name,
+      phone: null,
+      whatsapp: null,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  const created = await find();
+  if (!created) throw new Error('contact vanished after insert');
+  return created.id;
+}
+
+/** Builds the Postmark webhooks router (mounted at `/webhooks/postmark`). */
+export function postmarkWebhooksRouter({ db, blobs, conversations, config, logger }: ApiDeps): Router {
+  const router = Router();
+  router.use(requireBasicAuth(config.postmark.webhookUser, config.postmark.webhookPassword));
+  // Postmark allows 35 MB inbound messages; base64 makes attachments 4/3 larger.
+  const bodyLimit = Math.ceil(config.attachments.maxBytes * 1.4) + 5 * 1024 * 1024;
+  router.use(express.json({ limit: bodyLimit, verify: keepRawBody }));
+
+  router.post('/inbound', async (req, res) => {
+    const mail = PostmarkInboundWebhook.parse(req.body);
+    const headers = mail.Headers;
+    const messageId = normalizeMessageId(headerValue(headers, 'Message-ID') ?? `${mail.MessageID}@inbound.postmarkapp.com`);
+    const inReplyTo = parseMessageIdList(headerValue(headers, 'In-Reply-To'));
+    const references = parseMessageIdList(headerValue(headers, 'References'));
+    const from = mail.FromFull?.Email ? parseEmailAddress(mail.FromFull) : { email: mail.From, name: mail.FromName || null };
+    if (!from.email.includes('@')) throw new HttpError(400, 'invalid_address', 'From is not an email address');
+
+    // 1. reply token, 2. thread Message-IDs, 3. a new conversation on the addressed channel
+    let target:
+      { id: string; org_id: string; channel_id: string; channel_kind: 'email'; contact_id: string; subject: string | null } | undefined;
+    const byToken = mail.MailboxHash
+      ? await db
+          .selectFrom('conversations')
+          .select(['id', 'org_id', 'channel_id', 'contact_id', 'subject'])
+          .where('reply_token', '=', mail.MailboxHash)
+          .where('channel_kind', '=', 'email')
+          .executeTakeFirst()
+      : undefined;
+    if (byToken) target = { ...byToken, channel_kind: 'email' };
+    const threadIds = [...inReplyTo, ...references.reverse()];
+    if (!target && threadIds.length > 0) {
+      // Postmark may send our mail with its own Message-ID `<postmark MessageID@…>`: match that too
+      const localParts = threadIds.map((id) => id.split('@')[0] ?? id);
+      const byThread = await db
+        .selectFrom('messages as m')
+        .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+        .select(['c.id', 'c.org_id', 'c.channel_id', 'c.contact_id', 'c.subject'])
+        .where('c.channel_kind', '=', 'email')
+        .where((eb) =>
+          eb.or([
+            eb('m.email_message_id', 'in', threadIds),
+            eb.and([eb('m.provider', '=', 'postmark'), eb('m.provider_message_id', 'in', localParts)]),
+          ]),
+        )
+        .orderBy('m.seq', 'desc')
+        .executeTakeFirst();
+      if (byThread) target = { ...byThread, channel_kind: 'email' };
+    }
+    let contactName: string | null = from.name;
+    if (!target) {
+      const recipients = [mail.OriginalRecipient, ...mail.ToFull.map((a) => a.Email), ...mail.CcFull.map((a) => a.Email), mail.To];
+      const channel = await findEmailChannel(
+        db,
+        recipients.filter((r): r is string => typeof r === 'string'),
+      );
+      if (!channel) throw new HttpError(404, 'unknown_channel', 'No email channel for these recipients');
+      const contactId = await findOrCreateContactByEmail(db, channel.org_id, from.email, from.name);
+      target = {
+        id: conversationIdFor(channel.org_id, channel.id, `message-id:${messageId}`),
+        org_id: channel.org_id,
+        channel_id: channel.id,
+        channel_kind: 'email',
+        contact_id: contactId,
+        subject: mail.Subject || null,
+      };
+      contactName = null;
+    }
+
+    // Attachments: bytes stored by us under ids derived from the message, so a retried webhook
+    // stores nothing twice.
+    const attachments: Attachment[] = [];
+    for (const [index, file] of mail.Attachments.entries()) {
+      const bytes = Buffer.from(file.Content, 'base64');
+      const row = await storeAttachment(
+        db,
+        blobs,
+        {
+          id: uuidv5(`${target.org_id}|email-attachment|${messageId}|${index}`, SWITCHBOARD_NAMESPACE),
+          orgId: target.org_id,
+          name: file.Name,
+          contentType: file.ContentType,
+          bytes,
+          source: 'email',
+          contentId: file.ContentID ? normalizeMessageId(file.ContentID.replace(/^cid:/i, '')) : null,
+        },
+        { maxBytes: config.attachments.maxBytes },
+      );
+      attachments.push({
+        attachmentId: row.id,
+        name: row.name,
+        contentType: row.content_type,
+        size: row.size_bytes,
+        sha256: row.sha256,
+        ...(row.content_id ? { contentId: row.content_id } : {}),
+      });
+    }
+
+    const email: EmailDetails = {
+      from,
+      to: parseEmailAddressList(mail.ToFull),
+      cc: parseEmailAddressList(mail.CcFull),
+      subject: mail.Subject,
+      date: mail.Date || null,
+      textBody: mail.TextBody,
+      htmlBody: mail.HtmlBody || null,
+      messageId,
+      inReplyTo,
+      references: parseMessageIdList(headerValue(headers, 'References')),
+    };
+    try {
+      await conversations.deliverInbound(
+        { ...workflowConversationOf(target), subject: target.subject },
+        {
+          provider: 'postmark',
+          providerMessageId: mail.MessageID,
+          text: (mail.StrippedTextReply || mail.TextBody || '').replaceAll('\u0000', ''),
+          attachments,
+          profileName: contactName,
+          email,
+        },
+      );
+    } catch (err) {
+      logger.error({ err, conversationId: target.id }, 'could not signal conversation workflow');
+      throw new HttpError(503, 'temporarily_unavailable', 'The email could not be accepted right now; retry later');
+    }
+    res.status(200).json({ ok: true, conversationId: target.id });
+  });
+
+  router.post('/events', async (req: RawBodyRequest & express.Request, res) => {
+    const recordType = (req.body as { RecordType?: unknown } | undefined)?.RecordType;
+    let report: { postmarkMessageId: string; status: 'delivered' | 'failed'; errorCode: string | null; errorMessage: string | null };
+    let bounce: { email: string; type: string; description: string } | undefined;
+    if (recordType === 'Delivery') {
+      const delivery = PostmarkDeliveryWebhook.parse(req.body);
+      report = { postmarkMessageId: delivery.MessageID, status: 'delivered', errorCode: null, errorMessage: null };
+    } else if (recordType === 'Bounce') {
+      const b = PostmarkBounceWebhook.parse(withExactBounceId(req.body, req.rawBody));
+      const permanent = PERMANENT_BOUNCE_TYPES.has(b.Type) || b.Inactive === true;
+      report = {
+        postmarkMessageId: b.MessageID,
+        status: 'failed',
+        errorCode: `bounce_${b.Type}`,
+        errorMessage: `${b.Description || b.Type}${b.Details ? ` (${b.Details})` : ''}`,
+      };
+      if (permanent) bounce = { email: b.Email, type: b.Type, description: b.Description || b.Type };
+      if (!permanent) {
+        // a soft bounce is not final: Postmark keeps retrying; record nothing as failed yet
+        logger.info({ type: b.Type, messageId: b.MessageID, bounceId: b.ID }, 'soft bounce ignored');
+        res.status(200).json({ ok: true, ignored: 'soft bounce' });
+        return;
+      }
+    } else {
+      res.status(200).json({ ok: true, ignored: `record type ${String(recordType)}` });
+      return;
+    }
+    const message = await db
+      .selectFrom('messages as m')
+      .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+      .select(['m.id as message_id', 'c.id', 'c.org_id', 'c.channel_id', 'c.channel_kind', 'c.contact_id'])
+      .where('m.provider', '=', 'postmark')
+      .where('m.provider_message_id', '=', report.postmarkMessageId)
+      .executeTakeFirst();
+    if (!message) throw new HttpError(404, 'message_not_found', 'No outbound email matches this event');
+    if (bounce) {
+      // the contact is not conversation state: flag the bounced address directly
+      await db
+        .updateTable('contacts')
+        .set({ email_bounced_at: sql`now()`, email_bounce_reason: `${bounce.type}: ${bounce.description}`, updated_at: sql`now()` })
+        .where('id', '=', message.contact_id)
+        .where(sql<string>`lower(email)`, '=', bounce.email.toLowerCase())
+        .execute();
+    }
+    try {
+      await conversations.deliverReport(workflowConversationOf(message), {
+        messageId: message.message_id,
+        status: report.status,
+        errorCode: report.errorCode,
+        errorMessage: report.errorMessage,
+      });
+    } catch (err) {
+      logger.error({ err }, 'could not signal delivery report');
+      throw new HttpError(503, 'temporarily_unavailable', 'The event could not be accepted right now; retry later');
+    }
+    res.status(200).json({ ok: true });
+  });
+
+  return router;
+}

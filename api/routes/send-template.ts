@@ -1,0 +1,46 @@
+/**
+ * `POST /v1/send-template` `{ templateName, contactId, channel, variables }`: opens or reuses the
+ * contact's conversation on that channel and sends the rendered template through its outbox.
+ * 201 `{ conversation, message }`; 404 unknown contact or template; 422 missing variables
+ * (`details.missing`), channel mismatch, unapproved WhatsApp template, contact without an address.
+ */
+import { Router } from 'express';
+import { getConversation } from '../../db/queries';
+import { replyUpdate } from '../../workflows/messages';
+import { principalOf } from '../auth';
+import { openContactConversation } from '../contact-conversations';
+import type { ApiDeps } from '../deps';
+import { notFound } from '../errors';
+import { renderTemplateRequest } from '../outbound-content';
+import { SendTemplateBody } from '../schemas';
+import { toConversationView } from '../views';
+import { workflowConversationOf } from './conversations';
+
+/** Builds the router (mounted at `/v1/send-template`, behind auth). */
+export function sendTemplateRouter({ db, conversations }: ApiDeps): Router {
+  const router = Router();
+  router.post('/', async (req, res) => {
+    const me = principalOf(res);
+    const body = SendTemplateBody.parse(req.body);
+    const contact = await db
+      .selectFrom('contacts')
+      .selectAll()
+      .where('org_id', '=', me.orgId)
+      .where('id', '=', body.contactId)
+      .executeTakeFirst();
+    if (!contact) throw notFound('Contact');
+    // render first: a missing variable or unapproved template must not open a conversation
+    const rendered = await renderTemplateRequest(db, me.orgId, body.channel, { name: body.templateName, variables: body.variables });
+    const { row } = await openContactConversation({ db, conversations }, me.orgId, contact, body.channel);
+    const message = await conversations.update(workflowConversationOf(row), replyUpdate, {
+      text: rendered.text,
+      isInternalNote: false,
+      authorId: me.userId,
+      attachments: [],
+      template: rendered.template,
+    });
+    const conversation = await getConversation(db, me.orgId, row.id);
+    res.status(201).json({ conversation: toConversationView(conversation ?? row), message });
+  });
+  return router;
+}
