@@ -165,8 +165,8 @@ describe('POST /v1/contacts/:id/conversations', () => {
     expectError(await api(h).post(`/v1/conversations/${conversation.id}/messages`, { text: 'Hi there' }), 422, 'whatsapp_session_expired');
   });
 
-  test('email without an email channel → 422 no_channel; chat → 422 channel_not_supported; unknown or missing channel → 400', async () => {
-    expectError(await api(h).post(`/v1/contacts/${contact.id}/conversations`, { channel: 'email' }), 422, 'no_channel');
+  test('email for a contact without an address → 422 contact_has_no_address; chat → 422 channel_not_supported; unknown or missing channel → 400', async () => {
+    expectError(await api(h).post(`/v1/contacts/${contact.id}/conversations`, { channel: 'email' }), 422, 'contact_has_no_address');
     expectError(await api(h).post(`/v1/contacts/${contact.id}/conversations`, { channel: 'chat' }), 422, 'channel_not_supported');
     expectValidationError(await api(h).post(`/v1/contacts/${contact.id}/conversations`, { channel: 'fax' }), 'channel');
     expectValidationError(await api(h).post(`/v1/contacts/${contact.id}/conversations`, {}), 'channel');

@@ -69,6 +69,9 @@ export interface TestOrg {
   whatsappChannelId: string;
   smsNumber: string;
   whatsappNumber: string;
+  emailChannelId: string;
+  /** The email channel's address, e.g. `support-1a2b3c@help.example.test`. */
+  emailAddress: string;
 }
 
 /** A random, possible US E.164 number (`+1202…`), unique enough per test run. */
@@ -89,6 +92,8 @@ export async function createTestOrg(
     whatsappChannelId: randomUUID(),
     smsNumber: randomPhone(),
     whatsappNumber: randomPhone(),
+    emailChannelId: randomUUID(),
+    emailAddress: `support-${randomBytes(4).toString('hex')}@help.example.test`,
   };
   await db
     .insertInto('orgs')
@@ -125,6 +130,15 @@ export async function createTestOrg(
         address: org.whatsappNumber,
         name: 'WhatsApp',
         provider: 'twilio',
+        settings: JSON.stringify({}),
+      },
+      {
+        id: org.emailChannelId,
+        org_id: org.orgId,
+        kind: 'email',
+        address: org.emailAddress,
+        name: 'Example Support',
+        provider: 'postmark',
         settings: JSON.stringify({}),
       },
     ])
@@ -174,6 +188,8 @@ export interface Harness {
   auth: string;
   /** POSTs a signed inbound Twilio webhook to the app. */
   inbound(opts: InboundOptions): Promise<request.Response>;
+  /** POSTs a Postmark webhook body (object or raw JSON text) with the configured Basic credentials. */
+  postmarkWebhook(path: '/webhooks/postmark/inbound' | '/webhooks/postmark/events', body: object | string): Promise<request.Response>;
   /** POSTs a signed form to any webhook path (e.g. `/webhooks/twilio/status?messageId=…`). */
   postSignedForm(pathWithQuery: string, formBody: string): Promise<request.Response>;
   /** The conversation id a customer number maps to on the org's SMS or WhatsApp channel. */
@@ -297,6 +313,12 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
         }),
       ),
     postSignedForm,
+    postmarkWebhook: (path, body) =>
+      request(app)
+        .post(path)
+        .auth(POSTMARK_WEBHOOK_USER, POSTMARK_WEBHOOK_PASSWORD)
+        .set('Content-Type', 'application/json')
+        .send(typeof body === 'string' ? body : JSON.stringify(body)),
     conversationIdOf: (from, kind = 'sms') => conversationIdFor(org.orgId, kind === 'sms' ? org.smsChannelId : org.whatsappChannelId, from),
     async waitFor(probe, what = 'condition', timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
