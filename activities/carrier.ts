@@ -193,11 +193,18 @@ export function createCarrierActivities(deps: CarrierDeps) {
         Metadata: { conversation_id: row.conversation_id, message_id: row.id },
       });
       await db.updateTable('messages').set({ email_message_id: ownMessageId }).where('id', '=', row.id).execute();
-      await applyDeliveryUpdate(db, { messageId: row.id, providerMessageId: sent.MessageID, status: 'sent', errorCode: null, errorMessage: null });
+      await applyDeliveryUpdate(db, {
+        messageId: row.id,
+        providerMessageId: sent.MessageID,
+        status: 'sent',
+        errorCode: null,
+        errorMessage: null,
+      });
       return sent.MessageID;
     } catch (err) {
       const permanent = isPermanentPostmarkError(err);
-      if (permanent) return fail(row.id, String(permanent.code), `Postmark rejected the email: ${permanent.message}`, { status: permanent.status });
+      if (permanent)
+        return fail(row.id, String(permanent.code), `Postmark rejected the email: ${permanent.message}`, { status: permanent.status });
       throw err;
     }
   };
@@ -228,14 +235,20 @@ export function createCarrierActivities(deps: CarrierDeps) {
       }
       const template = row.template;
       const kind = row.kind;
-      if (kind === 'sms' || kind === 'whatsapp') return { providerMessageId: await sendTwilio({ ...row, kind }, template), alreadySent: false };
+      if (kind === 'sms' || kind === 'whatsapp')
+        return { providerMessageId: await sendTwilio({ ...row, kind }, template), alreadySent: false };
       if (kind === 'email') return { providerMessageId: await sendEmail(row, template), alreadySent: false };
       return fail(row.id, 'unsupported_channel', `Sending on ${kind} is not supported yet.`, {});
     },
 
     /** Marks a message `failed` after its send retries ran out (`errorCode` e.g. `send_retries_exhausted`). */
     async markMessageFailed(input: { messageId: string; errorCode: string; errorMessage: string }): Promise<void> {
-      await applyDeliveryUpdate(db, { messageId: input.messageId, status: 'failed', errorCode: input.errorCode, errorMessage: input.errorMessage });
+      await applyDeliveryUpdate(db, {
+        messageId: input.messageId,
+        status: 'failed',
+        errorCode: input.errorCode,
+        errorMessage: input.errorMessage,
+      });
     },
   };
 }

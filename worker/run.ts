@@ -36,6 +36,8 @@ export async function startWorker(config: Config, address: string, opts: { db?: 
       publicBaseUrl: config.publicBaseUrl,
       mediaUrlSecret: mediaSigningSecret(config.jwtSecret),
       inboundEmailDomain: config.postmark.inboundDomain,
+      twilioCredentials: { accountSid: config.twilio.accountSid, authToken: config.twilio.authToken },
+      maxAttachmentBytes: config.attachments.maxBytes,
     }),
   });
   const done = worker.run().finally(async () => {

@@ -70,6 +70,12 @@ const carrier = proxyActivities<Pick<Activities, 'sendMessage'>>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
 });
 
+/** Media imports (fetching MMS media with the account's credentials) retry for about 10 minutes. */
+const media = proxyActivities<Pick<Activities, 'importInboundMedia'>>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
+});
+
 /** How many provider message ids the run remembers for dedupe (Postgres dedupes beyond that). */
 const SEEN_CAPACITY = 500;
 const DEFAULT_CLOSED_RUN_GRACE_MS = 10 * 60 * 1000;
@@ -119,6 +125,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const outbox: string[] = [];
   /** True while the sender is inside a send (the head of `outbox` is being sent). */
   let sending = false;
+  /** Inbound messages whose carrier media still have to be fetched and stored. */
+  const mediaQueue: string[] = [];
+  let importing = false;
   let stateChanged = false;
   let published: Record<string, string | boolean | null> = {};
 
@@ -205,7 +214,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       // Reject early only when the state is settled; with customer messages still being recorded
       // (they may open the session window) the handler decides, after recording them.
       validator: (command) =>
-        settled() ? enforce(() => assertCanReply(state, { ...command, isTemplate: command.template != null, nowMs: Date.now() })) : undefined,
+        settled()
+          ? enforce(() => assertCanReply(state, { ...command, isTemplate: command.template != null, nowMs: Date.now() }))
+          : undefined,
     },
   );
 
@@ -275,7 +286,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   /** Signals the main loop must handle. */
   const hasWork = (): boolean => inbox.length > 0 || reports.length > 0;
   /** Nothing queued, nothing being sent: the run may continue-as-new or end. */
-  const idle = (): boolean => !hasWork() && outbox.length === 0 && !sending;
+  const idle = (): boolean => !hasWork() && outbox.length === 0 && !sending && mediaQueue.length === 0 && !importing;
 
   /** Records queued customer messages (dedupe in memory, then by the database's unique key). */
   const drainInbox = async (): Promise<void> => {
@@ -284,13 +295,14 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       const key = `${message.provider}:${message.providerMessageId}`;
       if (seen.has(key)) continue;
       const nowMs = message.receivedAtMs;
+      const messageId = uuid4();
       const next = applyInboundMessage(state, { text: message.text, receivedAtMs: nowMs, sla });
       let inserted: boolean;
       try {
         ({ inserted } = await store.recordInboundMessage({
           state: next,
           message: {
-            id: uuid4(),
+            id: messageId,
             provider: message.provider,
             providerMessageId: message.providerMessageId,
             text: message.text,
@@ -308,6 +320,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         continue;
       }
       seen.add(key);
+      if (inserted && message.attachments.some((a) => a.url && !a.attachmentId)) mediaQueue.push(messageId);
       if (inserted) commit(next);
       else log.info('duplicate inbound message ignored', { providerMessageId: message.providerMessageId });
     }
@@ -373,6 +386,24 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     }
   };
 
+  /** Media importer coroutine: fetches inbound carrier media one message at a time. */
+  const runMediaImporter = async (): Promise<never> => {
+    for (;;) {
+      await condition(() => mediaQueue.length > 0);
+      importing = true;
+      const messageId = mediaQueue[0]!;
+      try {
+        const { imported } = await media.importInboundMedia({ messageId });
+        log.info('inbound media imported', { messageId, imported });
+      } catch (err) {
+        log.warn('inbound media could not be imported; the carrier URLs are kept', { messageId, error: String(err) });
+      } finally {
+        mediaQueue.shift();
+        importing = false;
+      }
+    }
+  };
+
   const releaseLoadLock = await loadLock;
   if (!input.state || !input.sla) {
     const loaded = await store.loadConversation(input.conversation);
@@ -383,6 +414,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   releaseLoadLock();
   publish();
   void runSender();
+  void runMediaImporter();
   for (;;) {
     stateChanged = false;
     await lock.runExclusive(async () => {

@@ -37,6 +37,7 @@ import { startTwilioStub, type TwilioStub } from './twilio-stub';
 /** The public base URL the harness app believes it is reachable at (signatures are computed for it). */
 export const PUBLIC_BASE_URL = 'http://switchboard.test';
 export const TWILIO_AUTH_TOKEN = 'test-twilio-auth-token';
+export const TWILIO_ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
 export const JWT_SECRET = 'test-jwt-secret-0123456789abcdef';
 export const POSTMARK_SERVER_TOKEN = 'test-postmark-server-token';
 export const POSTMARK_WEBHOOK_USER = 'postmark';
@@ -251,7 +252,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   const postmark = await startPostmarkStandIn({ serverToken: POSTMARK_SERVER_TOKEN });
   const blobs = new FileBlobStore(mkdtempSync(path.join(tmpdir(), 'switchboard-blobs-')));
   const twilio = createTwilioClient({
-    accountSid: `AC${randomBytes(16).toString('hex')}`,
+    accountSid: TWILIO_ACCOUNT_SID,
     authToken: TWILIO_AUTH_TOKEN,
     apiBaseUrl: twilioStub ? twilioStub.url : resources.prismUrl,
   });
@@ -267,6 +268,8 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       publicBaseUrl: PUBLIC_BASE_URL,
       mediaUrlSecret: mediaSigningSecret(JWT_SECRET),
       inboundEmailDomain: INBOUND_EMAIL_DOMAIN,
+      twilioCredentials: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN },
+      maxAttachmentBytes: TEST_MAX_ATTACHMENT_BYTES,
     }),
     workflowBundle: { codePath: resources.workflowBundlePath },
   });
