@@ -11,6 +11,8 @@ export const DEMO = {
   agentId: '00000000-0000-4000-8000-000000000003',
   smsChannelId: '00000000-0000-4000-8000-000000000010',
   whatsappChannelId: '00000000-0000-4000-8000-000000000011',
+  emailChannelId: '00000000-0000-4000-8000-000000000012',
+  emailAddress: 'support@demo.example',
   smsNumber: '+15005550006',
   whatsappNumber: '+14155238886',
 } as const;
@@ -49,6 +51,15 @@ export async function seedDemo(db: Db): Promise<typeof DEMO> {
         address: DEMO.whatsappNumber,
         name: 'Demo WhatsApp',
         provider: 'twilio',
+        settings: JSON.stringify({}),
+      },
+      {
+        id: DEMO.emailChannelId,
+        org_id: DEMO.orgId,
+        kind: 'email',
+        address: DEMO.emailAddress,
+        name: 'Demo Support',
+        provider: 'postmark',
         settings: JSON.stringify({}),
       },
     ])

@@ -5,8 +5,14 @@
  *   npm run simulate -- --from +447700900123 --body "Hola" --whatsapp
  *   npm run simulate -- --from +15551234567 --body "see photo" --media https://example.test/a.jpg --media https://example.test/b.png
  *
+ *   npm run simulate -- --email amara@example.net --subject "Order 4821" --body "Wrong size"
+ *
  * Options:
- *   --from E164        sender (required)
+ *   --from E164        sender (required for SMS / WhatsApp)
+ *   --email ADDRESS    send an inbound EMAIL from this address instead (Postmark inbound webhook, Basic auth
+ *                      with POSTMARK_INBOUND_USER / POSTMARK_INBOUND_PASSWORD; To = --to or support@demo.example)
+ *   --subject TEXT     email subject (default "Hello")
+ *   --reply-token TOK  email: the `+token` of a conversation's Reply-To address (MailboxHash), to answer in it
  *   --body TEXT        message text (required unless --media is given)
  *   --whatsapp         WhatsApp instead of SMS (`whatsapp:`-prefixed From/To, WaId, ProfileName)
  *   --media URL        attach media (repeatable) → NumMedia, MediaUrlN, MediaContentTypeN
@@ -15,7 +21,7 @@
  *   --name NAME        WhatsApp ProfileName (default: the sample's)
  *   --url BASE         API base URL (default: $PUBLIC_BASE_URL or http://127.0.0.1:$PORT, PORT default 3000)
  *
- * The body starts from shared/contracts/samples/twilio-inbound-{sms,mms,whatsapp}.form and is signed with
+ * The Twilio body carries the fields Twilio sends (see scripts/twilio-form.ts) and is signed with
  * `X-Twilio-Signature` using $TWILIO_AUTH_TOKEN (default `dev-twilio-auth-token`) for the URL
  * `<base>/webhooks/twilio/messaging` — the same URL the API must reconstruct to validate it.
  * `AccountSid` is $TWILIO_ACCOUNT_SID when set. Prints status and response body; exit code 1 on non-2xx.
@@ -39,6 +45,9 @@ async function main(): Promise<number> {
       sid: { type: 'string' },
       name: { type: 'string' },
       url: { type: 'string' },
+      email: { type: 'string' },
+      subject: { type: 'string' },
+      'reply-token': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -48,6 +57,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (values.email !== undefined) return simulateEmail(values.email, values);
   const media = values.media ?? [];
   if (!values.from || (values.body === undefined && media.length === 0)) {
     console.error(USAGE);
@@ -92,6 +102,52 @@ async function main(): Promise<number> {
   }
   const text = await res.text();
   console.log(`${res.status} ${res.statusText}`);
+  if (text) console.log(text);
+  return res.ok ? 0 : 1;
+}
+
+/** Posts a Postmark inbound webhook (the JSON Postmark sends for an email to our inbound address). */
+async function simulateEmail(
+  from: string,
+  values: { body?: string; subject?: string; to?: string; name?: string; url?: string; 'reply-token'?: string },
+): Promise<number> {
+  const config = loadConfig();
+  const token = values['reply-token'] ?? '';
+  const to = values.to ?? 'support@demo.example';
+  const [local, domain] = to.split('@');
+  const toAddress = token ? `${local}+${token}@${config.postmark.inboundDomain ?? domain}` : to;
+  const messageId = `sim-${Date.now()}-${Math.random().toString(36).slice(2)}@simulator.invalid`;
+  const body = {
+    FromName: values.name ?? '',
+    From: from,
+    FromFull: { Email: from, Name: values.name ?? '', MailboxHash: '' },
+    To: toAddress,
+    ToFull: [{ Email: toAddress, Name: '', MailboxHash: token }],
+    Cc: '',
+    CcFull: [],
+    OriginalRecipient: toAddress,
+    Subject: values.subject ?? 'Hello',
+    MessageID: crypto.randomUUID(),
+    MailboxHash: token,
+    Date: new Date().toUTCString(),
+    TextBody: values.body ?? '',
+    HtmlBody: '',
+    StrippedTextReply: '',
+    Headers: [{ Name: 'Message-ID', Value: `<${messageId}>` }],
+    Attachments: [],
+  };
+  const url = `${(values.url ?? config.publicBaseUrl).replace(/\/+$/, '')}/webhooks/postmark/inbound`;
+  console.log(`POST ${url}\n  From=${from} To=${toAddress} Message-ID=<${messageId}>`);
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      Authorization: `Basic ${Buffer.from(`${config.postmark.webhookUser}:${config.postmark.webhookPassword}`).toString('base64')}`,
+    },
+    body: JSON.stringify(body),
+  });
+  console.log(`${res.status} ${res.statusText}`);
+  const text = await res.text();
   if (text) console.log(text);
   return res.ok ? 0 : 1;
 }

@@ -15,6 +15,7 @@ import { createDatabaseIfMissing, createDb, migrateToLatest } from '../db/client
 import { seedDemo } from '../db/seed';
 import { startWorker } from '../worker/run';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from './embedded-temporal';
+import { startPostmarkStandIn } from './postmark-standin';
 import { startTwilioStub } from './twilio-standin';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -106,7 +107,26 @@ async function run(config: Config, logger: Logger, resources: Resources, started
       })
     : undefined;
   if (standIn) resources.add('twilio stand-in', () => standIn.stop());
-  const runtimeConfig = standIn ? { ...config, twilio: { ...config.twilio, apiBaseUrl: standIn.url } } : config;
+  // Same for email without POSTMARK_SERVER_TOKEN: a local Postmark stand-in receives what the SDK sends.
+  const usePostmarkStandIn = config.env !== 'production' && !config.postmark.apiBaseUrl && !config.postmark.credentialsConfigured;
+  const postmarkStandIn = usePostmarkStandIn
+    ? await startPostmarkStandIn({
+        serverToken: config.postmark.serverToken,
+        onRequest: (r) => {
+          const body = (r.body ?? {}) as { To?: unknown; Subject?: unknown; TextBody?: unknown };
+          logger.info(
+            { to: body.To, subject: body.Subject, body: body.TextBody, status: r.responseStatus },
+            'Postmark stand-in received an outbound email',
+          );
+        },
+      })
+    : undefined;
+  if (postmarkStandIn) resources.add('postmark stand-in', () => postmarkStandIn.stop());
+  const runtimeConfig = {
+    ...config,
+    twilio: standIn ? { ...config.twilio, apiBaseUrl: standIn.url } : config.twilio,
+    postmark: postmarkStandIn ? { ...config.postmark, apiBaseUrl: postmarkStandIn.url } : config.postmark,
+  };
 
   const worker = await startWorker(runtimeConfig, temporalAddress, { db });
   resources.add('worker', () => worker.shutdown());
@@ -134,11 +154,13 @@ async function run(config: Config, logger: Logger, resources: Resources, started
     `  API:         ${api.url}  (OpenAPI: ${api.url}/openapi.json)`,
     `  Temporal UI: ${temporal?.uiUrl ?? `(external Temporal at ${temporalAddress})`}`,
     `  Webhook:     ${config.publicBaseUrl}/webhooks/twilio/messaging`,
+    `  Postmark:    ${postmarkStandIn ? `local stand-in at ${postmarkStandIn.url} (no POSTMARK_SERVER_TOKEN set; outbound email is logged)` : (config.postmark.apiBaseUrl ?? 'api.postmarkapp.com')}`,
+    `  Email in:    ${config.publicBaseUrl}/webhooks/postmark/inbound (Basic ${config.postmark.webhookUser}:…)`,
     `  Twilio:      ${standIn ? `local stand-in at ${standIn.url} (no TWILIO_ACCOUNT_SID set; outbound messages are logged)` : (config.twilio.apiBaseUrl ?? 'api.twilio.com')}`,
   ];
   if (demo) {
     const token = signStaffToken(config.jwtSecret, { userId: demo.adminId, orgId: demo.orgId, role: 'admin' });
-    lines.push(`  Demo SMS number ${demo.smsNumber}, WhatsApp sender whatsapp:${demo.whatsappNumber}`);
+    lines.push(`  Demo SMS number ${demo.smsNumber}, WhatsApp sender whatsapp:${demo.whatsappNumber}, email ${demo.emailAddress}`);
     lines.push(`  Dev JWT (demo admin, 12 h):`, `    ${token}`);
     lines.push(`  Try: npm run simulate -- --from +15551234567 --body "Hi"`);
   }

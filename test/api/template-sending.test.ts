@@ -190,11 +190,10 @@ describe('POST /v1/conversations/:id/messages with a template', () => {
     expect(body.error.details.missing).toEqual(['order', 'date']);
 
     const empty = await sendTemplateIn(conversation.id, 'order_update', {});
-    expect((expectError(empty, 422, 'template_variables_missing') as ErrorBody & { error: { details: { missing?: string[] } } }).error.details.missing).toEqual([
-      'name',
-      'order',
-      'date',
-    ]);
+    expect(
+      (expectError(empty, 422, 'template_variables_missing') as ErrorBody & { error: { details: { missing?: string[] } } }).error.details
+        .missing,
+    ).toEqual(['name', 'order', 'date']);
 
     await settle();
     expect(await storedMessages(conversation.id)).toEqual(before);
@@ -226,11 +225,7 @@ describe('POST /v1/conversations/:id/messages with a template', () => {
 
     // an email template on an SMS conversation is a mismatch too
     const sms = await inboundAndWait(h, randomPhone());
-    expectError(
-      await sendTemplateIn(sms.id, 'order_mail', { name: 'Ada', order: 'A-7', date: 'today' }),
-      422,
-      'template_channel_mismatch',
-    );
+    expectError(await sendTemplateIn(sms.id, 'order_mail', { name: 'Ada', order: 'A-7', date: 'today' }), 422, 'template_channel_mismatch');
 
     await settle();
     expect(await storedMessages(conversation.id)).toEqual(before);
@@ -306,7 +301,12 @@ describe('POST /v1/send-template', () => {
     expect(await conversationsOfContact(contact.id)).toEqual([]);
 
     const variables = { name: 'Grace', tracking: 'TRK-9', eta: 'tomorrow' };
-    const first = await post('/v1/send-template', { templateName: 'shipping_update', contactId: contact.id, channel: 'whatsapp', variables });
+    const first = await post('/v1/send-template', {
+      templateName: 'shipping_update',
+      contactId: contact.id,
+      channel: 'whatsapp',
+      variables,
+    });
     expect(first.status).toBe(201);
     const body = first.body as SendTemplateResponse;
     expect(body.conversation).toMatchObject({
@@ -379,7 +379,12 @@ describe('POST /v1/send-template', () => {
 
     // a pending template and an unknown one refuse before opening anything too
     expectError(
-      await post('/v1/send-template', { templateName: 'promo_pending', contactId: contact.id, channel: 'whatsapp', variables: { name: 'H' } }),
+      await post('/v1/send-template', {
+        templateName: 'promo_pending',
+        contactId: contact.id,
+        channel: 'whatsapp',
+        variables: { name: 'H' },
+      }),
       422,
       'template_not_approved',
     );

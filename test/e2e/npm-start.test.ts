@@ -82,6 +82,9 @@ test('npm start serves a working inbox: webhook in, conversation listed, reply o
     TEMPORAL_UI_PORT: String(uiPort),
     SWITCHBOARD_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'switchboard-e2e-')),
     TWILIO_API_BASE_URL: '', // a new user has no Twilio: npm start runs its own stand-in
+    POSTMARK_API_BASE_URL: '',
+    POSTMARK_SERVER_TOKEN: '',
+    ATTACHMENTS_DIR: '',
     TWILIO_ACCOUNT_SID: '',
     TWILIO_AUTH_TOKEN: '',
     PUBLIC_BASE_URL: '',
@@ -138,6 +141,37 @@ test('npm start serves a working inbox: webhook in, conversation listed, reply o
   // the built-in Twilio stand-in received the SDK's request and logged it
   const logged = await waitForOutput(/\{[^\n]*"msg":"Twilio stand-in received an outbound message"[^\n]*\}/, 15_000);
   expect(JSON.parse(logged[0])).toMatchObject({ to: customer, from: '+15005550006', body: 'Hi from the team', status: 201 });
+
+  // an email in (Postmark inbound webhook from the simulator), a reply out to npm start's Postmark stand-in
+  const customerEmail = `e2e-${Date.now()}@example.test`;
+  const simEmail = spawnSync(
+    'npm',
+    ['run', 'simulate', '--', '--email', customerEmail, '--subject', 'Parcel', '--body', 'Where is it?', '--url', base],
+    {
+      cwd: REPO,
+      env,
+      encoding: 'utf8',
+    },
+  );
+  if (simEmail.status !== 0) console.log(simEmail.stdout, simEmail.stderr);
+  expect(simEmail.status).toBe(0);
+  let emailConversation: Listed | undefined;
+  for (let i = 0; i < 100 && !emailConversation; i++) {
+    const list = (await (await fetch(`${base}/v1/conversations?channel=email`, { headers })).json()) as {
+      data: (Listed & { contact: { email: string } })[];
+    };
+    emailConversation = list.data.find((c) => c.contact.email === customerEmail && c.lastMessagePreview !== null);
+    if (!emailConversation) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(emailConversation?.lastMessagePreview).toBe('Where is it?');
+  const emailReply = await fetch(`${base}/v1/conversations/${emailConversation!.id}/messages`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ text: 'On its way' }),
+  });
+  expect(emailReply.status).toBe(201);
+  const mailed = await waitForOutput(/\{[^\n]*"msg":"Postmark stand-in received an outbound email"[^\n]*\}/, 15_000);
+  expect(JSON.parse(mailed[0])).toMatchObject({ to: customerEmail, subject: 'Re: Parcel', body: 'On its way', status: 200 });
 
   // npm run token prints only a JWT, valid for the API
   const tokenRun = spawnSync('npm', ['run', '-s', 'token', '--', '--role', 'agent', '--user', '00000000-0000-4000-8000-000000000003'], {

@@ -6,6 +6,7 @@
  * (`template_not_approved`) and nothing is sent.
  */
 import request from 'supertest';
+import { conversationWorkflowId } from '../../workflows/messages';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 import type { RecordedTwilioRequest } from '../support/twilio-stub';
 
@@ -136,4 +137,35 @@ test('outside the 24 h window: a pending template → 422 template_not_approved,
   await new Promise((r) => setTimeout(r, 750));
   expect(await outboundMessages(id)).toEqual([]);
   expect(twilioSendsTo(`whatsapp:${customer}`)).toEqual([]);
+});
+
+test('a conversation closed by the lapsed window (its run ended) still takes an approved template: 201, sent, state reloaded', async () => {
+  const customer = randomPhone();
+  const id = await receiveWhatsApp(customer);
+  const reply = await api().post(`/v1/conversations/${id}/messages`, { text: 'We are checking' });
+  expect(reply.status).toBe(201);
+  await h.waitFor(async () => twilioSendsTo(`whatsapp:${customer}`).length === 1, 'free-form reply sent');
+
+  const expiresMs = (await conversationRow(id))!.session_expires_at!.getTime();
+  await sleepUntil(expiresMs + 1000);
+  await h.waitFor(async () => (await conversationRow(id))?.closed_reason === 'session_expired', 'closed by the lapsed window');
+  await h.env!.sleep(11 * 60_000); // past the closed-run grace period
+  const handle = h.client.workflow.getHandle(conversationWorkflowId(id));
+  await h.waitFor(async () => (await handle.describe()).status.name === 'COMPLETED', 'run completed');
+
+  expect((await api().post(`/v1/conversations/${id}/messages`, { text: 'Free-form again' })).body.error?.code).toBe(
+    'whatsapp_session_expired',
+  );
+  const templated = await api().post(`/v1/conversations/${id}/messages`, {
+    template: { name: 'shipping_update', variables: { name: 'Ada', tracking: 'TRK-7' } },
+  });
+  expect(templated.status).toBe(201);
+  const sent = await h.waitFor(async () => {
+    const found = twilioSendsTo(`whatsapp:${customer}`);
+    return found.length >= 2 ? found : undefined;
+  }, 'template send after restart');
+  expect(sent).toHaveLength(2);
+  expect(sent[1]!.form).toMatchObject({ ContentSid: APPROVED_SID, ContentVariables: '{"1":"Ada","2":"TRK-7"}' });
+  expect(sent[1]!.form.Body).toBeUndefined();
+  expect((await outboundMessages(id)).map((m) => m.text)).toEqual(['We are checking', 'Hi Ada, parcel TRK-7 is on its way']);
 });
