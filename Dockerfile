@@ -19,6 +19,8 @@ COPY . .
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000
+# the attachments volume mounts here (docker copies this owner onto a new named volume)
+RUN mkdir -p /data/attachments && chown node:node /data/attachments
 USER node
 EXPOSE 3000
 # tsx directly (not `npm run`): npm as PID 1 does not pass SIGTERM on, tsx does, so `docker stop`
