@@ -171,7 +171,10 @@ export function createCarrierActivities(deps: CarrierDeps) {
         ContentID: a.contentId ? `cid:${a.contentId}` : null,
       });
     }
-    const subject = template?.subject ?? replySubject(row.subject ?? '');
+    // a reply in a thread is "Re: <subject>"; the first email of a staff-started conversation is not a reply
+    const subject =
+      template?.subject ??
+      (references.length > 0 ? replySubject(row.subject ?? '') : (row.subject ?? `Message from ${row.channelName || row.channelAddress}`));
     try {
       const sent = await deps.postmark.sendEmail({
         From: row.channelName ? `${row.channelName.replace(/["<>]/g, '')} <${row.channelAddress}>` : row.channelAddress,
