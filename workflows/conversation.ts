@@ -307,6 +307,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
             providerMessageId: message.providerMessageId,
             text: message.text,
             attachments: message.attachments,
+            email: message.email ?? null,
             createdAt: new Date(nowMs).toISOString(),
           },
           profileName: message.profileName ?? null,

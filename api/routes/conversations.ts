@@ -96,6 +96,7 @@ export function conversationsRouter({ db, conversations }: ApiDeps): Router {
     await conversations.update(workflowConversationOf(row), setStatusUpdate, {
       status: body.status,
       until: body.until ?? null,
+      resolutionNote: body.resolutionNote ?? null,
       actorId: me.userId,
     });
     res.json(await reload(me.orgId, id));

@@ -111,6 +111,15 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
     const messageId = normalizeMessageId(headerValue(headers, 'Message-ID') ?? `${mail.MessageID}@inbound.postmarkapp.com`);
     const inReplyTo = parseMessageIdList(headerValue(headers, 'In-Reply-To'));
     const references = parseMessageIdList(headerValue(headers, 'References'));
+    // Check every attachment's size before anything is stored: a 413 leaves nothing behind.
+    const files = mail.Attachments.map((file) => ({ file, bytes: Buffer.from(file.Content, 'base64') }));
+    const tooLarge = files.filter(({ bytes }) => bytes.length > config.attachments.maxBytes);
+    if (tooLarge.length > 0) {
+      throw new HttpError(413, 'payload_too_large', `Attachments larger than ${config.attachments.maxBytes} bytes are not accepted`, {
+        maxBytes: config.attachments.maxBytes,
+        attachments: tooLarge.map(({ file, bytes }) => ({ name: file.Name, size: bytes.length })),
+      });
+    }
     const from = mail.FromFull?.Email ? parseEmailAddress(mail.FromFull) : { email: mail.From, name: mail.FromName || null };
     if (!from.email.includes('@')) throw new HttpError(400, 'invalid_address', 'From is not an email address');
 
@@ -168,8 +177,7 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
     // Attachments: bytes stored by us under ids derived from the message, so a retried webhook
     // stores nothing twice.
     const attachments: Attachment[] = [];
-    for (const [index, file] of mail.Attachments.entries()) {
-      const bytes = Buffer.from(file.Content, 'base64');
+    for (const [index, { file, bytes }] of files.entries()) {
       const row = await storeAttachment(
         db,
         blobs,

@@ -95,9 +95,21 @@ async function messagesOf(conversationId: string): Promise<MessageRecord[]> {
 
 async function counts(): Promise<{ attachments: number; conversations: number; contacts: number }> {
   const [a, c, k] = await Promise.all([
-    h.db.selectFrom('attachments').select((eb) => eb.fn.countAll<string>().as('n')).where('org_id', '=', h.org.orgId).executeTakeFirstOrThrow(),
-    h.db.selectFrom('conversations').select((eb) => eb.fn.countAll<string>().as('n')).where('org_id', '=', h.org.orgId).executeTakeFirstOrThrow(),
-    h.db.selectFrom('contacts').select((eb) => eb.fn.countAll<string>().as('n')).where('org_id', '=', h.org.orgId).executeTakeFirstOrThrow(),
+    h.db
+      .selectFrom('attachments')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('org_id', '=', h.org.orgId)
+      .executeTakeFirstOrThrow(),
+    h.db
+      .selectFrom('conversations')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('org_id', '=', h.org.orgId)
+      .executeTakeFirstOrThrow(),
+    h.db
+      .selectFrom('contacts')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('org_id', '=', h.org.orgId)
+      .executeTakeFirstOrThrow(),
   ]);
   return { attachments: Number(a.n), conversations: Number(c.n), contacts: Number(k.n) };
 }
@@ -204,7 +216,13 @@ test('an uploaded file sent with an email reply reaches Postmark as a base64 att
 describe('inbound attachment over the limit', () => {
   const oversized = (): InboundAttachment => {
     const big = randomBytes(TEST_MAX_ATTACHMENT_BYTES + 1);
-    return { Name: 'huge.bin', Content: big.toString('base64'), ContentType: 'application/octet-stream', ContentLength: big.length, ContentID: '' };
+    return {
+      Name: 'huge.bin',
+      Content: big.toString('base64'),
+      ContentType: 'application/octet-stream',
+      ContentLength: big.length,
+      ContentID: '',
+    };
   };
 
   test('→ 413, no message, conversation or attachment stored (and no contact created)', async () => {
@@ -252,7 +270,9 @@ test('MMS: an uploaded file sent on an SMS conversation goes to Twilio as a sign
   const mediaUrls = sent.formAll.MediaUrl ?? [];
   expect(mediaUrls).toHaveLength(1);
   const url = mediaUrls[0]!;
-  expect(url).toMatch(new RegExp(`^${PUBLIC_BASE_URL.replace(/\./g, '\\.')}/media/${uploaded.id}\\?expires=\\d+&signature=[A-Za-z0-9_-]+$`));
+  expect(url).toMatch(
+    new RegExp(`^${PUBLIC_BASE_URL.replace(/\./g, '\\.')}/media/${uploaded.id}\\?expires=\\d+&signature=[A-Za-z0-9_-]+$`),
+  );
 
   const pathAndQuery = url.slice(PUBLIC_BASE_URL.length);
   const got = await request(h.app).get(pathAndQuery).buffer(true).parse(binary);

@@ -181,7 +181,10 @@ async function sentEmail(text: string): Promise<{ request: RecordedPostmarkReque
 }
 
 /** Staff reply; waits until the stand-in got it and the message left `queued`/`sending`. */
-async function staffReply(conversationId: string, text: string): Promise<{ message: MessageRecord; sent: SentEmail; response: RecordedPostmarkRequest }> {
+async function staffReply(
+  conversationId: string,
+  text: string,
+): Promise<{ message: MessageRecord; sent: SentEmail; response: RecordedPostmarkRequest }> {
   const reply = await request(h.app).post(`/v1/conversations/${conversationId}/messages`).set('Authorization', h.auth).send({ text });
   expect(reply.status).toBe(201);
   const id = (reply.body as MessageRecord).id;
@@ -204,11 +207,21 @@ async function replyTokenOf(conversationId: string): Promise<string> {
 }
 
 async function storedByPostmarkId(messageId: string) {
-  return h.db.selectFrom('messages').select(['id', 'conversation_id']).where('provider', '=', 'postmark').where('provider_message_id', '=', messageId).execute();
+  return h.db
+    .selectFrom('messages')
+    .select(['id', 'conversation_id'])
+    .where('provider', '=', 'postmark')
+    .where('provider_message_id', '=', messageId)
+    .execute();
 }
 
 async function contactByEmail(email: string) {
-  return h.db.selectFrom('contacts').selectAll().where('org_id', '=', h.org.orgId).where('email', '=', email.toLowerCase()).executeTakeFirst();
+  return h.db
+    .selectFrom('contacts')
+    .selectAll()
+    .where('org_id', '=', h.org.orgId)
+    .where('email', '=', email.toLowerCase())
+    .executeTakeFirst();
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -255,7 +268,10 @@ describe('inbound email', () => {
 
   test('wrong or missing Basic credentials → 401 and nothing stored', async () => {
     const mail = newEmail();
-    const missing = await request(h.app).post('/webhooks/postmark/inbound').set('Content-Type', 'application/json').send(JSON.stringify(mail));
+    const missing = await request(h.app)
+      .post('/webhooks/postmark/inbound')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify(mail));
     expect(missing.status).toBe(401);
     expect(missing.headers['www-authenticate']).toMatch(/^Basic/);
     const wrong = await request(h.app)
@@ -308,11 +324,19 @@ describe('inbound email', () => {
     expect((res.body as { conversationId: string }).conversationId).toBe(conversationId);
 
     // settle: both signals handled (a later staff command drains the inbox first)
-    await request(h.app).post(`/v1/conversations/${conversationId}/messages`).set('Authorization', h.auth).send({ text: 'note', isInternalNote: true });
+    await request(h.app)
+      .post(`/v1/conversations/${conversationId}/messages`)
+      .set('Authorization', h.auth)
+      .send({ text: 'note', isInternalNote: true });
     await sleep(500);
     const inbound = (await messagesOf(conversationId)).filter((m) => m.direction === 'inbound');
     expect(inbound).toHaveLength(1);
-    const rows = await h.db.selectFrom('messages').select('id').where('conversation_id', '=', conversationId).where('direction', '=', 'inbound').execute();
+    const rows = await h.db
+      .selectFrom('messages')
+      .select('id')
+      .where('conversation_id', '=', conversationId)
+      .where('direction', '=', 'inbound')
+      .execute();
     expect(rows).toHaveLength(1);
     const conv = (await getConversation(conversationId)).body as { unreadCount: number };
     expect(conv.unreadCount).toBe(1);
@@ -395,7 +419,13 @@ describe('staff replies and threading', () => {
     expect(closed.body).toMatchObject({ status: 'closed' });
     // the close and its note are one update: the note is there when the API answers (allow a moment anyway)
     const note = await h.waitFor(async () => (await messagesOf(conversationId)).find((m) => m.isInternalNote), 'resolution note', 3_000);
-    expect(note).toMatchObject({ text: 'Refund issued', isInternalNote: true, direction: 'outbound', deliveryStatus: null, provider: null });
+    expect(note).toMatchObject({
+      text: 'Refund issued',
+      isInternalNote: true,
+      direction: 'outbound',
+      deliveryStatus: null,
+      provider: null,
+    });
   });
 
   test('a customer reply (reply token) reopens a closed conversation', async () => {
@@ -403,7 +433,10 @@ describe('staff replies and threading', () => {
     const { conversationId } = await deliver(newEmail({ from }));
     const token = await replyTokenOf(conversationId);
     await staffReply(conversationId, unique('Closing this'));
-    const closed = await request(h.app).post(`/v1/conversations/${conversationId}/status`).set('Authorization', h.auth).send({ status: 'closed' });
+    const closed = await request(h.app)
+      .post(`/v1/conversations/${conversationId}/status`)
+      .set('Authorization', h.auth)
+      .send({ status: 'closed' });
     expect(closed.status).toBe(200);
     expect(closed.body).toMatchObject({ status: 'closed' });
 
@@ -426,7 +459,12 @@ describe('staff replies and threading', () => {
     const closed = await deliver(newEmail());
     const snoozed = await deliver(newEmail());
     expect(
-      (await request(h.app).post(`/v1/conversations/${closed.conversationId}/status`).set('Authorization', h.auth).send({ status: 'closed' })).status,
+      (
+        await request(h.app)
+          .post(`/v1/conversations/${closed.conversationId}/status`)
+          .set('Authorization', h.auth)
+          .send({ status: 'closed' })
+      ).status,
     ).toBe(200);
     const until = new Date(Date.now() + 60 * 60 * 1000).toISOString();
     expect(
@@ -455,7 +493,11 @@ describe('staff replies and threading', () => {
 
 describe('Postmark events', () => {
   async function messageRow(id: string) {
-    return h.db.selectFrom('messages').select(['delivery_status', 'error_code', 'error_message']).where('id', '=', id).executeTakeFirstOrThrow();
+    return h.db
+      .selectFrom('messages')
+      .select(['delivery_status', 'error_code', 'error_message'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
   }
 
   test('Delivery → delivered; HardBounce (64-bit ID, raw JSON) → failed bounce_HardBounce and the address flagged', async () => {
@@ -464,7 +506,11 @@ describe('Postmark events', () => {
     const first = await staffReply(conversationId, unique('Delivered one'));
     const second = await staffReply(conversationId, unique('Bounced one'));
 
-    const delivery = { ...sample<Record<string, unknown>>('postmark-webhook-delivery.json'), MessageID: first.message.providerMessageId, Recipient: from };
+    const delivery = {
+      ...sample<Record<string, unknown>>('postmark-webhook-delivery.json'),
+      MessageID: first.message.providerMessageId,
+      Recipient: from,
+    };
     const d = await h.postmarkWebhook('/webhooks/postmark/events', delivery);
     expect(d.status).toBe(200);
     await h.waitFor(async () => (await messageRow(first.message.id)).delivery_status === 'delivered', 'delivered');
