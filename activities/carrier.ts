@@ -5,7 +5,7 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { ServerClient } from 'postmark';
 import type { Twilio } from 'twilio';
-import { mediaUrlFor } from '../api/signed-urls';
+import { mediaUrlFor } from '../db/media-urls';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
 import { toTwilioAddress } from '../domain/addresses';

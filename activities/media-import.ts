@@ -9,7 +9,7 @@
 import { sql } from 'kysely';
 import { v5 as uuidv5 } from 'uuid';
 import { ApplicationFailure } from '@temporalio/activity';
-import { storeAttachment } from '../api/attachment-store';
+import { storeAttachment } from '../db/attachment-store';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
 import type { Attachment } from '../domain/message';

@@ -4,7 +4,7 @@
 import express, { type Express } from 'express';
 import { pingDb } from '../db/client';
 import { requireAuth } from './auth';
-import { mediaSigningSecret } from './signed-urls';
+import { mediaSigningSecret } from '../db/media-urls';
 import type { ApiDeps } from './deps';
 import { errorHandler, unknownRoute } from './errors';
 import { buildOpenApiDocument } from './openapi';

@@ -7,6 +7,7 @@ import { ServiceError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCanc
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { AttachmentTooLargeError } from '../db/attachment-store';
 import { DomainError, domainErrorStatus, isDomainErrorCode } from '../domain/errors';
 import type { Logger } from '../config/logger';
 
@@ -97,6 +98,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     let http: HttpError;
     if (err instanceof HttpError) http = err;
     else if (err instanceof ZodError) http = new HttpError(400, 'validation_failed', 'The request is not valid', zodDetails(err));
+    else if (err instanceof AttachmentTooLargeError)
+      http = new HttpError(413, 'payload_too_large', err.message, { maxBytes: err.maxBytes, size: err.size });
     else if (err instanceof DomainError) http = new HttpError(err.httpStatus, err.code, err.message, err.details);
     else if (httpErrorFromUpdateFailure(err)) http = httpErrorFromUpdateFailure(err)!;
     else if (isUnavailableError(err)) {

@@ -5,7 +5,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from 'zod';
 import * as s from './schemas';
 import * as t from './template-schemas';
-import { AttachmentSchema } from './attachment-store';
+import { AttachmentSchema } from './attachment-views';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
 interface RouteSpec {

@@ -52,11 +52,25 @@ const EnvSchema = z.object({
   TWILIO_STANDIN_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(0)),
   POSTMARK_SERVER_TOKEN: optionalString,
   POSTMARK_API_BASE_URL: optionalUrl,
-  INBOUND_EMAIL_DOMAIN: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name').optional()),
+  INBOUND_EMAIL_DOMAIN: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name')
+      .optional(),
+  ),
   POSTMARK_INBOUND_USER: optionalString,
   POSTMARK_INBOUND_PASSWORD: optionalString,
   ATTACHMENTS_DIR: optionalString,
-  MAX_ATTACHMENT_BYTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100 * 1024 * 1024).default(10 * 1024 * 1024)),
+  MAX_ATTACHMENT_BYTES: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100 * 1024 * 1024)
+      .default(10 * 1024 * 1024),
+  ),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 

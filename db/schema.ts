@@ -154,7 +154,11 @@ export interface TemplatesTable {
   variables: ColumnType<string[], string[] | undefined, string[]>;
   /** Twilio Content SID (`HX` + 32 hex) of the approved WhatsApp template. */
   whatsapp_content_sid: string | null;
-  approval_status: ColumnType<'pending' | 'approved' | 'rejected', 'pending' | 'approved' | 'rejected' | undefined, 'pending' | 'approved' | 'rejected'>;
+  approval_status: ColumnType<
+    'pending' | 'approved' | 'rejected',
+    'pending' | 'approved' | 'rejected' | undefined,
+    'pending' | 'approved' | 'rejected'
+  >;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

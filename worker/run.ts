@@ -5,7 +5,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createPostmarkClient } from '../activities/postmark-client';
 import { createTwilioClient } from '../activities/twilio-client';
-import { mediaSigningSecret } from '../api/signed-urls';
+import { mediaSigningSecret } from '../db/media-urls';
 import { FileBlobStore } from '../db/blob-store';
 import type { Config } from '../config';
 import { createDb, type Db } from '../db/client';
@@ -31,7 +31,11 @@ export async function startWorker(config: Config, address: string, opts: { db?: 
     activities: createActivities({
       db,
       twilio,
-      postmark: createPostmarkClient({ serverToken: config.postmark.serverToken, apiBaseUrl: config.postmark.apiBaseUrl, timeoutSeconds: 50 }),
+      postmark: createPostmarkClient({
+        serverToken: config.postmark.serverToken,
+        apiBaseUrl: config.postmark.apiBaseUrl,
+        timeoutSeconds: 50,
+      }),
       blobs: new FileBlobStore(config.attachments.dir),
       publicBaseUrl: config.publicBaseUrl,
       mediaUrlSecret: mediaSigningSecret(config.jwtSecret),

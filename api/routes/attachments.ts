@@ -16,11 +16,12 @@ import multer from 'multer';
 import type { BlobStore } from '../../db/blob-store';
 import type { Db } from '../../db/client';
 import type { AttachmentRow } from '../../db/schema';
-import { MAX_ATTACHMENT_BYTES, attachmentView, readAttachment, readAttachmentUnscoped, storeAttachment } from '../attachment-store';
+import { MAX_ATTACHMENT_BYTES, readAttachment, readAttachmentUnscoped, storeAttachment } from '../../db/attachment-store';
+import { attachmentView } from '../attachment-views';
 import { principalOf } from '../auth';
 import { HttpError, notFound } from '../errors';
 import { IdParams } from '../schemas';
-import { verifyMediaSignature } from '../signed-urls';
+import { verifyMediaSignature } from '../../db/media-urls';
 
 /** What {@link attachmentsRouter} needs. */
 export interface AttachmentsRouterDeps {

@@ -16,7 +16,7 @@ import type { Db } from '../../db/client';
 import { headerValue, normalizeMessageId, parseEmailAddress, parseEmailAddressList, parseMessageIdList } from '../../domain/email';
 import type { Attachment, EmailDetails } from '../../domain/message';
 import { conversationIdFor, SWITCHBOARD_NAMESPACE } from '../../domain/routing';
-import { storeAttachment } from '../attachment-store';
+import { storeAttachment } from '../../db/attachment-store';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
 import {

@@ -11,7 +11,10 @@ import { type Kysely, sql } from 'kysely';
  * - `templates`: per-org message templates with `{{variable}}` merge tags and WhatsApp Content SIDs.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('conversations').addColumn('reply_token', 'text', (c) => c.unique()).execute();
+  await db.schema
+    .alterTable('conversations')
+    .addColumn('reply_token', 'text', (c) => c.unique())
+    .execute();
 
   await db.schema
     .alterTable('messages')
@@ -19,13 +22,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('email_message_id', 'text')
     .addColumn('template', 'jsonb')
     .execute();
-  await sql`create unique index messages_org_email_message_id_key on messages (org_id, email_message_id) where email_message_id is not null`.execute(db);
+  await sql`create unique index messages_org_email_message_id_key on messages (org_id, email_message_id) where email_message_id is not null`.execute(
+    db,
+  );
 
-  await db.schema
-    .alterTable('contacts')
-    .addColumn('email_bounced_at', 'timestamptz')
-    .addColumn('email_bounce_reason', 'text')
-    .execute();
+  await db.schema.alterTable('contacts').addColumn('email_bounced_at', 'timestamptz').addColumn('email_bounce_reason', 'text').execute();
 
   await db.schema
     .createTable('attachments')
@@ -53,7 +54,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('body', 'text', (c) => c.notNull())
     .addColumn('variables', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
     .addColumn('whatsapp_content_sid', 'text', (c) => c.check(sql`whatsapp_content_sid ~ '^HX[0-9a-f]{32}$'`))
-    .addColumn('approval_status', 'text', (c) => c.notNull().defaultTo('pending').check(sql`approval_status in ('pending', 'approved', 'rejected')`))
+    .addColumn('approval_status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(sql`approval_status in ('pending', 'approved', 'rejected')`),
+    )
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addUniqueConstraint('templates_org_name_key', ['org_id', 'name'])

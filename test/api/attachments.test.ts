@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express, { type Express } from 'express';
 import request from 'supertest';
-import { MAX_ATTACHMENT_BYTES, readAttachment, sha256Hex, storeAttachment } from '../../api/attachment-store';
+import { AttachmentTooLargeError, MAX_ATTACHMENT_BYTES, readAttachment, sha256Hex, storeAttachment } from '../../db/attachment-store';
 import { requireAuth, signStaffToken } from '../../api/auth';
-import { errorHandler, HttpError } from '../../api/errors';
+import { errorHandler } from '../../api/errors';
 import { attachmentsRouter, mediaRouter } from '../../api/routes/attachments';
-import { mediaSigningSecret, mediaUrlFor, signMediaUrl } from '../../api/signed-urls';
+import { mediaSigningSecret, mediaUrlFor, signMediaUrl } from '../../db/media-urls';
 import { createLogger } from '../../config/logger';
 import { FileBlobStore, InvalidBlobKeyError } from '../../db/blob-store';
 import { createHarness, createTestOrg, type Harness, JWT_SECRET, PUBLIC_BASE_URL } from '../support/harness';
@@ -419,7 +419,7 @@ describe('storeAttachment (inbound email / MMS path)', () => {
     expect((await readAttachment(h.db, blobs, other.orgId, theirs.id))?.bytes.toString()).toBe('x');
   });
 
-  test('above the limit → HttpError 413 before anything is written', async () => {
+  test('above the limit → AttachmentTooLargeError (the API answers 413) before anything is written', async () => {
     const before = await attachmentCount();
     const err = await storeAttachment(
       h.db,
@@ -427,9 +427,8 @@ describe('storeAttachment (inbound email / MMS path)', () => {
       { orgId: h.org.orgId, name: 'big.bin', contentType: 'application/octet-stream', bytes: Buffer.alloc(11), source: 'mms' },
       { maxBytes: 10 },
     ).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(HttpError);
-    expect((err as HttpError).status).toBe(413);
-    expect((err as HttpError).code).toBe('payload_too_large');
+    expect(err).toBeInstanceOf(AttachmentTooLargeError);
+    expect(err).toMatchObject({ maxBytes: 10 });
     expect(await attachmentCount()).toBe(before);
   });
 

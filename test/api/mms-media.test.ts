@@ -14,7 +14,10 @@ let mediaUrl: string;
 const seenAuth: (string | undefined)[] = [];
 let failuresLeft = 1;
 // bytes that are not valid UTF-8, so any text conversion on the way would corrupt them
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(Array.from({ length: 256 }, (_, i) => i))]);
+const PNG = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+]);
 
 beforeAll(async () => {
   h = await createHarness();
@@ -51,7 +54,12 @@ test('MMS media are fetched with the account credentials (retrying a 503), store
     'media imported',
     20_000,
   );
-  expect(attachment).toMatchObject({ url: `${mediaUrl}.png`, contentType: 'image/png', size: PNG.length, sha256: createHash('sha256').update(PNG).digest('hex') });
+  expect(attachment).toMatchObject({
+    url: `${mediaUrl}.png`,
+    contentType: 'image/png',
+    size: PNG.length,
+    sha256: createHash('sha256').update(PNG).digest('hex'),
+  });
   expect(seenAuth.length).toBeGreaterThanOrEqual(2); // the 503 was retried
   const res = await request(h.app)
     .get(`/v1/attachments/${attachment.attachmentId}`)

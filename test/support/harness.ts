@@ -18,7 +18,7 @@ import { createActivities } from '../../activities';
 import { createPostmarkClient } from '../../activities/postmark-client';
 import { createTwilioClient } from '../../activities/twilio-client';
 import type { ApiDeps } from '../../api/deps';
-import { mediaSigningSecret } from '../../api/signed-urls';
+import { mediaSigningSecret } from '../../db/media-urls';
 import { type BlobStore, FileBlobStore } from '../../db/blob-store';
 import { type PostmarkStandIn, startPostmarkStandIn } from '../../scripts/postmark-standin';
 import { signStaffToken } from '../../api/auth';

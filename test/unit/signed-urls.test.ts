@@ -9,7 +9,7 @@ import {
   mediaUrlFor,
   signMediaUrl,
   verifyMediaSignature,
-} from '../../api/signed-urls';
+} from '../../db/media-urls';
 
 const SECRET = 'media-secret-0123456789abcdef';
 const ID = '6f1c2a9e-3b4d-4e5f-8a7b-0c1d2e3f4a5b';

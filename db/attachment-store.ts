@@ -5,14 +5,9 @@
  * `<orgId>/<attachmentId>`.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
-import type { BlobStore } from '../db/blob-store';
-import type { Db } from '../db/client';
-import type { AttachmentRow } from '../db/schema';
-import { HttpError } from './errors';
-
-extendZodWithOpenApi(z); // idempotent; `.openapi()` below needs it whatever was imported first
+import type { BlobStore } from './blob-store';
+import type { Db } from './client';
+import type { AttachmentRow } from './schema';
 
 /**
  * Default largest attachment, in bytes: 10 MiB (10 × 1024 × 1024). Uploads above the limit answer
@@ -23,6 +18,17 @@ export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 
 /** Where an attachment came from. */
 export type AttachmentSource = AttachmentRow['source'];
+
+/** An attachment larger than the configured limit; the API maps it to 413 `payload_too_large`. */
+export class AttachmentTooLargeError extends Error {
+  constructor(
+    readonly maxBytes: number,
+    readonly size: number,
+  ) {
+    super(`The attachment is larger than the limit of ${maxBytes} bytes`);
+    this.name = 'AttachmentTooLargeError';
+  }
+}
 
 /** What {@link storeAttachment} stores. */
 export interface NewAttachment {
@@ -95,7 +101,7 @@ export function attachmentStorageKey(orgId: string, attachmentId: string): strin
  * again). Returns the row. With a caller-chosen `input.id` that the org already has, returns the
  * existing row and writes nothing (a redelivered webhook stores nothing twice).
  * @param opts.maxBytes largest accepted size (default {@link MAX_ATTACHMENT_BYTES})
- * @throws HttpError 413 `payload_too_large` when `bytes` is larger than `maxBytes`; Error when
+ * @throws AttachmentTooLargeError (the API answers 413 `payload_too_large`) when `bytes` is larger than `maxBytes`; Error when
  *   `input.id` is not a UUID or is taken by another org
  */
 export async function storeAttachment(
@@ -106,10 +112,7 @@ export async function storeAttachment(
 ): Promise<AttachmentRow> {
   const maxBytes = opts.maxBytes ?? MAX_ATTACHMENT_BYTES;
   if (input.bytes.length > maxBytes) {
-    throw new HttpError(413, 'payload_too_large', `The attachment is larger than the limit of ${maxBytes} bytes`, {
-      maxBytes,
-      size: input.bytes.length,
-    });
+    throw new AttachmentTooLargeError(maxBytes, input.bytes.length);
   }
   const id = input.id ?? randomUUID();
   if (!UUID.test(id)) throw new Error(`attachment id must be a UUID, got ${JSON.stringify(id)}`);
@@ -178,7 +181,7 @@ export async function readAttachment(
 
 /**
  * An attachment by id alone, in any org: only for callers that proved access another way (a valid
- * signed media URL, see `api/signed-urls.ts`). `undefined` if there is none or `id` is not a UUID.
+ * signed media URL, see `db/media-urls.ts`). `undefined` if there is none or `id` is not a UUID.
  */
 export async function readAttachmentUnscoped(
   db: Db,
@@ -188,33 +191,4 @@ export async function readAttachmentUnscoped(
   if (!UUID.test(id)) return undefined;
   const row = await db.selectFrom('attachments').selectAll().where('id', '=', id).executeTakeFirst();
   return withBytes(blobs, row);
-}
-
-/** 201 body of `POST /v1/attachments`: a stored file (`size` in bytes, `sha256` lower-case hex). */
-export const AttachmentSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string().openapi({ example: 'return-label.pdf' }),
-    contentType: z.string().openapi({ example: 'application/pdf' }),
-    size: z.number().int().min(0).openapi({ description: 'Size in bytes' }),
-    sha256: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/)
-      .openapi({ description: 'Lower-case hex SHA-256 of the bytes (also the `ETag` of the download)' }),
-    createdAt: z.iso.datetime({ offset: true }).openapi({ example: '2026-01-02T09:00:00Z' }),
-  })
-  .openapi('Attachment');
-/** JSON shape of {@link AttachmentSchema}. */
-export type AttachmentView = z.infer<typeof AttachmentSchema>;
-
-/** An attachment row as the `Attachment` schema. */
-export function attachmentView(row: AttachmentRow): AttachmentView {
-  return {
-    id: row.id,
-    name: row.name,
-    contentType: row.content_type,
-    size: row.size_bytes,
-    sha256: row.sha256,
-    createdAt: row.created_at.toISOString(),
-  };
 }
