@@ -46,6 +46,8 @@ export interface OutboundMessageInput {
 /** A delivery report to apply to a stored outbound message. */
 export interface DeliveryUpdate {
   messageId: string;
+  /** Apply even if it is not progress: a permanent bounce after `delivered` (email can bounce after acceptance). */
+  force?: boolean;
   status: DeliveryStatus;
   errorCode: string | null;
   errorMessage: string | null;
@@ -69,7 +71,10 @@ export async function applyDeliveryUpdate(db: Db, update: DeliveryUpdate): Promi
     // The send marks a message `sending` before calling the carrier; the carrier's answer (Twilio:
     // `queued` = accepted) then replaces it together with the provider id.
     const acceptedByCarrier = setProviderId && row.delivery_status === 'sending';
-    const progress = acceptedByCarrier || isDeliveryProgress(row.delivery_status, update.status);
+    const progress =
+      acceptedByCarrier ||
+      (update.force === true && row.delivery_status !== update.status) ||
+      isDeliveryProgress(row.delivery_status, update.status);
     if (!progress && !setProviderId) return false;
     let query = db
       .updateTable('messages')

@@ -89,6 +89,13 @@ export async function outboundContent(
   body: { text?: string; template?: TemplateRequest; attachments?: string[] },
 ): Promise<OutboundContent> {
   const attachments = await attachmentRefs(db, orgId, body.attachments ?? []);
+  if (body.template && channelKind === 'whatsapp' && attachments.length > 0) {
+    throw new HttpError(
+      422,
+      'attachments_not_allowed',
+      'A WhatsApp template carries its own media; send attachments in a separate message',
+    );
+  }
   if (body.template) return { ...(await renderTemplateRequest(db, orgId, channelKind, body.template)), attachments };
   return { text: body.text ?? '', template: null, attachments };
 }

@@ -17,12 +17,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 
-/** Optional text: missing or `null` → `''`. */
+/** Optional text: missing or `null` → `''`; NUL bytes dropped (Postgres cannot store them). */
 const text = () =>
   z
     .string()
     .nullish()
-    .transform((v) => v ?? '');
+    .transform((v) => (v ?? '').replaceAll('\u0000', ''));
 
 /** Optional list: missing or `null` → `[]`. */
 const list = <T extends z.ZodType>(item: T) =>

@@ -234,6 +234,10 @@ export const SetStatusBody = z
     message: '`until` is only allowed with status "snoozed"',
     path: ['until'],
   })
+  .refine((b) => b.resolutionNote === undefined || b.status === 'closed', {
+    message: '`resolutionNote` is only allowed with status "closed"',
+    path: ['resolutionNote'],
+  })
   .openapi('SetStatus');
 
 /** Body of `POST /v1/conversations/{id}/assign`: a staff user id of the org (422 otherwise), or `null` to unassign. */

@@ -60,7 +60,7 @@ const EnvSchema = z.object({
       .optional(),
   ),
   POSTMARK_INBOUND_USER: optionalString,
-  POSTMARK_INBOUND_PASSWORD: optionalString,
+  POSTMARK_INBOUND_PASSWORD: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   ATTACHMENTS_DIR: optionalString,
   MAX_ATTACHMENT_BYTES: z.preprocess(
     emptyToUndefined,
@@ -157,7 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { deploym
   requireIn('TWILIO_AUTH_TOKEN', e.TWILIO_AUTH_TOKEN, production);
   requireIn('POSTMARK_SERVER_TOKEN', e.POSTMARK_SERVER_TOKEN, production);
   requireIn('POSTMARK_INBOUND_USER', e.POSTMARK_INBOUND_USER, production);
-  requireIn('POSTMARK_INBOUND_PASSWORD', e.POSTMARK_INBOUND_PASSWORD, production);
+  // the dev default password is public: never accept it where the API is deployed
+  requireIn('POSTMARK_INBOUND_PASSWORD', e.POSTMARK_INBOUND_PASSWORD, production || deployment);
   if (missing.length > 0) throw new ConfigError(missing);
 
   return {

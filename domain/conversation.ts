@@ -140,11 +140,12 @@ export function newConversationState(input: NewConversation, nowMs: number): Con
 /**
  * A customer message arrived: unread count up, status `open` from any status (a closed or
  * snoozed conversation reopens, the snooze is cancelled), the session window restarts, and the
- * SLA clock starts unless it is already running for an earlier unanswered message.
+ * SLA clock starts unless it is already running for an earlier unanswered message. A conversation
+ * without a subject takes `subject` (an email's) when given.
  */
 export function applyInboundMessage(
   state: ConversationState,
-  input: { text: string; receivedAtMs: number; sla: SlaPolicy },
+  input: { text: string; receivedAtMs: number; sla: SlaPolicy; subject?: string | null },
 ): ConversationState {
   const expires = sessionExpiresAt(state.channelKind, input.receivedAtMs);
   return {
@@ -159,6 +160,8 @@ export function applyInboundMessage(
     sessionExpiresAt: expires === null ? null : iso(expires),
     sessionExpired: false,
     slaDueAt: state.slaDueAt ?? iso(slaDueAt(input.sla, input.receivedAtMs, state.hasStaffReplied)),
+    // a conversation without a subject adopts the first one it sees (an email's Subject)
+    subject: state.subject ?? (input.subject?.trim() || null),
   };
 }
 
@@ -192,7 +195,7 @@ export function assertCanReply(
  */
 export function applyStaffReply(
   state: ConversationState,
-  input: { text: string; isInternalNote: boolean; sentAtMs: number },
+  input: { text: string; isInternalNote: boolean; sentAtMs: number; subject?: string | null },
 ): ConversationState {
   if (input.isInternalNote) return { ...state, lastActivityAt: iso(input.sentAtMs) };
   return {
@@ -206,6 +209,7 @@ export function applyStaffReply(
     slaDueAt: null,
     overdue: false,
     hasStaffReplied: true,
+    subject: state.subject ?? (input.subject?.trim() || null),
   };
 }
 

@@ -190,7 +190,12 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       exclusive(async () => {
         enforce(() => assertCanReply(state, { ...command, isTemplate: command.template != null, nowMs: Date.now() }));
         const nowMs = Date.now();
-        const next = applyStaffReply(state, { text: command.text, isInternalNote: command.isInternalNote, sentAtMs: nowMs });
+        const next = applyStaffReply(state, {
+          text: command.text,
+          isInternalNote: command.isInternalNote,
+          sentAtMs: nowMs,
+          subject: command.template?.subject,
+        });
         const message = await store.recordOutboundMessage({
           state: next,
           message: {
@@ -296,7 +301,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       if (seen.has(key)) continue;
       const nowMs = message.receivedAtMs;
       const messageId = uuid4();
-      const next = applyInboundMessage(state, { text: message.text, receivedAtMs: nowMs, sla });
+      const next = applyInboundMessage(state, { text: message.text, receivedAtMs: nowMs, sla, subject: message.email?.subject });
       let inserted: boolean;
       try {
         ({ inserted } = await store.recordInboundMessage({

@@ -45,6 +45,8 @@ export interface DeliveryReport {
   messageId: string;
   /** The carrier's id for the message (Twilio `MessageSid`): recorded if the send did not record it. */
   providerMessageId?: string;
+  /** Apply even if not progress (a hard bounce after `delivered`). */
+  force?: boolean;
   status: DeliveryStatus;
   errorCode: string | null;
   errorMessage: string | null;

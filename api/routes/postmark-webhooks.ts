@@ -74,6 +74,14 @@ async function findEmailChannel(db: Db, recipients: string[]) {
     .executeTakeFirst();
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Our message id from a webhook's `Metadata` (`sendEmail` sets `message_id`), if it is a UUID. */
+function metadataMessageId(metadata: unknown): string | undefined {
+  const value = (metadata as { message_id?: unknown } | null | undefined)?.message_id;
+  return typeof value === 'string' && UUID.test(value) ? value : undefined;
+}
+
 /** Finds or creates the org's contact for an email address (race-free, like the phone variant). */
 async function findOrCreateContactByEmail(db: Db, orgId: string, email: string, name: string | null): Promise<string> {
   const address = email.trim().toLowerCase();
@@ -123,20 +131,32 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
     const from = mail.FromFull?.Email ? parseEmailAddress(mail.FromFull) : { email: mail.From, name: mail.FromName || null };
     if (!from.email.includes('@')) throw new HttpError(400, 'invalid_address', 'From is not an email address');
 
-    // 1. reply token, 2. thread Message-IDs, 3. a new conversation on the addressed channel
+    // 1. the reply token (96 random bits, so a global lookup is safe), 2. Message-IDs of a thread of
+    // the addressed org (never another org's), 3. a new conversation on the addressed channel.
     let target:
       { id: string; org_id: string; channel_id: string; channel_kind: 'email'; contact_id: string; subject: string | null } | undefined;
-    const byToken = mail.MailboxHash
-      ? await db
-          .selectFrom('conversations')
-          .select(['id', 'org_id', 'channel_id', 'contact_id', 'subject'])
-          .where('reply_token', '=', mail.MailboxHash)
-          .where('channel_kind', '=', 'email')
-          .executeTakeFirst()
-      : undefined;
+    const tokens = [mail.MailboxHash, ...mail.ToFull.map((a) => a.MailboxHash), ...mail.CcFull.map((a) => a.MailboxHash)].filter(
+      (t): t is string => typeof t === 'string' && t !== '',
+    );
+    const byToken =
+      tokens.length > 0
+        ? await db
+            .selectFrom('conversations')
+            .select(['id', 'org_id', 'channel_id', 'contact_id', 'subject'])
+            .where('reply_token', 'in', tokens)
+            .where('channel_kind', '=', 'email')
+            .executeTakeFirst()
+        : undefined;
     if (byToken) target = { ...byToken, channel_kind: 'email' };
-    const threadIds = [...inReplyTo, ...references.reverse()];
-    if (!target && threadIds.length > 0) {
+    const recipients = [mail.OriginalRecipient, ...mail.ToFull.map((a) => a.Email), ...mail.CcFull.map((a) => a.Email), mail.To];
+    const channel = target
+      ? undefined
+      : await findEmailChannel(
+          db,
+          recipients.filter((r): r is string => typeof r === 'string'),
+        );
+    const threadIds = [...inReplyTo, ...[...references].reverse()];
+    if (!target && channel && threadIds.length > 0) {
       // Postmark may send our mail with its own Message-ID `<postmark MessageID@…>`: match that too
       const localParts = threadIds.map((id) => id.split('@')[0] ?? id);
       const byThread = await db
@@ -144,6 +164,7 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
         .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
         .select(['c.id', 'c.org_id', 'c.channel_id', 'c.contact_id', 'c.subject'])
         .where('c.channel_kind', '=', 'email')
+        .where('m.org_id', '=', channel.org_id)
         .where((eb) =>
           eb.or([
             eb('m.email_message_id', 'in', threadIds),
@@ -156,15 +177,13 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
     }
     let contactName: string | null = from.name;
     if (!target) {
-      const recipients = [mail.OriginalRecipient, ...mail.ToFull.map((a) => a.Email), ...mail.CcFull.map((a) => a.Email), mail.To];
-      const channel = await findEmailChannel(
-        db,
-        recipients.filter((r): r is string => typeof r === 'string'),
-      );
       if (!channel) throw new HttpError(404, 'unknown_channel', 'No email channel for these recipients');
       const contactId = await findOrCreateContactByEmail(db, channel.org_id, from.email, from.name);
+      // keyed by the thread's root Message-ID, so a follow-up that overtakes the first email of a
+      // thread still lands in the same conversation
+      const rootId = references[0] ?? inReplyTo[0] ?? messageId;
       target = {
-        id: conversationIdFor(channel.org_id, channel.id, `message-id:${messageId}`),
+        id: conversationIdFor(channel.org_id, channel.id, `message-id:${rootId}`),
         org_id: channel.org_id,
         channel_id: channel.id,
         channel_kind: 'email',
@@ -235,16 +254,30 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
 
   router.post('/events', async (req: RawBodyRequest & express.Request, res) => {
     const recordType = (req.body as { RecordType?: unknown } | undefined)?.RecordType;
-    let report: { postmarkMessageId: string; status: 'delivered' | 'failed'; errorCode: string | null; errorMessage: string | null };
+    let report: {
+      postmarkMessageId: string;
+      /** Our message id, echoed by Postmark from the `Metadata` we sent. */
+      ourMessageId: string | undefined;
+      status: 'delivered' | 'failed';
+      errorCode: string | null;
+      errorMessage: string | null;
+    };
     let bounce: { email: string; type: string; description: string } | undefined;
     if (recordType === 'Delivery') {
       const delivery = PostmarkDeliveryWebhook.parse(req.body);
-      report = { postmarkMessageId: delivery.MessageID, status: 'delivered', errorCode: null, errorMessage: null };
+      report = {
+        postmarkMessageId: delivery.MessageID,
+        ourMessageId: metadataMessageId(delivery.Metadata),
+        status: 'delivered',
+        errorCode: null,
+        errorMessage: null,
+      };
     } else if (recordType === 'Bounce') {
       const b = PostmarkBounceWebhook.parse(withExactBounceId(req.body, req.rawBody));
       const permanent = PERMANENT_BOUNCE_TYPES.has(b.Type) || b.Inactive === true;
       report = {
         postmarkMessageId: b.MessageID,
+        ourMessageId: metadataMessageId(b.Metadata),
         status: 'failed',
         errorCode: `bounce_${b.Type}`,
         errorMessage: `${b.Description || b.Type}${b.Details ? ` (${b.Details})` : ''}`,
@@ -265,7 +298,12 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
       .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
       .select(['m.id as message_id', 'c.id', 'c.org_id', 'c.channel_id', 'c.channel_kind', 'c.contact_id'])
       .where('m.provider', '=', 'postmark')
-      .where('m.provider_message_id', '=', report.postmarkMessageId)
+      .where((eb) => {
+        // by Postmark's id; or, if the send crashed before recording it, by the id we put in Metadata
+        const byProviderId = eb('m.provider_message_id', '=', report.postmarkMessageId);
+        const ours = report.ourMessageId;
+        return ours ? eb.or([byProviderId, eb.and([eb('m.id', '=', ours), eb('m.provider_message_id', 'is', null)])]) : byProviderId;
+      })
       .executeTakeFirst();
     if (!message) throw new HttpError(404, 'message_not_found', 'No outbound email matches this event');
     if (bounce) {
@@ -280,9 +318,12 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
     try {
       await conversations.deliverReport(workflowConversationOf(message), {
         messageId: message.message_id,
+        providerMessageId: report.postmarkMessageId,
         status: report.status,
         errorCode: report.errorCode,
         errorMessage: report.errorMessage,
+        // a permanent bounce is final even after a Delivery event (mail can bounce after acceptance)
+        force: bounce !== undefined,
       });
     } catch (err) {
       logger.error({ err }, 'could not signal delivery report');

@@ -33,10 +33,17 @@ describe('loadConfig', () => {
     );
   });
 
-  it('requires TEMPORAL_ADDRESS, DATABASE_URL and JWT_SECRET for the api/worker halves in any environment', () => {
-    expect(() => loadConfig({}, { deployment: true })).toThrow(/TEMPORAL_ADDRESS[\s\S]*DATABASE_URL[\s\S]*JWT_SECRET/);
+  it('requires TEMPORAL_ADDRESS, DATABASE_URL, JWT_SECRET and the Postmark webhook password for the api/worker halves in any environment', () => {
+    expect(() => loadConfig({}, { deployment: true })).toThrow(
+      /TEMPORAL_ADDRESS[\s\S]*DATABASE_URL[\s\S]*JWT_SECRET[\s\S]*POSTMARK_INBOUND_PASSWORD/,
+    );
     const ok = loadConfig(
-      { TEMPORAL_ADDRESS: 'temporal:7233', DATABASE_URL: 'postgres://db/switchboard', JWT_SECRET: 'a-secret-of-32-characters-xxxxx' },
+      {
+        TEMPORAL_ADDRESS: 'temporal:7233',
+        DATABASE_URL: 'postgres://db/switchboard',
+        JWT_SECRET: 'a-secret-of-32-characters-xxxxx',
+        POSTMARK_INBOUND_PASSWORD: 'a-webhook-password-of-32-chars-x',
+      },
       { deployment: true },
     );
     expect(ok.temporalAddress).toBe('temporal:7233');
