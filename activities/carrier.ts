@@ -151,13 +151,15 @@ export function createCarrierActivities(deps: CarrierDeps) {
     const domain = deps.inboundEmailDomain ?? row.channelAddress.split('@')[1] ?? 'switchboard.invalid';
     const thread = await db
       .selectFrom('messages')
-      .select('email_message_id')
+      .select(['email_message_id', 'direction'])
       .where('conversation_id', '=', row.conversation_id)
       .where('email_message_id', 'is not', null)
       .where('id', '!=', row.id)
       .orderBy('seq')
       .execute();
     const references = threadReferences(thread.map((m) => m.email_message_id!));
+    // In-Reply-To: the customer's latest email (the one this answers), else our latest in the thread
+    const inReplyTo = [...thread].reverse().find((m) => m.direction === 'inbound')?.email_message_id ?? references.at(-1);
     const ownMessageId = outboundMessageId(row.id, domain);
     const attachments = [];
     for (const a of row.attachments) {
@@ -171,10 +173,12 @@ export function createCarrierActivities(deps: CarrierDeps) {
         ContentID: a.contentId ? `cid:${a.contentId}` : null,
       });
     }
-    // a reply in a thread is "Re: <subject>"; the first email of a staff-started conversation is not a reply
+    // a reply in a thread is "Re: <subject>" (even from a template: another subject would split the
+    // thread in mail clients); the first email of a staff-started conversation is not a reply
     const subject =
-      template?.subject ??
-      (references.length > 0 ? replySubject(row.subject ?? '') : (row.subject ?? `Message from ${row.channelName || row.channelAddress}`));
+      references.length > 0
+        ? replySubject(row.subject ?? template?.subject ?? '')
+        : (template?.subject ?? row.subject ?? `Message from ${row.channelName || row.channelAddress}`);
     try {
       const sent = await deps.postmark.sendEmail({
         From: row.channelName ? `${row.channelName.replace(/["<>]/g, '')} <${row.channelAddress}>` : row.channelAddress,
@@ -186,7 +190,7 @@ export function createCarrierActivities(deps: CarrierDeps) {
           { Name: 'Message-ID', Value: formatMessageIdHeader(ownMessageId) },
           ...(references.length > 0
             ? [
-                { Name: 'In-Reply-To', Value: formatMessageIdHeader(references.at(-1)!) },
+                { Name: 'In-Reply-To', Value: formatMessageIdHeader(inReplyTo ?? references.at(-1)!) },
                 { Name: 'References', Value: references.map(formatMessageIdHeader).join(' ') },
               ]
             : []),

@@ -125,11 +125,11 @@ function withPermanentErrors<T extends Record<string, (...args: never[]) => Prom
 }
 
 /**
- * A new unguessable reply token for an email conversation's Reply-To address
- * (`t_` + 16 base64url characters = 96 random bits).
+ * A new unguessable reply token for an email conversation's Reply-To address: `t_` + 24 lower-case
+ * hex digits (96 random bits). Lower case only, so an MTA that folds the address's case keeps it.
  */
 export function newReplyToken(): string {
-  return `t_${randomBytes(12).toString('base64url')}`;
+  return `t_${randomBytes(12).toString('hex')}`;
 }
 
 /** Builds the database activities over a kysely handle. */

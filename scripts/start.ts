@@ -113,9 +113,9 @@ async function run(config: Config, logger: Logger, resources: Resources, started
     ? await startPostmarkStandIn({
         serverToken: config.postmark.serverToken,
         onRequest: (r) => {
-          const body = (r.body ?? {}) as { To?: unknown; Subject?: unknown; TextBody?: unknown };
+          const body = (r.body ?? {}) as { To?: unknown; ReplyTo?: unknown; Subject?: unknown; TextBody?: unknown };
           logger.info(
-            { to: body.To, subject: body.Subject, body: body.TextBody, status: r.responseStatus },
+            { to: body.To, replyTo: body.ReplyTo, subject: body.Subject, body: body.TextBody, status: r.responseStatus },
             'Postmark stand-in received an outbound email',
           );
         },

@@ -74,6 +74,17 @@ async function findEmailChannel(db: Db, recipients: string[]) {
     .executeTakeFirst();
 }
 
+/** Largest email body (bytes) carried inline in the workflow signal; longer ones are stored as attachments. */
+const BODY_INLINE_LIMIT = 256 * 1024;
+
+/** `text` cut to at most `maxBytes` UTF-8 bytes (on a character boundary). */
+function truncate(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let cut = text.slice(0, maxBytes);
+  while (Buffer.byteLength(cut) > maxBytes) cut = cut.slice(0, -1);
+  return cut;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Our message id from a webhook's `Metadata` (`sendEmail` sets `message_id`), if it is a UUID. */
@@ -135,9 +146,9 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
     // the addressed org (never another org's), 3. a new conversation on the addressed channel.
     let target:
       { id: string; org_id: string; channel_id: string; channel_kind: 'email'; contact_id: string; subject: string | null } | undefined;
-    const tokens = [mail.MailboxHash, ...mail.ToFull.map((a) => a.MailboxHash), ...mail.CcFull.map((a) => a.MailboxHash)].filter(
-      (t): t is string => typeof t === 'string' && t !== '',
-    );
+    const tokens = [mail.MailboxHash, ...mail.ToFull.map((a) => a.MailboxHash), ...mail.CcFull.map((a) => a.MailboxHash)]
+      .filter((t): t is string => typeof t === 'string' && t !== '')
+      .flatMap((t) => [t, t.toLowerCase()]);
     const byToken =
       tokens.length > 0
         ? await db
@@ -221,14 +232,31 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
       });
     }
 
+    // Temporal payloads are limited (2 MB by default): bodies above BODY_INLINE_LIMIT are kept whole
+    // as attachments (`message.html` / `message.txt`) and only a cut-down copy travels in the signal.
+    const keepBody = async (body: string, name: string, contentType: string): Promise<string | null> => {
+      if (Buffer.byteLength(body) <= BODY_INLINE_LIMIT) return body || null;
+      const row = await storeAttachment(db, blobs, {
+        id: uuidv5(`${target.org_id}|email-body|${messageId}|${name}`, SWITCHBOARD_NAMESPACE),
+        orgId: target.org_id,
+        name,
+        contentType,
+        bytes: Buffer.from(body, 'utf8'),
+        source: 'email',
+      });
+      attachments.push({ attachmentId: row.id, name: row.name, contentType: row.content_type, size: row.size_bytes, sha256: row.sha256 });
+      return contentType.startsWith('text/plain') ? `${truncate(body, BODY_INLINE_LIMIT)}\n[…full text in ${name}]` : null;
+    };
+    const textBody = (await keepBody(mail.TextBody, 'message.txt', 'text/plain; charset=utf-8')) ?? '';
+    const htmlBody = await keepBody(mail.HtmlBody, 'message.html', 'text/html; charset=utf-8');
     const email: EmailDetails = {
       from,
       to: parseEmailAddressList(mail.ToFull),
       cc: parseEmailAddressList(mail.CcFull),
       subject: mail.Subject,
       date: mail.Date || null,
-      textBody: mail.TextBody,
-      htmlBody: mail.HtmlBody || null,
+      textBody,
+      htmlBody,
       messageId,
       inReplyTo,
       references: parseMessageIdList(headerValue(headers, 'References')),
@@ -239,7 +267,7 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
         {
           provider: 'postmark',
           providerMessageId: mail.MessageID,
-          text: (mail.StrippedTextReply || mail.TextBody || '').replaceAll('\u0000', ''),
+          text: truncate(mail.StrippedTextReply || mail.TextBody || '', BODY_INLINE_LIMIT),
           attachments,
           profileName: contactName,
           email,

@@ -221,3 +221,26 @@ test('a staff-started email thread has a real subject, and the reply keeps it as
   const second = h.postmark.requests.find((r) => (r.body as { TextBody?: string }).TextBody === 'You are welcome');
   expect((second!.body as { Subject: string }).Subject).toBe('Re: Message from Example Support');
 });
+
+test('a very large HTML body is kept whole as message.html and the email still arrives', async () => {
+  const from = address();
+  const html = `<html><body>${'<p>Lorem ipsum dolor sit amet — ünïcödé</p>'.repeat(40_000)}</body></html>`; // ~1.7 MB
+  const body = { ...email({ from, to: h.org.emailAddress, text: 'big html' }), HtmlBody: html };
+  const res = await h.postmarkWebhook('/webhooks/postmark/inbound', body);
+  expect(res.status).toBe(200);
+  const row = await waitForMessage(res.body.conversationId as string, 'big html');
+  expect(row.email?.htmlBody).toBeNull();
+  const stored = row.attachments.find((a) => a.name === 'message.html');
+  expect(stored?.attachmentId).toBeDefined();
+  const download = await request(h.app)
+    .get(`/v1/attachments/${stored!.attachmentId}`)
+    .set('Authorization', h.auth)
+    .buffer(true)
+    .parse((response, callback) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (c: Buffer) => chunks.push(c));
+      response.on('end', () => callback(null, Buffer.concat(chunks)));
+    });
+  expect(download.status).toBe(200);
+  expect((download.body as Buffer).toString('utf8')).toBe(html);
+});
