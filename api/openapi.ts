@@ -160,11 +160,16 @@ const routes: RouteSpec[] = [
 
 /**
  * Builds the OpenAPI 3.1 document (JSON object) served at `GET /openapi.json`: the bearer-JWT `/v1`
- * routes with their error statuses, `/healthz` and the two Twilio webhooks.
+ * routes with their error statuses, attachments and signed media, `/healthz`, and the Twilio and Postmark webhooks.
  */
 export function buildOpenApiDocument() {
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  const postmarkBasic = registry.registerComponent('securitySchemes', 'postmarkWebhookBasic', {
+    type: 'http',
+    scheme: 'basic',
+    description: 'POSTMARK_INBOUND_USER / POSTMARK_INBOUND_PASSWORD, put in the webhook URLs configured at Postmark',
+  });
   const errorContent = { 'application/json': { schema: s.ErrorResponse } };
   for (const r of routes) {
     registry.registerPath({
@@ -254,6 +259,7 @@ export function buildOpenApiDocument() {
       summary: path.endsWith('inbound')
         ? 'Postmark inbound email (HTTP Basic credentials in the webhook URL)'
         : 'Postmark delivery and bounce webhooks (HTTP Basic credentials in the webhook URL)',
+      security: [{ [postmarkBasic.name]: [] }],
       request: { body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
       responses: {
         200: { description: 'Accepted', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } },
