@@ -3,6 +3,7 @@
  * what the reply update records: rendered text, the template used, and attachment references.
  * Reads only (templates, attachments); the workflow records the message.
  */
+import { attachmentRef } from '../db/attachment-store';
 import type { Db } from '../db/client';
 import type { ChannelKind } from '../domain/channels';
 import { DomainError } from '../domain/errors';
@@ -68,17 +69,7 @@ export async function attachmentRefs(db: Db, orgId: string, ids: readonly string
     .execute();
   const missing = ids.filter((id) => !rows.some((r) => r.id === id));
   if (missing.length > 0) throw new HttpError(422, 'attachment_not_found', 'Some attachments do not exist', { missing });
-  return ids.map((id) => {
-    const row = rows.find((r) => r.id === id)!;
-    return {
-      attachmentId: row.id,
-      name: row.name,
-      contentType: row.content_type,
-      size: row.size_bytes,
-      sha256: row.sha256,
-      ...(row.content_id ? { contentId: row.content_id } : {}),
-    };
-  });
+  return ids.map((id) => attachmentRef(rows.find((r) => r.id === id)!));
 }
 
 /** Resolves a send request's content (exactly one of `text` / `template`, plus attachments). */

@@ -11,10 +11,11 @@ import { AUTHOR_TYPES, MESSAGE_DIRECTIONS } from '../domain/message';
 
 extendZodWithOpenApi(z);
 
-const IsoDateTime = z.iso.datetime({ offset: true }).openapi({ example: '2026-01-02T09:00:00Z' });
+/** An ISO-8601 date-time with a zone (`Z` or `±hh:mm`). */
+export const IsoDateTime = z.iso.datetime({ offset: true }).openapi({ example: '2026-01-02T09:00:00Z' });
 
 /** Trimmed, non-empty text of at most `max` characters without NUL bytes (Postgres cannot store them). */
-function text(max: number) {
+export function text(max: number) {
   return z
     .string()
     .trim()

@@ -16,19 +16,9 @@ import {
   templateProblems,
 } from '../domain/templates';
 
+import { IsoDateTime, text } from './schemas';
+
 extendZodWithOpenApi(z);
-
-const IsoDateTime = z.iso.datetime({ offset: true }).openapi({ example: '2026-01-02T09:00:00Z' });
-
-/** Trimmed, non-empty text of at most `max` characters without NUL bytes (as `text()` in `api/schemas.ts`). */
-function text(max: number) {
-  return z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine((v) => !v.includes('\u0000'), { message: 'must not contain NUL characters' });
-}
 
 const TemplateName = text(TEMPLATE_LIMITS.maxNameLength).openapi({
   description: 'Unique within the organisation',

@@ -7,6 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlobStore } from './blob-store';
 import type { Db } from './client';
+import type { Attachment } from '../domain/message';
 import type { AttachmentRow } from './schema';
 
 /**
@@ -191,4 +192,16 @@ export async function readAttachmentUnscoped(
   if (!UUID.test(id)) return undefined;
   const row = await db.selectFrom('attachments').selectAll().where('id', '=', id).executeTakeFirst();
   return withBytes(blobs, row);
+}
+
+/** A stored attachment as a message's attachment reference (what messages carry in `attachments`). */
+export function attachmentRef(row: AttachmentRow): Attachment {
+  return {
+    attachmentId: row.id,
+    name: row.name,
+    contentType: row.content_type,
+    size: row.size_bytes,
+    sha256: row.sha256,
+    ...(row.content_id ? { contentId: row.content_id } : {}),
+  };
 }

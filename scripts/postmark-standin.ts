@@ -17,8 +17,8 @@
  * one per call), e.g. `failNext(422, {ErrorCode: 406, Message: '… Found inactive addresses: x@y. Inactive …'})`.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback, sendJson } from './loopback-server';
 
 /** One request as received by the stand-in. */
 export interface RecordedPostmarkRequest {
@@ -163,29 +163,13 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
     requests.push(recorded);
     opts.onRequest?.(recorded);
 
-    const payload = JSON.stringify(result.body);
-    res.writeHead(result.status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(payload),
-    });
-    res.end(payload);
+    sendJson(res, result.status, result.body);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(String(err));
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  let stopping: Promise<void> | undefined;
+  const server = await listenOnLoopback(handle, opts.port ?? 0);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
     failNext(status: number, body: object) {
       failures.push({ status, body });
@@ -194,12 +178,6 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
       requests.length = 0;
       failures.length = 0;
     },
-    stop() {
-      stopping ??= new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-      return stopping;
-    },
+    stop: () => server.stop(),
   };
 }

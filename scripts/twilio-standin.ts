@@ -13,8 +13,8 @@
  * Any other route answers 404 `{code: 20404}`. Every request (matched or not) is recorded.
  * `failNext(status, body)` queues a canned answer for the next Messages create (FIFO, one per call).
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback, sendJson } from './loopback-server';
 import { formToParams, newTwilioSid, type TwilioParams } from './twilio-form';
 
 /** One request as received by the stub. */
@@ -211,29 +211,13 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     requests.push(recorded);
     opts.onRequest?.(recorded);
 
-    const payload = JSON.stringify(result.body);
-    res.writeHead(result.status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(payload),
-    });
-    res.end(payload);
+    sendJson(res, result.status, result.body);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(String(err));
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  let stopping: Promise<void> | undefined;
+  const server = await listenOnLoopback(handle, opts.port ?? 0);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
     failNext(status: number, body: object) {
       failures.push({ status, body });
@@ -242,12 +226,6 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
       requests.length = 0;
       failures.length = 0;
     },
-    stop() {
-      stopping ??= new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-      return stopping;
-    },
+    stop: () => server.stop(),
   };
 }

@@ -16,7 +16,7 @@ import type { Db } from '../../db/client';
 import { headerValue, normalizeMessageId, parseEmailAddress, parseEmailAddressList, parseMessageIdList } from '../../domain/email';
 import type { Attachment, EmailDetails } from '../../domain/message';
 import { conversationIdFor, SWITCHBOARD_NAMESPACE } from '../../domain/routing';
-import { storeAttachment } from '../../db/attachment-store';
+import { attachmentRef, storeAttachment } from '../../db/attachment-store';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
 import {
@@ -222,14 +222,7 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
         },
         { maxBytes: config.attachments.maxBytes },
       );
-      attachments.push({
-        attachmentId: row.id,
-        name: row.name,
-        contentType: row.content_type,
-        size: row.size_bytes,
-        sha256: row.sha256,
-        ...(row.content_id ? { contentId: row.content_id } : {}),
-      });
+      attachments.push(attachmentRef(row));
     }
 
     // Temporal payloads are limited (2 MB by default): bodies above BODY_INLINE_LIMIT are kept whole
@@ -244,7 +237,7 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
         bytes: Buffer.from(body, 'utf8'),
         source: 'email',
       });
-      attachments.push({ attachmentId: row.id, name: row.name, contentType: row.content_type, size: row.size_bytes, sha256: row.sha256 });
+      attachments.push(attachmentRef(row));
       return contentType.startsWith('text/plain') ? `${truncate(body, BODY_INLINE_LIMIT)}\n[…full text in ${name}]` : null;
     };
     const textBody = (await keepBody(mail.TextBody, 'message.txt', 'text/plain; charset=utf-8')) ?? '';

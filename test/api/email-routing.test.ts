@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { binaryParser } from '../support/binary';
 import { conversationIdFor } from '../../domain/routing';
 import { createHarness, createTestOrg, type Harness, type TestOrg } from '../support/harness';
 
@@ -236,11 +237,7 @@ test('a very large HTML body is kept whole as message.html and the email still a
     .get(`/v1/attachments/${stored!.attachmentId}`)
     .set('Authorization', h.auth)
     .buffer(true)
-    .parse((response, callback) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (c: Buffer) => chunks.push(c));
-      response.on('end', () => callback(null, Buffer.concat(chunks)));
-    });
+    .parse(binaryParser);
   expect(download.status).toBe(200);
   expect((download.body as Buffer).toString('utf8')).toBe(html);
 });

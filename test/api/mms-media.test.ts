@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { binaryParser } from '../support/binary';
 import { createHarness, type Harness, randomPhone, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN } from '../support/harness';
 
 let h: Harness;
@@ -65,11 +66,7 @@ test('MMS media are fetched with the account credentials (retrying a 503), store
     .get(`/v1/attachments/${attachment.attachmentId}`)
     .set('Authorization', h.auth)
     .buffer(true)
-    .parse((response, callback) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (c: Buffer) => chunks.push(c));
-      response.on('end', () => callback(null, Buffer.concat(chunks)));
-    });
+    .parse(binaryParser);
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toMatch(/^image\/png/);
   expect(Buffer.compare(res.body as Buffer, PNG)).toBe(0);
