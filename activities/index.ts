@@ -7,7 +7,7 @@ import { createConversationStoreActivities } from './conversation-store';
 import { createMediaImportActivities, type MediaImportDeps } from './media-import';
 
 /** Everything the activities need: database, carrier SDK clients, blob store, URLs and secrets. */
-export type ActivityDeps = CarrierDeps & Pick<MediaImportDeps, 'twilioCredentials'> & { maxAttachmentBytes: number };
+export type ActivityDeps = CarrierDeps & Pick<MediaImportDeps, 'twilioCredentials' | 'extraMediaHosts'> & { maxAttachmentBytes: number };
 
 /** Builds the activity object registered on the worker. */
 export function createActivities(deps: ActivityDeps) {

@@ -8,7 +8,7 @@
  */
 import { sql } from 'kysely';
 import { v5 as uuidv5 } from 'uuid';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import { storeAttachment } from '../db/attachment-store';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
@@ -19,14 +19,75 @@ import { SWITCHBOARD_NAMESPACE } from '../domain/routing';
 export interface MediaImportDeps {
   db: Db;
   blobs: BlobStore;
-  /** Twilio account credentials, sent as HTTP Basic auth to the media URLs. */
+  /** Twilio account credentials, sent as HTTP Basic auth to media URLs on Twilio's hosts. */
   twilioCredentials: { accountSid: string; authToken: string };
+  /** Host names besides `twilio.com` / `*.twilio.com` that get the credentials (a stand-in's). */
+  extraMediaHosts?: string[];
   /** Largest media accepted, in bytes (a larger one is skipped and recorded as not imported). */
   maxBytes: number;
 }
 
 /** Builds the media import activity. */
 export function createMediaImportActivities(deps: MediaImportDeps) {
+  const credentialHosts = new Set((deps.extraMediaHosts ?? []).map((h) => h.toLowerCase()));
+  const sendsCredentials = (url: URL): boolean => {
+    const host = url.hostname.toLowerCase();
+    return host === 'twilio.com' || host.endsWith('.twilio.com') || credentialHosts.has(host);
+  };
+
+  /**
+   * Fetches one media URL (credentials only to Twilio's hosts), refuses bodies over `maxBytes`
+   * (by Content-Length, then while reading), stores it under an id derived from message + position.
+   * @returns the stored attachment reference, or `undefined` when too large (the URL is kept)
+   */
+  const importOne = async (
+    orgId: string,
+    messageId: string,
+    index: number,
+    media: Attachment,
+    auth: string,
+  ): Promise<Attachment | undefined> => {
+    const url = new URL(media.url!);
+    const res = await fetch(url, {
+      headers: sendsCredentials(url) ? { Authorization: auth } : {},
+      redirect: 'follow',
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (!res.ok) {
+      const message = `media fetch ${url.href} answered ${res.status}`;
+      if (res.status >= 500 || res.status === 429 || res.status === 408) throw new Error(message);
+      throw ApplicationFailure.nonRetryable(message, 'MediaFetchFailed', { status: res.status });
+    }
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (declared > deps.maxBytes) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of res.body ?? []) {
+      size += chunk.byteLength;
+      if (size > deps.maxBytes) return undefined;
+      chunks.push(chunk);
+    }
+    const bytes = Buffer.concat(chunks);
+    const contentType = media.contentType || res.headers.get('content-type') || 'application/octet-stream';
+    const row = await storeAttachment(
+      deps.db,
+      deps.blobs,
+      {
+        id: uuidv5(`${orgId}|mms|${messageId}|${index}`, SWITCHBOARD_NAMESPACE),
+        orgId,
+        name: media.name ?? `media-${index + 1}.${contentType.split('/')[1]?.split(';')[0] ?? 'bin'}`,
+        contentType,
+        bytes,
+        source: 'mms',
+      },
+      { maxBytes: deps.maxBytes },
+    );
+    return { ...media, attachmentId: row.id, name: row.name, size: row.size_bytes, sha256: row.sha256 };
+  };
+
   return {
     /**
      * Fetches and stores every not-yet-imported media of an inbound message (idempotent: attachment
@@ -49,33 +110,15 @@ export function createMediaImportActivities(deps: MediaImportDeps) {
           attachments.push(media);
           continue;
         }
-        const res = await fetch(media.url, { headers: { Authorization: auth }, redirect: 'follow', signal: AbortSignal.timeout(30_000) });
-        if (!res.ok) {
-          const message = `media fetch ${media.url} answered ${res.status}`;
-          if (res.status >= 500 || res.status === 429 || res.status === 408) throw new Error(message);
-          throw ApplicationFailure.nonRetryable(message, 'MediaFetchFailed', { status: res.status });
+        try {
+          const stored = await importOne(message.org_id, message.id, index, media, auth);
+          if (stored) imported++;
+          attachments.push(stored ?? media);
+        } catch (err) {
+          if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err; // retried: stored ones are reused
+          log.warn('media not imported; its carrier URL is kept', { messageId: message.id, url: media.url, error: err.message });
+          attachments.push(media);
         }
-        const bytes = Buffer.from(await res.arrayBuffer());
-        if (bytes.length > deps.maxBytes) {
-          attachments.push(media); // keep the carrier URL; too large to store
-          continue;
-        }
-        const contentType = media.contentType || res.headers.get('content-type') || 'application/octet-stream';
-        const row = await storeAttachment(
-          deps.db,
-          deps.blobs,
-          {
-            id: uuidv5(`${message.org_id}|mms|${message.id}|${index}`, SWITCHBOARD_NAMESPACE),
-            orgId: message.org_id,
-            name: media.name ?? `media-${index + 1}.${contentType.split('/')[1]?.split(';')[0] ?? 'bin'}`,
-            contentType,
-            bytes,
-            source: 'mms',
-          },
-          { maxBytes: deps.maxBytes },
-        );
-        attachments.push({ ...media, attachmentId: row.id, name: row.name, size: row.size_bytes, sha256: row.sha256 });
-        imported++;
       }
       if (imported > 0) {
         await deps.db

@@ -41,6 +41,8 @@ export async function startWorker(config: Config, address: string, opts: { db?: 
       mediaUrlSecret: mediaSigningSecret(config.jwtSecret),
       inboundEmailDomain: config.postmark.inboundDomain,
       twilioCredentials: { accountSid: config.twilio.accountSid, authToken: config.twilio.authToken },
+      // a Twilio stand-in serves media too: it gets the credentials like twilio.com
+      extraMediaHosts: config.twilio.apiBaseUrl ? [new URL(config.twilio.apiBaseUrl).hostname] : [],
       maxAttachmentBytes: config.attachments.maxBytes,
     }),
   });

@@ -73,3 +73,45 @@ test('MMS media are fetched with the account credentials (retrying a 503), store
   const rows = await h.db.selectFrom('attachments').select(['source', 'size_bytes']).where('id', '=', attachment.attachmentId!).execute();
   expect(rows).toEqual([{ source: 'mms', size_bytes: PNG.length }]);
 });
+
+test('media over the size limit keep only their carrier URL; a 404 media does not block the others', async () => {
+  const big = createServer((req, res) => {
+    if (req.url?.includes('missing')) {
+      res.writeHead(404).end();
+      return;
+    }
+    if (req.url?.includes('huge')) {
+      res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': 3 * 1024 * 1024 }).end(Buffer.alloc(3 * 1024 * 1024));
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'image/png' }).end(PNG);
+  });
+  await new Promise<void>((resolve) => big.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(big.address() as AddressInfo).port}/media`;
+  try {
+    const from = randomPhone();
+    expect(
+      (await h.inbound({ from, body: 'three files', media: [`${base}/missing.png`, `${base}/huge.mp4`, `${base}/ok.png`] })).status,
+    ).toBe(200);
+    const conversationId = h.conversationIdOf(from);
+    const attachments = await h.waitFor(
+      async () => {
+        const row = await h.db
+          .selectFrom('messages')
+          .select('attachments')
+          .where('conversation_id', '=', conversationId)
+          .executeTakeFirst();
+        return row?.attachments[2]?.attachmentId ? row.attachments : undefined;
+      },
+      'third media imported',
+      20_000,
+    );
+    expect(attachments[0]).toMatchObject({ url: `${base}/missing.png` });
+    expect(attachments[0]!.attachmentId).toBeUndefined();
+    expect(attachments[1]).toMatchObject({ url: `${base}/huge.mp4` });
+    expect(attachments[1]!.attachmentId).toBeUndefined();
+    expect(attachments[2]).toMatchObject({ size: PNG.length });
+  } finally {
+    await new Promise((resolve) => big.close(resolve));
+  }
+});

@@ -269,6 +269,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       mediaUrlSecret: mediaSigningSecret(JWT_SECRET),
       inboundEmailDomain: INBOUND_EMAIL_DOMAIN,
       twilioCredentials: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN },
+      extraMediaHosts: ['127.0.0.1'],
       maxAttachmentBytes: TEST_MAX_ATTACHMENT_BYTES,
     }),
     workflowBundle: { codePath: resources.workflowBundlePath },
