@@ -1,0 +1,299 @@
+/**
+ * AI assistant rules: the org's configuration, the structured draft the model returns, and the
+ * pure decision that turns config + conversation + contact + channel + draft into one action.
+ *
+ * The conversation workflow asks an activity for an {@link AiDraft} (OpenAI structured outputs with
+ * {@link AI_DRAFT_JSON_SCHEMA}), checks the parsed JSON with {@link parseAiDraft}, then calls
+ * {@link decideAiAction}: `auto_send` (after `autoSendDelaySeconds`, unless a human acts first),
+ * `suggest` (stored for staff to send, edit or dismiss), `hand_off` (conversation `open` with a
+ * `needs_human` marker; the reason kept as an internal note) or `none` (the assistant stays out).
+ * Nothing here does I/O or depends on Temporal or a schema library; the unit tests in
+ * `test/unit/ai-assistant.test.ts` pin every edge down.
+ */
+import { CHANNEL_KINDS, type ChannelKind } from './channels';
+
+/** Assistant modes: `suggest` = drafts always wait for staff; `auto` = confident, simple drafts may send themselves. */
+export const AI_MODES = ['suggest', 'auto'] as const;
+/** One of {@link AI_MODES}. */
+export type AiMode = (typeof AI_MODES)[number];
+
+/** How hard a customer request is, as judged by the model; ordered lowest first (see {@link complexityRank}). */
+export const COMPLEXITIES = ['low', 'medium', 'high'] as const;
+/** One of {@link COMPLEXITIES}. */
+export type Complexity = (typeof COMPLEXITIES)[number];
+
+/** Longest auto-send delay allowed: 86 400 s (24 h), the length of the WhatsApp customer service window. */
+export const MAX_AUTO_SEND_DELAY_SECONDS = 86_400;
+/** Longest system prompt (`instructions`) allowed, in UTF-16 code units. */
+export const MAX_AI_INSTRUCTIONS_LENGTH = 20_000;
+/** Longest model name allowed, in UTF-16 code units. */
+export const MAX_AI_MODEL_LENGTH = 200;
+
+/** An org's AI assistant settings (`GET/PUT /v1/ai-assistant`). Check with {@link isValidAiConfig}. */
+export interface AiAssistantConfig {
+  /** Master switch: when `false` the assistant never drafts, suggests or sends. */
+  enabled: boolean;
+  /** `suggest` (every draft waits for staff) or `auto` (drafts meeting every auto-send rule send themselves). */
+  mode: AiMode;
+  /** The system prompt given to the model. May be empty (the activity's own framing still applies). */
+  instructions: string;
+  /**
+   * Allow-list of channels on which the assistant may auto-send; elsewhere it only suggests. Also the
+   * default for a new conversation's `aiAssist`. No duplicates; each one of {@link CHANNEL_KINDS}.
+   */
+  channels: ChannelKind[];
+  /** Minimum draft confidence (0–1, inclusive) for an auto-send. */
+  autoSendConfidence: number;
+  /** Highest draft complexity that may be auto-sent (inclusive). */
+  maxAutoSendComplexity: Complexity;
+  /**
+   * Seconds an auto-send draft is held before it goes out, so a human can act first (a staff reply,
+   * assignment, dismissal or status change cancels it). Whole seconds, 0 (= immediately) to
+   * {@link MAX_AUTO_SEND_DELAY_SECONDS}.
+   */
+  autoSendDelaySeconds: number;
+  /** OpenAI model name, e.g. `gpt-4o-mini` (must support structured outputs). */
+  model: string;
+}
+
+/** The system prompt a new org starts with. */
+export const DEFAULT_AI_INSTRUCTIONS =
+  'You are a customer-support assistant. Draft short, friendly, accurate replies in the customer\u2019s language. ' +
+  'Only state facts found in the conversation; never invent order details, prices or policies, and never promise refunds or compensation. ' +
+  'If the customer asks for a human, is upset, or you cannot help with confidence, set handoff to true and explain why in handoffReason.';
+
+/**
+ * Defaults for a new org: off; when turned on, suggest-only on every channel, and (if switched to
+ * `auto`) auto-send only low-complexity drafts with confidence ≥ 0.85, held 60 s for a human to
+ * step in; model `gpt-4o-mini`.
+ */
+export const DEFAULT_AI_ASSISTANT_CONFIG: AiAssistantConfig = {
+  enabled: false,
+  mode: 'suggest',
+  instructions: DEFAULT_AI_INSTRUCTIONS,
+  channels: ['sms', 'whatsapp', 'email', 'chat'],
+  autoSendConfidence: 0.85,
+  maxAutoSendComplexity: 'low',
+  autoSendDelaySeconds: 60,
+  model: 'gpt-4o-mini',
+};
+
+/** Position of `c` in {@link COMPLEXITIES}: low 0, medium 1, high 2. */
+export function complexityRank(c: Complexity): number {
+  return COMPLEXITIES.indexOf(c);
+}
+
+const isOneOf = <T extends string>(list: readonly T[], value: unknown): value is T =>
+  typeof value === 'string' && (list as readonly string[]).includes(value);
+
+/**
+ * Checks an org's assistant config (the API's schema should enforce the same).
+ * @returns one human-readable problem per broken rule; empty when the config is valid:
+ *   `enabled` boolean; `mode` one of {@link AI_MODES}; `instructions` a string of at most
+ *   {@link MAX_AI_INSTRUCTIONS_LENGTH}; `channels` distinct {@link CHANNEL_KINDS} (may be empty);
+ *   `autoSendConfidence` a number in 0–1; `maxAutoSendComplexity` one of {@link COMPLEXITIES};
+ *   `autoSendDelaySeconds` an integer 0–{@link MAX_AUTO_SEND_DELAY_SECONDS}; `model` non-blank,
+ *   at most {@link MAX_AI_MODEL_LENGTH}.
+ */
+export function isValidAiConfig(config: AiAssistantConfig): string[] {
+  const problems: string[] = [];
+  if (typeof config.enabled !== 'boolean') problems.push('enabled must be a boolean');
+  if (!isOneOf(AI_MODES, config.mode)) problems.push(`mode must be one of ${AI_MODES.join(', ')}`);
+  if (typeof config.instructions !== 'string') problems.push('instructions must be a string');
+  else if (config.instructions.length > MAX_AI_INSTRUCTIONS_LENGTH)
+    problems.push(`instructions must be at most ${MAX_AI_INSTRUCTIONS_LENGTH} characters`);
+  if (!Array.isArray(config.channels)) problems.push('channels must be an array');
+  else {
+    const unknown = config.channels.filter((c) => !isOneOf(CHANNEL_KINDS, c));
+    if (unknown.length > 0)
+      problems.push(`channels must be among ${CHANNEL_KINDS.join(', ')} (unknown: ${unknown.map(String).join(', ')})`);
+    if (new Set(config.channels).size !== config.channels.length) problems.push('channels must not repeat');
+  }
+  const confidence = config.autoSendConfidence;
+  if (typeof confidence !== 'number' || !Number.isFinite(confidence) || confidence < 0 || confidence > 1)
+    problems.push('autoSendConfidence must be a number from 0 to 1');
+  if (!isOneOf(COMPLEXITIES, config.maxAutoSendComplexity))
+    problems.push(`maxAutoSendComplexity must be one of ${COMPLEXITIES.join(', ')}`);
+  const delay = config.autoSendDelaySeconds;
+  if (!Number.isInteger(delay) || delay < 0 || delay > MAX_AUTO_SEND_DELAY_SECONDS)
+    problems.push(`autoSendDelaySeconds must be a whole number of seconds from 0 to ${MAX_AUTO_SEND_DELAY_SECONDS}`);
+  if (typeof config.model !== 'string' || config.model.trim() === '') problems.push('model must not be empty');
+  else if (config.model.length > MAX_AI_MODEL_LENGTH) problems.push(`model must be at most ${MAX_AI_MODEL_LENGTH} characters`);
+  return problems;
+}
+
+/** The structured result the model returns for one inbound message (see {@link AI_DRAFT_JSON_SCHEMA}). */
+export interface AiDraft {
+  /** The reply to send to the customer, in their language. May be empty (then the decision hands off). */
+  reply: string;
+  /** The model's confidence that `reply` is correct and complete, 0–1. */
+  confidence: number;
+  /** How hard the request is. */
+  complexity: Complexity;
+  /** Short label for what the customer wants, e.g. `order_status` (used by stats). Non-blank. */
+  intent: string;
+  /** True when the customer asks for a human or the model cannot help. */
+  handoff: boolean;
+  /** Why the model hands off; `null` when it does not (or gives no reason). */
+  handoffReason: string | null;
+}
+
+/** The {@link AiDraft} fields, in schema order. */
+export const AI_DRAFT_FIELDS = ['reply', 'confidence', 'complexity', 'intent', 'handoff', 'handoffReason'] as const;
+
+/**
+ * JSON Schema of {@link AiDraft} for OpenAI structured outputs, used as
+ * `response_format: { type: 'json_schema', json_schema: { name: 'ai_draft', strict: true, schema: AI_DRAFT_JSON_SCHEMA } }`
+ * (or `text.format` with the Responses API). Strict mode requires every property in `required`
+ * and `additionalProperties: false`; "optional" is expressed as nullable (`handoffReason`). Ranges
+ * (confidence 0–1) are stated in descriptions rather than `minimum`/`maximum`, which strict mode
+ * does not support on every model; {@link parseAiDraft} enforces them.
+ */
+export const AI_DRAFT_JSON_SCHEMA = {
+  type: 'object',
+  properties: {
+    reply: { type: 'string', description: "Draft reply to send to the customer, in the customer's language." },
+    confidence: { type: 'number', description: 'Confidence from 0 to 1 that the reply is correct and complete.' },
+    complexity: { type: 'string', enum: [...COMPLEXITIES], description: 'How complex the customer request is.' },
+    intent: { type: 'string', description: 'Short snake_case label of what the customer wants, e.g. order_status.' },
+    handoff: { type: 'boolean', description: 'True when the customer asks for a human or you cannot help.' },
+    handoffReason: { type: ['string', 'null'], description: 'Why a human should take over; null when handoff is false.' },
+  },
+  required: [...AI_DRAFT_FIELDS],
+  additionalProperties: false,
+} as const;
+
+/** Result of {@link parseAiDraft}. */
+export type AiDraftParseResult = { ok: true; draft: AiDraft } | { ok: false; problems: string[] };
+
+/**
+ * Validates a parsed JSON value (the model message's `content` after `JSON.parse`) against the
+ * {@link AiDraft} shape, exactly as strictly as {@link AI_DRAFT_JSON_SCHEMA}: an object with every
+ * field present, no other field, right types, `complexity` one of {@link COMPLEXITIES},
+ * `confidence` a finite number within 0–1 (nothing is clamped), `intent` non-blank.
+ * An empty `reply` is accepted here ({@link decideAiAction} hands it off), and so is a
+ * `handoffReason` alongside `handoff: false` (ignored by the decision).
+ * @returns the draft (a fresh object) or every problem found
+ */
+export function parseAiDraft(value: unknown): AiDraftParseResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, problems: ['draft must be a JSON object'] };
+  const record = value as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const key of Object.keys(record)) {
+    if (!isOneOf(AI_DRAFT_FIELDS, key)) problems.push(`unexpected field "${key}"`);
+  }
+  for (const key of AI_DRAFT_FIELDS) {
+    if (!Object.hasOwn(record, key)) problems.push(`missing field "${key}"`);
+  }
+  const has = (key: (typeof AI_DRAFT_FIELDS)[number]): boolean => Object.hasOwn(record, key);
+  const { reply, confidence, complexity, intent, handoff, handoffReason } = record;
+  if (has('reply') && typeof reply !== 'string') problems.push('reply must be a string');
+  if (has('confidence') && (typeof confidence !== 'number' || !Number.isFinite(confidence) || confidence < 0 || confidence > 1))
+    problems.push('confidence must be a number from 0 to 1');
+  if (has('complexity') && !isOneOf(COMPLEXITIES, complexity)) problems.push(`complexity must be one of ${COMPLEXITIES.join(', ')}`);
+  if (has('intent') && (typeof intent !== 'string' || intent.trim() === '')) problems.push('intent must be a non-empty string');
+  if (has('handoff') && typeof handoff !== 'boolean') problems.push('handoff must be a boolean');
+  if (has('handoffReason') && handoffReason !== null && typeof handoffReason !== 'string')
+    problems.push('handoffReason must be a string or null');
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    draft: {
+      reply: reply as string,
+      confidence: confidence as number,
+      complexity: complexity as Complexity,
+      intent: intent as string,
+      handoff: handoff as boolean,
+      handoffReason: handoffReason as string | null,
+    },
+  };
+}
+
+/**
+ * Why a draft is suggested instead of auto-sent, in this fixed order (each a failed auto-send rule):
+ * - `mode_suggest`: the org's mode is `suggest`;
+ * - `low_confidence`: draft confidence below `autoSendConfidence`;
+ * - `too_complex`: draft complexity above `maxAutoSendComplexity`;
+ * - `vip_contact`: the contact is a VIP (always a human's call);
+ * - `channel_not_allowed`: the channel is not in the config's `channels` allow-list;
+ * - `whatsapp_window_closed`: WhatsApp outside the 24 h window (a free-form reply would be refused;
+ *   staff must send an approved template instead).
+ */
+export const AI_SUGGEST_REASONS = [
+  'mode_suggest',
+  'low_confidence',
+  'too_complex',
+  'vip_contact',
+  'channel_not_allowed',
+  'whatsapp_window_closed',
+] as const;
+/** One of {@link AI_SUGGEST_REASONS}. */
+export type AiSuggestReason = (typeof AI_SUGGEST_REASONS)[number];
+
+/** Why the assistant does nothing: the org switched it off, or this conversation's `aiAssist` is off. */
+export type AiNoneReason = 'assistant_disabled' | 'ai_assist_off';
+
+/** Hand-off reason used when the model hands off without saying why. */
+export const DEFAULT_HANDOFF_REASON = 'handoff_requested';
+/** Hand-off reason for a draft whose reply is empty or blank (nothing could be sent). */
+export const EMPTY_DRAFT_HANDOFF_REASON = 'empty_draft';
+
+/**
+ * What to do with a draft:
+ * - `auto_send`: send the reply as the AI after `sendAtDelaySeconds` (0 = now) unless a human acts first;
+ * - `suggest`: store it for staff; `reasons` lists every failed auto-send rule (never empty);
+ * - `hand_off`: open the conversation for a human with `needs_human`; `reason` is the model's
+ *   `handoffReason` (trimmed), {@link DEFAULT_HANDOFF_REASON} or {@link EMPTY_DRAFT_HANDOFF_REASON};
+ * - `none`: the assistant stays out of this conversation.
+ */
+export type AiDecision =
+  | { action: 'auto_send'; sendAtDelaySeconds: number }
+  | { action: 'suggest'; reasons: AiSuggestReason[] }
+  | { action: 'hand_off'; reason: string }
+  | { action: 'none'; reason: AiNoneReason };
+
+/** Everything {@link decideAiAction} looks at. */
+export interface AiDecisionInput {
+  config: AiAssistantConfig;
+  /** The conversation's own `aiAssist` switch. */
+  conversationAiAssist: boolean;
+  /** Whether the contact is marked VIP. */
+  contactVip: boolean;
+  channelKind: ChannelKind;
+  /** Whether a free-form WhatsApp reply is allowed now (see `isFreeFormReplyAllowed`); ignored for other channels. */
+  whatsappWindowOpen: boolean;
+  draft: AiDraft;
+}
+
+/**
+ * Maps config + conversation + contact + channel + draft to one {@link AiDecision}. First match wins:
+ * 1. assistant disabled → `none` (`assistant_disabled`); conversation `aiAssist` off → `none` (`ai_assist_off`);
+ * 2. the draft asks for a hand-off → `hand_off` (the model's reason, or {@link DEFAULT_HANDOFF_REASON});
+ * 3. the reply is empty or blank → `hand_off` ({@link EMPTY_DRAFT_HANDOFF_REASON}): there is nothing to send or suggest;
+ * 4. every auto-send rule holds — mode `auto`, confidence ≥ `autoSendConfidence` (inclusive),
+ *    complexity ≤ `maxAutoSendComplexity` (inclusive), contact not VIP, channel in the allow-list,
+ *    and (for WhatsApp) the window open → `auto_send` after `autoSendDelaySeconds`;
+ * 5. otherwise → `suggest`, listing every failed rule in {@link AI_SUGGEST_REASONS} order.
+ * A channel outside the allow-list therefore still gets suggestions (if the conversation's
+ * `aiAssist` is on), never auto-sends.
+ */
+export function decideAiAction(input: AiDecisionInput): AiDecision {
+  const { config, draft } = input;
+  if (!config.enabled) return { action: 'none', reason: 'assistant_disabled' };
+  if (!input.conversationAiAssist) return { action: 'none', reason: 'ai_assist_off' };
+  if (draft.handoff) return { action: 'hand_off', reason: draft.handoffReason?.trim() || DEFAULT_HANDOFF_REASON };
+  if (draft.reply.trim() === '') return { action: 'hand_off', reason: EMPTY_DRAFT_HANDOFF_REASON };
+
+  const failed: Record<AiSuggestReason, boolean> = {
+    mode_suggest: config.mode !== 'auto',
+    // `!(a >= b)` so that a NaN confidence counts as too low
+    low_confidence: !(draft.confidence >= config.autoSendConfidence),
+    too_complex: complexityRank(draft.complexity) > complexityRank(config.maxAutoSendComplexity),
+    vip_contact: input.contactVip,
+    channel_not_allowed: !config.channels.includes(input.channelKind),
+    whatsapp_window_closed: input.channelKind === 'whatsapp' && !input.whatsappWindowOpen,
+  };
+  const reasons = AI_SUGGEST_REASONS.filter((r) => failed[r]);
+  if (reasons.length > 0) return { action: 'suggest', reasons };
+  return { action: 'auto_send', sendAtDelaySeconds: config.autoSendDelaySeconds };
+}
