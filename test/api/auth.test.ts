@@ -7,18 +7,8 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { signStaffToken } from '../../api/auth';
-import { createLogger } from '../../config/logger';
 import { createDb } from '../../db/client';
-import {
-  createHarness,
-  createTestOrg,
-  type Harness,
-  JWT_SECRET,
-  PUBLIC_BASE_URL,
-  randomPhone,
-  type TestOrg,
-  testApiDeps,
-} from '../support/harness';
+import { createHarness, createTestOrg, type Harness, JWT_SECRET, randomPhone, type TestOrg, testApiDeps } from '../support/harness';
 import { api, type ConversationBody, expectError, inboundAndWait, listAll, type Page } from './rest-helpers';
 
 let h: Harness;

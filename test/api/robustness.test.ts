@@ -5,8 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { ConversationClient } from '../../api/conversation-client';
-import { createLogger } from '../../config/logger';
-import { createHarness, type Harness, JWT_SECRET, PUBLIC_BASE_URL, randomPhone, TWILIO_AUTH_TOKEN, testApiDeps } from '../support/harness';
+import { createHarness, type Harness, randomPhone, testApiDeps } from '../support/harness';
 
 let h: Harness;
 let conversationId: string;

@@ -8,9 +8,8 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { ConversationClient } from '../../api/conversation-client';
-import { createLogger } from '../../config/logger';
 import { conversationWorkflowId } from '../../workflows/messages';
-import { createHarness, type Harness, JWT_SECRET, PUBLIC_BASE_URL, randomPhone, TWILIO_AUTH_TOKEN, testApiDeps } from '../support/harness';
+import { createHarness, type Harness, PUBLIC_BASE_URL, randomPhone, TWILIO_AUTH_TOKEN, testApiDeps } from '../support/harness';
 import { newTwilioSid, readSampleForm, signTwilioRequest, withFields } from '../support/twilio-webhooks';
 
 const MESSAGING = '/webhooks/twilio/messaging';
