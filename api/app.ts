@@ -10,6 +10,7 @@ import { errorHandler, unknownRoute } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import { contactsRouter } from './routes/contacts';
 import { conversationsRouter } from './routes/conversations';
+import { aiAssistantRouter } from './routes/ai-assistant';
 import { attachmentsRouter, mediaRouter } from './routes/attachments';
 import { meRouter } from './routes/me';
 import { postmarkWebhooksRouter } from './routes/postmark-webhooks';
@@ -44,6 +45,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/me', meRouter(deps));
   v1.use('/attachments', attachmentsRouter({ db: deps.db, blobs: deps.blobs, maxBytes: deps.config.attachments.maxBytes }));
   v1.use('/templates', templatesRouter(deps));
+  v1.use('/ai-assistant', aiAssistantRouter({ db: deps.db, openAiAvailable: deps.config.openai?.apiKey !== undefined }));
   v1.use('/send-template', sendTemplateRouter(deps));
   app.use('/v1', v1);
 

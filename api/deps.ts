@@ -14,6 +14,8 @@ export interface ApiConfig {
   postmark: Pick<Config['postmark'], 'webhookUser' | 'webhookPassword' | 'inboundDomain'>;
   /** Largest attachment accepted, in bytes (413 above). */
   attachments: Pick<Config['attachments'], 'maxBytes'>;
+  /** `apiKey` set = the AI assistant is available (`GET /v1/ai-assistant` → `available`). */
+  openai?: Pick<Config['openai'], 'apiKey'>;
 }
 
 /** What the Express app needs from the process (injected, so tests wire real instances). */

@@ -5,9 +5,10 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from 'zod';
 import * as s from './schemas';
 import * as t from './template-schemas';
+import * as ai from './ai-assistant-schemas';
 import { AttachmentSchema } from './attachment-views';
 
-type Method = 'get' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 interface RouteSpec {
   method: Method;
   path: string;
@@ -148,6 +149,21 @@ const routes: RouteSpec[] = [
     params: true,
     ok: { status: 204, description: 'Deleted' },
     errors: [400, 401, 403, 404],
+  },
+  {
+    method: 'get',
+    path: '/v1/ai-assistant',
+    summary: 'The AI assistant settings (defaults until changed) and whether OpenAI is configured',
+    ok: { status: 200, schema: ai.AiAssistantSettings, description: 'The settings' },
+    errors: [401, 403],
+  },
+  {
+    method: 'put',
+    path: '/v1/ai-assistant',
+    summary: 'Change the AI assistant settings (admins only; given fields replace the current ones, the rest are kept)',
+    body: ai.PutAiAssistantBody,
+    ok: { status: 200, schema: ai.AiAssistantSettings, description: 'The stored settings' },
+    errors: [400, 401, 403, 422],
   },
   {
     method: 'get',

@@ -71,6 +71,8 @@ const EnvSchema = z.object({
       .max(100 * 1024 * 1024)
       .default(10 * 1024 * 1024),
   ),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl,
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -118,6 +120,12 @@ export interface Config {
     dir: string;
     /** Largest accepted attachment in bytes (413 above it). */
     maxBytes: number;
+  };
+  openai: {
+    /** OPENAI_API_KEY; `undefined` = the AI assistant reports itself unavailable. */
+    apiKey: string | undefined;
+    /** OPENAI_BASE_URL; `undefined` = the real OpenAI API; set = send the SDK's requests there (stand-ins, compatible servers). */
+    baseUrl: string | undefined;
   };
   logLevel: string;
 }
@@ -190,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { deploym
       webhookPassword: e.POSTMARK_INBOUND_PASSWORD ?? DEV_DEFAULTS.postmarkWebhookPassword,
     },
     attachments: { dir: e.ATTACHMENTS_DIR ?? path.resolve(__dirname, '..', '.data', 'attachments'), maxBytes: e.MAX_ATTACHMENT_BYTES },
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
     logLevel: e.LOG_LEVEL,
   };
 }

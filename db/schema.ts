@@ -3,6 +3,7 @@
  * Every table carries `org_id`; timestamps are `timestamptz` (read as `Date`).
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
+import type { AiAssistantConfig } from '../domain/ai-assistant';
 import type { Attachment, EmailDetails, TemplateUse } from '../domain/message';
 
 /** timestamptz: read as Date, written as Date or ISO-8601 string, optional on insert where the column has a default. */
@@ -163,6 +164,19 @@ export interface TemplatesTable {
   updated_at: Timestamp;
 }
 
+/**
+ * `ai_assistant_settings`: an org's AI assistant configuration (at most one row per org; none = the
+ * defaults). `config` holds the domain field names; read it merged over `DEFAULT_AI_ASSISTANT_CONFIG`
+ * (older rows may lack newer fields). Written as a JSON string.
+ */
+export interface AiAssistantSettingsTable {
+  org_id: string;
+  config: ColumnType<Partial<AiAssistantConfig>, string, string>;
+  /** Staff user who last changed the settings. */
+  updated_by: ColumnType<string | null, string | null | undefined, string | null>;
+  updated_at: Timestamp;
+}
+
 /** The whole database, as kysely sees it. */
 export interface Database {
   orgs: OrgsTable;
@@ -173,6 +187,7 @@ export interface Database {
   messages: MessagesTable;
   attachments: AttachmentsTable;
   templates: TemplatesTable;
+  ai_assistant_settings: AiAssistantSettingsTable;
 }
 
 /** An `orgs` row as selected. */

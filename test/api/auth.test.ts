@@ -226,6 +226,8 @@ describe('public endpoints', () => {
       ['post', '/v1/attachments'],
       ['get', '/v1/attachments/{id}'],
       ['post', '/v1/send-template'],
+      ['get', '/v1/ai-assistant'],
+      ['put', '/v1/ai-assistant'],
     ];
     for (const [method, path] of v1Routes) {
       expect({ path, method, present: doc.paths[path]?.[method] !== undefined }).toEqual({ path, method, present: true });

@@ -1,0 +1,85 @@
+/**
+ * `/v1/ai-assistant`: the org's AI assistant settings. Every staff user reads them (`GET /`); only
+ * admins change them (`PUT /`, else 403 `forbidden`). An org that never saved settings gets
+ * `DEFAULT_AI_ASSISTANT_CONFIG`. `available` reports whether the server has an OpenAI API key; without
+ * one the settings can still be read and saved, the assistant just never runs.
+ */
+import { Router } from 'express';
+import { sql } from 'kysely';
+import type { Db } from '../../db/client';
+import { type AiAssistantConfig, DEFAULT_AI_ASSISTANT_CONFIG, isValidAiConfig } from '../../domain/ai-assistant';
+import { principalOf } from '../auth';
+import { HttpError } from '../errors';
+import { PutAiAssistantBody, applyAiAssistantPut, toAiAssistantView } from '../ai-assistant-schemas';
+
+/**
+ * A stored (possibly partial or older) config merged over {@link DEFAULT_AI_ASSISTANT_CONFIG}:
+ * known fields only; `undefined` (no row) = the defaults.
+ */
+export function mergeAiAssistantConfig(stored: Partial<AiAssistantConfig> | undefined): AiAssistantConfig {
+  const d = DEFAULT_AI_ASSISTANT_CONFIG;
+  const s = stored ?? {};
+  return {
+    enabled: s.enabled ?? d.enabled,
+    mode: s.mode ?? d.mode,
+    instructions: s.instructions ?? d.instructions,
+    channels: [...(s.channels ?? d.channels)],
+    autoSendConfidence: s.autoSendConfidence ?? d.autoSendConfidence,
+    maxAutoSendComplexity: s.maxAutoSendComplexity ?? d.maxAutoSendComplexity,
+    autoSendDelaySeconds: s.autoSendDelaySeconds ?? d.autoSendDelaySeconds,
+    model: s.model ?? d.model,
+  };
+}
+
+/** The org's AI assistant config (stored values over the defaults). For the API and the workflow's activities. */
+export async function loadAiAssistantConfig(db: Db, orgId: string): Promise<AiAssistantConfig> {
+  const row = await db.selectFrom('ai_assistant_settings').select('config').where('org_id', '=', orgId).executeTakeFirst();
+  return mergeAiAssistantConfig(row?.config);
+}
+
+/**
+ * Builds the AI assistant router (mounted under `/v1/ai-assistant`, behind auth and `express.json()`).
+ * @param openAiAvailable whether OPENAI_API_KEY is configured (shown as `available`; changes nothing else)
+ */
+export function aiAssistantRouter({ db, openAiAvailable }: { db: Db; openAiAvailable: boolean }): Router {
+  const router = Router();
+
+  router.get('/', async (_req, res) => {
+    const me = principalOf(res);
+    res.json(toAiAssistantView(await loadAiAssistantConfig(db, me.orgId), openAiAvailable));
+  });
+
+  /**
+   * Partial update: the given fields replace the current config's (stored, else the defaults), the rest
+   * is kept; the whole result is re-checked ({@link isValidAiConfig}, 422 `invalid_ai_config` with
+   * `details.problems`) and stored as a full config. Row-locked so concurrent changes do not mix.
+   */
+  router.put('/', async (req, res) => {
+    const me = principalOf(res);
+    if (me.role !== 'admin') throw new HttpError(403, 'forbidden', 'Only admins can change the AI assistant settings');
+    const body = PutAiAssistantBody.parse(req.body);
+    const saved = await db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('ai_assistant_settings')
+        .select('config')
+        .where('org_id', '=', me.orgId)
+        .forUpdate()
+        .executeTakeFirst();
+      const next = applyAiAssistantPut(mergeAiAssistantConfig(row?.config), body);
+      const problems = isValidAiConfig(next);
+      if (problems.length > 0) {
+        throw new HttpError(422, 'invalid_ai_config', `The AI assistant settings would break a rule: ${problems.join('; ')}`, { problems });
+      }
+      const config = JSON.stringify(next);
+      await trx
+        .insertInto('ai_assistant_settings')
+        .values({ org_id: me.orgId, config, updated_by: me.userId })
+        .onConflict((oc) => oc.column('org_id').doUpdateSet({ config, updated_by: me.userId, updated_at: sql<Date>`now()` }))
+        .execute();
+      return next;
+    });
+    res.json(toAiAssistantView(saved, openAiAvailable));
+  });
+
+  return router;
+}
