@@ -43,3 +43,20 @@ export async function listenOnLoopback(
     },
   };
 }
+
+/** Reads a request body as UTF-8 text. */
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `JSON.parse(raw)`, or `null` for an empty or malformed body. */
+export function parseJson(raw: string): unknown {
+  if (raw.trim() === '') return null;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return null;
+  }
+}

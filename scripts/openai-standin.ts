@@ -30,7 +30,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { listenOnLoopback, sendJson } from './loopback-server';
+import { listenOnLoopback, parseJson, readBody, sendJson } from './loopback-server';
 
 /** A JSON object as sent over the wire. */
 export type JsonObject = { [key: string]: unknown };
@@ -429,21 +429,6 @@ function defaultContent(format: unknown): string {
 }
 
 const ROUTES = new Set(['/v1/chat/completions', '/v1/responses']);
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(raw: string): unknown {
-  if (raw.trim() === '') return null;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return null;
-  }
-}
 
 function bearerToken(headers: IncomingHttpHeaders): string | null {
   const match = /^Bearer\s+(\S.*)$/i.exec(headers.authorization ?? '');

@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { listenOnLoopback, sendJson } from './loopback-server';
+import { listenOnLoopback, parseJson, readBody, sendJson } from './loopback-server';
 
 /** One request as received by the stand-in. */
 export interface RecordedPostmarkRequest {
@@ -72,21 +72,6 @@ function postmarkError(code: number, message: string): { ErrorCode: number; Mess
 /** `2026-01-16T15:40:12.4180000Z`: ISO-8601 UTC with 7 fractional digits, as Postmark prints `SubmittedAt`. */
 function submittedAt(d: Date): string {
   return d.toISOString().replace(/Z$/, '0000Z');
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(raw: string): unknown {
-  if (raw.trim() === '') return null;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return null;
-  }
 }
 
 function nonEmptyString(value: unknown): value is string {

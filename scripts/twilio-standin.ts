@@ -14,7 +14,7 @@
  * `failNext(status, body)` queues a canned answer for the next Messages create (FIFO, one per call).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { listenOnLoopback, sendJson } from './loopback-server';
+import { listenOnLoopback, readBody, sendJson } from './loopback-server';
 import { formToParams, newTwilioSid, type TwilioParams } from './twilio-form';
 
 /** One request as received by the stub. */
@@ -122,12 +122,6 @@ function allValues(formBody: string): Record<string, string[]> {
 /** RFC 2822 date as Twilio prints it: `Thu, 15 Jan 2026 14:31:07 +0000`. */
 function twilioDate(d: Date): string {
   return d.toUTCString().replace(/GMT$/, '+0000');
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Starts the stub on 127.0.0.1 with an OS-assigned port. */

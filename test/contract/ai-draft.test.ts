@@ -25,6 +25,7 @@ import {
 } from '../../scripts/openai-standin';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 import { validateAgainstOpenApi } from '../support/openai-contract';
+import { captureError } from '../support/capture-error';
 
 const API_KEY = 'test';
 const MODEL = 'gpt-4o-mini';
@@ -36,15 +37,6 @@ const REPLY_TEXT = `Checking on order 4821 for you now. ${randomUUID()}`;
 let h: Harness;
 let standIn: OpenAiStandIn;
 let conversationId: string;
-
-async function captureError(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 function activities(apiKey = API_KEY) {
   return createAiDraftActivities({ db: h.db, openai: createOpenAiClient({ apiKey, baseURL: standIn.url, maxRetries: 0 }) });

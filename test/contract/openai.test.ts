@@ -27,6 +27,7 @@ import {
 import { validateAgainstOpenApi } from '../support/openai-contract';
 import { getFreePort } from '../support/prism';
 import { SAMPLES_DIR } from '../support/twilio-webhooks';
+import { captureError } from '../support/capture-error';
 
 const API_KEY = 'test';
 
@@ -38,15 +39,6 @@ function sample(name: string): unknown {
 }
 function sampleObject(name: string): Record<string, unknown> {
   return sample(name) as Record<string, unknown>;
-}
-
-async function captureError(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 /** The draft schema of the AI-assistant issue (reply, confidence, complexity, intent, handoff, handoffReason). */

@@ -23,6 +23,7 @@ import { headerValue, normalizeMessageId, parseEmailAddressList, parseMessageIdL
 import { getFreePort } from '../support/prism';
 import { startPostmarkStandIn, type PostmarkStandIn } from '../support/postmark-standin';
 import { SAMPLES_DIR } from '../support/twilio-webhooks';
+import { captureError } from '../support/capture-error';
 
 const SERVER_TOKEN = 'test-token';
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -33,15 +34,6 @@ function sampleText(name: string): string {
 }
 function sample(name: string): unknown {
   return JSON.parse(sampleText(name)) as unknown;
-}
-
-async function captureError(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 /** What `sendEmail` POSTs (postmark-send-email.request.json; fields per postmarkapp.com/developer/api/email-api). */

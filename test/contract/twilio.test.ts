@@ -20,6 +20,7 @@ import {
   signTwilioRequest,
   withFields,
 } from '../support/twilio-webhooks';
+import { captureError } from '../support/capture-error';
 
 /** Prism needs hex SIDs: AC + 32 hex. */
 const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
@@ -46,15 +47,6 @@ function paramsOf(v: SignatureVector): Record<string, string | string[]> {
 
 function isRestException(err: unknown): err is twilio.RestException {
   return err instanceof twilio.RestException;
-}
-
-async function captureError(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {
