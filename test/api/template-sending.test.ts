@@ -10,6 +10,8 @@ import { conversationWorkflowId } from '../../workflows/messages';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 import type { RecordedTwilioRequest } from '../support/twilio-stub';
 import { type ConversationBody, type ErrorBody, expectError, expectValidationError, inboundAndWait } from './rest-helpers';
+import type { TemplateView } from '../../api/template-schemas';
+import type { MessageRecord } from '../../domain/message';
 
 let h: Harness;
 beforeAll(async () => {
@@ -23,37 +25,8 @@ afterAll(async () => {
 const SHIPPING_SID = `HX${'0123456789abcdef'.repeat(2)}`;
 const PENDING_SID = `HX${'fedcba9876543210'.repeat(2)}`;
 
-interface TemplateUseBody {
-  templateId: string;
-  name: string;
-  contentSid: string | null;
-  contentVariables: string | null;
-  subject: string | null;
-}
-
-interface SentMessage {
-  id: string;
-  conversationId: string;
-  direction: string;
-  authorType: string;
-  authorId: string | null;
-  text: string;
-  isInternalNote: boolean;
-  providerMessageId: string | null;
-  deliveryStatus: string | null;
-  template: TemplateUseBody | null;
-}
-
-interface TemplateView {
-  id: string;
-  name: string;
-  channel: string;
-  subject: string | null;
-  body: string;
-  variables: string[];
-  whatsappContentSid: string | null;
-  approvalStatus: string;
-}
+/** Response shapes come from the API's own types (zod-inferred / domain). */
+type SentMessage = MessageRecord;
 
 const templates: Record<'orderUpdate' | 'orderMail' | 'shippingUpdate' | 'promoPending', TemplateView> = {} as Record<
   'orderUpdate' | 'orderMail' | 'shippingUpdate' | 'promoPending',

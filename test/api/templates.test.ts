@@ -12,19 +12,9 @@ import { templatesRouter } from '../../api/routes/templates';
 import { createLogger } from '../../config/logger';
 import { createHarness, createTestOrg, type Harness, JWT_SECRET } from '../support/harness';
 import { expectError, expectValidationError } from './rest-helpers';
+import type { TemplateView } from '../../api/template-schemas';
 
-interface TemplateBody {
-  id: string;
-  name: string;
-  channel: string;
-  subject: string | null;
-  body: string;
-  variables: string[];
-  whatsappContentSid: string | null;
-  approvalStatus: string;
-  createdAt: string;
-  updatedAt: string;
-}
+type TemplateBody = TemplateView;
 
 const SID = `HX${'0123456789abcdef'.repeat(2)}`;
 const SID2 = `HX${'fedcba9876543210'.repeat(2)}`;
