@@ -6,11 +6,13 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
+  AGENT_TOOLS,
   AI_MODES,
   type AiAssistantConfig,
   COMPLEXITIES,
   DEFAULT_AI_ASSISTANT_CONFIG,
   MAX_AI_INSTRUCTIONS_LENGTH,
+  MAX_AGENT_STEPS,
   MAX_AI_MODEL_LENGTH,
   MAX_AUTO_SEND_DELAY_SECONDS,
 } from '../domain/ai-assistant';
@@ -65,6 +67,25 @@ const Model = text(MAX_AI_MODEL_LENGTH).openapi({
   example: 'gpt-4o-mini',
 });
 
+const AgentTools = z
+  .object({
+    enabled: z.boolean().openapi({
+      description: `When on, an inbound email on an AI-assisted conversation runs the agent loop (tool calling) instead of a single draft (default ${d.agentTools.enabled})`,
+    }),
+    tools: z
+      .array(z.enum(AGENT_TOOLS))
+      .refine((list) => new Set(list).size === list.length, { message: 'must not repeat a tool' })
+      .openapi({ description: `Tools offered to the model (default: all of ${AGENT_TOOLS.join(', ')})` }),
+    maxSteps: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_AGENT_STEPS)
+      .openapi({ description: `Step limit: model round trips per loop, 1–${MAX_AGENT_STEPS} (default ${d.agentTools.maxSteps})` }),
+  })
+  .strict()
+  .openapi('AiAgentTools');
+
 /**
  * 200 body of `GET` and `PUT /v1/ai-assistant`: the org's configuration (stored values merged over the
  * documented defaults) and `available`: whether the server has an OpenAI API key (without one the
@@ -80,6 +101,7 @@ export const AiAssistantSettings = z
     maxAutoSendComplexity: MaxAutoSendComplexity,
     autoSendDelay: AutoSendDelay,
     model: z.string(),
+    agentTools: AgentTools,
     available: z.boolean().openapi({ description: 'Whether the server is configured with an OpenAI API key (OPENAI_API_KEY)' }),
   })
   .openapi('AiAssistantSettings');
@@ -101,6 +123,7 @@ export const PutAiAssistantBody = z
     maxAutoSendComplexity: MaxAutoSendComplexity.optional(),
     autoSendDelay: AutoSendDelay.optional(),
     model: Model.optional(),
+    agentTools: AgentTools.partial().strict().optional().openapi({ description: 'Any subset of the agent-tool settings' }),
   })
   .strict()
   .openapi('PutAiAssistantSettings');
@@ -118,6 +141,7 @@ export function toAiAssistantView(config: AiAssistantConfig, available: boolean)
     maxAutoSendComplexity: config.maxAutoSendComplexity,
     autoSendDelay: config.autoSendDelaySeconds,
     model: config.model,
+    agentTools: { ...config.agentTools, tools: [...config.agentTools.tools] },
     available,
   };
 }
@@ -133,5 +157,10 @@ export function applyAiAssistantPut(current: AiAssistantConfig, body: PutAiAssis
     maxAutoSendComplexity: body.maxAutoSendComplexity ?? current.maxAutoSendComplexity,
     autoSendDelaySeconds: body.autoSendDelay ?? current.autoSendDelaySeconds,
     model: body.model ?? current.model,
+    agentTools: {
+      enabled: body.agentTools?.enabled ?? current.agentTools.enabled,
+      tools: body.agentTools?.tools ?? current.agentTools.tools,
+      maxSteps: body.agentTools?.maxSteps ?? current.agentTools.maxSteps,
+    },
   };
 }

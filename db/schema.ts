@@ -90,6 +90,10 @@ export interface ConversationsTable {
   closed_reason: 'closed_by_staff' | 'session_expired' | null;
   /** Unguessable `+token` of an email conversation's Reply-To address (`null` for other channels). */
   reply_token: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The conversation's own AI-assist switch; `null` = the org's default (assistant enabled and the channel in its list). */
+  ai_assist: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  /** Set when the AI assistant handed the conversation off to a human; cleared by a staff reply or closing. */
+  needs_human: Generated<boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -177,6 +181,74 @@ export interface AiAssistantSettingsTable {
   updated_at: Timestamp;
 }
 
+/** What became of an AI suggestion (see `domain/ai-assistant.ts` `AI_SUGGESTION_STATUSES`). */
+export type AiSuggestionStatus =
+  'pending' | 'scheduled' | 'sent' | 'auto_sent' | 'answered' | 'dismissed' | 'superseded' | 'cancelled' | 'handed_off';
+
+/** `ai_suggestions`: one row per draft the assistant made for a conversation, and its fate. */
+export interface AiSuggestionsTable {
+  id: string;
+  org_id: string;
+  conversation_id: string;
+  /** The customer message the draft answers. */
+  trigger_message_id: string | null;
+  decision: 'auto_send' | 'suggest' | 'hand_off';
+  status: AiSuggestionStatus;
+  /** Why the draft was suggested rather than auto-sent (`AiSuggestReason[]`). */
+  reasons: ColumnType<string[], string | undefined, string>;
+  reply: string;
+  /** 0–1 */
+  confidence: number;
+  complexity: 'low' | 'medium' | 'high';
+  intent: string;
+  handoff: boolean;
+  handoff_reason: string | null;
+  model: string;
+  /** When a `scheduled` auto-send goes out. */
+  send_at: NullableTimestamp;
+  /** The message sent from this suggestion (auto-sent, sent by staff) or the staff reply that answered instead. */
+  message_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Staff user id (or `ai-assistant`) who resolved it. */
+  resolved_by: ColumnType<string | null, string | null | undefined, string | null>;
+  resolved_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** `ai_training_pairs`: the assistant's draft and what a human sent instead (one per suggestion). */
+export interface AiTrainingPairsTable {
+  id: string;
+  org_id: string;
+  conversation_id: string;
+  suggestion_id: string;
+  message_id: string;
+  draft: string;
+  sent: string;
+  /** Whether `sent` differs from `draft`. */
+  edited: boolean;
+  intent: string;
+  staff_user_id: string | null;
+  created_at: Timestamp;
+}
+
+/** `todos`: follow-ups (from staff or the assistant's `create_todo` tool), each about one inbox item. */
+export interface TodosTable {
+  id: string;
+  org_id: string;
+  title: string;
+  due_at: NullableTimestamp;
+  source_type: 'inbox';
+  /** The conversation (inbox item) the todo is about. */
+  source_id: string;
+  status: ColumnType<'open' | 'done', 'open' | 'done' | undefined, 'open' | 'done'>;
+  created_by_type: 'staff' | 'ai';
+  /** Staff user id, or `ai-assistant`. */
+  created_by: string | null;
+  completed_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** The whole database, as kysely sees it. */
 export interface Database {
   orgs: OrgsTable;
@@ -188,6 +260,9 @@ export interface Database {
   attachments: AttachmentsTable;
   templates: TemplatesTable;
   ai_assistant_settings: AiAssistantSettingsTable;
+  ai_suggestions: AiSuggestionsTable;
+  ai_training_pairs: AiTrainingPairsTable;
+  todos: TodosTable;
 }
 
 /** An `orgs` row as selected. */
@@ -208,3 +283,9 @@ export type MessageRow = Selectable<MessagesTable>;
 export type AttachmentRow = Selectable<AttachmentsTable>;
 /** A selected `templates` row. */
 export type TemplateRow = Selectable<TemplatesTable>;
+/** A selected `ai_suggestions` row. */
+export type AiSuggestionRow = Selectable<AiSuggestionsTable>;
+/** A selected `ai_training_pairs` row. */
+export type AiTrainingPairRow = Selectable<AiTrainingPairsTable>;
+/** A selected `todos` row. */
+export type TodoRow = Selectable<TodosTable>;

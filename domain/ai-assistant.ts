@@ -29,6 +29,34 @@ export const MAX_AI_INSTRUCTIONS_LENGTH = 20_000;
 /** Longest model name allowed, in UTF-16 code units. */
 export const MAX_AI_MODEL_LENGTH = 200;
 
+/**
+ * Tools the assistant's agent loop may call on email inbox items (OpenAI tool calling). Each runs as
+ * an activity or as an update to the target conversation's workflow, so it obeys a human's rules.
+ */
+export const AGENT_TOOLS = [
+  'list_inbox',
+  'get_inbox_item',
+  'reply_to_inbox',
+  'close_inbox_item',
+  'update_inbox_item',
+  'snooze_inbox_item',
+  'create_todo',
+] as const;
+/** One of {@link AGENT_TOOLS}. */
+export type AgentToolName = (typeof AGENT_TOOLS)[number];
+/** Most model round trips one agent loop may take. */
+export const MAX_AGENT_STEPS = 20;
+
+/** The agent loop's settings (email conversations only). */
+export interface AgentToolsConfig {
+  /** When on, an inbound email on an AI-assisted conversation runs the agent loop instead of a single draft. */
+  enabled: boolean;
+  /** The tools offered to the model (distinct, each one of {@link AGENT_TOOLS}). */
+  tools: AgentToolName[];
+  /** Step limit: model round trips per loop, 1–{@link MAX_AGENT_STEPS}. */
+  maxSteps: number;
+}
+
 /** An org's AI assistant settings (`GET/PUT /v1/ai-assistant`). Check with {@link isValidAiConfig}. */
 export interface AiAssistantConfig {
   /** Master switch: when `false` the assistant never drafts, suggests or sends. */
@@ -54,6 +82,8 @@ export interface AiAssistantConfig {
   autoSendDelaySeconds: number;
   /** OpenAI model name, e.g. `gpt-4o-mini` (must support structured outputs). */
   model: string;
+  /** The agent loop with inbox tools (email conversations). */
+  agentTools: AgentToolsConfig;
 }
 
 /** The system prompt a new org starts with. */
@@ -76,6 +106,7 @@ export const DEFAULT_AI_ASSISTANT_CONFIG: AiAssistantConfig = {
   maxAutoSendComplexity: 'low',
   autoSendDelaySeconds: 60,
   model: 'gpt-4o-mini',
+  agentTools: { enabled: false, tools: [...AGENT_TOOLS], maxSteps: 6 },
 };
 
 /** Position of `c` in {@link COMPLEXITIES}: low 0, medium 1, high 2. */
@@ -93,7 +124,8 @@ const isOneOf = <T extends string>(list: readonly T[], value: unknown): value is
  *   {@link MAX_AI_INSTRUCTIONS_LENGTH}; `channels` distinct {@link CHANNEL_KINDS} (may be empty);
  *   `autoSendConfidence` a number in 0–1; `maxAutoSendComplexity` one of {@link COMPLEXITIES};
  *   `autoSendDelaySeconds` an integer 0–{@link MAX_AUTO_SEND_DELAY_SECONDS}; `model` non-blank,
- *   at most {@link MAX_AI_MODEL_LENGTH}.
+ *   at most {@link MAX_AI_MODEL_LENGTH}; `agentTools.enabled` boolean, `agentTools.tools` distinct
+ *   {@link AGENT_TOOLS}, `agentTools.maxSteps` an integer 1–{@link MAX_AGENT_STEPS}.
  */
 export function isValidAiConfig(config: AiAssistantConfig): string[] {
   const problems: string[] = [];
@@ -119,6 +151,16 @@ export function isValidAiConfig(config: AiAssistantConfig): string[] {
     problems.push(`autoSendDelaySeconds must be a whole number of seconds from 0 to ${MAX_AUTO_SEND_DELAY_SECONDS}`);
   if (typeof config.model !== 'string' || config.model.trim() === '') problems.push('model must not be empty');
   else if (config.model.length > MAX_AI_MODEL_LENGTH) problems.push(`model must be at most ${MAX_AI_MODEL_LENGTH} characters`);
+  const agent = config.agentTools as AgentToolsConfig | undefined;
+  if (typeof agent !== 'object' || agent === null) problems.push('agentTools must be an object');
+  else {
+    if (typeof agent.enabled !== 'boolean') problems.push('agentTools.enabled must be a boolean');
+    if (!Array.isArray(agent.tools) || agent.tools.some((t) => !isOneOf(AGENT_TOOLS, t)))
+      problems.push(`agentTools.tools must be among ${AGENT_TOOLS.join(', ')}`);
+    else if (new Set(agent.tools).size !== agent.tools.length) problems.push('agentTools.tools must not repeat');
+    if (!Number.isInteger(agent.maxSteps) || agent.maxSteps < 1 || agent.maxSteps > MAX_AGENT_STEPS)
+      problems.push(`agentTools.maxSteps must be a whole number from 1 to ${MAX_AGENT_STEPS}`);
+  }
   return problems;
 }
 
@@ -217,7 +259,9 @@ export function parseAiDraft(value: unknown): AiDraftParseResult {
  * - `vip_contact`: the contact is a VIP (always a human's call);
  * - `channel_not_allowed`: the channel is not in the config's `channels` allow-list;
  * - `whatsapp_window_closed`: WhatsApp outside the 24 h window (a free-form reply would be refused;
- *   staff must send an approved template instead).
+ *   staff must send an approved template instead);
+ * - `human_active`: a human acted on the conversation (assigned it, changed its status, dismissed a
+ *   suggestion) after the customer's message: the draft waits for them.
  */
 export const AI_SUGGEST_REASONS = [
   'mode_suggest',
@@ -226,6 +270,7 @@ export const AI_SUGGEST_REASONS = [
   'vip_contact',
   'channel_not_allowed',
   'whatsapp_window_closed',
+  'human_active',
 ] as const;
 /** One of {@link AI_SUGGEST_REASONS}. */
 export type AiSuggestReason = (typeof AI_SUGGEST_REASONS)[number];
@@ -262,6 +307,8 @@ export interface AiDecisionInput {
   channelKind: ChannelKind;
   /** Whether a free-form WhatsApp reply is allowed now (see `isFreeFormReplyAllowed`); ignored for other channels. */
   whatsappWindowOpen: boolean;
+  /** A human acted on the conversation since the message being answered (default false). */
+  humanActive?: boolean;
   draft: AiDraft;
 }
 
@@ -272,7 +319,7 @@ export interface AiDecisionInput {
  * 3. the reply is empty or blank → `hand_off` ({@link EMPTY_DRAFT_HANDOFF_REASON}): there is nothing to send or suggest;
  * 4. every auto-send rule holds — mode `auto`, confidence ≥ `autoSendConfidence` (inclusive),
  *    complexity ≤ `maxAutoSendComplexity` (inclusive), contact not VIP, channel in the allow-list,
- *    and (for WhatsApp) the window open → `auto_send` after `autoSendDelaySeconds`;
+ *    (for WhatsApp) the window open, and no human acted since the message → `auto_send` after `autoSendDelaySeconds`;
  * 5. otherwise → `suggest`, listing every failed rule in {@link AI_SUGGEST_REASONS} order.
  * A channel outside the allow-list therefore still gets suggestions (if the conversation's
  * `aiAssist` is on), never auto-sends.
@@ -292,8 +339,45 @@ export function decideAiAction(input: AiDecisionInput): AiDecision {
     vip_contact: input.contactVip,
     channel_not_allowed: !config.channels.includes(input.channelKind),
     whatsapp_window_closed: input.channelKind === 'whatsapp' && !input.whatsappWindowOpen,
+    human_active: input.humanActive === true,
   };
   const reasons = AI_SUGGEST_REASONS.filter((r) => failed[r]);
   if (reasons.length > 0) return { action: 'suggest', reasons };
   return { action: 'auto_send', sendAtDelaySeconds: config.autoSendDelaySeconds };
+}
+
+/**
+ * What became of a suggestion (`ai_suggestions.status`):
+ * - `pending`: waiting for staff to send, edit or dismiss it;
+ * - `scheduled`: an auto-send held for `autoSendDelay` (a human action cancels the send; it then stays as `pending`);
+ * - `sent`: staff sent it (maybe edited); `auto_sent`: the assistant sent it itself;
+ * - `answered`: staff replied in their own words while it was pending (a training pair is kept);
+ * - `dismissed`: staff dismissed it; `superseded`: a newer customer message replaced it;
+ * - `cancelled`: the conversation was closed before anyone used it;
+ * - `handed_off`: the draft handed the conversation to a human (never sendable).
+ */
+export const AI_SUGGESTION_STATUSES = [
+  'pending',
+  'scheduled',
+  'sent',
+  'auto_sent',
+  'answered',
+  'dismissed',
+  'superseded',
+  'cancelled',
+  'handed_off',
+] as const;
+/** One of {@link AI_SUGGESTION_STATUSES}. */
+export type AiSuggestionStatus = (typeof AI_SUGGESTION_STATUSES)[number];
+
+/** The author id of messages, notes and todos the assistant writes (`author_type` is `ai`). */
+export const AI_ASSISTANT_AUTHOR_ID = 'ai-assistant';
+
+/**
+ * A conversation's effective AI-assist switch: its own setting when set, else the org's default
+ * (the assistant enabled and the channel in `channels`).
+ */
+export function effectiveAiAssist(config: AiAssistantConfig, channelKind: ChannelKind, own: boolean | null): boolean {
+  if (own !== null) return own;
+  return config.enabled && config.channels.includes(channelKind);
 }

@@ -52,11 +52,16 @@ export interface DeliveryReport {
   errorMessage: string | null;
 }
 
-/** A staff reply or internal note. `authorId` is the staff user id. */
+/** Who issued a command: a staff user (default) or the AI assistant's agent tools (`actorId` `ai-assistant`). */
+export type ActorType = 'staff' | 'ai';
+
+/** A staff (or AI agent) reply or internal note. `authorId` is the staff user id (or `ai-assistant`). */
 export interface ReplyCommand {
   text: string;
   isInternalNote: boolean;
   authorId: string;
+  /** Default `staff`; `ai` for the assistant's `reply_to_inbox` tool (stored with author type `ai`). */
+  authorType?: ActorType;
   /** Stored files to send with the reply (resolved and org-checked by the API). */
   attachments?: Attachment[];
   /** Set when the text was rendered from a template (WhatsApp templates may go outside the window). */
@@ -64,7 +69,7 @@ export interface ReplyCommand {
 }
 
 /** Status change request plus who made it; closing may carry a resolution note (stored as an internal note). */
-export type StatusCommand = StatusChange & { actorId: string; resolutionNote?: string | null };
+export type StatusCommand = StatusChange & { actorId: string; actorType?: ActorType; resolutionNote?: string | null };
 
 /** Assignment request: `assigneeId: null` unassigns. */
 export interface AssignCommand {
@@ -73,7 +78,18 @@ export interface AssignCommand {
 }
 
 /** Tags / priority / subject change (assignee goes through {@link assignUpdate}). */
-export type AttributesCommand = Omit<AttributeChange, 'assigneeId'> & { actorId: string };
+export type AttributesCommand = Omit<AttributeChange, 'assigneeId'> & { actorId: string; actorType?: ActorType };
+
+/** The start arguments of a conversation's workflow, from its stored row. */
+export function workflowConversationOf(row: {
+  id: string;
+  org_id: string;
+  channel_id: string;
+  channel_kind: NewConversation['channelKind'];
+  contact_id: string;
+}): NewConversation {
+  return { conversationId: row.id, orgId: row.org_id, channelId: row.channel_id, channelKind: row.channel_kind, contactId: row.contact_id };
+}
 
 /** Signal: a customer message arrived (carrier webhook → signal-with-start). */
 export const inboundMessageSignal = defineSignal<[InboundMessage]>('inboundMessage');

@@ -7,35 +7,11 @@
 import { Router } from 'express';
 import { sql } from 'kysely';
 import type { Db } from '../../db/client';
-import { type AiAssistantConfig, DEFAULT_AI_ASSISTANT_CONFIG, isValidAiConfig } from '../../domain/ai-assistant';
+import { loadAiAssistantConfig, mergeAiAssistantConfig } from '../../db/ai-assistant-settings';
+import { isValidAiConfig } from '../../domain/ai-assistant';
 import { principalOf } from '../auth';
 import { HttpError } from '../errors';
 import { PutAiAssistantBody, applyAiAssistantPut, toAiAssistantView } from '../ai-assistant-schemas';
-
-/**
- * A stored (possibly partial or older) config merged over {@link DEFAULT_AI_ASSISTANT_CONFIG}:
- * known fields only; `undefined` (no row) = the defaults.
- */
-export function mergeAiAssistantConfig(stored: Partial<AiAssistantConfig> | undefined): AiAssistantConfig {
-  const d = DEFAULT_AI_ASSISTANT_CONFIG;
-  const s = stored ?? {};
-  return {
-    enabled: s.enabled ?? d.enabled,
-    mode: s.mode ?? d.mode,
-    instructions: s.instructions ?? d.instructions,
-    channels: [...(s.channels ?? d.channels)],
-    autoSendConfidence: s.autoSendConfidence ?? d.autoSendConfidence,
-    maxAutoSendComplexity: s.maxAutoSendComplexity ?? d.maxAutoSendComplexity,
-    autoSendDelaySeconds: s.autoSendDelaySeconds ?? d.autoSendDelaySeconds,
-    model: s.model ?? d.model,
-  };
-}
-
-/** The org's AI assistant config (stored values over the defaults). For the API and the workflow's activities. */
-export async function loadAiAssistantConfig(db: Db, orgId: string): Promise<AiAssistantConfig> {
-  const row = await db.selectFrom('ai_assistant_settings').select('config').where('org_id', '=', orgId).executeTakeFirst();
-  return mergeAiAssistantConfig(row?.config);
-}
 
 /**
  * Builds the AI assistant router (mounted under `/v1/ai-assistant`, behind auth and `express.json()`).

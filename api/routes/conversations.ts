@@ -5,8 +5,7 @@
 import { Router } from 'express';
 import { getConversation, listConversations, listMessages } from '../../db/queries';
 import { messageRecordFromRow } from '../../db/mappers';
-import type { NewConversation } from '../../domain/conversation';
-import { assignUpdate, replyUpdate, setStatusUpdate, updateAttributesUpdate } from '../../workflows/messages';
+import { assignUpdate, replyUpdate, setStatusUpdate, updateAttributesUpdate, workflowConversationOf } from '../../workflows/messages';
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
@@ -21,17 +20,6 @@ import {
   SetStatusBody,
 } from '../schemas';
 import { decodeCursor, encodeCursor, toConversationView } from '../views';
-
-/** The start arguments of a conversation's workflow, from its stored row. */
-export function workflowConversationOf(row: {
-  id: string;
-  org_id: string;
-  channel_id: string;
-  channel_kind: NewConversation['channelKind'];
-  contact_id: string;
-}): NewConversation {
-  return { conversationId: row.id, orgId: row.org_id, channelId: row.channel_id, channelKind: row.channel_kind, contactId: row.contact_id };
-}
 
 /** Builds the conversations router (mounted under `/v1/conversations`, behind auth). */
 export function conversationsRouter({ db, conversations }: ApiDeps): Router {

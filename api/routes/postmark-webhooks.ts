@@ -27,7 +27,7 @@ import {
   type RawBodyRequest,
   withExactBounceId,
 } from '../postmark-schemas';
-import { workflowConversationOf } from './conversations';
+import { workflowConversationOf } from '../../workflows/messages';
 
 /** Bounce `TypeCode`s that mean the address is bad for good (postmarkapp.com/developer/api/bounce-api#bounce-types). */
 const PERMANENT_BOUNCE_TYPES = new Set(['HardBounce', 'BadEmailAddress', 'ManuallyDeactivated', 'SpamComplaint', 'Blocked']);

@@ -14,7 +14,7 @@ import { notFound } from '../errors';
 import { renderTemplateRequest } from '../outbound-content';
 import { SendTemplateBody } from '../schemas';
 import { toConversationView } from '../views';
-import { workflowConversationOf } from './conversations';
+import { workflowConversationOf } from '../../workflows/messages';
 
 /** Builds the router (mounted at `/v1/send-template`, behind auth). */
 export function sendTemplateRouter({ db, conversations }: ApiDeps): Router {

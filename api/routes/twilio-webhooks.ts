@@ -17,7 +17,7 @@ import { conversationIdFor } from '../../domain/routing';
 import { findOrCreateContactByPhone } from '../contact-directory';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
-import { workflowConversationOf } from './conversations';
+import { workflowConversationOf } from '../../workflows/messages';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  AGENT_TOOLS,
   AI_DRAFT_FIELDS,
   AI_DRAFT_JSON_SCHEMA,
   AI_SUGGEST_REASONS,
@@ -17,6 +18,7 @@ import {
   MAX_AUTO_SEND_DELAY_SECONDS,
   complexityRank,
   decideAiAction,
+  effectiveAiAssist,
   isValidAiConfig,
   parseAiDraft,
 } from '../../domain/ai-assistant';
@@ -74,6 +76,7 @@ describe('DEFAULT_AI_ASSISTANT_CONFIG', () => {
       maxAutoSendComplexity: 'low',
       autoSendDelaySeconds: 60,
       model: 'gpt-4o-mini',
+      agentTools: { enabled: false, tools: [...AGENT_TOOLS], maxSteps: 6 },
     });
   });
 
@@ -220,9 +223,15 @@ describe('decideAiAction', () => {
         contactVip: true,
         channelKind: 'whatsapp',
         whatsappWindowOpen: false,
+        humanActive: true,
         draft: draft({ confidence: 0.2, complexity: 'high' }),
       });
       expect(decision).toEqual({ action: 'suggest', reasons: [...AI_SUGGEST_REASONS] });
+    });
+
+    it('suggests when a human acted since the customer message, even if every other rule holds', () => {
+      expect(decide({ humanActive: true })).toEqual({ action: 'suggest', reasons: ['human_active'] });
+      expect(decide({ humanActive: false })).toEqual({ action: 'auto_send', sendAtDelaySeconds: 30 });
     });
 
     it('lists a subset in the same order', () => {
@@ -459,5 +468,36 @@ describe('parseAiDraft', () => {
         ).toEqual({ action: 'auto_send', sendAtDelaySeconds: 60 });
       }
     });
+  });
+});
+
+describe('agentTools settings', () => {
+  const withAgent = (agentTools: Partial<AiAssistantConfig['agentTools']>): AiAssistantConfig => ({
+    ...DEFAULT_AI_ASSISTANT_CONFIG,
+    agentTools: { ...DEFAULT_AI_ASSISTANT_CONFIG.agentTools, ...agentTools },
+  });
+  it('accepts a subset of the tools and 1–20 steps', () => {
+    expect(isValidAiConfig(withAgent({ enabled: true, tools: ['reply_to_inbox'], maxSteps: 1 }))).toEqual([]);
+    expect(isValidAiConfig(withAgent({ tools: [], maxSteps: 20 }))).toEqual([]);
+  });
+  it('rejects unknown or repeated tools and a step limit outside 1–20', () => {
+    expect(isValidAiConfig(withAgent({ tools: ['rm_rf' as never] }))).toEqual([expect.stringMatching(/agentTools.tools/)]);
+    expect(isValidAiConfig(withAgent({ tools: ['list_inbox', 'list_inbox'] }))).toEqual([expect.stringMatching(/repeat/)]);
+    expect(isValidAiConfig(withAgent({ maxSteps: 0 }))).toEqual([expect.stringMatching(/maxSteps/)]);
+    expect(isValidAiConfig(withAgent({ maxSteps: 21 }))).toEqual([expect.stringMatching(/maxSteps/)]);
+    expect(isValidAiConfig(withAgent({ maxSteps: 2.5 }))).toEqual([expect.stringMatching(/maxSteps/)]);
+  });
+});
+
+describe('effectiveAiAssist', () => {
+  const on: AiAssistantConfig = { ...DEFAULT_AI_ASSISTANT_CONFIG, enabled: true, channels: ['sms', 'email'] };
+  it("follows the org's switch and channel list when the conversation has no setting of its own", () => {
+    expect(effectiveAiAssist(on, 'sms', null)).toBe(true);
+    expect(effectiveAiAssist(on, 'whatsapp', null)).toBe(false);
+    expect(effectiveAiAssist({ ...on, enabled: false }, 'sms', null)).toBe(false);
+  });
+  it("prefers the conversation's own setting", () => {
+    expect(effectiveAiAssist(on, 'whatsapp', true)).toBe(true);
+    expect(effectiveAiAssist(on, 'sms', false)).toBe(false);
   });
 });

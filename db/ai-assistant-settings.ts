@@ -1,0 +1,36 @@
+/**
+ * Reading an org's AI assistant settings (`ai_assistant_settings`), for the API and the workflow's activities.
+ */
+import { AGENT_TOOLS, type AiAssistantConfig, DEFAULT_AI_ASSISTANT_CONFIG } from '../domain/ai-assistant';
+import type { Db } from './client';
+
+/**
+ * A stored (possibly partial or older) config merged over {@link DEFAULT_AI_ASSISTANT_CONFIG}:
+ * known fields only; `undefined` (no row) = the defaults.
+ */
+export function mergeAiAssistantConfig(stored: Partial<AiAssistantConfig> | undefined): AiAssistantConfig {
+  const d = DEFAULT_AI_ASSISTANT_CONFIG;
+  const s = stored ?? {};
+  const agent = s.agentTools ?? d.agentTools;
+  return {
+    enabled: s.enabled ?? d.enabled,
+    mode: s.mode ?? d.mode,
+    instructions: s.instructions ?? d.instructions,
+    channels: [...(s.channels ?? d.channels)],
+    autoSendConfidence: s.autoSendConfidence ?? d.autoSendConfidence,
+    maxAutoSendComplexity: s.maxAutoSendComplexity ?? d.maxAutoSendComplexity,
+    autoSendDelaySeconds: s.autoSendDelaySeconds ?? d.autoSendDelaySeconds,
+    model: s.model ?? d.model,
+    agentTools: {
+      enabled: agent.enabled ?? d.agentTools.enabled,
+      tools: [...(agent.tools ?? AGENT_TOOLS)],
+      maxSteps: agent.maxSteps ?? d.agentTools.maxSteps,
+    },
+  };
+}
+
+/** The org's AI assistant config (stored values over the defaults). */
+export async function loadAiAssistantConfig(db: Db, orgId: string): Promise<AiAssistantConfig> {
+  const row = await db.selectFrom('ai_assistant_settings').select('config').where('org_id', '=', orgId).executeTakeFirst();
+  return mergeAiAssistantConfig(row?.config);
+}
