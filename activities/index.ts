@@ -2,12 +2,23 @@
  * All activities of the conversation workflow, built from their dependencies
  * (`createActivities(deps)`, as in Temporal's activities-dependency-injection sample).
  */
+import type OpenAI from 'openai';
+import { createAiAgentActivities, type InboxCommands } from './ai-agent';
+import { createAiDraftActivities } from './ai-draft';
+import { createAiSuggestionActivities } from './ai-suggestions';
 import { type CarrierDeps, createCarrierActivities } from './carrier';
 import { createConversationStoreActivities } from './conversation-store';
 import { createMediaImportActivities, type MediaImportDeps } from './media-import';
 
-/** Everything the activities need: database, carrier SDK clients, blob store, URLs and secrets. */
-export type ActivityDeps = CarrierDeps & Pick<MediaImportDeps, 'twilioCredentials' | 'extraMediaHosts'> & { maxAttachmentBytes: number };
+/** Everything the activities need: database, carrier SDK clients, blob store, URLs and secrets, the optional OpenAI client. */
+export type ActivityDeps = CarrierDeps &
+  Pick<MediaImportDeps, 'twilioCredentials' | 'extraMediaHosts'> & {
+    maxAttachmentBytes: number;
+    /** OpenAI client built with `maxRetries: 0` (Temporal retries); `undefined` without OPENAI_API_KEY: the assistant is unavailable. */
+    openai?: OpenAI;
+    /** Runs updates on conversation workflows (the agent tools act through them, like a human would): a `ConversationClient`. */
+    commands: InboxCommands;
+  };
 
 /** Builds the activity object registered on the worker. */
 export function createActivities(deps: ActivityDeps) {
@@ -15,6 +26,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createConversationStoreActivities(deps.db),
     ...createCarrierActivities(deps),
     ...createMediaImportActivities({ ...deps, maxBytes: deps.maxAttachmentBytes }),
+    ...createAiDraftActivities({ db: deps.db, openai: deps.openai }),
+    ...createAiSuggestionActivities({ db: deps.db, openAiAvailable: deps.openai !== undefined }),
+    ...createAiAgentActivities({ db: deps.db, openai: deps.openai, commands: deps.commands }),
   };
 }
 

@@ -32,6 +32,8 @@ export function conversationStateFromRow(row: ConversationRow): ConversationStat
     overdue: row.overdue,
     hasStaffReplied: row.has_staff_replied,
     closedReason: row.closed_reason,
+    aiAssist: row.ai_assist,
+    needsHuman: row.needs_human,
   };
 }
 
@@ -54,6 +56,8 @@ export function conversationColumns(state: ConversationState): Updateable<Conver
     overdue: state.overdue,
     has_staff_replied: state.hasStaffReplied,
     closed_reason: state.closedReason,
+    ai_assist: state.aiAssist,
+    needs_human: state.needsHuman,
   };
 }
 

@@ -58,6 +58,10 @@ export interface ConversationState {
   /** Whether any staff (or AI) reply was ever sent: selects first- vs next-response SLA. */
   hasStaffReplied: boolean;
   closedReason: ClosedReason | null;
+  /** The conversation's own AI-assist switch; `null` = the org's default (see `effectiveAiAssist`). */
+  aiAssist: boolean | null;
+  /** The AI assistant handed the conversation off: a human should take it. Cleared by a staff reply or closing. */
+  needsHuman: boolean;
 }
 
 /** What a new conversation needs to exist. */
@@ -134,6 +138,8 @@ export function newConversationState(input: NewConversation, nowMs: number): Con
     overdue: false,
     hasStaffReplied: false,
     closedReason: null,
+    aiAssist: null,
+    needsHuman: false,
   };
 }
 
@@ -209,8 +215,18 @@ export function applyStaffReply(
     slaDueAt: null,
     overdue: false,
     hasStaffReplied: true,
+    // a human (or the assistant itself) answered: the hand-off is taken care of
+    needsHuman: false,
     subject: state.subject ?? (input.subject?.trim() || null),
   };
+}
+
+/**
+ * The AI assistant hands the conversation to a human: status `open` (a snooze is cancelled) and the
+ * `needsHuman` marker set. The SLA clock is left as it is (the customer is still waiting).
+ */
+export function applyHandOff(state: ConversationState): ConversationState {
+  return { ...state, status: 'open', snoozedUntil: null, closedReason: null, needsHuman: true };
 }
 
 /** A requested status change: `until` (ISO-8601) only with `snoozed`. */
@@ -250,18 +266,28 @@ export function applyStatusChange(state: ConversationState, change: StatusChange
     case 'snoozed':
       return { ...base, snoozedUntil: change.until ? iso(Date.parse(change.until)) : null, closedReason: null };
     case 'closed':
-      return { ...base, snoozedUntil: null, closedReason: 'closed_by_staff', slaDueAt: null, overdue: false, unreadCount: 0 };
+      return {
+        ...base,
+        snoozedUntil: null,
+        closedReason: 'closed_by_staff',
+        slaDueAt: null,
+        overdue: false,
+        unreadCount: 0,
+        needsHuman: false,
+      };
     default:
       return { ...base, snoozedUntil: null, closedReason: null };
   }
 }
 
-/** Changes to assignee, tags, priority or subject (each optional; `undefined` = unchanged). */
+/** Changes to assignee, tags, priority, subject or AI assist (each optional; `undefined` = unchanged). */
 export interface AttributeChange {
   assigneeId?: string | null;
   tags?: string[];
   priority?: Priority;
   subject?: string | null;
+  /** `true`/`false` = this conversation's own switch; `null` = back to the org's default. */
+  aiAssist?: boolean | null;
 }
 
 /** Limits on conversation attributes (the API's schemas enforce the same). */
@@ -296,7 +322,7 @@ export function normalizeTags(tags: readonly string[]): string[] {
   return [...new Set(tags.map((t) => t.trim().toLowerCase()).filter((t) => t !== ''))].sort();
 }
 
-/** Applies assignee / tags / priority / subject changes. */
+/** Applies assignee / tags / priority / subject / AI-assist changes. */
 export function applyAttributes(state: ConversationState, change: AttributeChange): ConversationState {
   return {
     ...state,
@@ -304,6 +330,7 @@ export function applyAttributes(state: ConversationState, change: AttributeChang
     ...(change.tags !== undefined ? { tags: normalizeTags(change.tags) } : {}),
     ...(change.priority !== undefined ? { priority: change.priority } : {}),
     ...(change.subject !== undefined ? { subject: change.subject } : {}),
+    ...(change.aiAssist !== undefined ? { aiAssist: change.aiAssist } : {}),
   };
 }
 

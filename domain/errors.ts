@@ -33,7 +33,8 @@ export type DomainErrorCode =
   | 'template_variables_missing'
   | 'template_channel_mismatch'
   | 'template_not_approved'
-  | 'template_not_found';
+  | 'template_not_found'
+  | 'suggestion_not_pending';
 
 /** HTTP status of each domain error code; used where only the code survives (e.g. across Temporal). */
 export const domainErrorStatus: Record<DomainErrorCode, 400 | 404 | 409 | 422> = {
@@ -50,6 +51,7 @@ export const domainErrorStatus: Record<DomainErrorCode, 400 | 404 | 409 | 422> =
   template_channel_mismatch: 422,
   template_not_approved: 422,
   template_not_found: 404,
+  suggestion_not_pending: 409,
 };
 
 /** True when `code` is one of the {@link DomainErrorCode}s. */

@@ -5,11 +5,11 @@
  * `scripts/temporal-binaries.ts` (or the SDK's own download as a last resort).
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { AssigneeIdSA, ChannelSA, OrgIdSA, OverdueSA, PrioritySA, StatusSA } from '../workflows/search-attributes';
+import { AssigneeIdSA, ChannelSA, NeedsHumanSA, OrgIdSA, OverdueSA, PrioritySA, StatusSA } from '../workflows/search-attributes';
 import { resolveTemporalCli, temporalExecutable } from './temporal-binaries';
 
 /** Every search attribute key the conversation workflow upserts. */
-export const CONVERSATION_SEARCH_ATTRIBUTES = [OrgIdSA, ChannelSA, StatusSA, AssigneeIdSA, PrioritySA, OverdueSA];
+export const CONVERSATION_SEARCH_ATTRIBUTES = [OrgIdSA, ChannelSA, StatusSA, AssigneeIdSA, PrioritySA, OverdueSA, NeedsHumanSA];
 
 /** A running dev server. */
 export interface EmbeddedTemporal {

@@ -1,7 +1,10 @@
 /**
  * Wires the worker's dependencies (database, Twilio SDK) and runs it until `shutdown()`.
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createOpenAiClient } from '../activities/openai-client';
+import { ConversationClient } from '../api/conversation-client';
 import { createActivities } from '../activities';
 import { createPostmarkClient } from '../activities/postmark-client';
 import { createTwilioClient } from '../activities/twilio-client';
@@ -23,6 +26,15 @@ export interface RunningWorker {
 export async function startWorker(config: Config, address: string, opts: { db?: Db } = {}): Promise<RunningWorker> {
   const db = opts.db ?? createDb(config.databaseUrl);
   const connection = await NativeConnection.connect({ address });
+  // the assistant's agent tools act on conversations through the same updates as the API
+  const clientConnection = await Connection.connect({ address });
+  const commands = new ConversationClient(
+    new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
+    config.taskQueue,
+  );
+  const openai = config.openai.apiKey
+    ? createOpenAiClient({ apiKey: config.openai.apiKey, baseURL: config.openai.baseUrl, maxRetries: 0, timeoutMs: 60_000 })
+    : undefined;
   const twilio = createTwilioClient({ ...config.twilio, apiBaseUrl: config.twilio.apiBaseUrl });
   const worker = await createConversationWorker({
     connection,
@@ -44,10 +56,13 @@ export async function startWorker(config: Config, address: string, opts: { db?: 
       // a Twilio stand-in serves media too: it gets the credentials like twilio.com
       extraMediaHosts: config.twilio.apiBaseUrl ? [new URL(config.twilio.apiBaseUrl).hostname] : [],
       maxAttachmentBytes: config.attachments.maxBytes,
+      openai,
+      commands,
     }),
   });
   const done = worker.run().finally(async () => {
     await connection.close();
+    await clientConnection.close();
     if (!opts.db) await db.destroy();
   });
   return {

@@ -30,6 +30,7 @@ import type { Activities } from '../activities';
 import {
   applyAttributes,
   applyDueDeadlines,
+  applyHandOff,
   applyInboundMessage,
   applyStaffReply,
   applyStatusChange,
@@ -40,8 +41,10 @@ import {
   type ConversationState,
   nextDeadline,
 } from '../domain/conversation';
+import { AI_ASSISTANT_AUTHOR_ID } from '../domain/ai-assistant';
 import { DomainError } from '../domain/errors';
-import type { Provider } from '../domain/message';
+import type { Attachment, MessageRecord, Provider, TemplateUse } from '../domain/message';
+import { createAssistant } from './assistant';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
 import { RecentKeys } from './dedupe';
 import {
@@ -50,14 +53,17 @@ import {
   type InboundMessage,
   assignUpdate,
   deliveryReportSignal,
+  dismissSuggestionUpdate,
+  getAssistantStateQuery,
   getStateQuery,
   inboundMessageSignal,
   readyUpdate,
   replyUpdate,
+  sendSuggestionUpdate,
   setStatusUpdate,
   updateAttributesUpdate,
 } from './messages';
-import { AssigneeIdSA, ChannelSA, OrgIdSA, OverdueSA, PrioritySA, StatusSA } from './search-attributes';
+import { AssigneeIdSA, ChannelSA, NeedsHumanSA, OrgIdSA, OverdueSA, PrioritySA, StatusSA } from './search-attributes';
 
 const store = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -140,6 +146,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       [AssigneeIdSA.name]: state.assigneeId,
       [PrioritySA.name]: state.priority,
       [OverdueSA.name]: state.overdue,
+      [NeedsHumanSA.name]: state.needsHuman,
     };
     const changed = Object.keys(next).filter((k) => next[k] !== published[k]);
     if (changed.length === 0) return;
@@ -150,6 +157,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       { key: AssigneeIdSA, value: state.assigneeId },
       { key: PrioritySA, value: state.priority },
       { key: OverdueSA, value: state.overdue },
+      { key: NeedsHumanSA, value: state.needsHuman },
     ]);
     published = next;
   };
@@ -184,35 +192,85 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   setHandler(getStateQuery, () => state);
   setHandler(readyUpdate, () => lock.runExclusive(async () => state));
 
+  /** Records a reply or internal note (call under the lock) and queues a reply for sending. */
+  const recordReply = async (input: {
+    text: string;
+    isInternalNote: boolean;
+    authorType: 'staff' | 'ai';
+    authorId: string;
+    attachments?: Attachment[];
+    template?: TemplateUse | null;
+  }): Promise<MessageRecord> => {
+    const nowMs = Date.now();
+    const next = applyStaffReply(state, {
+      text: input.text,
+      isInternalNote: input.isInternalNote,
+      sentAtMs: nowMs,
+      subject: input.template?.subject,
+    });
+    const message = await store.recordOutboundMessage({
+      state: next,
+      message: {
+        id: uuid4(),
+        authorType: input.authorType,
+        authorId: input.authorId,
+        text: input.text,
+        isInternalNote: input.isInternalNote,
+        provider: providerOf(state.channelKind),
+        attachments: input.attachments ?? [],
+        template: input.template ?? null,
+        createdAt: new Date(nowMs).toISOString(),
+      },
+    });
+    commit(next);
+    if (!input.isInternalNote) outbox.push(message.id);
+    log.info('reply recorded', { messageId: message.id, author: input.authorType, internalNote: input.isInternalNote });
+    return message;
+  };
+
+  const assistant = createAssistant(
+    {
+      state: () => state,
+      exclusive: (fn) => exclusive(fn),
+      sendReply: async (reply) => {
+        enforce(() => assertCanReply(state, { text: reply.text, isInternalNote: false, nowMs: Date.now() }));
+        return recordReply({ ...reply, isInternalNote: false });
+      },
+      handOff: async (note) => {
+        const next = applyHandOff(state);
+        await store.recordOutboundMessage({
+          state: next,
+          message: {
+            id: uuid4(),
+            authorType: 'ai',
+            authorId: AI_ASSISTANT_AUTHOR_ID,
+            text: note,
+            isInternalNote: true,
+            provider: null,
+            attachments: [],
+            template: null,
+            createdAt: new Date(Date.now()).toISOString(),
+          },
+        });
+        log.info('handed off to a human', { note });
+        commit(next);
+      },
+    },
+    input.pendingSuggestion ?? null,
+  );
+  setHandler(getAssistantStateQuery, () => assistant.view());
+
   setHandler(
     replyUpdate,
     (command) =>
       exclusive(async () => {
         enforce(() => assertCanReply(state, { ...command, isTemplate: command.template != null, nowMs: Date.now() }));
-        const nowMs = Date.now();
-        const next = applyStaffReply(state, {
-          text: command.text,
-          isInternalNote: command.isInternalNote,
-          sentAtMs: nowMs,
-          subject: command.template?.subject,
-        });
-        const message = await store.recordOutboundMessage({
-          state: next,
-          message: {
-            id: uuid4(),
-            authorType: 'staff',
-            authorId: command.authorId,
-            text: command.text,
-            isInternalNote: command.isInternalNote,
-            provider: providerOf(state.channelKind),
-            attachments: command.attachments ?? [],
-            template: command.template ?? null,
-            createdAt: new Date(nowMs).toISOString(),
-          },
-        });
-        commit(next);
-        if (!command.isInternalNote) outbox.push(message.id);
-        log.info('reply recorded', { messageId: message.id, internalNote: command.isInternalNote });
+        const authorType = command.authorType ?? 'staff';
+        const message = await recordReply({ ...command, authorType });
+        if (!command.isInternalNote) {
+          if (authorType === 'ai') assistant.onAiReply();
+          else await assistant.onStaffReply(message, command.authorId);
+        }
         return message;
       }),
     {
@@ -224,6 +282,14 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
           : undefined,
     },
   );
+
+  setHandler(sendSuggestionUpdate, (command) => exclusive(() => assistant.sendSuggestion(command)), {
+    validator: (command) => (settled() ? assistant.assertPending(command.suggestionId) : undefined),
+  });
+
+  setHandler(dismissSuggestionUpdate, (command) => exclusive(() => assistant.dismissSuggestion(command)), {
+    validator: (command) => (settled() ? assistant.assertPending(command.suggestionId) : undefined),
+  });
 
   setHandler(
     setStatusUpdate,
@@ -250,8 +316,11 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         } else {
           await store.saveConversation(next);
         }
-        log.info('status changed', { from: state.status, to: next.status, until: next.snoozedUntil });
-        return commit(next);
+        log.info('status changed', { from: state.status, to: next.status, until: next.snoozedUntil, by: command.actorType ?? 'staff' });
+        commit(next);
+        // a human's status change cancels a held AI send; closing (by anyone) ends the pending suggestion
+        if (command.actorType !== 'ai' || next.status === 'closed') await assistant.onHumanAction({ closed: next.status === 'closed' });
+        return state;
       }),
     { validator: (command) => enforce(() => assertValidStatusChange(command, Date.now())) },
   );
@@ -272,7 +341,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         }
         const next = applyAttributes(state, { assigneeId: command.assigneeId });
         await store.saveConversation(next);
-        return commit(next);
+        commit(next);
+        await assistant.onHumanAction({ closed: false });
+        return state;
       }),
     { validator: (command) => enforce(() => assertValidAttributes({ assigneeId: command.assigneeId })) },
   );
@@ -281,9 +352,17 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     updateAttributesUpdate,
     (command) =>
       exclusive(async () => {
-        const next = applyAttributes(state, { tags: command.tags, priority: command.priority, subject: command.subject });
+        const next = applyAttributes(state, {
+          tags: command.tags,
+          priority: command.priority,
+          subject: command.subject,
+          aiAssist: command.aiAssist,
+        });
         await store.saveConversation(next);
-        return commit(next);
+        commit(next);
+        // switching the assistant off stops a held AI send (the draft stays as a suggestion)
+        if (command.aiAssist === false) await assistant.onHumanAction({ closed: false });
+        return state;
       }),
     { validator: (command) => enforce(() => assertValidAttributes(command)) },
   );
@@ -291,7 +370,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   /** Signals the main loop must handle. */
   const hasWork = (): boolean => inbox.length > 0 || reports.length > 0;
   /** Nothing queued, nothing being sent: the run may continue-as-new or end. */
-  const idle = (): boolean => !hasWork() && outbox.length === 0 && !sending && mediaQueue.length === 0 && !importing;
+  const idle = (): boolean => !hasWork() && outbox.length === 0 && !sending && mediaQueue.length === 0 && !importing && assistant.idle();
 
   /** Records queued customer messages (dedupe in memory, then by the database's unique key). */
   const drainInbox = async (): Promise<void> => {
@@ -327,8 +406,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       }
       seen.add(key);
       if (inserted && message.attachments.some((a) => a.url && !a.attachmentId)) mediaQueue.push(messageId);
-      if (inserted) commit(next);
-      else log.info('duplicate inbound message ignored', { providerMessageId: message.providerMessageId });
+      if (inserted) {
+        commit(next);
+        await assistant.onCustomerMessage(messageId);
+      } else log.info('duplicate inbound message ignored', { providerMessageId: message.providerMessageId });
     }
   };
 
@@ -421,6 +502,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   publish();
   void runSender();
   void runMediaImporter();
+  void assistant.run();
   for (;;) {
     stateChanged = false;
     await lock.runExclusive(async () => {
@@ -440,6 +522,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
           sla,
           seenProviderMessageIds: seen.toArray(),
           closedRunGraceMs,
+          pendingSuggestion: assistant.pending(),
         });
       }
       continue;

@@ -8,6 +8,16 @@ import type { DeliveryStatus } from '../domain/delivery';
 import type { SlaPolicy } from '../domain/sla';
 import type { Attachment, EmailDetails, MessageRecord, Provider, TemplateUse } from '../domain/message';
 
+/** A draft waiting for staff (`pending`) or held for an auto-send (`scheduled`, going out at `sendAt`). */
+export interface PendingSuggestion {
+  id: string;
+  status: 'pending' | 'scheduled';
+  reply: string;
+  intent: string;
+  /** ISO-8601; set while `scheduled`. */
+  sendAt: string | null;
+}
+
 /** Registered workflow type name. */
 export const CONVERSATION_WORKFLOW_TYPE = 'conversationWorkflow';
 
@@ -26,6 +36,8 @@ export interface ConversationWorkflowInput {
   seenProviderMessageIds?: string[];
   /** How long (ms) a closed, idle conversation's run waits before ending. Default 10 min. */
   closedRunGraceMs?: number;
+  /** The AI suggestion still open when the previous run continued as new. */
+  pendingSuggestion?: PendingSuggestion | null;
 }
 
 /** A customer message delivered by a carrier webhook. */
@@ -91,6 +103,27 @@ export function workflowConversationOf(row: {
   return { conversationId: row.id, orgId: row.org_id, channelId: row.channel_id, channelKind: row.channel_kind, contactId: row.contact_id };
 }
 
+/** Send a pending AI suggestion as a staff reply, as drafted or with edited `text`. */
+export interface SendSuggestionCommand {
+  suggestionId: string;
+  /** Edited text; `null`/absent = the draft as it is. */
+  text?: string | null;
+  actorId: string;
+}
+
+/** Dismiss a pending AI suggestion (also cancels its held auto-send). */
+export interface DismissSuggestionCommand {
+  suggestionId: string;
+  actorId: string;
+}
+
+/** What the assistant is doing in this conversation (for operators and tests). */
+export interface AssistantState {
+  /** A draft or agent loop is in progress. */
+  busy: boolean;
+  pending: PendingSuggestion | null;
+}
+
 /** Signal: a customer message arrived (carrier webhook → signal-with-start). */
 export const inboundMessageSignal = defineSignal<[InboundMessage]>('inboundMessage');
 /** Signal: a carrier status callback for one of this conversation's outbound messages. */
@@ -105,11 +138,21 @@ export const assignUpdate = defineUpdate<ConversationState, [AssignCommand]>('as
 /** Update: change tags, priority and/or subject; returns the new state. */
 export const updateAttributesUpdate = defineUpdate<ConversationState, [AttributesCommand]>('updateAttributes');
 
+/** Update: send the pending suggestion (409 `suggestion_not_pending` if it is not the pending one); returns the stored message. */
+export const sendSuggestionUpdate = defineUpdate<MessageRecord, [SendSuggestionCommand]>('sendSuggestion');
+/** Update: dismiss the pending suggestion (409 `suggestion_not_pending` if it is not the pending one); returns its id. */
+export const dismissSuggestionUpdate = defineUpdate<{ suggestionId: string; status: 'dismissed' }, [DismissSuggestionCommand]>(
+  'dismissSuggestion',
+);
+
 /**
  * Update: returns the state once the run has loaded it (used right after starting a conversation,
  * so the caller can read the stored row).
  */
 export const readyUpdate = defineUpdate<ConversationState, []>('ready');
+
+/** Query: the assistant's live state (pending suggestion, busy). */
+export const getAssistantStateQuery = defineQuery<AssistantState>('getAssistantState');
 
 /** Query: the live conversation state. */
 export const getStateQuery = defineQuery<ConversationState>('getState');

@@ -19,6 +19,9 @@ export const PrioritySA = defineSearchAttributeKey('SwitchboardPriority', Search
 /** `SwitchboardOverdue` (Bool): true while the waiting customer message is past its SLA deadline. */
 export const OverdueSA = defineSearchAttributeKey('SwitchboardOverdue', SearchAttributeType.BOOL);
 
+/** `SwitchboardNeedsHuman` (Bool): true while the AI assistant's hand-off waits for a human. */
+export const NeedsHumanSA = defineSearchAttributeKey('SwitchboardNeedsHuman', SearchAttributeType.BOOL);
+
 /** Name → CLI type of every search attribute, for `--search-attribute` / operator set-up. */
 export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'Bool'> = {
   [OrgIdSA.name]: 'Keyword',
@@ -27,4 +30,5 @@ export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'Bool'> = {
   [AssigneeIdSA.name]: 'Keyword',
   [PrioritySA.name]: 'Keyword',
   [OverdueSA.name]: 'Bool',
+  [NeedsHumanSA.name]: 'Bool',
 };

@@ -21,6 +21,8 @@ import type { ApiDeps } from '../../api/deps';
 import { mediaSigningSecret } from '../../db/media-urls';
 import { type BlobStore, FileBlobStore } from '../../db/blob-store';
 import { type PostmarkStandIn, startPostmarkStandIn } from '../../scripts/postmark-standin';
+import { type OpenAiStandIn, startOpenAiStandIn } from '../../scripts/openai-standin';
+import { createOpenAiClient } from '../../activities/openai-client';
 import { signStaffToken } from '../../api/auth';
 import { createApp } from '../../api/app';
 import { ConversationClient } from '../../api/conversation-client';
@@ -44,6 +46,7 @@ export const POSTMARK_WEBHOOK_USER = 'postmark';
 export const POSTMARK_WEBHOOK_PASSWORD = 'test-postmark-webhook-password';
 export const INBOUND_EMAIL_DOMAIN = 'inbound.switchboard.test';
 export const TEST_MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024;
+export const OPENAI_API_KEY = 'sk-test-switchboard';
 
 /** Complete API dependencies for tests: the harness's test configuration plus what the caller gives. */
 export function testApiDeps(deps: Pick<ApiDeps, 'db' | 'conversations'> & Partial<ApiDeps>): ApiDeps {
@@ -156,6 +159,8 @@ export interface HarnessOptions {
   sla?: { firstResponseMinutes?: number; nextResponseMinutes?: number };
   /** Use this Temporal frontend instead of the shared dev server (e.g. one with special dynamic config). */
   temporalAddress?: string;
+  /** Give the worker an OpenAI client pointed at a local stand-in (`h.openai`); default: no OPENAI_API_KEY. */
+  openai?: boolean;
 }
 
 /** Inbound message to post as Twilio would. */
@@ -183,6 +188,8 @@ export interface Harness {
   twilioStub: TwilioStub | undefined;
   /** The Postmark stand-in the worker's SDK talks to. */
   postmark: PostmarkStandIn;
+  /** Present with `openai: true`: the OpenAI stand-in the worker's SDK talks to. */
+  openai: OpenAiStandIn | undefined;
   blobs: BlobStore;
   tokens: { admin: string; agent: string };
   /** `Authorization` header value for the admin. */
@@ -256,6 +263,8 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     authToken: TWILIO_AUTH_TOKEN,
     apiBaseUrl: twilioStub ? twilioStub.url : resources.prismUrl,
   });
+  const openai = opts.openai ? await startOpenAiStandIn({ apiKey: OPENAI_API_KEY }) : undefined;
+  const conversations = new ConversationClient(client, taskQueue);
   const worker: Worker = await createConversationWorker({
     connection: nativeConnection,
     namespace: 'default',
@@ -271,13 +280,15 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       twilioCredentials: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN },
       extraMediaHosts: ['127.0.0.1'],
       maxAttachmentBytes: TEST_MAX_ATTACHMENT_BYTES,
+      openai: openai ? createOpenAiClient({ apiKey: OPENAI_API_KEY, baseURL: openai.url, maxRetries: 0 }) : undefined,
+      commands: conversations,
     }),
     workflowBundle: { codePath: resources.workflowBundlePath },
   });
   const workerDone = worker.run();
 
-  const conversations = new ConversationClient(client, taskQueue);
-  const app = createApp(testApiDeps({ db, conversations, blobs }));
+  const apiDeps = testApiDeps({ db, conversations, blobs });
+  const app = createApp(openai ? { ...apiDeps, config: { ...apiDeps.config, openai: { apiKey: OPENAI_API_KEY } } } : apiDeps);
   const tokens = {
     admin: signStaffToken(JWT_SECRET, { userId: org.adminId, orgId: org.orgId, role: 'admin' }),
     agent: signStaffToken(JWT_SECRET, { userId: org.agentId, orgId: org.orgId, role: 'agent' }),
@@ -300,6 +311,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     env,
     twilioStub,
     postmark,
+    openai,
     blobs,
     tokens,
     auth: `Bearer ${tokens.admin}`,
@@ -341,6 +353,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       await env?.teardown();
       await twilioStub?.stop();
       await postmark.stop();
+      await openai?.stop();
       await db.destroy();
     },
   };

@@ -5,6 +5,7 @@ import {
   PREVIEW_LENGTH,
   applyAttributes,
   applyDueDeadlines,
+  applyHandOff,
   applyInboundMessage,
   applyStaffReply,
   applyStatusChange,
@@ -59,6 +60,8 @@ describe('newConversationState', () => {
       overdue: false,
       hasStaffReplied: false,
       closedReason: null,
+      aiAssist: null,
+      needsHuman: false,
     });
   });
 
@@ -982,5 +985,29 @@ describe('a full conversation lifecycle', () => {
     state = freeze(applyStatusChange(state, { status: 'closed' }));
     expect(state).toMatchObject({ status: 'closed', closedReason: 'closed_by_staff' });
     expect(nextDeadline(state)).toBe(T0 + 50 * HOUR); // only the session end remains
+  });
+});
+
+describe('AI hand-off and needsHuman', () => {
+  it('hand-off opens the conversation (cancelling a snooze) and sets needsHuman, leaving the SLA clock alone', () => {
+    const snoozed = inStatus('snoozed', { slaDueAt: iso(T0 + HOUR) });
+    const next = applyHandOff(snoozed);
+    expect(next).toMatchObject({ status: 'open', snoozedUntil: null, needsHuman: true, slaDueAt: iso(T0 + HOUR) });
+    expect(snoozed.needsHuman).toBe(false);
+  });
+  it('a staff reply clears needsHuman; an internal note does not', () => {
+    const handedOff = applyHandOff(makeState());
+    expect(applyStaffReply(handedOff, { text: 'On it', isInternalNote: false, sentAtMs: T0 }).needsHuman).toBe(false);
+    expect(applyStaffReply(handedOff, { text: 'note', isInternalNote: true, sentAtMs: T0 }).needsHuman).toBe(true);
+  });
+  it('closing clears needsHuman; other status changes keep it', () => {
+    const handedOff = applyHandOff(makeState());
+    expect(applyStatusChange(handedOff, { status: 'closed' }).needsHuman).toBe(false);
+    expect(applyStatusChange(handedOff, { status: 'pending' }).needsHuman).toBe(true);
+  });
+  it('aiAssist is set per conversation or reset to the org default (null)', () => {
+    expect(applyAttributes(makeState(), { aiAssist: true }).aiAssist).toBe(true);
+    expect(applyAttributes(makeState({ aiAssist: true }), { aiAssist: null }).aiAssist).toBeNull();
+    expect(applyAttributes(makeState({ aiAssist: false }), {}).aiAssist).toBe(false);
   });
 });

@@ -1,0 +1,368 @@
+/**
+ * The AI assistant as one more participant of the conversation workflow (issue #4).
+ *
+ * A coroutine beside the main loop: every new customer message queues a draft request; the
+ * coroutine asks OpenAI (activity `draftReply`, or the agent loop with inbox tools for email), then,
+ * under the conversation lock, applies the pure decision (`decideAiAction`): suggest (stored for
+ * staff), hand off (status open + `needsHuman` + an internal note), or auto-send — held for
+ * `autoSendDelay` on a durable timer and sent as an `ai` message through the same outbox as staff
+ * replies. Every step is an activity, timer or log line in the run's history (Temporal UI).
+ *
+ * Ordering guarantees (nothing here ever interleaves an AI send with a human send):
+ * - decisions and sends happen under the same lock as staff commands, so a staff reply is either
+ *   recorded before the AI's (which then sees it and drops its draft) or after it;
+ * - a newer customer message supersedes the pending suggestion and any draft still in flight;
+ * - a staff reply, assignment, status change or dismissal cancels a held auto-send (the draft
+ *   stays available as a suggestion unless the reply answered it or the conversation closed).
+ * OpenAI failures retry with back-off (activity retry policy); when retries run out the
+ * conversation simply waits for a human. Deterministic: no I/O outside activities.
+ */
+import { ActivityFailure, ApplicationFailure, condition, log, proxyActivities, uuid4 } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { AiSuggestionUpdate } from '../activities/ai-suggestions';
+import {
+  AI_ASSISTANT_AUTHOR_ID,
+  type AiAssistantConfig,
+  type AiDecision,
+  type AiDraft,
+  decideAiAction,
+  effectiveAiAssist,
+} from '../domain/ai-assistant';
+import type { AgentMessage } from '../domain/ai-agent-tools';
+import { isFreeFormReplyAllowed } from '../domain/channels';
+import type { ConversationState } from '../domain/conversation';
+import { DomainError } from '../domain/errors';
+import type { MessageRecord } from '../domain/message';
+import type { AssistantState, DismissSuggestionCommand, PendingSuggestion, SendSuggestionCommand } from './messages';
+
+/** Drafts retry transient OpenAI failures (429, 5xx, timeouts) 6 times over about a minute, then give up. */
+const drafting = proxyActivities<Pick<Activities, 'draftReply' | 'agentStep'>>({
+  startToCloseTimeout: '90 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
+});
+/** Tool calls run updates on conversations; a few retries, then the model is told it failed. */
+const tools = proxyActivities<Pick<Activities, 'runAgentTool'>>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
+const aiStore = proxyActivities<Pick<Activities, 'loadAiContext' | 'insertAiSuggestion' | 'updateAiSuggestion'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Longest tool result (UTF-16 code units) kept in the agent transcript (workflow history stays small). */
+const MAX_TOOL_RESULT_LENGTH = 8_000;
+
+/** What the conversation workflow lends the assistant. */
+export interface AssistantHost {
+  /** The live conversation state. */
+  state(): ConversationState;
+  /** Runs `fn` under the conversation lock, after recording queued customer messages. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Records a reply (under the lock: call from inside {@link exclusive}) and queues it in the
+   * outbox. Throws an `ApplicationFailure` typed by the domain code when the rules refuse it
+   * (e.g. `whatsapp_session_expired`).
+   */
+  sendReply(reply: { text: string; authorType: 'staff' | 'ai'; authorId: string }): Promise<MessageRecord>;
+  /** Hands the conversation off (under the lock): status open, `needsHuman`, `note` stored as an internal note by the AI. */
+  handOff(note: string): Promise<void>;
+}
+
+/** A queued draft request: the customer message it answers and what had happened by then. */
+interface DraftRequest {
+  generation: number;
+  triggerMessageId: string;
+  humanActions: number;
+}
+
+/** The assistant of one run; see the file comment. */
+export interface Assistant {
+  /** Live state for the `getAssistantState` query. */
+  view(): AssistantState;
+  /** Nothing queued or in progress (a held auto-send is carried across continue-as-new). */
+  idle(): boolean;
+  /** The open suggestion, carried across continue-as-new. */
+  pending(): PendingSuggestion | null;
+  /** A new customer message was stored (under the lock): supersede the pending suggestion, queue a fresh draft. */
+  onCustomerMessage(messageId: string): Promise<void>;
+  /** A staff reply was recorded (under the lock): it answers the pending suggestion (training pair) and any draft in flight. */
+  onStaffReply(message: MessageRecord, actorId: string): Promise<void>;
+  /** The assistant's own agent tools replied (under the lock): the draft in flight is moot. */
+  onAiReply(): void;
+  /** A human assigned the conversation or changed its status (under the lock): cancels a held auto-send. */
+  onHumanAction(input: { closed: boolean }): Promise<void>;
+  /** Rejects (as a non-retryable failure, 409 `suggestion_not_pending`) unless `suggestionId` is the pending one. */
+  assertPending(suggestionId: string): void;
+  /** Sends the pending suggestion as a staff reply (under the lock). */
+  sendSuggestion(command: SendSuggestionCommand): Promise<MessageRecord>;
+  /** Dismisses the pending suggestion (under the lock). */
+  dismissSuggestion(command: DismissSuggestionCommand): Promise<{ suggestionId: string; status: 'dismissed' }>;
+  /** The coroutine: drafts, decides, waits out held auto-sends. Never returns. */
+  run(): Promise<never>;
+}
+
+const ms = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
+
+/** Turns a domain rule violation into the non-retryable failure an update answers with. */
+function ruleViolation(err: DomainError): ApplicationFailure {
+  return ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true, details: err.details ? [err.details] : [] });
+}
+
+/** Builds the assistant of one run; `initialPending` is the suggestion carried from the previous run. */
+export function createAssistant(host: AssistantHost, initialPending: PendingSuggestion | null): Assistant {
+  let pending: PendingSuggestion | null = initialPending;
+  /** Customer messages stored by this run (a draft answers the generation it was requested for). */
+  let generation = 0;
+  let request: DraftRequest | null = null;
+  /** The latest generation a reply (staff or AI) answered. */
+  let answeredGeneration = -1;
+  /** Human assignments, status changes and dismissals so far. */
+  let humanActions = 0;
+  let busy = false;
+
+  const resolve = async (
+    status: 'answered' | 'sent' | 'auto_sent' | 'dismissed' | 'superseded' | 'cancelled',
+    extra: Omit<AiSuggestionUpdate, 'id' | 'status'> = {},
+  ): Promise<void> => {
+    if (!pending) return;
+    await aiStore.updateAiSuggestion({ id: pending.id, status, ...extra });
+    log.info('AI suggestion resolved', { suggestionId: pending.id, status });
+    pending = null;
+  };
+
+  /** Sends the held draft as the AI (under the lock); a refused send leaves it as a suggestion. */
+  const autoSend = async (): Promise<void> => {
+    if (!pending) return;
+    let message: MessageRecord;
+    try {
+      message = await host.sendReply({ text: pending.reply, authorType: 'ai', authorId: AI_ASSISTANT_AUTHOR_ID });
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure)) throw err;
+      log.warn('AI auto-send refused; kept as a suggestion', { suggestionId: pending.id, reason: err.type });
+      await aiStore.updateAiSuggestion({ id: pending.id, status: 'pending' });
+      pending = { ...pending, status: 'pending', sendAt: null };
+      return;
+    }
+    await resolve('auto_sent', { messageId: message.id, resolvedBy: AI_ASSISTANT_AUTHOR_ID });
+    answeredGeneration = generation;
+  };
+
+  /** Applies a draft's decision (under the lock). */
+  const apply = async (req: DraftRequest, config: AiAssistantConfig, contactVip: boolean, draft: AiDraft): Promise<void> => {
+    if (req.generation !== generation) return log.info('AI draft superseded by a newer customer message');
+    if (answeredGeneration >= req.generation) return log.info('AI draft dropped: the customer was already answered');
+    const state = host.state();
+    if (state.status === 'closed') return log.info('AI draft dropped: the conversation was closed');
+    const nowMs = Date.now();
+    const decision: AiDecision = decideAiAction({
+      config,
+      conversationAiAssist: effectiveAiAssist(config, state.channelKind, state.aiAssist),
+      contactVip,
+      channelKind: state.channelKind,
+      whatsappWindowOpen: isFreeFormReplyAllowed(state.channelKind, ms(state.sessionExpiresAt), nowMs),
+      humanActive: humanActions !== req.humanActions,
+      draft,
+    });
+    log.info('AI decision', { ...decision, confidence: draft.confidence, complexity: draft.complexity, intent: draft.intent });
+    if (decision.action === 'none') return;
+    const id = uuid4();
+    const base = {
+      id,
+      orgId: state.orgId,
+      conversationId: state.conversationId,
+      triggerMessageId: req.triggerMessageId,
+      draft,
+      model: config.model,
+      createdAt: new Date(nowMs).toISOString(),
+    };
+    switch (decision.action) {
+      case 'hand_off':
+        await aiStore.insertAiSuggestion({ ...base, decision: 'hand_off', status: 'handed_off', reasons: [decision.reason], sendAt: null });
+        await host.handOff(`AI assistant handed this conversation to a human: ${decision.reason}`);
+        return;
+      case 'suggest':
+        await aiStore.insertAiSuggestion({ ...base, decision: 'suggest', status: 'pending', reasons: decision.reasons, sendAt: null });
+        pending = { id, status: 'pending', reply: draft.reply, intent: draft.intent, sendAt: null };
+        return;
+      case 'auto_send': {
+        const sendAt = new Date(nowMs + decision.sendAtDelaySeconds * 1000).toISOString();
+        await aiStore.insertAiSuggestion({ ...base, decision: 'auto_send', status: 'scheduled', reasons: [], sendAt });
+        pending = { id, status: 'scheduled', reply: draft.reply, intent: draft.intent, sendAt };
+        if (decision.sendAtDelaySeconds === 0) await autoSend();
+        return;
+      }
+    }
+  };
+
+  /** The agent loop with inbox tools (email): model step → tool calls → results, at most `maxSteps` steps. */
+  const runAgentLoop = async (req: DraftRequest, config: AiAssistantConfig): Promise<void> => {
+    const state = host.state();
+    const transcript: AgentMessage[] = [];
+    for (let step = 1; step <= config.agentTools.maxSteps; step++) {
+      if (req.generation !== generation) return log.info('agent loop stopped: a newer customer message arrived');
+      const result = await drafting.agentStep({
+        orgId: state.orgId,
+        conversationId: state.conversationId,
+        model: config.model,
+        instructions: config.instructions,
+        tools: config.agentTools.tools,
+        transcript,
+      });
+      if (!result.available) return;
+      transcript.push(result.message);
+      if (result.kind === 'final') return log.info('agent loop finished', { steps: step });
+      for (const call of result.calls) {
+        const outcome = await tools.runAgentTool({
+          orgId: state.orgId,
+          actingConversationId: state.conversationId,
+          tools: config.agentTools.tools,
+          call,
+        });
+        log.info('agent tool called', { tool: call.name, ok: outcome.ok });
+        transcript.push({ role: 'tool', tool_call_id: outcome.toolCallId, content: outcome.content.slice(0, MAX_TOOL_RESULT_LENGTH) });
+      }
+    }
+    log.warn('agent loop reached its step limit', { maxSteps: config.agentTools.maxSteps });
+  };
+
+  const handle = async (req: DraftRequest): Promise<void> => {
+    const state = host.state();
+    const { available, config, contactVip } = await aiStore.loadAiContext({ orgId: state.orgId, contactId: state.contactId });
+    if (!available) return log.info('AI assistant unavailable (no OPENAI_API_KEY)');
+    if (!config.enabled || !effectiveAiAssist(config, state.channelKind, state.aiAssist)) return;
+    if (req.generation !== generation || answeredGeneration >= req.generation) return;
+    if (state.channelKind === 'email' && config.agentTools.enabled) return runAgentLoop(req, config);
+    const result = await drafting.draftReply({
+      conversationId: state.conversationId,
+      instructions: config.instructions,
+      model: config.model,
+    });
+    if (!result.available) return;
+    await host.exclusive(() => apply(req, config, contactVip, result.draft));
+  };
+
+  /** Waits for the held auto-send's time; sends unless a human acted, a message superseded it, or it was dismissed. */
+  const waitForAutoSend = async (held: PendingSuggestion): Promise<void> => {
+    const stillHeld = () => pending?.id === held.id && pending.status === 'scheduled';
+    const untilMs = Math.max(1, (ms(held.sendAt) ?? Date.now()) - Date.now());
+    const interrupted = await condition(() => !stillHeld() || request !== null, untilMs);
+    if (interrupted) return;
+    await host.exclusive(async () => {
+      if (stillHeld()) await autoSend();
+    });
+  };
+
+  return {
+    view: () => ({ busy: busy || request !== null, pending }),
+    idle: () => !busy && request === null,
+    pending: () => pending,
+
+    async onCustomerMessage(messageId) {
+      generation++;
+      if (pending) await resolve('superseded');
+      const state = host.state();
+      // switched off for this conversation, or handed off: humans own it until they reply
+      if (state.aiAssist === false || state.needsHuman) return;
+      request = { generation, triggerMessageId: messageId, humanActions };
+    },
+
+    async onStaffReply(message, actorId) {
+      answeredGeneration = generation;
+      request = null;
+      if (!pending) return;
+      const draft = pending;
+      await resolve('answered', {
+        messageId: message.id,
+        resolvedBy: actorId,
+        trainingPair: {
+          draft: draft.reply,
+          sent: message.text,
+          intent: draft.intent,
+          staffUserId: actorId,
+          messageId: message.id,
+          createdAt: message.createdAt,
+        },
+      });
+    },
+
+    onAiReply() {
+      answeredGeneration = generation;
+      request = null;
+    },
+
+    async onHumanAction({ closed }) {
+      humanActions++;
+      if (closed) {
+        request = null;
+        await resolve('cancelled');
+        return;
+      }
+      if (pending?.status === 'scheduled') {
+        await aiStore.updateAiSuggestion({ id: pending.id, status: 'pending' });
+        log.info('AI auto-send cancelled by a human action; kept as a suggestion', { suggestionId: pending.id });
+        pending = { ...pending, status: 'pending', sendAt: null };
+      }
+    },
+
+    assertPending(suggestionId) {
+      if (pending?.id === suggestionId) return;
+      throw ruleViolation(
+        new DomainError('suggestion_not_pending', 'This suggestion is no longer pending (sent, dismissed, answered or superseded)', 409, {
+          suggestionId,
+          pendingSuggestionId: pending?.id ?? null,
+        }),
+      );
+    },
+
+    async sendSuggestion(command) {
+      this.assertPending(command.suggestionId);
+      const draft = pending!;
+      const message = await host.sendReply({ text: command.text ?? draft.reply, authorType: 'staff', authorId: command.actorId });
+      humanActions++;
+      answeredGeneration = generation;
+      request = null;
+      await resolve('sent', {
+        messageId: message.id,
+        resolvedBy: command.actorId,
+        trainingPair: {
+          draft: draft.reply,
+          sent: message.text,
+          intent: draft.intent,
+          staffUserId: command.actorId,
+          messageId: message.id,
+          createdAt: message.createdAt,
+        },
+      });
+      return message;
+    },
+
+    async dismissSuggestion(command) {
+      this.assertPending(command.suggestionId);
+      humanActions++;
+      await resolve('dismissed', { resolvedBy: command.actorId });
+      return { suggestionId: command.suggestionId, status: 'dismissed' };
+    },
+
+    async run(): Promise<never> {
+      for (;;) {
+        await condition(() => request !== null || pending?.status === 'scheduled');
+        if (request === null && pending?.status === 'scheduled') {
+          await waitForAutoSend(pending);
+          continue;
+        }
+        const req = request!;
+        request = null;
+        busy = true;
+        try {
+          await handle(req);
+        } catch (err) {
+          if (!(err instanceof ActivityFailure)) throw err;
+          log.warn('AI assistant could not draft; the conversation waits for a human', { error: String(err.cause ?? err) });
+        } finally {
+          busy = false;
+        }
+      }
+    },
+  };
+}
