@@ -11,11 +11,14 @@ import { buildOpenApiDocument } from './openapi';
 import { contactsRouter } from './routes/contacts';
 import { conversationsRouter } from './routes/conversations';
 import { aiAssistantRouter } from './routes/ai-assistant';
+import { aiTrainingPairsRouter } from './routes/ai-training-pairs';
 import { attachmentsRouter, mediaRouter } from './routes/attachments';
+import { conversationStatsRouter } from './routes/conversation-stats';
 import { meRouter } from './routes/me';
 import { postmarkWebhooksRouter } from './routes/postmark-webhooks';
 import { sendTemplateRouter } from './routes/send-template';
 import { templatesRouter } from './routes/templates';
+import { todosRouter } from './routes/todos';
 import { twilioWebhooksRouter } from './routes/twilio-webhooks';
 
 /** Builds the app (does not listen). */
@@ -40,11 +43,16 @@ export function createApp(deps: ApiDeps): Express {
   const v1 = express.Router();
   v1.use(requireAuth(deps.config.jwtSecret));
   v1.use(express.json({ limit: '1mb' }));
+  // before the conversations router, whose `/:id` would take `stats` for an id
+  v1.use('/conversations/stats', conversationStatsRouter(deps));
   v1.use('/conversations', conversationsRouter(deps));
   v1.use('/contacts', contactsRouter(deps));
   v1.use('/me', meRouter(deps));
   v1.use('/attachments', attachmentsRouter({ db: deps.db, blobs: deps.blobs, maxBytes: deps.config.attachments.maxBytes }));
   v1.use('/templates', templatesRouter(deps));
+  v1.use('/todos', todosRouter(deps));
+  // before the `/ai-assistant` router
+  v1.use('/ai-assistant/training-pairs', aiTrainingPairsRouter(deps));
   v1.use('/ai-assistant', aiAssistantRouter({ db: deps.db, openAiAvailable: deps.config.openai?.apiKey !== undefined }));
   v1.use('/send-template', sendTemplateRouter(deps));
   app.use('/v1', v1);

@@ -6,6 +6,9 @@ import { z } from 'zod';
 import * as s from './schemas';
 import * as t from './template-schemas';
 import * as ai from './ai-assistant-schemas';
+import * as tp from './ai-training-pair-schemas';
+import * as st from './stats-schemas';
+import * as td from './todo-schemas';
 import { AttachmentSchema } from './attachment-views';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -16,8 +19,8 @@ interface RouteSpec {
   params?: boolean;
   query?: z.ZodObject;
   body?: z.ZodType;
-  /** `schema` absent = no body (e.g. 204). */
-  ok: { status: number; schema?: z.ZodType; description: string };
+  /** `schema` absent = no body (e.g. 204); `contentType` default `application/json`. */
+  ok: { status: number; schema?: z.ZodType; description: string; contentType?: string };
   errors: number[];
 }
 
@@ -30,6 +33,16 @@ const routes: RouteSpec[] = [
     summary: 'List conversations, newest activity first (cursor pagination)',
     query: s.ListConversationsQuery,
     ok: { status: 200, schema: s.ConversationPage, description: 'A page' },
+    errors: [400, 401, 403],
+  },
+  {
+    method: 'get',
+    path: '/v1/conversations/stats',
+    summary:
+      'Statistics of the conversations created in [from, to): totals by status and channel, AI decisions and resolution, ' +
+      'average first-response time by channel and intent (range at most 366 days)',
+    query: st.ConversationStatsParams,
+    ok: { status: 200, schema: st.ConversationStats, description: 'The statistics' },
     errors: [400, 401, 403],
   },
   {
@@ -167,6 +180,45 @@ const routes: RouteSpec[] = [
   },
   {
     method: 'get',
+    path: '/v1/ai-assistant/training-pairs',
+    summary:
+      'Export the AI training pairs (draft vs what a human sent) as NDJSON, one AiTrainingPair per line, by creation time (admins only)',
+    query: tp.TrainingPairsParams,
+    ok: {
+      status: 200,
+      schema: tp.AiTrainingPair,
+      contentType: 'application/x-ndjson',
+      description: 'Newline-delimited JSON: one AiTrainingPair object per line (empty when there is none)',
+    },
+    errors: [400, 401, 403],
+  },
+  {
+    method: 'get',
+    path: '/v1/todos',
+    summary: 'List todos by due date, undated last (cursor pagination; filter by status or source conversation)',
+    query: td.ListTodosQuery,
+    ok: { status: 200, schema: td.TodoPage, description: 'A page' },
+    errors: [400, 401, 403],
+  },
+  {
+    method: 'post',
+    path: '/v1/todos',
+    summary: 'Create a todo about a conversation (422 when the conversation is not in the org)',
+    body: td.CreateTodoBody,
+    ok: { status: 201, schema: td.Todo, description: 'The todo' },
+    errors: [400, 401, 403, 422],
+  },
+  {
+    method: 'patch',
+    path: '/v1/todos/{id}',
+    summary: 'Change title, due date or status of a todo (done stamps completedAt, open clears it)',
+    params: true,
+    body: td.PatchTodoBody,
+    ok: { status: 200, schema: td.Todo, description: 'The updated todo' },
+    errors: [400, 401, 403, 404],
+  },
+  {
+    method: 'get',
     path: '/v1/me',
     summary: 'The signed-in staff user',
     ok: { status: 200, schema: s.Me, description: 'The user' },
@@ -201,7 +253,7 @@ export function buildOpenApiDocument() {
       responses: {
         [r.ok.status]: {
           description: r.ok.description,
-          ...(r.ok.schema ? { content: { 'application/json': { schema: r.ok.schema } } } : {}),
+          ...(r.ok.schema ? { content: { [r.ok.contentType ?? 'application/json']: { schema: r.ok.schema } } } : {}),
         },
         ...Object.fromEntries(
           [...r.errors, 503].map((code) => [

@@ -4,6 +4,7 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { AI_SUGGESTION_STATUSES, COMPLEXITIES } from '../domain/ai-assistant';
 import { CHANNEL_KINDS } from '../domain/channels';
 import { CONVERSATION_STATUSES, PRIORITIES } from '../domain/conversation';
 import { DELIVERY_STATUSES } from '../domain/delivery';
@@ -50,6 +51,35 @@ export const ContactSummary = z
   })
   .openapi('ContactSummary');
 
+/** One draft of the AI assistant and what became of it. Timestamps ISO-8601 UTC. */
+export const AiSuggestion = z
+  .object({
+    id: Uuid,
+    conversationId: Uuid,
+    triggerMessageId: Uuid.nullable().openapi({ description: 'The customer message the draft answers' }),
+    decision: z.enum(['auto_send', 'suggest', 'hand_off']).openapi({ description: 'What the assistant decided (domain `decideAiAction`)' }),
+    status: z.enum(AI_SUGGESTION_STATUSES).openapi({
+      description:
+        '`pending` (waiting for staff), `scheduled` (auto-send held until `sendAt`), `sent` (by staff), `auto_sent`, ' +
+        '`answered` (staff replied in their own words), `dismissed`, `superseded` (a newer customer message), `cancelled` (closed), `handed_off`',
+    }),
+    reasons: z
+      .array(z.string())
+      .openapi({ description: 'Why it was suggested rather than auto-sent (failed auto-send rules), or the hand-off reason' }),
+    reply: z.string(),
+    confidence: z.number().min(0).max(1),
+    complexity: z.enum(COMPLEXITIES),
+    intent: z.string(),
+    handoff: z.boolean(),
+    handoffReason: z.string().nullable(),
+    model: z.string(),
+    sendAt: IsoDateTime.nullable().openapi({ description: 'When a `scheduled` auto-send goes out' }),
+    messageId: Uuid.nullable().openapi({ description: 'The message sent from it, or the staff reply that answered instead' }),
+    resolvedBy: z.string().nullable().openapi({ description: 'Staff user id, or `ai-assistant`' }),
+    resolvedAt: IsoDateTime.nullable(),
+    createdAt: IsoDateTime,
+  })
+  .openapi('AiSuggestion');
 /**
  * A conversation with its channel and contact: 200 body of `GET /v1/conversations/{id}` and of the
  * commands (status, assign, `PATCH`), 200/201 of `POST /v1/contacts/{id}/conversations`. Timestamps ISO-8601 UTC.
@@ -74,6 +104,15 @@ export const Conversation = z
     slaDueAt: IsoDateTime.nullable(),
     overdue: z.boolean(),
     closedReason: z.enum(['closed_by_staff', 'session_expired']).nullable(),
+    aiAssist: z.boolean().openapi({
+      description:
+        "Whether the AI assistant works on this conversation: `aiAssistSetting` if set, else the org's default (assistant enabled and the channel in its list)",
+    }),
+    aiAssistSetting: z.boolean().nullable().openapi({ description: "The conversation's own AI-assist switch; `null` = the org's default" }),
+    needsHuman: z.boolean().openapi({ description: 'The AI assistant handed the conversation off; cleared by a staff reply or closing' }),
+    pendingSuggestion: AiSuggestion.nullable().openapi({
+      description: "The assistant's draft waiting for staff (or held for an auto-send), if any",
+    }),
     createdAt: IsoDateTime,
     updatedAt: IsoDateTime,
   })
@@ -149,6 +188,7 @@ export const ListConversationsQuery = z
     tag: z.string().min(1).optional(),
     priority: z.enum(PRIORITIES).optional(),
     overdue: booleanQuery.optional(),
+    needsHuman: booleanQuery.optional().openapi({ description: 'Only conversations the AI assistant handed off (true) or not (false)' }),
     limit: z.coerce.number().int().min(1).max(100).default(25),
     cursor: z.string().min(1).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
   })
@@ -253,9 +293,14 @@ export const PatchConversationBody = z
     tags: z.array(text(64)).max(50).optional(),
     priority: z.enum(PRIORITIES).optional(),
     subject: text(500).nullable().optional(),
+    aiAssist: z
+      .boolean()
+      .nullable()
+      .optional()
+      .openapi({ description: "The conversation's AI-assist switch; `null` = back to the org's default" }),
   })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of tags, priority, subject' })
+  .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of tags, priority, subject, aiAssist' })
   .openapi('PatchConversation');
 
 // ---- Contacts -------------------------------------------------------------------------------

@@ -6,6 +6,9 @@ import type { ContactRow } from '../db/schema';
 import type { Contact, ConversationView } from './schemas';
 import { z } from 'zod';
 import { HttpError } from './errors';
+import { suggestionViewFromJson } from './ai-suggestion-schemas';
+import { mergeAiAssistantConfig } from '../db/ai-assistant-settings';
+import { effectiveAiAssist, type AiAssistantConfig } from '../domain/ai-assistant';
 
 const CursorTuple = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
@@ -40,6 +43,14 @@ export function toConversationView(row: ConversationListRow): ConversationView {
     slaDueAt: isoOrNull(row.sla_due_at),
     overdue: row.overdue,
     closedReason: row.closed_reason,
+    aiAssist: effectiveAiAssist(
+      mergeAiAssistantConfig((row.ai_config as Partial<AiAssistantConfig> | null) ?? undefined),
+      row.channel_kind,
+      row.ai_assist,
+    ),
+    aiAssistSetting: row.ai_assist,
+    needsHuman: row.needs_human,
+    pendingSuggestion: suggestionViewFromJson(row.pending_suggestion),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };

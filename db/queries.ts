@@ -40,6 +40,13 @@ function conversationSelect(db: Db) {
       'ct.email as contact_email',
       'ct.whatsapp as contact_whatsapp',
       'ct.vip as contact_vip',
+      'c.ai_assist',
+      'c.needs_human',
+      // the org's AI settings (for the effective aiAssist) and the pending suggestion, if any
+      sql<Record<string, unknown> | null>`(select s.config from ai_assistant_settings s where s.org_id = c.org_id)`.as('ai_config'),
+      sql<unknown>`(select to_jsonb(s) from ai_suggestions s where s.conversation_id = c.id and s.status in ('pending', 'scheduled') order by s.created_at desc limit 1)`.as(
+        'pending_suggestion',
+      ),
     ]);
 }
 
@@ -57,6 +64,8 @@ export interface ConversationFilters {
   tag?: string;
   priority?: 'low' | 'normal' | 'high' | 'urgent';
   overdue?: boolean;
+  /** Handed off by the AI assistant and not yet taken by a human. */
+  needsHuman?: boolean;
 }
 
 /** Keyset position in the newest-activity-first order. */
@@ -87,6 +96,7 @@ export async function listConversations(
   if (filters.tag) q = q.where(sql<boolean>`c.tags @> array[${filters.tag.trim().toLowerCase()}]::text[]`);
   if (filters.priority) q = q.where('c.priority', '=', filters.priority);
   if (filters.overdue !== undefined) q = q.where('c.overdue', '=', filters.overdue);
+  if (filters.needsHuman !== undefined) q = q.where('c.needs_human', '=', filters.needsHuman);
   if (page.cursor) {
     q = q.where(sql<boolean>`(c.last_activity_at, c.id) < (${page.cursor.lastActivityAt}::timestamptz, ${page.cursor.id}::uuid)`);
   }

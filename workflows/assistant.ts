@@ -50,9 +50,6 @@ const aiStore = proxyActivities<Pick<Activities, 'loadAiContext' | 'insertAiSugg
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-/** Longest tool result (UTF-16 code units) kept in the agent transcript (workflow history stays small). */
-const MAX_TOOL_RESULT_LENGTH = 8_000;
-
 /** What the conversation workflow lends the assistant. */
 export interface AssistantHost {
   /** The live conversation state. */
@@ -220,7 +217,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
           call,
         });
         log.info('agent tool called', { tool: call.name, ok: outcome.ok });
-        transcript.push({ role: 'tool', tool_call_id: outcome.toolCallId, content: outcome.content.slice(0, MAX_TOOL_RESULT_LENGTH) });
+        transcript.push({ role: 'tool', tool_call_id: outcome.toolCallId, content: outcome.content });
       }
     }
     log.warn('agent loop reached its step limit', { maxSteps: config.agentTools.maxSteps });

@@ -303,7 +303,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
             state: next,
             message: {
               id: uuid4(),
-              authorType: 'staff',
+              authorType: command.actorType ?? 'staff',
               authorId: command.actorId,
               text: command.resolutionNote,
               isInternalNote: true,

@@ -5,7 +5,16 @@
 import { Router } from 'express';
 import { getConversation, listConversations, listMessages } from '../../db/queries';
 import { messageRecordFromRow } from '../../db/mappers';
-import { assignUpdate, replyUpdate, setStatusUpdate, updateAttributesUpdate, workflowConversationOf } from '../../workflows/messages';
+import {
+  assignUpdate,
+  dismissSuggestionUpdate,
+  replyUpdate,
+  sendSuggestionUpdate,
+  setStatusUpdate,
+  updateAttributesUpdate,
+  workflowConversationOf,
+} from '../../workflows/messages';
+import { SendSuggestionBody, SuggestionParams, toSuggestionView } from '../ai-suggestion-schemas';
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
@@ -39,7 +48,7 @@ export function conversationsRouter({ db, conversations }: ApiDeps): Router {
     const page = await listConversations(
       db,
       me.orgId,
-      { status: q.status, channel: q.channel, assigneeId, tag: q.tag, priority: q.priority, overdue: q.overdue },
+      { status: q.status, channel: q.channel, assigneeId, tag: q.tag, priority: q.priority, overdue: q.overdue, needsHuman: q.needsHuman },
       { limit: q.limit, cursor: q.cursor ? decodeCursor(q.cursor) : undefined },
     );
     res.json({ data: page.rows.map(toConversationView), nextCursor: page.next ? encodeCursor(page.next) : null });
@@ -108,9 +117,50 @@ export function conversationsRouter({ db, conversations }: ApiDeps): Router {
       tags: body.tags,
       priority: body.priority,
       subject: body.subject,
+      aiAssist: body.aiAssist,
       actorId: me.userId,
     });
     res.json(await reload(me.orgId, id));
+  });
+
+  router.get('/:id/suggestions', async (req, res) => {
+    const me = principalOf(res);
+    const { id } = IdParams.parse(req.params);
+    await load(me.orgId, id);
+    const rows = await db
+      .selectFrom('ai_suggestions')
+      .selectAll()
+      .where('org_id', '=', me.orgId)
+      .where('conversation_id', '=', id)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(50)
+      .execute();
+    res.json({ data: rows.map(toSuggestionView) });
+  });
+
+  /** Sends the pending suggestion (optionally edited) as the caller's reply: 201 with the message; 409 if it is not pending. */
+  router.post('/:id/suggestions/:suggestionId/send', async (req, res) => {
+    const me = principalOf(res);
+    const { id, suggestionId } = SuggestionParams.parse(req.params);
+    const body = SendSuggestionBody.parse(req.body ?? {});
+    const row = await load(me.orgId, id);
+    const message = await conversations.update(workflowConversationOf(row), sendSuggestionUpdate, {
+      suggestionId,
+      text: body.text ?? null,
+      actorId: me.userId,
+    });
+    res.status(201).json(message);
+  });
+
+  /** Dismisses the pending suggestion (cancelling a held auto-send): 200 with the suggestion; 409 if it is not pending. */
+  router.post('/:id/suggestions/:suggestionId/dismiss', async (req, res) => {
+    const me = principalOf(res);
+    const { id, suggestionId } = SuggestionParams.parse(req.params);
+    const row = await load(me.orgId, id);
+    await conversations.update(workflowConversationOf(row), dismissSuggestionUpdate, { suggestionId, actorId: me.userId });
+    const suggestion = await db.selectFrom('ai_suggestions').selectAll().where('id', '=', suggestionId).executeTakeFirstOrThrow();
+    res.json(toSuggestionView(suggestion));
   });
 
   return router;

@@ -228,6 +228,11 @@ describe('public endpoints', () => {
       ['post', '/v1/send-template'],
       ['get', '/v1/ai-assistant'],
       ['put', '/v1/ai-assistant'],
+      ['get', '/v1/ai-assistant/training-pairs'],
+      ['get', '/v1/conversations/stats'],
+      ['get', '/v1/todos'],
+      ['post', '/v1/todos'],
+      ['patch', '/v1/todos/{id}'],
     ];
     for (const [method, path] of v1Routes) {
       expect({ path, method, present: doc.paths[path]?.[method] !== undefined }).toEqual({ path, method, present: true });

@@ -1,0 +1,74 @@
+/**
+ * `GET /v1/ai-assistant/training-pairs?from=&to=`: admins export the org's AI training pairs (the
+ * assistant's draft next to what a human sent instead) as NDJSON, one `AiTrainingPair` object per line,
+ * by creation time then id. The rows are read and written page by page (keyset pagination, 500 rows
+ * per query) with back-pressure, so a large export never sits in memory.
+ */
+import type { Response } from 'express';
+import { Router } from 'express';
+import { toTrainingPairView, trainingPairPages } from '../../db/ai-training-pairs';
+import { TrainingPairsQuery } from '../ai-training-pair-schemas';
+import { principalOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { HttpError } from '../errors';
+
+/** Rows fetched per database query while exporting. */
+export const TRAINING_PAIR_EXPORT_PAGE_SIZE = 500;
+
+/** Content type of the export: newline-delimited JSON. */
+export const NDJSON_CONTENT_TYPE = 'application/x-ndjson; charset=utf-8';
+
+/** Resolves once `res` can take more data (`drain`) or the connection is gone (`close`). */
+function writable(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed || !res.writableNeedDrain) return resolve();
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Builds the training-pairs router (mounted under `/v1/ai-assistant/training-pairs`, behind auth, before
+ * the `/v1/ai-assistant` router). `GET /` → 200 `application/x-ndjson; charset=utf-8` (empty body when
+ * there is nothing to export); agents → 403 `forbidden`; a bad `from`/`to` → 400 `validation_failed`;
+ * Postgres unavailable before the first line → 503. An error once lines have been sent cannot change the
+ * status any more: it is logged and the connection is aborted, so the client sees an incomplete response
+ * rather than a short export that looks complete.
+ */
+export function aiTrainingPairsRouter({ db, logger }: Pick<ApiDeps, 'db' | 'logger'>): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const me = principalOf(res);
+    if (me.role !== 'admin') throw new HttpError(403, 'forbidden', 'Only admins can export AI training pairs');
+    const range = TrainingPairsQuery.parse(req.query);
+    const pages = trainingPairPages(db, me.orgId, range, TRAINING_PAIR_EXPORT_PAGE_SIZE);
+    let page = await pages.next(); // a failure here still answers with a JSON error
+    res.status(200);
+    res.setHeader('Content-Type', NDJSON_CONTENT_TYPE);
+    res.setHeader('Cache-Control', 'no-store');
+    try {
+      while (!page.done) {
+        const lines = page.value.map((row) => `${JSON.stringify(toTrainingPairView(row))}\n`).join('');
+        if (!res.write(lines)) await writable(res);
+        if (res.destroyed) {
+          await pages.return();
+          return; // the client went away
+        }
+        page = await pages.next();
+      }
+      res.end();
+    } catch (err) {
+      if (!res.headersSent) throw err; // nothing sent yet: the usual JSON error
+      logger.error({ err, path: req.path, orgId: me.orgId }, 'training pair export failed mid-stream');
+      res.destroy();
+    }
+  });
+
+  return router;
+}
