@@ -6,6 +6,7 @@ import { z } from 'zod';
 import * as s from './schemas';
 import * as t from './template-schemas';
 import * as ai from './ai-assistant-schemas';
+import * as sg from './ai-suggestion-schemas';
 import * as tp from './ai-training-pair-schemas';
 import * as st from './stats-schemas';
 import * as td from './todo-schemas';
@@ -16,7 +17,8 @@ interface RouteSpec {
   method: Method;
   path: string;
   summary: string;
-  params?: boolean;
+  /** `true` = `{ id }`; or the path parameters' schema. */
+  params?: boolean | z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
   /** `schema` absent = no body (e.g. 204); `contentType` default `application/json`. */
@@ -91,11 +93,36 @@ const routes: RouteSpec[] = [
   {
     method: 'patch',
     path: '/v1/conversations/{id}',
-    summary: 'Change tags, priority, subject',
+    summary: "Change tags, priority, subject, or the conversation's AI-assist switch",
     params: true,
     body: s.PatchConversationBody,
     ok: { status: 200, schema: s.Conversation, description: 'The updated conversation' },
     errors: [400, 401, 403, 404],
+  },
+  {
+    method: 'get',
+    path: '/v1/conversations/{id}/suggestions',
+    summary: "The AI assistant's drafts for this conversation and what became of them (newest first, at most 50)",
+    params: true,
+    ok: { status: 200, schema: sg.AiSuggestionList, description: 'The suggestions' },
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'post',
+    path: '/v1/conversations/{id}/suggestions/{suggestionId}/send',
+    summary: 'Send the pending suggestion as your reply, as drafted or with edited text (stores a training pair)',
+    params: sg.SuggestionParams,
+    body: sg.SendSuggestionBody,
+    ok: { status: 201, schema: s.Message, description: 'The stored message (queued for sending)' },
+    errors: [400, 401, 404, 409, 422],
+  },
+  {
+    method: 'post',
+    path: '/v1/conversations/{id}/suggestions/{suggestionId}/dismiss',
+    summary: 'Dismiss the pending suggestion (cancels a held auto-send)',
+    params: sg.SuggestionParams,
+    ok: { status: 200, schema: sg.AiSuggestion, description: 'The dismissed suggestion' },
+    errors: [400, 401, 404, 409],
   },
   {
     method: 'post',
@@ -246,7 +273,7 @@ export function buildOpenApiDocument() {
       summary: r.summary,
       security: [{ [bearer.name]: [] }],
       request: {
-        ...(r.params ? { params: IdPath } : {}),
+        ...(r.params ? { params: r.params === true ? IdPath : r.params } : {}),
         ...(r.query ? { query: r.query } : {}),
         ...(r.body ? { body: { content: { 'application/json': { schema: r.body } } } } : {}),
       },

@@ -233,6 +233,9 @@ describe('public endpoints', () => {
       ['get', '/v1/todos'],
       ['post', '/v1/todos'],
       ['patch', '/v1/todos/{id}'],
+      ['get', '/v1/conversations/{id}/suggestions'],
+      ['post', '/v1/conversations/{id}/suggestions/{suggestionId}/send'],
+      ['post', '/v1/conversations/{id}/suggestions/{suggestionId}/dismiss'],
     ];
     for (const [method, path] of v1Routes) {
       expect({ path, method, present: doc.paths[path]?.[method] !== undefined }).toEqual({ path, method, present: true });
