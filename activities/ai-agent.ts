@@ -92,7 +92,12 @@ export interface InboxCommands {
    * Runs `definition` with `arg` on the conversation's workflow (starting its run if needed) and waits for the result.
    * @throws WorkflowUpdateFailedError when the validator or handler rejected it; anything else is an infrastructure failure
    */
-  update<Ret, Arg>(conversation: NewConversation, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret>;
+  update<Ret, Arg>(
+    conversation: NewConversation,
+    definition: UpdateDefinition<Ret, [Arg]>,
+    arg: Arg,
+    opts?: { updateId?: string },
+  ): Promise<Ret>;
 }
 
 /** Dependencies of {@link createAiAgentActivities}. */
@@ -347,10 +352,13 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
   async function update<Ret, Arg>(
     row: Parameters<typeof workflowConversationOf>[0],
     definition: UpdateDefinition<Ret, [Arg]>,
+    callId: string,
     arg: Arg,
   ): Promise<Ret> {
     try {
-      return await commands.update(workflowConversationOf(row), definition, arg);
+      // One update id per tool call and update kind: a retried activity gets the first result back
+      // from Temporal instead of sending a second reply (update ids are deduplicated within a run).
+      return await commands.update(workflowConversationOf(row), definition, arg, { updateId: `agent-${callId}-${definition.name}` });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const cause = err.cause;
@@ -360,6 +368,8 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
       throw err; // Temporal unreachable, deadline exceeded, …: retryable
     }
   }
+
+  const callIdOf = (input: RunAgentToolInput): string => `${input.actingConversationId}-${input.call.id}`;
 
   async function execute(input: RunAgentToolInput, args: AgentToolArgs): Promise<unknown> {
     const { orgId, actingConversationId } = input;
@@ -442,7 +452,7 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
       }
       case 'reply_to_inbox': {
         const row = await inboxItem(orgId, args.id);
-        const message = await update(row, replyUpdate, {
+        const message = await update(row, replyUpdate, callIdOf(input), {
           text: args.text,
           isInternalNote: false,
           authorId: AI_ASSISTANT_AUTHOR_ID,
@@ -452,7 +462,7 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
       }
       case 'close_inbox_item': {
         const row = await inboxItem(orgId, args.id);
-        const state = await update(row, setStatusUpdate, {
+        const state = await update(row, setStatusUpdate, callIdOf(input), {
           status: 'closed',
           until: null,
           resolutionNote: args.resolutionNote,
@@ -465,7 +475,7 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
         const row = await inboxItem(orgId, args.id);
         let state: ConversationState | undefined;
         if (args.priority !== null || args.tags !== null) {
-          state = await update(row, updateAttributesUpdate, {
+          state = await update(row, updateAttributesUpdate, callIdOf(input), {
             ...(args.priority !== null ? { priority: args.priority } : {}),
             ...(args.tags !== null ? { tags: args.tags } : {}),
             actorId: AI_ASSISTANT_AUTHOR_ID,
@@ -474,7 +484,7 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
         }
         if (args.status !== null) {
           try {
-            state = await update(row, setStatusUpdate, {
+            state = await update(row, setStatusUpdate, callIdOf(input), {
               status: args.status,
               until: null,
               actorId: AI_ASSISTANT_AUTHOR_ID,
@@ -492,7 +502,7 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
       }
       case 'snooze_inbox_item': {
         const row = await inboxItem(orgId, args.id);
-        const state = await update(row, setStatusUpdate, {
+        const state = await update(row, setStatusUpdate, callIdOf(input), {
           status: 'snoozed',
           until: args.until,
           actorId: AI_ASSISTANT_AUTHOR_ID,

@@ -65,10 +65,19 @@ export class ConversationClient {
   /**
    * Runs an update on the conversation's workflow and waits for its result. If no run is open
    * (a closed conversation's run ends), one is started first (`USE_EXISTING`: never a second run).
+   * `opts.updateId` makes a retried command idempotent: Temporal answers a repeated update id of the
+   * same run with the first result instead of running it again.
    * @throws WorkflowUpdateFailedError when the validator or handler rejected the command
    */
-  async update<Ret, Arg>(conversation: NewConversation, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
-    return this.withRun(conversation, (handle) => handle.executeUpdate(definition, { args: [arg] }));
+  async update<Ret, Arg>(
+    conversation: NewConversation,
+    definition: UpdateDefinition<Ret, [Arg]>,
+    arg: Arg,
+    opts: { updateId?: string } = {},
+  ): Promise<Ret> {
+    return this.withRun(conversation, (handle) =>
+      handle.executeUpdate(definition, { args: [arg], ...(opts.updateId ? { updateId: opts.updateId } : {}) }),
+    );
   }
 
   /** Starts the conversation's run if needed and returns its state once loaded (`ready` update). */

@@ -430,6 +430,18 @@ describe('runAgentTool', () => {
     expect((await conversationRow(id)).status).toBe('pending');
   });
 
+  it('a retried reply_to_inbox (same tool call) sends one reply: the update id dedupes it', async () => {
+    const id = await emailConversation();
+    const text = unique('Only once, please.');
+    const call = { id: `call_${randomBytes(6).toString('hex')}`, name: 'reply_to_inbox', arguments: JSON.stringify({ id, text }) };
+    const run = () => activities().runAgentTool({ orgId: h.org.orgId, actingConversationId: acting, tools: ALL_TOOLS, call });
+    const first = await run();
+    const second = await run();
+    expect(second).toEqual(first);
+    const rows = await h.db.selectFrom('messages').select('id').where('conversation_id', '=', id).where('text', '=', text).execute();
+    expect(rows).toHaveLength(1);
+  });
+
   it('close_inbox_item closes the item and keeps the resolution note as an internal note', async () => {
     const id = await emailConversation();
     const note = unique('Customer confirmed the replacement arrived.');
