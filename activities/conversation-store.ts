@@ -11,11 +11,14 @@ import { type ConversationState, type NewConversation, newConversationState } fr
 import { type DeliveryStatus, isDeliveryProgress } from '../domain/delivery';
 import type { Attachment, AuthorType, EmailDetails, MessageRecord, Provider, TemplateUse } from '../domain/message';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
+import type { PendingSuggestion } from '../workflows/messages';
 
-/** What a run starts from: the stored state (created if missing) and the org's SLA policy. */
+/** What a run starts from: the stored state (created if missing), the org's SLA policy and the open AI suggestion. */
 export interface LoadedConversation {
   state: ConversationState;
   sla: SlaPolicy;
+  /** The newest `pending` / `scheduled` AI suggestion, if any (a run that ended left it open). */
+  pendingSuggestion: PendingSuggestion | null;
 }
 
 /** An inbound message to store (`createdAt` ISO-8601, workflow time). */
@@ -168,7 +171,25 @@ export function createConversationStoreActivities(db: Db) {
         .select(['sla_first_response_minutes', 'sla_next_response_minutes'])
         .where('id', '=', input.orgId)
         .executeTakeFirst();
+      const open = await db
+        .selectFrom('ai_suggestions')
+        .select(['id', 'status', 'reply', 'intent', 'send_at'])
+        .where('conversation_id', '=', input.conversationId)
+        .where('status', 'in', ['pending', 'scheduled'])
+        .orderBy('created_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
       return {
+        pendingSuggestion:
+          open && (open.status === 'pending' || open.status === 'scheduled')
+            ? {
+                id: open.id,
+                status: open.status === 'scheduled' && open.send_at ? 'scheduled' : 'pending',
+                reply: open.reply,
+                intent: open.intent,
+                sendAt: open.status === 'scheduled' && open.send_at ? open.send_at.toISOString() : null,
+              }
+            : null,
         state: conversationStateFromRow(row),
         sla: org
           ? { firstResponseMinutes: org.sla_first_response_minutes, nextResponseMinutes: org.sla_next_response_minutes }

@@ -81,14 +81,19 @@ export interface Assistant {
   idle(): boolean;
   /** The open suggestion, carried across continue-as-new. */
   pending(): PendingSuggestion | null;
+  /** Adopts the open suggestion stored in Postgres (a fresh run after the previous one ended). */
+  restore(stored: PendingSuggestion | null): void;
   /** A new customer message was stored (under the lock): supersede the pending suggestion, queue a fresh draft. */
   onCustomerMessage(messageId: string): Promise<void>;
   /** A staff reply was recorded (under the lock): it answers the pending suggestion (training pair) and any draft in flight. */
   onStaffReply(message: MessageRecord, actorId: string): Promise<void>;
   /** The assistant's own agent tools replied (under the lock): the draft in flight is moot. */
   onAiReply(): void;
-  /** A human assigned the conversation or changed its status (under the lock): cancels a held auto-send. */
-  onHumanAction(input: { closed: boolean }): Promise<void>;
+  /**
+   * Someone assigned the conversation, changed its status or switched AI assist off (under the lock):
+   * cancels a held auto-send; closing ends the pending suggestion. `human: false` = the assistant's own agent tools.
+   */
+  onHumanAction(input: { closed: boolean; human?: boolean }): Promise<void>;
   /** Rejects (as a non-retryable failure, 409 `suggestion_not_pending`) unless `suggestionId` is the pending one. */
   assertPending(suggestionId: string): void;
   /** Sends the pending suggestion as a staff reply (under the lock). */
@@ -117,15 +122,31 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
   /** Human assignments, status changes and dismissals so far. */
   let humanActions = 0;
   let busy = false;
+  /** The latest generation a staff reply answered (the agent loop stops when a human takes over). */
+  let staffAnsweredGeneration = -1;
+
+  /**
+   * Writes a suggestion's status; never throws (a failed bookkeeping write must not fail an update,
+   * block inbound handling or stop the coroutine: it is logged, the row may be stale).
+   */
+  const recordSuggestion = async (update: AiSuggestionUpdate): Promise<void> => {
+    try {
+      await aiStore.updateAiSuggestion(update);
+    } catch (err) {
+      log.error('AI suggestion status could not be stored', { suggestionId: update.id, status: update.status, error: String(err) });
+    }
+  };
 
   const resolve = async (
     status: 'answered' | 'sent' | 'auto_sent' | 'dismissed' | 'superseded' | 'cancelled',
     extra: Omit<AiSuggestionUpdate, 'id' | 'status'> = {},
   ): Promise<void> => {
     if (!pending) return;
-    await aiStore.updateAiSuggestion({ id: pending.id, status, ...extra });
-    log.info('AI suggestion resolved', { suggestionId: pending.id, status });
+    const id = pending.id;
+    // forget it first: whatever happens to the row, this run never sends it again
     pending = null;
+    await recordSuggestion({ id, status, ...extra });
+    log.info('AI suggestion resolved', { suggestionId: id, status });
   };
 
   /** Sends the held draft as the AI (under the lock); a refused send leaves it as a suggestion. */
@@ -137,8 +158,8 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     } catch (err) {
       if (!(err instanceof ApplicationFailure)) throw err;
       log.warn('AI auto-send refused; kept as a suggestion', { suggestionId: pending.id, reason: err.type });
-      await aiStore.updateAiSuggestion({ id: pending.id, status: 'pending' });
       pending = { ...pending, status: 'pending', sendAt: null };
+      await recordSuggestion({ id: pending.id, status: 'pending' });
       return;
     }
     await resolve('auto_sent', { messageId: message.id, resolvedBy: AI_ASSISTANT_AUTHOR_ID });
@@ -196,8 +217,18 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
   const runAgentLoop = async (req: DraftRequest, config: AiAssistantConfig): Promise<void> => {
     const state = host.state();
     const transcript: AgentMessage[] = [];
+    /** A newer customer message (a new loop runs for it) or a human took over: stop acting. */
+    const stopReason = (): string | null =>
+      req.generation !== generation
+        ? 'a newer customer message arrived'
+        : staffAnsweredGeneration >= req.generation || humanActions !== req.humanActions
+          ? 'a human took over'
+          : host.state().aiAssist === false
+            ? 'AI assist was switched off'
+            : null;
     for (let step = 1; step <= config.agentTools.maxSteps; step++) {
-      if (req.generation !== generation) return log.info('agent loop stopped: a newer customer message arrived');
+      const before = stopReason();
+      if (before) return log.info(`agent loop stopped: ${before}`);
       const result = await drafting.agentStep({
         orgId: state.orgId,
         conversationId: state.conversationId,
@@ -210,14 +241,25 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
       transcript.push(result.message);
       if (result.kind === 'final') return log.info('agent loop finished', { steps: step });
       for (const call of result.calls) {
-        const outcome = await tools.runAgentTool({
-          orgId: state.orgId,
-          actingConversationId: state.conversationId,
-          tools: config.agentTools.tools,
-          call,
-        });
-        log.info('agent tool called', { tool: call.name, ok: outcome.ok });
-        transcript.push({ role: 'tool', tool_call_id: outcome.toolCallId, content: outcome.content });
+        const stop = stopReason();
+        if (stop) return log.info(`agent loop stopped before ${call.name}: ${stop}`);
+        try {
+          const outcome = await tools.runAgentTool({
+            orgId: state.orgId,
+            actingConversationId: state.conversationId,
+            tools: config.agentTools.tools,
+            call,
+          });
+          log.info('agent tool called', { tool: call.name, ok: outcome.ok });
+          transcript.push({ role: 'tool', tool_call_id: outcome.toolCallId, content: outcome.content });
+        } catch (err) {
+          // retries ran out (Temporal or the database unreachable): tell the model, let it decide
+          log.warn('agent tool failed', { tool: call.name, error: String(err instanceof ActivityFailure ? err.cause : err) });
+          const content = JSON.stringify({
+            error: { code: 'tool_unavailable', message: 'The tool could not run now; try later or stop.' },
+          });
+          transcript.push({ role: 'tool', tool_call_id: call.id, content });
+        }
       }
     }
     log.warn('agent loop reached its step limit', { maxSteps: config.agentTools.maxSteps });
@@ -229,7 +271,10 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     if (!available) return log.info('AI assistant unavailable (no OPENAI_API_KEY)');
     if (!config.enabled || !effectiveAiAssist(config, state.channelKind, state.aiAssist)) return;
     if (req.generation !== generation || answeredGeneration >= req.generation) return;
-    if (state.channelKind === 'email' && config.agentTools.enabled) return runAgentLoop(req, config);
+    // The agent acts by itself, so only where an auto-send could happen: mode auto, not a VIP.
+    if (state.channelKind === 'email' && config.agentTools.enabled && config.mode === 'auto' && !contactVip) {
+      return runAgentLoop(req, config);
+    }
     const result = await drafting.draftReply({
       conversationId: state.conversationId,
       instructions: config.instructions,
@@ -245,15 +290,23 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     const untilMs = Math.max(1, (ms(held.sendAt) ?? Date.now()) - Date.now());
     const interrupted = await condition(() => !stillHeld() || request !== null, untilMs);
     if (interrupted) return;
-    await host.exclusive(async () => {
-      if (stillHeld()) await autoSend();
-    });
+    busy = true; // the run must not continue-as-new in the middle of the send
+    try {
+      await host.exclusive(async () => {
+        if (stillHeld()) await autoSend();
+      });
+    } finally {
+      busy = false;
+    }
   };
 
   return {
     view: () => ({ busy: busy || request !== null, pending }),
     idle: () => !busy && request === null,
     pending: () => pending,
+    restore(stored) {
+      if (pending === null) pending = stored;
+    },
 
     async onCustomerMessage(messageId) {
       generation++;
@@ -266,6 +319,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
 
     async onStaffReply(message, actorId) {
       answeredGeneration = generation;
+      staffAnsweredGeneration = generation;
       request = null;
       if (!pending) return;
       const draft = pending;
@@ -288,17 +342,17 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
       request = null;
     },
 
-    async onHumanAction({ closed }) {
-      humanActions++;
+    async onHumanAction({ closed, human = true }) {
+      if (human) humanActions++;
       if (closed) {
         request = null;
         await resolve('cancelled');
         return;
       }
       if (pending?.status === 'scheduled') {
-        await aiStore.updateAiSuggestion({ id: pending.id, status: 'pending' });
-        log.info('AI auto-send cancelled by a human action; kept as a suggestion', { suggestionId: pending.id });
         pending = { ...pending, status: 'pending', sendAt: null };
+        log.info('AI auto-send cancelled by a human action; kept as a suggestion', { suggestionId: pending.id });
+        await recordSuggestion({ id: pending.id, status: 'pending' });
       }
     },
 
@@ -318,6 +372,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
       const message = await host.sendReply({ text: command.text ?? draft.reply, authorType: 'staff', authorId: command.actorId });
       humanActions++;
       answeredGeneration = generation;
+      staffAnsweredGeneration = generation;
       request = null;
       await resolve('sent', {
         messageId: message.id,
@@ -344,18 +399,20 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     async run(): Promise<never> {
       for (;;) {
         await condition(() => request !== null || pending?.status === 'scheduled');
-        if (request === null && pending?.status === 'scheduled') {
-          await waitForAutoSend(pending);
-          continue;
-        }
-        const req = request!;
-        request = null;
-        busy = true;
+        // Nothing may escape this loop: an error here would fail the workflow task and stall the
+        // whole conversation. The assistant gives up on this turn and the conversation waits for a human.
         try {
+          if (request === null && pending?.status === 'scheduled') {
+            await waitForAutoSend(pending);
+            continue;
+          }
+          const req = request!;
+          request = null;
+          busy = true;
           await handle(req);
         } catch (err) {
-          if (!(err instanceof ActivityFailure)) throw err;
-          log.warn('AI assistant could not draft; the conversation waits for a human', { error: String(err.cause ?? err) });
+          const cause = err instanceof ActivityFailure ? err.cause : err;
+          log.warn('AI assistant gave up on this turn; the conversation waits for a human', { error: String(cause) });
         } finally {
           busy = false;
         }

@@ -319,7 +319,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         log.info('status changed', { from: state.status, to: next.status, until: next.snoozedUntil, by: command.actorType ?? 'staff' });
         commit(next);
         // a human's status change cancels a held AI send; closing (by anyone) ends the pending suggestion
-        if (command.actorType !== 'ai' || next.status === 'closed') await assistant.onHumanAction({ closed: next.status === 'closed' });
+        const human = command.actorType !== 'ai';
+        if (human || next.status === 'closed') await assistant.onHumanAction({ closed: next.status === 'closed', human });
         return state;
       }),
     { validator: (command) => enforce(() => assertValidStatusChange(command, Date.now())) },
@@ -496,6 +497,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     const loaded = await store.loadConversation(input.conversation);
     state = loaded.state;
     sla = loaded.sla;
+    assistant.restore(loaded.pendingSuggestion);
   }
   ready = true;
   releaseLoadLock();

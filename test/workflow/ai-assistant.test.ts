@@ -135,7 +135,8 @@ test('auto-send: the draft is held for autoSendDelay, then sent by the AI throug
     direction: 'outbound',
   });
   await h.waitFor(async () => twilioSendsOf('Auto reply 1: ships tomorrow.').length === 1, 'the Twilio send');
-  expect((await suggestionsOf(id))[0]).toMatchObject({ status: 'auto_sent', message_id: message!.id, resolved_by: 'ai-assistant' });
+  const [resolved] = await suggestionsWhen(id, (r) => r[0]?.status === 'auto_sent', 'the suggestion marked auto_sent');
+  expect(resolved).toMatchObject({ message_id: message!.id, resolved_by: 'ai-assistant' });
   expect((await conversationRow(id)).status).toBe('pending');
 });
 
@@ -260,7 +261,8 @@ test('thresholds: confidence exactly at the threshold auto-sends (delay 0 = at o
   answerWith({ reply: 'Edge: exactly at threshold.', confidence: 0.8, complexity: 'medium' });
   const atThreshold = await receive(randomPhone(), 'Edge one');
   await h.waitFor(async () => (await aiMessages(atThreshold)).length === 1, 'the immediate AI send');
-  expect((await suggestionsOf(atThreshold))[0]).toMatchObject({ decision: 'auto_send', status: 'auto_sent' });
+  const [sentAtOnce] = await suggestionsWhen(atThreshold, (r) => r[0]?.status === 'auto_sent', 'the suggestion marked auto_sent');
+  expect(sentAtOnce).toMatchObject({ decision: 'auto_send', reply: 'Edge: exactly at threshold.' });
 
   answerWith({ reply: 'Edge: below.', confidence: 0.79, complexity: 'low' });
   const below = await receive(randomPhone(), 'Edge two');
@@ -408,7 +410,30 @@ test('agent loop: the model calls reply_to_inbox then close_inbox_item; the repl
     'the email sent through Postmark',
   );
   // three model steps: two tool calls and the final answer; every request is a valid chat completion request with tools
-  expect(h.openai!.requests).toHaveLength(3);
+  await h.waitFor(async () => h.openai!.requests.length === 3, 'the final model step');
   for (const r of h.openai!.requests) expect(validateAgainstOpenApi('CreateChatCompletionRequest', r.body)).toEqual([]);
   expect(await suggestionsOf(conversationId)).toHaveLength(0);
+});
+
+test('agent tools only act in auto mode: in suggest mode an email gets a plain suggestion and no tool calls', async () => {
+  await configure({ mode: 'suggest', agentTools: { enabled: true } });
+  answerWith({ reply: 'Suggested for the email.' });
+  const res = await h.postmarkWebhook('/webhooks/postmark/inbound', newEmail('Can you help me with my invoice?'));
+  expect(res.status).toBe(200);
+  const id = (res.body as { conversationId: string }).conversationId;
+  const [row] = await suggestionsWhen(id, (r) => r.length === 1, 'the suggestion');
+  expect(row).toMatchObject({ decision: 'suggest', status: 'pending', reply: 'Suggested for the email.' });
+  expect(h.openai!.requests.every((r) => (r.body as { tools?: unknown }).tools === undefined)).toBe(true);
+});
+
+test('a pending suggestion survives its run ending: a fresh run reloads it from Postgres and staff can still send it', async () => {
+  await configure({ mode: 'suggest' });
+  answerWith({ reply: 'Still here after a restart.' });
+  const id = await receive(randomPhone(), 'Is my refund done?');
+  const [row] = await suggestionsWhen(id, (r) => r[0]?.status === 'pending', 'the suggestion');
+  await h.client.workflow.getHandle(conversationWorkflowId(id)).terminate('operator reset');
+  const sent = await api().post(`/v1/conversations/${id}/suggestions/${row!.id}/send`);
+  expect(sent.status).toBe(201);
+  expect(sent.body).toMatchObject({ text: 'Still here after a restart.', authorType: 'staff' });
+  expect((await suggestionsOf(id))[0]).toMatchObject({ status: 'sent', message_id: sent.body.id });
 });
