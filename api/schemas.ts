@@ -223,7 +223,7 @@ export const MessagePage = z
   })
   .openapi('MessagePage');
 
-/** Body of `POST /v1/conversations/{id}/messages`: `text` (trimmed, 1–10 000 chars, no NUL) and `isInternalNote` (default false). */
+/** A template to render and send: its `name` and `{ variable: value }` (values ≤ 2 000 chars). Unknown template → 404, missing variables → 422. */
 export const TemplateRequestSchema = z
   .object({
     name: text(100),
@@ -232,6 +232,11 @@ export const TemplateRequestSchema = z
   .strict()
   .openapi('TemplateRequest');
 
+/**
+ * Body of `POST /v1/conversations/{id}/messages`: either `text` (trimmed, 1–10 000 chars, no NUL) or
+ * `template`, optional `attachments` (≤ 10 upload ids), and `isInternalNote` (default false; notes take text only).
+ * Both or neither of text/template → 400 `validation_failed`.
+ */
 export const SendMessageBody = z
   .object({
     text: text(10_000).optional(),
@@ -253,6 +258,7 @@ export const SendMessageBody = z
   })
   .openapi('SendMessage');
 
+/** Body of `POST /v1/send-template`: the template by name, the contact (uuid) and channel, and the variables. */
 export const SendTemplateBody = z
   .object({
     templateName: text(100),
