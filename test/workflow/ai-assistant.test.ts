@@ -437,18 +437,3 @@ test('a pending suggestion survives its run ending: a fresh run reloads it from 
   expect(sent.body).toMatchObject({ text: 'Still here after a restart.', authorType: 'staff' });
   expect((await suggestionsOf(id))[0]).toMatchObject({ status: 'sent', message_id: sent.body.id });
 });
-
-test('a held WhatsApp auto-send whose 24 h window closes during the delay is not sent; it stays a suggestion', async () => {
-  await configure({ autoSendDelay: 86_400 });
-  answerWith({ reply: 'Held for a day.' });
-  const id = await receive(randomPhone(), 'Ping on WhatsApp', { whatsapp: true });
-  const [held] = await suggestionsWhen(id, (r) => r[0]?.status === 'scheduled', 'the held auto-send');
-  await advance(86_400 * SECOND + 5 * SECOND);
-  const [kept] = await suggestionsWhen(id, (r) => r[0]?.status === 'pending', 'the refused send kept as a suggestion');
-  expect(kept).toMatchObject({ id: held!.id, send_at: null });
-  expect(await aiMessages(id)).toHaveLength(0);
-  // staff can still see it, but a free-form send now needs a template: 422
-  const res = await api().post(`/v1/conversations/${id}/suggestions/${held!.id}/send`);
-  expect(res.status).toBe(422);
-  expect(res.body.error.code).toBe('whatsapp_session_expired');
-});
