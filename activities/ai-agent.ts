@@ -36,7 +36,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type OpenAI from 'openai';
 import type { Db } from '../db/client';
 import { insertTodo } from '../db/todos';
 import {
@@ -54,7 +54,8 @@ import {
 import { AI_ASSISTANT_AUTHOR_ID, type AgentToolName } from '../domain/ai-assistant';
 import type { ConversationState, NewConversation } from '../domain/conversation';
 import { replyUpdate, setStatusUpdate, updateAttributesUpdate, workflowConversationOf } from '../workflows/messages';
-import { AI_CONVERSATION_NOT_FOUND, DEFAULT_AI_CONTEXT_MESSAGES, OPENAI_REJECTED } from './ai-draft';
+import { AI_CONVERSATION_NOT_FOUND, DEFAULT_AI_CONTEXT_MESSAGES } from './ai-draft';
+import { type ChatMessage, OPENAI_REJECTED, messageContent, openAiFailure, threadMessages } from './openai-thread';
 
 export { AI_CONVERSATION_NOT_FOUND, OPENAI_REJECTED };
 
@@ -165,23 +166,6 @@ export function agentToolMessage(result: AgentToolResult): AgentMessage {
   return { role: 'tool', tool_call_id: result.toolCallId, content: result.content };
 }
 
-type ChatMessage = OpenAI.Chat.ChatCompletionMessageParam;
-
-/** Whether an OpenAI failure may succeed on retry (408, 409, 429, ≥ 500, no response, or no status at all). Same rule as ai-draft.ts. */
-function isRetryableOpenAiError(err: APIError): boolean {
-  if (err instanceof APIConnectionError || err instanceof APIUserAbortError) return true;
-  const status = err.status;
-  if (status === undefined) return true;
-  return status === 408 || status === 409 || status === 429 || status >= 500 || status < 400;
-}
-
-/** The text a stored message contributes; attachments-only messages are described, not dropped. */
-function messageContent(text: string, attachmentCount: number): string {
-  if (attachmentCount === 0) return text;
-  const note = `[${attachmentCount} attachment${attachmentCount === 1 ? '' : 's'}]`;
-  return text.trim() === '' ? note : `${text}\n${note}`;
-}
-
 /** A tool error for the model (returned, never thrown). */
 class ToolError extends Error {
   constructor(
@@ -275,17 +259,6 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
     if (!conversation) {
       throw ApplicationFailure.nonRetryable(`Conversation ${input.conversationId} not found`, AI_CONVERSATION_NOT_FOUND);
     }
-    const recent = await db
-      .selectFrom('messages')
-      .select(['author_type', 'text', 'attachments', 'seq'])
-      .where('conversation_id', '=', input.conversationId)
-      .where('is_internal_note', '=', false)
-      .where('author_type', 'in', ['customer', 'staff', 'ai'])
-      .orderBy('seq', 'desc')
-      .limit(DEFAULT_AI_CONTEXT_MESSAGES)
-      .execute();
-    recent.reverse(); // chronological
-
     const context = {
       id: conversation.id,
       channel: conversation.channel_kind,
@@ -301,10 +274,7 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
       .join('\n\n');
     return [
       { role: 'system', content: system },
-      ...recent.map((m): ChatMessage => ({
-        role: m.author_type === 'customer' ? 'user' : 'assistant',
-        content: messageContent(m.text, Array.isArray(m.attachments) ? m.attachments.length : 0),
-      })),
+      ...(await threadMessages(db, input.conversationId, DEFAULT_AI_CONTEXT_MESSAGES)),
       ...input.transcript,
     ];
   }
@@ -318,9 +288,9 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
     if (problems.length > 0) throw ApplicationFailure.nonRetryable(`Invalid agent step input: ${problems.join('; ')}`, INVALID_AGENT_INPUT);
   }
 
-  /** The org's email conversation `id`, or a {@link ToolError} `inbox_item_not_found`. */
-  async function inboxItem(orgId: string, id: string) {
-    const row = await db
+  /** The org's email conversations (inbox items) with their contact, as the tools read them. */
+  const inboxItems = (orgId: string) =>
+    db
       .selectFrom('conversations as c')
       .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
       .select([
@@ -340,10 +310,12 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
         'ct.name as contact_name',
         'ct.email as contact_email',
       ])
-      .where('c.id', '=', id)
       .where('c.org_id', '=', orgId)
-      .where('c.channel_kind', '=', 'email')
-      .executeTakeFirst();
+      .where('c.channel_kind', '=', 'email');
+
+  /** The org's email conversation `id`, or a {@link ToolError} `inbox_item_not_found`. */
+  async function inboxItem(orgId: string, id: string) {
+    const row = await inboxItems(orgId).where('c.id', '=', id).executeTakeFirst();
     if (!row) throw new ToolError('inbox_item_not_found', `No email inbox item with id ${id}`);
     return row;
   }
@@ -375,23 +347,7 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
     const { orgId, actingConversationId } = input;
     switch (args.tool) {
       case 'list_inbox': {
-        let q = db
-          .selectFrom('conversations as c')
-          .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
-          .select([
-            'c.id',
-            'c.subject',
-            'c.status',
-            'c.priority',
-            'c.tags',
-            'c.last_message_preview',
-            'c.last_activity_at',
-            'c.needs_human',
-            'ct.name as contact_name',
-            'ct.email as contact_email',
-          ])
-          .where('c.org_id', '=', orgId)
-          .where('c.channel_kind', '=', 'email');
+        let q = inboxItems(orgId);
         if (args.status !== null) q = q.where('c.status', '=', args.status);
         const rows = await q
           .orderBy('c.last_activity_at', 'desc')
@@ -541,17 +497,7 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
           ...(tools.length > 0 ? { tools, parallel_tool_calls: false } : {}),
         });
       } catch (err) {
-        if (err instanceof APIError && !isRetryableOpenAiError(err)) {
-          throw ApplicationFailure.nonRetryable(
-            `OpenAI rejected the agent request (${String(err.status)}): ${err.message}`,
-            OPENAI_REJECTED,
-            {
-              status: err.status,
-              code: err.code ?? null,
-            },
-          );
-        }
-        throw err; // 408/409/429/5xx, timeouts, connection errors: retryable
+        throw openAiFailure(err, 'agent');
       }
 
       const message = completion.choices[0]?.message;

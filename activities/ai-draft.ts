@@ -24,14 +24,14 @@
  * Error classes: openai 7.x `core/error.d.ts` (`APIError.status`, `APIConnectionError`, …).
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type OpenAI from 'openai';
 import type { Db } from '../db/client';
 import { AI_DRAFT_JSON_SCHEMA, type AiDraft, parseAiDraft } from '../domain/ai-assistant';
+import { type ChatMessage, OPENAI_REJECTED, openAiFailure, threadMessages } from './openai-thread';
 
 /** Non-retryable failure type: the model refused, or its content is not a valid {@link AiDraft}. */
 export const INVALID_AI_DRAFT = 'InvalidAiDraft';
-/** Non-retryable failure type: OpenAI rejected the request with a 4xx other than 408 / 409 / 429. */
-export const OPENAI_REJECTED = 'OpenAiRejected';
+export { OPENAI_REJECTED };
 /** Non-retryable failure type: the conversation does not exist. */
 export const AI_CONVERSATION_NOT_FOUND = 'AiConversationNotFound';
 /** Non-retryable failure type: the activity input is invalid (e.g. `maxMessages`). */
@@ -75,23 +75,6 @@ export interface AiDraftActivities {
   draftReply(input: DraftReplyInput): Promise<DraftReplyResult>;
 }
 
-type ChatMessage = OpenAI.Chat.ChatCompletionMessageParam;
-
-/** Whether an OpenAI failure may succeed on retry (408, 409, 429, ≥ 500, no response, or no status at all). */
-function isRetryableOpenAiError(err: APIError): boolean {
-  if (err instanceof APIConnectionError || err instanceof APIUserAbortError) return true;
-  const status = err.status;
-  if (status === undefined) return true;
-  return status === 408 || status === 409 || status === 429 || status >= 500 || status < 400;
-}
-
-/** The text a stored message contributes; attachments-only messages are described, not dropped. */
-function messageContent(text: string, attachmentCount: number): string {
-  if (attachmentCount === 0) return text;
-  const note = `[${attachmentCount} attachment${attachmentCount === 1 ? '' : 's'}]`;
-  return text.trim() === '' ? note : `${text}\n${note}`;
-}
-
 /**
  * Builds the AI-draft activities.
  *
@@ -115,17 +98,6 @@ export function createAiDraftActivities(deps: AiDraftDeps): AiDraftActivities {
     if (!conversation) {
       throw ApplicationFailure.nonRetryable(`Conversation ${input.conversationId} not found`, AI_CONVERSATION_NOT_FOUND);
     }
-    const recent = await db
-      .selectFrom('messages')
-      .select(['author_type', 'text', 'attachments', 'seq'])
-      .where('conversation_id', '=', input.conversationId)
-      .where('is_internal_note', '=', false)
-      .where('author_type', 'in', ['customer', 'staff', 'ai'])
-      .orderBy('seq', 'desc')
-      .limit(maxMessages)
-      .execute();
-    recent.reverse(); // chronological
-
     const context = {
       channel: conversation.channel_kind,
       subject: conversation.subject,
@@ -135,13 +107,7 @@ export function createAiDraftActivities(deps: AiDraftDeps): AiDraftActivities {
     const system = [input.instructions.trim(), AI_DRAFT_SYSTEM_SUFFIX, `Conversation context: ${JSON.stringify(context)}`]
       .filter((part) => part !== '')
       .join('\n\n');
-    return [
-      { role: 'system', content: system },
-      ...recent.map((m): ChatMessage => ({
-        role: m.author_type === 'customer' ? 'user' : 'assistant',
-        content: messageContent(m.text, Array.isArray(m.attachments) ? m.attachments.length : 0),
-      })),
-    ];
+    return [{ role: 'system', content: system }, ...(await threadMessages(db, input.conversationId, maxMessages))];
   }
 
   return {
@@ -164,17 +130,7 @@ export function createAiDraftActivities(deps: AiDraftDeps): AiDraftActivities {
           response_format: { type: 'json_schema', json_schema: { name: 'ai_draft', strict: true, schema: AI_DRAFT_JSON_SCHEMA } },
         });
       } catch (err) {
-        if (err instanceof APIError && !isRetryableOpenAiError(err)) {
-          throw ApplicationFailure.nonRetryable(
-            `OpenAI rejected the draft request (${String(err.status)}): ${err.message}`,
-            OPENAI_REJECTED,
-            {
-              status: err.status,
-              code: err.code ?? null,
-            },
-          );
-        }
-        throw err; // 408/409/429/5xx, timeouts, connection errors: retryable
+        throw openAiFailure(err, 'draft');
       }
 
       const message = completion.choices[0]?.message;

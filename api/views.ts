@@ -6,6 +6,7 @@ import type { ContactRow } from '../db/schema';
 import type { Contact, ConversationView } from './schemas';
 import { z } from 'zod';
 import { HttpError } from './errors';
+import { decodeKeyset, encodeKeyset } from '../db/keyset';
 import { suggestionViewFromJson } from './ai-suggestion-schemas';
 import { mergeAiAssistantConfig } from '../db/ai-assistant-settings';
 import { effectiveAiAssist, type AiAssistantConfig } from '../domain/ai-assistant';
@@ -72,7 +73,7 @@ export function toContactView(row: ContactRow): z.infer<typeof Contact> {
 
 /** Encodes a list cursor as opaque base64url JSON (`[lastActivityAt ISO-8601, id]`). */
 export function encodeCursor(cursor: ConversationCursor): string {
-  return Buffer.from(JSON.stringify([cursor.lastActivityAt, cursor.id])).toString('base64url');
+  return encodeKeyset([cursor.lastActivityAt, cursor.id]);
 }
 
 /**
@@ -80,13 +81,7 @@ export function encodeCursor(cursor: ConversationCursor): string {
  * @throws HttpError 400 `invalid_cursor` when it was not made by us
  */
 export function decodeCursor(value: string): ConversationCursor {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const cursor = CursorTuple.safeParse(parsed);
+  const cursor = CursorTuple.safeParse(decodeKeyset(value));
   if (!cursor.success) throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
   return { lastActivityAt: cursor.data[0], id: cursor.data[1] };
 }
