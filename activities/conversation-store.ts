@@ -250,6 +250,66 @@ export function createConversationStoreActivities(db: Db) {
     },
 
     /**
+     * Stores a batch of inbound messages of one conversation (oldest first) in one transaction, and
+     * `state` (the state after all of them) when every one of them is new. Dedupe: any unique key
+     * (`(org_id, provider, provider_message_id)`, an email's Message-ID), `ON CONFLICT DO NOTHING`.
+     * The workflow keeps a batch within Temporal's payload limit (see `INBOUND_BATCH_*` there).
+     * @returns `inserted[i]` for `messages[i]`; when any is `false` (already stored), the state was
+     *   NOT written: the workflow recomputes it from the inserted ones and saves it.
+     */
+    async recordInboundMessages(input: {
+      state: ConversationState;
+      messages: { message: InboundMessageInput; profileName?: string | null }[];
+    }): Promise<{ inserted: boolean[] }> {
+      if (input.messages.length === 0) return { inserted: [] };
+      return db.transaction().execute(async (tx) => {
+        const rows = await tx
+          .insertInto('messages')
+          .values(
+            input.messages.map(({ message }) => ({
+              id: message.id,
+              org_id: input.state.orgId,
+              conversation_id: input.state.conversationId,
+              direction: 'inbound' as const,
+              author_type: 'customer' as const,
+              author_id: input.state.contactId,
+              text: message.text,
+              attachments: JSON.stringify(message.attachments),
+              is_internal_note: false,
+              provider: message.provider,
+              provider_message_id: message.providerMessageId,
+              delivery_status: null,
+              email: message.email ? JSON.stringify(message.email) : null,
+              email_message_id: message.email?.messageId ?? null,
+              created_at: message.createdAt,
+            })),
+          )
+          .onConflict((oc) => oc.doNothing())
+          .returning('id')
+          .execute();
+        const stored = new Set(rows.map((r) => r.id));
+        const inserted = input.messages.map(({ message }) => stored.has(message.id));
+        if (inserted.every(Boolean)) {
+          await tx
+            .updateTable('conversations')
+            .set({ ...conversationColumns(input.state), updated_at: sql`now()` })
+            .where('id', '=', input.state.conversationId)
+            .execute();
+        }
+        const profileName = input.messages.filter((m, i) => inserted[i] && m.profileName).at(-1)?.profileName;
+        if (profileName) {
+          await tx
+            .updateTable('contacts')
+            .set({ name: profileName, updated_at: sql`now()` })
+            .where('id', '=', input.state.contactId)
+            .where('name', 'is', null)
+            .execute();
+        }
+        return { inserted };
+      });
+    },
+
+    /**
      * Stores an outbound message (`delivery_status = queued`) or internal note and the new
      * conversation state in one transaction. Idempotent on the workflow-minted message id.
      * @returns the stored message

@@ -19,6 +19,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -51,6 +52,7 @@ import {
   type ConversationWorkflowInput,
   type DeliveryReport,
   type InboundMessage,
+  type QueuedInboundMessage,
   assignUpdate,
   deliveryReportSignal,
   dismissSuggestionUpdate,
@@ -84,6 +86,32 @@ const media = proxyActivities<Pick<Activities, 'importInboundMedia'>>({
 
 /** How many provider message ids the run remembers for dedupe (Postgres dedupes beyond that). */
 const SEEN_CAPACITY = 500;
+/** At most this many customer messages are stored by one `recordInboundMessages` activity… */
+const INBOUND_BATCH_MAX_MESSAGES = 100;
+/** …and at most about this many bytes of them (JSON), well under Temporal's 2 MB payload limit. */
+const INBOUND_BATCH_MAX_BYTES = 256 * 1024;
+/**
+ * Unrecorded signals carried into the next run are bounded by this many bytes (JSON) of input; the
+ * oldest beyond it are recorded first (Temporal warns above 512 KB per payload, fails at 2 MB).
+ */
+const MAX_CARRIED_BYTES = 256 * 1024;
+/**
+ * Our own continue-as-new guard, besides the server's suggestion: a run never gets near Temporal's
+ * hard limits (51,200 events / 50 MB, which terminate it). Source: docs.temporal.io/workflow-execution/limits.
+ */
+const CONTINUE_AS_NEW_AT_EVENTS = 10_000;
+const CONTINUE_AS_NEW_AT_BYTES = 10 * 1024 * 1024;
+/** Past these, continue as new as soon as running updates finish, without waiting for sends or drafts. */
+const URGENT_CONTINUE_AS_NEW_AT_EVENTS = 30_000;
+const URGENT_CONTINUE_AS_NEW_AT_BYTES = 30 * 1024 * 1024;
+/** Patch ids (`patched()`): behaviour added after runs already existed. */
+const PATCH_BATCHED_INBOUND = 'batched-inbound-recording';
+const PATCH_CONTINUE_AS_NEW_UNDER_LOAD = 'continue-as-new-under-load';
+
+/** Approximate JSON size in bytes of a value (deterministic; for payload bounds only). */
+function jsonBytes(value: unknown): number {
+  return JSON.stringify(value)?.length ?? 0;
+}
 const DEFAULT_CLOSED_RUN_GRACE_MS = 10 * 60 * 1000;
 
 /** Why a run ended (continue-as-new does not return). */
@@ -126,13 +154,20 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const seen = new RecentKeys(input.seenProviderMessageIds ?? [], SEEN_CAPACITY);
   const closedRunGraceMs = input.closedRunGraceMs ?? DEFAULT_CLOSED_RUN_GRACE_MS;
   /** Customer messages with the workflow time they arrived (stamped by the signal handler). */
-  const inbox: (InboundMessage & { receivedAtMs: number })[] = [];
-  const reports: DeliveryReport[] = [];
-  const outbox: string[] = [];
+  const inbox: QueuedInboundMessage[] = [...(input.pendingInbound ?? [])];
+  const reports: DeliveryReport[] = [...(input.pendingReports ?? [])];
+  const outbox: string[] = [...(input.outbox ?? [])];
   /** True while the sender is inside a send (the head of `outbox` is being sent). */
   let sending = false;
   /** Inbound messages whose carrier media still have to be fetched and stored. */
-  const mediaQueue: string[] = [];
+  const mediaQueue: string[] = [...(input.mediaQueue ?? [])];
+  /**
+   * Set while this run is winding down to continue as new: customer messages are still recorded (so
+   * commands keep their causal order) but the assistant is not asked for new drafts; the newest
+   * such message is handed to the next run's assistant (`assistantTrigger`).
+   */
+  let windingDown = false;
+  let assistantOwed: string | null = null;
   let importing = false;
   let stateChanged = false;
   let published: Record<string, string | boolean | null> = {};
@@ -183,7 +218,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   /** No load, customer message or command is in progress: validators may judge on `state`. */
   const settled = (): boolean => ready && inbox.length === 0 && !lock.isLocked();
 
-  setHandler(inboundMessageSignal, (message) => {
+  setHandler(inboundMessageSignal, (message: InboundMessage) => {
     inbox.push({ ...message, receivedAtMs: Date.now() });
   });
   setHandler(deliveryReportSignal, (report) => {
@@ -375,6 +410,95 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
   /** Records queued customer messages (dedupe in memory, then by the database's unique key). */
   const drainInbox = async (): Promise<void> => {
+    if (patched(PATCH_BATCHED_INBOUND)) return drainInboxBatched(inbox.length);
+    return drainInboxOneByOne();
+  };
+
+  /** Hands a stored customer message to the assistant, or to the next run's while winding down. */
+  const triggerAssistant = async (messageId: string): Promise<void> => {
+    if (windingDown) assistantOwed = messageId;
+    else await assistant.onCustomerMessage(messageId);
+  };
+
+  /**
+   * Records the `limit` oldest queued customer messages (those queued when it was called, so it ends
+   * under a steady stream) in batches of one `recordInboundMessages` activity each.
+   */
+  const drainInboxBatched = async (limit: number): Promise<void> => {
+    let left = Math.min(limit, inbox.length);
+    while (left > 0) {
+      const batch: { message: QueuedInboundMessage; id: string; key: string }[] = [];
+      let bytes = 0;
+      let next = state;
+      while (left > 0 && batch.length < INBOUND_BATCH_MAX_MESSAGES) {
+        const message = inbox[0]!;
+        const size = jsonBytes(message);
+        if (batch.length > 0 && bytes + size > INBOUND_BATCH_MAX_BYTES) break;
+        inbox.shift();
+        left--;
+        const key = `${message.provider}:${message.providerMessageId}`;
+        if (seen.has(key) || batch.some((b) => b.key === key)) continue;
+        bytes += size;
+        batch.push({ message, id: uuid4(), key });
+        next = applyInboundMessage(next, { text: message.text, receivedAtMs: message.receivedAtMs, sla, subject: message.email?.subject });
+      }
+      if (batch.length === 0) continue;
+      let inserted: boolean[];
+      try {
+        ({ inserted } = await store.recordInboundMessages({
+          state: next,
+          messages: batch.map(({ message, id }) => ({
+            message: {
+              id,
+              provider: message.provider,
+              providerMessageId: message.providerMessageId,
+              text: message.text,
+              attachments: message.attachments,
+              email: message.email ?? null,
+              createdAt: new Date(message.receivedAtMs).toISOString(),
+            },
+            profileName: message.profileName ?? null,
+          })),
+        }));
+      } catch (err) {
+        // Only permanent database errors get here (transient ones are retried without limit):
+        // record the loss loudly rather than failing the whole conversation.
+        if (!(err instanceof ActivityFailure)) throw err;
+        log.error('inbound messages could not be stored', {
+          providerMessageIds: batch.map((b) => b.message.providerMessageId),
+          error: String(err.cause),
+        });
+        for (const b of batch) seen.add(b.key);
+        continue;
+      }
+      for (const b of batch) seen.add(b.key);
+      const stored = batch.filter((_, i) => inserted[i]);
+      if (stored.length < batch.length) {
+        log.info('duplicate inbound messages ignored', {
+          providerMessageIds: batch.filter((_, i) => !inserted[i]).map((b) => b.message.providerMessageId),
+        });
+        // the activity did not write the state: derive it from the messages actually stored
+        next = state;
+        for (const { message } of stored) {
+          next = applyInboundMessage(next, {
+            text: message.text,
+            receivedAtMs: message.receivedAtMs,
+            sla,
+            subject: message.email?.subject,
+          });
+        }
+        if (stored.length > 0) await store.saveConversation(next);
+      }
+      if (stored.length === 0) continue;
+      commit(next);
+      for (const b of stored) if (b.message.attachments.some((a) => a.url && !a.attachmentId)) mediaQueue.push(b.id);
+      // one draft answers the newest message (each newer message supersedes the previous draft)
+      await triggerAssistant(stored.at(-1)!.id);
+    }
+  };
+
+  /** Before {@link PATCH_BATCHED_INBOUND}: one `recordInboundMessage` activity per message (replay of older runs). */
+  const drainInboxOneByOne = async (): Promise<void> => {
     while (inbox.length > 0) {
       const message = inbox.shift()!;
       const key = `${message.provider}:${message.providerMessageId}`;
@@ -398,8 +522,6 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
           profileName: message.profileName ?? null,
         }));
       } catch (err) {
-        // Only permanent database errors get here (transient ones are retried without limit):
-        // record the loss loudly rather than failing the whole conversation.
         if (!(err instanceof ActivityFailure)) throw err;
         log.error('inbound message could not be stored', { providerMessageId: message.providerMessageId, error: String(err.cause) });
         seen.add(key);
@@ -463,7 +585,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
    */
   const runSender = async (): Promise<never> => {
     for (;;) {
-      await condition(() => outbox.length > 0);
+      // no new send starts while the run winds down to continue as new (the queue is carried)
+      await condition(() => outbox.length > 0 && !windingDown);
       sending = true;
       try {
         await sendOne(outbox[0]!);
@@ -477,7 +600,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   /** Media importer coroutine: fetches inbound carrier media one message at a time. */
   const runMediaImporter = async (): Promise<never> => {
     for (;;) {
-      await condition(() => mediaQueue.length > 0);
+      await condition(() => mediaQueue.length > 0 && !windingDown);
       importing = true;
       const messageId = mediaQueue[0]!;
       try {
@@ -490,6 +613,56 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         importing = false;
       }
     }
+  };
+
+  /** The server suggests continue-as-new, or the history passed our own bound. */
+  const continueAsNewDue = (): boolean => {
+    const info = workflowInfo();
+    return (
+      info.continueAsNewSuggested || info.historyLength >= CONTINUE_AS_NEW_AT_EVENTS || (info.historySize ?? 0) >= CONTINUE_AS_NEW_AT_BYTES
+    );
+  };
+  const continueAsNewUrgent = (): boolean => {
+    const info = workflowInfo();
+    return info.historyLength >= URGENT_CONTINUE_AS_NEW_AT_EVENTS || (info.historySize ?? 0) >= URGENT_CONTINUE_AS_NEW_AT_BYTES;
+  };
+
+  /**
+   * Continue-as-new that also works under a steady stream of customer messages: no new drafts are
+   * started, running updates and the send / media import / draft in flight finish (or, past the
+   * urgent bound, only the updates), then the signals not yet recorded (bounded by
+   * {@link MAX_CARRIED_BYTES}, order kept), the queued sends and media imports and the newest
+   * message still owed a draft go into the next run's input.
+   */
+  const windDownAndContinueAsNew = async (): Promise<never> => {
+    windingDown = true;
+    await condition(
+      () => (allHandlersFinished() && !sending && !importing && assistant.idle()) || (continueAsNewUrgent() && allHandlersFinished()),
+    );
+    await lock.runExclusive(async () => {
+      while (jsonBytes(inbox) > MAX_CARRIED_BYTES) await drainInboxBatched(INBOUND_BATCH_MAX_MESSAGES);
+    });
+    await condition(allHandlersFinished);
+    log.info('continuing as new', {
+      historyLength: workflowInfo().historyLength,
+      historySize: workflowInfo().historySize,
+      carriedMessages: inbox.length,
+      carriedReports: reports.length,
+      queuedSends: outbox.length,
+    });
+    return continueAsNew<typeof conversationWorkflow>({
+      conversation: input.conversation,
+      state,
+      sla,
+      seenProviderMessageIds: seen.toArray(),
+      closedRunGraceMs,
+      pendingSuggestion: assistant.pending(),
+      pendingInbound: [...inbox],
+      pendingReports: [...reports],
+      outbox: [...outbox],
+      mediaQueue: [...mediaQueue],
+      assistantTrigger: assistantOwed,
+    });
   };
 
   const releaseLoadLock = await loadLock;
@@ -505,6 +678,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   void runSender();
   void runMediaImporter();
   void assistant.run();
+  if (input.assistantTrigger) {
+    const messageId = input.assistantTrigger;
+    await lock.runExclusive(() => assistant.onCustomerMessage(messageId));
+  }
   for (;;) {
     stateChanged = false;
     await lock.runExclusive(async () => {
@@ -513,7 +690,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     });
     await drainReports();
 
-    if (workflowInfo().continueAsNewSuggested) {
+    if (patched(PATCH_CONTINUE_AS_NEW_UNDER_LOAD)) {
+      if (continueAsNewDue()) return windDownAndContinueAsNew();
+    } else if (workflowInfo().continueAsNewSuggested) {
       // Let running updates finish and queued replies go out: the next run starts clean.
       await condition(() => allHandlersFinished() && (idle() || hasWork()));
       if (idle()) {
@@ -531,7 +710,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     }
     if (hasWork() || stateChanged) continue;
 
-    const wake = (): boolean => hasWork() || stateChanged || workflowInfo().continueAsNewSuggested;
+    const wake = (): boolean => hasWork() || stateChanged || continueAsNewDue();
     const deadline = nextDeadline(state);
     if (state.status === 'closed') {
       // A closed conversation still records its session lapse; once idle for the grace period

@@ -38,7 +38,20 @@ export interface ConversationWorkflowInput {
   closedRunGraceMs?: number;
   /** The AI suggestion still open when the previous run continued as new. */
   pendingSuggestion?: PendingSuggestion | null;
+  /** Customer messages the previous run received but had not recorded yet (oldest first, bounded). */
+  pendingInbound?: QueuedInboundMessage[];
+  /** Delivery reports the previous run received but had not applied yet. */
+  pendingReports?: DeliveryReport[];
+  /** Ids of recorded replies the previous run had not sent yet (in order; sending is idempotent). */
+  outbox?: string[];
+  /** Ids of inbound messages whose carrier media the previous run had not imported yet. */
+  mediaQueue?: string[];
+  /** The newest customer message the previous run stored without asking the assistant for a draft. */
+  assistantTrigger?: string | null;
 }
+
+/** A customer message queued in the workflow, stamped with the workflow time (ms since epoch) it arrived. */
+export type QueuedInboundMessage = InboundMessage & { receivedAtMs: number };
 
 /** A customer message delivered by a carrier webhook. */
 export interface InboundMessage {
