@@ -10,8 +10,9 @@ import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
 import { toTwilioAddress } from '../domain/addresses';
 import { fromTwilioStatus, twilioErrorReason } from '../domain/delivery';
-import { formatMessageIdHeader, outboundMessageId, replySubject, replyToAddress, threadReferences } from '../domain/email';
-import type { Attachment, TemplateUse } from '../domain/message';
+import { sql } from 'kysely';
+import { formatMessageIdHeader, outboundMessageId, replyAllCc, replySubject, replyToAddress, threadReferences } from '../domain/email';
+import type { Attachment, EmailAddress, EmailDetails, TemplateUse } from '../domain/message';
 import { applyDeliveryUpdate } from './conversation-store';
 import { isPermanentPostmarkError } from './postmark-client';
 
@@ -77,6 +78,7 @@ async function loadOutbound(db: Db, messageId: string) {
       'm.is_internal_note',
       'm.provider_message_id',
       'm.delivery_status',
+      'm.email_recipients',
       'c.subject',
       'c.reply_token',
       'ch.kind',
@@ -161,6 +163,25 @@ export function createCarrierActivities(deps: CarrierDeps) {
     // In-Reply-To: the customer's latest email (the one this answers), else our latest in the thread
     const inReplyTo = [...thread].reverse().find((m) => m.direction === 'inbound')?.email_message_id ?? references.at(-1);
     const ownMessageId = outboundMessageId(row.id, domain);
+    // reply-all: the other people on the customer's latest email stay in Cc, plus the Cc staff asked for
+    const latestInbound = await db
+      .selectFrom('messages')
+      .select([sql<EmailAddress[] | null>`email->'to'`.as('to'), sql<EmailAddress[] | null>`email->'cc'`.as('cc')])
+      .where('conversation_id', '=', row.conversation_id)
+      .where('direction', '=', 'inbound')
+      .where('email', 'is not', null)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const cc = replyAllCc({
+      thread: [...(latestInbound?.to ?? []), ...(latestInbound?.cc ?? [])],
+      extra: row.email_recipients?.cc ?? [],
+      to: row.contactEmail,
+      channelAddress: row.channelAddress,
+      inboundDomain: deps.inboundEmailDomain ?? null,
+    });
+    const bcc = row.email_recipients?.bcc ?? [];
+    const formatAddress = (a: EmailAddress): string => (a.name ? `${a.name.replace(/["<>,]/g, '')} <${a.email}>` : a.email);
     const attachments = [];
     for (const a of row.attachments) {
       if (!a.attachmentId) continue;
@@ -183,6 +204,8 @@ export function createCarrierActivities(deps: CarrierDeps) {
       const sent = await deps.postmark.sendEmail({
         From: row.channelName ? `${row.channelName.replace(/["<>]/g, '')} <${row.channelAddress}>` : row.channelAddress,
         To: row.contactName ? `${row.contactName.replace(/["<>]/g, '')} <${row.contactEmail}>` : row.contactEmail,
+        ...(cc.length > 0 ? { Cc: cc.map(formatAddress).join(', ') } : {}),
+        ...(bcc.length > 0 ? { Bcc: bcc.map(formatAddress).join(', ') } : {}),
         ReplyTo: replyToAddress(row.channelAddress, row.reply_token, deps.inboundEmailDomain ?? null),
         Subject: subject,
         TextBody: row.text,
@@ -199,7 +222,25 @@ export function createCarrierActivities(deps: CarrierDeps) {
         MessageStream: 'outbound',
         Metadata: { conversation_id: row.conversation_id, message_id: row.id },
       });
-      await db.updateTable('messages').set({ email_message_id: ownMessageId }).where('id', '=', row.id).execute();
+      // the sent envelope, like an inbound email's (our Message-ID, To, Cc, Bcc, Subject, thread ids)
+      const envelope: EmailDetails = {
+        from: { email: row.channelAddress, name: row.channelName || null },
+        to: [{ email: row.contactEmail, name: row.contactName }],
+        cc,
+        ...(bcc.length > 0 ? { bcc } : {}),
+        subject,
+        date: new Date().toUTCString(),
+        textBody: row.text,
+        htmlBody: null,
+        messageId: ownMessageId,
+        inReplyTo: references.length > 0 ? [inReplyTo ?? references.at(-1)!] : [],
+        references,
+      };
+      await db
+        .updateTable('messages')
+        .set({ email_message_id: ownMessageId, email: JSON.stringify(envelope) })
+        .where('id', '=', row.id)
+        .execute();
       await applyDeliveryUpdate(db, {
         messageId: row.id,
         providerMessageId: sent.MessageID,

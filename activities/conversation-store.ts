@@ -8,8 +8,8 @@ import { sql } from 'kysely';
 import type { Db } from '../db/client';
 import { conversationColumns, conversationStateFromRow, messageRecordFromRow } from '../db/mappers';
 import { type ConversationState, type NewConversation, newConversationState } from '../domain/conversation';
-import { type DeliveryStatus, isDeliveryProgress } from '../domain/delivery';
-import type { Attachment, AuthorType, EmailDetails, MessageRecord, Provider, TemplateUse } from '../domain/message';
+import { type DeliveryStatus, deliveryUpdateApplies } from '../domain/delivery';
+import type { Attachment, AuthorType, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
 import type { PendingSuggestion } from '../workflows/messages';
 
@@ -30,6 +30,8 @@ export interface InboundMessageInput {
   attachments: Attachment[];
   /** Email envelope and bodies (email channel); its `messageId` also dedupes (unique per org). */
   email?: EmailDetails | null;
+  /** `text` is shorter than received (the full body is one of `attachments`); default false. */
+  truncated?: boolean;
   createdAt: string;
 }
 
@@ -43,13 +45,18 @@ export interface OutboundMessageInput {
   provider: Provider | null;
   attachments: Attachment[];
   template: TemplateUse | null;
+  /** Email replies: extra `cc` / `bcc` staff asked for (read by the send); default none. */
+  emailRecipients?: EmailRecipients | null;
   createdAt: string;
 }
 
 /** A delivery report to apply to a stored outbound message. */
 export interface DeliveryUpdate {
   messageId: string;
-  /** Apply even if it is not progress: a permanent bounce after `delivered` (email can bounce after acceptance). */
+  /**
+   * This report is final (a permanent bounce): it applies even after `delivered` (email can bounce
+   * after acceptance). Reports whose `errorCode` is `bounce_…` are final anyway (see `deliveryUpdateApplies`).
+   */
   force?: boolean;
   status: DeliveryStatus;
   errorCode: string | null;
@@ -58,15 +65,16 @@ export interface DeliveryUpdate {
 }
 
 /**
- * Sets a message's delivery status only if it is progress (see `isDeliveryProgress`), in a
- * compare-and-set loop so concurrent reports cannot move it backwards.
+ * Sets a message's delivery status only if it is progress and the stored outcome is not final (see
+ * `deliveryUpdateApplies`: a hard bounce / spam complaint is never undone), in a compare-and-set
+ * loop so concurrent reports cannot move it backwards. Records `providerMessageId` if none is stored.
  * @returns true when the row changed
  */
 export async function applyDeliveryUpdate(db: Db, update: DeliveryUpdate): Promise<boolean> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const row = await db
       .selectFrom('messages')
-      .select(['delivery_status', 'provider_message_id'])
+      .select(['delivery_status', 'provider_message_id', 'error_code'])
       .where('id', '=', update.messageId)
       .executeTakeFirst();
     if (!row) return false;
@@ -74,10 +82,13 @@ export async function applyDeliveryUpdate(db: Db, update: DeliveryUpdate): Promi
     // The send marks a message `sending` before calling the carrier; the carrier's answer (Twilio:
     // `queued` = accepted) then replaces it together with the provider id.
     const acceptedByCarrier = setProviderId && row.delivery_status === 'sending';
+    // a hard bounce / spam complaint is final: no later report (delivery, open, click) undoes it
     const progress =
       acceptedByCarrier ||
-      (update.force === true && row.delivery_status !== update.status) ||
-      isDeliveryProgress(row.delivery_status, update.status);
+      deliveryUpdateApplies(
+        { status: row.delivery_status, errorCode: row.error_code },
+        { status: update.status, errorCode: update.errorCode, nextFinal: update.force },
+      );
     if (!progress && !setProviderId) return false;
     let query = db
       .updateTable('messages')
@@ -89,6 +100,7 @@ export async function applyDeliveryUpdate(db: Db, update: DeliveryUpdate): Promi
       .where('id', '=', update.messageId);
     query =
       row.delivery_status === null ? query.where('delivery_status', 'is', null) : query.where('delivery_status', '=', row.delivery_status);
+    query = row.error_code === null ? query.where('error_code', 'is', null) : query.where('error_code', '=', row.error_code);
     const result = await query.executeTakeFirst();
     if (result.numUpdatedRows > 0n) return true;
   }
@@ -200,6 +212,7 @@ export function createConversationStoreActivities(db: Db) {
     /**
      * Stores an inbound message and, if it is new, the conversation state that follows from it,
      * in one transaction. Dedupe: unique `(org_id, provider, provider_message_id)`, `ON CONFLICT DO NOTHING`.
+     * A new email from the contact's address clears its hard-bounce flag (`contacts.email_bounced_at`).
      * @returns `inserted: false` when the provider message id was already stored (state untouched)
      */
     async recordInboundMessage(input: {
@@ -225,6 +238,7 @@ export function createConversationStoreActivities(db: Db) {
             delivery_status: null,
             email: input.message.email ? JSON.stringify(input.message.email) : null,
             email_message_id: input.message.email?.messageId ?? null,
+            text_truncated: input.message.truncated === true,
             created_at: input.message.createdAt,
           })
           // any unique key: provider message id, or (email) the Message-ID header
@@ -237,6 +251,17 @@ export function createConversationStoreActivities(db: Db) {
           .set({ ...conversationColumns(input.state), updated_at: sql`now()` })
           .where('id', '=', input.state.conversationId)
           .execute();
+        const from = input.message.email?.from.email;
+        if (from) {
+          // mail from a hard-bounced address proves it works again: clear the flag (issue #8)
+          await tx
+            .updateTable('contacts')
+            .set({ email_bounced_at: null, email_bounce_reason: null, updated_at: sql`now()` })
+            .where('id', '=', input.state.contactId)
+            .where('email_bounced_at', 'is not', null)
+            .where(sql<string>`lower(email)`, '=', from.trim().toLowerCase())
+            .execute();
+        }
         if (input.profileName) {
           await tx
             .updateTable('contacts')
@@ -332,6 +357,7 @@ export function createConversationStoreActivities(db: Db) {
             provider: input.message.isInternalNote ? null : input.message.provider,
             provider_message_id: null,
             delivery_status: input.message.isInternalNote ? null : 'queued',
+            email_recipients: input.message.emailRecipients ? JSON.stringify(input.message.emailRecipients) : null,
             created_at: input.message.createdAt,
           })
           .onConflict((oc) => oc.column('id').doNothing())

@@ -66,7 +66,9 @@ const routes: RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/conversations/{id}/messages',
-    summary: 'Reply (queued for sending) or add an internal note',
+    summary:
+      "Reply (queued for sending) or add an internal note; email: `cc` / `bcc`, reply-all keeps the thread's Cc; " +
+      '422 `email_address_bounced` for a hard-bounced address unless `force: true`',
     params: true,
     body: s.SendMessageBody,
     ok: { status: 201, schema: s.Message, description: 'The stored message' },
@@ -353,7 +355,8 @@ export function buildOpenApiDocument() {
       path,
       summary: path.endsWith('inbound')
         ? 'Postmark inbound email (HTTP Basic credentials in the webhook URL)'
-        : 'Postmark delivery and bounce webhooks (HTTP Basic credentials in the webhook URL)',
+        : 'Postmark Delivery, Bounce, SpamComplaint, Open and Click webhooks (HTTP Basic credentials in the webhook URL); ' +
+          'written to the message directly, a hard bounce or spam complaint is final',
       security: [{ [postmarkBasic.name]: [] }],
       request: { body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
       responses: {

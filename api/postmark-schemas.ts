@@ -3,6 +3,7 @@
  *  - inbound email: postmarkapp.com/developer/webhooks/inbound-webhook
  *  - delivery:      postmarkapp.com/developer/webhooks/delivery-webhook
  *  - bounce:        postmarkapp.com/developer/webhooks/bounce-webhook
+ *  - spam complaint, open, click: …/spam-complaint-webhook, …/open-tracking-webhook, …/click-webhook
  * Samples: shared/contracts/samples/postmark-{inbound,inbound-reply,inbound-with-attachment,webhook-delivery,webhook-bounce}.json.
  *
  * All objects are `z.looseObject`: Postmark adds fields over time and unknown ones must pass through.
@@ -174,6 +175,48 @@ export const PostmarkBounceWebhook = z.looseObject({
   CanActivate: flag(),
   Subject: text(),
   Content: text(),
+  Metadata,
+});
+
+// ---- Spam complaint, open, click ---------------------------------------------------------------
+
+/**
+ * Spam complaint webhook (postmarkapp.com/developer/webhooks/spam-complaint-webhook): the recipient
+ * marked outbound email `MessageID` as spam; same fields as a bounce (`Type: 'SpamComplaint'`,
+ * `TypeCode: 512`, 64-bit `ID`: validate `withExactBounceId(req.body, req.rawBody)`).
+ */
+export const PostmarkSpamComplaintWebhook = PostmarkBounceWebhook.extend({
+  RecordType: z.literal('SpamComplaint'),
+  Type: text(),
+  TypeCode: z.number().int().optional(),
+  BouncedAt: Timestamp.optional(),
+});
+
+/**
+ * Open-tracking webhook (postmarkapp.com/developer/webhooks/open-tracking-webhook): outbound email
+ * `MessageID` was opened by `Recipient` (`FirstOpen`: the first open of it).
+ */
+export const PostmarkOpenWebhook = z.looseObject({
+  RecordType: z.literal('Open'),
+  MessageID: z.string().min(1),
+  Recipient: text(),
+  ReceivedAt: Timestamp.optional(),
+  FirstOpen: flag(),
+  MessageStream: text(),
+  Metadata,
+});
+
+/**
+ * Click-tracking webhook (postmarkapp.com/developer/webhooks/click-webhook): `Recipient` clicked
+ * `OriginalLink` in outbound email `MessageID`.
+ */
+export const PostmarkClickWebhook = z.looseObject({
+  RecordType: z.literal('Click'),
+  MessageID: z.string().min(1),
+  Recipient: text(),
+  ReceivedAt: Timestamp.optional(),
+  OriginalLink: text(),
+  MessageStream: text(),
   Metadata,
 });
 

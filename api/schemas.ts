@@ -48,6 +48,12 @@ export const ContactSummary = z
     email: z.string().nullable(),
     whatsapp: z.string().nullable().openapi({ description: 'E.164' }),
     vip: z.boolean(),
+    emailBouncedAt: IsoDateTime.nullable().openapi({
+      description:
+        'When an email to `email` hard-bounced (or was marked as spam); `null` = not flagged. Replies to a flagged address are refused ' +
+        '(422 `email_address_bounced`) unless sent with `force: true`; the next email from the address clears the flag',
+    }),
+    emailBounceReason: z.string().nullable().openapi({ description: 'Postmark bounce type and description, e.g. `HardBounce: …`' }),
   })
   .openapi('ContactSummary');
 
@@ -81,6 +87,18 @@ export const AiSuggestion = z
   })
   .openapi('AiSuggestion');
 /**
+ * A warning shown with a conversation: `email_address_bounced` when the contact's email address is
+ * flagged (an email conversation only; `details`: `{ email, bouncedAt, reason }`).
+ */
+export const ConversationWarning = z
+  .object({
+    code: z.enum(['email_address_bounced']),
+    message: z.string(),
+    details: z.object({ email: z.string().nullable(), bouncedAt: IsoDateTime, reason: z.string().nullable() }),
+  })
+  .openapi('ConversationWarning');
+
+/**
  * A conversation with its channel and contact: 200 body of `GET /v1/conversations/{id}` and of the
  * commands (status, assign, `PATCH`), 200/201 of `POST /v1/contacts/{id}/conversations`. Timestamps ISO-8601 UTC.
  */
@@ -113,12 +131,33 @@ export const Conversation = z
     pendingSuggestion: AiSuggestion.nullable().openapi({
       description: "The assistant's draft waiting for staff (or held for an auto-send), if any",
     }),
+    warnings: z.array(ConversationWarning).openapi({
+      description: "Things staff should know before replying, e.g. `email_address_bounced` (the contact's email address hard-bounced)",
+    }),
     createdAt: IsoDateTime,
     updatedAt: IsoDateTime,
   })
   .openapi('Conversation');
 /** JSON shape of {@link Conversation} (built by `toConversationView` in `api/views.ts`). */
 export type ConversationView = z.infer<typeof Conversation>;
+
+/**
+ * A file of a message: stored files have `attachmentId` (bytes at `GET /v1/attachments/{id}`) and
+ * `sha256`; MMS media keep the carrier's `url`; `skipped: "too_large"` = a placeholder for an inbound
+ * email file above `MAX_ATTACHMENT_BYTES` that was not stored (only name, type and size).
+ */
+export const MessageAttachment = z
+  .object({
+    attachmentId: Uuid.optional(),
+    url: z.string().optional(),
+    contentType: z.string(),
+    name: z.string().optional(),
+    size: z.number().int().optional().openapi({ description: 'Bytes' }),
+    sha256: z.string().optional(),
+    contentId: z.string().optional().openapi({ description: '`Content-ID` of an inline email image (without `cid:`)' }),
+    skipped: z.enum(['too_large']).optional(),
+  })
+  .openapi('MessageAttachment');
 
 /**
  * A stored message or internal note: items of `GET /v1/conversations/{id}/messages` and the 201 body
@@ -133,7 +172,7 @@ export const Message = z
     authorType: z.enum(AUTHOR_TYPES),
     authorId: z.string().nullable(),
     text: z.string(),
-    attachments: z.array(z.object({ url: z.string(), contentType: z.string(), name: z.string().optional(), size: z.number().optional() })),
+    attachments: z.array(MessageAttachment),
     isInternalNote: z.boolean(),
     provider: z.enum(['twilio', 'postmark']).nullable(),
     providerMessageId: z.string().nullable(),
@@ -152,9 +191,25 @@ export const Message = z
         messageId: z.string(),
         inReplyTo: z.array(z.string()),
         references: z.array(z.string()),
+        bcc: z
+          .array(z.object({ email: z.string(), name: z.string().nullable() }))
+          .optional()
+          .openapi({ description: 'Blind copies (outbound email only)' }),
+        autoReply: z
+          .boolean()
+          .optional()
+          .openapi({
+            description:
+              'An automatic reply (RFC 3834: `Auto-Submitted`, `X-Autoreply`, `X-Autorespond`, `Precedence: auto_reply|bulk|junk`): ' +
+              'it did not reopen the conversation, restart SLA clocks or trigger the AI assistant',
+          }),
       })
       .nullable()
-      .openapi({ description: 'Email envelope, full text and HTML bodies, thread Message-IDs (email channel only)' }),
+      .openapi({
+        description:
+          'Email envelope, full text and HTML bodies, thread Message-IDs (email channel only). Outbound email carries it once sent: ' +
+          'our Message-ID, To, Cc (reply-all: the Cc of the thread plus the `cc` asked for), Bcc, Subject, In-Reply-To, References',
+      }),
     template: z
       .object({
         templateId: z.string(),
@@ -164,6 +219,10 @@ export const Message = z
         subject: z.string().nullable(),
       })
       .nullable(),
+    truncated: z.boolean().openapi({
+      description:
+        '`text` is shorter than what was received (email bodies above 256 KiB): the full body is kept as the attachment `message.txt`',
+    }),
     createdAt: IsoDateTime,
   })
   .openapi('Message');
@@ -235,7 +294,9 @@ export const TemplateRequestSchema = z
 /**
  * Body of `POST /v1/conversations/{id}/messages`: either `text` (trimmed, 1–10 000 chars, no NUL) or
  * `template`, optional `attachments` (≤ 10 upload ids), and `isInternalNote` (default false; notes take text only).
- * Both or neither of text/template → 400 `validation_failed`.
+ * Both or neither of text/template → 400 `validation_failed`. Email only: `cc` / `bcc` (≤ 20 addresses each;
+ * on another channel → 400 `validation_failed`); `force: true` sends to a hard-bounced address (else 422
+ * `email_address_bounced`).
  */
 export const SendMessageBody = z
   .object({
@@ -249,9 +310,19 @@ export const SendMessageBody = z
       .optional()
       .openapi({ description: 'Ids from POST /v1/attachments: email attachments or MMS media' }),
     isInternalNote: z.boolean().default(false),
+    cc: z
+      .array(z.email())
+      .max(20)
+      .optional()
+      .openapi({ description: "Email only: extra Cc (the customer's Cc on the thread is kept anyway, reply-all)" }),
+    bcc: z.array(z.email()).max(20).optional().openapi({ description: 'Email only: blind copies' }),
+    force: z.boolean().default(false).openapi({
+      description: "Send even though the contact's email address hard-bounced (otherwise 422 `email_address_bounced`)",
+    }),
   })
   .strict()
   .refine((b) => (b.text === undefined) !== (b.template === undefined), { message: 'give either text or template', path: ['text'] })
+  .refine((b) => !(b.isInternalNote && (b.cc?.length || b.bcc?.length)), { message: 'internal notes have no recipients', path: ['cc'] })
   .refine((b) => !(b.isInternalNote && (b.template || b.attachments?.length)), {
     message: 'internal notes take text only',
     path: ['isInternalNote'],

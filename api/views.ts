@@ -16,6 +16,21 @@ const CursorTuple = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 const iso = (d: Date): string => d.toISOString();
 const isoOrNull = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
+/**
+ * Warnings for staff about to reply: `email_address_bounced` on an email conversation whose
+ * contact's address is flagged (a reply is refused with 422 unless sent with `force: true`).
+ */
+function conversationWarnings(row: ConversationListRow): ConversationView['warnings'] {
+  if (row.channel_kind !== 'email' || row.contact_email_bounced_at === null) return [];
+  return [
+    {
+      code: 'email_address_bounced',
+      message: `Email to ${row.contact_email ?? 'this contact'} bounced permanently; replies are refused unless sent with force: true.`,
+      details: { email: row.contact_email, bouncedAt: iso(row.contact_email_bounced_at), reason: row.contact_email_bounce_reason },
+    },
+  ];
+}
+
 /** A conversation row (joined with channel and contact) as the `Conversation` schema. */
 export function toConversationView(row: ConversationListRow): ConversationView {
   return {
@@ -28,6 +43,8 @@ export function toConversationView(row: ConversationListRow): ConversationView {
       email: row.contact_email,
       whatsapp: row.contact_whatsapp,
       vip: row.contact_vip,
+      emailBouncedAt: isoOrNull(row.contact_email_bounced_at),
+      emailBounceReason: row.contact_email_bounce_reason,
     },
     subject: row.subject,
     status: row.status,
@@ -52,6 +69,7 @@ export function toConversationView(row: ConversationListRow): ConversationView {
     aiAssistSetting: row.ai_assist,
     needsHuman: row.needs_human,
     pendingSuggestion: suggestionViewFromJson(row.pending_suggestion),
+    warnings: conversationWarnings(row),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -66,6 +84,8 @@ export function toContactView(row: ContactRow): z.infer<typeof Contact> {
     email: row.email,
     whatsapp: row.whatsapp,
     vip: row.vip,
+    emailBouncedAt: isoOrNull(row.email_bounced_at),
+    emailBounceReason: row.email_bounce_reason,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };

@@ -80,6 +80,7 @@ export function messageRecordFromRow(row: MessageRow): MessageRecord {
     errorMessage: row.error_message,
     email: row.email,
     template: row.template,
+    truncated: row.text_truncated,
     createdAt: row.created_at.toISOString(),
   };
 }

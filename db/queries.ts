@@ -40,6 +40,8 @@ function conversationSelect(db: Db) {
       'ct.email as contact_email',
       'ct.whatsapp as contact_whatsapp',
       'ct.vip as contact_vip',
+      'ct.email_bounced_at as contact_email_bounced_at',
+      'ct.email_bounce_reason as contact_email_bounce_reason',
       'c.ai_assist',
       'c.needs_human',
       // the org's AI settings (for the effective aiAssist) and the pending suggestion, if any

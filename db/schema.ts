@@ -4,7 +4,7 @@
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
 import type { AiAssistantConfig } from '../domain/ai-assistant';
-import type { Attachment, EmailDetails, TemplateUse } from '../domain/message';
+import type { Attachment, EmailDetails, EmailRecipients, TemplateUse } from '../domain/message';
 
 /** timestamptz: read as Date, written as Date or ISO-8601 string, optional on insert where the column has a default. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -125,6 +125,10 @@ export interface MessagesTable {
   template: ColumnType<TemplateUse | null, string | null | undefined, string | null>;
   /** RFC 5322 Message-ID without angle brackets (email channel only); unique per org. */
   email_message_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The stored `text` is shorter than received (the full body is an attachment). */
+  text_truncated: Generated<boolean>;
+  /** Extra recipients staff asked for on an outbound email (`cc` / `bcc`); `null` = none. */
+  email_recipients: ColumnType<EmailRecipients | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -148,11 +148,24 @@ export function newConversationState(input: NewConversation, nowMs: number): Con
  * snoozed conversation reopens, the snooze is cancelled), the session window restarts, and the
  * SLA clock starts unless it is already running for an earlier unanswered message. A conversation
  * without a subject takes `subject` (an email's) when given.
+ *
+ * `autoReply: true` (RFC 3834 automatic mail, e.g. an out-of-office answer): only the unread count,
+ * preview and last activity change — the status (closed stays closed, snoozed stays snoozed), the
+ * snooze, the SLA clock, the session window and `lastCustomerMessageAt` are kept.
  */
 export function applyInboundMessage(
   state: ConversationState,
-  input: { text: string; receivedAtMs: number; sla: SlaPolicy; subject?: string | null },
+  input: { text: string; receivedAtMs: number; sla: SlaPolicy; subject?: string | null; autoReply?: boolean },
 ): ConversationState {
+  if (input.autoReply === true) {
+    // RFC 3834 automatic mail (out-of-office, …): shown, but no reopen, no SLA clock, no window change
+    return {
+      ...state,
+      unreadCount: state.unreadCount + 1,
+      lastMessagePreview: previewOf(input.text),
+      lastActivityAt: iso(input.receivedAtMs),
+    };
+  }
   const expires = sessionExpiresAt(state.channelKind, input.receivedAtMs);
   return {
     ...state,

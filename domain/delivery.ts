@@ -57,6 +57,35 @@ export function isDeliveryProgress(current: DeliveryStatus | null, next: Deliver
 }
 
 /**
+ * Whether a stored outcome is final: the message `failed` with a permanent email bounce or a spam
+ * complaint (`errorCode` `bounce_<Postmark bounce Type>`, e.g. `bounce_HardBounce`,
+ * `bounce_SpamComplaint`; soft bounces are never stored, see api/routes/postmark-webhooks.ts).
+ * Postmark retries webhooks for hours, so a `Delivery`, `Open` or `Click` event may arrive after the
+ * bounce: none of them may undo it.
+ */
+export function isFinalDeliveryFailure(status: DeliveryStatus | null, errorCode: string | null): boolean {
+  return status === 'failed' && errorCode !== null && errorCode.startsWith('bounce_');
+}
+
+/**
+ * Whether a delivery update changes a stored message's status (and error), in any arrival order:
+ * - nothing changes a final outcome ({@link isFinalDeliveryFailure});
+ * - a final outcome (`nextFinal`: a hard bounce or spam complaint) applies over anything else, even
+ *   `delivered`/`read` (mail can bounce after the receiving server accepted it);
+ * - otherwise only progress applies ({@link isDeliveryProgress}).
+ */
+export function deliveryUpdateApplies(
+  current: { status: DeliveryStatus | null; errorCode: string | null },
+  next: { status: DeliveryStatus; errorCode: string | null; nextFinal?: boolean },
+): boolean {
+  if (isFinalDeliveryFailure(current.status, current.errorCode)) return false;
+  if (next.nextFinal === true || isFinalDeliveryFailure(next.status, next.errorCode)) {
+    return current.status !== next.status || current.errorCode !== next.errorCode;
+  }
+  return isDeliveryProgress(current.status, next.status);
+}
+
+/**
  * Readable reasons for Twilio error codes support staff meet most.
  * Source: twilio.com/docs/api/errors (21211, 21408, 21610, 21614, 30003–30008, 63016).
  */

@@ -160,3 +160,68 @@ export function parseEmailAddress(full: PostmarkAddressFull): EmailAddress {
 export function parseEmailAddressList(full: readonly PostmarkAddressFull[]): EmailAddress[] {
   return full.map(parseEmailAddress).filter((a) => a.email !== '');
 }
+
+/** `Precedence` values that mark automatic or bulk mail (RFC 3834 §3.1.8 and common practice). */
+const AUTOMATIC_PRECEDENCE = new Set(['auto_reply', 'bulk', 'junk']);
+
+/**
+ * Whether an email was sent automatically (out-of-office, vacation, autoresponders, bulk mail), per
+ * RFC 3834 and the headers mail software writes in practice:
+ * - `Auto-Submitted` with any value other than `no` (`auto-replied`, `auto-generated`, …; a
+ *   trailing `; parameter` is ignored; RFC 3834 §5);
+ * - `X-Autoreply` or `X-Autorespond` present (any value except `no`/`false`/`0`);
+ * - `Precedence: auto_reply`, `bulk` or `junk`.
+ * Header names and values are compared case-insensitively. No such header → `false`.
+ */
+export function isAutoReply(headers: readonly EmailHeader[]): boolean {
+  const autoSubmitted = headerValue(headers, 'Auto-Submitted');
+  if (autoSubmitted !== undefined) {
+    const token = (autoSubmitted.split(';')[0] ?? '').trim().toLowerCase();
+    if (token !== '' && token !== 'no') return true;
+  }
+  for (const name of ['X-Autoreply', 'X-Autorespond']) {
+    const value = headerValue(headers, name);
+    if (value !== undefined && !['no', 'false', '0'].includes(value.trim().toLowerCase())) return true;
+  }
+  const precedence = headerValue(headers, 'Precedence')?.trim().toLowerCase();
+  return precedence !== undefined && AUTOMATIC_PRECEDENCE.has(precedence);
+}
+
+/** `local@domain` lower-cased with any `+tag` removed from the local part. */
+function baseAddress(address: string): string {
+  const lower = address.trim().toLowerCase();
+  const at = lower.lastIndexOf('@');
+  if (at <= 0) return lower;
+  return `${lower.slice(0, at).split('+')[0] ?? ''}${lower.slice(at)}`;
+}
+
+/**
+ * The Cc list of a reply-all: the other people on the customer's latest email (its `To` and `Cc`),
+ * then `extra` (the Cc staff added), minus our own addresses and the reply's `To` address, each
+ * address once (compared case-insensitively; first occurrence and its display name win).
+ * Our own = the channel address or any `+tag` variant of it, and any address at `inboundDomain`
+ * (where reply tokens live); `null` / empty `inboundDomain` = only the channel address.
+ *
+ * `replyAllCc({ thread: [{email:'support@acme.test'}, {email:'boss@client.test'}], to: 'amara@client.test',
+ *   channelAddress: 'support@acme.test', inboundDomain: null })` → `[{ email: 'boss@client.test', … }]`.
+ */
+export function replyAllCc(input: {
+  thread: readonly EmailAddress[];
+  extra?: readonly EmailAddress[];
+  to: string;
+  channelAddress: string;
+  inboundDomain: string | null;
+}): EmailAddress[] {
+  const channel = baseAddress(input.channelAddress);
+  const inbound = input.inboundDomain?.trim().replace(/^@/, '').toLowerCase() ?? '';
+  const seen = new Set<string>([baseAddress(input.to)]);
+  const result: EmailAddress[] = [];
+  for (const address of [...input.thread, ...(input.extra ?? [])]) {
+    const base = baseAddress(address.email);
+    if (base === '' || !base.includes('@') || seen.has(base) || base === channel) continue;
+    if (inbound !== '' && base.endsWith(`@${inbound}`)) continue;
+    seen.add(base);
+    result.push({ email: address.email.trim(), name: address.name });
+  }
+  return result;
+}

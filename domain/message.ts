@@ -27,6 +27,12 @@ export interface Attachment {
   sha256?: string;
   /** `Content-ID` of an inline email image (without `cid:`). */
   contentId?: string;
+  /**
+   * Set on a placeholder for a file that was NOT stored: `too_large` = an inbound email attachment
+   * above `MAX_ATTACHMENT_BYTES` (the email and its other files are stored; this one keeps only
+   * `name`, `contentType` and `size`, and has no `attachmentId`).
+   */
+  skipped?: 'too_large';
 }
 
 /** The template a message was sent from: rendered text is the message text. */
@@ -67,6 +73,11 @@ export interface MessageRecord {
   email: EmailDetails | null;
   /** The template the message was rendered from, if any. */
   template: TemplateUse | null;
+  /**
+   * `text` is shorter than what was received (an email body above the inline limit, 256 KiB): the
+   * full body is kept as an attachment (`message.txt`). `false` when `text` is complete.
+   */
+  truncated: boolean;
   createdAt: string;
 }
 
@@ -96,4 +107,18 @@ export interface EmailDetails {
   inReplyTo: string[];
   /** The thread's Message-IDs (`References`), oldest first, without angle brackets. */
   references: string[];
+  /** Blind copies of an email we sent (outbound only; absent on inbound email). */
+  bcc?: EmailAddress[];
+  /**
+   * An automatic reply (RFC 3834: `Auto-Submitted` other than `no`, `X-Autoreply`, `X-Autorespond`,
+   * `Precedence: auto_reply|bulk|junk`): recorded, but it does not reopen the conversation, restart
+   * SLA clocks or trigger the AI assistant. Absent/`false` for a person's email.
+   */
+  autoReply?: boolean;
+}
+
+/** Extra recipients staff asked for on an email reply (`POST …/messages` `cc` / `bcc`). */
+export interface EmailRecipients {
+  cc: EmailAddress[];
+  bcc: EmailAddress[];
 }

@@ -44,7 +44,7 @@ import {
 } from '../domain/conversation';
 import { AI_ASSISTANT_AUTHOR_ID } from '../domain/ai-assistant';
 import { DomainError } from '../domain/errors';
-import type { Attachment, MessageRecord, Provider, TemplateUse } from '../domain/message';
+import type { Attachment, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
 import { createAssistant } from './assistant';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
 import { RecentKeys } from './dedupe';
@@ -235,6 +235,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     authorId: string;
     attachments?: Attachment[];
     template?: TemplateUse | null;
+    emailRecipients?: EmailRecipients | null;
   }): Promise<MessageRecord> => {
     const nowMs = Date.now();
     const next = applyStaffReply(state, {
@@ -254,6 +255,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         provider: providerOf(state.channelKind),
         attachments: input.attachments ?? [],
         template: input.template ?? null,
+        emailRecipients: input.emailRecipients ?? null,
         createdAt: new Date(nowMs).toISOString(),
       },
     });
@@ -505,7 +507,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       if (seen.has(key)) continue;
       const nowMs = message.receivedAtMs;
       const messageId = uuid4();
-      const next = applyInboundMessage(state, { text: message.text, receivedAtMs: nowMs, sla, subject: message.email?.subject });
+      // RFC 3834 auto-replies: no reopen / SLA / assistant (patched: histories from before kept them)
+      const autoReply = message.autoReply === true && patched('email-auto-replies');
+      const next = applyInboundMessage(state, { text: message.text, receivedAtMs: nowMs, sla, subject: message.email?.subject, autoReply });
       let inserted: boolean;
       try {
         ({ inserted } = await store.recordInboundMessage({
@@ -517,6 +521,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
             text: message.text,
             attachments: message.attachments,
             email: message.email ?? null,
+            truncated: message.truncated ?? false,
             createdAt: new Date(nowMs).toISOString(),
           },
           profileName: message.profileName ?? null,
@@ -531,7 +536,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       if (inserted && message.attachments.some((a) => a.url && !a.attachmentId)) mediaQueue.push(messageId);
       if (inserted) {
         commit(next);
-        await assistant.onCustomerMessage(messageId);
+        if (!autoReply) await assistant.onCustomerMessage(messageId);
       } else log.info('duplicate inbound message ignored', { providerMessageId: message.providerMessageId });
     }
   };

@@ -6,7 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AttributeChange, ConversationState, NewConversation, StatusChange } from '../domain/conversation';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { SlaPolicy } from '../domain/sla';
-import type { Attachment, EmailDetails, MessageRecord, Provider, TemplateUse } from '../domain/message';
+import type { Attachment, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
 
 /** A draft waiting for staff (`pending`) or held for an auto-send (`scheduled`, going out at `sendAt`). */
 export interface PendingSuggestion {
@@ -63,6 +63,13 @@ export interface InboundMessage {
   profileName?: string | null;
   /** Envelope, bodies and thread ids of an email (email channel only). */
   email?: EmailDetails | null;
+  /**
+   * Automatic mail (RFC 3834, see `isAutoReply` in domain/email.ts): recorded, but it does not
+   * reopen the conversation, restart SLA clocks or trigger the AI assistant.
+   */
+  autoReply?: boolean;
+  /** `text` is shorter than received (the full body is one of `attachments`). */
+  truncated?: boolean;
 }
 
 /** A carrier delivery report for an outbound message. */
@@ -91,6 +98,8 @@ export interface ReplyCommand {
   attachments?: Attachment[];
   /** Set when the text was rendered from a template (WhatsApp templates may go outside the window). */
   template?: TemplateUse | null;
+  /** Email only: extra `cc` / `bcc` asked for by staff (the thread's Cc is added at send time). */
+  emailRecipients?: EmailRecipients | null;
 }
 
 /** Status change request plus who made it; closing may carry a resolution note (stored as an internal note). */

@@ -74,13 +74,27 @@ export function conversationsRouter({ db, conversations }: ApiDeps): Router {
     const { id } = IdParams.parse(req.params);
     const body = SendMessageBody.parse(req.body);
     const row = await load(me.orgId, id);
+    const isEmail = row.channel_kind === 'email';
+    if (!isEmail && (body.cc?.length || body.bcc?.length)) {
+      throw new HttpError(400, 'validation_failed', 'cc and bcc are for email conversations only', { channel: row.channel_kind });
+    }
+    if (isEmail && !body.isInternalNote && !body.force && row.contact_email_bounced_at !== null) {
+      throw new HttpError(
+        422,
+        'email_address_bounced',
+        `Email to ${row.contact_email ?? 'this contact'} bounced permanently; send with "force": true to try anyway`,
+        { email: row.contact_email, bouncedAt: row.contact_email_bounced_at.toISOString(), reason: row.contact_email_bounce_reason },
+      );
+    }
     const content = await outboundContent(db, me.orgId, row.channel_kind, body);
+    const asAddresses = (list: string[] | undefined) => (list ?? []).map((email) => ({ email, name: null }));
     const message = await conversations.update(workflowConversationOf(row), replyUpdate, {
       text: content.text,
       isInternalNote: body.isInternalNote,
       authorId: me.userId,
       attachments: content.attachments,
       template: content.template,
+      ...(body.cc?.length || body.bcc?.length ? { emailRecipients: { cc: asAddresses(body.cc), bcc: asAddresses(body.bcc) } } : {}),
     });
     res.status(201).json(message);
   });

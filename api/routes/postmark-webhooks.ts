@@ -4,16 +4,29 @@
  * - `POST /webhooks/postmark/inbound`: an inbound email → its conversation (signal-with-start).
  *   Routing, in order: the reply token in `MailboxHash`; a Message-ID of the thread in
  *   `In-Reply-To` / `References`; else a new conversation whose id derives from the Message-ID.
- * - `POST /webhooks/postmark/events`: delivery and bounce webhooks → delivery status; a hard bounce
- *   also flags the contact's address.
- * Source: postmarkapp.com/developer/webhooks/inbound-webhook, …/delivery-webhook, …/bounce-webhook.
+ *   Automatic replies (RFC 3834) are flagged (`autoReply`); an attachment above `MAX_ATTACHMENT_BYTES`
+ *   becomes a `skipped: 'too_large'` placeholder; HTML-only mail gets its text from the HTML part.
+ * - `POST /webhooks/postmark/events`: Delivery → `delivered`, Open / Click → `read`, a permanent
+ *   Bounce or a SpamComplaint → `failed` (`bounce_<Type>`, final: no later event undoes it) and the
+ *   contact's address flagged. Written to the message row directly (with Postmark's `MessageID`),
+ *   not through the conversation's workflow.
+ * Source: postmarkapp.com/developer/webhooks/inbound-webhook, …/delivery-webhook, …/bounce-webhook,
+ * …/spam-complaint-webhook, …/open-tracking-webhook, …/click-webhook.
  */
 import { timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler, Router } from 'express';
 import { sql } from 'kysely';
 import { v5 as uuidv5 } from 'uuid';
 import type { Db } from '../../db/client';
-import { headerValue, normalizeMessageId, parseEmailAddress, parseEmailAddressList, parseMessageIdList } from '../../domain/email';
+import {
+  headerValue,
+  isAutoReply,
+  normalizeMessageId,
+  parseEmailAddress,
+  parseEmailAddressList,
+  parseMessageIdList,
+} from '../../domain/email';
+import { htmlToPlainText } from '../email-body';
 import type { Attachment, EmailDetails } from '../../domain/message';
 import { conversationIdFor, SWITCHBOARD_NAMESPACE } from '../../domain/routing';
 import { attachmentRef, storeAttachment } from '../../db/attachment-store';
@@ -22,12 +35,17 @@ import { HttpError } from '../errors';
 import {
   keepRawBody,
   PostmarkBounceWebhook,
+  PostmarkClickWebhook,
   PostmarkDeliveryWebhook,
+  PostmarkOpenWebhook,
+  PostmarkSpamComplaintWebhook,
   PostmarkInboundWebhook,
   type RawBodyRequest,
   withExactBounceId,
 } from '../postmark-schemas';
 import { workflowConversationOf } from '../../workflows/messages';
+import { applyDeliveryUpdate } from '../../activities/conversation-store';
+import type { DeliveryStatus } from '../../domain/delivery';
 
 /** Bounce `TypeCode`s that mean the address is bad for good (postmarkapp.com/developer/api/bounce-api#bounce-types). */
 const PERMANENT_BOUNCE_TYPES = new Set(['HardBounce', 'BadEmailAddress', 'ManuallyDeactivated', 'SpamComplaint', 'Blocked']);
@@ -120,8 +138,9 @@ async function findOrCreateContactByEmail(db: Db, orgId: string, email: string, 
 export function postmarkWebhooksRouter({ db, blobs, conversations, config, logger }: ApiDeps): Router {
   const router = Router();
   router.use(requireBasicAuth(config.postmark.webhookUser, config.postmark.webhookPassword));
-  // Postmark allows 35 MB inbound messages; base64 makes attachments 4/3 larger.
-  const bodyLimit = Math.ceil(config.attachments.maxBytes * 1.4) + 5 * 1024 * 1024;
+  // Postmark allows 35 MB inbound messages; base64 makes attachments 4/3 larger. Accept at least
+  // that much whatever MAX_ATTACHMENT_BYTES is: a file above it becomes a placeholder, not a 413.
+  const bodyLimit = Math.max(Math.ceil(config.attachments.maxBytes * 1.4) + 5 * 1024 * 1024, 50 * 1024 * 1024);
   router.use(express.json({ limit: bodyLimit, verify: keepRawBody }));
 
   router.post('/inbound', async (req, res) => {
@@ -130,15 +149,9 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
     const messageId = normalizeMessageId(headerValue(headers, 'Message-ID') ?? `${mail.MessageID}@inbound.postmarkapp.com`);
     const inReplyTo = parseMessageIdList(headerValue(headers, 'In-Reply-To'));
     const references = parseMessageIdList(headerValue(headers, 'References'));
-    // Check every attachment's size before anything is stored: a 413 leaves nothing behind.
+    // A file above MAX_ATTACHMENT_BYTES is not stored, but it no longer costs the whole email: it
+    // becomes a placeholder attachment (`skipped: 'too_large'`) next to the stored ones.
     const files = mail.Attachments.map((file) => ({ file, bytes: Buffer.from(file.Content, 'base64') }));
-    const tooLarge = files.filter(({ bytes }) => bytes.length > config.attachments.maxBytes);
-    if (tooLarge.length > 0) {
-      throw new HttpError(413, 'payload_too_large', `Attachments larger than ${config.attachments.maxBytes} bytes are not accepted`, {
-        maxBytes: config.attachments.maxBytes,
-        attachments: tooLarge.map(({ file, bytes }) => ({ name: file.Name, size: bytes.length })),
-      });
-    }
     const from = mail.FromFull?.Email ? parseEmailAddress(mail.FromFull) : { email: mail.From, name: mail.FromName || null };
     if (!from.email.includes('@')) throw new HttpError(400, 'invalid_address', 'From is not an email address');
 
@@ -208,6 +221,11 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
     // stores nothing twice.
     const attachments: Attachment[] = [];
     for (const [index, { file, bytes }] of files.entries()) {
+      if (bytes.length > config.attachments.maxBytes) {
+        logger.warn({ name: file.Name, size: bytes.length, maxBytes: config.attachments.maxBytes }, 'email attachment too large: skipped');
+        attachments.push({ name: file.Name || 'attachment', contentType: file.ContentType, size: bytes.length, skipped: 'too_large' });
+        continue;
+      }
       const row = await storeAttachment(
         db,
         blobs,
@@ -242,6 +260,15 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
     };
     const textBody = (await keepBody(mail.TextBody, 'message.txt', 'text/plain; charset=utf-8')) ?? '';
     const htmlBody = await keepBody(mail.HtmlBody, 'message.html', 'text/html; charset=utf-8');
+    // The message text: the reply without quoted history, else the text part, else (HTML-only mail)
+    // text derived from the HTML part, so `text` and the list preview are never blank for content.
+    const fullText = mail.StrippedTextReply || mail.TextBody || htmlToPlainText(mail.HtmlBody);
+    const truncated = Buffer.byteLength(fullText) > BODY_INLINE_LIMIT;
+    // a cut text says so, and its full version is kept: `message.txt` (stored above when it is the
+    // text part; stored here when the text came from the HTML part or a short text part)
+    if (truncated && Buffer.byteLength(mail.TextBody) <= BODY_INLINE_LIMIT)
+      await keepBody(fullText, 'message.txt', 'text/plain; charset=utf-8');
+    const autoReply = isAutoReply(headers);
     const email: EmailDetails = {
       from,
       to: parseEmailAddressList(mail.ToFull),
@@ -253,6 +280,7 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
       messageId,
       inReplyTo,
       references: parseMessageIdList(headerValue(headers, 'References')),
+      ...(autoReply ? { autoReply: true } : {}),
     };
     try {
       await conversations.deliverInbound(
@@ -260,10 +288,12 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
         {
           provider: 'postmark',
           providerMessageId: mail.MessageID,
-          text: truncate(mail.StrippedTextReply || mail.TextBody || '', BODY_INLINE_LIMIT),
+          text: truncate(fullText, BODY_INLINE_LIMIT),
           attachments,
           profileName: contactName,
           email,
+          ...(autoReply ? { autoReply: true } : {}),
+          ...(truncated ? { truncated: true } : {}),
         },
       );
     } catch (err) {
@@ -279,7 +309,7 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
       postmarkMessageId: string;
       /** Our message id, echoed by Postmark from the `Metadata` we sent. */
       ourMessageId: string | undefined;
-      status: 'delivered' | 'failed';
+      status: DeliveryStatus;
       errorCode: string | null;
       errorMessage: string | null;
     };
@@ -293,23 +323,38 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
         errorCode: null,
         errorMessage: null,
       };
-    } else if (recordType === 'Bounce') {
-      const b = PostmarkBounceWebhook.parse(withExactBounceId(req.body, req.rawBody));
-      const permanent = PERMANENT_BOUNCE_TYPES.has(b.Type) || b.Inactive === true;
+    } else if (recordType === 'Open' || recordType === 'Click') {
+      // the recipient opened / clicked: the furthest progress there is (`read`)
+      const event = recordType === 'Open' ? PostmarkOpenWebhook.parse(req.body) : PostmarkClickWebhook.parse(req.body);
+      report = {
+        postmarkMessageId: event.MessageID,
+        ourMessageId: metadataMessageId(event.Metadata),
+        status: 'read',
+        errorCode: null,
+        errorMessage: null,
+      };
+    } else if (recordType === 'Bounce' || recordType === 'SpamComplaint') {
+      const b =
+        recordType === 'Bounce'
+          ? PostmarkBounceWebhook.parse(withExactBounceId(req.body, req.rawBody))
+          : PostmarkSpamComplaintWebhook.parse(withExactBounceId(req.body, req.rawBody));
+      const type = recordType === 'SpamComplaint' ? 'SpamComplaint' : b.Type;
+      const permanent = PERMANENT_BOUNCE_TYPES.has(type) || b.Inactive === true;
+      if (!permanent) {
+        // a soft bounce is not final: Postmark keeps retrying; record nothing as failed yet
+        logger.info({ type, messageId: b.MessageID, bounceId: b.ID }, 'soft bounce ignored');
+        res.status(200).json({ ok: true, ignored: 'soft bounce' });
+        return;
+      }
+      // `bounce_<Type>` marks the outcome final (domain/delivery.ts isFinalDeliveryFailure)
       report = {
         postmarkMessageId: b.MessageID,
         ourMessageId: metadataMessageId(b.Metadata),
         status: 'failed',
-        errorCode: `bounce_${b.Type}`,
-        errorMessage: `${b.Description || b.Type}${b.Details ? ` (${b.Details})` : ''}`,
+        errorCode: `bounce_${type}`,
+        errorMessage: `${b.Description || type}${b.Details ? ` (${b.Details})` : ''}`,
       };
-      if (permanent) bounce = { email: b.Email, type: b.Type, description: b.Description || b.Type };
-      if (!permanent) {
-        // a soft bounce is not final: Postmark keeps retrying; record nothing as failed yet
-        logger.info({ type: b.Type, messageId: b.MessageID, bounceId: b.ID }, 'soft bounce ignored');
-        res.status(200).json({ ok: true, ignored: 'soft bounce' });
-        return;
-      }
+      bounce = { email: b.Email, type, description: b.Description || type };
     } else {
       res.status(200).json({ ok: true, ignored: `record type ${String(recordType)}` });
       return;
@@ -317,8 +362,9 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
     const message = await db
       .selectFrom('messages as m')
       .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-      .select(['m.id as message_id', 'c.id', 'c.org_id', 'c.channel_id', 'c.channel_kind', 'c.contact_id'])
+      .select(['m.id as message_id', 'c.contact_id'])
       .where('m.provider', '=', 'postmark')
+      .where('m.direction', '=', 'outbound')
       .where((eb) => {
         // by Postmark's id; or, if the send crashed before recording it, by the id we put in Metadata
         const byProviderId = eb('m.provider_message_id', '=', report.postmarkMessageId);
@@ -336,21 +382,17 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
         .where(sql<string>`lower(email)`, '=', bounce.email.toLowerCase())
         .execute();
     }
-    try {
-      await conversations.deliverReport(workflowConversationOf(message), {
-        messageId: message.message_id,
-        providerMessageId: report.postmarkMessageId,
-        status: report.status,
-        errorCode: report.errorCode,
-        errorMessage: report.errorMessage,
-        // a permanent bounce is final even after a Delivery event (mail can bounce after acceptance)
-        force: bounce !== undefined,
-      });
-    } catch (err) {
-      logger.error({ err }, 'could not signal delivery report');
-      throw new HttpError(503, 'temporarily_unavailable', 'The event could not be accepted right now; retry later');
-    }
-    res.status(200).json({ ok: true });
+    // The path of record: written here, not through the conversation's workflow, so the provider
+    // id and outcome are stored even while no worker makes progress. Idempotent and monotonic
+    // (a retried or late event never moves the status backwards, nothing undoes a hard bounce).
+    const applied = await applyDeliveryUpdate(db, {
+      messageId: message.message_id,
+      providerMessageId: report.postmarkMessageId,
+      status: report.status,
+      errorCode: report.errorCode,
+      errorMessage: report.errorMessage,
+    });
+    res.status(200).json({ ok: true, applied });
   });
 
   return router;

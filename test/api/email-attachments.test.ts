@@ -225,29 +225,48 @@ describe('inbound attachment over the limit', () => {
     };
   };
 
-  test('→ 413, no message, conversation or attachment stored (and no contact created)', async () => {
-    const mail = emailWithAttachments([oversized()]);
+  test('→ 200: the email and its other attachments are stored; the oversized file is a placeholder (skipped: too_large) in the API', async () => {
+    const small = emailWithAttachments().Attachments[0]!;
+    const big = oversized();
+    const mail = emailWithAttachments([small, big]);
     const before = await counts();
     const res = await h.postmarkWebhook('/webhooks/postmark/inbound', mail);
-    expect(res.status).toBe(413);
-    expect((res.body as { error: { code: string } }).error.code).toBe('payload_too_large');
-    await sleep(750);
-    const messages = await h.db.selectFrom('messages').select('id').where('provider_message_id', '=', mail.MessageID).execute();
-    expect(messages).toHaveLength(0);
-    const after = await counts();
-    expect(after.conversations).toBe(before.conversations);
-    expect(after.attachments).toBe(before.attachments);
-    expect(after.contacts).toBe(before.contacts);
+    expect(res.status).toBe(200);
+    const conversationId = (res.body as { conversationId: string }).conversationId;
+    const message = await h.waitFor(
+      async () => (await messagesOf(conversationId)).find((m) => m.providerMessageId === mail.MessageID),
+      'inbound message with a skipped attachment',
+    );
+    expect(message.text).not.toBe('');
+    expect(message.attachments).toHaveLength(2);
+    const [stored, placeholder] = message.attachments as [Attachment, Attachment];
+    expect(stored).toMatchObject({ name: small.Name, contentType: small.ContentType, attachmentId: expect.any(String) });
+    expect(stored.skipped).toBeUndefined();
+    const served = await download(stored.attachmentId!);
+    expect(served.status).toBe(200);
+    expect((served.body as Buffer).equals(Buffer.from(small.Content, 'base64'))).toBe(true);
+    expect(placeholder).toEqual({
+      name: 'huge.bin',
+      contentType: 'application/octet-stream',
+      size: big.ContentLength,
+      skipped: 'too_large',
+    });
+    // only the small file's bytes were stored
+    expect((await counts()).attachments).toBe(before.attachments + 1);
   });
 
-  test('→ 413, and a smaller attachment before it in the same email is not stored either', async () => {
-    const sample = emailWithAttachments().Attachments[0]!;
-    const mail = emailWithAttachments([sample, oversized()]);
-    const before = await counts();
-    const res = await h.postmarkWebhook('/webhooks/postmark/inbound', mail);
-    expect(res.status).toBe(413);
+  test('a retried webhook with an oversized file stores the email once', async () => {
+    const mail = emailWithAttachments([oversized()]);
+    const first = await h.postmarkWebhook('/webhooks/postmark/inbound', mail);
+    expect(first.status).toBe(200);
+    const conversationId = (first.body as { conversationId: string }).conversationId;
+    await h.waitFor(async () => (await messagesOf(conversationId)).some((m) => m.providerMessageId === mail.MessageID), 'stored');
+    const again = await h.postmarkWebhook('/webhooks/postmark/inbound', mail);
+    expect(again.status).toBe(200);
     await sleep(500);
-    expect((await counts()).attachments).toBe(before.attachments);
+    const rows = await h.db.selectFrom('messages').select('attachments').where('provider_message_id', '=', mail.MessageID).execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.attachments).toEqual([expect.objectContaining({ skipped: 'too_large' })]);
   });
 });
 

@@ -15,8 +15,11 @@ import {
   parseBounceIdFromRaw,
   parsePostmarkBounceWebhook,
   PostmarkBounceWebhook,
+  PostmarkClickWebhook,
   PostmarkDeliveryWebhook,
   PostmarkInboundWebhook,
+  PostmarkOpenWebhook,
+  PostmarkSpamComplaintWebhook,
   withExactBounceId,
 } from '../../api/postmark-schemas';
 import { headerValue, normalizeMessageId, parseEmailAddressList, parseMessageIdList } from '../../domain/email';
@@ -205,6 +208,19 @@ describe('postmark SDK → stand-in', () => {
       { Name: 'In-Reply-To', Value: '<CAF3x9q2Lk7m@mail.example.net>' },
       { Name: 'References', Value: '<CAF3x9q2Lk7m@mail.example.net> <out-1@help.example.test>' },
     ]);
+  });
+
+  it('Cc and Bcc arrive as comma-separated address lists', async () => {
+    await client.sendEmail({
+      From: 'support@help.example.test',
+      To: 'amara.okafor@mail.example.net',
+      Cc: 'The Boss <boss@client.example.net>, ops@client.example.net',
+      Bcc: 'audit@help.example.test',
+      Subject: 'Re: Order 4821',
+      TextBody: 'Hi',
+    });
+    const body = SendEmailRequest.parse(onlyRequest().body);
+    expect(body).toMatchObject({ Cc: 'The Boss <boss@client.example.net>, ops@client.example.net', Bcc: 'audit@help.example.test' });
   });
 
   it('wrong token: 401 ErrorCode 10 → InvalidAPIKeyError, permanent (configuration error)', async () => {
@@ -487,6 +503,35 @@ describe('Postmark webhook schemas: edges', () => {
     expect(parseBounceIdFromRaw('{"ID": -1}')).toBeNull();
     expect(parseBounceIdFromRaw('')).toBeNull();
     expect(parseBounceIdFromRaw('{"ID')).toBeNull();
+  });
+
+  it('spam complaint, open and click (postmarkapp.com/developer/webhooks/*): documented shapes parse, RecordType is checked', () => {
+    const bounce = sample('postmark-webhook-bounce.json') as Record<string, unknown>;
+    const raw = JSON.stringify({ ...bounce, RecordType: 'SpamComplaint', Type: 'SpamComplaint', TypeCode: 512, ID: 0 }).replace(
+      '"ID":0',
+      `"ID":${BOUNCE_ID}`,
+    );
+    const complaint = PostmarkSpamComplaintWebhook.parse(withExactBounceId(JSON.parse(raw), raw));
+    expect(complaint).toMatchObject({ RecordType: 'SpamComplaint', Type: 'SpamComplaint', ID: BOUNCE_ID });
+    expect(PostmarkSpamComplaintWebhook.safeParse({ ...bounce, ID: 1 }).success).toBe(false);
+    const open = {
+      RecordType: 'Open',
+      MessageStream: 'outbound',
+      FirstOpen: true,
+      Client: { Name: 'Chrome 35.0.1916.153', Company: 'Google', Family: 'Chrome' },
+      Platform: 'WebMail',
+      UserAgent: 'Mozilla/5.0',
+      MessageID: '00000000-0000-0000-0000-000000000000',
+      ReceivedAt: '2019-11-05T16:33:54.9070259Z',
+      Tag: 'welcome-email',
+      Recipient: 'john@example.com',
+      Metadata: { example: 'value' },
+    };
+    expect(PostmarkOpenWebhook.parse(open)).toMatchObject({ MessageID: open.MessageID, FirstOpen: true, Metadata: { example: 'value' } });
+    const click = { ...open, RecordType: 'Click', ClickLocation: 'HTML', OriginalLink: 'https://example.com' };
+    expect(PostmarkClickWebhook.parse(click)).toMatchObject({ OriginalLink: 'https://example.com' });
+    expect(PostmarkOpenWebhook.safeParse(click).success).toBe(false);
+    expect(PostmarkClickWebhook.safeParse({ ...click, MessageID: '' }).success).toBe(false);
   });
 
   it('bounce: safe numeric IDs pass without the raw body; invalid JSON fails cleanly', () => {

@@ -1,15 +1,20 @@
 import {
   formatMessageIdHeader,
   headerValue,
+  isAutoReply,
   normalizeMessageId,
   outboundMessageId,
   parseEmailAddress,
   parseEmailAddressList,
   parseMessageIdList,
+  replyAllCc,
   replySubject,
   replyToAddress,
   threadReferences,
 } from '../../domain/email';
+import { applyInboundMessage, applyStatusChange } from '../../domain/conversation';
+import { deliveryUpdateApplies, type DeliveryStatus, isFinalDeliveryFailure } from '../../domain/delivery';
+import { HOUR, inbound, makeState, reply, SLA, T0 } from './fixtures';
 
 describe('email', () => {
   describe('normalizeMessageId', () => {
@@ -209,5 +214,151 @@ describe('email', () => {
         name: 'Amara Okafor',
       });
     });
+  });
+});
+
+describe('isAutoReply (RFC 3834)', () => {
+  const h = (Name: string, Value: string) => [
+    { Name: 'Subject', Value: 'Re: x' },
+    { Name, Value },
+  ];
+  it.each([
+    ['Auto-Submitted', 'auto-replied'],
+    ['Auto-Submitted', 'auto-generated'],
+    ['auto-submitted', 'Auto-Replied; owner-email="a@b.test"'],
+    ['Auto-Submitted', 'auto-notified'],
+    ['X-Autoreply', 'yes'],
+    ['X-AutoReply', 'True'],
+    ['X-Autorespond', 'Out of office'],
+    ['Precedence', 'bulk'],
+    ['Precedence', ' Junk '],
+    ['Precedence', 'auto_reply'],
+  ])('%s: %s → automatic', (name, value) => {
+    expect(isAutoReply(h(name, value))).toBe(true);
+  });
+  it.each([
+    ['Auto-Submitted', 'no'],
+    ['Auto-Submitted', ' NO '],
+    ['X-Autoreply', 'no'],
+    ['X-Autorespond', 'false'],
+    ['Precedence', 'list'],
+    ['Precedence', 'first-class'],
+    ['X-Mailer', 'Autoreply 2000'],
+  ])('%s: %s → a person', (name, value) => {
+    expect(isAutoReply(h(name, value))).toBe(false);
+  });
+  it('no headers → a person', () => {
+    expect(isAutoReply([])).toBe(false);
+  });
+});
+
+describe('replyAllCc', () => {
+  const a = (email: string, name: string | null = null) => ({ email, name });
+  const base = { to: 'amara@client.test', channelAddress: 'Support@acme.test', inboundDomain: 'inbound.acme.test' };
+  it('keeps the others on the thread, drops our addresses (any +tag, the inbound domain) and the To, once each', () => {
+    expect(
+      replyAllCc({
+        ...base,
+        thread: [
+          a('support@acme.test'),
+          a('support+t_123@acme.test'),
+          a('reply+t_123@inbound.acme.test'),
+          a('boss@client.test', 'Boss'),
+          a('AMARA@client.test'),
+          a('Boss@Client.test', 'Dup'),
+          a('ops@client.test'),
+        ],
+        extra: [a('finance@client.test'), a('ops@client.test', 'again')],
+      }),
+    ).toEqual([a('boss@client.test', 'Boss'), a('ops@client.test'), a('finance@client.test')]);
+  });
+  it('without an inbound domain only the channel address is ours', () => {
+    expect(replyAllCc({ ...base, inboundDomain: null, thread: [a('x@inbound.acme.test'), a('support@acme.test')] })).toEqual([
+      a('x@inbound.acme.test'),
+    ]);
+  });
+  it('nothing on the thread → []', () => {
+    expect(replyAllCc({ ...base, thread: [] })).toEqual([]);
+  });
+});
+
+describe('delivery events never undo a hard bounce', () => {
+  type Event = { status: DeliveryStatus; errorCode: string | null };
+  const events: Record<string, Event> = {
+    sent: { status: 'sent', errorCode: null },
+    delivered: { status: 'delivered', errorCode: null },
+    opened: { status: 'read', errorCode: null },
+    bounced: { status: 'failed', errorCode: 'bounce_HardBounce' },
+    spam: { status: 'failed', errorCode: 'bounce_SpamComplaint' },
+  };
+  /** Applies events in order with the rule; returns the final stored outcome. */
+  const run = (order: string[]): Event =>
+    order.reduce<Event>(
+      (current, name) => {
+        const next = events[name]!;
+        return deliveryUpdateApplies(current, next) ? next : current;
+      },
+      { status: 'queued', errorCode: null },
+    );
+  const permutations = (items: string[]): string[][] =>
+    items.length <= 1
+      ? [items]
+      : items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((r) => [x, ...r]));
+
+  it.each(permutations(['sent', 'delivered', 'bounced', 'opened']).map((o) => [o.join(' → '), o]))(
+    '%s → failed bounce_HardBounce',
+    (_n, order) => {
+      expect(run(order as string[])).toEqual(events.bounced);
+    },
+  );
+  it.each(permutations(['delivered', 'spam', 'opened']).map((o) => [o.join(' → '), o]))('%s → failed bounce_SpamComplaint', (_n, order) => {
+    expect(run(order as string[])).toEqual(events.spam);
+  });
+  it.each(permutations(['sent', 'delivered', 'opened']).map((o) => [o.join(' → '), o]))('%s (no bounce) → read', (_n, order) => {
+    expect(run(order as string[])).toEqual(events.opened);
+  });
+  it('a hard bounce after a spam complaint (or the reverse) keeps the first final outcome', () => {
+    expect(run(['spam', 'bounced'])).toEqual(events.spam);
+    expect(run(['bounced', 'spam'])).toEqual(events.bounced);
+  });
+  it('a send failure that is not a bounce is not final: a later delivery report still applies', () => {
+    expect(isFinalDeliveryFailure('failed', '30007')).toBe(false);
+    expect(deliveryUpdateApplies({ status: 'failed', errorCode: '30007' }, events.delivered!)).toBe(true);
+  });
+  it('a forced report (nextFinal) applies over delivered; the same final outcome twice is no change', () => {
+    expect(deliveryUpdateApplies({ status: 'delivered', errorCode: null }, { status: 'failed', errorCode: 'x', nextFinal: true })).toBe(
+      true,
+    );
+    expect(deliveryUpdateApplies(events.bounced!, events.bounced!)).toBe(false);
+  });
+});
+
+describe('applyInboundMessage with autoReply', () => {
+  it('a closed conversation stays closed; no SLA clock, no window, no lastCustomerMessageAt change; unread and preview move', () => {
+    const closed = applyStatusChange(reply(inbound(makeState({ channelKind: 'email' }), T0), T0 + HOUR), { status: 'closed' });
+    const next = applyInboundMessage(closed, { text: 'Out of office', receivedAtMs: T0 + 2 * HOUR, sla: SLA, autoReply: true });
+    expect(next).toEqual({
+      ...closed,
+      unreadCount: closed.unreadCount + 1,
+      lastMessagePreview: 'Out of office',
+      lastActivityAt: new Date(T0 + 2 * HOUR).toISOString(),
+    });
+  });
+  it('a pending conversation stays pending without an SLA deadline; snoozed stays snoozed', () => {
+    const pending = reply(inbound(makeState({ channelKind: 'email' }), T0), T0 + HOUR);
+    expect(applyInboundMessage(pending, { text: 'auto', receivedAtMs: T0 + 2 * HOUR, sla: SLA, autoReply: true })).toMatchObject({
+      status: 'pending',
+      slaDueAt: null,
+    });
+    const until = new Date(T0 + 48 * HOUR).toISOString();
+    const snoozed = applyStatusChange(pending, { status: 'snoozed', until });
+    expect(applyInboundMessage(snoozed, { text: 'auto', receivedAtMs: T0 + 2 * HOUR, sla: SLA, autoReply: true })).toMatchObject({
+      status: 'snoozed',
+      snoozedUntil: until,
+    });
+  });
+  it('without the flag the same message reopens (control)', () => {
+    const closed = applyStatusChange(reply(inbound(makeState({ channelKind: 'email' }), T0), T0 + HOUR), { status: 'closed' });
+    expect(applyInboundMessage(closed, { text: 'Hi again', receivedAtMs: T0 + 2 * HOUR, sla: SLA }).status).toBe('open');
   });
 });
