@@ -147,6 +147,82 @@ export function newReplyToken(): string {
   return `t_${randomBytes(12).toString('hex')}`;
 }
 
+/**
+ * Stores a batch of inbound messages of one conversation (oldest first) in one transaction, and
+ * `state` (the state after all of them) when every one of them is new. Dedupe: any unique key
+ * (`(org_id, provider, provider_message_id)`, an email's Message-ID), `ON CONFLICT DO NOTHING`.
+ * A new email from the contact's address clears its hard-bounce flag (`contacts.email_bounced_at`);
+ * a profile name (WhatsApp `ProfileName`, email `FromName`) fills a contact without a name.
+ * @returns `inserted[i]` for `messages[i]`; when any is `false` (already stored), the state was
+ *   NOT written: the workflow recomputes it from the inserted ones and saves it.
+ */
+async function recordInboundBatch(
+  db: Db,
+  input: {
+    state: ConversationState;
+    messages: { message: InboundMessageInput; profileName?: string | null }[];
+  },
+): Promise<{ inserted: boolean[] }> {
+  if (input.messages.length === 0) return { inserted: [] };
+  return db.transaction().execute(async (tx) => {
+    const rows = await tx
+      .insertInto('messages')
+      .values(
+        input.messages.map(({ message }) => ({
+          id: message.id,
+          org_id: input.state.orgId,
+          conversation_id: input.state.conversationId,
+          direction: 'inbound' as const,
+          author_type: 'customer' as const,
+          author_id: input.state.contactId,
+          text: message.text,
+          text_truncated: message.truncated === true,
+          attachments: JSON.stringify(message.attachments),
+          is_internal_note: false,
+          provider: message.provider,
+          provider_message_id: message.providerMessageId,
+          delivery_status: null,
+          email: message.email ? JSON.stringify(message.email) : null,
+          email_message_id: message.email?.messageId ?? null,
+          created_at: message.createdAt,
+        })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .execute();
+    const stored = new Set(rows.map((r) => r.id));
+    const inserted = input.messages.map(({ message }) => stored.has(message.id));
+    if (inserted.every(Boolean)) {
+      await tx
+        .updateTable('conversations')
+        .set({ ...conversationColumns(input.state), updated_at: sql`now()` })
+        .where('id', '=', input.state.conversationId)
+        .execute();
+    }
+    // mail from a hard-bounced address proves it works again: clear the flag
+    const bounceCleared = input.messages.filter((m, i) => inserted[i] && m.message.email?.from.email).at(-1)?.message.email?.from.email;
+    if (bounceCleared) {
+      await tx
+        .updateTable('contacts')
+        .set({ email_bounced_at: null, email_bounce_reason: null, updated_at: sql`now()` })
+        .where('id', '=', input.state.contactId)
+        .where('email_bounced_at', 'is not', null)
+        .where(sql<string>`lower(email)`, '=', bounceCleared.trim().toLowerCase())
+        .execute();
+    }
+    const profileName = input.messages.filter((m, i) => inserted[i] && m.profileName).at(-1)?.profileName;
+    if (profileName) {
+      await tx
+        .updateTable('contacts')
+        .set({ name: profileName, updated_at: sql`now()` })
+        .where('id', '=', input.state.contactId)
+        .where('name', 'is', null)
+        .execute();
+    }
+    return { inserted };
+  });
+}
+
 /** Builds the database activities over a kysely handle. */
 export function createConversationStoreActivities(db: Db) {
   return withPermanentErrors({
@@ -210,9 +286,9 @@ export function createConversationStoreActivities(db: Db) {
     },
 
     /**
-     * Stores an inbound message and, if it is new, the conversation state that follows from it,
-     * in one transaction. Dedupe: unique `(org_id, provider, provider_message_id)`, `ON CONFLICT DO NOTHING`.
-     * A new email from the contact's address clears its hard-bounce flag (`contacts.email_bounced_at`).
+     * Stores an inbound message and, if it is new, the conversation state that follows from it, in
+     * one transaction (a batch of one: see {@link recordInboundMessages}). Kept for runs recorded
+     * before batching (they replay this activity).
      * @returns `inserted: false` when the provider message id was already stored (state untouched)
      */
     async recordInboundMessage(input: {
@@ -220,58 +296,8 @@ export function createConversationStoreActivities(db: Db) {
       message: InboundMessageInput;
       profileName?: string | null;
     }): Promise<{ inserted: boolean }> {
-      return db.transaction().execute(async (tx) => {
-        const inserted = await tx
-          .insertInto('messages')
-          .values({
-            id: input.message.id,
-            org_id: input.state.orgId,
-            conversation_id: input.state.conversationId,
-            direction: 'inbound',
-            author_type: 'customer',
-            author_id: input.state.contactId,
-            text: input.message.text,
-            attachments: JSON.stringify(input.message.attachments),
-            is_internal_note: false,
-            provider: input.message.provider,
-            provider_message_id: input.message.providerMessageId,
-            delivery_status: null,
-            email: input.message.email ? JSON.stringify(input.message.email) : null,
-            email_message_id: input.message.email?.messageId ?? null,
-            text_truncated: input.message.truncated === true,
-            created_at: input.message.createdAt,
-          })
-          // any unique key: provider message id, or (email) the Message-ID header
-          .onConflict((oc) => oc.doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        if (!inserted) return { inserted: false };
-        await tx
-          .updateTable('conversations')
-          .set({ ...conversationColumns(input.state), updated_at: sql`now()` })
-          .where('id', '=', input.state.conversationId)
-          .execute();
-        const from = input.message.email?.from.email;
-        if (from) {
-          // mail from a hard-bounced address proves it works again: clear the flag (issue #8)
-          await tx
-            .updateTable('contacts')
-            .set({ email_bounced_at: null, email_bounce_reason: null, updated_at: sql`now()` })
-            .where('id', '=', input.state.contactId)
-            .where('email_bounced_at', 'is not', null)
-            .where(sql<string>`lower(email)`, '=', from.trim().toLowerCase())
-            .execute();
-        }
-        if (input.profileName) {
-          await tx
-            .updateTable('contacts')
-            .set({ name: input.profileName, updated_at: sql`now()` })
-            .where('id', '=', input.state.contactId)
-            .where('name', 'is', null)
-            .execute();
-        }
-        return { inserted: true };
-      });
+      const { inserted } = await recordInboundBatch(db, { state: input.state, messages: [input] });
+      return { inserted: inserted[0] === true };
     },
 
     /**
@@ -286,52 +312,7 @@ export function createConversationStoreActivities(db: Db) {
       state: ConversationState;
       messages: { message: InboundMessageInput; profileName?: string | null }[];
     }): Promise<{ inserted: boolean[] }> {
-      if (input.messages.length === 0) return { inserted: [] };
-      return db.transaction().execute(async (tx) => {
-        const rows = await tx
-          .insertInto('messages')
-          .values(
-            input.messages.map(({ message }) => ({
-              id: message.id,
-              org_id: input.state.orgId,
-              conversation_id: input.state.conversationId,
-              direction: 'inbound' as const,
-              author_type: 'customer' as const,
-              author_id: input.state.contactId,
-              text: message.text,
-              attachments: JSON.stringify(message.attachments),
-              is_internal_note: false,
-              provider: message.provider,
-              provider_message_id: message.providerMessageId,
-              delivery_status: null,
-              email: message.email ? JSON.stringify(message.email) : null,
-              email_message_id: message.email?.messageId ?? null,
-              created_at: message.createdAt,
-            })),
-          )
-          .onConflict((oc) => oc.doNothing())
-          .returning('id')
-          .execute();
-        const stored = new Set(rows.map((r) => r.id));
-        const inserted = input.messages.map(({ message }) => stored.has(message.id));
-        if (inserted.every(Boolean)) {
-          await tx
-            .updateTable('conversations')
-            .set({ ...conversationColumns(input.state), updated_at: sql`now()` })
-            .where('id', '=', input.state.conversationId)
-            .execute();
-        }
-        const profileName = input.messages.filter((m, i) => inserted[i] && m.profileName).at(-1)?.profileName;
-        if (profileName) {
-          await tx
-            .updateTable('contacts')
-            .set({ name: profileName, updated_at: sql`now()` })
-            .where('id', '=', input.state.contactId)
-            .where('name', 'is', null)
-            .execute();
-        }
-        return { inserted };
-      });
+      return recordInboundBatch(db, input);
     },
 
     /**

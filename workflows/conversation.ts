@@ -422,6 +422,16 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     else await assistant.onCustomerMessage(messageId);
   };
 
+  /** The state after one more customer message. */
+  const applyQueued = (from: ConversationState, queued: { message: QueuedInboundMessage; autoReply: boolean }): ConversationState =>
+    applyInboundMessage(from, {
+      text: queued.message.text,
+      receivedAtMs: queued.message.receivedAtMs,
+      sla,
+      subject: queued.message.email?.subject,
+      autoReply: queued.autoReply,
+    });
+
   /**
    * Records the `limit` oldest queued customer messages (those queued when it was called, so it ends
    * under a steady stream) in batches of one `recordInboundMessages` activity each.
@@ -429,7 +439,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const drainInboxBatched = async (limit: number): Promise<void> => {
     let left = Math.min(limit, inbox.length);
     while (left > 0) {
-      const batch: { message: QueuedInboundMessage; id: string; key: string }[] = [];
+      const batch: { message: QueuedInboundMessage; id: string; key: string; autoReply: boolean }[] = [];
       let bytes = 0;
       let next = state;
       while (left > 0 && batch.length < INBOUND_BATCH_MAX_MESSAGES) {
@@ -441,8 +451,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         const key = `${message.provider}:${message.providerMessageId}`;
         if (seen.has(key) || batch.some((b) => b.key === key)) continue;
         bytes += size;
-        batch.push({ message, id: uuid4(), key });
-        next = applyInboundMessage(next, { text: message.text, receivedAtMs: message.receivedAtMs, sla, subject: message.email?.subject });
+        // RFC 3834 auto-replies: no reopen / SLA / assistant (patched: histories from before kept them)
+        const queued = { message, id: uuid4(), key, autoReply: message.autoReply === true && patched('email-auto-replies') };
+        batch.push(queued);
+        next = applyQueued(next, queued);
       }
       if (batch.length === 0) continue;
       let inserted: boolean[];
@@ -457,6 +469,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
               text: message.text,
               attachments: message.attachments,
               email: message.email ?? null,
+              truncated: message.truncated ?? false,
               createdAt: new Date(message.receivedAtMs).toISOString(),
             },
             profileName: message.profileName ?? null,
@@ -481,21 +494,15 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         });
         // the activity did not write the state: derive it from the messages actually stored
         next = state;
-        for (const { message } of stored) {
-          next = applyInboundMessage(next, {
-            text: message.text,
-            receivedAtMs: message.receivedAtMs,
-            sla,
-            subject: message.email?.subject,
-          });
-        }
+        for (const queued of stored) next = applyQueued(next, queued);
         if (stored.length > 0) await store.saveConversation(next);
       }
       if (stored.length === 0) continue;
       commit(next);
       for (const b of stored) if (b.message.attachments.some((a) => a.url && !a.attachmentId)) mediaQueue.push(b.id);
       // one draft answers the newest message (each newer message supersedes the previous draft)
-      await triggerAssistant(stored.at(-1)!.id);
+      const newest = stored.filter((b) => !b.autoReply).at(-1);
+      if (newest) await triggerAssistant(newest.id);
     }
   };
 
