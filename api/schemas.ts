@@ -185,12 +185,12 @@ export const ListConversationsQuery = z
       .union([z.literal('me'), z.literal('none'), Uuid])
       .optional()
       .openapi({ description: '`me`, `none` or a staff user id' }),
-    tag: z.string().min(1).optional(),
+    tag: text(64).optional().openapi({ description: 'Conversations carrying this tag (1–64 chars, no NUL)' }),
     priority: z.enum(PRIORITIES).optional(),
     overdue: booleanQuery.optional(),
     needsHuman: booleanQuery.optional().openapi({ description: 'Only conversations the AI assistant handed off (true) or not (false)' }),
     limit: z.coerce.number().int().min(1).max(100).default(25),
-    cursor: z.string().min(1).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
+    cursor: text(2_000).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
   })
   .strict();
 /** Parsed {@link ListConversationsQuery}: `overdue` as a boolean, `limit` a number with its default. */
