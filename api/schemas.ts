@@ -121,6 +121,23 @@ export const Conversation = z
 export type ConversationView = z.infer<typeof Conversation>;
 
 /**
+ * A file on a message (domain `Attachment`): `attachmentId` to download it from `GET /v1/attachments/{id}`
+ * (stored files), or the carrier's `url` (media not downloaded); `size` in bytes, `sha256` lower-case hex,
+ * `contentId` the `Content-ID` of an inline email image. Other fields may be added.
+ */
+export const MessageAttachment = z
+  .object({
+    attachmentId: Uuid.optional(),
+    url: z.string().optional(),
+    contentType: z.string(),
+    name: z.string().optional(),
+    size: z.number().int().min(0).optional().openapi({ description: 'Bytes' }),
+    sha256: z.string().optional(),
+    contentId: z.string().optional(),
+  })
+  .openapi('MessageAttachment');
+
+/**
  * A stored message or internal note: items of `GET /v1/conversations/{id}/messages` and the 201 body
  * of `POST /v1/conversations/{id}/messages`. `providerMessageId` is Twilio's MessageSid; `createdAt` ISO-8601 UTC.
  */
@@ -133,7 +150,7 @@ export const Message = z
     authorType: z.enum(AUTHOR_TYPES),
     authorId: z.string().nullable(),
     text: z.string(),
-    attachments: z.array(z.object({ url: z.string(), contentType: z.string(), name: z.string().optional(), size: z.number().optional() })),
+    attachments: z.array(MessageAttachment),
     isInternalNote: z.boolean(),
     provider: z.enum(['twilio', 'postmark']).nullable(),
     providerMessageId: z.string().nullable(),
