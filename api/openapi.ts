@@ -317,7 +317,7 @@ export function buildOpenApiDocument() {
           description: r.ok.description,
           ...(r.ok.schema ? { content: { [r.ok.contentType ?? 'application/json']: { schema: r.ok.schema } } } : {}),
         },
-        ...errorsOf([...new Set([...r.errors, ...(r.idempotent ? [409, 422] : []), 503])].sort((a, b) => a - b)),
+        ...errorsOf([...new Set([...r.errors, ...(r.idempotent ? [409, 422] : []), ...(r.body ? [415] : []), 503])].sort((a, b) => a - b)),
       },
     });
   }

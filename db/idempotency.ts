@@ -28,7 +28,8 @@ export interface IdempotencyKeysTable {
   state: 'in_progress' | 'completed';
   locked_until: ColumnType<Date, Date | string, Date | string>;
   response_status: number | null;
-  response_body: ColumnType<unknown, string | null, string | null>;
+  /** The answer's JSON text. */
+  response_body: string | null;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   expires_at: ColumnType<Date, Date | string, Date | string>;
 }
@@ -111,8 +112,8 @@ export async function claimIdempotencyKey(db: Db, orgId: string, key: string, fi
   if (!row)
     return attempt < 3 ? claimIdempotencyKey(db, orgId, key, fingerprint, attempt + 1) : { kind: 'in_progress', lockedUntil: new Date() };
   if (row.fingerprint !== fingerprint) return { kind: 'mismatch' };
-  if (row.state === 'completed' && row.response_status !== null)
-    return { kind: 'replay', status: row.response_status, body: row.response_body };
+  if (row.state === 'completed' && row.response_status !== null && row.response_body !== null)
+    return { kind: 'replay', status: row.response_status, body: JSON.parse(row.response_body) as unknown };
   return { kind: 'in_progress', lockedUntil: row.locked_until };
 }
 

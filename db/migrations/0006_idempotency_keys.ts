@@ -6,7 +6,8 @@ import { type Kysely, sql } from 'kysely';
  * - `(org_id, key)` is the primary key; `fingerprint` is a SHA-256 of the caller, method, path and
  *   canonical JSON body (the same key with another request → 422);
  * - `state` `in_progress` (claimed by a running request until `locked_until`) or `completed`
- *   (`response_status` + `response_body` are replayed);
+ *   (`response_status` + `response_body`, the JSON text as sent — text, not jsonb, so it is replayed
+ *   byte for byte and may hold any escaped character — are replayed);
  * - `expires_at` (created + 24 h): expired rows count as absent and are purged in batches by the API.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -19,7 +20,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('in_progress', 'completed')`))
     .addColumn('locked_until', 'timestamptz', (c) => c.notNull())
     .addColumn('response_status', 'integer')
-    .addColumn('response_body', 'jsonb')
+    .addColumn('response_body', 'text')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addPrimaryKeyConstraint('idempotency_keys_pkey', ['org_id', 'key'])

@@ -310,6 +310,17 @@ describe('Idempotency-Key', () => {
     expect(replayed.headers['idempotent-replayed']).toBe('true');
   });
 
+  test('a 400 whose message echoes a NUL from the body is stored and replayed', async () => {
+    const key = `k-${randomUUID()}`;
+    const body = { text: 'x', isInternalNote: true, 'bad\u0000key': 1 };
+    const first = await reply(h.app, key, body);
+    expect(first.status).toBe(400);
+    const second = await reply(h.app, key, body);
+    expect(second.status).toBe(400);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(second.body).toEqual(first.body);
+  });
+
   test.each(['', ' spaced key ', 'ü-key', 'x'.repeat(256)])('a malformed key %p → 400 invalid_idempotency_key', async (key) => {
     const res = await request(h.app)
       .post(`/v1/conversations/${conversationId}/messages`)
