@@ -261,6 +261,37 @@ describe('Idempotency-Key', () => {
     expect(await countMessages('in flight')).toBe(1);
   });
 
+  test('a claim left behind past its lock (a crashed API process) is taken over, and the message is still sent once', async () => {
+    const key = `k-${randomUUID()}`;
+    const body = { text: 'abandoned claim', isInternalNote: true };
+    let releaseFirst: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const stuck = new (class extends ConversationClient {
+      override async update<Ret, Arg>(c: NewConversation, d: UpdateDefinition<Ret, [Arg]>, a: Arg, o: { updateId?: string } = {}) {
+        await gate;
+        return super.update(c, d, a, o);
+      }
+    })(h.client, h.taskQueue);
+    const first = reply(createApp(testApiDeps({ db: h.db, conversations: stuck })), key, body).then((r) => r);
+    const keys = h.db.withTables<{ idempotency_keys: { key: string; locked_until: Date } }>();
+    await h.waitFor(async () => keys.selectFrom('idempotency_keys').select('key').where('key', '=', key).executeTakeFirst());
+    await keys
+      .updateTable('idempotency_keys')
+      .set({ locked_until: new Date(Date.now() - 1000) })
+      .where('key', '=', key)
+      .execute();
+    const takeover = await reply(h.app, key, body);
+    expect(takeover.status).toBe(201);
+    releaseFirst(); // the first request's update carries the same update id: Temporal answers it with the first result
+    const late = await first;
+    expect(late.status).toBe(201);
+    expect(late.body.id).toBe(takeover.body.id);
+    expect(await countMessages('abandoned claim')).toBe(1);
+    const replay = await reply(h.app, key, body);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body.id).toBe(takeover.body.id);
+  });
+
   test('a retry after a 503 whose update reached the workflow does not send twice (update id from the key)', async () => {
     const key = `k-${randomUUID()}`;
     const body = { text: 'reached the workflow', isInternalNote: true };
