@@ -1,12 +1,12 @@
 /**
  * The Express app: `/healthz`, `/openapi.json`, Twilio webhooks, and the JWT-protected `/v1` API.
  */
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { pingDb } from '../db/client';
 import { requireAuth } from './auth';
 import { mediaSigningSecret } from '../db/media-urls';
 import type { ApiDeps } from './deps';
-import { errorHandler, unknownRoute } from './errors';
+import { HttpError, errorHandler, unknownRoute } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import { contactsRouter } from './routes/contacts';
 import { conversationsRouter } from './routes/conversations';
@@ -20,6 +20,30 @@ import { sendTemplateRouter } from './routes/send-template';
 import { templatesRouter } from './routes/templates';
 import { todosRouter } from './routes/todos';
 import { twilioWebhooksRouter } from './routes/twilio-webhooks';
+
+/** `Content-Encoding`s the JSON and form body parsers decode (body-parser's `inflate`). */
+const DECODED_ENCODINGS: ReadonlySet<string> = new Set(['identity', 'gzip', 'deflate', 'br']);
+
+/**
+ * Rejects a request body in a `Content-Encoding` the server does not decode with 415
+ * `unsupported_content_encoding` before any route reads it: anything but identity / gzip / deflate /
+ * br, or any encoding on a multipart upload (multer reads the raw bytes). A body that does not decode
+ * as its encoding says is a 400 `invalid_body` from the body parser.
+ */
+const supportedContentEncoding: RequestHandler = (req, _res, next) => {
+  const header = req.headers['content-encoding'];
+  if (header === undefined) return next();
+  const encodings = header
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter((e) => e !== '');
+  const multipart = Boolean(req.is('multipart/*'));
+  const ok = encodings.length <= 1 && encodings.every((e) => (multipart ? e === 'identity' : DECODED_ENCODINGS.has(e)));
+  if (ok) return next();
+  next(
+    new HttpError(415, 'unsupported_content_encoding', `Content-Encoding "${header}" is not supported; send identity, gzip, deflate or br`),
+  );
+};
 
 /** Builds the app (does not listen). */
 export function createApp(deps: ApiDeps): Express {
@@ -36,6 +60,7 @@ export function createApp(deps: ApiDeps): Express {
     res.json(openapi);
   });
 
+  app.use(supportedContentEncoding);
   app.use('/webhooks/twilio', twilioWebhooksRouter(deps));
   app.use('/webhooks/postmark', postmarkWebhooksRouter(deps));
   app.use('/media', mediaRouter({ db: deps.db, blobs: deps.blobs, secret: mediaSigningSecret(deps.config.jwtSecret) }));

@@ -25,8 +25,9 @@ export const SIGNAL_DEADLINE_MS = 5_000;
 
 /**
  * How long a REST command waits for its update (validation, recording, answer) before the API
- * answers 503 (ms). Updates are idempotent per request only in effect, so clients should re-read
- * the conversation before retrying.
+ * answers 503 with `Retry-After` (ms). The update may still complete; a client that sent an
+ * `Idempotency-Key` can retry safely (the update id derives from the key, see `api/idempotency.ts`),
+ * others should re-read the conversation before retrying.
  */
 export const UPDATE_DEADLINE_MS = 20_000;
 

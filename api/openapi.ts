@@ -24,9 +24,29 @@ interface RouteSpec {
   /** `schema` absent = no body (e.g. 204); `contentType` default `application/json`. */
   ok: { status: number; schema?: z.ZodType; description: string; contentType?: string };
   errors: number[];
+  /** Accepts an `Idempotency-Key` header (adds the header and its 409 / 422 answers). */
+  idempotent?: boolean;
 }
 
 const IdPath = z.object({ id: z.uuid() });
+
+/** The optional `Idempotency-Key` request header of the commands that act (see `api/idempotency.ts`). */
+const IdempotencyHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .regex(/^[\x21-\x7E]{1,255}$/)
+    .optional()
+    .openapi({
+      description:
+        'Makes the command safe to retry: kept per org for 24 h; the same key replays the first answer (header `Idempotent-Replayed: true`), ' +
+        'the same key with a different request → 422 `idempotency_key_reused`, while the first request is still running → 409 ' +
+        '`idempotency_key_in_progress`. 1–255 visible ASCII characters (else 400 `invalid_idempotency_key`).',
+    }),
+});
+
+const UNAVAILABLE_DESCRIPTION = 'Temporal or the database is unavailable or busy: retry after `Retry-After` seconds';
+/** The `Retry-After` header of 503 answers. */
+const retryAfterHeader = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' as const } } };
 
 const routes: RouteSpec[] = [
   {
@@ -60,6 +80,7 @@ const routes: RouteSpec[] = [
     path: '/v1/conversations/{id}/messages',
     summary: 'List messages in chronological order (message-id cursors)',
     params: true,
+    query: s.ListMessagesQuery,
     ok: { status: 200, schema: s.MessagePage, description: 'A page' },
     errors: [400, 401, 403, 404],
   },
@@ -69,6 +90,7 @@ const routes: RouteSpec[] = [
     summary:
       "Reply (queued for sending) or add an internal note; email: `cc` / `bcc`, reply-all keeps the thread's Cc; " +
       '422 `email_address_bounced` for a hard-bounced address unless `force: true`',
+    idempotent: true,
     params: true,
     body: s.SendMessageBody,
     ok: { status: 201, schema: s.Message, description: 'The stored message' },
@@ -78,6 +100,7 @@ const routes: RouteSpec[] = [
     method: 'post',
     path: '/v1/conversations/{id}/status',
     summary: 'Change status (snoozed may carry `until`)',
+    idempotent: true,
     params: true,
     body: s.SetStatusBody,
     ok: { status: 200, schema: s.Conversation, description: 'The updated conversation' },
@@ -87,6 +110,7 @@ const routes: RouteSpec[] = [
     method: 'post',
     path: '/v1/conversations/{id}/assign',
     summary: 'Assign to an org member, or unassign with null',
+    idempotent: true,
     params: true,
     body: s.AssignBody,
     ok: { status: 200, schema: s.Conversation, description: 'The updated conversation' },
@@ -113,6 +137,7 @@ const routes: RouteSpec[] = [
     method: 'post',
     path: '/v1/conversations/{id}/suggestions/{suggestionId}/send',
     summary: 'Send the pending suggestion as your reply, as drafted or with edited text (stores a training pair)',
+    idempotent: true,
     params: sg.SuggestionParams,
     body: sg.SendSuggestionBody,
     ok: { status: 201, schema: s.Message, description: 'The stored message (queued for sending)' },
@@ -268,6 +293,15 @@ export function buildOpenApiDocument() {
     description: 'POSTMARK_INBOUND_USER / POSTMARK_INBOUND_PASSWORD, put in the webhook URLs configured at Postmark',
   });
   const errorContent = { 'application/json': { schema: s.ErrorResponse } };
+  const errorsOf = (codes: number[]) =>
+    Object.fromEntries(
+      codes.map((code) => [
+        code,
+        code === 503
+          ? { description: UNAVAILABLE_DESCRIPTION, headers: retryAfterHeader, content: errorContent }
+          : { description: `Error ${code}`, content: errorContent },
+      ]),
+    );
   for (const r of routes) {
     registry.registerPath({
       method: r.method,
@@ -277,6 +311,7 @@ export function buildOpenApiDocument() {
       request: {
         ...(r.params ? { params: r.params === true ? IdPath : r.params } : {}),
         ...(r.query ? { query: r.query } : {}),
+        ...(r.idempotent ? { headers: IdempotencyHeaders } : {}),
         ...(r.body ? { body: { content: { 'application/json': { schema: r.body } } } } : {}),
       },
       responses: {
@@ -284,23 +319,12 @@ export function buildOpenApiDocument() {
           description: r.ok.description,
           ...(r.ok.schema ? { content: { [r.ok.contentType ?? 'application/json']: { schema: r.ok.schema } } } : {}),
         },
-        ...Object.fromEntries(
-          [...r.errors, 503].map((code) => [
-            code,
-            { description: code === 503 ? 'Temporal or the database is unavailable: retry' : `Error ${code}`, content: errorContent },
-          ]),
-        ),
+        ...errorsOf([...new Set([...r.errors, ...(r.idempotent ? [409, 422] : []), ...(r.body ? [415] : []), 503])].sort((a, b) => a - b)),
       },
     });
   }
-  const errorsOf = (codes: number[]) =>
-    Object.fromEntries(
-      codes.map((code) => [
-        code,
-        { description: code === 503 ? 'Temporal or the database is unavailable: retry' : `Error ${code}`, content: errorContent },
-      ]),
-    );
-  const fileBytes = { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } };
+  // the file's own Content-Type
+  const fileBytes = { '*/*': { schema: z.string().openapi({ format: 'binary' }) } };
   registry.registerPath({
     method: 'post',
     path: '/v1/attachments',
@@ -340,13 +364,13 @@ export function buildOpenApiDocument() {
     path: '/v1/send-template',
     summary: "Send a template to a contact on a channel, opening or reusing the contact's conversation",
     security: [{ [bearer.name]: [] }],
-    request: { body: { content: { 'application/json': { schema: s.SendTemplateBody } } } },
+    request: { headers: IdempotencyHeaders, body: { content: { 'application/json': { schema: s.SendTemplateBody } } } },
     responses: {
       201: {
         description: 'The conversation and the stored message',
         content: { 'application/json': { schema: z.object({ conversation: s.Conversation, message: s.Message }) } },
       },
-      ...errorsOf([400, 401, 403, 404, 422, 503]),
+      ...errorsOf([400, 401, 403, 404, 409, 422, 503]),
     },
   });
   for (const path of ['/webhooks/postmark/inbound', '/webhooks/postmark/events']) {
@@ -360,7 +384,18 @@ export function buildOpenApiDocument() {
       security: [{ [postmarkBasic.name]: [] }],
       request: { body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
       responses: {
-        200: { description: 'Accepted', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } },
+        200: {
+          description: 'Accepted',
+          content: {
+            'application/json': {
+              schema: z.object({
+                ok: z.boolean(),
+                conversationId: z.uuid().optional().openapi({ description: 'Inbound: the conversation the email was filed in' }),
+                ignored: z.string().optional().openapi({ description: 'Events: why the event changed nothing (e.g. `soft bounce`)' }),
+              }),
+            },
+          },
+        },
         ...errorsOf([400, 401, 404, 413, 503]),
       },
     });

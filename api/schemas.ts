@@ -142,9 +142,10 @@ export const Conversation = z
 export type ConversationView = z.infer<typeof Conversation>;
 
 /**
- * A file of a message: stored files have `attachmentId` (bytes at `GET /v1/attachments/{id}`) and
- * `sha256`; MMS media keep the carrier's `url`; `skipped: "too_large"` = a placeholder for an inbound
- * email file above `MAX_ATTACHMENT_BYTES` that was not stored (only name, type and size).
+ * A file on a message (domain `Attachment`): `attachmentId` to download it from `GET /v1/attachments/{id}`
+ * (stored files), or the carrier's `url` (media not downloaded); `size` in bytes, `sha256` lower-case hex,
+ * `contentId` the `Content-ID` of an inline email image; `skipped: "too_large"` = a placeholder for an
+ * inbound email file above `MAX_ATTACHMENT_BYTES` that was not stored (only name, type and size).
  */
 export const MessageAttachment = z
   .object({
@@ -152,7 +153,7 @@ export const MessageAttachment = z
     url: z.string().optional(),
     contentType: z.string(),
     name: z.string().optional(),
-    size: z.number().int().optional().openapi({ description: 'Bytes' }),
+    size: z.number().int().min(0).optional().openapi({ description: 'Bytes' }),
     sha256: z.string().optional(),
     contentId: z.string().optional().openapi({ description: '`Content-ID` of an inline email image (without `cid:`)' }),
     skipped: z.enum(['too_large']).optional(),
@@ -244,12 +245,12 @@ export const ListConversationsQuery = z
       .union([z.literal('me'), z.literal('none'), Uuid])
       .optional()
       .openapi({ description: '`me`, `none` or a staff user id' }),
-    tag: z.string().min(1).optional(),
+    tag: text(64).optional().openapi({ description: 'Conversations carrying this tag (1–64 chars, no NUL)' }),
     priority: z.enum(PRIORITIES).optional(),
     overdue: booleanQuery.optional(),
     needsHuman: booleanQuery.optional().openapi({ description: 'Only conversations the AI assistant handed off (true) or not (false)' }),
     limit: z.coerce.number().int().min(1).max(100).default(25),
-    cursor: z.string().min(1).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
+    cursor: text(2_000).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
   })
   .strict();
 /** Parsed {@link ListConversationsQuery}: `overdue` as a boolean, `limit` a number with its default. */

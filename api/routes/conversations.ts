@@ -18,6 +18,7 @@ import { SendSuggestionBody, SuggestionParams, toSuggestionView } from '../ai-su
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
+import { commandClient, idempotent } from '../idempotency';
 import { outboundContent } from '../outbound-content';
 import {
   AssignBody,
@@ -31,8 +32,9 @@ import {
 import { decodeCursor, encodeCursor, toConversationView } from '../views';
 
 /** Builds the conversations router (mounted under `/v1/conversations`, behind auth). */
-export function conversationsRouter({ db, conversations }: ApiDeps): Router {
+export function conversationsRouter({ db, conversations, logger }: ApiDeps): Router {
   const router = Router();
+  const idem = idempotent(db, logger);
 
   const load = async (orgId: string, id: string) => {
     const row = await getConversation(db, orgId, id);
@@ -69,7 +71,7 @@ export function conversationsRouter({ db, conversations }: ApiDeps): Router {
     res.json({ data: page.rows.map(messageRecordFromRow), nextCursor: page.next });
   });
 
-  router.post('/:id/messages', async (req, res) => {
+  router.post('/:id/messages', idem, async (req, res) => {
     const me = principalOf(res);
     const { id } = IdParams.parse(req.params);
     const body = SendMessageBody.parse(req.body);
@@ -88,7 +90,7 @@ export function conversationsRouter({ db, conversations }: ApiDeps): Router {
     }
     const content = await outboundContent(db, me.orgId, row.channel_kind, body);
     const asAddresses = (list: string[] | undefined) => (list ?? []).map((email) => ({ email, name: null }));
-    const message = await conversations.update(workflowConversationOf(row), replyUpdate, {
+    const message = await commandClient(conversations, res).update(workflowConversationOf(row), replyUpdate, {
       text: content.text,
       isInternalNote: body.isInternalNote,
       authorId: me.userId,
@@ -99,12 +101,12 @@ export function conversationsRouter({ db, conversations }: ApiDeps): Router {
     res.status(201).json(message);
   });
 
-  router.post('/:id/status', async (req, res) => {
+  router.post('/:id/status', idem, async (req, res) => {
     const me = principalOf(res);
     const { id } = IdParams.parse(req.params);
     const body = SetStatusBody.parse(req.body);
     const row = await load(me.orgId, id);
-    await conversations.update(workflowConversationOf(row), setStatusUpdate, {
+    await commandClient(conversations, res).update(workflowConversationOf(row), setStatusUpdate, {
       status: body.status,
       until: body.until ?? null,
       resolutionNote: body.resolutionNote ?? null,
@@ -113,12 +115,15 @@ export function conversationsRouter({ db, conversations }: ApiDeps): Router {
     res.json(await reload(me.orgId, id));
   });
 
-  router.post('/:id/assign', async (req, res) => {
+  router.post('/:id/assign', idem, async (req, res) => {
     const me = principalOf(res);
     const { id } = IdParams.parse(req.params);
     const body = AssignBody.parse(req.body);
     const row = await load(me.orgId, id);
-    await conversations.update(workflowConversationOf(row), assignUpdate, { assigneeId: body.assigneeId, actorId: me.userId });
+    await commandClient(conversations, res).update(workflowConversationOf(row), assignUpdate, {
+      assigneeId: body.assigneeId,
+      actorId: me.userId,
+    });
     res.json(await reload(me.orgId, id));
   });
 
@@ -154,12 +159,12 @@ export function conversationsRouter({ db, conversations }: ApiDeps): Router {
   });
 
   /** Sends the pending suggestion (optionally edited) as the caller's reply: 201 with the message; 409 if it is not pending. */
-  router.post('/:id/suggestions/:suggestionId/send', async (req, res) => {
+  router.post('/:id/suggestions/:suggestionId/send', idem, async (req, res) => {
     const me = principalOf(res);
     const { id, suggestionId } = SuggestionParams.parse(req.params);
     const body = SendSuggestionBody.parse(req.body ?? {});
     const row = await load(me.orgId, id);
-    const message = await conversations.update(workflowConversationOf(row), sendSuggestionUpdate, {
+    const message = await commandClient(conversations, res).update(workflowConversationOf(row), sendSuggestionUpdate, {
       suggestionId,
       text: body.text ?? null,
       actorId: me.userId,

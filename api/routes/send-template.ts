@@ -11,15 +11,16 @@ import { principalOf } from '../auth';
 import { openContactConversation } from '../contact-conversations';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
+import { commandClient, idempotent } from '../idempotency';
 import { renderTemplateRequest } from '../outbound-content';
 import { SendTemplateBody } from '../schemas';
 import { toConversationView } from '../views';
 import { workflowConversationOf } from '../../workflows/messages';
 
 /** Builds the router (mounted at `/v1/send-template`, behind auth). */
-export function sendTemplateRouter({ db, conversations }: ApiDeps): Router {
+export function sendTemplateRouter({ db, conversations, logger }: ApiDeps): Router {
   const router = Router();
-  router.post('/', async (req, res) => {
+  router.post('/', idempotent(db, logger), async (req, res) => {
     const me = principalOf(res);
     const body = SendTemplateBody.parse(req.body);
     const contact = await db
@@ -32,7 +33,7 @@ export function sendTemplateRouter({ db, conversations }: ApiDeps): Router {
     // render first: a missing variable or unapproved template must not open a conversation
     const rendered = await renderTemplateRequest(db, me.orgId, body.channel, { name: body.templateName, variables: body.variables });
     const { row } = await openContactConversation({ db, conversations }, me.orgId, contact, body.channel);
-    const message = await conversations.update(workflowConversationOf(row), replyUpdate, {
+    const message = await commandClient(conversations, res).update(workflowConversationOf(row), replyUpdate, {
       text: rendered.text,
       isInternalNote: false,
       authorId: me.userId,

@@ -1,0 +1,336 @@
+/**
+ * The served OpenAPI document matches what the API returns: every operation of `GET /openapi.json`
+ * is called through the real path (webhooks → workflow → Postgres → API) and each answer — success
+ * or error — must be a documented status whose body validates (Ajv, JSON Schema 2020-12 as in
+ * OpenAPI 3.1, with formats) against the documented schema. A route added without documentation,
+ * or an operation this file never calls, fails the last test, so the document cannot drift again.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import type { Express } from 'express';
+import request from 'supertest';
+import { mediaSigningSecret, signMediaUrl } from '../../db/media-urls';
+import { insertSuggestion, insertTrainingPairs } from './db-fixtures';
+import { expressRoutes } from '../support/routes';
+import { createHarness, type Harness, INBOUND_EMAIL_DOMAIN, JWT_SECRET, PUBLIC_BASE_URL, randomPhone } from '../support/harness';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+interface MediaType {
+  schema?: object;
+}
+interface Operation {
+  responses: Record<string, { content?: Record<string, MediaType> }>;
+}
+interface OpenApiDocument {
+  paths: Record<string, Partial<Record<Method, Operation>>>;
+}
+
+let h: Harness;
+let doc: OpenApiDocument;
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+/** `METHOD /path/{template}` of every operation called so far. */
+const covered = new Set<string>();
+
+/**
+ * Makes every documented object schema closed (`additionalProperties: false` unless it says
+ * otherwise), so a response field the document does not list fails too. Schemas combined with
+ * `allOf` (and the components they reference) are left open: JSON Schema cannot close one branch.
+ */
+function closeObjects(document: OpenApiDocument): OpenApiDocument {
+  const text = JSON.stringify(document);
+  const openComponents = new Set(
+    [...text.matchAll(/"allOf":\[([^\]]*)\]/g)].flatMap((m) => [...m[1]!.matchAll(/#\/components\/schemas\/(\w+)/g)].map((r) => r[1]!)),
+  );
+  const visit = (node: unknown, open: boolean): void => {
+    if (Array.isArray(node)) return node.forEach((n) => visit(n, open));
+    if (node === null || typeof node !== 'object') return;
+    const schema = node as Record<string, unknown>;
+    if (!open && schema.type === 'object' && schema.properties && schema.additionalProperties === undefined) {
+      schema.additionalProperties = false;
+    }
+    for (const [key, value] of Object.entries(schema)) visit(value, key === 'allOf');
+  };
+  const components = (document as unknown as { components?: { schemas?: Record<string, unknown> } }).components?.schemas ?? {};
+  for (const [name, schema] of Object.entries(components)) visit(schema, openComponents.has(name));
+  visit(document.paths, false);
+  return document;
+}
+
+/**
+ * Asserts that `res` is a documented answer of `method template` and that its body validates
+ * against the documented schema of its status and content type (NDJSON: every line).
+ */
+function conforms(res: request.Response, method: Method, template: string): request.Response {
+  const op = doc.paths[template]?.[method];
+  if (!op) throw new Error(`${method.toUpperCase()} ${template} is not in the OpenAPI document`);
+  covered.add(`${method.toUpperCase()} ${template}`);
+  const documented = op.responses[String(res.status)];
+  if (!documented) {
+    throw new Error(`${method.toUpperCase()} ${template} answered ${res.status} (${JSON.stringify(res.body)}), which is not documented`);
+  }
+  if (!documented.content) return res;
+  const contentType = String(res.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim();
+  const [mediaKey, media] =
+    Object.entries(documented.content).find(([key]) => key === contentType) ??
+    Object.entries(documented.content).find(([key]) => key === '*/*') ??
+    [];
+  if (!mediaKey || !media) {
+    throw new Error(
+      `${method.toUpperCase()} ${template} ${res.status} answered ${contentType}; documented: ${Object.keys(documented.content)}`,
+    );
+  }
+  if (!media.schema || !/json/.test(contentType)) return res;
+  const pointer = `openapi.json#/paths/${template.replaceAll('~', '~0').replaceAll('/', '~1')}/${method}/responses/${res.status}/content/${mediaKey.replaceAll('~', '~0').replaceAll('/', '~1')}/schema`;
+  const validate = ajv.getSchema(pointer);
+  if (!validate) throw new Error(`no schema at ${pointer}`);
+  const bodies: unknown[] =
+    contentType === 'application/x-ndjson'
+      ? res.text
+          .split('\n')
+          .filter((line) => line.trim() !== '')
+          .map((line) => JSON.parse(line) as unknown)
+      : [res.body];
+  for (const body of bodies) {
+    if (!validate(body)) {
+      throw new Error(
+        `${method.toUpperCase()} ${template} ${res.status}: the body does not match the document:\n` +
+          `${ajv.errorsText(validate.errors, { separator: '\n' })}\nbody: ${JSON.stringify(body).slice(0, 2_000)}`,
+      );
+    }
+  }
+  return res;
+}
+
+/** Calls the app as the admin and checks the answer against the document. */
+function call(method: Method, template: string, path: string = template, app?: Express) {
+  const req = request(app ?? h.app)
+    [method](path)
+    .set('Authorization', h.auth);
+  return {
+    send: async (body?: object | string) => conforms(await (body === undefined ? req : req.send(body)), method, template),
+    with: (edit: (r: request.Test) => request.Test) => ({
+      send: async (body?: object) => conforms(await (body === undefined ? edit(req) : edit(req).send(body)), method, template),
+    }),
+  };
+}
+
+let smsConversationId: string;
+let emailConversationId: string;
+let contactId: string;
+
+beforeAll(async () => {
+  h = await createHarness();
+  const served = await request(h.app).get('/openapi.json');
+  expect(served.status).toBe(200);
+  doc = served.body as OpenApiDocument;
+  ajv.addSchema(closeObjects(structuredClone(doc)) as object, 'openapi.json');
+
+  const from = randomPhone();
+  const inbound = await h.inbound({ from, body: 'Where is my parcel?' });
+  conforms(inbound, 'post', '/webhooks/twilio/messaging');
+  smsConversationId = h.conversationIdOf(from);
+  await h.waitFor(
+    async () => (await request(h.app).get(`/v1/conversations/${smsConversationId}`).set('Authorization', h.auth)).body.unreadCount === 1,
+  );
+
+  // an inbound email with an attachment: the Message's `email` envelope and `attachments` items
+  const customer = `conf-${randomBytes(4).toString('hex')}@mail.example.net`;
+  const address = { Email: customer, Name: 'Conformance Customer', MailboxHash: '' };
+  const to = { Email: h.org.emailAddress, Name: '', MailboxHash: '' };
+  const mail = await h.postmarkWebhook('/webhooks/postmark/inbound', {
+    From: customer,
+    FromName: address.Name,
+    FromFull: address,
+    To: h.org.emailAddress,
+    ToFull: [to],
+    Cc: '',
+    CcFull: [],
+    OriginalRecipient: h.org.emailAddress,
+    Subject: 'Invoice question',
+    MessageID: randomUUID(),
+    MailboxHash: '',
+    Date: new Date().toUTCString(),
+    TextBody: 'Please see the attached invoice.',
+    HtmlBody: '<p>Please see the attached invoice.</p>',
+    StrippedTextReply: '',
+    Headers: [{ Name: 'Message-ID', Value: `<${randomUUID()}@mail.example.net>` }],
+    Attachments: [
+      { Name: 'invoice.txt', Content: Buffer.from('invoice 42').toString('base64'), ContentType: 'text/plain', ContentLength: 10 },
+    ],
+  });
+  conforms(mail, 'post', '/webhooks/postmark/inbound');
+  const emailRow = await h.waitFor(async () =>
+    h.db
+      .selectFrom('conversations')
+      .innerJoin('channels', 'channels.id', 'conversations.channel_id')
+      .select('conversations.id')
+      .where('conversations.org_id', '=', h.org.orgId)
+      .where('channels.kind', '=', 'email')
+      .executeTakeFirst(),
+  );
+  emailConversationId = emailRow.id;
+  await h.waitFor(async () =>
+    h.db.selectFrom('messages').select('id').where('conversation_id', '=', emailConversationId).executeTakeFirst(),
+  );
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+test('health and the signed-in user', async () => {
+  conforms(await request(h.app).get('/healthz'), 'get', '/healthz');
+  await call('get', '/v1/me').send();
+});
+
+test('conversations: list, read, messages, commands and their errors', async () => {
+  const c = `/v1/conversations/${smsConversationId}`;
+  await call('get', '/v1/conversations', '/v1/conversations?limit=5').send();
+  await call('get', '/v1/conversations', '/v1/conversations?tag=%00').send();
+  const now = Date.now();
+  await call(
+    'get',
+    '/v1/conversations/stats',
+    `/v1/conversations/stats?from=${new Date(now - 86_400_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}`,
+  ).send();
+  await call('get', '/v1/conversations/stats', '/v1/conversations/stats').send();
+  await call('get', '/v1/conversations/{id}', c).send();
+  await call('get', '/v1/conversations/{id}', `/v1/conversations/${randomUUID()}`).send();
+  await call('get', '/v1/conversations/{id}', '/v1/conversations/%FF%FE').send();
+
+  const note = await call('post', '/v1/conversations/{id}/messages', `${c}/messages`).send({ text: 'internal', isInternalNote: true });
+  expect(note.status).toBe(201);
+  const reply = await call('post', '/v1/conversations/{id}/messages', `${c}/messages`)
+    .with((r) => r.set('Idempotency-Key', randomUUID()))
+    .send({ text: 'On its way' });
+  expect(reply.status).toBe(201);
+  await call('post', '/v1/conversations/{id}/messages', `${c}/messages`).send({ text: '' });
+  const page = await call('get', '/v1/conversations/{id}/messages', `${c}/messages?limit=2`).send();
+  expect(page.status).toBe(200);
+  await call('get', '/v1/conversations/{id}/messages', `${c}/messages?before=${reply.body.id}&limit=50`).send();
+  await call('get', '/v1/conversations/{id}/messages', `${c}/messages?after=${randomUUID()}`).send();
+  const email = await call('get', '/v1/conversations/{id}/messages', `/v1/conversations/${emailConversationId}/messages`).send();
+  expect(email.body.data[0].attachments.length).toBeGreaterThan(0);
+
+  await call('post', '/v1/conversations/{id}/status', `${c}/status`).send({ status: 'pending' });
+  await call('post', '/v1/conversations/{id}/status', `${c}/status`).send({ status: 'nope' });
+  await call('post', '/v1/conversations/{id}/assign', `${c}/assign`).send({ assigneeId: h.org.agentId });
+  await call('post', '/v1/conversations/{id}/assign', `${c}/assign`).send({ assigneeId: randomUUID() });
+  await call('patch', '/v1/conversations/{id}', c).send({ tags: ['conformance'], priority: 'high' });
+  await call('patch', '/v1/conversations/{id}', c).send({});
+
+  // a pending suggestion shows in the conversation and the list (the workflow does not know it: send/dismiss → 409)
+  const suggestionId = await insertSuggestion(h.db, h.org.orgId, smsConversationId, { at: new Date() });
+  await call('get', '/v1/conversations/{id}', c).send();
+  await call('get', '/v1/conversations/{id}/suggestions', `${c}/suggestions`).send();
+  await call('post', '/v1/conversations/{id}/suggestions/{suggestionId}/send', `${c}/suggestions/${suggestionId}/send`).send({});
+  await call('post', '/v1/conversations/{id}/suggestions/{suggestionId}/dismiss', `${c}/suggestions/${suggestionId}/dismiss`).send();
+  await call('post', '/v1/conversations/{id}/suggestions/{suggestionId}/dismiss', `${c}/suggestions/not-a-uuid/dismiss`).send();
+});
+
+test('contacts, templates and send-template', async () => {
+  const phone = randomPhone();
+  const contact = await call('post', '/v1/contacts').send({ name: 'Conformance Contact', phone });
+  expect(contact.status).toBe(201);
+  contactId = contact.body.id;
+  await call('post', '/v1/contacts').send({ name: 'Duplicate', phone });
+  await call('get', '/v1/contacts/{id}', `/v1/contacts/${contactId}`).send();
+  await call('get', '/v1/contacts/{id}', `/v1/contacts/${randomUUID()}`).send();
+  await call('post', '/v1/contacts/{id}/conversations', `/v1/contacts/${contactId}/conversations`).send({ channel: 'sms' });
+  await call('post', '/v1/contacts/{id}/conversations', `/v1/contacts/${contactId}/conversations`).send({ channel: 'email' });
+
+  const name = `conf-${randomBytes(3).toString('hex')}`;
+  const template = await call('post', '/v1/templates').send({ name, channel: 'sms', body: 'Hi {{first_name}}' });
+  expect(template.status).toBe(201);
+  await call('post', '/v1/templates').send({ name, channel: 'sms', body: 'Hi {{first_name}}' });
+  await call('get', '/v1/templates', '/v1/templates?channel=sms').send();
+  await call('get', '/v1/templates/{id}', `/v1/templates/${template.body.id}`).send();
+  await call('patch', '/v1/templates/{id}', `/v1/templates/${template.body.id}`).send({ body: 'Hello {{first_name}}' });
+
+  const sent = await call('post', '/v1/send-template')
+    .with((r) => r.set('Idempotency-Key', randomUUID()))
+    .send({ templateName: name, contactId, channel: 'sms', variables: { first_name: 'Ada' } });
+  expect(sent.status).toBe(201);
+  await call('post', '/v1/send-template').send({ templateName: name, contactId, channel: 'sms', variables: {} });
+  await call('post', '/v1/send-template').send({ templateName: 'missing', contactId: randomUUID(), channel: 'sms' });
+
+  const scratch = await call('post', '/v1/templates').send({ name: `${name}-x`, channel: 'sms', body: 'Bye' });
+  await call('delete', '/v1/templates/{id}', `/v1/templates/${scratch.body.id}`).send();
+  await call('delete', '/v1/templates/{id}', `/v1/templates/${scratch.body.id}`).send();
+});
+
+test('assistant settings, training pairs and todos', async () => {
+  await call('get', '/v1/ai-assistant').send();
+  await call('put', '/v1/ai-assistant').send({ enabled: false });
+  await call('put', '/v1/ai-assistant').send({ enabled: 'yes' });
+  await insertTrainingPairs(h.db, h.org.orgId, smsConversationId, [{ at: new Date() }]);
+  const pairs = await call('get', '/v1/ai-assistant/training-pairs').send();
+  expect(pairs.text.trim()).not.toBe('');
+  await call('get', '/v1/ai-assistant/training-pairs', '/v1/ai-assistant/training-pairs?from=yesterday').send();
+
+  const todo = await call('post', '/v1/todos').send({ title: 'Call back', sourceType: 'inbox', sourceId: smsConversationId });
+  expect(todo.status).toBe(201);
+  await call('post', '/v1/todos').send({ title: 'Elsewhere', sourceType: 'inbox', sourceId: randomUUID() });
+  await call('get', '/v1/todos', '/v1/todos?limit=10').send();
+  await call('patch', '/v1/todos/{id}', `/v1/todos/${todo.body.id}`).send({ status: 'done' });
+  await call('patch', '/v1/todos/{id}', `/v1/todos/${randomUUID()}`).send({ status: 'done' });
+});
+
+test('attachments and signed media', async () => {
+  const upload = await call('post', '/v1/attachments')
+    .with((r) => r.attach('file', Buffer.from('hello attachment'), { filename: 'hello.txt', contentType: 'text/plain' }))
+    .send();
+  expect(upload.status).toBe(201);
+  const id = upload.body.id as string;
+  const download = await call('get', '/v1/attachments/{id}', `/v1/attachments/${id}`).send();
+  expect(download.status).toBe(200);
+  await call('get', '/v1/attachments/{id}', `/v1/attachments/${id}`)
+    .with((r) => r.set('If-None-Match', String(download.headers.etag)))
+    .send();
+  await call('get', '/v1/attachments/{id}', `/v1/attachments/${randomUUID()}`).send();
+  const signed = new URL(signMediaUrl(PUBLIC_BASE_URL, id, mediaSigningSecret(JWT_SECRET), Math.floor(Date.now() / 1000) + 600));
+  conforms(await request(h.app).get(`${signed.pathname}${signed.search}`), 'get', '/media/{id}');
+  conforms(await request(h.app).get(`/media/${id}?expires=1&signature=bad`), 'get', '/media/{id}');
+});
+
+test('webhook error answers', async () => {
+  conforms(
+    await request(h.app).post('/webhooks/twilio/messaging').type('form').send({ From: '+15550001111', Body: 'unsigned' }),
+    'post',
+    '/webhooks/twilio/messaging',
+  );
+  conforms(
+    await h.postSignedForm(`/webhooks/twilio/status?messageId=${randomUUID()}`, 'MessageSid=SM1&MessageStatus=delivered'),
+    'post',
+    '/webhooks/twilio/status',
+  );
+  conforms(
+    await h.postmarkWebhook('/webhooks/postmark/events', {
+      RecordType: 'Delivery',
+      MessageID: randomUUID(),
+      Recipient: `nobody@${INBOUND_EMAIL_DOMAIN}`,
+      DeliveredAt: new Date().toISOString(),
+      Details: '',
+      Tag: '',
+      ServerID: 1,
+      MessageStream: 'outbound',
+      Metadata: {},
+    }),
+    'post',
+    '/webhooks/postmark/events',
+  );
+  conforms(await request(h.app).post('/webhooks/postmark/events').send({}), 'post', '/webhooks/postmark/events');
+});
+
+test('every documented operation was called, and every route of the app is documented', () => {
+  const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+  expect(documented.filter((op) => !covered.has(op)).sort()).toEqual([]);
+  // the document describes the API, not itself
+  const served = expressRoutes(h.app)
+    .map(({ method, path }) => `${method} ${path}`)
+    .filter((op) => op !== 'GET /openapi.json');
+  expect(served.filter((op) => !documented.includes(op)).sort()).toEqual([]);
+});
