@@ -189,6 +189,10 @@ export const ListConversationsQuery = z
     priority: z.enum(PRIORITIES).optional(),
     overdue: booleanQuery.optional(),
     needsHuman: booleanQuery.optional().openapi({ description: 'Only conversations the AI assistant handed off (true) or not (false)' }),
+    deliveryStatus: z
+      .enum(DELIVERY_STATUSES)
+      .optional()
+      .openapi({ description: 'Only conversations with at least one outbound message in this delivery status (e.g. `unknown`: a send to check)' }),
     limit: z.coerce.number().int().min(1).max(100).default(25),
     cursor: z.string().min(1).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
   })
@@ -209,6 +213,10 @@ export const ListMessagesQuery = z
     limit: z.coerce.number().int().min(1).max(100).default(50),
     before: Uuid.optional().openapi({ description: 'Message id: return messages older than it' }),
     after: Uuid.optional().openapi({ description: 'Message id: return messages newer than it' }),
+    deliveryStatus: z
+      .enum(DELIVERY_STATUSES)
+      .optional()
+      .openapi({ description: 'Only messages in this delivery status (e.g. `unknown`: sends the carrier could not confirm)' }),
   })
   .strict()
   .refine((q) => !(q.before && q.after), { message: 'use either before or after, not both' });
@@ -357,3 +365,5 @@ export const Health = z.object({ status: z.enum(['ok', 'degraded']), database: z
 
 /** Path params `{ id }` (UUID) of every `/{id}` route; anything else → 400 `validation_failed`. */
 export const IdParams = z.object({ id: Uuid });
+/** Path of `POST /v1/conversations/{id}/messages/{messageId}/retry`. */
+export const MessageParams = z.object({ id: Uuid, messageId: Uuid });
