@@ -284,11 +284,18 @@ export function createCarrierActivities(deps: CarrierDeps) {
   /** Applies a reconciliation that is not `not_sent`: adopt the carrier's id, or flag `unknown`. */
   const settle = async (row: OutboundRow, result: Exclude<Reconciliation, { outcome: 'not_sent' }>): Promise<SendResult> => {
     if (result.outcome === 'sent') {
-      log.info('adopted the carrier message of an earlier send attempt', { messageId: row.id, providerMessageId: result.providerMessageId });
+      log.info('adopted the carrier message of an earlier send attempt', {
+        messageId: row.id,
+        providerMessageId: result.providerMessageId,
+      });
       if (row.kind === 'email') {
         // what sendEmail records with a send: our Message-ID (later replies thread on it)
         const domain = deps.inboundEmailDomain ?? row.channelAddress.split('@')[1] ?? 'switchboard.invalid';
-        await db.updateTable('messages').set({ email_message_id: outboundMessageId(row.id, domain) }).where('id', '=', row.id).execute();
+        await db
+          .updateTable('messages')
+          .set({ email_message_id: outboundMessageId(row.id, domain) })
+          .where('id', '=', row.id)
+          .execute();
       }
       await applyDeliveryUpdate(db, {
         messageId: row.id,

@@ -123,7 +123,8 @@ export async function reconcileTwilio(deps: { db: Db; twilio: Twilio }, input: T
     listed.map((c) => c.sid),
   );
   const picked = pickCandidate(listed, { body: input.body, since: input.since, claimed, complete });
-  if (picked.match) return { outcome: 'sent', providerMessageId: picked.match.sid, status: fromTwilioStatus(picked.match.status) ?? 'queued' };
+  if (picked.match)
+    return { outcome: 'sent', providerMessageId: picked.match.sid, status: fromTwilioStatus(picked.match.status) ?? 'queued' };
   return picked.ambiguous ? { outcome: 'undecided', reason: picked.reason } : { outcome: 'not_sent' };
 }
 

@@ -300,9 +300,14 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       const message = await store.requeueMessage({ conversationId: state.conversationId, messageId: command.messageId });
       if (message === null) {
         enforce(() => {
-          throw new DomainError('message_not_retryable', 'Only an outbound message whose send was not confirmed or failed can be retried', 409, {
-            messageId: command.messageId,
-          });
+          throw new DomainError(
+            'message_not_retryable',
+            'Only an outbound message whose send was not confirmed or failed can be retried',
+            409,
+            {
+              messageId: command.messageId,
+            },
+          );
         });
       }
       outbox.push(command.messageId);
