@@ -18,6 +18,8 @@
  * first_page_uri, next_page_uri, previous_page_uri}`. Auth as for create.
  * Any other route answers 404 `{code: 20404}`. Every request (matched or not) is recorded.
  * `failNext(status, body)` queues a canned answer for the next Messages create (FIFO, one per call);
+ * with `{ accepted: true }` the message is stored (and listed) anyway: an answer lost after Twilio
+ * accepted the message (e.g. a 502 from a proxy);
  * `failList(status, body)` makes every list answer that until `failList(null)`.
  * `holdCreates(true)`: accepted creates are stored (and listed) at once, but their HTTP answer is held
  * until `releaseHeld()` or the client disconnects (a sender that dies mid-call).
@@ -69,7 +71,7 @@ export interface TwilioStub {
   /** Every request received, in order (mutable: `requests.length = 0` clears it). */
   requests: RecordedTwilioRequest[];
   /** The next Messages create answers `status` with JSON `body` (queued; each call = one request). */
-  failNext(status: number, body: object): void;
+  failNext(status: number, body: object, opts?: { accepted?: boolean }): void;
   /** Every message accepted by create, oldest first (the list endpoint serves them). */
   messages: TwilioMessageResource[];
   /** Every list request answers `status` with JSON `body` (e.g. 503) until called with `null`. */
@@ -165,7 +167,7 @@ function twilioDate(d: Date): string {
 /** Starts the stub on 127.0.0.1 with an OS-assigned port. */
 export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<TwilioStub> {
   const requests: RecordedTwilioRequest[] = [];
-  const failures: Array<{ status: number; body: object }> = [];
+  const failures: Array<{ status: number; body: object; accepted: boolean }> = [];
   const messages: TwilioMessageResource[] = [];
   let listFailure: { status: number; body: object } | null = null;
   let hold = false;
@@ -235,7 +237,7 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     const denied = authError(basicAuth);
     if (denied) return denied;
     const failure = failures.shift();
-    if (failure) return { status: failure.status, body: failure.body };
+    if (failure && !failure.accepted) return { status: failure.status, body: failure.body };
 
     const first = (k: string): string | undefined => form[k]?.[0];
     const to = first('To');
@@ -270,6 +272,7 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
       subresource_uris: { media: `${uri}/Media.json` },
     };
     messages.push(body);
+    if (failure) return { status: failure.status, body: failure.body };
     return { status: 201, body };
   };
 
@@ -329,8 +332,8 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     url: server.url,
     requests,
     messages,
-    failNext(status: number, body: object) {
-      failures.push({ status, body });
+    failNext(status: number, body: object, failOpts: { accepted?: boolean } = {}) {
+      failures.push({ status, body, accepted: failOpts.accepted === true });
     },
     failList(failure) {
       listFailure = failure;

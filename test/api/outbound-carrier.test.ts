@@ -224,3 +224,89 @@ describe('against the Twilio stub', () => {
     expect(create!.responseStatus).toBe(201);
   });
 });
+
+describe('sends are reconciled with Twilio before being sent again', () => {
+  const listRequests = (h: Harness) => h.twilioStub!.requests.filter((r) => r.method === 'GET' && /\/Messages\.json$/.test(r.path));
+
+  test('a transient error: the retry first asks the Messages list (To/From) and, finding nothing, sends', async () => {
+    const { id, customer } = await openConversation(stub);
+    const before = listRequests(stub).length;
+    stub.twilioStub!.failNext(503, { code: 20503, message: 'Service Unavailable', status: 503 });
+    const res = await reply(stub, id, { text: 'Reconciled, then sent' });
+    await waitForMessage(stub, id, res.body.id, (m) => m.providerMessageId !== null, 'sent after retry');
+    expect(createsWithBody(stub, 'Reconciled, then sent').map((r) => r.responseStatus)).toEqual([503, 201]);
+    const lists = listRequests(stub).slice(before);
+    expect(lists.map((r) => r.query)).toContainEqual(expect.objectContaining({ To: customer, From: stub.org.smsNumber }));
+  });
+
+  test('Twilio accepted the message but the answer was lost (502): the retry adopts the accepted message, nothing sent twice', async () => {
+    const { id } = await openConversation(stub);
+    stub.twilioStub!.failNext(502, { code: 20502, message: 'Bad Gateway', status: 502 }, { accepted: true });
+    const res = await reply(stub, id, { text: 'Accepted, answer lost' });
+    const settled = await waitForMessage(stub, id, res.body.id, (m) => m.providerMessageId !== null, 'adopted');
+    const accepted = stub.twilioStub!.messages.filter((m) => m.body === 'Accepted, answer lost');
+    expect(accepted).toHaveLength(1);
+    expect(createsWithBody(stub, 'Accepted, answer lost')).toHaveLength(1);
+    expect(settled).toMatchObject({ providerMessageId: accepted[0]!.sid, deliveryStatus: 'queued', errorCode: null });
+  });
+
+  test('the same text sent twice in a row: the retry of the second does not adopt the first (its sid is taken)', async () => {
+    const { id } = await openConversation(stub);
+    const first = await reply(stub, id, { text: 'ok' });
+    await waitForMessage(stub, id, first.body.id, (m) => m.providerMessageId !== null, 'first sent');
+    stub.twilioStub!.failNext(500, { code: 20500, message: 'Internal Server Error', status: 500 });
+    const second = await reply(stub, id, { text: 'ok' });
+    const sent = await waitForMessage(stub, id, second.body.id, (m) => m.providerMessageId !== null, 'second sent');
+    const firstSid = (await messageOf(stub, id, first.body.id))!.providerMessageId;
+    expect(sent.providerMessageId).not.toBe(firstSid);
+    expect(stub.twilioStub!.messages.map((m) => m.sid)).toContain(sent.providerMessageId);
+  });
+
+  test('a status callback records sid and status on a message flagged unknown (adopts it); a retry is then refused (409)', async () => {
+    const { id, customer } = await openConversation(stub);
+    const res = await reply(stub, id, { text: 'Flag me' });
+    const sent = await waitForMessage(stub, id, res.body.id, (m) => m.providerMessageId !== null, 'sent');
+    // as if the send had not been confirmed
+    await stub.db
+      .updateTable('messages')
+      .set({ provider_message_id: null, delivery_status: 'unknown', error_code: 'send_unconfirmed', error_message: 'x' })
+      .where('id', '=', res.body.id)
+      .execute();
+    const form = new URLSearchParams({
+      MessageSid: sent.providerMessageId!,
+      MessageStatus: 'delivered',
+      From: stub.org.smsNumber,
+      To: customer,
+    }).toString();
+    const cb = await stub.postSignedForm(`/webhooks/twilio/status?messageId=${res.body.id}`, form);
+    expect(cb.status).toBe(200);
+    expect(await messageOf(stub, id, res.body.id)).toMatchObject({
+      providerMessageId: sent.providerMessageId,
+      deliveryStatus: 'delivered',
+      errorCode: null,
+    });
+    // a late `sent` changes nothing
+    const late = new URLSearchParams({
+      MessageSid: sent.providerMessageId!,
+      MessageStatus: 'sent',
+      From: stub.org.smsNumber,
+      To: customer,
+    }).toString();
+    expect((await stub.postSignedForm(`/webhooks/twilio/status?messageId=${res.body.id}`, late)).status).toBe(200);
+    expect(await messageOf(stub, id, res.body.id)).toMatchObject({ deliveryStatus: 'delivered' });
+
+    const retry = await request(stub.app).post(`/v1/conversations/${id}/messages/${res.body.id}/retry`).set('Authorization', stub.auth);
+    expect(retry.status).toBe(409);
+    expect(retry.body.error).toMatchObject({ code: 'message_not_retryable', details: { messageId: res.body.id } });
+  });
+
+  test('an internal note cannot be retried (409); a malformed message id is 400', async () => {
+    const { id } = await openConversation(stub);
+    const note = await reply(stub, id, { text: 'just a note', isInternalNote: true });
+    expect(note.status).toBe(201);
+    const retry = await request(stub.app).post(`/v1/conversations/${id}/messages/${note.body.id}/retry`).set('Authorization', stub.auth);
+    expect(retry.status).toBe(409);
+    const bad = await request(stub.app).post(`/v1/conversations/${id}/messages/not-a-uuid/retry`).set('Authorization', stub.auth);
+    expect(bad.status).toBe(400);
+  });
+});
