@@ -331,13 +331,18 @@ export function createCarrierActivities(deps: CarrierDeps) {
       log.info('earlier send attempt not found at the carrier: sending', { messageId: row.id });
     }
     // a new attempt: `sending` since now (the window a later reconciliation looks at)
-    await db
+    const begun = await db
       .updateTable('messages')
       .set({ delivery_status: 'sending', send_started_at: sql`now()`, error_code: null, error_message: null, updated_at: sql`now()` })
       .where('id', '=', row.id)
       .where('provider_message_id', 'is', null)
       .where((eb) => eb.or([eb('delivery_status', 'is', null), eb('delivery_status', 'in', ['queued', 'sending'])]))
-      .execute();
+      .executeTakeFirst();
+    if (begun.numUpdatedRows === 0n) {
+      // a status callback recorded the carrier id meanwhile: it was sent
+      const now = await db.selectFrom('messages').select('provider_message_id').where('id', '=', row.id).executeTakeFirst();
+      if (now?.provider_message_id) return { providerMessageId: now.provider_message_id, alreadySent: true };
+    }
     const template = row.template;
     const kind = row.kind;
     if (kind === 'sms' || kind === 'whatsapp')
