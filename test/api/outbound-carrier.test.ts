@@ -3,6 +3,7 @@
  * workflow outbox → `sendMessage` activity → real `twilio` SDK → Prism (Twilio's OpenAPI contract)
  * or the hand-written Twilio stub (errors, retries, request inspection) → Postgres.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
@@ -308,5 +309,63 @@ describe('sends are reconciled with Twilio before being sent again', () => {
     expect(retry.status).toBe(409);
     const bad = await request(stub.app).post(`/v1/conversations/${id}/messages/not-a-uuid/retry`).set('Authorization', stub.auth);
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('a send the carrier cannot confirm is flagged, not repeated', () => {
+  afterEach(() => {
+    stub.twilioStub!.failList(null);
+    stub.postmark.failSearch(null);
+  });
+
+  test('Twilio: a 500 and then an unavailable Messages list → unknown / send_unconfirmed, one create, listed by ?deliveryStatus=unknown', async () => {
+    const { id } = await openConversation(stub);
+    stub.twilioStub!.failNext(500, { code: 20500, message: 'Internal Server Error', status: 500 });
+    stub.twilioStub!.failList({ status: 503, body: { code: 20503, message: 'Service Unavailable', status: 503 } });
+    const res = await reply(stub, id, { text: 'Was it sent?' });
+    const flagged = await waitForMessage(stub, id, res.body.id, (m) => m.deliveryStatus === 'unknown', 'flagged unknown');
+    expect(flagged).toMatchObject({
+      providerMessageId: null,
+      errorCode: 'send_unconfirmed',
+      errorMessage: expect.stringMatching(/not sent again/),
+    });
+    expect(createsWithBody(stub, 'Was it sent?')).toHaveLength(1);
+    const unknown = await request(stub.app).get(`/v1/conversations/${id}/messages?deliveryStatus=unknown`).set('Authorization', stub.auth);
+    expect(unknown.body.data.map((m: ApiMessage) => m.id)).toEqual([res.body.id]);
+    const queued = await request(stub.app).get(`/v1/conversations/${id}/messages?deliveryStatus=queued`).set('Authorization', stub.auth);
+    expect(queued.body.data.map((m: ApiMessage) => m.id)).not.toContain(res.body.id);
+  });
+
+  test('Postmark: a 503 and then an unavailable outbound search → unknown / send_unconfirmed, one POST /email; retry sends it', async () => {
+    const from = `casey-${randomUUID().slice(0, 8)}@example.test`;
+    const inbound = await stub.postmarkWebhook('/webhooks/postmark/inbound', {
+      From: from,
+      FromFull: { Email: from, Name: 'Casey', MailboxHash: '' },
+      To: stub.org.emailAddress,
+      ToFull: [{ Email: stub.org.emailAddress, Name: '', MailboxHash: '' }],
+      Subject: 'Order?',
+      MessageID: randomUUID(),
+      TextBody: 'Where is it?',
+      Headers: [{ Name: 'Message-ID', Value: `<${randomUUID()}@mail.example.test>` }],
+    });
+    expect(inbound.status).toBe(200);
+    const id = inbound.body.conversationId as string;
+    await stub.waitFor(async () => (await request(stub.app).get(`/v1/conversations/${id}`).set('Authorization', stub.auth)).status === 200);
+    stub.postmark.failNext(503, { ErrorCode: 0, Message: 'Service unavailable' });
+    stub.postmark.failSearch({ status: 503, body: { ErrorCode: 0, Message: 'Service unavailable' } });
+    const res = await reply(stub, id, { text: 'Email: was it sent?' });
+    await waitForMessage(stub, id, res.body.id, (m) => m.deliveryStatus === 'unknown', 'flagged unknown');
+    const posts = () =>
+      stub.postmark.requests.filter(
+        (r) => r.method === 'POST' && (r.body as { TextBody?: string } | null)?.TextBody === 'Email: was it sent?',
+      );
+    expect(posts()).toHaveLength(1);
+
+    stub.postmark.failSearch(null);
+    const retry = await request(stub.app).post(`/v1/conversations/${id}/messages/${res.body.id}/retry`).set('Authorization', stub.auth);
+    expect(retry.status).toBe(200);
+    const sent = await waitForMessage(stub, id, res.body.id, (m) => m.providerMessageId !== null, 'sent on retry');
+    expect(sent).toMatchObject({ deliveryStatus: 'sent', errorCode: null });
+    expect(posts().map((r) => r.responseStatus)).toEqual([503, 200]);
   });
 });
