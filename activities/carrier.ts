@@ -2,7 +2,8 @@
  * Carrier activities: the send half of the outbox (ARCHITECTURE.md "Outbound sends are an outbox").
  * SMS / WhatsApp go through the real `twilio` SDK, email through the real `postmark` SDK.
  */
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { sql } from 'kysely';
 import type { ServerClient } from 'postmark';
 import type { Twilio } from 'twilio';
 import { mediaUrlFor } from '../db/media-urls';
@@ -10,10 +11,10 @@ import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
 import { toTwilioAddress } from '../domain/addresses';
 import { fromTwilioStatus, twilioErrorReason } from '../domain/delivery';
-import { sql } from 'kysely';
 import { formatMessageIdHeader, outboundMessageId, replyAllCc, replySubject, replyToAddress, threadReferences } from '../domain/email';
 import type { Attachment, EmailAddress, EmailDetails, TemplateUse } from '../domain/message';
 import { applyDeliveryUpdate } from './conversation-store';
+import { type Reconciliation, SEND_UNCONFIRMED, reconcilePostmark, reconcileTwilio } from './send-reconciliation';
 import { isPermanentPostmarkError } from './postmark-client';
 
 /** What a send activity reports back to the workflow. */
@@ -22,6 +23,31 @@ export interface SendResult {
   providerMessageId: string | null;
   /** true when the message already had a provider id (a retried or repeated send: nothing sent). */
   alreadySent: boolean;
+  /**
+   * true when an earlier attempt's outcome could not be confirmed with the carrier: the message is
+   * `unknown` / `send_unconfirmed` and was NOT sent again (a human may retry it).
+   */
+  unconfirmed?: boolean;
+}
+
+/** How often (ms) the send activity heartbeats; the workflow's heartbeat timeout is a few times this. */
+export const SEND_HEARTBEAT_INTERVAL_MS = 2_000;
+
+/**
+ * Heartbeats every `intervalMs` while a send runs, so a dead worker is noticed within the activity's
+ * heartbeat timeout instead of its start-to-close timeout. A no-op outside an activity context.
+ * @returns a function that stops the heartbeats
+ */
+function keepHeartbeating(intervalMs: number): () => void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return () => undefined;
+  }
+  context.heartbeat();
+  const timer = setInterval(() => context.heartbeat(), intervalMs);
+  return () => clearInterval(timer);
 }
 
 /** `type` of the non-retryable failure thrown for permanent carrier errors. */
@@ -104,13 +130,25 @@ export function createCarrierActivities(deps: CarrierDeps) {
     throw ApplicationFailure.nonRetryable(errorMessage, PERMANENT_CARRIER_ERROR, { code: errorCode, ...details });
   };
 
+  /** The Twilio addresses of a message: `to`, and `from` or the channel's Messaging Service; `null` without a number. */
+  const twilioAddresses = (row: OutboundRow & { kind: 'sms' | 'whatsapp' }) => {
+    const phone = row.kind === 'whatsapp' ? (row.whatsapp ?? row.phone) : row.phone;
+    if (phone === null) return null;
+    const messagingServiceSid = typeof row.settings.messagingServiceSid === 'string' ? row.settings.messagingServiceSid : undefined;
+    return {
+      to: toTwilioAddress(row.kind, phone),
+      from: messagingServiceSid ? undefined : toTwilioAddress(row.kind, row.channelAddress),
+      messagingServiceSid,
+    };
+  };
+
   /** `POST /2010-04-01/Accounts/{Sid}/Messages.json` (free-form body + media, or a Content template). */
   const sendTwilio = async (row: OutboundRow & { kind: 'sms' | 'whatsapp' }, template: TemplateUse | null): Promise<string> => {
-    const phone = row.kind === 'whatsapp' ? (row.whatsapp ?? row.phone) : row.phone;
-    if (phone === null) {
+    const addresses = twilioAddresses(row);
+    if (addresses === null) {
       return fail(row.id, 'no_address', `The contact has no ${row.kind === 'whatsapp' ? 'WhatsApp' : 'phone'} number.`, {});
     }
-    const messagingServiceSid = typeof row.settings.messagingServiceSid === 'string' ? row.settings.messagingServiceSid : undefined;
+    const { to, from, messagingServiceSid } = addresses;
     const mediaUrl = row.attachments
       .map((a: Attachment) => (a.attachmentId ? mediaUrlFor(deps.publicBaseUrl, a.attachmentId, deps.mediaUrlSecret) : a.url))
       .filter((u): u is string => typeof u === 'string');
@@ -120,8 +158,8 @@ export function createCarrierActivities(deps: CarrierDeps) {
         : { body: row.text, ...(mediaUrl.length > 0 ? { mediaUrl } : {}) };
     try {
       const sent = await deps.twilio.messages.create({
-        to: toTwilioAddress(row.kind, phone),
-        ...(messagingServiceSid ? { messagingServiceSid } : { from: toTwilioAddress(row.kind, row.channelAddress) }),
+        to,
+        ...(messagingServiceSid ? { messagingServiceSid } : { from }),
         ...content,
         statusCallback: `${deps.publicBaseUrl}/webhooks/twilio/status?messageId=${encodeURIComponent(row.id)}`,
       });
@@ -257,40 +295,143 @@ export function createCarrierActivities(deps: CarrierDeps) {
     }
   };
 
+  /**
+   * Asks the carrier whether an earlier attempt of `row` (left `sending`) was accepted; see
+   * `send-reconciliation.ts`. The window starts at the attempt's `send_started_at` (rows from before
+   * migration 0005: the message's creation).
+   */
+  const reconcile = async (row: OutboundRow): Promise<Reconciliation> => {
+    const attempt = await db
+      .selectFrom('messages')
+      .select(['send_started_at', 'created_at'])
+      .where('id', '=', row.id)
+      .executeTakeFirstOrThrow();
+    const since = attempt.send_started_at ?? attempt.created_at;
+    const kind = row.kind;
+    if (kind === 'sms' || kind === 'whatsapp') {
+      const addresses = twilioAddresses({ ...row, kind });
+      if (addresses === null) return { outcome: 'not_sent' };
+      const body = row.template?.contentSid != null ? null : row.text;
+      return reconcileTwilio(deps, { messageId: row.id, ...addresses, body, since });
+    }
+    if (kind === 'email') {
+      if (row.contactEmail === null) return { outcome: 'not_sent' };
+      return reconcilePostmark(deps, { messageId: row.id, recipient: row.contactEmail });
+    }
+    return { outcome: 'not_sent' };
+  };
+
+  /** Applies a reconciliation that is not `not_sent`: adopt the carrier's id, or flag `unknown`. */
+  const settle = async (row: OutboundRow, result: Exclude<Reconciliation, { outcome: 'not_sent' }>): Promise<SendResult> => {
+    if (result.outcome === 'sent') {
+      log.info('adopted the carrier message of an earlier send attempt', {
+        messageId: row.id,
+        providerMessageId: result.providerMessageId,
+      });
+      if (row.kind === 'email') {
+        // what sendEmail records with a send: our Message-ID (later replies thread on it)
+        const domain = deps.inboundEmailDomain ?? row.channelAddress.split('@')[1] ?? 'switchboard.invalid';
+        await db
+          .updateTable('messages')
+          .set({ email_message_id: outboundMessageId(row.id, domain) })
+          .where('id', '=', row.id)
+          .execute();
+      }
+      await applyDeliveryUpdate(db, {
+        messageId: row.id,
+        providerMessageId: result.providerMessageId,
+        status: result.status,
+        errorCode: null,
+        errorMessage: null,
+      });
+      return { providerMessageId: result.providerMessageId, alreadySent: true };
+    }
+    log.warn('send not confirmed: flagged unknown, not re-sent', { messageId: row.id, reason: result.reason });
+    await applyDeliveryUpdate(db, {
+      messageId: row.id,
+      status: 'unknown',
+      errorCode: SEND_UNCONFIRMED,
+      errorMessage: `An earlier send attempt may have reached the carrier, and the carrier could not confirm it (${result.reason}). It was not sent again; retry it if the customer did not get it.`,
+    });
+    return { providerMessageId: null, alreadySent: false, unconfirmed: true };
+  };
+
+  /** The send itself (see `sendMessage`). */
+  const send = async (messageId: string): Promise<SendResult> => {
+    const row = await loadOutbound(db, messageId);
+    if (!row) throw ApplicationFailure.nonRetryable(`message ${messageId} not found`, 'MessageNotFound');
+    if (row.is_internal_note) return { providerMessageId: null, alreadySent: true };
+    if (row.provider_message_id !== null) return { providerMessageId: row.provider_message_id, alreadySent: true };
+    if (row.delivery_status === 'unknown') return { providerMessageId: null, alreadySent: false, unconfirmed: true };
+    if (row.delivery_status === 'sending') {
+      // An earlier attempt reached the carrier call and did not record its outcome (crash, timeout,
+      // transient error): the carrier's own records decide whether sending again is safe.
+      const result = await reconcile(row);
+      if (result.outcome !== 'not_sent') return settle(row, result);
+      log.info('earlier send attempt not found at the carrier: sending', { messageId: row.id });
+    }
+    // a new attempt: `sending` since now (the window a later reconciliation looks at)
+    const begun = await db
+      .updateTable('messages')
+      .set({ delivery_status: 'sending', send_started_at: sql`now()`, error_code: null, error_message: null, updated_at: sql`now()` })
+      .where('id', '=', row.id)
+      .where('provider_message_id', 'is', null)
+      .where((eb) => eb.or([eb('delivery_status', 'is', null), eb('delivery_status', 'in', ['queued', 'sending'])]))
+      .executeTakeFirst();
+    if (begun.numUpdatedRows === 0n) {
+      // a status callback recorded the carrier id meanwhile: it was sent
+      const now = await db.selectFrom('messages').select('provider_message_id').where('id', '=', row.id).executeTakeFirst();
+      if (now?.provider_message_id) return { providerMessageId: now.provider_message_id, alreadySent: true };
+    }
+    const template = row.template;
+    const kind = row.kind;
+    if (kind === 'sms' || kind === 'whatsapp')
+      return { providerMessageId: await sendTwilio({ ...row, kind }, template), alreadySent: false };
+    if (kind === 'email') return { providerMessageId: await sendEmail(row, template), alreadySent: false };
+    return fail(row.id, 'unsupported_channel', `Sending on ${kind} is not supported yet.`, {});
+  };
+
   return {
     /**
-     * Sends a queued outbound message through its channel's carrier. Idempotent: a message that
-     * already has a provider id is not sent again; the row is marked `sending` before the call.
+     * Sends a queued outbound message through its channel's carrier, at most once per message unless
+     * a human retries it. Heartbeats every {@link SEND_HEARTBEAT_INTERVAL_MS}.
+     * - a message that already has a provider id, or is `unknown`, is not sent again;
+     * - a message left `sending` by an earlier attempt is first reconciled with the carrier (Twilio
+     *   message list / Postmark outbound search): a match is adopted (provider id + status, nothing
+     *   sent); no match → sent now; undecidable → `unknown` / `send_unconfirmed`, not sent
+     *   (`unconfirmed: true`);
+     * - otherwise the row turns `sending` (with `send_started_at = now()`) before the carrier call.
      * Twilio: `StatusCallback = <PUBLIC_BASE_URL>/webhooks/twilio/status?messageId=<id>`; WhatsApp
      * templates send `ContentSid` + `ContentVariables`; stored attachments go out as signed media URLs.
-     * Email: Postmark with threading headers and attachments.
+     * Email: Postmark with threading headers, attachments and `Metadata.message_id`.
      * @throws ApplicationFailure (non-retryable, type `PermanentCarrierError`, details `[{ code, status }]`)
      *   for permanent carrier errors, after marking the message `failed` with the carrier's code;
      *   any other error (429, 5xx, network) is thrown as is, so Temporal retries.
      */
     async sendMessage(input: { messageId: string }): Promise<SendResult> {
-      const row = await loadOutbound(db, input.messageId);
-      if (!row) throw ApplicationFailure.nonRetryable(`message ${input.messageId} not found`, 'MessageNotFound');
-      if (row.is_internal_note) return { providerMessageId: null, alreadySent: true };
-      if (row.provider_message_id !== null) return { providerMessageId: row.provider_message_id, alreadySent: true };
-      if (row.delivery_status === 'sending') {
-        // An earlier attempt reached the carrier call and did not record its outcome (crash or
-        // timeout). Twilio's status callback (which carries our message id) records the MessageSid if
-        // Twilio had accepted it; until then this retry is at-least-once.
-        log.warn('retrying a send whose previous attempt did not record a provider id', { messageId: row.id });
-      } else {
-        await applyDeliveryUpdate(db, { messageId: row.id, status: 'sending', errorCode: null, errorMessage: null });
+      const stop = keepHeartbeating(SEND_HEARTBEAT_INTERVAL_MS);
+      try {
+        return await send(input.messageId);
+      } finally {
+        stop();
       }
-      const template = row.template;
-      const kind = row.kind;
-      if (kind === 'sms' || kind === 'whatsapp')
-        return { providerMessageId: await sendTwilio({ ...row, kind }, template), alreadySent: false };
-      if (kind === 'email') return { providerMessageId: await sendEmail(row, template), alreadySent: false };
-      return fail(row.id, 'unsupported_channel', `Sending on ${kind} is not supported yet.`, {});
     },
 
-    /** Marks a message `failed` after its send retries ran out (`errorCode` e.g. `send_retries_exhausted`). */
+    /**
+     * Marks a message `failed` after its send retries ran out (`errorCode` e.g. `send_retries_exhausted`).
+     * A message still `sending` (the last attempt did not record its outcome) is reconciled first: a
+     * carrier match is adopted, an undecidable one becomes `unknown` / `send_unconfirmed`; only a
+     * message the carrier does not have is marked failed.
+     */
     async markMessageFailed(input: { messageId: string; errorCode: string; errorMessage: string }): Promise<void> {
+      const row = await loadOutbound(db, input.messageId);
+      if (row && row.provider_message_id === null && row.delivery_status === 'sending') {
+        const result = await reconcile(row);
+        if (result.outcome !== 'not_sent') {
+          await settle(row, result);
+          return;
+        }
+      }
       await applyDeliveryUpdate(db, {
         messageId: input.messageId,
         status: 'failed',

@@ -64,6 +64,9 @@ export interface DeliveryUpdate {
   providerMessageId?: string;
 }
 
+/** Delivery statuses a human may retry (with no carrier id): the send was not confirmed, or it failed. */
+export const RETRYABLE_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['unknown', 'failed'];
+
 /**
  * Sets a message's delivery status only if it is progress and the stored outcome is not final (see
  * `deliveryUpdateApplies`: a hard bounce / spam complaint is never undone), in a compare-and-set
@@ -81,7 +84,8 @@ export async function applyDeliveryUpdate(db: Db, update: DeliveryUpdate): Promi
     const setProviderId = update.providerMessageId !== undefined && row.provider_message_id === null;
     // The send marks a message `sending` before calling the carrier; the carrier's answer (Twilio:
     // `queued` = accepted) then replaces it together with the provider id.
-    const acceptedByCarrier = setProviderId && row.delivery_status === 'sending';
+    // (also from `unknown`: a send we could not confirm turns out to have been accepted)
+    const acceptedByCarrier = setProviderId && (row.delivery_status === 'sending' || row.delivery_status === 'unknown');
     // a hard bounce / spam complaint is final: no later report (delivery, open, click) undoes it
     const progress =
       acceptedByCarrier ||
@@ -376,6 +380,28 @@ export function createConversationStoreActivities(db: Db) {
     /** Applies a carrier delivery report (monotonic: never moves a status backwards). */
     async applyDeliveryReport(update: DeliveryUpdate): Promise<{ applied: boolean }> {
       return { applied: await applyDeliveryUpdate(db, update) };
+    },
+
+    /**
+     * Puts an outbound message whose send was not confirmed or failed back in the queue, for a
+     * human's explicit retry: only a message of this conversation, not an internal note, with no
+     * carrier id, in `unknown` or `failed`. Resets it to `queued` (errors and attempt start cleared)
+     * with one conditional UPDATE, so two concurrent retries cannot both succeed.
+     * @returns the requeued message, or `null` if it is not in a retryable state (or not found)
+     */
+    async requeueMessage(input: { conversationId: string; messageId: string }): Promise<MessageRecord | null> {
+      const row = await db
+        .updateTable('messages')
+        .set({ delivery_status: 'queued', error_code: null, error_message: null, send_started_at: null, updated_at: sql`now()` })
+        .where('id', '=', input.messageId)
+        .where('conversation_id', '=', input.conversationId)
+        .where('direction', '=', 'outbound')
+        .where('is_internal_note', '=', false)
+        .where('provider_message_id', 'is', null)
+        .where('delivery_status', 'in', RETRYABLE_DELIVERY_STATUSES)
+        .returningAll()
+        .executeTakeFirst();
+      return row ? messageRecordFromRow(row) : null;
     },
   });
 }

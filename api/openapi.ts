@@ -78,7 +78,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/conversations/{id}/messages',
-    summary: 'List messages in chronological order (message-id cursors)',
+    summary: 'List messages in chronological order (message-id cursors), optionally only one delivery status',
     params: true,
     query: s.ListMessagesQuery,
     ok: { status: 200, schema: s.MessagePage, description: 'A page' },
@@ -95,6 +95,17 @@ const routes: RouteSpec[] = [
     body: s.SendMessageBody,
     ok: { status: 201, schema: s.Message, description: 'The stored message' },
     errors: [400, 401, 403, 404, 422],
+  },
+  {
+    method: 'post',
+    path: '/v1/conversations/{id}/messages/{messageId}/retry',
+    summary:
+      'Send again a message whose send was not confirmed (`deliveryStatus: unknown`, `errorCode: send_unconfirmed`) or failed; ' +
+      '409 `message_not_retryable` in any other state',
+    idempotent: true,
+    params: s.MessageParams,
+    ok: { status: 200, schema: s.Message, description: 'The message, queued for sending' },
+    errors: [400, 401, 403, 404, 409],
   },
   {
     method: 'post',

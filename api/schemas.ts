@@ -249,6 +249,10 @@ export const ListConversationsQuery = z
     priority: z.enum(PRIORITIES).optional(),
     overdue: booleanQuery.optional(),
     needsHuman: booleanQuery.optional().openapi({ description: 'Only conversations the AI assistant handed off (true) or not (false)' }),
+    deliveryStatus: z
+      .enum(DELIVERY_STATUSES)
+      .optional()
+      .openapi({ description: 'Only conversations with at least one outbound message in this delivery status (e.g. `unknown`: a send to check)' }),
     limit: z.coerce.number().int().min(1).max(100).default(25),
     cursor: text(2_000).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
   })
@@ -269,6 +273,10 @@ export const ListMessagesQuery = z
     limit: z.coerce.number().int().min(1).max(100).default(50),
     before: Uuid.optional().openapi({ description: 'Message id: return messages older than it' }),
     after: Uuid.optional().openapi({ description: 'Message id: return messages newer than it' }),
+    deliveryStatus: z
+      .enum(DELIVERY_STATUSES)
+      .optional()
+      .openapi({ description: 'Only messages in this delivery status (e.g. `unknown`: sends the carrier could not confirm)' }),
   })
   .strict()
   .refine((q) => !(q.before && q.after), { message: 'use either before or after, not both' });
@@ -429,3 +437,5 @@ export const Health = z.object({ status: z.enum(['ok', 'degraded']), database: z
 
 /** Path params `{ id }` (UUID) of every `/{id}` route; anything else → 400 `validation_failed`. */
 export const IdParams = z.object({ id: Uuid });
+/** Path of `POST /v1/conversations/{id}/messages/{messageId}/retry`. */
+export const MessageParams = z.object({ id: Uuid, messageId: Uuid });

@@ -4,6 +4,7 @@
  */
 import { type SelectQueryBuilder, sql } from 'kysely';
 import type { Db } from './client';
+import type { DeliveryStatus } from '../domain/delivery';
 import type { Database, MessageRow } from './schema';
 
 function conversationSelect(db: Db) {
@@ -68,6 +69,8 @@ export interface ConversationFilters {
   overdue?: boolean;
   /** Handed off by the AI assistant and not yet taken by a human. */
   needsHuman?: boolean;
+  /** Has at least one message in this delivery status (e.g. `unknown`: a send to check). */
+  deliveryStatus?: DeliveryStatus;
 }
 
 /** Keyset position in the newest-activity-first order. */
@@ -99,6 +102,18 @@ export async function listConversations(
   if (filters.priority) q = q.where('c.priority', '=', filters.priority);
   if (filters.overdue !== undefined) q = q.where('c.overdue', '=', filters.overdue);
   if (filters.needsHuman !== undefined) q = q.where('c.needs_human', '=', filters.needsHuman);
+  if (filters.deliveryStatus) {
+    const status = filters.deliveryStatus;
+    q = q.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('messages as dm')
+          .select('dm.id')
+          .whereRef('dm.conversation_id', '=', 'c.id')
+          .where('dm.org_id', '=', orgId)
+          .where('dm.delivery_status', '=', status),
+      ),
+    );
+  }
   if (page.cursor) {
     q = q.where(sql<boolean>`(c.last_activity_at, c.id) < (${page.cursor.lastActivityAt}::timestamptz, ${page.cursor.id}::uuid)`);
   }
@@ -125,13 +140,14 @@ export async function getConversation(db: Db, orgId: string, id: string): Promis
  * A page of a conversation's messages in chronological order. Without a cursor: the newest
  * `limit` messages; `before`: the `limit` messages just older than that message; `after`: the
  * `limit` messages just newer. `next` is the message id to continue with (same direction).
+ * `deliveryStatus` keeps only messages in that status.
  * @returns `undefined` when the cursor message is not in this conversation
  */
 export async function listMessages(
   db: Db,
   orgId: string,
   conversationId: string,
-  page: { limit: number; before?: string; after?: string },
+  page: { limit: number; before?: string; after?: string; deliveryStatus?: DeliveryStatus },
 ): Promise<{ rows: MessageRow[]; next: string | null } | undefined> {
   const cursorId = page.before ?? page.after;
   let cursorSeq: string | undefined;
@@ -153,6 +169,7 @@ export async function listMessages(
     .where('conversation_id', '=', conversationId);
   const forward = page.after !== undefined;
   if (cursorSeq !== undefined) q = q.where('seq', forward ? '>' : '<', cursorSeq);
+  if (page.deliveryStatus) q = q.where('delivery_status', '=', page.deliveryStatus);
   const rows = await q
     .orderBy('seq', forward ? 'asc' : 'desc')
     .limit(page.limit + 1)

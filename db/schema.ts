@@ -116,7 +116,9 @@ export interface MessagesTable {
   is_internal_note: boolean;
   provider: 'twilio' | 'postmark' | null;
   provider_message_id: string | null;
-  delivery_status: 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed' | null;
+  delivery_status: 'queued' | 'sending' | 'unknown' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed' | null;
+  /** When the current send attempt began (the row turned `sending`); the window a retried send reconciles over. */
+  send_started_at: ColumnType<Date | null, string | Date | null | undefined, string | Date | null>;
   error_code: string | null;
   error_message: string | null;
   /** Email envelope and bodies (email channel only). */

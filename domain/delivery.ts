@@ -9,15 +9,20 @@
  */
 /**
  * Every stored outbound delivery status. Progress order (see {@link isDeliveryProgress}):
- * queued < sending < sent < undelivered = failed < delivered < read.
+ * queued < sending < unknown < sent < undelivered = failed < delivered < read.
+ *
+ * `unknown`: a send attempt reached the carrier call but its outcome could not be confirmed (the
+ * worker died mid-call and the carrier's message list could not settle it); error code
+ * `send_unconfirmed`. It is never re-sent automatically; any carrier report moves it on.
  */
-export const DELIVERY_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'undelivered', 'failed'] as const;
+export const DELIVERY_STATUSES = ['queued', 'sending', 'unknown', 'sent', 'delivered', 'read', 'undelivered', 'failed'] as const;
 /** The delivery statuses Switchboard stores for outbound messages. */
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 const RANK: Record<DeliveryStatus, number> = {
   queued: 0,
   sending: 1,
+  unknown: 1.5,
   sent: 2,
   undelivered: 3,
   failed: 3,

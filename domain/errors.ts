@@ -34,7 +34,8 @@ export type DomainErrorCode =
   | 'template_channel_mismatch'
   | 'template_not_approved'
   | 'template_not_found'
-  | 'suggestion_not_pending';
+  | 'suggestion_not_pending'
+  | 'message_not_retryable';
 
 /** HTTP status of each domain error code; used where only the code survives (e.g. across Temporal). */
 export const domainErrorStatus: Record<DomainErrorCode, 400 | 404 | 409 | 422> = {
@@ -52,6 +53,7 @@ export const domainErrorStatus: Record<DomainErrorCode, 400 | 404 | 409 | 422> =
   template_not_approved: 422,
   template_not_found: 404,
   suggestion_not_pending: 409,
+  message_not_retryable: 409,
 };
 
 /** True when `code` is one of the {@link DomainErrorCode}s. */

@@ -12,9 +12,18 @@
  *   - otherwise 200 `{To, SubmittedAt, MessageID, ErrorCode: 0, Message: 'OK'}` — the shape of
  *     shared/contracts/samples/postmark-send-email.response.json, with a fresh UUID `MessageID`
  *     (built inline, so this works without the shared/ folder).
+ * And `GET /messages/outbound` (postmarkapp.com/developer/api/messages-api#outbound-message-search):
+ * the emails this stand-in accepted, newest first, filtered by `recipient` (To/Cc/Bcc address),
+ * `fromemail`, `tag`, `subject`, `messagestream` and `metadata_<key>` (parameter names compared
+ * case-insensitively: the SDK sends `messageStream`), paged by `count` (1–500) and `offset` (both
+ * required, else 422 `{ErrorCode: 0}`); `{TotalCount, Messages: [{MessageID, To: [{Email, Name}], Cc,
+ * Bcc, Recipients, ReceivedAt, From, Subject, Status: 'Sent', Metadata, MessageStream, Tag, …}]}`.
  * Any other route answers 404. Every request (matched or not) is recorded.
  * `failNext(status, body)` queues a canned answer for the next authenticated `POST /email` (FIFO,
- * one per call), e.g. `failNext(422, {ErrorCode: 406, Message: '… Found inactive addresses: x@y. Inactive …'})`.
+ * one per call), e.g. `failNext(422, {ErrorCode: 406, Message: '… Found inactive addresses: x@y. Inactive …'})`;
+ * `failSearch(status, body)` makes every search answer that until `failSearch(null)`;
+ * `holdSends(true)`: accepted emails are stored (and searchable) at once, but their HTTP answer is
+ * held until `releaseHeld()` or the client disconnects.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
@@ -58,10 +67,53 @@ export interface PostmarkStandIn {
   requests: RecordedPostmarkRequest[];
   /** The next authenticated `POST /email` answers `status` with JSON `body` (queued; each call = one request). */
   failNext(status: number, body: object): void;
-  /** Clears recorded requests and pending failures. */
+  /** Every email accepted by `POST /email`, oldest first, as the outbound search returns it. */
+  sent: PostmarkOutboundMessage[];
+  /** Every outbound search answers `status` with JSON `body` until called with `null`. */
+  failSearch(failure: { status: number; body: object } | null): void;
+  /** While `true`, accepted emails are stored but their answer is held (see {@link PostmarkStandIn.releaseHeld}). */
+  holdSends(hold: boolean): void;
+  /** How many `POST /email` answers are being held right now. */
+  readonly heldCount: number;
+  /** Sends every held answer (to clients still connected). */
+  releaseHeld(): void;
+  /** Clears recorded requests, stored emails, pending failures and holds. */
   reset(): void;
   /** Stops listening and closes open (keep-alive) connections. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** One accepted email in the shape of Postmark's outbound message search (`OutboundMessage` of the SDK). */
+export interface PostmarkOutboundMessage {
+  MessageID: string;
+  Tag: string;
+  To: { Email: string; Name: string | null }[];
+  Cc: { Email: string; Name: string | null }[];
+  Bcc: { Email: string; Name: string | null }[];
+  Recipients: string[];
+  ReceivedAt: string;
+  From: string;
+  Subject: string;
+  Attachments: string[];
+  Status: 'Sent';
+  TrackOpens: boolean;
+  TrackLinks: 'None';
+  Metadata: Record<string, string>;
+  MessageStream: string;
+  Sandboxed: boolean;
+}
+
+/** `"Name" <a@b>, c@d` → `[{Email: 'a@b', Name: 'Name'}, {Email: 'c@d', Name: null}]`. */
+function parseAddressList(value: unknown): { Email: string; Name: string | null }[] {
+  if (typeof value !== 'string') return [];
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((part) => {
+      const m = /^(.*)<([^>]+)>\s*$/.exec(part);
+      return m ? { Email: m[2]!.trim(), Name: m[1]!.trim().replace(/^"|"$/g, '') || null } : { Email: part, Name: null };
+    });
 }
 
 /** Postmark's error body `{ErrorCode, Message}` (postmarkapp.com/developer/api/overview#error-codes). */
@@ -82,8 +134,15 @@ function nonEmptyString(value: unknown): value is string {
 export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): Promise<PostmarkStandIn> {
   const requests: RecordedPostmarkRequest[] = [];
   const failures: Array<{ status: number; body: object }> = [];
+  const sent: PostmarkOutboundMessage[] = [];
+  let searchFailure: { status: number; body: object } | null = null;
+  let hold = false;
+  const held = new Set<() => void>();
+  const releaseHeld = (): void => {
+    for (const done of [...held]) done();
+  };
 
-  const answer = (token: string | null, body: unknown): { status: number; body: unknown } => {
+  const authError = (token: string | null): { status: number; body: unknown } | null => {
     if (token === null || token.trim() === '') {
       return {
         status: 401,
@@ -96,6 +155,47 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
     if (opts.serverToken !== undefined && token.trim().toLowerCase() !== opts.serverToken.trim().toLowerCase()) {
       return { status: 401, body: postmarkError(10, 'The Server API token you provided is invalid.') };
     }
+    return null;
+  };
+
+  /** `GET /messages/outbound`: the accepted emails, newest first, filtered and paged. */
+  const search = (token: string | null, query: URLSearchParams): { status: number; body: unknown } => {
+    const denied = authError(token);
+    if (denied) return denied;
+    if (searchFailure) return searchFailure;
+    const params = new Map<string, string>();
+    for (const [key, value] of query) params.set(key.toLowerCase(), value);
+    const count = Number(params.get('count'));
+    const offset = Number(params.get('offset'));
+    if (
+      !params.has('count') ||
+      !params.has('offset') ||
+      !Number.isInteger(count) ||
+      count < 1 ||
+      count > 500 ||
+      !Number.isInteger(offset) ||
+      offset < 0
+    ) {
+      return { status: 422, body: postmarkError(0, 'The count and offset parameters are required (count 1-500, offset >= 0).') };
+    }
+    const lower = (v: string | undefined) => v?.trim().toLowerCase();
+    const recipient = lower(params.get('recipient'));
+    const fromEmail = lower(params.get('fromemail'));
+    const metadata = [...params].filter(([k]) => k.startsWith('metadata_')).map(([k, v]) => [k.slice('metadata_'.length), v] as const);
+    const matching = sent
+      .filter((m) => (recipient ? m.Recipients.some((r) => r.toLowerCase() === recipient) : true))
+      .filter((m) => (fromEmail ? m.From.toLowerCase().includes(fromEmail) : true))
+      .filter((m) => (params.has('tag') ? m.Tag === params.get('tag') : true))
+      .filter((m) => (params.has('subject') ? m.Subject === params.get('subject') : true))
+      .filter((m) => (params.has('messagestream') ? m.MessageStream === params.get('messagestream') : true))
+      .filter((m) => metadata.every(([k, v]) => m.Metadata[k] === v))
+      .reverse();
+    return { status: 200, body: { TotalCount: matching.length, Messages: matching.slice(offset, offset + count) } };
+  };
+
+  const answer = (token: string | null, body: unknown): { status: number; body: unknown } => {
+    const denied = authError(token);
+    if (denied) return denied;
     const failure = failures.shift();
     if (failure) return failure;
 
@@ -110,12 +210,36 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
     if (!nonEmptyString(email.TextBody) && !nonEmptyString(email.HtmlBody)) {
       return { status: 422, body: postmarkError(300, 'Provide either email TextBody or HtmlBody or both.') };
     }
+    const messageId = randomUUID();
+    const now = new Date();
+    const to = parseAddressList(email.To);
+    const cc = parseAddressList(email.Cc);
+    const bcc = parseAddressList(email.Bcc);
+    const metadata = email.Metadata && typeof email.Metadata === 'object' ? (email.Metadata as Record<string, unknown>) : {};
+    sent.push({
+      MessageID: messageId,
+      Tag: typeof email.Tag === 'string' ? email.Tag : '',
+      To: to,
+      Cc: cc,
+      Bcc: bcc,
+      Recipients: [...to, ...cc, ...bcc].map((a) => a.Email),
+      ReceivedAt: now.toISOString(),
+      From: String(email.From),
+      Subject: typeof email.Subject === 'string' ? email.Subject : '',
+      Attachments: Array.isArray(email.Attachments) ? email.Attachments.map((a) => String((a as { Name?: unknown }).Name ?? '')) : [],
+      Status: 'Sent',
+      TrackOpens: email.TrackOpens === true,
+      TrackLinks: 'None',
+      Metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, String(v)])),
+      MessageStream: typeof email.MessageStream === 'string' ? email.MessageStream : 'outbound',
+      Sandboxed: false,
+    });
     return {
       status: 200,
       body: {
         To: typeof email.To === 'string' ? email.To : '',
-        SubmittedAt: submittedAt(new Date()),
-        MessageID: randomUUID(),
+        SubmittedAt: submittedAt(now),
+        MessageID: messageId,
         ErrorCode: 0,
         Message: 'OK',
       },
@@ -124,7 +248,8 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const rawBody = await readBody(req);
-    const path = new URL(req.url ?? '/', 'http://standin.invalid').pathname;
+    const parsedUrl = new URL(req.url ?? '/', 'http://standin.invalid');
+    const path = parsedUrl.pathname;
     const method = (req.method ?? 'GET').toUpperCase();
     const tokenHeader = req.headers['x-postmark-server-token'];
     const serverToken = Array.isArray(tokenHeader) ? (tokenHeader[0] ?? null) : (tokenHeader ?? null);
@@ -133,7 +258,9 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
     const result =
       method === 'POST' && path === '/email'
         ? answer(serverToken, body)
-        : { status: 404, body: postmarkError(0, `The requested resource ${method} ${path} was not found`) };
+        : method === 'GET' && path === '/messages/outbound'
+          ? search(serverToken, parsedUrl.searchParams)
+          : { status: 404, body: postmarkError(0, `The requested resource ${method} ${path} was not found`) };
 
     const recorded: RecordedPostmarkRequest = {
       method,
@@ -148,6 +275,17 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
     requests.push(recorded);
     opts.onRequest?.(recorded);
 
+    if (hold && method === 'POST' && path === '/email' && result.status === 200) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          held.delete(done);
+          resolve();
+        };
+        held.add(done);
+        res.once('close', done);
+      });
+      if (res.destroyed || res.writableEnded) return;
+    }
     sendJson(res, result.status, result.body);
   };
 
@@ -156,13 +294,31 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
   return {
     url: server.url,
     requests,
+    sent,
     failNext(status: number, body: object) {
       failures.push({ status, body });
     },
+    failSearch(failure) {
+      searchFailure = failure;
+    },
+    holdSends(on: boolean) {
+      hold = on;
+    },
+    get heldCount() {
+      return held.size;
+    },
+    releaseHeld,
     reset() {
       requests.length = 0;
       failures.length = 0;
+      sent.length = 0;
+      searchFailure = null;
+      hold = false;
+      releaseHeld();
     },
-    stop: () => server.stop(),
+    stop: () => {
+      releaseHeld();
+      return server.stop();
+    },
   };
 }

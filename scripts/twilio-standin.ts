@@ -3,15 +3,26 @@
  * (see shared/contracts/README.md): MMS (`MediaUrl` repeated — Prism #2473 rejects it),
  * Twilio error bodies (4xx with `{code,message,more_info,status}`), and 5xx for retry tests.
  *
- * Implements only `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`:
+ * Implements `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (create) and
+ * `GET /2010-04-01/Accounts/{AccountSid}/Messages.json` (list, see below). Create:
  *   - 401 `{code: 20003}` without HTTP Basic auth (or with the wrong credentials if `expectAuth` is set);
  *   - 400 `{code: 21604}` without `To`, 400 `{code: 21603}` without `From`/`MessagingServiceSid`,
  *     400 `{code: 21602}` without `Body`/`MediaUrl`/`ContentSid` (Twilio's real codes for these);
  *   - otherwise 201 with `shared/contracts/samples/twilio-rest-message-created.json`, with a fresh unique
  *     `sid` (`SM`/`MM` + 32 hex), `to`/`from`/`body` echoed, `num_media`, `account_sid`, `uri`s and dates
  *     filled from the request.
+ * List (`ListMessageResponse` of twilio_api_v2010.json): the messages this stand-in accepted for that
+ * account, newest first, filtered by `To`, `From` and `DateSent` / `DateSent<` / `DateSent>` (on
+ * `date_sent`, or `date_created` while it is unset; a date-only value covers that whole UTC day),
+ * paged by `PageSize` (default 50, 1–1000) and `Page`; `{messages, start, end, page, page_size, uri,
+ * first_page_uri, next_page_uri, previous_page_uri}`. Auth as for create.
  * Any other route answers 404 `{code: 20404}`. Every request (matched or not) is recorded.
- * `failNext(status, body)` queues a canned answer for the next Messages create (FIFO, one per call).
+ * `failNext(status, body)` queues a canned answer for the next Messages create (FIFO, one per call);
+ * with `{ accepted: true }` the message is stored (and listed) anyway: an answer lost after Twilio
+ * accepted the message (e.g. a 502 from a proxy);
+ * `failList(status, body)` makes every list answer that until `failList(null)`.
+ * `holdCreates(true)`: accepted creates are stored (and listed) at once, but their HTTP answer is held
+ * until `releaseHeld()` or the client disconnects (a sender that dies mid-call).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { listenOnLoopback, readBody, sendJson } from './loopback-server';
@@ -60,8 +71,18 @@ export interface TwilioStub {
   /** Every request received, in order (mutable: `requests.length = 0` clears it). */
   requests: RecordedTwilioRequest[];
   /** The next Messages create answers `status` with JSON `body` (queued; each call = one request). */
-  failNext(status: number, body: object): void;
-  /** Clears recorded requests and pending failures. */
+  failNext(status: number, body: object, opts?: { accepted?: boolean }): void;
+  /** Every message accepted by create, oldest first (the list endpoint serves them). */
+  messages: TwilioMessageResource[];
+  /** Every list request answers `status` with JSON `body` (e.g. 503) until called with `null`. */
+  failList(failure: { status: number; body: object } | null): void;
+  /** While `true`, accepted creates are stored but their answer is held (see {@link TwilioStub.releaseHeld}). */
+  holdCreates(hold: boolean): void;
+  /** How many create answers are being held right now. */
+  readonly heldCount: number;
+  /** Sends every held create answer (to clients still connected). */
+  releaseHeld(): void;
+  /** Clears recorded requests, stored messages, pending failures and holds. */
   reset(): void;
   /** Stops listening and closes open (keep-alive) connections. Idempotent. */
   stop(): Promise<void>;
@@ -100,6 +121,25 @@ const MESSAGE_TEMPLATE: TwilioMessageResource = {
 
 const MESSAGES_ROUTE = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
 
+/** RFC 2822 (`Thu, 15 Jan 2026 14:31:07 +0000`) or ISO date → ms; NaN if unreadable. */
+function parseTwilioDate(value: unknown): number {
+  return typeof value === 'string' ? Date.parse(value) : Number.NaN;
+}
+
+/**
+ * Whether a message passes a `DateSent` filter: `op` '=' (same UTC day, or the exact instant), '<' (on
+ * or before), '>' (on or after); a date-only value (`YYYY-MM-DD`) means that day, as Twilio documents.
+ */
+function passesDateFilter(messageMs: number, op: '=' | '<' | '>', value: string): boolean {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const start = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(start) || Number.isNaN(messageMs)) return true;
+  const end = dateOnly ? start + 86_400_000 - 1 : start;
+  if (op === '<') return messageMs <= end;
+  if (op === '>') return messageMs >= start;
+  return messageMs >= start && messageMs <= end;
+}
+
 function twilioError(status: number, code: number, message: string): object {
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
 }
@@ -127,19 +167,77 @@ function twilioDate(d: Date): string {
 /** Starts the stub on 127.0.0.1 with an OS-assigned port. */
 export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<TwilioStub> {
   const requests: RecordedTwilioRequest[] = [];
-  const failures: Array<{ status: number; body: object }> = [];
+  const failures: Array<{ status: number; body: object; accepted: boolean }> = [];
+  const messages: TwilioMessageResource[] = [];
+  let listFailure: { status: number; body: object } | null = null;
+  let hold = false;
+  const held = new Set<() => void>();
+
+  const authError = (basicAuth: RecordedTwilioRequest['basicAuth']): { status: number; body: unknown } | null => {
+    if (basicAuth === null) return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
+    if (opts.expectAuth && (basicAuth.username !== opts.expectAuth.username || basicAuth.password !== opts.expectAuth.password)) {
+      return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
+    }
+    return null;
+  };
+
+  /** `GET …/Messages.json`: the stored messages, newest first, filtered and paged. */
+  const list = (accountSid: string, path: string, query: URLSearchParams, basicAuth: RecordedTwilioRequest['basicAuth']) => {
+    const denied = authError(basicAuth);
+    if (denied) return denied;
+    if (listFailure) return { status: listFailure.status, body: listFailure.body };
+    const pageSize = Number(query.get('PageSize') ?? '50');
+    const page = Number(query.get('Page') ?? '0');
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000 || !Number.isInteger(page) || page < 0) {
+      return { status: 400, body: twilioError(400, 20001, 'Invalid PageSize or Page') };
+    }
+    const to = query.get('To');
+    const from = query.get('From');
+    const dateFilters = (['=', '<', '>'] as const).flatMap((op) => {
+      const value = query.get(op === '=' ? 'DateSent' : `DateSent${op}`);
+      return value ? [{ op, value }] : [];
+    });
+    const matching = messages
+      .filter((m) => m.account_sid === accountSid)
+      .filter((m) => (to ? m.to === to : true) && (from ? m.from === from : true))
+      .filter((m) => {
+        const at = parseTwilioDate(m.date_sent ?? m.date_created);
+        return dateFilters.every((f) => passesDateFilter(at, f.op, f.value));
+      })
+      .reverse();
+    const start = page * pageSize;
+    const slice = matching.slice(start, start + pageSize);
+    const pageUri = (n: number) => {
+      const q = new URLSearchParams(query);
+      q.set('PageSize', String(pageSize));
+      q.set('Page', String(n));
+      return `${path}?${q.toString()}`;
+    };
+    return {
+      status: 200,
+      body: {
+        messages: slice,
+        start,
+        end: start + Math.max(slice.length - 1, 0),
+        page,
+        page_size: pageSize,
+        uri: pageUri(page),
+        first_page_uri: pageUri(0),
+        next_page_uri: start + pageSize < matching.length ? pageUri(page + 1) : null,
+        previous_page_uri: page > 0 ? pageUri(page - 1) : null,
+      },
+    };
+  };
 
   const answer = (
     accountSid: string,
     form: Record<string, string[]>,
     basicAuth: RecordedTwilioRequest['basicAuth'],
   ): { status: number; body: unknown } => {
-    if (basicAuth === null) return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
-    if (opts.expectAuth && (basicAuth.username !== opts.expectAuth.username || basicAuth.password !== opts.expectAuth.password)) {
-      return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
-    }
+    const denied = authError(basicAuth);
+    if (denied) return denied;
     const failure = failures.shift();
-    if (failure) return { status: failure.status, body: failure.body };
+    if (failure && !failure.accepted) return { status: failure.status, body: failure.body };
 
     const first = (k: string): string | undefined => form[k]?.[0];
     const to = first('To');
@@ -173,6 +271,8 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
       uri: `${uri}.json`,
       subresource_uris: { media: `${uri}/Media.json` },
     };
+    messages.push(body);
+    if (failure) return { status: failure.status, body: failure.body };
     return { status: 201, body };
   };
 
@@ -187,7 +287,9 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     const result =
       match?.[1] && method === 'POST'
         ? answer(decodeURIComponent(match[1]), formAll, basicAuth)
-        : { status: 404, body: twilioError(404, 20404, `The requested resource ${parsedUrl.pathname} was not found`) };
+        : match?.[1] && method === 'GET'
+          ? list(decodeURIComponent(match[1]), parsedUrl.pathname, parsedUrl.searchParams, basicAuth)
+          : { status: 404, body: twilioError(404, 20404, `The requested resource ${parsedUrl.pathname} was not found`) };
 
     const recorded: RecordedTwilioRequest = {
       method,
@@ -205,7 +307,23 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     requests.push(recorded);
     opts.onRequest?.(recorded);
 
+    if (hold && method === 'POST' && result.status === 201) {
+      // accepted and listed, but the sender does not hear so until released (or it disconnects)
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          held.delete(done);
+          resolve();
+        };
+        held.add(done);
+        res.once('close', done);
+      });
+      if (res.destroyed || res.writableEnded) return;
+    }
     sendJson(res, result.status, result.body);
+  };
+
+  const releaseHeld = (): void => {
+    for (const done of [...held]) done();
   };
 
   const server = await listenOnLoopback(handle, opts.port ?? 0);
@@ -213,13 +331,31 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
   return {
     url: server.url,
     requests,
-    failNext(status: number, body: object) {
-      failures.push({ status, body });
+    messages,
+    failNext(status: number, body: object, failOpts: { accepted?: boolean } = {}) {
+      failures.push({ status, body, accepted: failOpts.accepted === true });
     },
+    failList(failure) {
+      listFailure = failure;
+    },
+    holdCreates(on: boolean) {
+      hold = on;
+    },
+    get heldCount() {
+      return held.size;
+    },
+    releaseHeld,
     reset() {
       requests.length = 0;
       failures.length = 0;
+      messages.length = 0;
+      listFailure = null;
+      hold = false;
+      releaseHeld();
     },
-    stop: () => server.stop(),
+    stop: () => {
+      releaseHeld();
+      return server.stop();
+    },
   };
 }

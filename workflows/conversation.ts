@@ -61,6 +61,7 @@ import {
   inboundMessageSignal,
   readyUpdate,
   replyUpdate,
+  retryMessageUpdate,
   sendSuggestionUpdate,
   setStatusUpdate,
   updateAttributesUpdate,
@@ -75,6 +76,15 @@ const store = proxyActivities<Activities>({
 /** Sends retry transient carrier errors 12 times (about 6 minutes of back-off), then the message is marked failed. */
 const carrier = proxyActivities<Pick<Activities, 'sendMessage'>>({
   startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
+});
+/**
+ * The same, heartbeating: a worker that dies mid-send is noticed after 10 s (the activity beats every
+ * 2 s), and the retry reconciles with the carrier before sending again. Patch `send-heartbeat`.
+ */
+const heartbeatingCarrier = proxyActivities<Pick<Activities, 'sendMessage'>>({
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
 });
 
@@ -318,6 +328,28 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
           ? enforce(() => assertCanReply(state, { ...command, isTemplate: command.template != null, nowMs: Date.now() }))
           : undefined,
     },
+  );
+
+  // A human's retry of a send that was not confirmed (`unknown`) or failed: back into the outbox.
+  setHandler(retryMessageUpdate, (command) =>
+    exclusive(async () => {
+      const message = await store.requeueMessage({ conversationId: state.conversationId, messageId: command.messageId });
+      if (message === null) {
+        enforce(() => {
+          throw new DomainError(
+            'message_not_retryable',
+            'Only an outbound message whose send was not confirmed or failed can be retried',
+            409,
+            {
+              messageId: command.messageId,
+            },
+          );
+        });
+      }
+      outbox.push(command.messageId);
+      log.info('message send retried by staff', { messageId: command.messageId, actorId: command.actorId });
+      return message!;
+    }),
   );
 
   setHandler(sendSuggestionUpdate, (command) => exclusive(() => assistant.sendSuggestion(command)), {
@@ -572,8 +604,13 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   /** Sends one queued message; any failure is recorded on the message and does not stop the outbox. */
   const sendOne = async (messageId: string): Promise<void> => {
     try {
-      const result = await carrier.sendMessage({ messageId });
-      log.info('message sent', { messageId, providerMessageId: result.providerMessageId, alreadySent: result.alreadySent });
+      const result = await (patched('send-heartbeat') ? heartbeatingCarrier : carrier).sendMessage({ messageId });
+      log.info('message sent', {
+        messageId,
+        providerMessageId: result.providerMessageId,
+        alreadySent: result.alreadySent,
+        unconfirmed: result.unconfirmed === true,
+      });
     } catch (err) {
       const failure = err instanceof ActivityFailure ? err.cause : err;
       const permanent = failure instanceof ApplicationFailure && failure.nonRetryable;

@@ -167,6 +167,18 @@ export const dismissSuggestionUpdate = defineUpdate<{ suggestionId: string; stat
   'dismissSuggestion',
 );
 
+/** A human's request to send again a message whose send was not confirmed (`unknown`) or failed. */
+export interface RetryMessageCommand {
+  messageId: string;
+  actorId: string;
+}
+
+/**
+ * Update: re-queue an outbound message in `unknown` or `failed` (no carrier id) for sending; returns
+ * the message (now `queued`). 409 `message_not_retryable` in any other state.
+ */
+export const retryMessageUpdate = defineUpdate<MessageRecord, [RetryMessageCommand]>('retryMessage');
+
 /**
  * Update: returns the state once the run has loaded it (used right after starting a conversation,
  * so the caller can read the stored row).

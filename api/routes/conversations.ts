@@ -9,6 +9,7 @@ import {
   assignUpdate,
   dismissSuggestionUpdate,
   replyUpdate,
+  retryMessageUpdate,
   sendSuggestionUpdate,
   setStatusUpdate,
   updateAttributesUpdate,
@@ -25,6 +26,7 @@ import {
   IdParams,
   ListConversationsQuery,
   ListMessagesQuery,
+  MessageParams,
   PatchConversationBody,
   SendMessageBody,
   SetStatusBody,
@@ -50,7 +52,16 @@ export function conversationsRouter({ db, conversations, logger }: ApiDeps): Rou
     const page = await listConversations(
       db,
       me.orgId,
-      { status: q.status, channel: q.channel, assigneeId, tag: q.tag, priority: q.priority, overdue: q.overdue, needsHuman: q.needsHuman },
+      {
+        status: q.status,
+        channel: q.channel,
+        assigneeId,
+        tag: q.tag,
+        priority: q.priority,
+        overdue: q.overdue,
+        needsHuman: q.needsHuman,
+        deliveryStatus: q.deliveryStatus,
+      },
       { limit: q.limit, cursor: q.cursor ? decodeCursor(q.cursor) : undefined },
     );
     res.json({ data: page.rows.map(toConversationView), nextCursor: page.next ? encodeCursor(page.next) : null });
@@ -99,6 +110,30 @@ export function conversationsRouter({ db, conversations, logger }: ApiDeps): Rou
       ...(body.cc?.length || body.bcc?.length ? { emailRecipients: { cc: asAddresses(body.cc), bcc: asAddresses(body.bcc) } } : {}),
     });
     res.status(201).json(message);
+  });
+
+  /**
+   * A human's retry of a send that was not confirmed (`unknown` / `send_unconfirmed`) or failed: the
+   * message is queued again and sent (200 with the message, now `queued`); 404 unknown message; 409
+   * `message_not_retryable` in any other state (e.g. sent, queued, sending, an internal note).
+   */
+  router.post('/:id/messages/:messageId/retry', idem, async (req, res) => {
+    const me = principalOf(res);
+    const { id, messageId } = MessageParams.parse(req.params);
+    const row = await load(me.orgId, id);
+    const message = await db
+      .selectFrom('messages')
+      .select('id')
+      .where('id', '=', messageId)
+      .where('conversation_id', '=', id)
+      .where('org_id', '=', me.orgId)
+      .executeTakeFirst();
+    if (!message) throw notFound('Message');
+    const retried = await commandClient(conversations, res).update(workflowConversationOf(row), retryMessageUpdate, {
+      messageId,
+      actorId: me.userId,
+    });
+    res.json(retried);
   });
 
   router.post('/:id/status', idem, async (req, res) => {

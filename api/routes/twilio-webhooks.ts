@@ -3,7 +3,8 @@
  * - `POST /webhooks/twilio/messaging`: inbound SMS / WhatsApp / MMS → signal-with-start of the
  *   conversation workflow. 200 with empty TwiML only once Temporal accepted the signal; 503 if
  *   it could not (Twilio retries); 403 bad signature; 404 unknown `To`; 400 malformed.
- * - `POST /webhooks/twilio/status?messageId=<id>`: delivery status callbacks → the workflow.
+ * - `POST /webhooks/twilio/status?messageId=<id>`: delivery status callbacks → the message row in
+ *   Postgres directly (provider id + status, never backwards); 503 if Postgres is unreachable.
  * Source: twilio.com/docs/messaging/guides/webhook-request, /docs/usage/security#validating-requests,
  * /docs/messaging/guides/outbound-message-status-in-status-callbacks.
  */
@@ -17,7 +18,7 @@ import { conversationIdFor } from '../../domain/routing';
 import { findOrCreateContactByPhone } from '../contact-directory';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
-import { workflowConversationOf } from '../../workflows/messages';
+import { applyDeliveryUpdate } from '../../activities/conversation-store';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
@@ -119,8 +120,7 @@ export function twilioWebhooksRouter({ db, conversations, config, logger }: ApiD
     const messageId = messageIdParam.success ? messageIdParam.data : undefined;
     const message = await db
       .selectFrom('messages as m')
-      .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-      .select(['m.id as message_id', 'c.id', 'c.org_id', 'c.channel_id', 'c.channel_kind', 'c.contact_id'])
+      .select(['m.id as message_id'])
       .where('m.provider', '=', 'twilio')
       .where((eb) =>
         messageId && /^[0-9a-f-]{36}$/i.test(messageId) ? eb('m.id', '=', messageId) : eb('m.provider_message_id', '=', form.MessageSid),
@@ -132,18 +132,16 @@ export function twilioWebhooksRouter({ db, conversations, config, logger }: ApiD
       res.status(200).type('text/xml').send(EMPTY_TWIML);
       return;
     }
-    try {
-      await conversations.deliverReport(workflowConversationOf(message), {
-        messageId: message.message_id,
-        providerMessageId: form.MessageSid,
-        status,
-        errorCode,
-        errorMessage: errorCode ? twilioErrorReason(errorCode, form.ErrorMessage) : null,
-      });
-    } catch (err) {
-      logger.error({ err }, 'could not signal delivery report');
-      throw new HttpError(503, 'temporarily_unavailable', 'The status could not be accepted right now; retry later');
-    }
+    // Straight to Postgres, not through the workflow: the MessageSid must be on the row even while
+    // no worker makes progress (a send retried meanwhile then finds it and does not send again).
+    // Idempotent and monotonic (applyDeliveryUpdate); the workflow's state does not depend on it.
+    await applyDeliveryUpdate(db, {
+      messageId: message.message_id,
+      providerMessageId: form.MessageSid,
+      status,
+      errorCode,
+      errorMessage: errorCode ? twilioErrorReason(errorCode, form.ErrorMessage) : null,
+    });
     res.status(200).type('text/xml').send(EMPTY_TWIML);
   });
 

@@ -3,6 +3,7 @@ import * as m0001 from './0001_init';
 import * as m0002 from './0002_email_attachments_templates';
 import * as m0003 from './0003_ai_assistant_settings';
 import * as m0004 from './0004_ai_suggestions_todos';
+import * as m0005 from './0005_send_reconciliation';
 import * as m0006 from './0006_idempotency_keys';
 import * as m0008 from './0008_email_hardening';
 
@@ -15,6 +16,7 @@ export const migrations: Record<string, Migration> = {
   '0002_email_attachments_templates': m0002,
   '0003_ai_assistant_settings': m0003,
   '0004_ai_suggestions_todos': m0004,
+  '0005_send_reconciliation': m0005,
   '0006_idempotency_keys': m0006,
   '0008_email_hardening': m0008,
 };

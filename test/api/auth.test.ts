@@ -236,6 +236,7 @@ describe('public endpoints', () => {
       ['get', '/v1/conversations/{id}/suggestions'],
       ['post', '/v1/conversations/{id}/suggestions/{suggestionId}/send'],
       ['post', '/v1/conversations/{id}/suggestions/{suggestionId}/dismiss'],
+      ['post', '/v1/conversations/{id}/messages/{messageId}/retry'],
     ];
     for (const [method, path] of v1Routes) {
       expect({ path, method, present: doc.paths[path]?.[method] !== undefined }).toEqual({ path, method, present: true });

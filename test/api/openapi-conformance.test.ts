@@ -212,6 +212,10 @@ test('conversations: list, read, messages, commands and their errors', async () 
   expect(page.status).toBe(200);
   await call('get', '/v1/conversations/{id}/messages', `${c}/messages?before=${reply.body.id}&limit=50`).send();
   await call('get', '/v1/conversations/{id}/messages', `${c}/messages?after=${randomUUID()}`).send();
+  await call('get', '/v1/conversations/{id}/messages', `${c}/messages?deliveryStatus=unknown`).send();
+  // a note is never sent: 409 message_not_retryable; an unknown message: 404
+  await call('post', '/v1/conversations/{id}/messages/{messageId}/retry', `${c}/messages/${note.body.id}/retry`).send();
+  await call('post', '/v1/conversations/{id}/messages/{messageId}/retry', `${c}/messages/${randomUUID()}/retry`).send();
   const email = await call('get', '/v1/conversations/{id}/messages', `/v1/conversations/${emailConversationId}/messages`).send();
   expect(email.body.data[0].attachments.length).toBeGreaterThan(0);
 

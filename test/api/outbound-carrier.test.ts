@@ -3,6 +3,7 @@
  * workflow outbox → `sendMessage` activity → real `twilio` SDK → Prism (Twilio's OpenAPI contract)
  * or the hand-written Twilio stub (errors, retries, request inspection) → Postgres.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
@@ -222,5 +223,149 @@ describe('against the Twilio stub', () => {
     expect(create!.basicAuth).toEqual({ username: create!.accountSid, password: TWILIO_AUTH_TOKEN });
     expect(create!.headers['content-type']).toMatch(/application\/x-www-form-urlencoded/);
     expect(create!.responseStatus).toBe(201);
+  });
+});
+
+describe('sends are reconciled with Twilio before being sent again', () => {
+  const listRequests = (h: Harness) => h.twilioStub!.requests.filter((r) => r.method === 'GET' && /\/Messages\.json$/.test(r.path));
+
+  test('a transient error: the retry first asks the Messages list (To/From) and, finding nothing, sends', async () => {
+    const { id, customer } = await openConversation(stub);
+    const before = listRequests(stub).length;
+    stub.twilioStub!.failNext(503, { code: 20503, message: 'Service Unavailable', status: 503 });
+    const res = await reply(stub, id, { text: 'Reconciled, then sent' });
+    await waitForMessage(stub, id, res.body.id, (m) => m.providerMessageId !== null, 'sent after retry');
+    expect(createsWithBody(stub, 'Reconciled, then sent').map((r) => r.responseStatus)).toEqual([503, 201]);
+    const lists = listRequests(stub).slice(before);
+    expect(lists.map((r) => r.query)).toContainEqual(expect.objectContaining({ To: customer, From: stub.org.smsNumber }));
+  });
+
+  test('Twilio accepted the message but the answer was lost (502): the retry adopts the accepted message, nothing sent twice', async () => {
+    const { id } = await openConversation(stub);
+    stub.twilioStub!.failNext(502, { code: 20502, message: 'Bad Gateway', status: 502 }, { accepted: true });
+    const res = await reply(stub, id, { text: 'Accepted, answer lost' });
+    const settled = await waitForMessage(stub, id, res.body.id, (m) => m.providerMessageId !== null, 'adopted');
+    const accepted = stub.twilioStub!.messages.filter((m) => m.body === 'Accepted, answer lost');
+    expect(accepted).toHaveLength(1);
+    expect(createsWithBody(stub, 'Accepted, answer lost')).toHaveLength(1);
+    expect(settled).toMatchObject({ providerMessageId: accepted[0]!.sid, deliveryStatus: 'queued', errorCode: null });
+  });
+
+  test('the same text sent twice in a row: the retry of the second does not adopt the first (its sid is taken)', async () => {
+    const { id } = await openConversation(stub);
+    const first = await reply(stub, id, { text: 'ok' });
+    await waitForMessage(stub, id, first.body.id, (m) => m.providerMessageId !== null, 'first sent');
+    stub.twilioStub!.failNext(500, { code: 20500, message: 'Internal Server Error', status: 500 });
+    const second = await reply(stub, id, { text: 'ok' });
+    const sent = await waitForMessage(stub, id, second.body.id, (m) => m.providerMessageId !== null, 'second sent');
+    const firstSid = (await messageOf(stub, id, first.body.id))!.providerMessageId;
+    expect(sent.providerMessageId).not.toBe(firstSid);
+    expect(stub.twilioStub!.messages.map((m) => m.sid)).toContain(sent.providerMessageId);
+  });
+
+  test('a status callback records sid and status on a message flagged unknown (adopts it); a retry is then refused (409)', async () => {
+    const { id, customer } = await openConversation(stub);
+    const res = await reply(stub, id, { text: 'Flag me' });
+    const sent = await waitForMessage(stub, id, res.body.id, (m) => m.providerMessageId !== null, 'sent');
+    // as if the send had not been confirmed
+    await stub.db
+      .updateTable('messages')
+      .set({ provider_message_id: null, delivery_status: 'unknown', error_code: 'send_unconfirmed', error_message: 'x' })
+      .where('id', '=', res.body.id)
+      .execute();
+    const form = new URLSearchParams({
+      MessageSid: sent.providerMessageId!,
+      MessageStatus: 'delivered',
+      From: stub.org.smsNumber,
+      To: customer,
+    }).toString();
+    const cb = await stub.postSignedForm(`/webhooks/twilio/status?messageId=${res.body.id}`, form);
+    expect(cb.status).toBe(200);
+    expect(await messageOf(stub, id, res.body.id)).toMatchObject({
+      providerMessageId: sent.providerMessageId,
+      deliveryStatus: 'delivered',
+      errorCode: null,
+    });
+    // a late `sent` changes nothing
+    const late = new URLSearchParams({
+      MessageSid: sent.providerMessageId!,
+      MessageStatus: 'sent',
+      From: stub.org.smsNumber,
+      To: customer,
+    }).toString();
+    expect((await stub.postSignedForm(`/webhooks/twilio/status?messageId=${res.body.id}`, late)).status).toBe(200);
+    expect(await messageOf(stub, id, res.body.id)).toMatchObject({ deliveryStatus: 'delivered' });
+
+    const retry = await request(stub.app).post(`/v1/conversations/${id}/messages/${res.body.id}/retry`).set('Authorization', stub.auth);
+    expect(retry.status).toBe(409);
+    expect(retry.body.error).toMatchObject({ code: 'message_not_retryable', details: { messageId: res.body.id } });
+  });
+
+  test('an internal note cannot be retried (409); a malformed message id is 400', async () => {
+    const { id } = await openConversation(stub);
+    const note = await reply(stub, id, { text: 'just a note', isInternalNote: true });
+    expect(note.status).toBe(201);
+    const retry = await request(stub.app).post(`/v1/conversations/${id}/messages/${note.body.id}/retry`).set('Authorization', stub.auth);
+    expect(retry.status).toBe(409);
+    const bad = await request(stub.app).post(`/v1/conversations/${id}/messages/not-a-uuid/retry`).set('Authorization', stub.auth);
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe('a send the carrier cannot confirm is flagged, not repeated', () => {
+  afterEach(() => {
+    stub.twilioStub!.failList(null);
+    stub.postmark.failSearch(null);
+  });
+
+  test('Twilio: a 500 and then an unavailable Messages list → unknown / send_unconfirmed, one create, listed by ?deliveryStatus=unknown', async () => {
+    const { id } = await openConversation(stub);
+    stub.twilioStub!.failNext(500, { code: 20500, message: 'Internal Server Error', status: 500 });
+    stub.twilioStub!.failList({ status: 503, body: { code: 20503, message: 'Service Unavailable', status: 503 } });
+    const res = await reply(stub, id, { text: 'Was it sent?' });
+    const flagged = await waitForMessage(stub, id, res.body.id, (m) => m.deliveryStatus === 'unknown', 'flagged unknown');
+    expect(flagged).toMatchObject({
+      providerMessageId: null,
+      errorCode: 'send_unconfirmed',
+      errorMessage: expect.stringMatching(/not sent again/),
+    });
+    expect(createsWithBody(stub, 'Was it sent?')).toHaveLength(1);
+    const unknown = await request(stub.app).get(`/v1/conversations/${id}/messages?deliveryStatus=unknown`).set('Authorization', stub.auth);
+    expect(unknown.body.data.map((m: ApiMessage) => m.id)).toEqual([res.body.id]);
+    const queued = await request(stub.app).get(`/v1/conversations/${id}/messages?deliveryStatus=queued`).set('Authorization', stub.auth);
+    expect(queued.body.data.map((m: ApiMessage) => m.id)).not.toContain(res.body.id);
+  });
+
+  test('Postmark: a 503 and then an unavailable outbound search → unknown / send_unconfirmed, one POST /email; retry sends it', async () => {
+    const from = `casey-${randomUUID().slice(0, 8)}@example.test`;
+    const inbound = await stub.postmarkWebhook('/webhooks/postmark/inbound', {
+      From: from,
+      FromFull: { Email: from, Name: 'Casey', MailboxHash: '' },
+      To: stub.org.emailAddress,
+      ToFull: [{ Email: stub.org.emailAddress, Name: '', MailboxHash: '' }],
+      Subject: 'Order?',
+      MessageID: randomUUID(),
+      TextBody: 'Where is it?',
+      Headers: [{ Name: 'Message-ID', Value: `<${randomUUID()}@mail.example.test>` }],
+    });
+    expect(inbound.status).toBe(200);
+    const id = inbound.body.conversationId as string;
+    await stub.waitFor(async () => (await request(stub.app).get(`/v1/conversations/${id}`).set('Authorization', stub.auth)).status === 200);
+    stub.postmark.failNext(503, { ErrorCode: 0, Message: 'Service unavailable' });
+    stub.postmark.failSearch({ status: 503, body: { ErrorCode: 0, Message: 'Service unavailable' } });
+    const res = await reply(stub, id, { text: 'Email: was it sent?' });
+    await waitForMessage(stub, id, res.body.id, (m) => m.deliveryStatus === 'unknown', 'flagged unknown');
+    const posts = () =>
+      stub.postmark.requests.filter(
+        (r) => r.method === 'POST' && (r.body as { TextBody?: string } | null)?.TextBody === 'Email: was it sent?',
+      );
+    expect(posts()).toHaveLength(1);
+
+    stub.postmark.failSearch(null);
+    const retry = await request(stub.app).post(`/v1/conversations/${id}/messages/${res.body.id}/retry`).set('Authorization', stub.auth);
+    expect(retry.status).toBe(200);
+    const sent = await waitForMessage(stub, id, res.body.id, (m) => m.providerMessageId !== null, 'sent on retry');
+    expect(sent).toMatchObject({ deliveryStatus: 'sent', errorCode: null });
+    expect(posts().map((r) => r.responseStatus)).toEqual([503, 200]);
   });
 });

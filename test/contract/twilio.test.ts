@@ -220,6 +220,12 @@ describe('twilio SDK → Prism (Twilio OpenAPI spec)', () => {
     expect(isRestException(err) && err.status).toBe(422);
   });
 
+  it('messages.list as the send reconciliation calls it (To, From, PageSize; one page) satisfies the contract', async () => {
+    const page = await client.messages.list({ to: '+15551234567', from: '+15005550006', pageSize: 50, limit: 50 });
+    expect(Array.isArray(page)).toBe(true);
+    for (const m of page) expect(typeof m.sid).toBe('string');
+  });
+
   it('a valid ContentSid template send is accepted', async () => {
     const msg = await client.messages.create({
       to: 'whatsapp:+447700900123',
@@ -244,6 +250,54 @@ describe('twilio SDK → hand-written stub', () => {
 
   afterAll(async () => {
     await stub?.stop();
+  });
+
+  it('messages.list: the accepted messages newest first, filtered by To and From, paged; the query as the SDK sends it', async () => {
+    const first = await client.messages.create({ to: '+15551234567', from: '+15005550006', body: 'one' });
+    const second = await client.messages.create({ to: '+15551234567', from: '+15005550006', body: 'two' });
+    await client.messages.create({ to: '+15557654321', from: '+15005550006', body: 'other customer' });
+    await client.messages.create({ to: '+15551234567', from: '+15005550007', body: 'other sender' });
+
+    const listed = await client.messages.list({ to: '+15551234567', from: '+15005550006', pageSize: 50, limit: 50 });
+    expect(listed.map((m) => m.sid)).toEqual([second.sid, first.sid]);
+    expect(listed[0]).toMatchObject({ body: 'two', direction: 'outbound-api', status: 'queued', accountSid: ACCOUNT_SID });
+    expect(listed[0]!.dateCreated).toBeInstanceOf(Date);
+    const req = stub!.requests.at(-1)!;
+    expect(req.method).toBe('GET');
+    expect(req.path).toBe(`/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`);
+    expect(req.query).toMatchObject({ To: '+15551234567', From: '+15005550006', PageSize: '50' });
+
+    // paging: the SDK follows next_page_uri
+    const paged = await client.messages.list({ to: '+15551234567', pageSize: 1, limit: 3 });
+    expect(paged.map((m) => m.body)).toEqual(['other sender', 'two', 'one']);
+
+    // DateSent> (serialized by the SDK as ISO-8601): nothing created after tomorrow
+    const future = await client.messages.list({ to: '+15551234567', dateSentAfter: new Date(Date.now() + 86_400_000), limit: 50 });
+    expect(future).toEqual([]);
+  });
+
+  it('failList makes the list fail (RestException) until cleared; creates still work', async () => {
+    stub!.failList({ status: 503, body: { code: 20503, message: 'Service unavailable', status: 503 } });
+    const err = await captureError(client.messages.list({ to: '+15551234567', limit: 50 }));
+    expect(isRestException(err) && err.status).toBe(503);
+    await client.messages.create({ to: '+15551234567', from: '+15005550006', body: 'still accepted' });
+    stub!.failList(null);
+    expect((await client.messages.list({ to: '+15551234567', limit: 50 })).map((m) => m.body)).toEqual(['still accepted']);
+  });
+
+  it('holdCreates: the message is listed at once, its create answer waits for releaseHeld', async () => {
+    stub!.holdCreates(true);
+    let answered = false;
+    const pending = client.messages.create({ to: '+15551234567', from: '+15005550006', body: 'held' }).then((m) => {
+      answered = true;
+      return m;
+    });
+    await waitFor(() => stub!.heldCount === 1);
+    expect(answered).toBe(false);
+    const listed = await client.messages.list({ to: '+15551234567', limit: 50 });
+    expect(listed.map((m) => m.body)).toEqual(['held']);
+    stub!.releaseHeld();
+    expect((await pending).sid).toBe(listed[0]!.sid);
   });
 
   it('SMS: fields, Basic auth and a fresh sid per message', async () => {

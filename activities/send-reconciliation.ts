@@ -1,0 +1,155 @@
+/**
+ * Reconciling a send whose previous attempt left the message `sending` (the worker died, or the
+ * attempt timed out, between calling the carrier and recording its answer): before sending again,
+ * ask the carrier whether it already accepted the message.
+ *
+ * - Twilio: `GET /2010-04-01/Accounts/{Sid}/Messages.json?To=…&From=…&PageSize=…` (newest first),
+ *   candidates created since the attempt began (minus {@link CLOCK_SKEW_MS}), outbound, with our
+ *   body (any body for a Content template), whose SID no other message row holds.
+ *   `DateSent>` is not used as a server-side filter: `date_sent` is empty until the carrier hands
+ *   the message on, so it would hide exactly the queued message we look for.
+ * - Postmark: outbound message search `GET /messages/outbound?recipient=…&metadata_message_id=<our id>`
+ *   (every send carries `Metadata.message_id`, unique per message).
+ *
+ * The outcome is `sent` (adopt the carrier's id and status), `not_sent` (the carrier's list is
+ * complete for the window and holds no match: sending again cannot duplicate), or `undecided`
+ * (list unavailable, more candidates than one page, or several matches): the caller flags the message
+ * `unknown` / `send_unconfirmed` and does not re-send it.
+ */
+import type { ServerClient } from 'postmark';
+import type { Twilio } from 'twilio';
+import type { Db } from '../db/client';
+import { type DeliveryStatus, fromTwilioStatus } from '../domain/delivery';
+
+/** Tolerance (ms) between our clock (the attempt start, Postgres `now()`) and the carrier's `date_created`. */
+export const CLOCK_SKEW_MS = 2 * 60 * 1000;
+/** How many of the newest carrier messages one reconciliation reads (a single page). */
+export const RECONCILE_PAGE_SIZE = 50;
+/** `error_code` of a message whose send could not be confirmed (delivery status `unknown`). */
+export const SEND_UNCONFIRMED = 'send_unconfirmed';
+
+/** What the carrier says about an earlier attempt. */
+export type Reconciliation =
+  | { outcome: 'sent'; providerMessageId: string; status: DeliveryStatus }
+  | { outcome: 'not_sent' }
+  | { outcome: 'undecided'; reason: string };
+
+/** One message of the carrier's list, reduced to what matching needs. */
+export interface CarrierCandidate {
+  sid: string;
+  body: string | null;
+  /** When the carrier created it; `null` if it did not say. */
+  createdAt: Date | null;
+  status: string;
+}
+
+/** What to look for in the Twilio list. */
+export interface TwilioReconcileInput {
+  messageId: string;
+  /** Twilio address (`+1…` or `whatsapp:+1…`) of the customer. */
+  to: string;
+  /** Our sender address; `undefined` when sending through a Messaging Service (then `messagingServiceSid`). */
+  from: string | undefined;
+  messagingServiceSid: string | undefined;
+  /** The text we sent; `null` for a Content template (Twilio renders the body: any body matches). */
+  body: string | null;
+  /** When the attempt being reconciled began. */
+  since: Date;
+}
+
+const normalizeBody = (text: string | null): string => (text ?? '').replace(/\r\n/g, '\n').trim();
+
+/**
+ * Picks the match among carrier candidates (pure): those created since `since − CLOCK_SKEW_MS`, with
+ * the same body (unless `body` is `null`), not already recorded on another row (`claimed`).
+ * `complete` = the list reaches back before the window (else more candidates may exist beyond it).
+ */
+export function pickCandidate(
+  candidates: CarrierCandidate[],
+  opts: { body: string | null; since: Date; claimed: ReadonlySet<string>; complete: boolean },
+): { match: CarrierCandidate } | { match: null; ambiguous: false } | { match: null; ambiguous: true; reason: string } {
+  const windowStart = opts.since.getTime() - CLOCK_SKEW_MS;
+  const inWindow = candidates.filter((c) => c.createdAt === null || c.createdAt.getTime() >= windowStart);
+  const matching = inWindow.filter(
+    (c) => !opts.claimed.has(c.sid) && (opts.body === null || normalizeBody(c.body) === normalizeBody(opts.body)),
+  );
+  if (matching.length === 1) return { match: matching[0]! };
+  if (matching.length > 1) return { match: null, ambiguous: true, reason: `${matching.length} carrier messages match` };
+  if (!opts.complete) return { match: null, ambiguous: true, reason: 'the carrier list does not reach back to the attempt start' };
+  return { match: null, ambiguous: false };
+}
+
+/** Carrier ids among `ids` that other message rows already hold. */
+async function claimedElsewhere(db: Db, messageId: string, provider: 'twilio' | 'postmark', ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('messages')
+    .select('provider_message_id')
+    .where('provider', '=', provider)
+    .where('provider_message_id', 'in', ids)
+    .where('id', '!=', messageId)
+    .execute();
+  return new Set(rows.map((r) => r.provider_message_id!));
+}
+
+const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Asks Twilio's message list whether an earlier attempt of this message was accepted.
+ * Never throws for carrier errors (they make the outcome `undecided`); database errors propagate.
+ */
+export async function reconcileTwilio(deps: { db: Db; twilio: Twilio }, input: TwilioReconcileInput): Promise<Reconciliation> {
+  let page: Awaited<ReturnType<Twilio['messages']['list']>>;
+  try {
+    page = await deps.twilio.messages.list({
+      to: input.to,
+      ...(input.from ? { from: input.from } : {}),
+      pageSize: RECONCILE_PAGE_SIZE,
+      limit: RECONCILE_PAGE_SIZE,
+    });
+  } catch (err) {
+    return { outcome: 'undecided', reason: `the Twilio message list is unavailable: ${describe(err)}` };
+  }
+  const listed: CarrierCandidate[] = page
+    .filter((m) => m.direction !== 'inbound')
+    .filter((m) => input.messagingServiceSid === undefined || m.messagingServiceSid === input.messagingServiceSid)
+    .map((m) => ({ sid: m.sid, body: m.body ?? null, createdAt: m.dateCreated ?? null, status: m.status }));
+  const oldest = page.at(-1)?.dateCreated;
+  const complete = page.length < RECONCILE_PAGE_SIZE || (oldest != null && oldest.getTime() < input.since.getTime() - CLOCK_SKEW_MS);
+  const claimed = await claimedElsewhere(
+    deps.db,
+    input.messageId,
+    'twilio',
+    listed.map((c) => c.sid),
+  );
+  const picked = pickCandidate(listed, { body: input.body, since: input.since, claimed, complete });
+  if (picked.match)
+    return { outcome: 'sent', providerMessageId: picked.match.sid, status: fromTwilioStatus(picked.match.status) ?? 'queued' };
+  return picked.ambiguous ? { outcome: 'undecided', reason: picked.reason } : { outcome: 'not_sent' };
+}
+
+/**
+ * Asks Postmark's outbound message search for the email carrying `Metadata.message_id = messageId`.
+ * Several matches (it was already sent twice) adopt the earliest. Carrier errors → `undecided`.
+ */
+export async function reconcilePostmark(
+  deps: { postmark: ServerClient },
+  input: { messageId: string; recipient: string },
+): Promise<Reconciliation> {
+  try {
+    const found = await deps.postmark.getOutboundMessages({
+      count: RECONCILE_PAGE_SIZE,
+      offset: 0,
+      recipient: input.recipient,
+      messageStream: 'outbound',
+      metadata_message_id: input.messageId,
+    });
+    const matches = (found.Messages ?? [])
+      .filter((m) => m.Metadata?.message_id === input.messageId)
+      .sort((a, b) => Date.parse(a.ReceivedAt) - Date.parse(b.ReceivedAt));
+    const first = matches[0];
+    return first ? { outcome: 'sent', providerMessageId: first.MessageID, status: 'sent' } : { outcome: 'not_sent' };
+  } catch (err) {
+    return { outcome: 'undecided', reason: `the Postmark message search is unavailable: ${describe(err)}` };
+  }
+}
