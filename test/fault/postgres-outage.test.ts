@@ -220,6 +220,10 @@ test('Postgres down for ~22 s: every webhook accepted (or accepted on one retry)
     30_000,
   );
 
+  // healthy now, and both processes hold pooled connections that the shutdown will break
+  const before = await fetch(`${api.url}/healthz`);
+  expect({ status: before.status, body: await before.json() }).toMatchObject({ status: 200, body: { status: 'ok', database: true } });
+
   pg!.stop();
   const outageStart = Date.now();
 
