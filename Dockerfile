@@ -1,4 +1,5 @@
-# Switchboard API / worker image. The same image runs both: the API (default) or the worker (`node_modules/.bin/tsx worker/main.ts`).
+# Switchboard API / worker image. The same image runs both: the API (default) or the worker (`node_modules/.bin/tsx worker/main.ts`),
+# and the migrations (`node_modules/.bin/tsx scripts/migrate.ts`: run it before the API / worker; they do not migrate).
 FROM node:24-bookworm-slim
 
 WORKDIR /app

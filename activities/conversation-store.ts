@@ -12,6 +12,7 @@ import { type DeliveryStatus, deliveryUpdateApplies } from '../domain/delivery';
 import type { Attachment, AuthorType, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
 import type { PendingSuggestion } from '../workflows/messages';
+import { findOrCreateContactByPhone } from './contact-directory';
 
 /** What a run starts from: the stored state (created if missing), the org's SLA policy and the open AI suggestion. */
 export interface LoadedConversation {
@@ -229,13 +230,30 @@ async function recordInboundBatch(
 
 /** Builds the database activities over a kysely handle. */
 export function createConversationStoreActivities(db: Db) {
+  /**
+   * The contact of a conversation started by a carrier webhook (`customer`, no `contactId`): the
+   * stored conversation's contact if the row exists, else the customer's contact, found or created.
+   */
+  const resolveContact = async (input: NewConversation): Promise<string> => {
+    const existing = await db.selectFrom('conversations').select('contact_id').where('id', '=', input.conversationId).executeTakeFirst();
+    if (existing) return existing.contact_id;
+    if (!input.customer) {
+      throw ApplicationFailure.nonRetryable('a new conversation needs a contactId or a customer', 'InvalidConversationInput');
+    }
+    const { kind, phone, profileName } = input.customer;
+    return findOrCreateContactByPhone(db, input.orgId, kind, phone, profileName ?? null);
+  };
+
   return withPermanentErrors({
     /**
      * Loads a conversation's state, creating its row (status `open`) if this is its first run.
-     * Idempotent under retries and concurrent calls (`ON CONFLICT (id) DO NOTHING`).
+     * Without `contactId` (carrier webhooks) it first finds or creates the contact from
+     * `input.customer`. Idempotent under retries and concurrent calls (`ON CONFLICT DO NOTHING`);
+     * while Postgres is down it fails and Temporal retries it until the database is back.
      */
     async loadConversation(input: NewConversation): Promise<LoadedConversation> {
-      const fresh = newConversationState(input, Date.now());
+      const contactId = input.contactId ?? (await resolveContact(input));
+      const fresh = newConversationState({ ...input, contactId }, Date.now());
       await db
         .insertInto('conversations')
         .values({
@@ -243,7 +261,7 @@ export function createConversationStoreActivities(db: Db) {
           org_id: input.orgId,
           channel_id: input.channelId,
           channel_kind: input.channelKind,
-          contact_id: input.contactId,
+          contact_id: contactId,
           ...conversationColumns(fresh),
           reply_token: input.channelKind === 'email' ? newReplyToken() : null,
           status: fresh.status,

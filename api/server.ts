@@ -1,5 +1,5 @@
 /**
- * Starts the HTTP API: connects to Postgres and Temporal and listens on `host:port`.
+ * Starts the HTTP API: connects to Temporal and listens on `host:port` (Postgres may be down).
  */
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
@@ -17,9 +17,13 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Connects and listens; `port: 0` picks a free port (see `url`). */
+/**
+ * Connects to Temporal and listens; `port: 0` picks a free port (see `url`). Does not need
+ * Postgres to start: the pool connects lazily (`/healthz` reports `database: false` while it is
+ * unreachable) and the Twilio webhook routes from a cached channel map.
+ */
 export async function startApi(config: Config, temporalAddress: string, logger: Logger, opts: { db?: Db } = {}): Promise<RunningApi> {
-  const db = opts.db ?? createDb(config.databaseUrl);
+  const db = opts.db ?? createDb(config.databaseUrl, { logger });
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const blobs = new FileBlobStore(config.attachments.dir);

@@ -64,13 +64,28 @@ export interface ConversationState {
   needsHuman: boolean;
 }
 
-/** What a new conversation needs to exist. */
+/** A customer's phone number as a carrier webhook gave it (E.164), to find or create their contact. */
+export interface CustomerPhone {
+  kind: 'sms' | 'whatsapp';
+  /** E.164, e.g. `+15551234567`. */
+  phone: string;
+  /** WhatsApp `ProfileName`: the name of a contact created from this message. */
+  profileName?: string | null;
+}
+
+/**
+ * What a new conversation needs to exist (the workflow's start input). Either `contactId` (the
+ * API and runs started before contact resolution moved into the workflow) or `customer` (carrier
+ * webhooks, which must not need Postgres): the run's first activity then finds or creates the
+ * contact; when the conversation row already exists its stored contact wins.
+ */
 export interface NewConversation {
   conversationId: string;
   orgId: string;
   channelId: string;
   channelKind: ChannelKind;
-  contactId: string;
+  contactId?: string;
+  customer?: CustomerPhone;
   subject?: string | null;
 }
 
@@ -114,14 +129,18 @@ export function parseIsoDateTime(value: string): number | null {
   return Number.isNaN(parsed) ? null : parsed;
 }
 
-/** The state of a conversation that has just been created (status `open`, nothing received yet). */
+/**
+ * The state of a conversation that has just been created (status `open`, nothing received yet).
+ * `contactId` is `''` until resolved when `input` carries only the `customer` (the workflow's
+ * placeholder before its first load; never stored).
+ */
 export function newConversationState(input: NewConversation, nowMs: number): ConversationState {
   return {
     conversationId: input.conversationId,
     orgId: input.orgId,
     channelId: input.channelId,
     channelKind: input.channelKind,
-    contactId: input.contactId,
+    contactId: input.contactId ?? '',
     status: 'open',
     snoozedUntil: null,
     assigneeId: null,

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole inbox on one machine. Validates configuration, creates and migrates the
- * database, seeds the demo org (outside production), starts an embedded Temporal dev server with
+ * database (waiting for Postgres if it is not up yet), seeds the demo org (outside production), starts an embedded Temporal dev server with
  * its Web UI unless TEMPORAL_ADDRESS is set, then the worker and the API; prints the API URL, the
  * Temporal UI URL and a dev JWT; stops everything cleanly on SIGINT / SIGTERM.
  */
@@ -11,7 +11,7 @@ import { startApi } from '../api/server';
 import { type Config, ConfigError, loadConfig } from '../config';
 import { createLogger, type Logger } from '../config/logger';
 import { onShutdownSignal } from '../config/shutdown';
-import { createDatabaseIfMissing, createDb, migrateToLatest } from '../db/client';
+import { createDatabaseIfMissing, createDb, migrateToLatest, retryUntilReachable } from '../db/client';
 import { seedDemo } from '../db/seed';
 import { startWorker } from '../worker/run';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from './embedded-temporal';
@@ -70,12 +70,16 @@ async function main(): Promise<void> {
 }
 
 async function run(config: Config, logger: Logger, resources: Resources, startedAt: number): Promise<void> {
-  await createDatabaseIfMissing(config.databaseUrl);
-  const db = createDb(config.databaseUrl);
+  // Postgres not up yet (e.g. started together with it): wait for it rather than exit. Later
+  // outages are survived: the pool logs its errors, activities retry, webhooks go to Temporal.
+  const onRetry = (err: unknown, delayMs: number): void =>
+    logger.warn({ err: String(err), retryInMs: delayMs }, 'waiting for Postgres');
+  await retryUntilReachable(() => createDatabaseIfMissing(config.databaseUrl), { onRetry });
+  const db = createDb(config.databaseUrl, { logger });
   resources.add('database', () => db.destroy());
-  const applied = await migrateToLatest(db);
+  const applied = await retryUntilReachable(() => migrateToLatest(db), { onRetry });
   logger.info({ applied }, 'database ready');
-  const demo = config.env === 'production' ? undefined : await seedDemo(db);
+  const demo = config.env === 'production' ? undefined : await retryUntilReachable(() => seedDemo(db), { onRetry });
 
   let temporal: EmbeddedTemporal | undefined;
   let temporalAddress = config.temporalAddress;

@@ -11,7 +11,7 @@ import { createTwilioClient } from '../activities/twilio-client';
 import { mediaSigningSecret } from '../db/media-urls';
 import { FileBlobStore } from '../db/blob-store';
 import type { Config } from '../config';
-import { createDb, type Db } from '../db/client';
+import { createDb, type Db, type PoolErrorLogger } from '../db/client';
 import { createConversationWorker } from './create-worker';
 
 /** A running worker and how to stop it. */
@@ -22,9 +22,23 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
-/** Connects to Temporal at `address` and starts polling the conversation task queue. */
-export async function startWorker(config: Config, address: string, opts: { db?: Db } = {}): Promise<RunningWorker> {
-  const db = opts.db ?? createDb(config.databaseUrl);
+/** Options of {@link startWorker}. */
+export interface StartWorkerOptions {
+  /** Database handle to use (and not close); default: a new pool on `config.databaseUrl`. */
+  db?: Db;
+  /** Logs Postgres connection errors of a pool this function creates (default `console.warn`). */
+  logger?: PoolErrorLogger;
+  /** A pre-built workflow bundle (tests build it once); default: bundle `workflows/` at start. */
+  workflowBundle?: { codePath: string };
+}
+
+/**
+ * Connects to Temporal at `address` and starts polling the conversation task queue. Needs no
+ * Postgres to start or to keep running: activities that touch the database fail while it is
+ * down and Temporal retries them.
+ */
+export async function startWorker(config: Config, address: string, opts: StartWorkerOptions = {}): Promise<RunningWorker> {
+  const db = opts.db ?? createDb(config.databaseUrl, { logger: opts.logger });
   const connection = await NativeConnection.connect({ address });
   // the assistant's agent tools act on conversations through the same updates as the API
   const clientConnection = await Connection.connect({ address });
@@ -40,6 +54,7 @@ export async function startWorker(config: Config, address: string, opts: { db?: 
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
     activities: createActivities({
       db,
       twilio,

@@ -12,6 +12,13 @@
  *   not through the conversation's workflow.
  * Source: postmarkapp.com/developer/webhooks/inbound-webhook, …/delivery-webhook, …/bounce-webhook,
  * …/spam-complaint-webhook, …/open-tracking-webhook, …/click-webhook.
+ *
+ * Postgres down: unlike Twilio's, inbound email routing needs the database (reply tokens, thread
+ * Message-IDs, channel addresses), so the inbound webhook answers 503 while it is unreachable
+ * (api/errors.ts maps connection errors to 503). Nothing is lost: Postmark retries every non-200
+ * answer except 403, 10 times over about 10.5 h at growing intervals (1 min, 5 min, 10 min, … 2 h,
+ * 6 h), then lists the message as an Inbound Error that can be retried by hand
+ * (postmarkapp.com/support/article/understanding-inbound-webhook-retries-in-postmark).
  */
 import { timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler, Router } from 'express';

@@ -1,8 +1,12 @@
 /**
  * Twilio webhooks (form-encoded, signed with `X-Twilio-Signature`):
  * - `POST /webhooks/twilio/messaging`: inbound SMS / WhatsApp / MMS → signal-with-start of the
- *   conversation workflow. 200 with empty TwiML only once Temporal accepted the signal; 503 if
- *   it could not (Twilio retries); 403 bad signature; 404 unknown `To`; 400 malformed.
+ *   conversation workflow. Needs no Postgres: the channel comes from the cached channel map
+ *   (api/channel-directory.ts), the contact is found or created by the workflow's first activity
+ *   (the start input carries the customer's number), so while the database is down messages wait
+ *   in Temporal instead of being refused. 200 with empty TwiML only once Temporal accepted the
+ *   signal; 503 if it could not, or if the `To` is not in the map and Postgres cannot be asked
+ *   (Twilio retries once, then calls the fallback URL); 403 bad signature; 404 unknown `To`; 400 malformed.
  * - `POST /webhooks/twilio/status?messageId=<id>`: delivery status callbacks → the message row in
  *   Postgres directly (provider id + status, never backwards); 503 if Postgres is unreachable.
  * Source: twilio.com/docs/messaging/guides/webhook-request, /docs/usage/security#validating-requests,
@@ -13,9 +17,10 @@ import twilio from 'twilio';
 import { z } from 'zod';
 import { parseTwilioAddress } from '../../domain/addresses';
 import { fromTwilioStatus, twilioErrorReason } from '../../domain/delivery';
+import type { NewConversation } from '../../domain/conversation';
 import type { Attachment } from '../../domain/message';
 import { conversationIdFor } from '../../domain/routing';
-import { findOrCreateContactByPhone } from '../contact-directory';
+import { ChannelDirectory } from '../channel-directory';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
 import { applyDeliveryUpdate } from '../../activities/conversation-store';
@@ -71,6 +76,7 @@ function mediaOf(form: Record<string, unknown>, count: number): Attachment[] {
 /** Builds the Twilio webhooks router (mounted at `/webhooks/twilio`). */
 export function twilioWebhooksRouter({ db, conversations, config, logger }: ApiDeps): Router {
   const router = Router();
+  const channels = new ChannelDirectory(db, logger);
   router.use(express.urlencoded({ extended: false, limit: '256kb' }));
   router.use(verifySignature(config.twilio.authToken, config.publicBaseUrl));
 
@@ -81,20 +87,22 @@ export function twilioWebhooksRouter({ db, conversations, config, logger }: ApiD
     // a To we cannot read (short code, alphanumeric sender) cannot be one of our channels
     if (!to) throw new HttpError(404, 'unknown_channel', `No channel for ${form.To}`);
     if (!from) throw new HttpError(400, 'invalid_address', 'From is not a valid phone number');
-    const channel = await db
-      .selectFrom('channels')
-      .select(['id', 'org_id', 'kind'])
-      .where('kind', '=', to.kind)
-      .where('address', '=', to.phone)
-      .executeTakeFirst();
-    if (!channel) throw new HttpError(404, 'unknown_channel', `No ${to.kind} channel for ${form.To}`);
-    const contactId = await findOrCreateContactByPhone(db, channel.org_id, to.kind, from.phone, form.ProfileName ?? null);
-    const conversation = {
-      conversationId: conversationIdFor(channel.org_id, channel.id, from.phone),
-      orgId: channel.org_id,
-      channelId: channel.id,
+    const lookup = await channels.lookup(to.kind, to.phone);
+    if (!lookup.found && lookup.reason === 'unknown') throw new HttpError(404, 'unknown_channel', `No ${to.kind} channel for ${form.To}`);
+    if (!lookup.found) {
+      logger.warn({ err: String(lookup.error), to: form.To }, 'channel not cached and the database is unreachable: asking Twilio to retry');
+      res.setHeader('Retry-After', '30');
+      throw new HttpError(503, 'temporarily_unavailable', 'The message could not be routed right now; retry later');
+    }
+    const channel = lookup.route;
+    // No contact id: the run's first activity finds or creates the contact from `customer`
+    // (retrying until Postgres answers), so accepting the message needs only Temporal.
+    const conversation: NewConversation = {
+      conversationId: conversationIdFor(channel.orgId, channel.channelId, from.phone),
+      orgId: channel.orgId,
+      channelId: channel.channelId,
       channelKind: to.kind,
-      contactId,
+      customer: { kind: to.kind, phone: from.phone, profileName: form.ProfileName ?? null },
     };
     try {
       await conversations.deliverInbound(conversation, {

@@ -1,5 +1,6 @@
 /**
- * Finds or creates the contact behind a customer's phone number, race-free: concurrent first
+ * Finds or creates the contact behind a customer's phone number (called by the conversation
+ * workflow's `loadConversation` activity, so a carrier webhook needs no Postgres), race-free: concurrent first
  * messages of a new contact converge on one row (unique `(org_id, phone)` / `(org_id, whatsapp)`,
  * `INSERT … ON CONFLICT DO NOTHING`, then re-read).
  */
