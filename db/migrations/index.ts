@@ -3,6 +3,7 @@ import * as m0001 from './0001_init';
 import * as m0002 from './0002_email_attachments_templates';
 import * as m0003 from './0003_ai_assistant_settings';
 import * as m0004 from './0004_ai_suggestions_todos';
+import * as m0007 from './0007_ai_hardening';
 
 /**
  * Every migration, in order. Listed statically (not read from the folder) so they work the same
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_email_attachments_templates': m0002,
   '0003_ai_assistant_settings': m0003,
   '0004_ai_suggestions_todos': m0004,
+  '0007_ai_hardening': m0007,
 };
