@@ -257,6 +257,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       },
     },
     input.pendingSuggestion ?? null,
+    input.assistant,
   );
   setHandler(getAssistantStateQuery, () => assistant.view());
 
@@ -525,6 +526,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
           seenProviderMessageIds: seen.toArray(),
           closedRunGraceMs,
           pendingSuggestion: assistant.pending(),
+          assistant: assistant.carry(),
         });
       }
       continue;
