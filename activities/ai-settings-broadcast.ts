@@ -81,8 +81,9 @@ export function createAiSettingsBroadcastActivities(deps: { db: Db; openAiAvaila
           const results = await Promise.all(
             rows.slice(i, i + CONCURRENCY).map((r) => signaller.signalIfRunning(r.id, aiSettingsSignal, snapshot)),
           );
-          for (const ok of results) if (ok) signalled++;
-          else notRunning++;
+          for (const ok of results)
+            if (ok) signalled++;
+            else notRunning++;
         }
         afterId = rows.at(-1)!.id;
         Context.current().heartbeat({ afterId, version });

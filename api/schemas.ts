@@ -66,13 +66,11 @@ export const AiSuggestion = z
         '`answered` (staff replied in their own words), `dismissed`, `superseded` (a newer customer message), `cancelled` (closed), `handed_off`, ' +
         '`failed` (the model refused, its output was unusable, or OpenAI stayed unavailable: nothing to send)',
     }),
-    reasons: z
-      .array(z.string())
-      .openapi({
-        description:
-          'Why it was suggested rather than auto-sent (failed auto-send rules, e.g. `human_owner`), the hand-off reason, ' +
-          'or for `failed` one of `refusal`, `invalid_output`, `unavailable`',
-      }),
+    reasons: z.array(z.string()).openapi({
+      description:
+        'Why it was suggested rather than auto-sent (failed auto-send rules, e.g. `human_owner`), the hand-off reason, ' +
+        'or for `failed` one of `refusal`, `invalid_output`, `unavailable`',
+    }),
     reply: z.string(),
     confidence: z.number().min(0).max(1),
     complexity: z.enum(COMPLEXITIES),

@@ -436,7 +436,8 @@ describe('runAgentTool', () => {
     const id = await emailConversation();
     const text = unique('Only once, please.');
     const call = { id: `call_${randomBytes(6).toString('hex')}`, name: 'reply_to_inbox', arguments: JSON.stringify({ id, text }) };
-    const run = () => activities().runAgentTool({ orgId: h.org.orgId, actingConversationId: acting, tools: ALL_TOOLS, scope: 'inbox', call });
+    const run = () =>
+      activities().runAgentTool({ orgId: h.org.orgId, actingConversationId: acting, tools: ALL_TOOLS, scope: 'inbox', call });
     const first = await run();
     const second = await run();
     expect(second).toEqual(first);
