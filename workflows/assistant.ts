@@ -180,6 +180,15 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     adoptSettings(next);
     log.info('AI settings updated', { version: next.version, enabled: next.config.enabled });
   });
+  /**
+   * The settings this run was sent no longer allow a held auto-send: the assistant is off for this
+   * conversation, or the org switched to mode `suggest` (only ever true after a settings load or signal).
+   */
+  const holdRevoked = (): boolean => {
+    if (settings === null) return false;
+    const state = host.state();
+    return settings.config.mode !== 'auto' || !assistantActive(settings.config, settings.available, state.channelKind, state.aiAssist);
+  };
   /** A human owns the conversation: assigned to staff, or a staff reply since it was (re)opened. */
   const humanOwned = (): boolean => {
     const state = host.state();
@@ -339,7 +348,11 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
           conversationId: state.conversationId,
           model: config.model,
           instructions: config.instructions,
-          tools: config.agentTools.tools,
+          // bound to this conversation, listing the inbox is pointless (it would be refused): not offered
+          tools:
+            config.agentTools.scope === 'conversation'
+              ? config.agentTools.tools.filter((t) => t !== 'list_inbox')
+              : config.agentTools.tools,
           transcript,
         });
       } catch (err) {
@@ -411,12 +424,25 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     await host.exclusive(() => apply(req, config, contactVip, result.draft));
   };
 
-  /** Waits for the held auto-send's time; sends unless a human acted, a message superseded it, or it was dismissed. */
+  /**
+   * Waits for the held auto-send's time; sends unless a human acted, a message superseded it, it was
+   * dismissed, or new settings revoked it (then it stays as a suggestion).
+   */
   const waitForAutoSend = async (held: PendingSuggestion): Promise<void> => {
     const stillHeld = () => pending?.id === held.id && pending.status === 'scheduled';
     const untilMs = Math.max(1, (ms(held.sendAt) ?? Date.now()) - Date.now());
-    const interrupted = await condition(() => !stillHeld() || request !== null, untilMs);
-    if (interrupted) return;
+    const interrupted = await condition(() => !stillHeld() || request !== null || holdRevoked(), untilMs);
+    if (interrupted) {
+      if (request === null && stillHeld() && holdRevoked()) {
+        await host.exclusive(async () => {
+          if (!stillHeld() || !pending) return;
+          pending = { ...pending, status: 'pending', sendAt: null };
+          log.info('AI auto-send cancelled by new settings; kept as a suggestion', { suggestionId: pending.id });
+          await recordSuggestion({ id: pending.id, status: 'pending' });
+        });
+      }
+      return;
+    }
     busy = true; // the run must not continue-as-new in the middle of the send
     try {
       await host.exclusive(async () => {

@@ -332,7 +332,12 @@ test('OpenAI down: after the retries a failed suggestion (unavailable) records i
   expect(rows[0]).toMatchObject({ decision: 'failed', status: 'failed', reasons: ['unavailable'], reply: '' });
   expect(rows[0]!.error_message).toMatch(/overloaded|503/i);
   const listed = await api().get(`/v1/conversations/${id}/suggestions`);
-  expect(listed.body.data[0]).toMatchObject({ decision: 'failed', status: 'failed', reasons: ['unavailable'], errorMessage: expect.any(String) });
+  expect(listed.body.data[0]).toMatchObject({
+    decision: 'failed',
+    status: 'failed',
+    reasons: ['unavailable'],
+    errorMessage: expect.any(String),
+  });
   expect((await api().get(`/v1/conversations/${id}`)).body.pendingSuggestion).toBeNull();
   expect(await aiMessages(id)).toHaveLength(0);
   expect(h.openai!.requests.length).toBeGreaterThanOrEqual(6);

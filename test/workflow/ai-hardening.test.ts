@@ -184,8 +184,8 @@ describe('a human owns the conversation → the AI does not send by itself', () 
     expect((await api().post(`/v1/conversations/${id}/status`, { status: 'closed' })).status).toBe(200);
     await receive(from, 'New question: do you ship to Norway?');
     await h.waitFor(async () => (await aiMessages(id)).length === 2, 'the auto-send after the reopening');
-    const last = (await suggestionsOf(id)).at(-1)!;
-    expect(last).toMatchObject({ decision: 'auto_send', status: 'auto_sent' });
+    const rowsAfter = await suggestionsWhen(id, (r) => r.at(-1)?.status === 'auto_sent', 'the last suggestion auto_sent');
+    expect(rowsAfter.at(-1)).toMatchObject({ decision: 'auto_send', status: 'auto_sent' });
   });
 });
 
@@ -303,4 +303,17 @@ test('assistant off: an inbound message schedules no AI activity; after PUT enab
   await receive(from, 'Third, now the assistant is on');
   const [row] = await suggestionsWhen(id, (r) => r.length === 1, 'the suggestion after enabling');
   expect(row).toMatchObject({ decision: 'suggest', status: 'pending', reply: 'Drafted once enabled.', reasons: ['mode_suggest'] });
+});
+
+test('a held auto-send is revoked when PUT switches the assistant off: it stays a suggestion and is never sent', async () => {
+  await configure({ autoSendDelay: 60 });
+  answerWith({ reply: 'Held, then revoked.' });
+  const id = await receive(randomPhone(), 'Can I still change my order?');
+  const [held] = await suggestionsWhen(id, (r) => r[0]?.status === 'scheduled', 'the held auto-send');
+  await configure({ enabled: false });
+  await suggestionsWhen(id, (r) => r[0]?.status === 'pending', 'the hold revoked');
+  await h.env!.sleep(5 * 60 * 1000);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await aiMessages(id)).toHaveLength(0);
+  expect((await suggestionsOf(id))[0]).toMatchObject({ id: held!.id, status: 'pending', send_at: null });
 });
