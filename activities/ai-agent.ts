@@ -237,7 +237,9 @@ function stateView(state: ConversationState): Record<string, unknown> {
  * @throws SDK errors for transient failures (retryable); non-retryable `ApplicationFailure`s of types
  *   {@link OPENAI_REJECTED}, {@link AI_REFUSAL}, {@link INVALID_AGENT_STEP}, {@link AI_CONVERSATION_NOT_FOUND}, {@link INVALID_AGENT_INPUT}.
  *
- * `runAgentTool(input)`: runs one call on an email conversation (inbox item) of `orgId`:
+ * `runAgentTool(input)`: runs one call on an email conversation (inbox item) of `orgId` — with `scope`
+ * `conversation` (the default) only on `actingConversationId`: `list_inbox` and any call naming another
+ * item answer `out_of_scope` before anything is read or changed (see {@link agentCallTarget}):
  *  - `list_inbox {status, limit}` → `{ items: [{ id, subject, status, priority, tags, contact: { name, email },
  *    lastMessagePreview, lastActivityAt, needsHuman, isActingConversation }] }`, newest activity first, default 20;
  *  - `get_inbox_item {id}` → `{ item: { …as above, snoozedUntil }, messages: [{ direction, authorType, text, createdAt }] }`
