@@ -21,7 +21,7 @@
  * Errors of `agentStep` (as in activities/ai-draft.ts; build the client with `maxRetries: 0`):
  *  - OpenAI 408 / 409 / 429 / ≥ 500, timeouts and connection errors are rethrown unchanged → retryable;
  *  - any other 4xx → non-retryable `ApplicationFailure` {@link OPENAI_REJECTED}, details `[{ status, code }]`;
- *  - no choice, or a refusal → non-retryable {@link INVALID_AGENT_STEP};
+ *  - no choice → non-retryable {@link INVALID_AGENT_STEP}; a refusal → non-retryable {@link AI_REFUSAL};
  *  - the acting conversation unknown in the org → non-retryable {@link AI_CONVERSATION_NOT_FOUND};
  *    a bad input (blank model, unknown tool name, transcript not an array) → non-retryable {@link INVALID_AGENT_INPUT}.
  *  A call to a tool that is not enabled is NOT an error here: `runAgentTool` reports it to the model.
@@ -51,15 +51,15 @@ import {
   isAgentToolName,
   parseAgentToolArguments,
 } from '../domain/ai-agent-tools';
-import { AI_ASSISTANT_AUTHOR_ID, type AgentToolName } from '../domain/ai-assistant';
+import { AI_ASSISTANT_AUTHOR_ID, type AgentToolName, type AgentToolScope } from '../domain/ai-assistant';
 import type { ConversationState, NewConversation } from '../domain/conversation';
 import { replyUpdate, setStatusUpdate, updateAttributesUpdate, workflowConversationOf } from '../workflows/messages';
 import { AI_CONVERSATION_NOT_FOUND, DEFAULT_AI_CONTEXT_MESSAGES } from './ai-draft';
-import { type ChatMessage, OPENAI_REJECTED, messageContent, openAiFailure, threadMessages } from './openai-thread';
+import { AI_REFUSAL, type ChatMessage, OPENAI_REJECTED, messageContent, openAiFailure, threadMessages } from './openai-thread';
 
-export { AI_CONVERSATION_NOT_FOUND, OPENAI_REJECTED };
+export { AI_CONVERSATION_NOT_FOUND, AI_REFUSAL, OPENAI_REJECTED };
 
-/** Non-retryable failure type: the model answered without a choice, or refused. */
+/** Non-retryable failure type: the model answered without a choice. */
 export const INVALID_AGENT_STEP = 'InvalidAgentStep';
 /** Non-retryable failure type: the activity input is invalid (blank model, unknown tool, transcript not an array). */
 export const INVALID_AGENT_INPUT = 'InvalidAgentInput';
@@ -77,6 +77,8 @@ const MAX_TOOL_ERROR_MESSAGE_LENGTH = 1_000;
  *  - `unknown_tool`: not one of the agent tools; `tool_disabled`: not enabled for the org;
  *  - `invalid_arguments`: the arguments fail {@link parseAgentToolArguments} (message lists the problems);
  *  - `inbox_item_not_found`: no email conversation of the org with that id;
+ *  - `out_of_scope`: scope `conversation` and the call lists the inbox or names another conversation
+ *    (checked before anything is read or changed);
  *  - `update_rejected`: the workflow rejected the update without a typed `ApplicationFailure`.
  */
 export const AGENT_TOOL_ERROR_CODES = [
@@ -84,8 +86,24 @@ export const AGENT_TOOL_ERROR_CODES = [
   'tool_disabled',
   'invalid_arguments',
   'inbox_item_not_found',
+  'out_of_scope',
   'update_rejected',
 ] as const;
+
+/**
+ * The inbox item a call would read or change (`sourceId` for `create_todo`), or `'*'` for `list_inbox`
+ * (every item): what {@link RunAgentToolInput.scope} `conversation` checks against the acting conversation.
+ */
+export function agentCallTarget(args: AgentToolArgs): string {
+  switch (args.tool) {
+    case 'list_inbox':
+      return '*';
+    case 'create_todo':
+      return args.sourceId;
+    default:
+      return args.id;
+  }
+}
 
 /** Runs a workflow update on a conversation (structurally satisfied by api/conversation-client's ConversationClient). */
 export interface InboxCommands {
@@ -142,6 +160,11 @@ export interface RunAgentToolInput {
   actingConversationId: string;
   /** The org's enabled tools; a call to any other tool is reported as `tool_disabled`. */
   tools: AgentToolName[];
+  /**
+   * `conversation` (default when absent): only `actingConversationId` may be read or changed, anything
+   * else is the tool error `out_of_scope`; `inbox`: every email conversation of the org.
+   */
+  scope?: AgentToolScope;
   call: AgentToolCall;
 }
 
@@ -212,9 +235,11 @@ function stateView(state: ConversationState): Record<string, unknown> {
  * @returns `{ available: false }` without an OpenAI client; otherwise the model's tool calls (in the order
  *   given; with `parallel_tool_calls: false` usually one) or its final answer.
  * @throws SDK errors for transient failures (retryable); non-retryable `ApplicationFailure`s of types
- *   {@link OPENAI_REJECTED}, {@link INVALID_AGENT_STEP}, {@link AI_CONVERSATION_NOT_FOUND}, {@link INVALID_AGENT_INPUT}.
+ *   {@link OPENAI_REJECTED}, {@link AI_REFUSAL}, {@link INVALID_AGENT_STEP}, {@link AI_CONVERSATION_NOT_FOUND}, {@link INVALID_AGENT_INPUT}.
  *
- * `runAgentTool(input)`: runs one call on an email conversation (inbox item) of `orgId`:
+ * `runAgentTool(input)`: runs one call on an email conversation (inbox item) of `orgId` — with `scope`
+ * `conversation` (the default) only on `actingConversationId`: `list_inbox` and any call naming another
+ * item answer `out_of_scope` before anything is read or changed (see {@link agentCallTarget}):
  *  - `list_inbox {status, limit}` → `{ items: [{ id, subject, status, priority, tags, contact: { name, email },
  *    lastMessagePreview, lastActivityAt, needsHuman, isActingConversation }] }`, newest activity first, default 20;
  *  - `get_inbox_item {id}` → `{ item: { …as above, snoozedUntil }, messages: [{ direction, authorType, text, createdAt }] }`
@@ -502,7 +527,7 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
 
       const message = completion.choices[0]?.message;
       if (!message) throw ApplicationFailure.nonRetryable('OpenAI answered without a choice', INVALID_AGENT_STEP);
-      if (message.refusal) throw ApplicationFailure.nonRetryable(`The model refused: ${message.refusal}`, INVALID_AGENT_STEP);
+      if (message.refusal) throw ApplicationFailure.nonRetryable(`The model refused: ${message.refusal}`, AI_REFUSAL);
       const content = typeof message.content === 'string' ? message.content : null;
 
       const toolCalls: AgentMessageToolCall[] = (message.tool_calls ?? []).map((call) =>
@@ -533,6 +558,13 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
       if (!input.tools.includes(call.name)) return fail('tool_disabled', `The tool ${call.name} is not enabled for this organisation`);
       const parsed = parseAgentToolArguments(call.name, call.arguments);
       if (!parsed.ok) return fail('invalid_arguments', `Invalid arguments for ${call.name}: ${parsed.problems.join('; ')}`);
+      if ((input.scope ?? 'conversation') === 'conversation' && agentCallTarget(parsed.args) !== input.actingConversationId) {
+        return fail(
+          'out_of_scope',
+          `${call.name} may only be used on the conversation this assistant acts for (${input.actingConversationId}); ` +
+            'other inbox items cannot be listed, read or changed.',
+        );
+      }
       try {
         const result = await execute(input, parsed.args);
         return { toolCallId: call.id, ok: true, content: JSON.stringify(result) };

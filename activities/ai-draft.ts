@@ -17,8 +17,8 @@
  *    (`APIConnectionError`) are rethrown unchanged → retryable, Temporal retries with backoff;
  *  - any other 4xx (400 / 401 / 403 / 404 / 422 …) → non-retryable `ApplicationFailure` of type
  *    {@link OPENAI_REJECTED} with details `[{ status, code }]` (retrying cannot help);
- *  - a refusal, missing / non-JSON content, or JSON that {@link parseAiDraft} rejects → non-retryable
- *    {@link INVALID_AI_DRAFT};
+ *  - a refusal → non-retryable {@link AI_REFUSAL}; missing / non-JSON content, or JSON that
+ *    {@link parseAiDraft} rejects → non-retryable {@link INVALID_AI_DRAFT};
  *  - unknown conversation → non-retryable {@link AI_CONVERSATION_NOT_FOUND}; a bad `maxMessages` →
  *    non-retryable {@link INVALID_AI_DRAFT_INPUT}.
  * Error classes: openai 7.x `core/error.d.ts` (`APIError.status`, `APIConnectionError`, …).
@@ -27,11 +27,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type OpenAI from 'openai';
 import type { Db } from '../db/client';
 import { AI_DRAFT_JSON_SCHEMA, type AiDraft, parseAiDraft } from '../domain/ai-assistant';
-import { type ChatMessage, OPENAI_REJECTED, openAiFailure, threadMessages } from './openai-thread';
+import { AI_REFUSAL, type ChatMessage, OPENAI_REJECTED, openAiFailure, threadMessages } from './openai-thread';
 
-/** Non-retryable failure type: the model refused, or its content is not a valid {@link AiDraft}. */
+/** Non-retryable failure type: the model's content is not a valid {@link AiDraft}. */
 export const INVALID_AI_DRAFT = 'InvalidAiDraft';
-export { OPENAI_REJECTED };
+export { AI_REFUSAL, OPENAI_REJECTED };
 /** Non-retryable failure type: the conversation does not exist. */
 export const AI_CONVERSATION_NOT_FOUND = 'AiConversationNotFound';
 /** Non-retryable failure type: the activity input is invalid (e.g. `maxMessages`). */
@@ -82,7 +82,7 @@ export interface AiDraftActivities {
  * @returns `{ available: false }` without an OpenAI client; otherwise `{ available: true, draft }` with the
  *   model's draft as validated by {@link parseAiDraft}.
  * @throws see the file comment: SDK errors for transient failures (retryable), non-retryable
- *   `ApplicationFailure`s of types {@link OPENAI_REJECTED}, {@link INVALID_AI_DRAFT},
+ *   `ApplicationFailure`s of types {@link OPENAI_REJECTED}, {@link AI_REFUSAL}, {@link INVALID_AI_DRAFT},
  *   {@link AI_CONVERSATION_NOT_FOUND}, {@link INVALID_AI_DRAFT_INPUT}.
  */
 export function createAiDraftActivities(deps: AiDraftDeps): AiDraftActivities {
@@ -135,7 +135,7 @@ export function createAiDraftActivities(deps: AiDraftDeps): AiDraftActivities {
 
       const message = completion.choices[0]?.message;
       if (!message) throw ApplicationFailure.nonRetryable('OpenAI answered without a choice', INVALID_AI_DRAFT);
-      if (message.refusal) throw ApplicationFailure.nonRetryable(`The model refused: ${message.refusal}`, INVALID_AI_DRAFT);
+      if (message.refusal) throw ApplicationFailure.nonRetryable(`The model refused: ${message.refusal}`, AI_REFUSAL);
       if (typeof message.content !== 'string' || message.content === '') {
         throw ApplicationFailure.nonRetryable('The model answered without content', INVALID_AI_DRAFT);
       }

@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/client';
-import { loadAiAssistantConfig } from '../db/ai-assistant-settings';
-import type { AiAssistantConfig, AiDecision, AiDraft, AiSuggestionStatus } from '../domain/ai-assistant';
+import { loadAiAssistantConfig, loadVersionedAiAssistantConfig } from '../db/ai-assistant-settings';
+import type { AiAssistantConfig, AiDraft, AiSuggestionDecision, AiSuggestionStatus } from '../domain/ai-assistant';
+import type { AiSettingsSnapshot } from '../workflows/messages';
 
 /** What the workflow needs to decide about a draft: the org's settings, the contact's VIP flag, and whether OpenAI is configured. */
 export interface AiContext {
@@ -23,11 +24,17 @@ export interface NewAiSuggestion {
   orgId: string;
   conversationId: string;
   triggerMessageId: string | null;
-  decision: Exclude<AiDecision['action'], 'none'>;
+  decision: AiSuggestionDecision;
   status: AiSuggestionStatus;
-  /** Failed auto-send rules (suggest) or `[reason]` (hand-off). */
+  /** Failed auto-send rules (suggest), `[reason]` (hand-off) or `[AiFailureReason]` (failed). */
   reasons: string[];
-  draft: AiDraft;
+  /**
+   * The model's draft; `null` for a `failed` suggestion (stored as reply `''`, confidence 0, complexity
+   * `low`, intent `unknown`, no hand-off: nothing in it can be sent).
+   */
+  draft: AiDraft | null;
+  /** For `failed`: what went wrong, shown to staff. */
+  errorMessage?: string | null;
   model: string;
   sendAt: string | null;
   createdAt: string;
@@ -47,6 +54,9 @@ export interface AiSuggestionUpdate {
   trainingPair?: { draft: string; sent: string; intent: string; staffUserId: string; messageId: string; createdAt: string };
 }
 
+/** The stored stand-in draft of a failed suggestion. */
+const NO_DRAFT: AiDraft = { reply: '', confidence: 0, complexity: 'low', intent: 'unknown', handoff: false, handoffReason: null };
+
 /** Final statuses set the resolution time; `pending` / `scheduled` are open. */
 const OPEN_STATUSES: readonly AiSuggestionStatus[] = ['pending', 'scheduled'];
 
@@ -64,8 +74,15 @@ export function createAiSuggestionActivities(deps: { db: Db; openAiAvailable: bo
       return { available: deps.openAiAvailable, config, contactVip: contact?.vip ?? false };
     },
 
+    /** The org's AI settings with their version, and whether this worker has an OpenAI key (a run keeps them in its state). */
+    async loadAiSettings(input: { orgId: string }): Promise<AiSettingsSnapshot> {
+      const { version, config } = await loadVersionedAiAssistantConfig(db, input.orgId);
+      return { version, config, available: deps.openAiAvailable };
+    },
+
     /** Stores a new suggestion (idempotent on its workflow-minted id). */
     async insertAiSuggestion(s: NewAiSuggestion): Promise<void> {
+      const draft = s.draft ?? NO_DRAFT;
       await db
         .insertInto('ai_suggestions')
         .values({
@@ -76,12 +93,13 @@ export function createAiSuggestionActivities(deps: { db: Db; openAiAvailable: bo
           decision: s.decision,
           status: s.status,
           reasons: JSON.stringify(s.reasons),
-          reply: s.draft.reply,
-          confidence: s.draft.confidence,
-          complexity: s.draft.complexity,
-          intent: s.draft.intent,
-          handoff: s.draft.handoff,
-          handoff_reason: s.draft.handoffReason,
+          reply: draft.reply,
+          confidence: draft.confidence,
+          complexity: draft.complexity,
+          intent: draft.intent,
+          handoff: draft.handoff,
+          handoff_reason: draft.handoffReason,
+          error_message: s.errorMessage ?? null,
           model: s.model,
           send_at: s.sendAt,
           resolved_at: OPEN_STATUSES.includes(s.status) ? null : s.createdAt,

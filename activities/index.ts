@@ -5,6 +5,7 @@
 import type OpenAI from 'openai';
 import { createAiAgentActivities, type InboxCommands } from './ai-agent';
 import { createAiDraftActivities } from './ai-draft';
+import { type ConversationSignaller, createAiSettingsBroadcastActivities } from './ai-settings-broadcast';
 import { createAiSuggestionActivities } from './ai-suggestions';
 import { type CarrierDeps, createCarrierActivities } from './carrier';
 import { createConversationStoreActivities } from './conversation-store';
@@ -17,7 +18,7 @@ export type ActivityDeps = CarrierDeps &
     /** OpenAI client built with `maxRetries: 0` (Temporal retries); `undefined` without OPENAI_API_KEY: the assistant is unavailable. */
     openai?: OpenAI;
     /** Runs updates on conversation workflows (the agent tools act through them, like a human would): a `ConversationClient`. */
-    commands: InboxCommands;
+    commands: InboxCommands & ConversationSignaller;
   };
 
 /** Builds the activity object registered on the worker. */
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAiDraftActivities({ db: deps.db, openai: deps.openai }),
     ...createAiSuggestionActivities({ db: deps.db, openAiAvailable: deps.openai !== undefined }),
     ...createAiAgentActivities({ db: deps.db, openai: deps.openai, commands: deps.commands }),
+    ...createAiSettingsBroadcastActivities({ db: deps.db, openAiAvailable: deps.openai !== undefined, signaller: deps.commands }),
   };
 }
 

@@ -11,6 +11,9 @@ import type { Db } from '../db/client';
 /** Non-retryable failure type: OpenAI rejected the request with a 4xx other than 408 / 409 / 429. */
 export const OPENAI_REJECTED = 'OpenAiRejected';
 
+/** Non-retryable failure type: the model refused to answer (OpenAI `message.refusal`). */
+export const AI_REFUSAL = 'AiRefusal';
+
 /** One chat message as the SDK takes it. */
 export type ChatMessage = OpenAI.Chat.ChatCompletionMessageParam;
 

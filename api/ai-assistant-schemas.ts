@@ -6,6 +6,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
+  AGENT_TOOL_SCOPES,
   AGENT_TOOLS,
   AI_MODES,
   type AiAssistantConfig,
@@ -82,6 +83,12 @@ const AgentTools = z
       .min(1)
       .max(MAX_AGENT_STEPS)
       .openapi({ description: `Step limit: model round trips per loop, 1–${MAX_AGENT_STEPS} (default ${d.agentTools.maxSteps})` }),
+    scope: z.enum(AGENT_TOOL_SCOPES).openapi({
+      description:
+        'What the tools may touch. `conversation` (default): only the conversation whose customer email started the loop; ' +
+        '`list_inbox`, and any call naming another inbox item, is refused with the tool error `out_of_scope` (customer email is ' +
+        'untrusted input). `inbox`: every email conversation of the org (opt-in, for internal mailboxes).',
+    }),
   })
   .strict()
   .openapi('AiAgentTools');
@@ -161,6 +168,7 @@ export function applyAiAssistantPut(current: AiAssistantConfig, body: PutAiAssis
       enabled: body.agentTools?.enabled ?? current.agentTools.enabled,
       tools: body.agentTools?.tools ?? current.agentTools.tools,
       maxSteps: body.agentTools?.maxSteps ?? current.agentTools.maxSteps,
+      scope: body.agentTools?.scope ?? current.agentTools.scope,
     },
   };
 }

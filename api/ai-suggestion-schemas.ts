@@ -52,6 +52,7 @@ export function toSuggestionView(row: AiSuggestionRow): AiSuggestionView {
     messageId: row.message_id,
     resolvedBy: row.resolved_by,
     resolvedAt: isoOrNull(row.resolved_at),
+    errorMessage: row.error_message ?? null,
     createdAt: iso(row.created_at),
   };
 }

@@ -78,7 +78,10 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/todos', todosRouter(deps));
   // before the `/ai-assistant` router
   v1.use('/ai-assistant/training-pairs', aiTrainingPairsRouter(deps));
-  v1.use('/ai-assistant', aiAssistantRouter({ db: deps.db, openAiAvailable: deps.config.openai?.apiKey !== undefined }));
+  v1.use(
+    '/ai-assistant',
+    aiAssistantRouter({ db: deps.db, openAiAvailable: deps.config.openai?.apiKey !== undefined, conversations: deps.conversations }),
+  );
   v1.use('/send-template', sendTemplateRouter(deps));
   app.use('/v1', v1);
 

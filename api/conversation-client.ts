@@ -2,7 +2,7 @@
  * The API's side of the conversation workflows: signal-with-start for carrier webhooks, and
  * updates (starting the run first if it has ended) for staff commands.
  */
-import { type Client, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, type WorkflowHandle, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { NewConversation } from '../domain/conversation';
 import type { ConversationState } from '../domain/conversation';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
@@ -98,6 +98,38 @@ export class ConversationClient {
           workflowIdConflictPolicy: 'USE_EXISTING',
         });
       }
+    }
+  }
+
+  /**
+   * Signals the conversation's open run; never starts one (AI settings broadcast).
+   * @returns `false` when no run is open
+   */
+  async signalIfRunning<Arg>(conversationId: string, signal: SignalDefinition<[Arg]>, arg: Arg): Promise<boolean> {
+    try {
+      await this.client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+        this.client.workflow.getHandle(conversationWorkflowId(conversationId)).signal(signal, arg),
+      );
+      return true;
+    } catch (err) {
+      if (isNotRunning(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Starts a helper workflow on this task queue once per `workflowId` (an id already running or done
+   * is not an error: the first start wins). Used for the AI settings broadcast.
+   * @throws when Temporal did not accept the start within {@link SIGNAL_DEADLINE_MS}
+   */
+  async startOnce<Arg>(workflowType: string, workflowId: string, arg: Arg): Promise<void> {
+    try {
+      await this.client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+        this.client.workflow.start(workflowType, { workflowId, taskQueue: this.taskQueue, args: [arg] }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw err;
     }
   }
 

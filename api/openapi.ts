@@ -61,7 +61,8 @@ const routes: RouteSpec[] = [
     method: 'get',
     path: '/v1/conversations/stats',
     summary:
-      'Statistics of the conversations created in [from, to): totals by status and channel, AI decisions and resolution, ' +
+      'Statistics of the conversations created in [from, to): totals by status and channel, AI decisions (ai.decisions) and ' +
+      'outcomes (ai.outcomes) counted separately (ai.suggestions is deprecated), AI resolution, ' +
       'average first-response time by channel and intent (range at most 366 days)',
     query: st.ConversationStatsParams,
     ok: { status: 200, schema: st.ConversationStats, description: 'The statistics' },
@@ -139,7 +140,9 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/conversations/{id}/suggestions',
-    summary: "The AI assistant's drafts for this conversation and what became of them (newest first, at most 50)",
+    summary:
+      "The AI assistant's drafts for this conversation and what became of them (newest first, at most 50), including failed " +
+      'turns (status `failed`, reason refusal / invalid_output / unavailable)',
     params: true,
     ok: { status: 200, schema: sg.AiSuggestionList, description: 'The suggestions' },
     errors: [400, 401, 404],
@@ -238,7 +241,10 @@ const routes: RouteSpec[] = [
   {
     method: 'put',
     path: '/v1/ai-assistant',
-    summary: 'Change the AI assistant settings (admins only; given fields replace the current ones, the rest are kept)',
+    summary:
+      'Change the AI assistant settings (admins only; given fields replace the current ones, the rest are kept). Running ' +
+      'conversations get the new settings through a durable broadcast; 503 if it could not be started (the settings are ' +
+      'saved: repeat the request)',
     body: ai.PutAiAssistantBody,
     ok: { status: 200, schema: ai.AiAssistantSettings, description: 'The stored settings' },
     errors: [400, 401, 403, 422],

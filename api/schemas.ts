@@ -4,7 +4,7 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { AI_SUGGESTION_STATUSES, COMPLEXITIES } from '../domain/ai-assistant';
+import { AI_SUGGESTION_DECISIONS, AI_SUGGESTION_STATUSES, COMPLEXITIES } from '../domain/ai-assistant';
 import { CHANNEL_KINDS } from '../domain/channels';
 import { CONVERSATION_STATUSES, PRIORITIES } from '../domain/conversation';
 import { DELIVERY_STATUSES } from '../domain/delivery';
@@ -63,15 +63,20 @@ export const AiSuggestion = z
     id: Uuid,
     conversationId: Uuid,
     triggerMessageId: Uuid.nullable().openapi({ description: 'The customer message the draft answers' }),
-    decision: z.enum(['auto_send', 'suggest', 'hand_off']).openapi({ description: 'What the assistant decided (domain `decideAiAction`)' }),
+    decision: z.enum(AI_SUGGESTION_DECISIONS).openapi({
+      description: 'What the assistant decided (domain `decideAiAction`); `failed`: no usable draft (see `reasons`, `errorMessage`)',
+    }),
     status: z.enum(AI_SUGGESTION_STATUSES).openapi({
       description:
         '`pending` (waiting for staff), `scheduled` (auto-send held until `sendAt`), `sent` (by staff), `auto_sent`, ' +
-        '`answered` (staff replied in their own words), `dismissed`, `superseded` (a newer customer message), `cancelled` (closed), `handed_off`',
+        '`answered` (staff replied in their own words), `dismissed`, `superseded` (a newer customer message), `cancelled` (closed), `handed_off`, ' +
+        '`failed` (the model refused, its output was unusable, or OpenAI stayed unavailable: nothing to send)',
     }),
-    reasons: z
-      .array(z.string())
-      .openapi({ description: 'Why it was suggested rather than auto-sent (failed auto-send rules), or the hand-off reason' }),
+    reasons: z.array(z.string()).openapi({
+      description:
+        'Why it was suggested rather than auto-sent (failed auto-send rules, e.g. `human_owner`), the hand-off reason, ' +
+        'or for `failed` one of `refusal`, `invalid_output`, `unavailable`',
+    }),
     reply: z.string(),
     confidence: z.number().min(0).max(1),
     complexity: z.enum(COMPLEXITIES),
@@ -83,6 +88,7 @@ export const AiSuggestion = z
     messageId: Uuid.nullable().openapi({ description: 'The message sent from it, or the staff reply that answered instead' }),
     resolvedBy: z.string().nullable().openapi({ description: 'Staff user id, or `ai-assistant`' }),
     resolvedAt: IsoDateTime.nullable(),
+    errorMessage: z.string().nullable().openapi({ description: 'For `failed`: what went wrong (for staff); otherwise `null`' }),
     createdAt: IsoDateTime,
   })
   .openapi('AiSuggestion');

@@ -52,8 +52,10 @@ const Responded = Count.openapi({ description: 'Conversations of the group that 
  * 200 body of `GET /v1/conversations/stats`, over the caller's org's conversations created in
  * `[from, to)` (`from`/`to` echoed as ISO-8601 UTC):
  * - `totals`: how many, by current status and by channel (every key present, 0 when none);
- * - `ai.suggestions`: AI drafts created in the range, counted by decision (`auto_send` → `autoSent`,
- *   `suggest` → `suggested`, `hand_off` → `handedOff`);
+ * - `ai.decisions`: AI suggestions created in the range by what the assistant decided (`failed` = no usable draft);
+ * - `ai.outcomes`: the same suggestions by what became of them (`cancelled`: auto-sends that did not go out);
+ * - `ai.suggestions` (deprecated): decision counts under their old names (`autoSent` counts auto-send
+ *   decisions, including cancelled ones; no `failed`);
  * - `ai.resolution`: closed conversations, those whose outbound replies (≥ 1, internal notes aside) were
  *   all written by the AI, and their `ratio` (`null` when none is closed);
  * - `firstResponse`: mean seconds from a conversation's first inbound message to the first staff or AI
@@ -71,7 +73,39 @@ export const ConversationStats = z
       byChannel: z.object({ sms: Count, whatsapp: Count, email: Count, chat: Count }),
     }),
     ai: z.object({
-      suggestions: z.object({ autoSent: Count, suggested: Count, handedOff: Count }),
+      suggestions: z.object({ autoSent: Count, suggested: Count, handedOff: Count }).openapi({
+        deprecated: true,
+        description:
+          'Deprecated, use `decisions` and `outcomes`. Suggestions by DECISION under old names: `autoSent` = auto-send ' +
+          'decisions (including those a human then cancelled), `suggested`, `handedOff`; failed ones are not counted.',
+      }),
+      decisions: z
+        .object({
+          autoSend: Count.openapi({ description: 'Drafts the assistant decided to send itself (held for `autoSendDelay`)' }),
+          suggest: Count.openapi({ description: 'Drafts left for staff' }),
+          handOff: Count.openapi({ description: 'Hand-offs to a human' }),
+          failed: Count.openapi({
+            description: 'Turns without a usable draft: the model refused, its output was invalid, or OpenAI stayed unavailable',
+          }),
+        })
+        .openapi({ description: 'AI suggestions created in the range, by what the assistant decided (each counts once)' }),
+      outcomes: z
+        .object({
+          autoSent: Count.openapi({ description: 'Sent by the assistant itself' }),
+          cancelled: Count.openapi({
+            description:
+              'Auto-send decisions that did not go out (a human acted during the hold, a newer customer message, or closing); ' +
+              'also counted by their final status (`sentByStaff`, `dismissed`, `superseded`)',
+          }),
+          sentByStaff: Count.openapi({ description: 'Sent by staff, as drafted or edited' }),
+          dismissed: Count.openapi({ description: 'Dismissed by staff' }),
+          superseded: Count.openapi({ description: 'Replaced by a draft for a newer customer message' }),
+        })
+        .openapi({
+          description:
+            "The same suggestions by what became of them; open ones, ones answered in staff's own words, closed unused, " +
+            'handed off or failed are in no outcome (except `cancelled` for auto-sends)',
+        }),
       resolution: z.object({
         closed: Count,
         resolvedByAi: Count,
@@ -82,7 +116,9 @@ export const ConversationStats = z
       byChannel: z.array(z.object({ channel: z.enum(CHANNEL_KINDS), conversations: Responded, averageSeconds: AverageSeconds })),
       byIntent: z.array(
         z.object({
-          intent: z.string().openapi({ description: "Intent of the conversation's earliest AI suggestion, `unknown` without one" }),
+          intent: z
+            .string()
+            .openapi({ description: "Intent of the conversation's earliest AI suggestion (failed ones aside), `unknown` without one" }),
           conversations: Responded,
           averageSeconds: AverageSeconds,
         }),

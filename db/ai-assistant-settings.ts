@@ -25,12 +25,25 @@ export function mergeAiAssistantConfig(stored: Partial<AiAssistantConfig> | unde
       enabled: agent.enabled ?? d.agentTools.enabled,
       tools: [...(agent.tools ?? AGENT_TOOLS)],
       maxSteps: agent.maxSteps ?? d.agentTools.maxSteps,
+      // configs stored before `scope` existed get the safe default (tools bound to the conversation)
+      scope: agent.scope ?? d.agentTools.scope,
     },
   };
 }
 
 /** The org's AI assistant config (stored values over the defaults). */
 export async function loadAiAssistantConfig(db: Db, orgId: string): Promise<AiAssistantConfig> {
-  const row = await db.selectFrom('ai_assistant_settings').select('config').where('org_id', '=', orgId).executeTakeFirst();
-  return mergeAiAssistantConfig(row?.config);
+  return (await loadVersionedAiAssistantConfig(db, orgId)).config;
+}
+
+/** An org's config with its `version` (0 = never saved; each `PUT /v1/ai-assistant` adds 1). */
+export interface VersionedAiAssistantConfig {
+  version: number;
+  config: AiAssistantConfig;
+}
+
+/** The org's AI assistant config (stored values over the defaults) and its version. */
+export async function loadVersionedAiAssistantConfig(db: Db, orgId: string): Promise<VersionedAiAssistantConfig> {
+  const row = await db.selectFrom('ai_assistant_settings').select(['config', 'version']).where('org_id', '=', orgId).executeTakeFirst();
+  return { version: row?.version ?? 0, config: mergeAiAssistantConfig(row?.config) };
 }

@@ -33,8 +33,15 @@ export interface ConversationStats {
     byChannel: Record<ChannelKind, number>;
   };
   ai: {
-    /** `ai_suggestions` rows created in the range, counted by `decision` (`auto_send`, `suggest`, `hand_off`). */
+    /**
+     * Deprecated (kept for existing clients; use `decisions` / `outcomes`): `ai_suggestions` rows created in
+     * the range, counted by `decision` — `autoSent` counts auto-send DECISIONS, including those a human then cancelled.
+     */
     suggestions: { autoSent: number; suggested: number; handedOff: number };
+    /** What the assistant decided, per `ai_suggestions` row created in the range (each row counts once). */
+    decisions: AiDecisionCounts;
+    /** What became of those rows (see {@link AiOutcomeCounts}). */
+    outcomes: AiOutcomeCounts;
     resolution: {
       /** Conversations of the range whose status is `closed`. */
       closed: number;
@@ -52,6 +59,34 @@ export interface ConversationStats {
   };
 }
 
+/** AI suggestions by decision: `autoSend`, `suggest`, `handOff`, and `failed` (no usable draft: refusal, invalid output, OpenAI unavailable). */
+export interface AiDecisionCounts {
+  autoSend: number;
+  suggest: number;
+  handOff: number;
+  failed: number;
+}
+
+/**
+ * AI suggestions by what became of them:
+ * - `autoSent`: sent by the assistant itself (status `auto_sent`);
+ * - `cancelled`: auto-send decisions that did NOT go out — a human acted during the hold, a newer
+ *   customer message superseded it, or the conversation closed (decision `auto_send`, status neither
+ *   `auto_sent` nor still `scheduled`); such a row is also counted below by its final status;
+ * - `sentByStaff`: staff sent the draft, as is or edited (status `sent`);
+ * - `dismissed`: staff dismissed it (status `dismissed`);
+ * - `superseded`: a newer customer message replaced it (status `superseded`).
+ * Rows still open (`pending`, `scheduled`), answered in staff's own words, closed unused, handed off
+ * or failed are in no outcome but `cancelled` (when they were auto-sends).
+ */
+export interface AiOutcomeCounts {
+  autoSent: number;
+  cancelled: number;
+  sentByStaff: number;
+  dismissed: number;
+  superseded: number;
+}
+
 /** Half-open time range `[from, to)`. */
 export interface StatsRange {
   from: Date;
@@ -60,7 +95,7 @@ export interface StatsRange {
 
 /**
  * Statistics of the conversations of `orgId` created in `[from, to)` (and the AI suggestions created
- * in that range). A conversation's first-response time runs from its earliest inbound message to the
+ * in that range: `decisions` and `outcomes` count the same rows two ways). A conversation's first-response time runs from its earliest inbound message to the
  * earliest outbound, non-internal-note message by staff or AI created strictly after it; conversations
  * without such a response are left out of the averages.
  * @throws the database error (the caller maps it: 503 when Postgres is unavailable)
@@ -84,11 +119,11 @@ export async function conversationStats(db: Db, orgId: string, range: StatsRange
 
       const decisions = await trx
         .selectFrom('ai_suggestions')
-        .select(['decision', sql<number>`count(*)::int`.as('n')])
+        .select(['decision', 'status', sql<number>`count(*)::int`.as('n')])
         .where('org_id', '=', orgId)
         .where('created_at', '>=', range.from)
         .where('created_at', '<', range.to)
-        .groupBy('decision')
+        .groupBy(['decision', 'status'])
         .execute();
 
       // closed conversations with ≥ 1 reply (notes aside) and no reply by anyone but the AI
@@ -124,6 +159,8 @@ export async function conversationStats(db: Db, orgId: string, range: StatsRange
                     .selectFrom('ai_suggestions as s')
                     .select('s.intent')
                     .whereRef('s.conversation_id', '=', 'f.id')
+                    // a failed suggestion has no intent of its own
+                    .where('s.decision', '!=', 'failed')
                     .orderBy('s.created_at')
                     .orderBy('s.id')
                     .limit(1),
@@ -159,7 +196,9 @@ export async function conversationStats(db: Db, orgId: string, range: StatsRange
         byStatus[row.status] += row.n;
         byChannel[row.channel_kind] += row.n;
       }
-      const decided = (d: 'auto_send' | 'suggest' | 'hand_off') => decisions.find((r) => r.decision === d)?.n ?? 0;
+      const count = (match: (r: (typeof decisions)[number]) => boolean): number => decisions.filter(match).reduce((sum, r) => sum + r.n, 0);
+      const decided = (d: 'auto_send' | 'suggest' | 'hand_off' | 'failed') => count((r) => r.decision === d);
+      const ended = (status: string) => count((r) => r.status === status);
       const total = counts.reduce((sum, r) => sum + r.n, 0);
 
       const byChannelFr: ConversationStats['firstResponse']['byChannel'] = [];
@@ -176,6 +215,19 @@ export async function conversationStats(db: Db, orgId: string, range: StatsRange
         totals: { conversations: total, byStatus, byChannel },
         ai: {
           suggestions: { autoSent: decided('auto_send'), suggested: decided('suggest'), handedOff: decided('hand_off') },
+          decisions: {
+            autoSend: decided('auto_send'),
+            suggest: decided('suggest'),
+            handOff: decided('hand_off'),
+            failed: decided('failed'),
+          },
+          outcomes: {
+            autoSent: ended('auto_sent'),
+            cancelled: count((r) => r.decision === 'auto_send' && r.status !== 'auto_sent' && r.status !== 'scheduled'),
+            sentByStaff: ended('sent'),
+            dismissed: ended('dismissed'),
+            superseded: ended('superseded'),
+          },
           resolution: {
             closed: byStatus.closed,
             resolvedByAi: resolved.n,

@@ -185,11 +185,13 @@ export interface AiAssistantSettingsTable {
   /** Staff user who last changed the settings. */
   updated_by: ColumnType<string | null, string | null | undefined, string | null>;
   updated_at: Timestamp;
+  /** 0 for a new row; each `PUT /v1/ai-assistant` adds 1 (running conversations keep the newest they were sent). */
+  version: ColumnType<number, number | undefined, number>;
 }
 
 /** What became of an AI suggestion (see `domain/ai-assistant.ts` `AI_SUGGESTION_STATUSES`). */
 export type AiSuggestionStatus =
-  'pending' | 'scheduled' | 'sent' | 'auto_sent' | 'answered' | 'dismissed' | 'superseded' | 'cancelled' | 'handed_off';
+  'pending' | 'scheduled' | 'sent' | 'auto_sent' | 'answered' | 'dismissed' | 'superseded' | 'cancelled' | 'handed_off' | 'failed';
 
 /** `ai_suggestions`: one row per draft the assistant made for a conversation, and its fate. */
 export interface AiSuggestionsTable {
@@ -198,7 +200,7 @@ export interface AiSuggestionsTable {
   conversation_id: string;
   /** The customer message the draft answers. */
   trigger_message_id: string | null;
-  decision: 'auto_send' | 'suggest' | 'hand_off';
+  decision: 'auto_send' | 'suggest' | 'hand_off' | 'failed';
   status: AiSuggestionStatus;
   /** Why the draft was suggested rather than auto-sent (`AiSuggestReason[]`). */
   reasons: ColumnType<string[], string | undefined, string>;
@@ -217,6 +219,8 @@ export interface AiSuggestionsTable {
   /** Staff user id (or `ai-assistant`) who resolved it. */
   resolved_by: ColumnType<string | null, string | null | undefined, string | null>;
   resolved_at: NullableTimestamp;
+  /** Why a `failed` suggestion has no draft, for staff (the error's message); `null` otherwise. */
+  error_message: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

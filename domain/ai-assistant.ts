@@ -47,6 +47,17 @@ export type AgentToolName = (typeof AGENT_TOOLS)[number];
 /** Most model round trips one agent loop may take. */
 export const MAX_AGENT_STEPS = 20;
 
+/**
+ * What the agent's tools may touch:
+ * - `conversation` (default): only the conversation whose customer message started the loop; any
+ *   call naming another inbox item, and `list_inbox`, is refused with the tool error `out_of_scope`
+ *   (a customer's email is untrusted input: it must not steer the agent onto other customers' tickets);
+ * - `inbox`: every email conversation of the org (opt-in, for internal mailboxes).
+ */
+export const AGENT_TOOL_SCOPES = ['conversation', 'inbox'] as const;
+/** One of {@link AGENT_TOOL_SCOPES}. */
+export type AgentToolScope = (typeof AGENT_TOOL_SCOPES)[number];
+
 /** The agent loop's settings (email conversations only). */
 export interface AgentToolsConfig {
   /** When on, an inbound email on an AI-assisted conversation runs the agent loop instead of a single draft. */
@@ -55,6 +66,8 @@ export interface AgentToolsConfig {
   tools: AgentToolName[];
   /** Step limit: model round trips per loop, 1–{@link MAX_AGENT_STEPS}. */
   maxSteps: number;
+  /** What the tools may touch (see {@link AGENT_TOOL_SCOPES}); default `conversation`. */
+  scope: AgentToolScope;
 }
 
 /** An org's AI assistant settings (`GET/PUT /v1/ai-assistant`). Check with {@link isValidAiConfig}. */
@@ -106,7 +119,7 @@ export const DEFAULT_AI_ASSISTANT_CONFIG: AiAssistantConfig = {
   maxAutoSendComplexity: 'low',
   autoSendDelaySeconds: 60,
   model: 'gpt-4o-mini',
-  agentTools: { enabled: false, tools: [...AGENT_TOOLS], maxSteps: 6 },
+  agentTools: { enabled: false, tools: [...AGENT_TOOLS], maxSteps: 6, scope: 'conversation' },
 };
 
 /** Position of `c` in {@link COMPLEXITIES}: low 0, medium 1, high 2. */
@@ -125,7 +138,8 @@ const isOneOf = <T extends string>(list: readonly T[], value: unknown): value is
  *   `autoSendConfidence` a number in 0–1; `maxAutoSendComplexity` one of {@link COMPLEXITIES};
  *   `autoSendDelaySeconds` an integer 0–{@link MAX_AUTO_SEND_DELAY_SECONDS}; `model` non-blank,
  *   at most {@link MAX_AI_MODEL_LENGTH}; `agentTools.enabled` boolean, `agentTools.tools` distinct
- *   {@link AGENT_TOOLS}, `agentTools.maxSteps` an integer 1–{@link MAX_AGENT_STEPS}.
+ *   {@link AGENT_TOOLS}, `agentTools.maxSteps` an integer 1–{@link MAX_AGENT_STEPS}, `agentTools.scope`
+ *   one of {@link AGENT_TOOL_SCOPES}.
  */
 export function isValidAiConfig(config: AiAssistantConfig): string[] {
   const problems: string[] = [];
@@ -160,6 +174,7 @@ export function isValidAiConfig(config: AiAssistantConfig): string[] {
     else if (new Set(agent.tools).size !== agent.tools.length) problems.push('agentTools.tools must not repeat');
     if (!Number.isInteger(agent.maxSteps) || agent.maxSteps < 1 || agent.maxSteps > MAX_AGENT_STEPS)
       problems.push(`agentTools.maxSteps must be a whole number from 1 to ${MAX_AGENT_STEPS}`);
+    if (!isOneOf(AGENT_TOOL_SCOPES, agent.scope)) problems.push(`agentTools.scope must be one of ${AGENT_TOOL_SCOPES.join(', ')}`);
   }
   return problems;
 }
@@ -261,7 +276,9 @@ export function parseAiDraft(value: unknown): AiDraftParseResult {
  * - `whatsapp_window_closed`: WhatsApp outside the 24 h window (a free-form reply would be refused;
  *   staff must send an approved template instead);
  * - `human_active`: a human acted on the conversation (assigned it, changed its status, dismissed a
- *   suggestion) after the customer's message: the draft waits for them.
+ *   suggestion) after the customer's message: the draft waits for them;
+ * - `human_owner`: a human owns the conversation — it is assigned to a staff member, or a staff
+ *   member replied since it was (re)opened: the assistant never sends by itself there.
  */
 export const AI_SUGGEST_REASONS = [
   'mode_suggest',
@@ -271,6 +288,7 @@ export const AI_SUGGEST_REASONS = [
   'channel_not_allowed',
   'whatsapp_window_closed',
   'human_active',
+  'human_owner',
 ] as const;
 /** One of {@link AI_SUGGEST_REASONS}. */
 export type AiSuggestReason = (typeof AI_SUGGEST_REASONS)[number];
@@ -309,6 +327,8 @@ export interface AiDecisionInput {
   whatsappWindowOpen: boolean;
   /** A human acted on the conversation since the message being answered (default false). */
   humanActive?: boolean;
+  /** A human owns the conversation: assigned to staff, or a staff reply since it was (re)opened (default false). */
+  humanOwner?: boolean;
   draft: AiDraft;
 }
 
@@ -319,7 +339,8 @@ export interface AiDecisionInput {
  * 3. the reply is empty or blank → `hand_off` ({@link EMPTY_DRAFT_HANDOFF_REASON}): there is nothing to send or suggest;
  * 4. every auto-send rule holds — mode `auto`, confidence ≥ `autoSendConfidence` (inclusive),
  *    complexity ≤ `maxAutoSendComplexity` (inclusive), contact not VIP, channel in the allow-list,
- *    (for WhatsApp) the window open, and no human acted since the message → `auto_send` after `autoSendDelaySeconds`;
+ *    (for WhatsApp) the window open, no human acted since the message, and no human owns the
+ *    conversation → `auto_send` after `autoSendDelaySeconds`;
  * 5. otherwise → `suggest`, listing every failed rule in {@link AI_SUGGEST_REASONS} order.
  * A channel outside the allow-list therefore still gets suggestions (if the conversation's
  * `aiAssist` is on), never auto-sends.
@@ -340,6 +361,7 @@ export function decideAiAction(input: AiDecisionInput): AiDecision {
     channel_not_allowed: !config.channels.includes(input.channelKind),
     whatsapp_window_closed: input.channelKind === 'whatsapp' && !input.whatsappWindowOpen,
     human_active: input.humanActive === true,
+    human_owner: input.humanOwner === true,
   };
   const reasons = AI_SUGGEST_REASONS.filter((r) => failed[r]);
   if (reasons.length > 0) return { action: 'suggest', reasons };
@@ -354,7 +376,9 @@ export function decideAiAction(input: AiDecisionInput): AiDecision {
  * - `answered`: staff replied in their own words while it was pending (a training pair is kept);
  * - `dismissed`: staff dismissed it; `superseded`: a newer customer message replaced it;
  * - `cancelled`: the conversation was closed before anyone used it;
- * - `handed_off`: the draft handed the conversation to a human (never sendable).
+ * - `handed_off`: the draft handed the conversation to a human (never sendable);
+ * - `failed`: no usable draft — the model refused, its output was unusable, or OpenAI stayed
+ *   unavailable after the retries (`reasons` holds one of {@link AI_FAILURE_REASONS}; never sendable).
  */
 export const AI_SUGGESTION_STATUSES = [
   'pending',
@@ -366,9 +390,38 @@ export const AI_SUGGESTION_STATUSES = [
   'superseded',
   'cancelled',
   'handed_off',
+  'failed',
 ] as const;
 /** One of {@link AI_SUGGESTION_STATUSES}. */
 export type AiSuggestionStatus = (typeof AI_SUGGESTION_STATUSES)[number];
+
+/**
+ * What a suggestion row records as its `decision`: the {@link AiDecision} actions that store a row,
+ * plus `failed` (no draft to decide on; see {@link AI_FAILURE_REASONS}).
+ */
+export const AI_SUGGESTION_DECISIONS = ['auto_send', 'suggest', 'hand_off', 'failed'] as const;
+/** One of {@link AI_SUGGESTION_DECISIONS}. */
+export type AiSuggestionDecision = (typeof AI_SUGGESTION_DECISIONS)[number];
+
+/**
+ * Why the assistant produced no draft (a `failed` suggestion's only reason):
+ * - `refusal`: the model refused to answer (OpenAI `message.refusal`);
+ * - `invalid_output`: the model's answer was unusable (no choice, no content, not JSON, or not a valid draft);
+ * - `unavailable`: OpenAI could not be used — retries ran out (429 / 5xx / timeouts), or it rejected the
+ *   request (401 / 403 / 404 / 400, e.g. a bad key or model).
+ */
+export const AI_FAILURE_REASONS = ['refusal', 'invalid_output', 'unavailable'] as const;
+/** One of {@link AI_FAILURE_REASONS}. */
+export type AiFailureReason = (typeof AI_FAILURE_REASONS)[number];
+
+/**
+ * Whether the assistant can do anything on a conversation at all: the server has an OpenAI key
+ * (`available`), the org enabled it, and the conversation's effective AI-assist switch is on
+ * ({@link effectiveAiAssist}). When `false`, an inbound message runs no AI activity.
+ */
+export function assistantActive(config: AiAssistantConfig, available: boolean, channelKind: ChannelKind, own: boolean | null): boolean {
+  return available && config.enabled && effectiveAiAssist(config, channelKind, own);
+}
 
 /** The author id of messages, notes and todos the assistant writes (`author_type` is `ai`). */
 export const AI_ASSISTANT_AUTHOR_ID = 'ai-assistant';

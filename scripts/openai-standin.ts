@@ -184,17 +184,21 @@ function argumentsText(args: string | JsonObject): string {
 
 /**
  * A `CreateChatCompletionResponse` body like openai-chat-json-schema.response.json (text/JSON content)
- * or, with `toolCalls`, like openai-chat-tool-call.response.json (`content: null`, `finish_reason: tool_calls`).
+ * or, with `toolCalls`, like openai-chat-tool-call.response.json (`content: null`, `finish_reason: tool_calls`),
+ * or with `refusal`, a structured-outputs refusal.
  */
 export function chatCompletionBody(opts: {
   model: string;
   content?: string | null;
   toolCalls?: ScriptedToolCall[];
+  /** A refusal (structured outputs): `message.refusal` set, `content` null unless given. */
+  refusal?: string;
   promptTokens?: number;
 }): JsonObject {
   const toolCalls = opts.toolCalls ?? [];
-  const content = opts.content !== undefined ? opts.content : toolCalls.length > 0 ? null : DEFAULT_REPLY_TEXT;
-  const message: JsonObject = { role: 'assistant', content, refusal: null, annotations: [] };
+  const content =
+    opts.content !== undefined ? opts.content : toolCalls.length > 0 || opts.refusal !== undefined ? null : DEFAULT_REPLY_TEXT;
+  const message: JsonObject = { role: 'assistant', content, refusal: opts.refusal ?? null, annotations: [] };
   if (toolCalls.length > 0) {
     message.tool_calls = toolCalls.map((call) => ({
       id: call.id ?? `call_${randomAlnum(24)}`,

@@ -14,10 +14,24 @@
  * - a newer customer message supersedes the pending suggestion and any draft still in flight;
  * - a staff reply, assignment, status change or dismissal cancels a held auto-send (the draft
  *   stays available as a suggestion unless the reply answered it or the conversation closed).
- * OpenAI failures retry with back-off (activity retry policy); when retries run out the
- * conversation simply waits for a human. Deterministic: no I/O outside activities.
+ * OpenAI failures retry with back-off (activity retry policy); when retries run out, the model
+ * refuses or its output is unusable, a `failed` suggestion (reason `unavailable`, `refusal` or
+ * `invalid_output`) records it for staff and the conversation waits for a human.
+ *
+ * A human owns the conversation — it is assigned to a staff member, or a staff member replied since it
+ * was (re)opened — → the assistant never sends by itself there: drafts are suggestions (`human_owner`)
+ * and the agent loop does not run.
+ *
+ * The org's settings live in the run's state ({@link AssistantCarry}): loaded once per run (carried
+ * across continue-as-new), replaced by the `aiSettingsChanged` signal (highest version wins). A customer
+ * message on a conversation whose assistant is off (org switch, channel, `aiAssist`, no OpenAI key)
+ * therefore runs no AI activity at all. Deterministic: no I/O outside activities.
+ *
+ * Versioning (`patched`): `ai-settings-in-state` (load at run start, skip when off),
+ * `ai-human-owner` (the owner rule), `ai-failure-trace` (failed suggestions): histories recorded
+ * before them replay unchanged.
  */
-import { ActivityFailure, ApplicationFailure, condition, log, proxyActivities, uuid4 } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log, patched, proxyActivities, setHandler, uuid4 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { AiSuggestionUpdate } from '../activities/ai-suggestions';
 import {
@@ -25,6 +39,8 @@ import {
   type AiAssistantConfig,
   type AiDecision,
   type AiDraft,
+  type AiFailureReason,
+  assistantActive,
   decideAiAction,
   effectiveAiAssist,
 } from '../domain/ai-assistant';
@@ -33,7 +49,41 @@ import { isFreeFormReplyAllowed } from '../domain/channels';
 import type { ConversationState } from '../domain/conversation';
 import { DomainError } from '../domain/errors';
 import type { MessageRecord } from '../domain/message';
-import type { AssistantState, DismissSuggestionCommand, PendingSuggestion, SendSuggestionCommand } from './messages';
+import {
+  type AiSettingsSnapshot,
+  type AssistantCarry,
+  type AssistantState,
+  type DismissSuggestionCommand,
+  type PendingSuggestion,
+  type SendSuggestionCommand,
+  aiSettingsSignal,
+} from './messages';
+
+/** Patch: the org's settings are kept in the run (loaded at start); an inbound message on an assistant-off conversation runs no AI activity. */
+const SETTINGS_IN_STATE_PATCH = 'ai-settings-in-state';
+/** Patch: no auto-send (and no agent loop) while a human owns the conversation. */
+const HUMAN_OWNER_PATCH = 'ai-human-owner';
+/** Patch: refusals, unusable output and exhausted retries are recorded as `failed` suggestions. */
+const FAILURE_TRACE_PATCH = 'ai-failure-trace';
+/** Longest error message stored on a failed suggestion. */
+const MAX_FAILURE_MESSAGE_LENGTH = 2_000;
+
+/**
+ * Classifies a failed draft / agent-step activity for staff (failure types of activities/ai-draft.ts,
+ * ai-agent.ts and openai-thread.ts, spelled out: activity code is not imported into workflows).
+ * @returns `null` for anything that is not an activity failure (a bug: rethrown)
+ */
+function failureOf(err: unknown): { reason: AiFailureReason; message: string } | null {
+  if (!(err instanceof ActivityFailure)) return null;
+  const cause = err.cause;
+  const message = (cause?.message || err.message).slice(0, MAX_FAILURE_MESSAGE_LENGTH);
+  if (cause instanceof ApplicationFailure && cause.type === 'AiRefusal') return { reason: 'refusal', message };
+  if (cause instanceof ApplicationFailure && (cause.type === 'InvalidAiDraft' || cause.type === 'InvalidAgentStep')) {
+    return { reason: 'invalid_output', message };
+  }
+  // retries ran out (429 / 5xx / timeouts), or OpenAI rejected the request (bad key, unknown model, …)
+  return { reason: 'unavailable', message };
+}
 
 /** Drafts retry transient OpenAI failures (429, 5xx, timeouts) 6 times over about a minute, then give up. */
 const drafting = proxyActivities<Pick<Activities, 'draftReply' | 'agentStep'>>({
@@ -45,7 +95,7 @@ const tools = proxyActivities<Pick<Activities, 'runAgentTool'>>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
-const aiStore = proxyActivities<Pick<Activities, 'loadAiContext' | 'insertAiSuggestion' | 'updateAiSuggestion'>>({
+const aiStore = proxyActivities<Pick<Activities, 'loadAiContext' | 'loadAiSettings' | 'insertAiSuggestion' | 'updateAiSuggestion'>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -81,6 +131,8 @@ export interface Assistant {
   idle(): boolean;
   /** The open suggestion, carried across continue-as-new. */
   pending(): PendingSuggestion | null;
+  /** Settings and ownership, carried across continue-as-new. */
+  carry(): AssistantCarry;
   /** Adopts the open suggestion stored in Postgres (a fresh run after the previous one ended). */
   restore(stored: PendingSuggestion | null): void;
   /** A new customer message was stored (under the lock): supersede the pending suggestion, queue a fresh draft. */
@@ -111,9 +163,38 @@ function ruleViolation(err: DomainError): ApplicationFailure {
   return ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true, details: err.details ? [err.details] : [] });
 }
 
-/** Builds the assistant of one run; `initialPending` is the suggestion carried from the previous run. */
-export function createAssistant(host: AssistantHost, initialPending: PendingSuggestion | null): Assistant {
+/**
+ * Builds the assistant of one run (and registers the `aiSettingsChanged` signal handler);
+ * `initialPending` is the suggestion and `carried` the settings / ownership carried from the previous run.
+ */
+export function createAssistant(host: AssistantHost, initialPending: PendingSuggestion | null, carried?: AssistantCarry): Assistant {
   let pending: PendingSuggestion | null = initialPending;
+  /** The org's settings as this run knows them; `null` until loaded (or in a run recorded before they were kept). */
+  let settings: AiSettingsSnapshot | null = carried?.settings ?? null;
+  /** A staff reply since the conversation was (re)opened; `null` = unknown (derived from the state). */
+  let staffRepliedSinceOpen: boolean | null = carried?.staffRepliedSinceOpen ?? null;
+  const adoptSettings = (next: AiSettingsSnapshot): void => {
+    if (settings === null || next.version >= settings.version) settings = next;
+  };
+  setHandler(aiSettingsSignal, (next) => {
+    adoptSettings(next);
+    log.info('AI settings updated', { version: next.version, enabled: next.config.enabled });
+  });
+  /**
+   * The settings this run was sent no longer allow a held auto-send: the assistant is off for this
+   * conversation, or the org switched to mode `suggest` (only ever true after a settings load or signal).
+   */
+  const holdRevoked = (): boolean => {
+    if (settings === null) return false;
+    const state = host.state();
+    return settings.config.mode !== 'auto' || !assistantActive(settings.config, settings.available, state.channelKind, state.aiAssist);
+  };
+  /** A human owns the conversation: assigned to staff, or a staff reply since it was (re)opened. */
+  const humanOwned = (): boolean => {
+    const state = host.state();
+    const replied = staffRepliedSinceOpen ?? (state.status !== 'closed' && state.hasStaffReplied);
+    return state.assigneeId !== null || replied;
+  };
   /** Customer messages stored by this run (a draft answers the generation it was requested for). */
   let generation = 0;
   let request: DraftRequest | null = null;
@@ -180,6 +261,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
       channelKind: state.channelKind,
       whatsappWindowOpen: isFreeFormReplyAllowed(state.channelKind, ms(state.sessionExpiresAt), nowMs),
       humanActive: humanActions !== req.humanActions,
+      humanOwner: patched(HUMAN_OWNER_PATCH) && humanOwned(),
       draft,
     });
     log.info('AI decision', { ...decision, confidence: draft.confidence, complexity: draft.complexity, intent: draft.intent });
@@ -213,6 +295,36 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     }
   };
 
+  /**
+   * A draft or agent step failed for good: records a `failed` suggestion (reason and message, for staff)
+   * if the request is still the current one; otherwise (or for a non-activity error) rethrows.
+   */
+  const recordFailure = async (req: DraftRequest, model: string, err: unknown): Promise<void> => {
+    const failure = failureOf(err);
+    if (failure === null || !patched(FAILURE_TRACE_PATCH)) throw err;
+    log.warn('AI assistant failed on this turn; recorded for staff', { reason: failure.reason, error: failure.message });
+    if (req.generation !== generation || answeredGeneration >= req.generation) return;
+    const state = host.state();
+    try {
+      await aiStore.insertAiSuggestion({
+        id: uuid4(),
+        orgId: state.orgId,
+        conversationId: state.conversationId,
+        triggerMessageId: req.triggerMessageId,
+        decision: 'failed',
+        status: 'failed',
+        reasons: [failure.reason],
+        draft: null,
+        errorMessage: failure.message,
+        model,
+        sendAt: null,
+        createdAt: new Date(Date.now()).toISOString(),
+      });
+    } catch (insertErr) {
+      log.error('failed AI suggestion could not be stored', { error: String(insertErr) });
+    }
+  };
+
   /** The agent loop with inbox tools (email): model step → tool calls → results, at most `maxSteps` steps. */
   const runAgentLoop = async (req: DraftRequest, config: AiAssistantConfig): Promise<void> => {
     const state = host.state();
@@ -229,14 +341,23 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     for (let step = 1; step <= config.agentTools.maxSteps; step++) {
       const before = stopReason();
       if (before) return log.info(`agent loop stopped: ${before}`);
-      const result = await drafting.agentStep({
-        orgId: state.orgId,
-        conversationId: state.conversationId,
-        model: config.model,
-        instructions: config.instructions,
-        tools: config.agentTools.tools,
-        transcript,
-      });
+      let result: Awaited<ReturnType<typeof drafting.agentStep>>;
+      try {
+        result = await drafting.agentStep({
+          orgId: state.orgId,
+          conversationId: state.conversationId,
+          model: config.model,
+          instructions: config.instructions,
+          // bound to this conversation, listing the inbox is pointless (it would be refused): not offered
+          tools:
+            config.agentTools.scope === 'conversation'
+              ? config.agentTools.tools.filter((t) => t !== 'list_inbox')
+              : config.agentTools.tools,
+          transcript,
+        });
+      } catch (err) {
+        return recordFailure(req, config.model, err);
+      }
       if (!result.available) return;
       transcript.push(result.message);
       if (result.kind === 'final') return log.info('agent loop finished', { steps: step });
@@ -248,6 +369,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
             orgId: state.orgId,
             actingConversationId: state.conversationId,
             tools: config.agentTools.tools,
+            scope: config.agentTools.scope,
             call,
           });
           log.info('agent tool called', { tool: call.name, ok: outcome.ok });
@@ -267,29 +389,60 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
 
   const handle = async (req: DraftRequest): Promise<void> => {
     const state = host.state();
+    if (
+      settings !== null &&
+      patched(SETTINGS_IN_STATE_PATCH) &&
+      !assistantActive(settings.config, settings.available, state.channelKind, state.aiAssist)
+    ) {
+      return log.info('AI assistant off for this conversation; nothing to do', { settingsVersion: settings.version });
+    }
     const { available, config, contactVip } = await aiStore.loadAiContext({ orgId: state.orgId, contactId: state.contactId });
     if (!available) return log.info('AI assistant unavailable (no OPENAI_API_KEY)');
     if (!config.enabled || !effectiveAiAssist(config, state.channelKind, state.aiAssist)) return;
     if (req.generation !== generation || answeredGeneration >= req.generation) return;
-    // The agent acts by itself, so only where an auto-send could happen: mode auto, not a VIP.
-    if (state.channelKind === 'email' && config.agentTools.enabled && config.mode === 'auto' && !contactVip) {
+    // The agent acts by itself, so only where an auto-send could happen: mode auto, not a VIP, no human owner.
+    if (
+      state.channelKind === 'email' &&
+      config.agentTools.enabled &&
+      config.mode === 'auto' &&
+      !contactVip &&
+      !(patched(HUMAN_OWNER_PATCH) && humanOwned())
+    ) {
       return runAgentLoop(req, config);
     }
-    const result = await drafting.draftReply({
-      conversationId: state.conversationId,
-      instructions: config.instructions,
-      model: config.model,
-    });
+    let result: Awaited<ReturnType<typeof drafting.draftReply>>;
+    try {
+      result = await drafting.draftReply({
+        conversationId: state.conversationId,
+        instructions: config.instructions,
+        model: config.model,
+      });
+    } catch (err) {
+      return recordFailure(req, config.model, err);
+    }
     if (!result.available) return;
     await host.exclusive(() => apply(req, config, contactVip, result.draft));
   };
 
-  /** Waits for the held auto-send's time; sends unless a human acted, a message superseded it, or it was dismissed. */
+  /**
+   * Waits for the held auto-send's time; sends unless a human acted, a message superseded it, it was
+   * dismissed, or new settings revoked it (then it stays as a suggestion).
+   */
   const waitForAutoSend = async (held: PendingSuggestion): Promise<void> => {
     const stillHeld = () => pending?.id === held.id && pending.status === 'scheduled';
     const untilMs = Math.max(1, (ms(held.sendAt) ?? Date.now()) - Date.now());
-    const interrupted = await condition(() => !stillHeld() || request !== null, untilMs);
-    if (interrupted) return;
+    const interrupted = await condition(() => !stillHeld() || request !== null || holdRevoked(), untilMs);
+    if (interrupted) {
+      if (request === null && stillHeld() && holdRevoked()) {
+        await host.exclusive(async () => {
+          if (!stillHeld() || !pending) return;
+          pending = { ...pending, status: 'pending', sendAt: null };
+          log.info('AI auto-send cancelled by new settings; kept as a suggestion', { suggestionId: pending.id });
+          await recordSuggestion({ id: pending.id, status: 'pending' });
+        });
+      }
+      return;
+    }
     busy = true; // the run must not continue-as-new in the middle of the send
     try {
       await host.exclusive(async () => {
@@ -304,6 +457,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     view: () => ({ busy: busy || request !== null, pending }),
     idle: () => !busy && request === null,
     pending: () => pending,
+    carry: () => ({ settings, staffRepliedSinceOpen }),
     restore(stored) {
       if (pending === null) pending = stored;
     },
@@ -318,6 +472,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     },
 
     async onStaffReply(message, actorId) {
+      staffRepliedSinceOpen = true;
       answeredGeneration = generation;
       staffAnsweredGeneration = generation;
       request = null;
@@ -345,6 +500,8 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     async onHumanAction({ closed, human = true }) {
       if (human) humanActions++;
       if (closed) {
+        // the next customer message (or staff action) reopens it: nobody owns it by a reply yet
+        staffRepliedSinceOpen = false;
         request = null;
         await resolve('cancelled');
         return;
@@ -370,6 +527,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
       this.assertPending(command.suggestionId);
       const draft = pending!;
       const message = await host.sendReply({ text: command.text ?? draft.reply, authorType: 'staff', authorId: command.actorId });
+      staffRepliedSinceOpen = true;
       humanActions++;
       answeredGeneration = generation;
       staffAnsweredGeneration = generation;
@@ -397,6 +555,14 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     },
 
     async run(): Promise<never> {
+      if (settings === null && patched(SETTINGS_IN_STATE_PATCH)) {
+        try {
+          adoptSettings(await aiStore.loadAiSettings({ orgId: host.state().orgId }));
+        } catch (err) {
+          // unreachable in practice (the activity retries until Postgres answers); drafts then load per message as before
+          log.warn('AI settings could not be loaded', { error: String(err) });
+        }
+      }
       for (;;) {
         await condition(() => request !== null || pending?.status === 'scheduled');
         // Nothing may escape this loop: an error here would fail the workflow task and stall the

@@ -304,6 +304,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       },
     },
     input.pendingSuggestion ?? null,
+    input.assistant,
   );
   setHandler(getAssistantStateQuery, () => assistant.view());
 
@@ -706,6 +707,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       seenProviderMessageIds: seen.toArray(),
       closedRunGraceMs,
       pendingSuggestion: assistant.pending(),
+      assistant: assistant.carry(),
       pendingInbound: [...inbox],
       pendingReports: [...reports],
       outbox: [...outbox],
@@ -753,6 +755,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
           seenProviderMessageIds: seen.toArray(),
           closedRunGraceMs,
           pendingSuggestion: assistant.pending(),
+          assistant: assistant.carry(),
         });
       }
       continue;

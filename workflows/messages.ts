@@ -3,6 +3,7 @@
  * Imported by the API (to send them) and by the workflow (to handle them).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AiAssistantConfig } from '../domain/ai-assistant';
 import type { AttributeChange, ConversationState, NewConversation, StatusChange } from '../domain/conversation';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { SlaPolicy } from '../domain/sla';
@@ -48,6 +49,31 @@ export interface ConversationWorkflowInput {
   mediaQueue?: string[];
   /** The newest customer message the previous run stored without asking the assistant for a draft. */
   assistantTrigger?: string | null;
+  /** The assistant's state carried across continue-as-new (absent: loaded / derived at run start). */
+  assistant?: AssistantCarry;
+}
+
+/**
+ * The org's assistant settings as a conversation run holds them (loaded once at run start, replaced by
+ * {@link aiSettingsSignal} when `PUT /v1/ai-assistant` changes them; the highest `version` wins).
+ */
+export interface AiSettingsSnapshot {
+  /** `ai_assistant_settings.version` (0 = never saved, defaults). */
+  version: number;
+  config: AiAssistantConfig;
+  /** Whether the worker has an OpenAI API key (without one the assistant does nothing). */
+  available: boolean;
+}
+
+/** What the assistant carries from one run to the next (continue-as-new). */
+export interface AssistantCarry {
+  /** The org's settings; `null` = not loaded yet (the run loads them). */
+  settings: AiSettingsSnapshot | null;
+  /**
+   * A staff member replied since the conversation was last (re)opened (a human owns it; the AI only
+   * suggests); `null` = unknown (derived from the state: not closed and any staff reply so far).
+   */
+  staffRepliedSinceOpen: boolean | null;
 }
 
 /** A customer message queued in the workflow, stamped with the workflow time (ms since epoch) it arrived. */
@@ -150,6 +176,11 @@ export interface AssistantState {
 export const inboundMessageSignal = defineSignal<[InboundMessage]>('inboundMessage');
 /** Signal: a carrier status callback for one of this conversation's outbound messages. */
 export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');
+/**
+ * Signal: the org's AI assistant settings changed (sent to every running conversation of the org by
+ * the `aiSettingsBroadcastWorkflow` after `PUT /v1/ai-assistant`); ignored unless newer than the run's.
+ */
+export const aiSettingsSignal = defineSignal<[AiSettingsSnapshot]>('aiSettingsChanged');
 
 /** Update: record a reply (queued for sending) or an internal note; returns the stored message. */
 export const replyUpdate = defineUpdate<MessageRecord, [ReplyCommand]>('reply');

@@ -3,10 +3,17 @@
  * admins change them (`PUT /`, else 403 `forbidden`). An org that never saved settings gets
  * `DEFAULT_AI_ASSISTANT_CONFIG`. `available` reports whether the server has an OpenAI API key; without
  * one the settings can still be read and saved, the assistant just never runs.
+ *
+ * Running conversations keep the settings in their workflow state (so an inbound message on a
+ * conversation whose assistant is off runs no AI activity); a `PUT` therefore bumps the settings'
+ * `version` and, after the commit, starts the durable `aiSettingsBroadcastWorkflow` (one per version),
+ * which signals every running conversation of the org with the new settings.
  */
 import { Router } from 'express';
 import { sql } from 'kysely';
 import type { Db } from '../../db/client';
+import { AI_SETTINGS_BROADCAST_WORKFLOW_TYPE, aiSettingsBroadcastWorkflowId } from '../../workflows/ai-settings-broadcast';
+import type { ConversationClient } from '../conversation-client';
 import { loadAiAssistantConfig, mergeAiAssistantConfig } from '../../db/ai-assistant-settings';
 import { isValidAiConfig } from '../../domain/ai-assistant';
 import { principalOf } from '../auth';
@@ -16,8 +23,17 @@ import { PutAiAssistantBody, applyAiAssistantPut, toAiAssistantView } from '../a
 /**
  * Builds the AI assistant router (mounted under `/v1/ai-assistant`, behind auth and `express.json()`).
  * @param openAiAvailable whether OPENAI_API_KEY is configured (shown as `available`; changes nothing else)
+ * @param conversations starts the settings broadcast after a `PUT`
  */
-export function aiAssistantRouter({ db, openAiAvailable }: { db: Db; openAiAvailable: boolean }): Router {
+export function aiAssistantRouter({
+  db,
+  openAiAvailable,
+  conversations,
+}: {
+  db: Db;
+  openAiAvailable: boolean;
+  conversations: Pick<ConversationClient, 'startOnce'>;
+}): Router {
   const router = Router();
 
   router.get('/', async (_req, res) => {
@@ -28,7 +44,9 @@ export function aiAssistantRouter({ db, openAiAvailable }: { db: Db; openAiAvail
   /**
    * Partial update: the given fields replace the current config's (stored, else the defaults), the rest
    * is kept; the whole result is re-checked ({@link isValidAiConfig}, 422 `invalid_ai_config` with
-   * `details.problems`) and stored as a full config. Row-locked so concurrent changes do not mix.
+   * `details.problems`) and stored as a full config with the next `version`. Row-locked so concurrent
+   * changes do not mix. Then the broadcast to running conversations is started; if Temporal does not
+   * accept it → 503 `temporarily_unavailable` (the settings ARE saved: repeating the same `PUT` is harmless).
    */
   router.put('/', async (req, res) => {
     const me = principalOf(res);
@@ -47,14 +65,33 @@ export function aiAssistantRouter({ db, openAiAvailable }: { db: Db; openAiAvail
         throw new HttpError(422, 'invalid_ai_config', `The AI assistant settings would break a rule: ${problems.join('; ')}`, { problems });
       }
       const config = JSON.stringify(next);
-      await trx
+      const { version } = await trx
         .insertInto('ai_assistant_settings')
-        .values({ org_id: me.orgId, config, updated_by: me.userId })
-        .onConflict((oc) => oc.column('org_id').doUpdateSet({ config, updated_by: me.userId, updated_at: sql<Date>`now()` }))
-        .execute();
-      return next;
+        .values({ org_id: me.orgId, config, updated_by: me.userId, version: 1 })
+        .onConflict((oc) =>
+          oc.column('org_id').doUpdateSet({
+            config,
+            updated_by: me.userId,
+            updated_at: sql<Date>`now()`,
+            version: sql<number>`ai_assistant_settings.version + 1`,
+          }),
+        )
+        .returning('version')
+        .executeTakeFirstOrThrow();
+      return { config: next, version };
     });
-    res.json(toAiAssistantView(saved, openAiAvailable));
+    try {
+      await conversations.startOnce(AI_SETTINGS_BROADCAST_WORKFLOW_TYPE, aiSettingsBroadcastWorkflowId(me.orgId, saved.version), {
+        orgId: me.orgId,
+      });
+    } catch {
+      throw new HttpError(
+        503,
+        'temporarily_unavailable',
+        'The settings were saved, but running conversations could not be told yet; repeat the request shortly',
+      );
+    }
+    res.json(toAiAssistantView(saved.config, openAiAvailable));
   });
 
   return router;

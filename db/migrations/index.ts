@@ -5,6 +5,7 @@ import * as m0003 from './0003_ai_assistant_settings';
 import * as m0004 from './0004_ai_suggestions_todos';
 import * as m0005 from './0005_send_reconciliation';
 import * as m0006 from './0006_idempotency_keys';
+import * as m0007 from './0007_ai_hardening';
 import * as m0008 from './0008_email_hardening';
 
 /**
@@ -18,5 +19,6 @@ export const migrations: Record<string, Migration> = {
   '0004_ai_suggestions_todos': m0004,
   '0005_send_reconciliation': m0005,
   '0006_idempotency_keys': m0006,
+  '0007_ai_hardening': m0007,
   '0008_email_hardening': m0008,
 };

@@ -8,7 +8,9 @@ import express, { type Express } from 'express';
 import request from 'supertest';
 import { requireAuth, signStaffToken } from '../../api/auth';
 import { errorHandler } from '../../api/errors';
+import type { ConversationClient } from '../../api/conversation-client';
 import { aiAssistantRouter } from '../../api/routes/ai-assistant';
+import { aiSettingsBroadcastWorkflowId } from '../../workflows/ai-settings-broadcast';
 import { createLogger } from '../../config/logger';
 import { DEFAULT_AI_ASSISTANT_CONFIG } from '../../domain/ai-assistant';
 import { createHarness, createTestOrg, type Harness, JWT_SECRET } from '../support/harness';
@@ -33,11 +35,11 @@ let h: Harness;
 let app: Express;
 let unavailableApp: Express;
 
-function buildApp(openAiAvailable: boolean): Express {
+function buildApp(openAiAvailable: boolean, conversations: Pick<ConversationClient, 'startOnce'> = h.conversations): Express {
   const a = express();
   a.use(requireAuth(JWT_SECRET));
   a.use(express.json());
-  a.use('/v1/ai-assistant', aiAssistantRouter({ db: h.db, openAiAvailable }));
+  a.use('/v1/ai-assistant', aiAssistantRouter({ db: h.db, openAiAvailable, conversations }));
   a.use(errorHandler(createLogger('silent')));
   return a;
 }
@@ -155,10 +157,48 @@ describe('PUT /v1/ai-assistant', () => {
     ['model', { model: 'm'.repeat(201) }],
     ['instructions', { instructions: 'x'.repeat(20_001) }],
     ['enabled', { enabled: 'yes' }],
+    ['agentTools.scope', { agentTools: { scope: 'org' } }],
   ])('a bad %s → 400 naming it (%#), nothing stored', async (path, body) => {
     const org = await freshOrg();
     expectValidationError(await put(org.admin, body), path);
     expect(await storedRow(org.orgId)).toBeUndefined();
+  });
+
+  test('agentTools.scope defaults to conversation; inbox is opt-in and kept by later PUTs', async () => {
+    const org = await freshOrg();
+    expect((await get(org.admin)).body).toMatchObject({ agentTools: { scope: 'conversation' } });
+    const res = await put(org.admin, { agentTools: { enabled: true, scope: 'inbox' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ agentTools: { enabled: true, scope: 'inbox', maxSteps: 6 } });
+    expect((await put(org.admin, { agentTools: { maxSteps: 3 } })).body).toMatchObject({ agentTools: { scope: 'inbox', maxSteps: 3 } });
+    // a config stored before `scope` existed reads as the safe default
+    await h.db
+      .updateTable('ai_assistant_settings')
+      .set({ config: JSON.stringify({ enabled: true, agentTools: { enabled: true, tools: ['close_inbox_item'], maxSteps: 2 } }) })
+      .where('org_id', '=', org.orgId)
+      .execute();
+    expect((await get(org.admin)).body).toMatchObject({ agentTools: { enabled: true, scope: 'conversation', maxSteps: 2 } });
+  });
+
+  test('each PUT bumps the version and starts one broadcast workflow for it, which completes', async () => {
+    const org = await freshOrg();
+    expect((await put(org.admin, { enabled: true })).status).toBe(200);
+    expect((await put(org.admin, { mode: 'auto' })).status).toBe(200);
+    expect((await storedRow(org.orgId))?.version).toBe(2);
+    for (const version of [1, 2]) {
+      const result = await h.client.workflow.getHandle(aiSettingsBroadcastWorkflowId(org.orgId, version)).result();
+      // no conversation of this org is running: nothing to signal, the newest version is read
+      expect(result).toEqual({ version: 2, signalled: 0, notRunning: 0 });
+    }
+  });
+
+  test('Temporal refusing the broadcast → 503 temporarily_unavailable, the settings are saved (repeating is harmless)', async () => {
+    const org = await freshOrg();
+    const down = buildApp(true, { startOnce: () => Promise.reject(new Error('14 UNAVAILABLE: connection refused')) });
+    expectError(await put(org.admin, { enabled: true }, down), 503, 'temporarily_unavailable');
+    expect((await storedRow(org.orgId))?.config).toMatchObject({ enabled: true });
+    expect((await put(org.admin, { enabled: true })).status).toBe(200);
+    expect((await storedRow(org.orgId))?.version).toBe(2);
   });
 
   test('several bad fields are all named', async () => {

@@ -134,6 +134,9 @@ describe('GET /v1/conversations/stats', () => {
       },
       ai: {
         suggestions: { autoSent: 1, suggested: 2, handedOff: 1 },
+        decisions: { autoSend: 1, suggest: 2, handOff: 1, failed: 0 },
+        // C1's auto-send is stored `pending` by the fixture: a held send that did not go out
+        outcomes: { autoSent: 0, cancelled: 1, sentByStaff: 0, dismissed: 0, superseded: 0 },
         resolution: { closed: 4, resolvedByAi: 1, ratio: 0.25 },
       },
       firstResponse: {
@@ -188,9 +191,49 @@ describe('GET /v1/conversations/stats', () => {
         byStatus: { open: 0, pending: 0, snoozed: 0, closed: 0 },
         byChannel: { sms: 0, whatsapp: 0, email: 0, chat: 0 },
       },
-      ai: { suggestions: { autoSent: 0, suggested: 0, handedOff: 0 }, resolution: { closed: 0, resolvedByAi: 0, ratio: null } },
+      ai: {
+        suggestions: { autoSent: 0, suggested: 0, handedOff: 0 },
+        decisions: { autoSend: 0, suggest: 0, handOff: 0, failed: 0 },
+        outcomes: { autoSent: 0, cancelled: 0, sentByStaff: 0, dismissed: 0, superseded: 0 },
+        resolution: { closed: 0, resolvedByAi: 0, ratio: null },
+      },
       firstResponse: { byChannel: [], byIntent: [] },
     });
+  });
+
+  test('decisions and outcomes are counted separately: a cancelled auto-send is not an auto-sent one; failures count', async () => {
+    const { org, admin } = await freshOrg();
+    const c = await insertConversation(h.db, org, { channel: 'sms', status: 'open', createdAt: at('2026-01-03T09:00:00Z') });
+    let minute = 0;
+    const row = async (decision: 'auto_send' | 'suggest' | 'hand_off' | 'failed', status: string, intent = 'order_status') => {
+      const id = await insertSuggestion(h.db, org.orgId, c, {
+        decision: decision === 'failed' ? 'suggest' : decision,
+        intent,
+        at: at('2026-01-03T10:00:00Z', 60 * minute++),
+      });
+      await h.db
+        .updateTable('ai_suggestions')
+        .set({ decision, status: status as never })
+        .where('id', '=', id)
+        .execute();
+    };
+    await row('auto_send', 'auto_sent');
+    await row('auto_send', 'auto_sent');
+    await row('auto_send', 'sent'); // a human cancelled the hold, then sent the draft
+    await row('auto_send', 'dismissed'); // dismissed during the hold
+    await row('auto_send', 'superseded'); // a newer customer message during the hold
+    await row('auto_send', 'scheduled'); // still held: not cancelled (yet)
+    await row('suggest', 'sent');
+    await row('suggest', 'answered');
+    await row('suggest', 'superseded');
+    await row('hand_off', 'handed_off');
+    await row('failed', 'failed', 'unknown');
+    await row('failed', 'failed', 'unknown');
+    const body = (await stats(admin, `from=${FROM}&to=${TO}`)).body as ConversationStatsView;
+    expect(body.ai.decisions).toEqual({ autoSend: 6, suggest: 3, handOff: 1, failed: 2 });
+    expect(body.ai.outcomes).toEqual({ autoSent: 2, cancelled: 3, sentByStaff: 2, dismissed: 1, superseded: 2 });
+    // the deprecated view keeps its old meaning (decisions; failures not counted)
+    expect(body.ai.suggestions).toEqual({ autoSent: 6, suggested: 3, handedOff: 1 });
   });
 
   test('a range of exactly 366 days is accepted', async () => {

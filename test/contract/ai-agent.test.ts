@@ -22,13 +22,13 @@ import {
   AI_CONVERSATION_NOT_FOUND,
   createAiAgentActivities,
   INBOX_ITEM_MESSAGE_TEXT_LENGTH,
-  INVALID_AGENT_STEP,
+  AI_REFUSAL,
   type InboxCommands,
   OPENAI_REJECTED,
 } from '../../activities/ai-agent';
 import { createOpenAiClient } from '../../activities/openai-client';
 import { AGENT_SYSTEM_SUFFIX, type AgentMessage, MAX_AGENT_TOOL_RESULT_LENGTH, agentToolDefinitions } from '../../domain/ai-agent-tools';
-import { AGENT_TOOLS, AI_ASSISTANT_AUTHOR_ID, type AgentToolName } from '../../domain/ai-assistant';
+import { AGENT_TOOLS, AI_ASSISTANT_AUTHOR_ID, type AgentToolName, type AgentToolScope } from '../../domain/ai-assistant';
 import {
   chatCompletionBody,
   openAiErrorBody,
@@ -131,13 +131,15 @@ interface ChatRequestBody {
 async function tool(
   name: string,
   args: unknown,
-  opts: { tools?: AgentToolName[]; commands?: InboxCommands } = {},
+  opts: { tools?: AgentToolName[]; commands?: InboxCommands; scope?: AgentToolScope } = {},
 ): Promise<AgentToolResult & { body: unknown }> {
   const call = { id: `call_${randomBytes(6).toString('hex')}`, name, arguments: typeof args === 'string' ? args : JSON.stringify(args) };
+  // these tests exercise the tools across the inbox (scope `inbox`) unless they say otherwise
   const result = await activities({ commands: opts.commands }).runAgentTool({
     orgId: h.org.orgId,
     actingConversationId: acting,
     tools: opts.tools ?? ALL_TOOLS,
+    scope: opts.scope ?? 'inbox',
     call,
   });
   expect(result.toolCallId).toBe(call.id);
@@ -301,13 +303,13 @@ describe('agentStep', () => {
     expect((err as ApplicationFailure).details?.[0]).toEqual({ status: 400, code: 'invalid_function_parameters' });
   });
 
-  it('a refusal → non-retryable InvalidAgentStep', async () => {
+  it('a refusal → non-retryable AiRefusal (recorded as a failed suggestion with reason refusal)', async () => {
     const body = chatCompletionBody({ model: MODEL, content: null });
     const choice = (body.choices as Array<{ message: { refusal: string | null } }>)[0];
     if (choice) choice.message.refusal = "I'm sorry, I can't help with that.";
     standIn.respondNext(200, body);
     const err = await captureError(activities().agentStep(stepInput()));
-    expect(err).toMatchObject({ type: INVALID_AGENT_STEP, nonRetryable: true });
+    expect(err).toMatchObject({ type: AI_REFUSAL, nonRetryable: true });
   });
 
   it("another org's conversation → non-retryable AiConversationNotFound, nothing sent", async () => {
@@ -434,7 +436,8 @@ describe('runAgentTool', () => {
     const id = await emailConversation();
     const text = unique('Only once, please.');
     const call = { id: `call_${randomBytes(6).toString('hex')}`, name: 'reply_to_inbox', arguments: JSON.stringify({ id, text }) };
-    const run = () => activities().runAgentTool({ orgId: h.org.orgId, actingConversationId: acting, tools: ALL_TOOLS, call });
+    const run = () =>
+      activities().runAgentTool({ orgId: h.org.orgId, actingConversationId: acting, tools: ALL_TOOLS, scope: 'inbox', call });
     const first = await run();
     const second = await run();
     expect(second).toEqual(first);
@@ -515,6 +518,28 @@ describe('runAgentTool', () => {
     expectToolError(await tool('create_todo', { title: 'Nope', dueAt: null, sourceId: foreign }), 'inbox_item_not_found');
     expectToolError(await tool('create_todo', { title: 'Nope', dueAt: null, sourceId: sms }), 'inbox_item_not_found');
     expect(await h.db.selectFrom('todos').select('id').where('source_id', '=', foreign).execute()).toEqual(before);
+  });
+
+  it('scope conversation (the default): list_inbox and every call naming another item → out_of_scope, nothing read or changed', async () => {
+    const before = await conversationRow(second);
+    const scoped = { scope: 'conversation' as const };
+    expectToolError(await tool('list_inbox', { status: null, limit: 5 }, scoped), 'out_of_scope');
+    expectToolError(await tool('get_inbox_item', { id: second }, scoped), 'out_of_scope');
+    expectToolError(await tool('close_inbox_item', { id: second, resolutionNote: 'Injected' }, scoped), 'out_of_scope');
+    expectToolError(await tool('update_inbox_item', { id: second, status: 'closed', priority: null, tags: null }, scoped), 'out_of_scope');
+    expectToolError(await tool('snooze_inbox_item', { id: second, until: '2099-01-01T00:00:00Z' }, scoped), 'out_of_scope');
+    const text = unique('Never to the other customer');
+    expectToolError(await tool('reply_to_inbox', { id: second, text }, scoped), 'out_of_scope');
+    const title = unique('About another item');
+    expectToolError(await tool('create_todo', { title, dueAt: null, sourceId: second }, scoped), 'out_of_scope');
+    expect(await conversationRow(second)).toEqual(before);
+    expect(await h.db.selectFrom('messages').select('id').where('text', '=', text).execute()).toHaveLength(0);
+    expect(await h.db.selectFrom('todos').select('id').where('title', '=', title).execute()).toHaveLength(0);
+    // the acting conversation itself is fine, and an input without `scope` is scoped too
+    expect((await tool('get_inbox_item', { id: acting }, scoped)).ok).toBe(true);
+    const call = { id: `call_${randomBytes(6).toString('hex')}`, name: 'get_inbox_item', arguments: JSON.stringify({ id: second }) };
+    const unscoped = await activities().runAgentTool({ orgId: h.org.orgId, actingConversationId: acting, tools: ALL_TOOLS, call });
+    expect(JSON.parse(unscoped.content)).toMatchObject({ error: { code: 'out_of_scope' } });
   });
 
   it('a disabled tool → ok:false tool_disabled, nothing done', async () => {

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { RateLimitError } from 'openai';
 import request from 'supertest';
-import { createAiDraftActivities, INVALID_AI_DRAFT, OPENAI_REJECTED } from '../../activities/ai-draft';
+import { AI_REFUSAL, createAiDraftActivities, INVALID_AI_DRAFT, OPENAI_REJECTED } from '../../activities/ai-draft';
 import { createOpenAiClient } from '../../activities/openai-client';
 import { AI_DRAFT_JSON_SCHEMA, type AiDraft } from '../../domain/ai-assistant';
 import {
@@ -163,13 +163,13 @@ describe('draftReply', () => {
     expect(err).toMatchObject({ type: INVALID_AI_DRAFT, nonRetryable: true });
   });
 
-  it('a refusal → non-retryable InvalidAiDraft', async () => {
+  it('a refusal → non-retryable AiRefusal (recorded as a failed suggestion with reason refusal)', async () => {
     const body = chatCompletionBody({ model: MODEL, content: null });
     const choice = (body.choices as Array<{ message: { refusal: string | null } }>)[0];
     if (choice) choice.message.refusal = "I'm sorry, I can't help with that.";
     standIn.respondNext(200, body);
     const err = await captureError(activities().draftReply(input()));
-    expect(err).toMatchObject({ type: INVALID_AI_DRAFT, nonRetryable: true });
+    expect(err).toMatchObject({ type: AI_REFUSAL, nonRetryable: true });
   });
 
   it('401 (wrong key) → non-retryable OpenAiRejected with the status', async () => {

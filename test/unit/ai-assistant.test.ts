@@ -18,6 +18,7 @@ import {
   MAX_AUTO_SEND_DELAY_SECONDS,
   complexityRank,
   decideAiAction,
+  assistantActive,
   effectiveAiAssist,
   isValidAiConfig,
   parseAiDraft,
@@ -76,7 +77,7 @@ describe('DEFAULT_AI_ASSISTANT_CONFIG', () => {
       maxAutoSendComplexity: 'low',
       autoSendDelaySeconds: 60,
       model: 'gpt-4o-mini',
-      agentTools: { enabled: false, tools: [...AGENT_TOOLS], maxSteps: 6 },
+      agentTools: { enabled: false, tools: [...AGENT_TOOLS], maxSteps: 6, scope: 'conversation' },
     });
   });
 
@@ -224,6 +225,7 @@ describe('decideAiAction', () => {
         channelKind: 'whatsapp',
         whatsappWindowOpen: false,
         humanActive: true,
+        humanOwner: true,
         draft: draft({ confidence: 0.2, complexity: 'high' }),
       });
       expect(decision).toEqual({ action: 'suggest', reasons: [...AI_SUGGEST_REASONS] });
@@ -232,6 +234,16 @@ describe('decideAiAction', () => {
     it('suggests when a human acted since the customer message, even if every other rule holds', () => {
       expect(decide({ humanActive: true })).toEqual({ action: 'suggest', reasons: ['human_active'] });
       expect(decide({ humanActive: false })).toEqual({ action: 'auto_send', sendAtDelaySeconds: 30 });
+    });
+
+    it('suggests with human_owner when a human owns the conversation (assigned, or a staff reply since it was opened)', () => {
+      expect(decide({ humanOwner: true })).toEqual({ action: 'suggest', reasons: ['human_owner'] });
+      expect(decide({ humanOwner: false })).toEqual({ action: 'auto_send', sendAtDelaySeconds: 30 });
+      // a hand-off still hands off: the owner is told why
+      expect(decide({ humanOwner: true, draft: draft({ handoff: true, handoffReason: 'angry' }) })).toEqual({
+        action: 'hand_off',
+        reason: 'angry',
+      });
     });
 
     it('lists a subset in the same order', () => {
@@ -486,6 +498,23 @@ describe('agentTools settings', () => {
     expect(isValidAiConfig(withAgent({ maxSteps: 0 }))).toEqual([expect.stringMatching(/maxSteps/)]);
     expect(isValidAiConfig(withAgent({ maxSteps: 21 }))).toEqual([expect.stringMatching(/maxSteps/)]);
     expect(isValidAiConfig(withAgent({ maxSteps: 2.5 }))).toEqual([expect.stringMatching(/maxSteps/)]);
+  });
+  it('scope: conversation or inbox, nothing else', () => {
+    expect(isValidAiConfig(withAgent({ scope: 'inbox' }))).toEqual([]);
+    expect(isValidAiConfig(withAgent({ scope: 'conversation' }))).toEqual([]);
+    expect(isValidAiConfig(withAgent({ scope: 'org' as never }))).toEqual([expect.stringMatching(/agentTools.scope/)]);
+  });
+});
+
+describe('assistantActive', () => {
+  const on: AiAssistantConfig = { ...DEFAULT_AI_ASSISTANT_CONFIG, enabled: true, channels: ['sms'] };
+  it('needs an OpenAI key, the org switch and the effective per-conversation switch', () => {
+    expect(assistantActive(on, true, 'sms', null)).toBe(true);
+    expect(assistantActive(on, false, 'sms', null)).toBe(false);
+    expect(assistantActive({ ...on, enabled: false }, true, 'sms', true)).toBe(false);
+    expect(assistantActive(on, true, 'whatsapp', null)).toBe(false);
+    expect(assistantActive(on, true, 'whatsapp', true)).toBe(true);
+    expect(assistantActive(on, true, 'sms', false)).toBe(false);
   });
 });
 

@@ -314,7 +314,7 @@ test('OpenAI 429 then success: the draft activity retries with back-off and the 
   expect(statuses).toEqual([429, 200]);
 });
 
-test('OpenAI down: no draft after the retries, the customer messages are recorded and the conversation waits for a human', async () => {
+test('OpenAI down: after the retries a failed suggestion (unavailable) records it for staff; messages are recorded and the conversation waits for a human', async () => {
   await configure({ mode: 'auto', autoSendDelay: 0 });
   h.openai!.respondWith(() => ({
     status: 503,
@@ -326,7 +326,19 @@ test('OpenAI down: no draft after the retries, the customer messages are recorde
   await receive(from, 'Hello?');
   await advance(10 * 60 * SECOND);
   await h.waitFor(() => assistantIdle(id), 'the assistant gave up');
-  expect(await suggestionsOf(id)).toHaveLength(0);
+  const rows = await suggestionsWhen(id, (r) => r.length > 0, 'the failed suggestion');
+  // the second message superseded the first draft request: one failure, for the latest message
+  expect(rows).toHaveLength(1);
+  expect(rows[0]).toMatchObject({ decision: 'failed', status: 'failed', reasons: ['unavailable'], reply: '' });
+  expect(rows[0]!.error_message).toMatch(/overloaded|503/i);
+  const listed = await api().get(`/v1/conversations/${id}/suggestions`);
+  expect(listed.body.data[0]).toMatchObject({
+    decision: 'failed',
+    status: 'failed',
+    reasons: ['unavailable'],
+    errorMessage: expect.any(String),
+  });
+  expect((await api().get(`/v1/conversations/${id}`)).body.pendingSuggestion).toBeNull();
   expect(await aiMessages(id)).toHaveLength(0);
   expect(h.openai!.requests.length).toBeGreaterThanOrEqual(6);
   expect(h.openai!.requests.every((r: OpenAiStandInRequest & { responseStatus: number }) => r.responseStatus === 503)).toBe(true);
