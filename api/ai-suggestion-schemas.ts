@@ -25,7 +25,13 @@ export const SuggestionParams = z.object({ id: z.uuid(), suggestionId: z.uuid() 
  * (trimmed, 1–10 000 characters); without it the draft is sent as it is. An empty body is fine.
  */
 export const SendSuggestionBody = z
-  .object({ text: text(10_000).optional().openapi({ description: 'Edited reply; default: the draft unchanged' }) })
+  .object({
+    text: text(10_000).optional().openapi({ description: 'Edited reply; default: the draft unchanged' }),
+    force: z
+      .boolean()
+      .default(false)
+      .openapi({ description: 'Email: send even to a hard-bounced address (else 422 `email_address_bounced`)' }),
+  })
   .strict()
   .openapi('SendSuggestion');
 

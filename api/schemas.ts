@@ -258,7 +258,9 @@ export const ListConversationsQuery = z
     deliveryStatus: z
       .enum(DELIVERY_STATUSES)
       .optional()
-      .openapi({ description: 'Only conversations with at least one outbound message in this delivery status (e.g. `unknown`: a send to check)' }),
+      .openapi({
+        description: 'Only conversations with at least one outbound message in this delivery status (e.g. `unknown`: a send to check)',
+      }),
     limit: z.coerce.number().int().min(1).max(100).default(25),
     cursor: text(2_000).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
   })
@@ -351,6 +353,10 @@ export const SendTemplateBody = z
     contactId: z.uuid(),
     channel: z.enum(CHANNEL_KINDS),
     variables: z.record(z.string(), z.string().max(2_000)).default({}),
+    force: z
+      .boolean()
+      .default(false)
+      .openapi({ description: 'Email: send even to a hard-bounced address (else 422 `email_address_bounced`)' }),
   })
   .strict()
   .openapi('SendTemplate');

@@ -15,6 +15,7 @@ import {
   updateAttributesUpdate,
   workflowConversationOf,
 } from '../../workflows/messages';
+import { assertEmailDeliverable, bounceFlagOf } from '../bounced-address';
 import { SendSuggestionBody, SuggestionParams, toSuggestionView } from '../ai-suggestion-schemas';
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -91,14 +92,7 @@ export function conversationsRouter({ db, conversations, logger }: ApiDeps): Rou
     if (!isEmail && (body.cc?.length || body.bcc?.length)) {
       throw new HttpError(400, 'validation_failed', 'cc and bcc are for email conversations only', { channel: row.channel_kind });
     }
-    if (isEmail && !body.isInternalNote && !body.force && row.contact_email_bounced_at !== null) {
-      throw new HttpError(
-        422,
-        'email_address_bounced',
-        `Email to ${row.contact_email ?? 'this contact'} bounced permanently; send with "force": true to try anyway`,
-        { email: row.contact_email, bouncedAt: row.contact_email_bounced_at.toISOString(), reason: row.contact_email_bounce_reason },
-      );
-    }
+    if (!body.isInternalNote) assertEmailDeliverable(bounceFlagOf(row), body.force);
     const content = await outboundContent(db, me.orgId, row.channel_kind, body);
     const asAddresses = (list: string[] | undefined) => (list ?? []).map((email) => ({ email, name: null }));
     const message = await commandClient(conversations, res).update(workflowConversationOf(row), replyUpdate, {
@@ -199,6 +193,7 @@ export function conversationsRouter({ db, conversations, logger }: ApiDeps): Rou
     const { id, suggestionId } = SuggestionParams.parse(req.params);
     const body = SendSuggestionBody.parse(req.body ?? {});
     const row = await load(me.orgId, id);
+    assertEmailDeliverable(bounceFlagOf(row), body.force);
     const message = await commandClient(conversations, res).update(workflowConversationOf(row), sendSuggestionUpdate, {
       suggestionId,
       text: body.text ?? null,

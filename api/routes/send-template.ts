@@ -8,6 +8,7 @@ import { Router } from 'express';
 import { getConversation } from '../../db/queries';
 import { replyUpdate } from '../../workflows/messages';
 import { principalOf } from '../auth';
+import { assertEmailDeliverable } from '../bounced-address';
 import { openContactConversation } from '../contact-conversations';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
@@ -30,6 +31,15 @@ export function sendTemplateRouter({ db, conversations, logger }: ApiDeps): Rout
       .where('id', '=', body.contactId)
       .executeTakeFirst();
     if (!contact) throw notFound('Contact');
+    assertEmailDeliverable(
+      {
+        channelKind: body.channel,
+        email: contact.email,
+        emailBouncedAt: contact.email_bounced_at,
+        emailBounceReason: contact.email_bounce_reason,
+      },
+      body.force,
+    );
     // render first: a missing variable or unapproved template must not open a conversation
     const rendered = await renderTemplateRequest(db, me.orgId, body.channel, { name: body.templateName, variables: body.variables });
     const { row } = await openContactConversation({ db, conversations }, me.orgId, contact, body.channel);

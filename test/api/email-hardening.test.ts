@@ -274,6 +274,21 @@ describe('a hard-bounced address', () => {
     expect(refused.body).toMatchObject({ error: { code: 'email_address_bounced', details: { email: from } } });
     // an internal note is no email: allowed
     expect((await reply(conversationId, { text: unique('note'), isInternalNote: true })).status).toBe(201);
+    // the same guard on every other way of emailing the contact: a template, a suggestion
+    const template = (force: boolean) =>
+      request(h.app)
+        .post('/v1/send-template')
+        .set('Authorization', h.auth)
+        .send({ templateName: 'no_such_template', contactId: conversation.contact.id, channel: 'email', force });
+    expect((await template(false)).body).toMatchObject({ error: { code: 'email_address_bounced' } });
+    expect((await template(true)).status).toBe(404); // past the guard: the template does not exist
+    const suggestion = (force: boolean) =>
+      request(h.app)
+        .post(`/v1/conversations/${conversationId}/suggestions/${randomUUID()}/send`)
+        .set('Authorization', h.auth)
+        .send({ force });
+    expect((await suggestion(false)).body).toMatchObject({ error: { code: 'email_address_bounced' } });
+    expect((await suggestion(true)).status).toBe(409); // past the guard: no such pending suggestion
     // force: true sends anyway
     const forced = unique('Forced');
     await staffReply(conversationId, { text: forced, force: true });
