@@ -9,6 +9,7 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { AttachmentTooLargeError } from '../db/attachment-store';
+import { isConnectionError } from '../db/client';
 import { DomainError, domainErrorStatus, isDomainErrorCode } from '../domain/errors';
 import type { Logger } from '../config/logger';
 
@@ -81,22 +82,6 @@ const TRANSIENT_GRPC_CODES: ReadonlySet<number> = new Set([
   14, // UNAVAILABLE
 ]);
 
-/** Node socket error codes meaning "the dependency is not reachable right now". */
-const TRANSIENT_SOCKET_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
-
-/** Messages of `pg` / `pg-pool` errors that carry no code but mean the connection was lost or never made. */
-const PG_CONNECTION_MESSAGE =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused|the database system is (starting up|shutting down|in recovery)/i;
-
 /**
  * Whether an error means a dependency is down, busy or too slow rather than a bug or bad input, so
  * the same request may succeed when retried: Temporal unreachable, past its deadline or in a
@@ -113,10 +98,10 @@ export function isUnavailableError(err: unknown): boolean {
     if (isGrpcServiceError(e) && TRANSIENT_GRPC_CODES.has(e.code)) return true;
     if (typeof e !== 'object') return false;
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (/^(08|53|57P)/.test(code) || code === '40001' || code === '40P01' || TRANSIENT_SOCKET_CODES.has(code)))
-      return true;
+    // Postgres unreachable (db/client.ts), out of resources (53…), or a serialization failure / deadlock
+    if (isConnectionError(e)) return true;
+    if (typeof code === 'string' && (/^53/.test(code) || code === '40001' || code === '40P01')) return true;
     if (e instanceof AggregateError && e.errors.some((inner) => isUnavailableError(inner))) return true;
-    if (e instanceof Error && PG_CONNECTION_MESSAGE.test(e.message)) return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;

@@ -94,6 +94,22 @@ export async function pingDb(db: Db, timeoutMs = 2_000): Promise<boolean> {
   }
 }
 
+/** Node socket error codes meaning "the server is not reachable right now". */
+const CONNECTION_SOCKET_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
+
+/** Messages of `pg` / `pg-pool` errors that carry no code but mean the connection was lost or never made. */
+const PG_CONNECTION_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused|the database system is (starting up|shutting down|in recovery)/i;
+
 /**
  * Whether `err` means Postgres could not be reached or dropped the connection (worth retrying
  * later), as opposed to a query error: SQLSTATE classes 08 (connection exception) and 57P
@@ -102,11 +118,9 @@ export async function pingDb(db: Db, timeoutMs = 2_000): Promise<boolean> {
  */
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^(08|57P)/.test(code)) return true;
-  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(code))
-    return true;
+  if (typeof code === 'string' && (/^(08|57P)/.test(code) || CONNECTION_SOCKET_CODES.has(code))) return true;
   const message = err instanceof Error ? err.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i.test(message);
+  return PG_CONNECTION_MESSAGE.test(message);
 }
 
 /**
