@@ -72,8 +72,7 @@ async function main(): Promise<void> {
 async function run(config: Config, logger: Logger, resources: Resources, startedAt: number): Promise<void> {
   // Postgres not up yet (e.g. started together with it): wait for it rather than exit. Later
   // outages are survived: the pool logs its errors, activities retry, webhooks go to Temporal.
-  const onRetry = (err: unknown, delayMs: number): void =>
-    logger.warn({ err: String(err), retryInMs: delayMs }, 'waiting for Postgres');
+  const onRetry = (err: unknown, delayMs: number): void => logger.warn({ err: String(err), retryInMs: delayMs }, 'waiting for Postgres');
   await retryUntilReachable(() => createDatabaseIfMissing(config.databaseUrl), { onRetry });
   const db = createDb(config.databaseUrl, { logger });
   resources.add('database', () => db.destroy());
@@ -104,10 +103,12 @@ async function run(config: Config, logger: Logger, resources: Resources, started
     ? await startTwilioStub({
         port: config.twilio.standInPort,
         onRequest: (r) =>
-          logger.info(
-            { to: r.form.To, from: r.form.From, body: r.form.Body, status: r.responseStatus },
-            'Twilio stand-in received an outbound message',
-          ),
+          r.method === 'POST'
+            ? logger.info(
+                { to: r.form.To, from: r.form.From, body: r.form.Body, status: r.responseStatus },
+                'Twilio stand-in received an outbound message',
+              )
+            : logger.debug({ method: r.method, path: r.path, query: r.query }, 'Twilio stand-in answered a lookup'),
       })
     : undefined;
   if (standIn) resources.add('twilio stand-in', () => standIn.stop());
@@ -117,6 +118,7 @@ async function run(config: Config, logger: Logger, resources: Resources, started
     ? await startPostmarkStandIn({
         serverToken: config.postmark.serverToken,
         onRequest: (r) => {
+          if (r.method !== 'POST') return logger.debug({ method: r.method, path: r.path }, 'Postmark stand-in answered a lookup');
           const body = (r.body ?? {}) as { To?: unknown; ReplyTo?: unknown; Subject?: unknown; TextBody?: unknown };
           logger.info(
             { to: body.To, replyTo: body.ReplyTo, subject: body.Subject, body: body.TextBody, status: r.responseStatus },
