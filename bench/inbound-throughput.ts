@@ -1,37 +1,56 @@
 /**
  * Inbound throughput: signed Twilio webhooks per second through the whole product (`npm start`:
  * API → signal-with-start → worker → Postgres), against the floor — a bare `signalWithStart` loop
- * on the same Temporal server with the same concurrency (what Temporal alone accepts). Goal: the
- * webhook rate is at least 0.8× the floor. Each message comes from a different customer (a new
- * conversation), the common case of a busy inbox.
+ * (the API's own `ConversationClient.deliverInbound`, no HTTP, no signature, no routing) on the same
+ * Temporal server, task queue and worker with the same concurrency. Both phases start the same
+ * conversation workflows, which the worker runs meanwhile, so the ratio is the cost of the webhook
+ * path itself. Goal: the webhook rate is at least 0.8× the floor. Each message comes from a
+ * different customer (a new conversation), the common case of a busy inbox; each phase waits until
+ * the worker stored everything before the next starts.
  *
  *   npx tsx bench/inbound-throughput.ts [messages=2000] [concurrency=16]
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { CONVERSATION_WORKFLOW_TYPE, conversationWorkflowId, inboundMessageSignal } from '../workflows/messages';
+import pg from 'pg';
+import { ConversationClient } from '../api/conversation-client';
+import { DEMO } from '../db/seed';
 import { percentile, randomPhone, runConcurrently, startSwitchboard } from './switchboard-process';
 
 async function main(): Promise<void> {
   const messages = Number(process.argv[2] ?? 2000);
   const concurrency = Number(process.argv[3] ?? 16);
-  const sb = await startSwitchboard();
+  const databaseName = `switchboard_bench_${Date.now()}`;
+  const sb = await startSwitchboard({ databaseName });
+  const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:5432/${databaseName}`, max: 2 });
+  /** Waits until `count` inbound messages are stored in all (the worker caught up). */
+  const stored = async (count: number): Promise<void> => {
+    for (;;) {
+      const { rows } = await pool.query<{ n: string }>(`select count(*) as n from messages where direction = 'inbound'`);
+      if (Number(rows[0]!.n) >= count) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
   try {
-    // the floor: Temporal alone accepting signal-with-start (a task queue no worker polls)
+    // the floor: the API's signal-with-start alone, on the product's task queue (its worker runs them)
     const connection = await Connection.connect({ address: sb.temporalAddress });
-    const client = new Client({ connection });
-    const floorQueue = `bench-floor-${randomBytes(4).toString('hex')}`;
+    const conversations = new ConversationClient(new Client({ connection }), 'switchboard-conversations');
     const floorStart = performance.now();
     const floorLatency = await runConcurrently(messages, concurrency, async (i) => {
-      await client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
-        taskQueue: floorQueue,
-        workflowId: conversationWorkflowId(`floor-${floorQueue}-${i}`),
-        args: [],
-        signal: inboundMessageSignal,
-        signalArgs: [{ provider: 'twilio', providerMessageId: `SMfloor${i}`, text: `floor ${i}`, attachments: [] }],
-      });
+      const phone = randomPhone();
+      await conversations.deliverInbound(
+        {
+          conversationId: sb.conversationIdOf(phone),
+          orgId: DEMO.orgId,
+          channelId: DEMO.smsChannelId,
+          channelKind: 'sms',
+          customer: { kind: 'sms', phone, profileName: null },
+        },
+        { provider: 'twilio', providerMessageId: `SM${randomBytes(16).toString('hex')}`, text: `floor ${i}`, attachments: [] },
+      );
     });
     const floorSeconds = (performance.now() - floorStart) / 1000;
+    await stored(messages);
 
     const webhookStart = performance.now();
     let failures = 0;
@@ -40,6 +59,7 @@ async function main(): Promise<void> {
       if (status !== 200) failures++;
     });
     const webhookSeconds = (performance.now() - webhookStart) / 1000;
+    await stored(2 * messages);
     await connection.close();
 
     const floorRate = messages / floorSeconds;
@@ -53,6 +73,7 @@ async function main(): Promise<void> {
     );
     console.log(`  ratio webhooks / floor: ${(webhookRate / floorRate).toFixed(2)} (goal ≥ 0.80)`);
   } finally {
+    await pool.end();
     await sb.stop();
   }
 }
