@@ -6,28 +6,15 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEV_DEFAULTS } from '../config';
 import { conversationIdFor } from '../domain/routing';
 import { DEMO } from '../db/seed';
 import { buildInboundMessageForm, signTwilioRequest } from '../scripts/twilio-form';
+import { freePort } from '../scripts/free-port';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A running Switchboard (`npm start`) started by {@link startSwitchboard}. */
 export interface RunningSwitchboard {

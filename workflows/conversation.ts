@@ -677,6 +677,17 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     return info.historyLength >= URGENT_CONTINUE_AS_NEW_AT_EVENTS || (info.historySize ?? 0) >= URGENT_CONTINUE_AS_NEW_AT_BYTES;
   };
 
+  /** What every next run gets: the state, SLA policy, dedupe ids, the open suggestion and the assistant's carry. */
+  const nextRunInput = (): ConversationWorkflowInput => ({
+    conversation: input.conversation,
+    state,
+    sla,
+    seenProviderMessageIds: seen.toArray(),
+    closedRunGraceMs,
+    pendingSuggestion: assistant.pending(),
+    assistant: assistant.carry(),
+  });
+
   /**
    * Continue-as-new that also works under a steady stream of customer messages: no new drafts are
    * started, running updates and the send / media import / draft in flight finish (or, past the
@@ -701,13 +712,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       queuedSends: outbox.length,
     });
     return continueAsNew<typeof conversationWorkflow>({
-      conversation: input.conversation,
-      state,
-      sla,
-      seenProviderMessageIds: seen.toArray(),
-      closedRunGraceMs,
-      pendingSuggestion: assistant.pending(),
-      assistant: assistant.carry(),
+      ...nextRunInput(),
       pendingInbound: [...inbox],
       pendingReports: [...reports],
       outbox: [...outbox],
@@ -748,15 +753,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       await condition(() => allHandlersFinished() && (idle() || hasWork()));
       if (idle()) {
         log.info('continuing as new', { historyLength: workflowInfo().historyLength });
-        return continueAsNew<typeof conversationWorkflow>({
-          conversation: input.conversation,
-          state,
-          sla,
-          seenProviderMessageIds: seen.toArray(),
-          closedRunGraceMs,
-          pendingSuggestion: assistant.pending(),
-          assistant: assistant.carry(),
-        });
+        return continueAsNew<typeof conversationWorkflow>(nextRunInput());
       }
       continue;
     }

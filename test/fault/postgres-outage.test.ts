@@ -20,7 +20,8 @@ import * as path from 'node:path';
 import { createDb, type Db } from '../../db/client';
 import { globalResources } from '../support/global-resources';
 import { createTestOrg, randomPhone, type TestOrg } from '../support/harness';
-import { freePort, type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres';
+import { freePort } from '../../scripts/free-port';
+import { type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres';
 import { buildInboundMessageForm, newTwilioSid, postTwilioWebhook } from '../support/twilio-webhooks';
 
 jest.setTimeout(150_000);
@@ -53,7 +54,12 @@ const env: NodeJS.ProcessEnv = {};
 
 /** Spawns `tsx <script>` in its own process group with the test's environment. */
 function startChild(name: string, script: string, extraEnv: NodeJS.ProcessEnv = {}, oneShot = false): Child {
-  const proc = spawn(TSX, [script], { cwd: REPO, env: { ...process.env, ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const proc = spawn(TSX, [script], {
+    cwd: REPO,
+    env: { ...process.env, ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const child: Child = { name, process: proc, output: [], exited: undefined, oneShot };
   const keep = (chunk: Buffer): void => {
     child.output.push(chunk.toString());
@@ -63,7 +69,8 @@ function startChild(name: string, script: string, extraEnv: NodeJS.ProcessEnv = 
   proc.stderr?.on('data', keep);
   proc.on('exit', (code, signal) => {
     child.exited = { code, signal };
-    if (!stopping && !oneShot) console.error(`[postgres-outage] ${name} exited (${code ?? signal}):\n${child.output.join('').slice(-4000)}`);
+    if (!stopping && !oneShot)
+      console.error(`[postgres-outage] ${name} exited (${code ?? signal}):\n${child.output.join('').slice(-4000)}`);
   });
   children.push(child);
   return child;
@@ -133,7 +140,10 @@ beforeAll(async () => {
   // the real migration step (the API no longer migrates at start)
   const migrate = startChild('migrate', 'scripts/migrate.ts', {}, true);
   await new Promise<void>((resolve) => migrate.process.once('exit', () => resolve()));
-  expect({ migrate: migrate.exited?.code, output: migrate.exited?.code === 0 ? '' : migrate.output.join('') }).toEqual({ migrate: 0, output: '' });
+  expect({ migrate: migrate.exited?.code, output: migrate.exited?.code === 0 ? '' : migrate.output.join('') }).toEqual({
+    migrate: 0,
+    output: '',
+  });
   children.splice(children.indexOf(migrate), 1);
 
   db = createDb(databaseUrl, { max: 2, logger: { warn() {} } });
@@ -229,7 +239,10 @@ test('Postgres down for ~22 s: every webhook accepted (or accepted on one retry)
 
   // While it is down: the running API reports degraded, and an API started now starts and serves.
   const health = await fetch(`${api.url}/healthz`);
-  expect({ status: health.status, body: await health.json() }).toMatchObject({ status: 503, body: { status: 'degraded', database: false } });
+  expect({ status: health.status, body: await health.json() }).toMatchObject({
+    status: 503,
+    body: { status: 'degraded', database: false },
+  });
   const coldApiStarting = startApi('api-started-during-outage');
   coldApiStarting.catch(() => undefined); // awaited below
 
@@ -283,7 +296,11 @@ test('Postgres down for ~22 s: every webhook accepted (or accepted on one retry)
       await post(message === coldApiMessage ? cold.url : api.url, message);
     }
   }
-  const outcome = messages.map((m) => ({ sid: m.sid, firstOk: m.statuses[0] === 200, afterOneRetry: m.statuses.slice(0, 2).includes(200) }));
+  const outcome = messages.map((m) => ({
+    sid: m.sid,
+    firstOk: m.statuses[0] === 200,
+    afterOneRetry: m.statuses.slice(0, 2).includes(200),
+  }));
   expect(outcome.filter((m) => !m.afterOneRetry)).toEqual([]);
   // with the channel map warm, the running API accepted everything at the first attempt
   expect(outcome.filter((m) => !m.firstOk && m.sid !== coldApiMessage?.sid)).toEqual([]);
@@ -307,13 +324,11 @@ test('Postgres down for ~22 s: every webhook accepted (or accepted on one retry)
   expect(rows).toHaveLength(sids.length);
 
   // One contact per new customer, created by the workflow; the WhatsApp one named from ProfileName.
-  const contacts = await db!
-    .selectFrom('contacts')
-    .select(['phone', 'whatsapp', 'name'])
-    .where('org_id', '=', org.orgId)
-    .execute();
+  const contacts = await db!.selectFrom('contacts').select(['phone', 'whatsapp', 'name']).where('org_id', '=', org.orgId).execute();
   for (const phone of [known, ...newSms]) expect(contacts.filter((c) => c.phone === phone)).toHaveLength(1);
-  expect(contacts.filter((c) => c.whatsapp === newWhatsApp)).toEqual([{ phone: newWhatsApp, whatsapp: newWhatsApp, name: 'Outage Olivia' }]);
+  expect(contacts.filter((c) => c.whatsapp === newWhatsApp)).toEqual([
+    { phone: newWhatsApp, whatsapp: newWhatsApp, name: 'Outage Olivia' },
+  ]);
 
   // Nobody crashed: the API, the API started during the outage, the worker.
   expect(children.map((c) => ({ name: c.name, exited: c.exited }))).toEqual([

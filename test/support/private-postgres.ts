@@ -5,9 +5,9 @@
  * tests run as root the binaries run as the `postgres` OS user (`runuser`), which then owns the
  * directory. Binaries: `initdb` / `pg_ctl` on PATH, else the newest `/usr/lib/postgresql/<v>/bin`.
  */
+import { freePort } from '../../scripts/free-port';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -31,19 +31,6 @@ function pgBinDir(): string {
   const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
   for (const v of versions) if (existsSync(path.join(root, v, 'bin', 'pg_ctl'))) return path.join(root, v, 'bin');
   throw new Error('pg_ctl not found: install the PostgreSQL server binaries');
-}
-
-/** A port that was free a moment ago (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Creates and starts a private cluster (about 2 s). Call `destroy()` in `afterAll`. */
