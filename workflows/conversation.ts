@@ -106,14 +106,19 @@ const INBOUND_BATCH_MAX_BYTES = 256 * 1024;
  */
 const MAX_CARRIED_BYTES = 256 * 1024;
 /**
- * Our own continue-as-new guard, besides the server's suggestion: a run never gets near Temporal's
- * hard limits (51,200 events / 50 MB, which terminate it). Source: docs.temporal.io/workflow-execution/limits.
+ * Our own continue-as-new guard, besides the server's suggestion (which a dev server gives only at
+ * its 10,240-event warning): a run stays well inside Temporal's limits — 51,200 events / 50 MB of
+ * history, which terminate it, and 10,000 signals per run, past which new signals (webhooks) are
+ * refused. Sources: docs.temporal.io/workflow-execution/limits, docs.temporal.io/cloud/limits
+ * ("per workflow execution signal limit").
  */
-const CONTINUE_AS_NEW_AT_EVENTS = 10_000;
-const CONTINUE_AS_NEW_AT_BYTES = 10 * 1024 * 1024;
+const CONTINUE_AS_NEW_AT_EVENTS = 8_000;
+const CONTINUE_AS_NEW_AT_BYTES = 8 * 1024 * 1024;
+const CONTINUE_AS_NEW_AT_SIGNALS = 4_000;
 /** Past these, continue as new as soon as running updates finish, without waiting for sends or drafts. */
-const URGENT_CONTINUE_AS_NEW_AT_EVENTS = 30_000;
-const URGENT_CONTINUE_AS_NEW_AT_BYTES = 30 * 1024 * 1024;
+const URGENT_CONTINUE_AS_NEW_AT_EVENTS = 20_000;
+const URGENT_CONTINUE_AS_NEW_AT_BYTES = 20 * 1024 * 1024;
+const URGENT_CONTINUE_AS_NEW_AT_SIGNALS = 8_000;
 /** Patch ids (`patched()`): behaviour added after runs already existed. */
 const PATCH_BATCHED_INBOUND = 'batched-inbound-recording';
 const PATCH_CONTINUE_AS_NEW_UNDER_LOAD = 'continue-as-new-under-load';
@@ -228,10 +233,14 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   /** No load, customer message or command is in progress: validators may judge on `state`. */
   const settled = (): boolean => ready && inbox.length === 0 && !lock.isLocked();
 
+  /** Carrier signals this run received (Temporal refuses signals past its per-run limit). */
+  let signalsReceived = 0;
   setHandler(inboundMessageSignal, (message: InboundMessage) => {
+    signalsReceived++;
     inbox.push({ ...message, receivedAtMs: Date.now() });
   });
   setHandler(deliveryReportSignal, (report) => {
+    signalsReceived++;
     reports.push(report);
   });
   setHandler(getStateQuery, () => state);
@@ -665,16 +674,23 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     }
   };
 
-  /** The server suggests continue-as-new, or the history passed our own bound. */
+  /** The server suggests continue-as-new, or the history or the signal count passed our own bound. */
   const continueAsNewDue = (): boolean => {
     const info = workflowInfo();
     return (
-      info.continueAsNewSuggested || info.historyLength >= CONTINUE_AS_NEW_AT_EVENTS || (info.historySize ?? 0) >= CONTINUE_AS_NEW_AT_BYTES
+      info.continueAsNewSuggested ||
+      info.historyLength >= CONTINUE_AS_NEW_AT_EVENTS ||
+      (info.historySize ?? 0) >= CONTINUE_AS_NEW_AT_BYTES ||
+      signalsReceived >= CONTINUE_AS_NEW_AT_SIGNALS
     );
   };
   const continueAsNewUrgent = (): boolean => {
     const info = workflowInfo();
-    return info.historyLength >= URGENT_CONTINUE_AS_NEW_AT_EVENTS || (info.historySize ?? 0) >= URGENT_CONTINUE_AS_NEW_AT_BYTES;
+    return (
+      info.historyLength >= URGENT_CONTINUE_AS_NEW_AT_EVENTS ||
+      (info.historySize ?? 0) >= URGENT_CONTINUE_AS_NEW_AT_BYTES ||
+      signalsReceived >= URGENT_CONTINUE_AS_NEW_AT_SIGNALS
+    );
   };
 
   /** What every next run gets: the state, SLA policy, dedupe ids, the open suggestion and the assistant's carry. */
@@ -746,7 +762,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     });
     await drainReports();
 
-    if (patched(PATCH_CONTINUE_AS_NEW_UNDER_LOAD)) {
+    const underLoad = patched(PATCH_CONTINUE_AS_NEW_UNDER_LOAD);
+    if (underLoad) {
       if (continueAsNewDue()) return windDownAndContinueAsNew();
     } else if (workflowInfo().continueAsNewSuggested) {
       // Let running updates finish and queued replies go out: the next run starts clean.
@@ -759,7 +776,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     }
     if (hasWork() || stateChanged) continue;
 
-    const wake = (): boolean => hasWork() || stateChanged || continueAsNewDue();
+    // (runs from before the patch woke only on the server's suggestion: replay them the same way)
+    const wake = (): boolean => hasWork() || stateChanged || (underLoad ? continueAsNewDue() : workflowInfo().continueAsNewSuggested);
     const deadline = nextDeadline(state);
     if (state.status === 'closed') {
       // A closed conversation still records its session lapse; once idle for the grace period
