@@ -22,6 +22,11 @@ import {
  * Twilio's 15 s webhook timeout, so the carrier sees our 503 and retries.
  */
 export const SIGNAL_DEADLINE_MS = 5_000;
+/**
+ * How long (ms) a webhook keeps retrying a signal refused at Temporal's per-run signal limit, within
+ * Twilio's 15 s webhook timeout (twilio.com/docs/usage/webhooks/webhooks-connection-overrides).
+ */
+export const SIGNAL_LIMIT_RETRY_MS = 12_000;
 
 /**
  * How long a REST command waits for its update (validation, recording, answer) before the API
@@ -57,10 +62,29 @@ export class ConversationClient {
     await this.signalWithStart(conversation, deliveryReportSignal, report);
   }
 
+  /**
+   * Signal-with-start within {@link SIGNAL_DEADLINE_MS}. A run at Temporal's per-run signal limit is
+   * about to continue as new (under a steady stream it only can once signals stop coming in,
+   * temporalio/temporal#1289), so that refusal is retried (100 ms doubling to 1 s) for up to
+   * {@link SIGNAL_LIMIT_RETRY_MS} in all.
+   */
   private async signalWithStart<Arg>(conversation: NewConversation, signal: SignalDefinition<[Arg]>, arg: Arg): Promise<void> {
-    await this.client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-      this.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, { ...this.startOptions(conversation), signal, signalArgs: [arg] }),
-    );
+    const retryUntil = Date.now() + SIGNAL_LIMIT_RETRY_MS;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
+      try {
+        await this.client.withDeadline(Math.min(Date.now() + SIGNAL_DEADLINE_MS, retryUntil), () =>
+          this.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
+            ...this.startOptions(conversation),
+            signal,
+            signalArgs: [arg],
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isSignalLimitError(err) || Date.now() + delay >= retryUntil) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   /**
@@ -148,4 +172,16 @@ function isNotRunning(err: unknown): boolean {
   if (err instanceof WorkflowNotFoundError) return true;
   const text = err instanceof Error ? `${err.message} ${String(err.cause ?? '')}` : '';
   return /workflow execution (already completed|not found)|not found/i.test(text);
+}
+
+/**
+ * Whether Temporal refused a signal because the run reached its signal limit (10,000 per run by
+ * default: gRPC INVALID_ARGUMENT "exceeded workflow execution limit for signal events").
+ */
+export function isSignalLimitError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; depth++) {
+    if (/exceeded workflow execution limit for signal events/i.test(e.message)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }

@@ -63,6 +63,10 @@ export async function startSwitchboard(opts: { databaseName?: string } = {}): Pr
     child.once('exit', (code) => reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`)));
   });
   await ready;
+  // after start-up, pass on what the product logs as warnings or errors (pino JSON, level ≥ 40)
+  child.stdout!.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (/"level":(4|5|6)\d/.test(line)) process.stderr.write(line + '\n');
+  });
   const token = /Dev JWT[^\n]*\n\s+(\S+)/.exec(output)![1]!;
   const apiUrl = `http://127.0.0.1:${port}`;
   const publicBaseUrl = apiUrl;

@@ -97,14 +97,19 @@ const media = proxyActivities<Pick<Activities, 'importInboundMedia'>>({
 /** How many provider message ids the run remembers for dedupe (Postgres dedupes beyond that). */
 const SEEN_CAPACITY = 500;
 /** At most this many customer messages are stored by one `recordInboundMessages` activity… */
-const INBOUND_BATCH_MAX_MESSAGES = 100;
+const INBOUND_BATCH_MAX_MESSAGES = 500;
 /** …and at most about this many bytes of them (JSON), well under Temporal's 2 MB payload limit. */
-const INBOUND_BATCH_MAX_BYTES = 256 * 1024;
+const INBOUND_BATCH_MAX_BYTES = 512 * 1024;
 /**
  * Unrecorded signals carried into the next run are bounded by this many bytes (JSON) of input; the
- * oldest beyond it are recorded first (Temporal warns above 512 KB per payload, fails at 2 MB).
+ * oldest beyond it are recorded first (Temporal fails a payload above 2 MB).
  */
-const MAX_CARRIED_BYTES = 256 * 1024;
+const MAX_CARRIED_BYTES = 1024 * 1024;
+/**
+ * The main loop records at most this many queued customer messages before it looks again at
+ * continue-as-new, so a backlog under a steady stream never keeps a run from continuing as new.
+ */
+const MAIN_LOOP_DRAIN_LIMIT = 1_000;
 /**
  * Our own continue-as-new guard, besides the server's suggestion (which a dev server gives only at
  * its 10,240-event warning): a run stays well inside Temporal's limits — 51,200 events / 50 MB of
@@ -112,9 +117,13 @@ const MAX_CARRIED_BYTES = 256 * 1024;
  * refused. Sources: docs.temporal.io/workflow-execution/limits, docs.temporal.io/cloud/limits
  * ("per workflow execution signal limit").
  */
-const CONTINUE_AS_NEW_AT_EVENTS = 8_000;
-const CONTINUE_AS_NEW_AT_BYTES = 8 * 1024 * 1024;
-const CONTINUE_AS_NEW_AT_SIGNALS = 4_000;
+const CONTINUE_AS_NEW_AT_EVENTS = 5_000;
+const CONTINUE_AS_NEW_AT_BYTES = 5 * 1024 * 1024;
+/**
+ * Early, because under a steady stream a continue-as-new only goes through in a gap between
+ * signals (see `windDownAndContinueAsNew`); the room up to 10,000 is time to find one.
+ */
+const CONTINUE_AS_NEW_AT_SIGNALS = 2_000;
 /** Past these, continue as new as soon as running updates finish, without waiting for sends or drafts. */
 const URGENT_CONTINUE_AS_NEW_AT_EVENTS = 20_000;
 const URGENT_CONTINUE_AS_NEW_AT_BYTES = 20 * 1024 * 1024;
@@ -453,8 +462,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const idle = (): boolean => !hasWork() && outbox.length === 0 && !sending && mediaQueue.length === 0 && !importing && assistant.idle();
 
   /** Records queued customer messages (dedupe in memory, then by the database's unique key). */
-  const drainInbox = async (): Promise<void> => {
-    if (patched(PATCH_BATCHED_INBOUND)) return drainInboxBatched(inbox.length);
+  const drainInbox = async (limit = inbox.length): Promise<void> => {
+    if (patched(PATCH_BATCHED_INBOUND)) return drainInboxBatched(limit);
     return drainInboxOneByOne();
   };
 
@@ -716,10 +725,16 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     await condition(
       () => (allHandlersFinished() && !sending && !importing && assistant.idle()) || (continueAsNewUrgent() && allHandlersFinished()),
     );
-    await lock.runExclusive(async () => {
-      while (jsonBytes(inbox) > MAX_CARRIED_BYTES) await drainInboxBatched(INBOUND_BATCH_MAX_MESSAGES);
-    });
-    await condition(allHandlersFinished);
+    // Temporal rejects a continue-as-new whose workflow task saw new signals arrive, and replays the
+    // run with them (temporalio/temporal#1289): the size is checked again right before each attempt,
+    // so what is carried never passes the bound, however many signals came in meanwhile.
+    for (;;) {
+      await lock.runExclusive(async () => {
+        while (jsonBytes(inbox) > MAX_CARRIED_BYTES) await drainInboxBatched(INBOUND_BATCH_MAX_MESSAGES);
+      });
+      await condition(allHandlersFinished);
+      if (jsonBytes(inbox) <= MAX_CARRIED_BYTES) break;
+    }
     log.info('continuing as new', {
       historyLength: workflowInfo().historyLength,
       historySize: workflowInfo().historySize,
@@ -757,7 +772,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   for (;;) {
     stateChanged = false;
     await lock.runExclusive(async () => {
-      await drainInbox();
+      await drainInbox(MAIN_LOOP_DRAIN_LIMIT);
       await applyDeadlines();
     });
     await drainReports();
