@@ -16,6 +16,8 @@ export interface AiContext {
   available: boolean;
   config: AiAssistantConfig;
   contactVip: boolean;
+  /** The contact's email address hard-bounced (absent in histories recorded before this field: false). */
+  contactEmailBounced?: boolean;
 }
 
 /** A new suggestion row (`createdAt` / `sendAt` ISO-8601, workflow time). */
@@ -70,8 +72,17 @@ export function createAiSuggestionActivities(deps: { db: Db; openAiAvailable: bo
     /** The org's AI settings (stored over the defaults), the contact's `vip` flag and OpenAI availability. */
     async loadAiContext(input: { orgId: string; contactId: string }): Promise<AiContext> {
       const config = await loadAiAssistantConfig(db, input.orgId);
-      const contact = await db.selectFrom('contacts').select('vip').where('id', '=', input.contactId).executeTakeFirst();
-      return { available: deps.openAiAvailable, config, contactVip: contact?.vip ?? false };
+      const contact = await db
+        .selectFrom('contacts')
+        .select(['vip', 'email_bounced_at'])
+        .where('id', '=', input.contactId)
+        .executeTakeFirst();
+      return {
+        available: deps.openAiAvailable,
+        config,
+        contactVip: contact?.vip ?? false,
+        contactEmailBounced: (contact?.email_bounced_at ?? null) !== null,
+      };
     },
 
     /** The org's AI settings with their version, and whether this worker has an OpenAI key (a run keeps them in its state). */

@@ -278,7 +278,9 @@ export function parseAiDraft(value: unknown): AiDraftParseResult {
  * - `human_active`: a human acted on the conversation (assigned it, changed its status, dismissed a
  *   suggestion) after the customer's message: the draft waits for them;
  * - `human_owner`: a human owns the conversation — it is assigned to a staff member, or a staff
- *   member replied since it was (re)opened: the assistant never sends by itself there.
+ *   member replied since it was (re)opened: the assistant never sends by itself there;
+ * - `email_address_bounced`: the contact's email address hard-bounced (or reported spam): a staff
+ *   member decides whether to write to it anyway (`force: true`).
  */
 export const AI_SUGGEST_REASONS = [
   'mode_suggest',
@@ -289,6 +291,7 @@ export const AI_SUGGEST_REASONS = [
   'whatsapp_window_closed',
   'human_active',
   'human_owner',
+  'email_address_bounced',
 ] as const;
 /** One of {@link AI_SUGGEST_REASONS}. */
 export type AiSuggestReason = (typeof AI_SUGGEST_REASONS)[number];
@@ -329,6 +332,8 @@ export interface AiDecisionInput {
   humanActive?: boolean;
   /** A human owns the conversation: assigned to staff, or a staff reply since it was (re)opened (default false). */
   humanOwner?: boolean;
+  /** The contact's email address hard-bounced (`contacts.email_bounced_at`; only counts on email; default false). */
+  contactEmailBounced?: boolean;
   draft: AiDraft;
 }
 
@@ -340,7 +345,7 @@ export interface AiDecisionInput {
  * 4. every auto-send rule holds — mode `auto`, confidence ≥ `autoSendConfidence` (inclusive),
  *    complexity ≤ `maxAutoSendComplexity` (inclusive), contact not VIP, channel in the allow-list,
  *    (for WhatsApp) the window open, no human acted since the message, and no human owns the
- *    conversation → `auto_send` after `autoSendDelaySeconds`;
+ *    conversation, (for email) the address did not hard-bounce → `auto_send` after `autoSendDelaySeconds`;
  * 5. otherwise → `suggest`, listing every failed rule in {@link AI_SUGGEST_REASONS} order.
  * A channel outside the allow-list therefore still gets suggestions (if the conversation's
  * `aiAssist` is on), never auto-sends.
@@ -362,6 +367,7 @@ export function decideAiAction(input: AiDecisionInput): AiDecision {
     whatsapp_window_closed: input.channelKind === 'whatsapp' && !input.whatsappWindowOpen,
     human_active: input.humanActive === true,
     human_owner: input.humanOwner === true,
+    email_address_bounced: input.channelKind === 'email' && input.contactEmailBounced === true,
   };
   const reasons = AI_SUGGEST_REASONS.filter((r) => failed[r]);
   if (reasons.length > 0) return { action: 'suggest', reasons };

@@ -248,7 +248,12 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
   };
 
   /** Applies a draft's decision (under the lock). */
-  const apply = async (req: DraftRequest, config: AiAssistantConfig, contactVip: boolean, draft: AiDraft): Promise<void> => {
+  const apply = async (
+    req: DraftRequest,
+    config: AiAssistantConfig,
+    contact: { vip: boolean; emailBounced: boolean },
+    draft: AiDraft,
+  ): Promise<void> => {
     if (req.generation !== generation) return log.info('AI draft superseded by a newer customer message');
     if (answeredGeneration >= req.generation) return log.info('AI draft dropped: the customer was already answered');
     const state = host.state();
@@ -257,7 +262,8 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     const decision: AiDecision = decideAiAction({
       config,
       conversationAiAssist: effectiveAiAssist(config, state.channelKind, state.aiAssist),
-      contactVip,
+      contactVip: contact.vip,
+      contactEmailBounced: contact.emailBounced,
       channelKind: state.channelKind,
       whatsappWindowOpen: isFreeFormReplyAllowed(state.channelKind, ms(state.sessionExpiresAt), nowMs),
       humanActive: humanActions !== req.humanActions,
@@ -396,7 +402,12 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     ) {
       return log.info('AI assistant off for this conversation; nothing to do', { settingsVersion: settings.version });
     }
-    const { available, config, contactVip } = await aiStore.loadAiContext({ orgId: state.orgId, contactId: state.contactId });
+    const { available, config, contactVip, contactEmailBounced } = await aiStore.loadAiContext({
+      orgId: state.orgId,
+      contactId: state.contactId,
+    });
+    // (a context recorded before `contactEmailBounced` existed has none: not bounced, as then)
+    const emailBounced = contactEmailBounced === true;
     if (!available) return log.info('AI assistant unavailable (no OPENAI_API_KEY)');
     if (!config.enabled || !effectiveAiAssist(config, state.channelKind, state.aiAssist)) return;
     if (req.generation !== generation || answeredGeneration >= req.generation) return;
@@ -406,6 +417,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
       config.agentTools.enabled &&
       config.mode === 'auto' &&
       !contactVip &&
+      !emailBounced &&
       !(patched(HUMAN_OWNER_PATCH) && humanOwned())
     ) {
       return runAgentLoop(req, config);
@@ -421,7 +433,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
       return recordFailure(req, config.model, err);
     }
     if (!result.available) return;
-    await host.exclusive(() => apply(req, config, contactVip, result.draft));
+    await host.exclusive(() => apply(req, config, { vip: contactVip, emailBounced }, result.draft));
   };
 
   /**

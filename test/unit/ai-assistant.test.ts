@@ -228,7 +228,17 @@ describe('decideAiAction', () => {
         humanOwner: true,
         draft: draft({ confidence: 0.2, complexity: 'high' }),
       });
-      expect(decision).toEqual({ action: 'suggest', reasons: [...AI_SUGGEST_REASONS] });
+      // every rule but the email-only one (a WhatsApp conversation has no email address to bounce)
+      expect(decision).toEqual({ action: 'suggest', reasons: AI_SUGGEST_REASONS.filter((r) => r !== 'email_address_bounced') });
+    });
+
+    it('suggests on email when the contact’s address hard-bounced; the flag does not count on other channels', () => {
+      expect(decide({ channelKind: 'email', contactEmailBounced: true })).toEqual({
+        action: 'suggest',
+        reasons: ['email_address_bounced'],
+      });
+      expect(decide({ channelKind: 'email', contactEmailBounced: false }).action).toBe('auto_send');
+      expect(decide({ channelKind: 'sms', contactEmailBounced: true }).action).toBe('auto_send');
     });
 
     it('suggests when a human acted since the customer message, even if every other rule holds', () => {
