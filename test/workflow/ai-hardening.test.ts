@@ -15,7 +15,7 @@ import request from 'supertest';
 import type { AiDraft } from '../../domain/ai-assistant';
 import { chatCompletionBody } from '../../scripts/openai-standin';
 import { conversationWorkflowId, getAssistantStateQuery } from '../../workflows/messages';
-import { createHarness, type Harness, randomPhone } from '../support/harness';
+import { createHarness, type Harness, INBOUND_EMAIL_DOMAIN, randomPhone } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -229,6 +229,41 @@ test('prompt injection: an email asking the agent to close another ticket change
   expect(await messagesOf(victim)).toHaveLength(victimMessages);
   // nor was the attacker's own conversation closed
   expect((await conversationRow(attacker)).status).toBe('open');
+});
+
+test('a hard-bounced email address: the assistant suggests (email_address_bounced), never sends or acts by itself', async () => {
+  // the customer's address A bounced; a colleague answers in the thread from address B (the flag of A stays)
+  await configure({ enabled: false });
+  const a = `bounced-${randomBytes(4).toString('hex')}@mail.example.net`;
+  const id = await receiveEmail(a, 'Order 77', 'Where is my parcel?');
+  await h.waitFor(() => assistantIdle(id), 'the assistant idle');
+  const { contact_id, reply_token } = await conversationRow(id);
+  await h.db
+    .updateTable('contacts')
+    .set({ email_bounced_at: new Date(), email_bounce_reason: 'HardBounce: test' })
+    .where('id', '=', contact_id)
+    .execute();
+
+  await configure({ agentTools: { enabled: true, maxSteps: 3 } });
+  answerWith();
+  const local = h.org.emailAddress.split('@')[0]!;
+  const mail = email(`colleague-${randomBytes(4).toString('hex')}@mail.example.net`, 'Re: Order 77', 'Any news on this?');
+  const to = `${local}+${reply_token}@${INBOUND_EMAIL_DOMAIN}`;
+  Object.assign(mail, {
+    To: to,
+    ToFull: [{ Email: to, Name: '', MailboxHash: reply_token }],
+    OriginalRecipient: to,
+    MailboxHash: reply_token,
+  });
+  expect((await h.postmarkWebhook('/webhooks/postmark/inbound', mail)).body).toMatchObject({ conversationId: id });
+
+  const [suggestion] = await suggestionsWhen(id, (rows) => rows.length === 1 && rows[0]!.status === 'pending', 'a pending suggestion');
+  expect(suggestion!.reasons).toEqual(['email_address_bounced']);
+  await h.waitFor(() => assistantIdle(id), 'the assistant idle again');
+  expect(await aiMessages(id)).toEqual([]);
+  // no agent loop either: one plain draft request, no tools offered
+  expect(h.openai!.requests).toHaveLength(1);
+  expect((h.openai!.requests[0]!.body as { tools?: unknown }).tools).toBeUndefined();
 });
 
 describe('failures leave a trace for staff', () => {
