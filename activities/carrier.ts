@@ -379,9 +379,16 @@ export function createCarrierActivities(deps: CarrierDeps) {
       .where((eb) => eb.or([eb('delivery_status', 'is', null), eb('delivery_status', 'in', ['queued', 'sending'])]))
       .executeTakeFirst();
     if (begun.numUpdatedRows === 0n) {
-      // a status callback recorded the carrier id meanwhile: it was sent
-      const now = await db.selectFrom('messages').select('provider_message_id').where('id', '=', row.id).executeTakeFirst();
+      // a status callback recorded the carrier id meanwhile (it was sent), or another attempt or a
+      // human moved the message on (`unknown`, `failed`): this attempt never sends
+      const now = await db
+        .selectFrom('messages')
+        .select(['provider_message_id', 'delivery_status'])
+        .where('id', '=', row.id)
+        .executeTakeFirst();
       if (now?.provider_message_id) return { providerMessageId: now.provider_message_id, alreadySent: true };
+      log.warn('send not started: the message changed meanwhile', { messageId: row.id, deliveryStatus: now?.delivery_status });
+      return { providerMessageId: null, alreadySent: false, unconfirmed: now?.delivery_status === 'unknown' };
     }
     const template = row.template;
     const kind = row.kind;

@@ -205,14 +205,20 @@ async function recordInboundBatch(
         .execute();
     }
     // mail from a hard-bounced address proves it works again: clear the flag
-    const bounceCleared = input.messages.filter((m, i) => inserted[i] && m.message.email?.from.email).at(-1)?.message.email?.from.email;
-    if (bounceCleared) {
+    const senders = [
+      ...new Set(
+        input.messages.flatMap((m, i) =>
+          inserted[i] && m.message.email?.from.email ? [m.message.email.from.email.trim().toLowerCase()] : [],
+        ),
+      ),
+    ];
+    if (senders.length > 0) {
       await tx
         .updateTable('contacts')
         .set({ email_bounced_at: null, email_bounce_reason: null, updated_at: sql`now()` })
         .where('id', '=', input.state.contactId)
         .where('email_bounced_at', 'is not', null)
-        .where(sql<string>`lower(email)`, '=', bounceCleared.trim().toLowerCase())
+        .where(sql<string>`lower(email)`, 'in', senders)
         .execute();
     }
     const profileName = input.messages.filter((m, i) => inserted[i] && m.profileName).at(-1)?.profileName;

@@ -12,9 +12,10 @@
  *   (every send carries `Metadata.message_id`, unique per message).
  *
  * The outcome is `sent` (adopt the carrier's id and status), `not_sent` (the carrier's list is
- * complete for the window and holds no match: sending again cannot duplicate), or `undecided`
- * (list unavailable, more candidates than one page, or several matches): the caller flags the message
- * `unknown` / `send_unconfirmed` and does not re-send it.
+ * complete for the window and holds no message of ours: sending again cannot duplicate), or
+ * `undecided` (list unavailable, more candidates than one page, several matches, or an in-window
+ * message no row accounts for whose body differs): the caller flags the message `unknown` /
+ * `send_unconfirmed` and does not re-send it.
  */
 import type { ServerClient } from 'postmark';
 import type { Twilio } from 'twilio';
@@ -76,6 +77,11 @@ export function pickCandidate(
   if (matching.length === 1) return { match: matching[0]! };
   if (matching.length > 1) return { match: null, ambiguous: true, reason: `${matching.length} carrier messages match` };
   if (!opts.complete) return { match: null, ambiguous: true, reason: 'the carrier list does not reach back to the attempt start' };
+  // a message in the window that no row accounts for may be ours with a body the carrier changed
+  // (smart encoding, a Messaging Service's opt-out text): not proof that nothing was sent
+  const unexplained = inWindow.filter((c) => !opts.claimed.has(c.sid));
+  if (unexplained.length > 0)
+    return { match: null, ambiguous: true, reason: `${unexplained.length} carrier message(s) in the window with another body` };
   return { match: null, ambiguous: false };
 }
 

@@ -129,6 +129,11 @@ export interface Assistant {
   view(): AssistantState;
   /** Nothing queued or in progress (a held auto-send is carried across continue-as-new). */
   idle(): boolean;
+  /**
+   * The customer message whose draft is queued or in flight, if any: a run that continues as new
+   * before the assistant is idle (past the urgent bound) hands it to the next run.
+   */
+  owedTrigger(): string | null;
   /** The open suggestion, carried across continue-as-new. */
   pending(): PendingSuggestion | null;
   /** Settings and ownership, carried across continue-as-new. */
@@ -203,6 +208,8 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
   /** Human assignments, status changes and dismissals so far. */
   let humanActions = 0;
   let busy = false;
+  /** The draft request being handled (set while `busy` with a draft). */
+  let current: DraftRequest | null = null;
   /** The latest generation a staff reply answered (the agent loop stops when a human takes over). */
   let staffAnsweredGeneration = -1;
 
@@ -468,6 +475,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
   return {
     view: () => ({ busy: busy || request !== null, pending }),
     idle: () => !busy && request === null,
+    owedTrigger: () => request?.triggerMessageId ?? current?.triggerMessageId ?? null,
     pending: () => pending,
     carry: () => ({ settings, staffRepliedSinceOpen }),
     restore(stored) {
@@ -587,12 +595,14 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
           const req = request!;
           request = null;
           busy = true;
+          current = req;
           await handle(req);
         } catch (err) {
           const cause = err instanceof ActivityFailure ? err.cause : err;
           log.warn('AI assistant gave up on this turn; the conversation waits for a human', { error: String(cause) });
         } finally {
           busy = false;
+          current = null;
         }
       }
     },

@@ -489,18 +489,24 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
    */
   const drainInboxBatched = async (limit: number): Promise<void> => {
     let left = Math.min(limit, inbox.length);
+    /** After a batch the database refused for good: its messages go again one at a time, so only the bad one is lost. */
+    let oneByOne = 0;
     while (left > 0) {
       const batch: { message: QueuedInboundMessage; id: string; key: string; autoReply: boolean }[] = [];
+      const keys = new Set<string>();
+      const maxMessages = oneByOne > 0 ? 1 : INBOUND_BATCH_MAX_MESSAGES;
+      if (oneByOne > 0) oneByOne--;
       let bytes = 0;
       let next = state;
-      while (left > 0 && batch.length < INBOUND_BATCH_MAX_MESSAGES) {
+      while (left > 0 && batch.length < maxMessages) {
         const message = inbox[0]!;
         const size = jsonBytes(message);
         if (batch.length > 0 && bytes + size > INBOUND_BATCH_MAX_BYTES) break;
         inbox.shift();
         left--;
         const key = `${message.provider}:${message.providerMessageId}`;
-        if (seen.has(key) || batch.some((b) => b.key === key)) continue;
+        if (seen.has(key) || keys.has(key)) continue;
+        keys.add(key);
         bytes += size;
         // RFC 3834 auto-replies: no reopen / SLA / assistant (patched: histories from before kept them)
         const queued = { message, id: uuid4(), key, autoReply: message.autoReply === true && patched('email-auto-replies') };
@@ -530,6 +536,13 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         // Only permanent database errors get here (transient ones are retried without limit):
         // record the loss loudly rather than failing the whole conversation.
         if (!(err instanceof ActivityFailure)) throw err;
+        if (batch.length > 1) {
+          log.warn('a batch of inbound messages was refused: recording them one at a time', { error: String(err.cause) });
+          inbox.unshift(...batch.map((b) => b.message));
+          left += batch.length;
+          oneByOne = batch.length;
+          continue;
+        }
         log.error('inbound messages could not be stored', {
           providerMessageIds: batch.map((b) => b.message.providerMessageId),
           error: String(err.cause),
@@ -722,18 +735,22 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
    */
   const windDownAndContinueAsNew = async (): Promise<never> => {
     windingDown = true;
-    await condition(
-      () => (allHandlersFinished() && !sending && !importing && assistant.idle()) || (continueAsNewUrgent() && allHandlersFinished()),
-    );
+    // In flight: running updates and the send always finish (a send cut off could go out twice); the
+    // media import and the draft too, unless past the urgent bound (then the draft is owed to the next run).
+    await condition(() => allHandlersFinished() && !sending && ((!importing && assistant.idle()) || continueAsNewUrgent()));
+    const carriedBytes = (): number => jsonBytes(inbox) + jsonBytes(reports);
     // Temporal rejects a continue-as-new whose workflow task saw new signals arrive, and replays the
-    // run with them (temporalio/temporal#1289): the size is checked again right before each attempt,
-    // so what is carried never passes the bound, however many signals came in meanwhile.
+    // run with them (temporalio/temporal#1289): the bound is checked again right before each attempt.
+    // From the last check to `continueAsNew` nothing awaits, and nobody holds the lock, so no
+    // coroutine (an auto-send, a command) can be half-way through recording messages it took.
     for (;;) {
+      await condition(() => allHandlersFinished() && !lock.isLocked() && !sending);
+      if (!allHandlersFinished() || lock.isLocked() || sending) continue;
+      if (carriedBytes() <= MAX_CARRIED_BYTES) break;
       await lock.runExclusive(async () => {
-        while (jsonBytes(inbox) > MAX_CARRIED_BYTES) await drainInboxBatched(INBOUND_BATCH_MAX_MESSAGES);
+        while (inbox.length > 0 && carriedBytes() > MAX_CARRIED_BYTES) await drainInboxBatched(INBOUND_BATCH_MAX_MESSAGES);
       });
-      await condition(allHandlersFinished);
-      if (jsonBytes(inbox) <= MAX_CARRIED_BYTES) break;
+      if (carriedBytes() > MAX_CARRIED_BYTES) await drainReports();
     }
     log.info('continuing as new', {
       historyLength: workflowInfo().historyLength,
@@ -748,7 +765,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       pendingReports: [...reports],
       outbox: [...outbox],
       mediaQueue: [...mediaQueue],
-      assistantTrigger: assistantOwed,
+      assistantTrigger: assistantOwed ?? assistant.owedTrigger(),
     });
   };
 

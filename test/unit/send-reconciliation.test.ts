@@ -31,9 +31,16 @@ describe('pickCandidate', () => {
     expect(picked.match?.sid).toBe('SM1');
   });
 
-  test('nothing matching in a complete list → not sent (safe to send)', () => {
+  test('nothing in the window of a complete list → not sent (safe to send)', () => {
+    expect(pickCandidate([], { body: 'Hi', since, claimed: none, complete: true })).toEqual({ match: null, ambiguous: false });
+    // another row's message in the window is accounted for
+    const claimed = pickCandidate([candidate('SM1', 'Other', at(0))], { body: 'Hi', since, claimed: new Set(['SM1']), complete: true });
+    expect(claimed).toEqual({ match: null, ambiguous: false });
+  });
+
+  test('an unclaimed message in the window with another body → ambiguous (the carrier may have changed ours)', () => {
     const picked = pickCandidate([candidate('SM1', 'Other', at(0))], { body: 'Hi', since, claimed: none, complete: true });
-    expect(picked).toEqual({ match: null, ambiguous: false });
+    expect(picked).toMatchObject({ match: null, ambiguous: true });
   });
 
   test('older than the window (beyond the clock-skew tolerance) does not count', () => {
