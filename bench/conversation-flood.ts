@@ -10,18 +10,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import pg from 'pg';
 import { conversationWorkflowId } from '../workflows/messages';
-import { percentile, randomPhone, runConcurrently, startSwitchboard } from './switchboard-process';
+import { percentile, randomPhone, runBench, runConcurrently, startSwitchboard } from './switchboard-process';
 
 const REPLIES_PER_PHASE = 7;
 
 async function main(): Promise<void> {
   const messages = Number(process.argv[2] ?? 20_000);
   const concurrency = Number(process.argv[3] ?? 16);
-  const databaseName = `switchboard_bench_${Date.now()}`;
-  const sb = await startSwitchboard({ databaseName });
-  const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:5432/${databaseName}`, max: 2 });
+  const sb = await startSwitchboard();
+  const pool = sb.db;
   try {
     const from = randomPhone();
     const id = sb.conversationIdOf(from);
@@ -93,12 +91,8 @@ async function main(): Promise<void> {
       `  reply latency p50: start ${p50Start.toFixed(1)} ms, end ${p50End.toFixed(1)} ms, ratio ${(p50End / p50Start).toFixed(2)} (goal ≤ 1.20)`,
     );
   } finally {
-    await pool.end();
     await sb.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -12,17 +12,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import pg from 'pg';
 import { ConversationClient } from '../api/conversation-client';
 import { DEMO } from '../db/seed';
-import { percentile, randomPhone, runConcurrently, startSwitchboard } from './switchboard-process';
+import { percentile, randomPhone, runBench, runConcurrently, startSwitchboard } from './switchboard-process';
 
 async function main(): Promise<void> {
   const messages = Number(process.argv[2] ?? 2000);
   const concurrency = Number(process.argv[3] ?? 16);
-  const databaseName = `switchboard_bench_${Date.now()}`;
-  const sb = await startSwitchboard({ databaseName });
-  const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:5432/${databaseName}`, max: 2 });
+  const sb = await startSwitchboard();
+  const pool = sb.db;
   /** Waits until `count` inbound messages are stored in all (the worker caught up). */
   const stored = async (count: number): Promise<void> => {
     for (;;) {
@@ -73,12 +71,8 @@ async function main(): Promise<void> {
     );
     console.log(`  ratio webhooks / floor: ${(webhookRate / floorRate).toFixed(2)} (goal ≥ 0.80)`);
   } finally {
-    await pool.end();
     await sb.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

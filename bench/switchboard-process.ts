@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import pg from 'pg';
 import { DEV_DEFAULTS } from '../config';
 import { conversationIdFor } from '../domain/routing';
 import { DEMO } from '../db/seed';
@@ -25,6 +26,8 @@ export interface RunningSwitchboard {
   token: string;
   /** The demo SMS number (E.164) inbound webhooks are addressed to. */
   smsNumber: string;
+  /** A small pool on its database (closed by `stop()`), for counting what was stored. */
+  db: pg.Pool;
   /** Conversation id of a customer number on the demo SMS channel. */
   conversationIdOf(from: string): string;
   /** POSTs a signed inbound SMS webhook; resolves with the HTTP status. */
@@ -33,9 +36,9 @@ export interface RunningSwitchboard {
 }
 
 /** Starts `scripts/start.ts` on a fresh database and free ports; resolves once it printed "ready". */
-export async function startSwitchboard(opts: { databaseName?: string } = {}): Promise<RunningSwitchboard> {
+export async function startSwitchboard(): Promise<RunningSwitchboard> {
   const [port, devPort, uiPort] = [await freePort(), await freePort(), await freePort()];
-  const databaseName = opts.databaseName ?? `switchboard_bench_${Date.now()}`;
+  const databaseName = `switchboard_bench_${Date.now()}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'development',
@@ -71,7 +74,9 @@ export async function startSwitchboard(opts: { databaseName?: string } = {}): Pr
   const apiUrl = `http://127.0.0.1:${port}`;
   const publicBaseUrl = apiUrl;
   const smsNumber = DEMO.smsNumber;
+  const db = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
   return {
+    db,
     apiUrl,
     temporalAddress: `127.0.0.1:${devPort}`,
     token,
@@ -92,6 +97,7 @@ export async function startSwitchboard(opts: { databaseName?: string } = {}): Pr
       return res.status;
     },
     async stop() {
+      await db.end();
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -127,4 +133,12 @@ export function percentile(values: number[], p: number): number {
 /** A random, possible US E.164 number. */
 export function randomPhone(): string {
   return `+1202${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`;
+}
+
+/** Runs a bench's `main`, printing its error and exiting 1 if it fails. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
 }
