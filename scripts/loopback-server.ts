@@ -60,3 +60,36 @@ export function parseJson(raw: string): unknown {
     return null;
   }
 }
+
+/**
+ * Answers a stand-in holds back (a carrier that accepted a request but whose reply the client has
+ * not heard yet: the moment a crashed worker leaves behind). `until(res)` resolves when the answer
+ * is released or the client disconnects; `releaseAll()` releases every held one.
+ */
+export class HeldAnswers {
+  private readonly held = new Set<() => void>();
+  /** Whether new answers are held. */
+  holding = false;
+
+  /** How many answers are held right now. */
+  get count(): number {
+    return this.held.size;
+  }
+
+  /** Waits until this answer is released or `res`'s client went away. */
+  until(res: ServerResponse): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.held.delete(done);
+        resolve();
+      };
+      this.held.add(done);
+      res.once('close', done);
+    });
+  }
+
+  /** Sends every held answer (to clients still connected). */
+  releaseAll(): void {
+    for (const done of [...this.held]) done();
+  }
+}

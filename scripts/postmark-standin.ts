@@ -27,7 +27,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { listenOnLoopback, parseJson, readBody, sendJson } from './loopback-server';
+import { HeldAnswers, listenOnLoopback, parseJson, readBody, sendJson } from './loopback-server';
 
 /** One request as received by the stand-in. */
 export interface RecordedPostmarkRequest {
@@ -136,11 +136,8 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
   const failures: Array<{ status: number; body: object }> = [];
   const sent: PostmarkOutboundMessage[] = [];
   let searchFailure: { status: number; body: object } | null = null;
-  let hold = false;
-  const held = new Set<() => void>();
-  const releaseHeld = (): void => {
-    for (const done of [...held]) done();
-  };
+  const held = new HeldAnswers();
+  const releaseHeld = (): void => held.releaseAll();
 
   const authError = (token: string | null): { status: number; body: unknown } | null => {
     if (token === null || token.trim() === '') {
@@ -275,15 +272,8 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
     requests.push(recorded);
     opts.onRequest?.(recorded);
 
-    if (hold && method === 'POST' && path === '/email' && result.status === 200) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          held.delete(done);
-          resolve();
-        };
-        held.add(done);
-        res.once('close', done);
-      });
+    if (held.holding && method === 'POST' && path === '/email' && result.status === 200) {
+      await held.until(res);
       if (res.destroyed || res.writableEnded) return;
     }
     sendJson(res, result.status, result.body);
@@ -302,10 +292,10 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
       searchFailure = failure;
     },
     holdSends(on: boolean) {
-      hold = on;
+      held.holding = on;
     },
     get heldCount() {
-      return held.size;
+      return held.count;
     },
     releaseHeld,
     reset() {
@@ -313,7 +303,7 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
       failures.length = 0;
       sent.length = 0;
       searchFailure = null;
-      hold = false;
+      held.holding = false;
       releaseHeld();
     },
     stop: () => {

@@ -25,7 +25,7 @@
  * until `releaseHeld()` or the client disconnects (a sender that dies mid-call).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { listenOnLoopback, readBody, sendJson } from './loopback-server';
+import { HeldAnswers, listenOnLoopback, readBody, sendJson } from './loopback-server';
 import { formToParams, newTwilioSid, type TwilioParams } from './twilio-form';
 
 /** One request as received by the stub. */
@@ -170,8 +170,7 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
   const failures: Array<{ status: number; body: object; accepted: boolean }> = [];
   const messages: TwilioMessageResource[] = [];
   let listFailure: { status: number; body: object } | null = null;
-  let hold = false;
-  const held = new Set<() => void>();
+  const held = new HeldAnswers();
 
   const authError = (basicAuth: RecordedTwilioRequest['basicAuth']): { status: number; body: unknown } | null => {
     if (basicAuth === null) return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
@@ -307,24 +306,15 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     requests.push(recorded);
     opts.onRequest?.(recorded);
 
-    if (hold && method === 'POST' && result.status === 201) {
+    if (held.holding && method === 'POST' && result.status === 201) {
       // accepted and listed, but the sender does not hear so until released (or it disconnects)
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          held.delete(done);
-          resolve();
-        };
-        held.add(done);
-        res.once('close', done);
-      });
+      await held.until(res);
       if (res.destroyed || res.writableEnded) return;
     }
     sendJson(res, result.status, result.body);
   };
 
-  const releaseHeld = (): void => {
-    for (const done of [...held]) done();
-  };
+  const releaseHeld = (): void => held.releaseAll();
 
   const server = await listenOnLoopback(handle, opts.port ?? 0);
 
@@ -339,10 +329,10 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
       listFailure = failure;
     },
     holdCreates(on: boolean) {
-      hold = on;
+      held.holding = on;
     },
     get heldCount() {
-      return held.size;
+      return held.count;
     },
     releaseHeld,
     reset() {
@@ -350,7 +340,7 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
       failures.length = 0;
       messages.length = 0;
       listFailure = null;
-      hold = false;
+      held.holding = false;
       releaseHeld();
     },
     stop: () => {
