@@ -9,7 +9,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Express } from 'express';
@@ -30,10 +29,9 @@ import { createLogger } from '../../config/logger';
 import { createDb, type Db } from '../../db/client';
 import { conversationIdFor } from '../../domain/routing';
 import { buildInboundMessageForm, signTwilioRequest } from '../../scripts/twilio-form';
-import { CONVERSATION_SEARCH_ATTRIBUTES } from '../../scripts/embedded-temporal';
-import { temporalExecutable } from '../../scripts/temporal-binaries';
 import { createConversationWorker } from '../../worker/create-worker';
 import { globalResources } from './global-resources';
+import { createTimeSkippingEnvironment } from './time-skipping';
 import { startTwilioStub, type TwilioStub } from './twilio-stub';
 
 /** The public base URL the harness app believes it is reachable at (signatures are computed for it). */
@@ -234,18 +232,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   let nativeConnection: NativeConnection;
   let connection: Connection | undefined;
   if (opts.timeSkipping) {
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: temporalExecutable(resources.testServerPath) } });
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: 'default',
-      searchAttributes: Object.fromEntries(
-        CONVERSATION_SEARCH_ATTRIBUTES.map((key) => [
-          key.name,
-          key.type === 'BOOL'
-            ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL
-            : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-        ]),
-      ),
-    });
+    env = await createTimeSkippingEnvironment();
     client = env.client;
     nativeConnection = env.nativeConnection;
   } else {

@@ -6,32 +6,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { InboundMessageInput } from '../../activities/conversation-store';
 import { DEFAULT_AI_ASSISTANT_CONFIG } from '../../domain/ai-assistant';
 import { type ConversationState, type NewConversation, newConversationState } from '../../domain/conversation';
 import { DEFAULT_SLA_POLICY } from '../../domain/sla';
-import { CONVERSATION_SEARCH_ATTRIBUTES } from '../../scripts/embedded-temporal';
-import { temporalExecutable } from '../../scripts/temporal-binaries';
 import { CONVERSATION_WORKFLOW_TYPE, conversationWorkflowId, getStateQuery, inboundMessageSignal } from '../../workflows/messages';
 import { globalResources } from '../support/global-resources';
+import { createTimeSkippingEnvironment } from '../support/time-skipping';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: temporalExecutable(globalResources().testServerPath) } });
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(
-      CONVERSATION_SEARCH_ATTRIBUTES.map((key) => [
-        key.name,
-        key.type === 'BOOL'
-          ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL
-          : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-      ]),
-    ),
-  });
+  env = await createTimeSkippingEnvironment();
 }, 60_000);
 afterAll(async () => {
   await env?.teardown();
