@@ -4,31 +4,15 @@
  * `openai` SDK against the local stand-in). An auto-reply is recorded as a message, but it does not
  * reopen a closed conversation, does not restart the SLA clock and does not trigger the assistant.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { AiDraft } from '../../domain/ai-assistant';
-import type { MessageRecord } from '../../domain/message';
 import { chatCompletionBody } from '../../scripts/openai-standin';
 import { createHarness, type Harness, INBOUND_EMAIL_DOMAIN } from '../support/harness';
+import { deliverEmail, type InboundEmail, inboundEmail } from '../support/postmark-inbound';
 
-const SAMPLES = path.resolve(__dirname, '../../../shared/contracts/samples');
 const MODEL = 'gpt-4o-mini';
 
-interface InboundEmail {
-  From: string;
-  FromFull: { Email: string; Name: string; MailboxHash: string };
-  To: string;
-  ToFull: { Email: string; Name: string; MailboxHash: string }[];
-  OriginalRecipient: string;
-  MessageID: string;
-  MailboxHash: string;
-  TextBody: string;
-  StrippedTextReply: string;
-  Headers: { Name: string; Value: string }[];
-  [key: string]: unknown;
-}
 interface ConversationBody {
   id: string;
   status: string;
@@ -48,25 +32,17 @@ beforeEach(() => h.openai!.reset());
 
 /** An email from `from`; with `token` it answers our Reply-To of that conversation; `headers` are added. */
 function email(from: string, opts: { token?: string; headers?: Record<string, string>; text?: string } = {}): InboundEmail {
-  const mail = JSON.parse(readFileSync(path.join(SAMPLES, 'postmark-inbound.json'), 'utf8')) as InboundEmail;
   const to = opts.token ? `${h.org.emailAddress.split('@')[0]}+${opts.token}@${INBOUND_EMAIL_DOMAIN}` : h.org.emailAddress;
+  const mail = inboundEmail(from, to);
   const text = opts.text ?? `Message ${randomBytes(3).toString('hex')}`;
   Object.assign(mail, {
-    From: from,
     FromFull: { Email: from, Name: 'Noor', MailboxHash: '' },
-    To: to,
     ToFull: [{ Email: to, Name: '', MailboxHash: opts.token ?? '' }],
-    OriginalRecipient: to,
     MailboxHash: opts.token ?? '',
-    MessageID: randomUUID(),
     TextBody: text,
     StrippedTextReply: text,
   });
-  mail.Headers = [
-    ...mail.Headers.filter((x) => !['message-id', 'in-reply-to', 'references'].includes(x.Name.toLowerCase())),
-    { Name: 'Message-ID', Value: `<CAF${randomBytes(6).toString('hex')}@mail.example.net>` },
-    ...Object.entries(opts.headers ?? {}).map(([Name, Value]) => ({ Name, Value })),
-  ];
+  mail.Headers = [...mail.Headers, ...Object.entries(opts.headers ?? {}).map(([Name, Value]) => ({ Name, Value }))];
   return mail;
 }
 
@@ -76,11 +52,6 @@ const api = {
   put: (p: string, body: object) => request(h.app).put(p).set('Authorization', h.auth).send(body),
 };
 
-async function messagesOf(conversationId: string): Promise<MessageRecord[]> {
-  const r = await api.get(`/v1/conversations/${conversationId}/messages?limit=100`);
-  return r.status === 200 ? (r.body as { data: MessageRecord[] }).data : [];
-}
-
 async function conversation(id: string): Promise<ConversationBody> {
   const r = await api.get(`/v1/conversations/${id}`);
   expect(r.status).toBe(200);
@@ -88,16 +59,7 @@ async function conversation(id: string): Promise<ConversationBody> {
 }
 
 /** Posts an inbound email and waits until it is stored (then the state it produced is saved too). */
-async function deliver(mail: InboundEmail): Promise<{ conversationId: string; message: MessageRecord }> {
-  const res = await h.postmarkWebhook('/webhooks/postmark/inbound', mail);
-  expect(res.status).toBe(200);
-  const conversationId = (res.body as { conversationId: string }).conversationId;
-  const message = await h.waitFor(
-    async () => (await messagesOf(conversationId)).find((m) => m.providerMessageId === mail.MessageID),
-    `inbound ${mail.MessageID}`,
-  );
-  return { conversationId, message };
-}
+const deliver = (mail: InboundEmail) => deliverEmail(h, mail);
 
 const replyTokenOf = async (id: string): Promise<string> =>
   (await h.db.selectFrom('conversations').select('reply_token').where('id', '=', id).executeTakeFirstOrThrow()).reply_token!;

@@ -10,35 +10,11 @@
  * - a text cut to the inline limit says so (`truncated: true`) and the full body is kept.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import request from 'supertest';
 import type { Attachment, MessageRecord } from '../../domain/message';
 import { createHarness, type Harness, INBOUND_EMAIL_DOMAIN } from '../support/harness';
+import { deliverEmail, emailMessagesOf, type InboundEmail, inboundEmail, sample, sampleText } from '../support/postmark-inbound';
 
-const SAMPLES = path.resolve(__dirname, '../../../shared/contracts/samples');
-
-interface PostmarkAddress {
-  Email: string;
-  Name: string;
-  MailboxHash: string;
-}
-interface InboundEmail {
-  From: string;
-  FromFull: PostmarkAddress;
-  To: string;
-  ToFull: PostmarkAddress[];
-  Cc: string;
-  CcFull: PostmarkAddress[];
-  OriginalRecipient: string;
-  MessageID: string;
-  MailboxHash: string;
-  TextBody: string;
-  HtmlBody: string;
-  StrippedTextReply: string;
-  Headers: { Name: string; Value: string }[];
-  [key: string]: unknown;
-}
 interface SentEmail {
   To: string;
   Cc?: string;
@@ -61,8 +37,6 @@ interface ConversationBody {
   warnings: { code: string; message: string; details: { email: string | null; bouncedAt: string } }[];
 }
 
-const sample = <T>(name: string): T => JSON.parse(readFileSync(path.join(SAMPLES, name), 'utf8')) as T;
-const sampleText = (name: string): string => readFileSync(path.join(SAMPLES, name), 'utf8');
 const customerAddress = (): string => `lena-${randomBytes(4).toString('hex')}@mail.example.net`;
 const unique = (text: string): string => `${text} [${randomBytes(3).toString('hex')}]`;
 
@@ -76,28 +50,10 @@ afterAll(async () => {
 
 /** postmark-inbound.json from `from` to the org's channel, fresh ids; `patch` overrides fields. */
 function newEmail(from: string, patch: Partial<InboundEmail> = {}): InboundEmail {
-  const mail = sample<InboundEmail>('postmark-inbound.json');
-  const to = h.org.emailAddress;
-  Object.assign(mail, {
-    From: from,
-    FromFull: { ...mail.FromFull, Email: from },
-    To: to,
-    ToFull: [{ Email: to, Name: '', MailboxHash: '' }],
-    OriginalRecipient: to,
-    MessageID: randomUUID(),
-  });
-  mail.Headers = [
-    ...mail.Headers.filter((x) => !['message-id', 'in-reply-to', 'references'].includes(x.Name.toLowerCase())),
-    { Name: 'Message-ID', Value: `<CAF${randomBytes(6).toString('hex')}@mail.example.net>` },
-  ];
-  return Object.assign(mail, patch);
+  return Object.assign(inboundEmail(from, h.org.emailAddress), patch);
 }
 
-async function messagesOf(conversationId: string): Promise<MessageRecord[]> {
-  const r = await request(h.app).get(`/v1/conversations/${conversationId}/messages?limit=100`).set('Authorization', h.auth);
-  return r.status === 200 ? (r.body as { data: MessageRecord[] }).data : [];
-}
-
+const messagesOf = (conversationId: string): Promise<MessageRecord[]> => emailMessagesOf(h, conversationId);
 async function getConversation(id: string): Promise<ConversationBody> {
   const r = await request(h.app).get(`/v1/conversations/${id}`).set('Authorization', h.auth);
   expect(r.status).toBe(200);
@@ -105,16 +61,7 @@ async function getConversation(id: string): Promise<ConversationBody> {
 }
 
 /** Posts an inbound email (200) and waits until it is stored. */
-async function deliver(mail: InboundEmail): Promise<{ conversationId: string; message: MessageRecord }> {
-  const res = await h.postmarkWebhook('/webhooks/postmark/inbound', mail);
-  expect(res.status).toBe(200);
-  const conversationId = (res.body as { conversationId: string }).conversationId;
-  const message = await h.waitFor(
-    async () => (await messagesOf(conversationId)).find((m) => m.providerMessageId === mail.MessageID),
-    `inbound ${mail.MessageID}`,
-  );
-  return { conversationId, message };
-}
+const deliver = (mail: InboundEmail) => deliverEmail(h, mail);
 
 const reply = (conversationId: string, body: object) =>
   request(h.app).post(`/v1/conversations/${conversationId}/messages`).set('Authorization', h.auth).send(body);

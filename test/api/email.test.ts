@@ -5,45 +5,21 @@
  * shared/contracts/samples/postmark-*.json, adapted to this test org.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import request from 'supertest';
 import type { MessageRecord } from '../../domain/message';
 import type { RecordedPostmarkRequest } from '../support/postmark-standin';
 import { createHarness, type Harness, INBOUND_EMAIL_DOMAIN, POSTMARK_WEBHOOK_USER } from '../support/harness';
+import {
+  emailMessagesOf,
+  freshMessageId,
+  type InboundEmail,
+  inboundEmail,
+  type PostmarkHeader,
+  sample,
+  sampleText,
+  withHeaders,
+} from '../support/postmark-inbound';
 
-const SAMPLES = path.resolve(__dirname, '../../../shared/contracts/samples');
-
-interface PostmarkAddress {
-  Email: string;
-  Name: string;
-  MailboxHash: string;
-}
-interface PostmarkHeader {
-  Name: string;
-  Value: string;
-}
-/** The inbound webhook body as in the samples. */
-interface InboundEmail {
-  From: string;
-  FromName: string;
-  FromFull: PostmarkAddress;
-  To: string;
-  ToFull: PostmarkAddress[];
-  Cc: string;
-  CcFull: PostmarkAddress[];
-  OriginalRecipient: string;
-  Subject: string;
-  MessageID: string;
-  MailboxHash: string;
-  Date: string;
-  TextBody: string;
-  HtmlBody: string;
-  StrippedTextReply: string;
-  Headers: PostmarkHeader[];
-  Attachments: unknown[];
-  [key: string]: unknown;
-}
 /** What the SDK POSTs to `/email` (the fields these tests read). */
 interface SentEmail {
   From: string;
@@ -62,9 +38,6 @@ interface ConversationBody {
   contact: { id: string; name: string | null; email: string | null };
 }
 
-const sample = <T>(name: string): T => JSON.parse(readFileSync(path.join(SAMPLES, name), 'utf8')) as T;
-const sampleText = (name: string): string => readFileSync(path.join(SAMPLES, name), 'utf8');
-
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness();
@@ -77,18 +50,7 @@ afterAll(async () => {
 
 /** A fresh customer address (each test its own contact). */
 const customerAddress = (): string => `amara-${randomBytes(4).toString('hex')}@mail.example.net`;
-/** A fresh RFC 5322 Message-ID, bare. */
-const freshMessageId = (): string => `CAF${randomBytes(6).toString('hex')}@mail.example.net`;
 const unique = (text: string): string => `${text} [${randomBytes(3).toString('hex')}]`;
-
-function withHeaders(headers: PostmarkHeader[], set: Record<string, string | undefined>): PostmarkHeader[] {
-  const names = Object.keys(set).map((n) => n.toLowerCase());
-  const kept = headers.filter((x) => !names.includes(x.Name.toLowerCase()));
-  const added = Object.entries(set)
-    .filter((e): e is [string, string] => e[1] !== undefined)
-    .map(([Name, Value]) => ({ Name, Value }));
-  return [...kept, ...added];
-}
 
 /**
  * postmark-inbound.json addressed to `to` (default: the org's email channel) from `from`, with a
@@ -106,23 +68,11 @@ function newEmail(
     stripped?: string;
   } = {},
 ): InboundEmail {
-  const mail = sample<InboundEmail>('postmark-inbound.json');
-  const from = opts.from ?? customerAddress();
-  const to = opts.to ?? h.org.emailAddress;
-  mail.From = from;
-  mail.FromFull = { ...mail.FromFull, Email: from };
-  mail.To = to;
-  mail.ToFull = [{ Email: to, Name: '', MailboxHash: '' }];
-  mail.OriginalRecipient = to;
-  mail.MessageID = randomUUID();
+  const mail = inboundEmail(opts.from ?? customerAddress(), opts.to ?? h.org.emailAddress, opts.messageId);
   if (opts.subject !== undefined) mail.Subject = opts.subject;
   if (opts.text !== undefined) mail.TextBody = opts.text;
   if (opts.stripped !== undefined) mail.StrippedTextReply = opts.stripped;
-  mail.Headers = withHeaders(mail.Headers, {
-    'Message-ID': `<${opts.messageId ?? freshMessageId()}>`,
-    'In-Reply-To': opts.inReplyTo,
-    References: opts.references,
-  });
+  mail.Headers = withHeaders(mail.Headers, { 'In-Reply-To': opts.inReplyTo, References: opts.references });
   return mail;
 }
 
@@ -151,11 +101,7 @@ async function getConversation(id: string): Promise<request.Response> {
   return request(h.app).get(`/v1/conversations/${id}`).set('Authorization', h.auth);
 }
 
-async function messagesOf(conversationId: string): Promise<MessageRecord[]> {
-  const r = await request(h.app).get(`/v1/conversations/${conversationId}/messages?limit=100`).set('Authorization', h.auth);
-  if (r.status !== 200) return [];
-  return (r.body as { data: MessageRecord[] }).data;
-}
+const messagesOf = (conversationId: string): Promise<MessageRecord[]> => emailMessagesOf(h, conversationId);
 
 async function waitForMessage(conversationId: string, match: (m: MessageRecord) => boolean, what: string): Promise<MessageRecord> {
   return h.waitFor(async () => (await messagesOf(conversationId)).find(match), what);
