@@ -4,15 +4,13 @@
  * auto-send after the held delay, cancellation by human actions, supersede, forced suggestions (VIP,
  * channel allow-list, thresholds), hand-off, 429 then success, OpenAI down, and the agent loop.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import request from 'supertest';
-import type { AiDraft } from '../../domain/ai-assistant';
+import { randomBytes } from 'node:crypto';
 import { chatCompletionBody, type OpenAiStandInRequest, rateLimitErrorBody } from '../../scripts/openai-standin';
-import { conversationWorkflowId, getAssistantStateQuery } from '../../workflows/messages';
+import { conversationWorkflowId } from '../../workflows/messages';
+import { AI_MODEL as MODEL, aiHelpers, draftBody } from '../support/ai-assistant-helpers';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 import { validateAgainstOpenApi } from '../support/openai-contract';
+import { inboundEmail } from '../support/postmark-inbound';
 
 let h: Harness;
 beforeAll(async () => {
@@ -23,73 +21,10 @@ afterAll(async () => {
 });
 beforeEach(() => h.openai!.reset());
 
-const MODEL = 'gpt-4o-mini';
 const SECOND = 1000;
 
-const api = (token = h.tokens.admin) => ({
-  get: (p: string) => request(h.app).get(p).set('Authorization', `Bearer ${token}`),
-  post: (p: string, body: object = {}) => request(h.app).post(p).set('Authorization', `Bearer ${token}`).send(body),
-  put: (p: string, body: object) => request(h.app).put(p).set('Authorization', `Bearer ${token}`).send(body),
-  patch: (p: string, body: object) => request(h.app).patch(p).set('Authorization', `Bearer ${token}`).send(body),
-});
-
-/** Saves the org's assistant settings (API field names). */
-async function configure(settings: Record<string, unknown>): Promise<void> {
-  const res = await api().put('/v1/ai-assistant', {
-    enabled: true,
-    mode: 'auto',
-    channels: ['sms', 'whatsapp', 'email', 'chat'],
-    autoSendConfidence: 0.8,
-    maxAutoSendComplexity: 'low',
-    autoSendDelay: 60,
-    model: MODEL,
-    agentTools: { enabled: false },
-    ...settings,
-  });
-  expect(res.status).toBe(200);
-}
-
-/** A chat completion whose content is the given draft (over a confident, simple default). */
-function draftBody(draft: Partial<AiDraft> = {}) {
-  const full: AiDraft = {
-    reply: 'Your order ships tomorrow.',
-    confidence: 0.95,
-    complexity: 'low',
-    intent: 'order_status',
-    handoff: false,
-    handoffReason: null,
-    ...draft,
-  };
-  return chatCompletionBody({ model: MODEL, content: JSON.stringify(full) });
-}
-
-/** Every draft request answers with `draft`. */
-function answerWith(draft: Partial<AiDraft> = {}): void {
-  h.openai!.respondWith(() => ({ status: 200, body: draftBody(draft) }));
-}
-
-const suggestionsOf = (conversationId: string) =>
-  h.db.selectFrom('ai_suggestions').selectAll().where('conversation_id', '=', conversationId).orderBy('created_at').execute();
-const messagesOf = (conversationId: string) =>
-  h.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('seq').execute();
-const conversationRow = (id: string) => h.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-
-/** Posts an inbound SMS (or WhatsApp) and waits until it is stored; returns the conversation id. */
-async function receive(from: string, body: string, opts: { whatsapp?: boolean } = {}): Promise<string> {
-  const id = h.conversationIdOf(from, opts.whatsapp ? 'whatsapp' : 'sms');
-  const res = await h.inbound({ from, body, whatsapp: opts.whatsapp, sid: `SM${randomBytes(16).toString('hex')}` });
-  expect(res.status).toBe(200);
-  await h.waitFor(async () => (await messagesOf(id)).some((m) => m.direction === 'inbound' && m.text === body), `inbound "${body}"`);
-  return id;
-}
-
-/** Waits for the conversation's suggestions to satisfy `probe`. */
-async function suggestionsWhen(id: string, probe: (rows: Awaited<ReturnType<typeof suggestionsOf>>) => boolean, what: string) {
-  return h.waitFor(async () => {
-    const rows = await suggestionsOf(id);
-    return probe(rows) ? rows : undefined;
-  }, what);
-}
+const { api, configure, answerWith, suggestionsOf, messagesOf, conversationRow, aiMessages, receive, suggestionsWhen, assistantIdle } =
+  aiHelpers(() => h);
 
 /** Advances the test server's clock by `ms`, then lets the worker finish the tasks that caused. */
 async function advance(ms: number): Promise<void> {
@@ -97,13 +32,6 @@ async function advance(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, 300));
 }
 
-/** The assistant is idle in the conversation's run (no draft queued or in flight). */
-async function assistantIdle(id: string): Promise<boolean> {
-  const state = await h.client.workflow.getHandle(conversationWorkflowId(id)).query(getAssistantStateQuery);
-  return !state.busy;
-}
-
-const aiMessages = async (id: string) => (await messagesOf(id)).filter((m) => m.author_type === 'ai' && !m.is_internal_note);
 const twilioSendsOf = (text: string) =>
   h.twilioStub!.requests.filter((r) => r.method === 'POST' && new URLSearchParams(r.rawBody).get('Body') === text);
 
@@ -348,32 +276,16 @@ test('OpenAI down: after the retries a failed suggestion (unavailable) records i
   expect((await api().post(`/v1/conversations/${id}/messages`, { text: 'Yes, how can I help?' })).status).toBe(201);
 });
 
-const SAMPLES = path.resolve(__dirname, '../../../shared/contracts/samples');
-
 /** postmark-inbound.json from a fresh customer to the org's address, with a fresh Message-ID. */
 function newEmail(text: string): Record<string, unknown> {
-  const mail = JSON.parse(readFileSync(path.join(SAMPLES, 'postmark-inbound.json'), 'utf8')) as Record<string, unknown> & {
-    Headers: { Name: string; Value: string }[];
-  };
   const from = `kim-${randomBytes(4).toString('hex')}@mail.example.net`;
-  const to = h.org.emailAddress;
-  Object.assign(mail, {
-    From: from,
+  return Object.assign(inboundEmail(from, h.org.emailAddress), {
     FromFull: { Email: from, Name: 'Kim Lee', MailboxHash: '' },
-    To: to,
-    ToFull: [{ Email: to, Name: '', MailboxHash: '' }],
-    OriginalRecipient: to,
-    MessageID: randomUUID(),
     Subject: 'Cancel my subscription',
     TextBody: text,
     StrippedTextReply: text,
     HtmlBody: `<p>${text}</p>`,
   });
-  mail.Headers = [
-    ...mail.Headers.filter((x) => !['message-id', 'in-reply-to', 'references'].includes(x.Name.toLowerCase())),
-    { Name: 'Message-ID', Value: `<CAF${randomBytes(6).toString('hex')}@mail.example.net>` },
-  ];
-  return mail;
 }
 
 test('agent loop: the model calls reply_to_inbox then close_inbox_item; the reply is sent and the conversation ends closed', async () => {

@@ -11,10 +11,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
-import request from 'supertest';
-import type { AiDraft } from '../../domain/ai-assistant';
 import { chatCompletionBody } from '../../scripts/openai-standin';
-import { conversationWorkflowId, getAssistantStateQuery } from '../../workflows/messages';
+import { conversationWorkflowId } from '../../workflows/messages';
+import { AI_MODEL as MODEL, aiHelpers } from '../support/ai-assistant-helpers';
 import { createHarness, type Harness, INBOUND_EMAIL_DOMAIN, randomPhone } from '../support/harness';
 
 let h: Harness;
@@ -26,75 +25,12 @@ afterAll(async () => {
 });
 beforeEach(() => h.openai!.reset());
 
-const MODEL = 'gpt-4o-mini';
 /** Activities that only the AI assistant schedules per customer message. */
 const PER_MESSAGE_AI_ACTIVITIES = ['loadAiContext', 'draftReply', 'agentStep', 'runAgentTool', 'insertAiSuggestion'];
 
-const api = (token = h.tokens.admin) => ({
-  get: (p: string) => request(h.app).get(p).set('Authorization', `Bearer ${token}`),
-  post: (p: string, body: object = {}) => request(h.app).post(p).set('Authorization', `Bearer ${token}`).send(body),
-  put: (p: string, body: object) => request(h.app).put(p).set('Authorization', `Bearer ${token}`).send(body),
-});
-
-/** Saves the org's assistant settings (API field names) over an "auto, send at once" base. */
-async function configure(settings: Record<string, unknown>): Promise<void> {
-  const res = await api().put('/v1/ai-assistant', {
-    enabled: true,
-    mode: 'auto',
-    channels: ['sms', 'whatsapp', 'email', 'chat'],
-    autoSendConfidence: 0.8,
-    maxAutoSendComplexity: 'low',
-    autoSendDelay: 0,
-    model: MODEL,
-    agentTools: { enabled: false, scope: 'conversation' },
-    ...settings,
-  });
-  expect(res.status).toBe(200);
-}
-
-/** Every draft request answers with a confident, simple draft (over `draft`). */
-function answerWith(draft: Partial<AiDraft> = {}): void {
-  const full: AiDraft = {
-    reply: 'Your order ships tomorrow.',
-    confidence: 0.95,
-    complexity: 'low',
-    intent: 'order_status',
-    handoff: false,
-    handoffReason: null,
-    ...draft,
-  };
-  h.openai!.respondWith(() => ({ status: 200, body: chatCompletionBody({ model: MODEL, content: JSON.stringify(full) }) }));
-}
-
-const suggestionsOf = (conversationId: string) =>
-  h.db.selectFrom('ai_suggestions').selectAll().where('conversation_id', '=', conversationId).orderBy('created_at').execute();
-const messagesOf = (conversationId: string) =>
-  h.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('seq').execute();
-const conversationRow = (id: string) => h.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-const aiMessages = async (id: string) => (await messagesOf(id)).filter((m) => m.author_type === 'ai' && !m.is_internal_note);
-
-/** Posts an inbound SMS and waits until it is stored; returns the conversation id. */
-async function receive(from: string, body: string): Promise<string> {
-  const id = h.conversationIdOf(from, 'sms');
-  const res = await h.inbound({ from, body, sid: `SM${randomBytes(16).toString('hex')}` });
-  expect(res.status).toBe(200);
-  await h.waitFor(async () => (await messagesOf(id)).some((m) => m.direction === 'inbound' && m.text === body), `inbound "${body}"`);
-  return id;
-}
-
-/** Waits for the conversation's suggestions to satisfy `probe`. */
-async function suggestionsWhen(id: string, probe: (rows: Awaited<ReturnType<typeof suggestionsOf>>) => boolean, what: string) {
-  return h.waitFor(async () => {
-    const rows = await suggestionsOf(id);
-    return probe(rows) ? rows : undefined;
-  }, what);
-}
-
-/** The assistant is idle in the conversation's run (no draft queued or in flight). */
-async function assistantIdle(id: string): Promise<boolean> {
-  const state = await h.client.workflow.getHandle(conversationWorkflowId(id)).query(getAssistantStateQuery);
-  return !state.busy;
-}
+/** The assistant's helpers; `configure` saves over an "auto, send at once" base. */
+const { api, configure, answerWith, suggestionsOf, messagesOf, conversationRow, aiMessages, receive, suggestionsWhen, assistantIdle } =
+  aiHelpers(() => h, { settings: { autoSendDelay: 0, agentTools: { enabled: false, scope: 'conversation' } } });
 
 /** The events of the conversation's current run. */
 async function historyOf(id: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
