@@ -5,7 +5,7 @@
  * `https://<product>.twilio.com`, or `https://<product>.<edge>.<region>.twilio.com` when an
  * edge/region is configured). For tests and local development `apiBaseUrl` points every one of
  * those requests at a local stand-in instead — Prism mocking Twilio's OpenAPI spec
- * (`shared/contracts/twilio_api_v2010.json`) or the hand-written stub in
+ * (`test/contracts/twilio_api_v2010.json`) or the hand-written stub in
  * `test/support/twilio-stub.ts` — while the real SDK still builds the requests (paths,
  * form encoding, Basic auth), so tests exercise the exact bytes production would send.
  *

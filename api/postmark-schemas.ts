@@ -4,7 +4,7 @@
  *  - delivery:      postmarkapp.com/developer/webhooks/delivery-webhook
  *  - bounce:        postmarkapp.com/developer/webhooks/bounce-webhook
  *  - spam complaint, open, click: …/spam-complaint-webhook, …/open-tracking-webhook, …/click-webhook
- * Samples: shared/contracts/samples/postmark-{inbound,inbound-reply,inbound-with-attachment,webhook-delivery,webhook-bounce}.json.
+ * Samples: test/contracts/samples/postmark-{inbound,inbound-reply,inbound-with-attachment,webhook-delivery,webhook-bounce}.json.
  *
  * All objects are `z.looseObject`: Postmark adds fields over time and unknown ones must pass through.
  * Optional text fields default to `''` (also when Postmark sends `null`) and optional lists to `[]`,

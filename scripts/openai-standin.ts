@@ -1,6 +1,6 @@
 /**
  * A tiny hand-written OpenAI API stand-in (node:http), for tests and local development
- * (see shared/contracts/README.md §4). Point the real SDK at it with
+ * (see test/contracts/README.md §4). Point the real SDK at it with
  * `createOpenAiClient({ apiKey, baseURL: standIn.url, maxRetries: 0 })` — `url` already ends in `/v1`.
  *
  * Implements only `POST /v1/chat/completions` and `POST /v1/responses`, non-streaming:
@@ -11,8 +11,8 @@
  *   - 400 `invalid_request_error` for a body that is not a JSON object, without `model`, for chat
  *     without a `messages` array, or with `stream: true` (not supported here);
  *   - otherwise 200 with a default answer in the shape of the matching sample
- *     (shared/contracts/samples/openai-chat-json-schema.response.json, openai-responses-json-schema.response.json),
- *     built inline so this works without the shared/ folder: a fresh `id`, `created`/`created_at` now,
+ *     (test/contracts/samples/openai-chat-json-schema.response.json, openai-responses-json-schema.response.json),
+ *     built inline so the stand-in needs no sample file at run time: a fresh `id`, `created`/`created_at` now,
  *     the request's `model` echoed. When the request asks for structured output (`response_format` /
  *     `text.format` of type `json_schema`) the answer's content is a JSON instance of the request's
  *     schema (see {@link exampleForJsonSchema}), so `JSON.parse` + the caller's own validation succeed.
@@ -150,7 +150,7 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** OpenAI's error body `{error: {message, type, param, code}}` (shared/contracts/samples/openai-error-429.json). */
+/** OpenAI's error body `{error: {message, type, param, code}}` (test/contracts/samples/openai-error-429.json). */
 export function openAiErrorBody(
   message: string,
   type = 'invalid_request_error',

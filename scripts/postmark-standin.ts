@@ -1,6 +1,6 @@
 /**
  * A tiny hand-written Postmark Email API stand-in (node:http), for tests and local development
- * (see shared/contracts/README.md §3). Point the real SDK at it with
+ * (see test/contracts/README.md §3). Point the real SDK at it with
  * `createPostmarkClient({ serverToken, apiBaseUrl: standIn.url })`.
  *
  * Implements only `POST /email` (postmarkapp.com/developer/api/email-api#send-email):
@@ -10,8 +10,8 @@
  *   - 422 `{ErrorCode: 402}` for a body that is not JSON, 422 `{ErrorCode: 300}` without `From`,
  *     without any of `To`/`Cc`/`Bcc`, or without both `TextBody` and `HtmlBody` (Postmark's codes);
  *   - otherwise 200 `{To, SubmittedAt, MessageID, ErrorCode: 0, Message: 'OK'}` — the shape of
- *     shared/contracts/samples/postmark-send-email.response.json, with a fresh UUID `MessageID`
- *     (built inline, so this works without the shared/ folder).
+ *     test/contracts/samples/postmark-send-email.response.json, with a fresh UUID `MessageID`
+ *     (built inline, so the stand-in needs no sample file at run time).
  * And `GET /messages/outbound` (postmarkapp.com/developer/api/messages-api#outbound-message-search):
  * the emails this stand-in accepted, newest first, filtered by `recipient` (To/Cc/Bcc address),
  * `fromemail`, `tag`, `subject`, `messagestream` and `metadata_<key>` (parameter names compared

@@ -11,27 +11,14 @@
  * would silently keep only the last value of a repeated key, so we build arrays ourselves — the same
  * shape `express.urlencoded()` (both `extended: false` and `true`) hands to `twilio.validateRequest`.
  *
- * Sample forms live in `shared/contracts/samples/*.form` (sibling of the repo, see its README).
+ * Sample forms live in `test/contracts/samples/*.form` (read by the tests through test/support/contracts.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import twilio from 'twilio';
 
-/** Absolute path of `shared/contracts/samples` (the repo is always cloned with `shared/` beside it). */
-export const SAMPLES_DIR = path.resolve(__dirname, '../../shared/contracts/samples');
-
 /** Parsed form parameters: a key sent once maps to a string, a repeated key to all its values in order. */
 export type TwilioParams = Record<string, string | string[]>;
-
-/**
- * Reads a sample form body, e.g. `readSampleForm('twilio-inbound-sms.form')` (`.form` may be omitted).
- * @returns the raw `application/x-www-form-urlencoded` body, trailing newline trimmed.
- */
-export function readSampleForm(name: string): string {
-  const file = name.endsWith('.form') ? name : `${name}.form`;
-  return readFileSync(path.join(SAMPLES_DIR, file), 'utf8').trim();
-}
 
 /**
  * Parses a form body the way express.urlencoded()/twilio-node expect it: single keys → string,

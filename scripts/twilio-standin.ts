@@ -1,6 +1,6 @@
 /**
  * A tiny hand-written Twilio REST stand-in (node:http) for what Prism cannot do
- * (see shared/contracts/README.md): MMS (`MediaUrl` repeated — Prism #2473 rejects it),
+ * (see test/contracts/README.md): MMS (`MediaUrl` repeated — Prism #2473 rejects it),
  * Twilio error bodies (4xx with `{code,message,more_info,status}`), and 5xx for retry tests.
  *
  * Implements `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (create) and
@@ -8,7 +8,7 @@
  *   - 401 `{code: 20003}` without HTTP Basic auth (or with the wrong credentials if `expectAuth` is set);
  *   - 400 `{code: 21604}` without `To`, 400 `{code: 21603}` without `From`/`MessagingServiceSid`,
  *     400 `{code: 21602}` without `Body`/`MediaUrl`/`ContentSid` (Twilio's real codes for these);
- *   - otherwise 201 with `shared/contracts/samples/twilio-rest-message-created.json`, with a fresh unique
+ *   - otherwise 201 with `test/contracts/samples/twilio-rest-message-created.json`, with a fresh unique
  *     `sid` (`SM`/`MM` + 32 hex), `to`/`from`/`body` echoed, `num_media`, `account_sid`, `uri`s and dates
  *     filled from the request.
  * List (`ListMessageResponse` of twilio_api_v2010.json): the messages this stand-in accepted for that
@@ -88,12 +88,12 @@ export interface TwilioStub {
   stop(): Promise<void>;
 }
 
-/** The stored 201 body of `POST …/Messages.json` (see shared/contracts/samples). */
+/** The stored 201 body of `POST …/Messages.json` (see test/contracts/samples). */
 export type TwilioMessageResource = Record<string, unknown>;
 
 /**
  * Shape of Twilio's 201 answer to a Messages create (`api.v2010.account.message` in
- * twilio_api_v2010.json, same fields as shared/contracts/samples/twilio-rest-message-created.json);
+ * twilio_api_v2010.json, same fields as test/contracts/samples/twilio-rest-message-created.json);
  * per-request fields are filled in by the stub.
  */
 const MESSAGE_TEMPLATE: TwilioMessageResource = {

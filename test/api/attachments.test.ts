@@ -19,6 +19,7 @@ import { createLogger } from '../../config/logger';
 import { FileBlobStore, InvalidBlobKeyError } from '../../db/blob-store';
 import { createHarness, createTestOrg, type Harness, JWT_SECRET, PUBLIC_BASE_URL } from '../support/harness';
 import { type ErrorBody, expectError, expectValidationError } from './rest-helpers';
+import { SAMPLES_DIR } from '../support/contracts';
 
 interface AttachmentBody {
   id: string;
@@ -29,7 +30,6 @@ interface AttachmentBody {
   createdAt: string;
 }
 
-const SAMPLES = path.resolve(__dirname, '../../../shared/contracts/samples');
 /** Small limit for these tests (the default is 10 MiB). */
 const MAX_BYTES = 64 * 1024;
 const MEDIA_SECRET = mediaSigningSecret(JWT_SECRET);
@@ -55,11 +55,11 @@ beforeAll(async () => {
   app.use('/media', mediaRouter({ db: h.db, blobs, secret: MEDIA_SECRET }));
   app.use(errorHandler(createLogger(process.env.TEST_LOG_LEVEL ?? 'silent')));
 
-  const send = JSON.parse(await readFile(path.join(SAMPLES, 'postmark-send-email.request.json'), 'utf8')) as {
+  const send = JSON.parse(await readFile(path.join(SAMPLES_DIR, 'postmark-send-email.request.json'), 'utf8')) as {
     Attachments: { Content: string }[];
   };
   pdf = Buffer.from(send.Attachments[0]!.Content, 'base64');
-  const inbound = JSON.parse(await readFile(path.join(SAMPLES, 'postmark-inbound-with-attachment.json'), 'utf8')) as {
+  const inbound = JSON.parse(await readFile(path.join(SAMPLES_DIR, 'postmark-inbound-with-attachment.json'), 'utf8')) as {
     Attachments: { Name: string; Content: string; ContentType: string; ContentID: string }[];
   };
   const png = inbound.Attachments.find((a) => a.ContentID !== '')!;

@@ -10,8 +10,7 @@ import path from 'node:path';
 import request from 'supertest';
 import type { Attachment, MessageRecord } from '../../domain/message';
 import { createHarness, type Harness, PUBLIC_BASE_URL, randomPhone, TEST_MAX_ATTACHMENT_BYTES } from '../support/harness';
-
-const SAMPLES = path.resolve(__dirname, '../../../shared/contracts/samples');
+import { SAMPLES_DIR } from '../support/contracts';
 
 interface PostmarkAddress {
   Email: string;
@@ -61,7 +60,7 @@ afterAll(async () => {
 
 /** postmark-inbound-with-attachment.json addressed to the org's email channel, fresh sender and ids. */
 function emailWithAttachments(attachments?: InboundAttachment[]): InboundEmail {
-  const mail = JSON.parse(readFileSync(path.join(SAMPLES, 'postmark-inbound-with-attachment.json'), 'utf8')) as InboundEmail;
+  const mail = JSON.parse(readFileSync(path.join(SAMPLES_DIR, 'postmark-inbound-with-attachment.json'), 'utf8')) as InboundEmail;
   const from = `amara-${randomBytes(4).toString('hex')}@mail.example.net`;
   mail.From = from;
   mail.FromFull = { ...mail.FromFull, Email: from };

@@ -2,7 +2,7 @@
  * The email channel end to end through the real path: Postmark webhooks (inbound, delivery, bounce)
  * → the API → the conversation workflow → Postgres, and staff replies → the outbox → the real
  * `postmark` SDK → the Postmark stand-in. Inputs are the contract samples in
- * shared/contracts/samples/postmark-*.json, adapted to this test org.
+ * test/contracts/samples/postmark-*.json, adapted to this test org.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';

@@ -1,7 +1,7 @@
 /**
  * Twilio webhooks through the real path: signed form POST → Express route → signal-with-start →
  * conversation workflow → activities → Postgres (and back out through the API).
- * Samples come from shared/contracts/samples, with `To` rewritten to this file's org numbers.
+ * Samples come from test/contracts/samples, with `To` rewritten to this file's org numbers.
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';

@@ -149,7 +149,10 @@ describe('Postgres unreachable from the API', () => {
 test('a run started with the original start input (contactId, no customer) still loads and records', async () => {
   const customer = randomPhone();
   const contactId = randomUUID();
-  await h.db.insertInto('contacts').values({ id: contactId, org_id: h.org.orgId, name: null, phone: customer, whatsapp: null, email: null }).execute();
+  await h.db
+    .insertInto('contacts')
+    .values({ id: contactId, org_id: h.org.orgId, name: null, phone: customer, whatsapp: null, email: null })
+    .execute();
   const conversationId = conversationIdFor(h.org.orgId, h.org.smsChannelId, customer);
   const sid = newTwilioSid('SM');
   await h.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {

@@ -39,11 +39,11 @@ import {
 import { captureError } from '../support/capture-error';
 import { createHarness, createTestOrg, type Harness, randomPhone, type TestOrg } from '../support/harness';
 import { validateAgainstOpenApi } from '../support/openai-contract';
+import { SAMPLES_DIR } from '../support/contracts';
 
 const API_KEY = 'test';
 const MODEL = 'gpt-4o-mini';
 const INSTRUCTIONS = 'You are the support assistant of Acme Outdoor.';
-const SAMPLES = path.resolve(__dirname, '../../../shared/contracts/samples');
 const ALL_TOOLS: AgentToolName[] = [...AGENT_TOOLS];
 
 const unique = (text: string): string => `${text} [${randomBytes(4).toString('hex')}]`;
@@ -71,7 +71,7 @@ type InboundEmail = Record<string, unknown> & { Headers: PostmarkHeader[] };
 
 /** postmark-inbound.json from a fresh customer to `to`, with a fresh Message-ID (so a new conversation). */
 function newEmail(to: string, opts: { subject?: string; text?: string } = {}): InboundEmail {
-  const mail = JSON.parse(readFileSync(path.join(SAMPLES, 'postmark-inbound.json'), 'utf8')) as InboundEmail;
+  const mail = JSON.parse(readFileSync(path.join(SAMPLES_DIR, 'postmark-inbound.json'), 'utf8')) as InboundEmail;
   const from = `amara-${randomBytes(4).toString('hex')}@mail.example.net`;
   mail.From = from;
   mail.FromFull = { Email: from, Name: 'Amara Okafor', MailboxHash: '' };

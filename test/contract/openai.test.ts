@@ -1,6 +1,6 @@
 /**
  * Contract tests for our OpenAI integration, run through the real `openai` SDK (7.x, fetch-based):
- *  - every shared/contracts/samples/openai-*.json sample against OpenAI's official OpenAPI document
+ *  - every test/contracts/samples/openai-*.json sample against OpenAI's official OpenAPI document
  *    (test/support/openai-contract.ts) — proving the validator accepts the real shapes and rejects
  *    broken ones;
  *  - createOpenAiClient → the hand-written stand-in (scripts/openai-standin.ts): the exact requests the

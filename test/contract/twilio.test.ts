@@ -1,6 +1,6 @@
 /**
  * Contract tests for our Twilio integration, run through the real twilio SDK:
- *  - X-Twilio-Signature vectors (shared/contracts/samples/twilio-signature-vectors.json) against
+ *  - X-Twilio-Signature vectors (test/contracts/samples/twilio-signature-vectors.json) against
  *    twilio.validateRequest and our signing helper;
  *  - createTwilioClient → Prism mocking Twilio's official OpenAPI spec (valid calls get 201,
  *    contract-breaking calls get 4xx);

@@ -1,6 +1,6 @@
 /**
  * Validates JSON values against a component schema of OpenAI's official OpenAPI 3.1 document
- * (`shared/contracts/openai_openapi.json`), e.g. what the SDK sent to the stand-in against
+ * (`test/contracts/openai_openapi.json`), e.g. what the SDK sent to the stand-in against
  * `CreateChatCompletionRequest` / `CreateResponse`, and the stand-in's answers against
  * `CreateChatCompletionResponse` / `Response` / `ErrorResponse`.
  *
@@ -18,12 +18,12 @@
  *  - OpenAI's own `format: "unixtime"` (144 places) is registered as "a non-negative integer".
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { OPENAI_OPENAPI_PATH } from './contracts';
 
 /** The OpenAPI document (3.4 MB, not read at import time). */
-export const OPENAI_OPENAPI_PATH = path.resolve(__dirname, '../../../shared/contracts/openai_openapi.json');
+export { OPENAI_OPENAPI_PATH };
 
 /** The `$id` under which the document is registered with Ajv. */
 export const OPENAI_OPENAPI_ID = 'https://switchboard.invalid/contracts/openai_openapi.json';

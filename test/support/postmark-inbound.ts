@@ -1,6 +1,6 @@
 /**
  * Postmark inbound-email test inputs: the webhook body type and builders over the contract samples in
- * shared/contracts/samples, plus delivering one through the harness.
+ * test/contracts/samples, plus delivering one through the harness.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -8,8 +8,7 @@ import path from 'node:path';
 import request from 'supertest';
 import type { MessageRecord } from '../../domain/message';
 import type { Harness } from './harness';
-
-export const SAMPLES = path.resolve(__dirname, '../../../shared/contracts/samples');
+import { SAMPLES_DIR } from './contracts';
 
 export interface PostmarkAddress {
   Email: string;
@@ -43,9 +42,9 @@ export interface InboundEmail {
 }
 
 /** A contract sample, parsed. */
-export const sample = <T>(name: string): T => JSON.parse(readFileSync(path.join(SAMPLES, name), 'utf8')) as T;
+export const sample = <T>(name: string): T => JSON.parse(readFileSync(path.join(SAMPLES_DIR, name), 'utf8')) as T;
 /** A contract sample, as text. */
-export const sampleText = (name: string): string => readFileSync(path.join(SAMPLES, name), 'utf8');
+export const sampleText = (name: string): string => readFileSync(path.join(SAMPLES_DIR, name), 'utf8');
 
 /** A fresh RFC 5322 Message-ID, bare. */
 export const freshMessageId = (): string => `CAF${randomBytes(6).toString('hex')}@mail.example.net`;

@@ -1,6 +1,6 @@
 /**
  * Starts Stoplight Prism (`@stoplight/prism-cli`, devDependency) as a mock of Twilio's REST API,
- * generated from Twilio's official OpenAPI spec `shared/contracts/twilio_api_v2010.json`.
+ * generated from Twilio's official OpenAPI spec `test/contracts/twilio_api_v2010.json`.
  *
  * Contract checking: Prism validates every request against the spec (it is on by default in
  * `prism mock`; no flag needed) and answers, instead of the mocked 201:
@@ -14,7 +14,7 @@
  * `GET …/Messages.json` list example), which would break those calls without checking our code.
  * Valid requests get the spec's static example (e.g. `sid: "SMaaaa…"`, always the same).
  *
- * Limits (see shared/contracts/README.md): no Twilio error bodies, and Prism rejects `MediaUrl`
+ * Limits (see test/contracts/README.md): no Twilio error bodies, and Prism rejects `MediaUrl`
  * (Prism #2473: "must be array" even when repeated) — use `test/support/twilio-stub.ts` for MMS and errors.
  *
  * Startup takes ≈2–3 s (parsing the 1.9 MB spec); we poll until it answers HTTP.
@@ -22,9 +22,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { TWILIO_SPEC_PATH } from './contracts';
 
-/** Twilio API v2010 OpenAPI spec (the repo is always cloned with `shared/` beside it). */
-export const TWILIO_SPEC_PATH = path.resolve(__dirname, '../../../shared/contracts/twilio_api_v2010.json');
+/** Twilio API v2010 OpenAPI spec (vendored in test/contracts). */
+export { TWILIO_SPEC_PATH };
 const PRISM_BIN = path.resolve(__dirname, '../../node_modules/.bin/prism');
 const MAX_LOG_CHARS = 256 * 1024;
 
@@ -165,7 +166,7 @@ export class PrismStartError extends Error {
 }
 
 /**
- * Spawns `prism mock shared/contracts/twilio_api_v2010.json -h 127.0.0.1 -p <port> -v warn` and resolves
+ * Spawns `prism mock test/contracts/twilio_api_v2010.json -h 127.0.0.1 -p <port> -v warn` and resolves
  * once it answers HTTP. With no `port`, picks a free one (and retries twice with another port if Prism
  * dies on start, e.g. a port race). Prism's output is kept in memory, not printed; it is included in
  * the error if start fails and available via `logs()`.

@@ -11,9 +11,8 @@
  *     .set('X-Twilio-Signature', signTwilioRequest(authToken, url, body))
  *     .send(body);
  */
+export { SAMPLES_DIR, readSampleForm } from './contracts';
 export {
-  SAMPLES_DIR,
-  readSampleForm,
   formToParams,
   signTwilioRequest,
   withFields,

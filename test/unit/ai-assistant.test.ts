@@ -24,8 +24,7 @@ import {
   parseAiDraft,
 } from '../../domain/ai-assistant';
 import { CHANNEL_KINDS, type ChannelKind } from '../../domain/channels';
-
-const SAMPLES_DIR = path.resolve(__dirname, '../../../shared/contracts/samples');
+import { SAMPLES_DIR } from '../support/contracts';
 
 /** An auto-mode, enabled config that would auto-send {@link draft}() on SMS. */
 function autoConfig(overrides: Partial<AiAssistantConfig> = {}): AiAssistantConfig {
