@@ -200,6 +200,68 @@ describe('replay of recorded histories', () => {
     expect((await api().put('/v1/ai-assistant', { enabled: false })).status).toBe(200);
   });
 
+  test('ai: an auto-send held for its delay, cancelled by a staff reply (it stays a suggestion, answered)', async () => {
+    const settings = await api().put('/v1/ai-assistant', {
+      enabled: true,
+      mode: 'auto',
+      channels: ['sms', 'whatsapp', 'email', 'chat'],
+      autoSendConfidence: 0.8,
+      maxAutoSendComplexity: 'low',
+      autoSendDelay: 600,
+      model: 'gpt-4o-mini',
+      agentTools: { enabled: false },
+    });
+    expect(settings.status).toBe(200);
+    const draft = {
+      reply: 'It ships today.',
+      confidence: 0.95,
+      complexity: 'low',
+      intent: 'order_status',
+      handoff: false,
+      handoffReason: null,
+    };
+    h.openai!.respondWith(() => ({ status: 200, body: chatCompletionBody({ model: 'gpt-4o-mini', content: JSON.stringify(draft) }) }));
+    const from = randomPhone();
+    const id = h.conversationIdOf(from);
+    expect((await h.inbound({ from, body: 'Is it shipped?', sid: sid() })).status).toBe(200);
+    await h.waitFor(
+      () =>
+        h.db
+          .selectFrom('ai_suggestions')
+          .selectAll()
+          .where('conversation_id', '=', id)
+          .where('status', '=', 'scheduled')
+          .executeTakeFirst(),
+      'a held auto-send',
+    );
+    expect((await api().post(`/v1/conversations/${id}/messages`, { text: 'Yes, this morning.' })).status).toBe(201);
+    await h.waitFor(
+      () =>
+        h.db.selectFrom('ai_suggestions').selectAll().where('conversation_id', '=', id).where('status', '=', 'answered').executeTakeFirst(),
+      'the held auto-send answered by staff',
+    );
+    await save('ai-held-cancelled', id);
+    expect((await api().put('/v1/ai-assistant', { enabled: false })).status).toBe(200);
+  });
+
+  test('whatsapp window lapse (time-skipping): the 24 h session ends and a free-form reply is refused', async () => {
+    const main = h;
+    h = await createHarness({ timeSkipping: true });
+    try {
+      const from = randomPhone();
+      const id = h.conversationIdOf(from, 'whatsapp');
+      expect((await h.inbound({ from, body: 'Hola', whatsapp: true, sid: sid() })).status).toBe(200);
+      await h.waitFor(async () => (await messages(id)).length === 1, 'first message');
+      await h.env!.sleep(25 * 60 * 60 * 1000);
+      await h.waitFor(async () => (await api().get(`/v1/conversations/${id}`)).body.sessionExpired === true, 'the window lapsed');
+      expect((await api().post(`/v1/conversations/${id}/messages`, { text: 'Still there?' })).status).toBe(422);
+      await save('whatsapp-window-lapse', id);
+    } finally {
+      await h.close();
+      h = main;
+    }
+  }, 90_000);
+
   test('continue-as-new: the first run of a busy conversation', async () => {
     const devServer: EmbeddedTemporal = await startEmbeddedTemporal({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 60 } });
     const main = h;
