@@ -16,6 +16,8 @@ type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 interface RouteSpec {
   method: Method;
   path: string;
+  /** Unique across the document (clients generated from it name their methods after it). */
+  operationId: string;
   summary: string;
   /** `true` = `{ id }`; or the path parameters' schema. */
   params?: boolean | z.ZodObject;
@@ -52,6 +54,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/conversations',
+    operationId: 'listConversations',
     summary: 'List conversations, newest activity first (cursor pagination)',
     query: s.ListConversationsQuery,
     ok: { status: 200, schema: s.ConversationPage, description: 'A page' },
@@ -60,6 +63,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/conversations/stats',
+    operationId: 'getConversationStats',
     summary:
       'Statistics of the conversations created in [from, to): totals by status and channel, AI decisions (ai.decisions) and ' +
       'outcomes (ai.outcomes) counted separately (ai.suggestions is deprecated), AI resolution, ' +
@@ -71,6 +75,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/conversations/{id}',
+    operationId: 'getConversation',
     summary: 'Get a conversation',
     params: true,
     ok: { status: 200, schema: s.Conversation, description: 'The conversation' },
@@ -79,6 +84,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/conversations/{id}/messages',
+    operationId: 'listMessages',
     summary: 'List messages in chronological order (message-id cursors), optionally only one delivery status',
     params: true,
     query: s.ListMessagesQuery,
@@ -88,6 +94,7 @@ const routes: RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/conversations/{id}/messages',
+    operationId: 'sendMessage',
     summary:
       "Reply (queued for sending) or add an internal note; email: `cc` / `bcc`, reply-all keeps the thread's Cc; " +
       '422 `email_address_bounced` for a hard-bounced address unless `force: true`',
@@ -100,6 +107,7 @@ const routes: RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/conversations/{id}/messages/{messageId}/retry',
+    operationId: 'retryMessage',
     summary:
       'Send again a message whose send was not confirmed (`deliveryStatus: unknown`, `errorCode: send_unconfirmed`) or failed; ' +
       '409 `message_not_retryable` in any other state',
@@ -111,6 +119,7 @@ const routes: RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/conversations/{id}/status',
+    operationId: 'setConversationStatus',
     summary: 'Change status (snoozed may carry `until`)',
     idempotent: true,
     params: true,
@@ -121,6 +130,7 @@ const routes: RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/conversations/{id}/assign',
+    operationId: 'assignConversation',
     summary: 'Assign to an org member, or unassign with null',
     idempotent: true,
     params: true,
@@ -131,6 +141,7 @@ const routes: RouteSpec[] = [
   {
     method: 'patch',
     path: '/v1/conversations/{id}',
+    operationId: 'updateConversation',
     summary: "Change tags, priority, subject, or the conversation's AI-assist switch",
     params: true,
     body: s.PatchConversationBody,
@@ -140,6 +151,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/conversations/{id}/suggestions',
+    operationId: 'listSuggestions',
     summary:
       "The AI assistant's drafts for this conversation and what became of them (newest first, at most 50), including failed " +
       'turns (status `failed`, reason refusal / invalid_output / unavailable)',
@@ -150,6 +162,7 @@ const routes: RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/conversations/{id}/suggestions/{suggestionId}/send',
+    operationId: 'sendSuggestion',
     summary: 'Send the pending suggestion as your reply, as drafted or with edited text (stores a training pair)',
     idempotent: true,
     params: sg.SuggestionParams,
@@ -160,6 +173,7 @@ const routes: RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/conversations/{id}/suggestions/{suggestionId}/dismiss',
+    operationId: 'dismissSuggestion',
     summary: 'Dismiss the pending suggestion (cancels a held auto-send)',
     params: sg.SuggestionParams,
     ok: { status: 200, schema: sg.AiSuggestion, description: 'The dismissed suggestion' },
@@ -168,6 +182,7 @@ const routes: RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/contacts',
+    operationId: 'createContact',
     summary: 'Create a contact',
     body: s.CreateContactBody,
     ok: { status: 201, schema: s.Contact, description: 'The contact' },
@@ -176,6 +191,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/contacts/{id}',
+    operationId: 'getContact',
     summary: 'Get a contact',
     params: true,
     ok: { status: 200, schema: s.Contact, description: 'The contact' },
@@ -184,6 +200,7 @@ const routes: RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/contacts/{id}/conversations',
+    operationId: 'startConversation',
     summary: 'Start (or return) a staff-initiated conversation on a channel',
     params: true,
     body: s.StartConversationBody,
@@ -193,6 +210,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/templates',
+    operationId: 'listTemplates',
     summary: 'List message templates by name (optionally of one channel)',
     query: t.ListTemplatesQuery,
     ok: { status: 200, schema: t.TemplateList, description: 'The templates' },
@@ -201,6 +219,7 @@ const routes: RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/templates',
+    operationId: 'createTemplate',
     summary: 'Create a message template (admins only)',
     body: t.CreateTemplateBody,
     ok: { status: 201, schema: t.Template, description: 'The template' },
@@ -209,6 +228,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/templates/{id}',
+    operationId: 'getTemplate',
     summary: 'Get a message template',
     params: true,
     ok: { status: 200, schema: t.Template, description: 'The template' },
@@ -217,6 +237,7 @@ const routes: RouteSpec[] = [
   {
     method: 'patch',
     path: '/v1/templates/{id}',
+    operationId: 'updateTemplate',
     summary: 'Change a message template (admins only; 422 when the result breaks a template rule)',
     params: true,
     body: t.PatchTemplateBody,
@@ -226,6 +247,7 @@ const routes: RouteSpec[] = [
   {
     method: 'delete',
     path: '/v1/templates/{id}',
+    operationId: 'deleteTemplate',
     summary: 'Delete a message template (admins only)',
     params: true,
     ok: { status: 204, description: 'Deleted' },
@@ -234,6 +256,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/ai-assistant',
+    operationId: 'getAiAssistantSettings',
     summary: 'The AI assistant settings (defaults until changed) and whether OpenAI is configured',
     ok: { status: 200, schema: ai.AiAssistantSettings, description: 'The settings' },
     errors: [401, 403],
@@ -241,6 +264,7 @@ const routes: RouteSpec[] = [
   {
     method: 'put',
     path: '/v1/ai-assistant',
+    operationId: 'updateAiAssistantSettings',
     summary:
       'Change the AI assistant settings (admins only; given fields replace the current ones, the rest are kept). Running ' +
       'conversations get the new settings through a durable broadcast; 503 if it could not be started (the settings are ' +
@@ -252,6 +276,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/ai-assistant/training-pairs',
+    operationId: 'exportAiTrainingPairs',
     summary:
       'Export the AI training pairs (draft vs what a human sent) as NDJSON, one AiTrainingPair per line, by creation time (admins only)',
     query: tp.TrainingPairsParams,
@@ -266,6 +291,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/todos',
+    operationId: 'listTodos',
     summary: 'List todos by due date, undated last (cursor pagination; filter by status or source conversation)',
     query: td.ListTodosQuery,
     ok: { status: 200, schema: td.TodoPage, description: 'A page' },
@@ -274,6 +300,7 @@ const routes: RouteSpec[] = [
   {
     method: 'post',
     path: '/v1/todos',
+    operationId: 'createTodo',
     summary: 'Create a todo about a conversation (422 when the conversation is not in the org)',
     body: td.CreateTodoBody,
     ok: { status: 201, schema: td.Todo, description: 'The todo' },
@@ -282,6 +309,7 @@ const routes: RouteSpec[] = [
   {
     method: 'patch',
     path: '/v1/todos/{id}',
+    operationId: 'updateTodo',
     summary: 'Change title, due date or status of a todo (done stamps completedAt, open clears it)',
     params: true,
     body: td.PatchTodoBody,
@@ -291,6 +319,7 @@ const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/me',
+    operationId: 'getMe',
     summary: 'The signed-in staff user',
     ok: { status: 200, schema: s.Me, description: 'The user' },
     errors: [401, 403],
@@ -307,7 +336,28 @@ export function buildOpenApiDocument() {
   const postmarkBasic = registry.registerComponent('securitySchemes', 'postmarkWebhookBasic', {
     type: 'http',
     scheme: 'basic',
-    description: 'POSTMARK_INBOUND_USER / POSTMARK_INBOUND_PASSWORD, put in the webhook URLs configured at Postmark',
+    description:
+      'POSTMARK_INBOUND_USER / POSTMARK_INBOUND_PASSWORD, put in the webhook URLs configured at Postmark ' +
+      '(`https://user:password@host/webhooks/postmark/…`), which Postmark sends as `Authorization: Basic`. ' +
+      'Missing or wrong → 401 `unauthorized` with `WWW-Authenticate`, nothing stored.',
+  });
+  const twilioSignature = registry.registerComponent('securitySchemes', 'twilioSignature', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Twilio-Signature',
+    description:
+      "Twilio's request signature (https://www.twilio.com/docs/usage/security): the base64 HMAC-SHA1, keyed with " +
+      'TWILIO_AUTH_TOKEN, of PUBLIC_BASE_URL + the request path and query string, followed by every form parameter ' +
+      'name and value, sorted by name. Checked on every request; missing or wrong → 403 `invalid_signature`.',
+  });
+  const mediaSignature = registry.registerComponent('securitySchemes', 'mediaUrlSignature', {
+    type: 'apiKey',
+    in: 'query',
+    name: 'signature',
+    description:
+      'Signed, time-limited URL (no token): `signature` is the unpadded base64url HMAC-SHA256 of `"<id>.<expires>"` under a ' +
+      'key derived from JWT_SECRET; the server hands out such URLs (1 h lifetime) as the MediaUrl of outbound MMS. ' +
+      'Invalid, or `expires` in the past → 403 `forbidden`.',
   });
   const errorContent = { 'application/json': { schema: s.ErrorResponse } };
   const errorsOf = (codes: number[]) =>
@@ -323,6 +373,7 @@ export function buildOpenApiDocument() {
     registry.registerPath({
       method: r.method,
       path: r.path,
+      operationId: r.operationId,
       summary: r.summary,
       security: [{ [bearer.name]: [] }],
       request: {
@@ -345,6 +396,7 @@ export function buildOpenApiDocument() {
   registry.registerPath({
     method: 'post',
     path: '/v1/attachments',
+    operationId: 'uploadAttachment',
     summary: 'Upload a file for an outbound message (multipart field `file`; 413 above MAX_ATTACHMENT_BYTES, default 10 MiB)',
     security: [{ [bearer.name]: [] }],
     request: { body: { content: { 'multipart/form-data': { schema: z.object({ file: z.string().openapi({ format: 'binary' }) }) } } } },
@@ -356,6 +408,7 @@ export function buildOpenApiDocument() {
   registry.registerPath({
     method: 'get',
     path: '/v1/attachments/{id}',
+    operationId: 'downloadAttachment',
     summary: 'Download an attachment: its Content-Type, Content-Disposition attachment, ETag = "sha256"',
     security: [{ [bearer.name]: [] }],
     request: { params: IdPath },
@@ -368,8 +421,16 @@ export function buildOpenApiDocument() {
   registry.registerPath({
     method: 'get',
     path: '/media/{id}',
-    summary: 'Signed, time-limited download without auth (the MediaUrl Twilio fetches for MMS)',
-    request: { params: IdPath, query: z.object({ expires: z.string().openapi({ description: 'Unix seconds' }), signature: z.string() }) },
+    operationId: 'downloadSignedMedia',
+    summary: 'Signed, time-limited download without a staff token (the MediaUrl Twilio fetches for MMS)',
+    security: [{ [mediaSignature.name]: [] }],
+    request: {
+      params: IdPath,
+      query: z.object({
+        expires: z.string().openapi({ description: 'Unix seconds after which the URL stops working' }),
+        signature: z.string().openapi({ description: 'The URL signature (see the `mediaUrlSignature` security scheme)' }),
+      }),
+    },
     responses: {
       200: { description: 'The bytes', content: fileBytes },
       403: { description: 'Invalid or expired signature', content: errorContent },
@@ -379,6 +440,7 @@ export function buildOpenApiDocument() {
   registry.registerPath({
     method: 'post',
     path: '/v1/send-template',
+    operationId: 'sendTemplate',
     summary: "Send a template to a contact on a channel, opening or reusing the contact's conversation",
     security: [{ [bearer.name]: [] }],
     request: { headers: IdempotencyHeaders, body: { content: { 'application/json': { schema: s.SendTemplateBody } } } },
@@ -394,6 +456,7 @@ export function buildOpenApiDocument() {
     registry.registerPath({
       method: 'post',
       path,
+      operationId: path.endsWith('inbound') ? 'postmarkInboundWebhook' : 'postmarkEventsWebhook',
       summary: path.endsWith('inbound')
         ? 'Postmark inbound email (HTTP Basic credentials in the webhook URL)'
         : 'Postmark Delivery, Bounce, SpamComplaint, Open and Click webhooks (HTTP Basic credentials in the webhook URL); ' +
@@ -420,7 +483,9 @@ export function buildOpenApiDocument() {
   registry.registerPath({
     method: 'get',
     path: '/healthz',
+    operationId: 'getHealth',
     summary: 'Database and Temporal reachability (no auth)',
+    security: [],
     responses: {
       200: { description: 'Healthy', content: { 'application/json': { schema: s.Health } } },
       503: { description: 'Degraded', content: { 'application/json': { schema: s.Health } } },
@@ -430,7 +495,9 @@ export function buildOpenApiDocument() {
     registry.registerPath({
       method: 'post',
       path,
+      operationId: path.endsWith('messaging') ? 'twilioMessagingWebhook' : 'twilioStatusWebhook',
       summary: `Twilio webhook (form-encoded, X-Twilio-Signature)`,
+      security: [{ [twilioSignature.name]: [] }],
       request: { body: { content: { 'application/x-www-form-urlencoded': { schema: z.record(z.string(), z.string()) } } } },
       responses: {
         200: { description: 'Accepted (empty TwiML)', content: { 'text/xml': { schema: z.string() } } },
@@ -443,6 +510,14 @@ export function buildOpenApiDocument() {
   }
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
-    info: { title: 'Switchboard API', version: '0.1.0', description: 'Omnichannel inbox backend' },
+    info: {
+      title: 'Switchboard API',
+      version: '0.1.0',
+      description:
+        'Omnichannel inbox backend. `/v1` takes a staff JWT; the webhooks are authenticated the way each provider signs them; ' +
+        '`/healthz` and this document (`GET /openapi.json`) need no auth.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: '/', description: 'The server this document is served from (PUBLIC_BASE_URL in production)' }],
   });
 }
