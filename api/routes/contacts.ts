@@ -2,8 +2,8 @@
  * `/v1/contacts`: create and read contacts (not conversation state: the API writes them), and
  * start a staff-initiated conversation with a contact.
  */
-import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
+import { findContact, insertContact } from '../../db/contacts';
 import { normalizePhone } from '../../domain/addresses';
 import { principalOf } from '../auth';
 import { openContactConversation } from '../contact-conversations';
@@ -32,20 +32,13 @@ export function contactsRouter({ db, conversations }: ApiDeps): Router {
     const body = CreateContactBody.parse(req.body);
     const phone = phoneOrThrow('phone', body.phone);
     const whatsapp = phoneOrThrow('whatsapp', body.whatsapp);
-    const inserted = await db
-      .insertInto('contacts')
-      .values({
-        id: randomUUID(),
-        org_id: me.orgId,
-        name: body.name ?? null,
-        phone,
-        email: body.email?.toLowerCase() ?? null,
-        whatsapp,
-        vip: body.vip,
-      })
-      .onConflict((oc) => oc.doNothing())
-      .returningAll()
-      .executeTakeFirst();
+    const inserted = await insertContact(db, me.orgId, {
+      name: body.name ?? null,
+      phone,
+      email: body.email?.toLowerCase() ?? null,
+      whatsapp,
+      vip: body.vip,
+    });
     if (!inserted) {
       throw new HttpError(409, 'contact_exists', 'A contact with this phone, WhatsApp number or email already exists');
     }
@@ -55,7 +48,7 @@ export function contactsRouter({ db, conversations }: ApiDeps): Router {
   router.get('/:id', async (req, res) => {
     const me = principalOf(res);
     const { id } = IdParams.parse(req.params);
-    const row = await db.selectFrom('contacts').selectAll().where('org_id', '=', me.orgId).where('id', '=', id).executeTakeFirst();
+    const row = await findContact(db, me.orgId, id);
     if (!row) throw notFound('Contact');
     res.json(toContactView(row));
   });
@@ -69,7 +62,7 @@ export function contactsRouter({ db, conversations }: ApiDeps): Router {
     const me = principalOf(res);
     const { id } = IdParams.parse(req.params);
     const body = StartConversationBody.parse(req.body);
-    const contact = await db.selectFrom('contacts').selectAll().where('org_id', '=', me.orgId).where('id', '=', id).executeTakeFirst();
+    const contact = await findContact(db, me.orgId, id);
     if (!contact) throw notFound('Contact');
     const { row, created } = await openContactConversation({ db, conversations }, me.orgId, contact, body.channel);
     res.status(created ? 201 : 200).json(toConversationView(row));

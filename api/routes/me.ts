@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { findStaffUserWithOrg } from '../../db/staff-users';
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
@@ -8,13 +9,7 @@ export function meRouter({ db }: ApiDeps): Router {
   const router = Router();
   router.get('/', async (_req, res) => {
     const me = principalOf(res);
-    const row = await db
-      .selectFrom('staff_users as u')
-      .innerJoin('orgs as o', 'o.id', 'u.org_id')
-      .select(['u.id', 'u.org_id', 'u.email', 'u.name', 'u.role', 'o.name as org_name'])
-      .where('u.id', '=', me.userId)
-      .where('u.org_id', '=', me.orgId)
-      .executeTakeFirst();
+    const row = await findStaffUserWithOrg(db, me.orgId, me.userId);
     if (!row) throw new HttpError(401, 'unauthorized', 'The token user no longer exists');
     res.json({
       id: row.id,

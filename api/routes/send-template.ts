@@ -5,6 +5,7 @@
  * (`details.missing`), channel mismatch, unapproved WhatsApp template, contact without an address.
  */
 import { Router } from 'express';
+import { findContact } from '../../db/contacts';
 import { getConversation } from '../../db/queries';
 import { replyUpdate } from '../../workflows/messages';
 import { principalOf } from '../auth';
@@ -24,12 +25,7 @@ export function sendTemplateRouter({ db, conversations, logger }: ApiDeps): Rout
   router.post('/', idempotent(db, logger), async (req, res) => {
     const me = principalOf(res);
     const body = SendTemplateBody.parse(req.body);
-    const contact = await db
-      .selectFrom('contacts')
-      .selectAll()
-      .where('org_id', '=', me.orgId)
-      .where('id', '=', body.contactId)
-      .executeTakeFirst();
+    const contact = await findContact(db, me.orgId, body.contactId);
     if (!contact) throw notFound('Contact');
     assertEmailDeliverable(
       {

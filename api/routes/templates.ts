@@ -3,10 +3,9 @@
  * SIDs and approval status). Everyone in the org reads them; only admins create, change and delete
  * them (403 `forbidden` for agents). Another org's template is 404, like an unknown one.
  */
-import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
-import { sql } from 'kysely';
 import type { TemplateRow } from '../../db/schema';
+import { deleteTemplate, findTemplate, insertTemplate, listTemplates, updateTemplate } from '../../db/templates';
 import { type TemplateState, templateMergeTags, templateProblems } from '../../domain/templates';
 import { type Principal, principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -37,12 +36,6 @@ function assertAdmin(me: Principal): void {
 const templateExists = (name: string): HttpError =>
   new HttpError(409, 'template_exists', `A template named "${name}" already exists`, { name });
 
-/** Postgres unique violation (SQLSTATE 23505) of the per-org template name. */
-function isDuplicateName(err: unknown): boolean {
-  const e = err as { code?: unknown; constraint?: unknown } | null;
-  return e?.code === '23505' && e.constraint === 'templates_org_name_key';
-}
-
 /** Builds the templates router (mounted under `/v1/templates`, behind auth and `express.json()`). */
 export function templatesRouter({ db }: Pick<ApiDeps, 'db'>): Router {
   const router = Router();
@@ -51,9 +44,7 @@ export function templatesRouter({ db }: Pick<ApiDeps, 'db'>): Router {
   router.get('/', async (req, res) => {
     const me = principalOf(res);
     const query = ListTemplatesQuery.parse(req.query);
-    let select = db.selectFrom('templates').selectAll().where('org_id', '=', me.orgId);
-    if (query.channel !== undefined) select = select.where('channel', '=', query.channel);
-    const rows = await select.orderBy('name').orderBy('id').execute();
+    const rows = await listTemplates(db, me.orgId, query.channel);
     res.json({ data: rows.map(toTemplateView) });
   });
 
@@ -62,22 +53,15 @@ export function templatesRouter({ db }: Pick<ApiDeps, 'db'>): Router {
     assertAdmin(me);
     const body = CreateTemplateBody.parse(req.body);
     const subject = body.subject ?? null;
-    const inserted = await db
-      .insertInto('templates')
-      .values({
-        id: randomUUID(),
-        org_id: me.orgId,
-        name: body.name,
-        channel: body.channel,
-        subject,
-        body: body.body,
-        variables: body.variables ?? templateMergeTags(subject, body.body),
-        whatsapp_content_sid: body.whatsappContentSid ?? null,
-        approval_status: body.approvalStatus,
-      })
-      .onConflict((oc) => oc.constraint('templates_org_name_key').doNothing())
-      .returningAll()
-      .executeTakeFirst();
+    const inserted = await insertTemplate(db, me.orgId, {
+      name: body.name,
+      channel: body.channel,
+      subject,
+      body: body.body,
+      variables: body.variables ?? templateMergeTags(subject, body.body),
+      whatsappContentSid: body.whatsappContentSid ?? null,
+      approvalStatus: body.approvalStatus,
+    });
     if (!inserted) throw templateExists(body.name);
     res.status(201).json(toTemplateView(inserted));
   });
@@ -85,7 +69,7 @@ export function templatesRouter({ db }: Pick<ApiDeps, 'db'>): Router {
   router.get('/:id', async (req, res) => {
     const me = principalOf(res);
     const { id } = IdParams.parse(req.params);
-    const row = await db.selectFrom('templates').selectAll().where('org_id', '=', me.orgId).where('id', '=', id).executeTakeFirst();
+    const row = await findTemplate(db, me.orgId, id);
     if (!row) throw notFound('Template');
     res.json(toTemplateView(row));
   });
@@ -100,15 +84,7 @@ export function templatesRouter({ db }: Pick<ApiDeps, 'db'>): Router {
     assertAdmin(me);
     const { id } = IdParams.parse(req.params);
     const patch = PatchTemplateBody.parse(req.body);
-    const updated = await db.transaction().execute(async (trx) => {
-      const row = await trx
-        .selectFrom('templates')
-        .selectAll()
-        .where('org_id', '=', me.orgId)
-        .where('id', '=', id)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!row) throw notFound('Template');
+    const result = await updateTemplate(db, me.orgId, id, (row) => {
       const subject = patch.subject !== undefined ? patch.subject : row.subject;
       const body = patch.body ?? row.body;
       const textChanged = subject !== row.subject || body !== row.body;
@@ -131,28 +107,11 @@ export function templatesRouter({ db }: Pick<ApiDeps, 'db'>): Router {
           },
         );
       }
-      const name = patch.name ?? row.name;
-      try {
-        return await trx
-          .updateTable('templates')
-          .set({
-            name,
-            channel: next.channel,
-            subject: next.subject,
-            body: next.body,
-            variables: next.variables,
-            whatsapp_content_sid: next.whatsappContentSid,
-            approval_status: next.approvalStatus,
-            updated_at: sql<Date>`now()`,
-          })
-          .where('org_id', '=', me.orgId)
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-      } catch (err) {
-        throw isDuplicateName(err) ? templateExists(name) : err;
-      }
+      return { ...next, name: patch.name ?? row.name };
     });
+    if (result.kind === 'not_found') throw notFound('Template');
+    if (result.kind === 'name_taken') throw templateExists(result.name);
+    const updated = result.row;
     res.json(toTemplateView(updated));
   });
 
@@ -160,8 +119,7 @@ export function templatesRouter({ db }: Pick<ApiDeps, 'db'>): Router {
     const me = principalOf(res);
     assertAdmin(me);
     const { id } = IdParams.parse(req.params);
-    const result = await db.deleteFrom('templates').where('org_id', '=', me.orgId).where('id', '=', id).executeTakeFirst();
-    if (result.numDeletedRows === 0n) throw notFound('Template');
+    if (!(await deleteTemplate(db, me.orgId, id))) throw notFound('Template');
     res.status(204).end();
   });
 
