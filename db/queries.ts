@@ -180,3 +180,15 @@ export async function listMessages(
   const edge = forward ? chronological.at(-1) : chronological[0];
   return { rows: chronological, next: more && edge ? edge.id : null };
 }
+
+/** Whether the org's conversation `conversationId` has a message with id `messageId`. */
+export async function messageExists(db: Db, orgId: string, conversationId: string, messageId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('messages')
+    .select('id')
+    .where('id', '=', messageId)
+    .where('conversation_id', '=', conversationId)
+    .where('org_id', '=', orgId)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -3,7 +3,8 @@
  * Commands return the stored result: the message (201) or the updated conversation (200).
  */
 import { Router } from 'express';
-import { getConversation, listConversations, listMessages } from '../../db/queries';
+import { getConversation, listConversations, listMessages, messageExists } from '../../db/queries';
+import { getSuggestion, listConversationSuggestions } from '../../db/suggestions';
 import { messageRecordFromRow } from '../../db/mappers';
 import {
   assignUpdate,
@@ -115,14 +116,7 @@ export function conversationsRouter({ db, conversations, logger }: ApiDeps): Rou
     const me = principalOf(res);
     const { id, messageId } = MessageParams.parse(req.params);
     const row = await load(me.orgId, id);
-    const message = await db
-      .selectFrom('messages')
-      .select('id')
-      .where('id', '=', messageId)
-      .where('conversation_id', '=', id)
-      .where('org_id', '=', me.orgId)
-      .executeTakeFirst();
-    if (!message) throw notFound('Message');
+    if (!(await messageExists(db, me.orgId, id, messageId))) throw notFound('Message');
     const retried = await commandClient(conversations, res).update(workflowConversationOf(row), retryMessageUpdate, {
       messageId,
       actorId: me.userId,
@@ -175,15 +169,7 @@ export function conversationsRouter({ db, conversations, logger }: ApiDeps): Rou
     const me = principalOf(res);
     const { id } = IdParams.parse(req.params);
     await load(me.orgId, id);
-    const rows = await db
-      .selectFrom('ai_suggestions')
-      .selectAll()
-      .where('org_id', '=', me.orgId)
-      .where('conversation_id', '=', id)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(50)
-      .execute();
+    const rows = await listConversationSuggestions(db, me.orgId, id);
     res.json({ data: rows.map(toSuggestionView) });
   });
 
@@ -208,7 +194,7 @@ export function conversationsRouter({ db, conversations, logger }: ApiDeps): Rou
     const { id, suggestionId } = SuggestionParams.parse(req.params);
     const row = await load(me.orgId, id);
     await conversations.update(workflowConversationOf(row), dismissSuggestionUpdate, { suggestionId, actorId: me.userId });
-    const suggestion = await db.selectFrom('ai_suggestions').selectAll().where('id', '=', suggestionId).executeTakeFirstOrThrow();
+    const suggestion = await getSuggestion(db, suggestionId);
     res.json(toSuggestionView(suggestion));
   });
 
