@@ -1,7 +1,8 @@
 /**
- * Reading an org's AI assistant settings (`ai_assistant_settings`), for the API and the workflow's activities.
+ * Reading and saving an org's AI assistant settings (`ai_assistant_settings`), for the API and the workflow's activities.
  */
 import { AGENT_TOOLS, type AiAssistantConfig, DEFAULT_AI_ASSISTANT_CONFIG } from '../domain/ai-assistant';
+import { sql } from 'kysely';
 import type { Db } from './client';
 
 /**
@@ -46,4 +47,38 @@ export interface VersionedAiAssistantConfig {
 export async function loadVersionedAiAssistantConfig(db: Db, orgId: string): Promise<VersionedAiAssistantConfig> {
   const row = await db.selectFrom('ai_assistant_settings').select(['config', 'version']).where('org_id', '=', orgId).executeTakeFirst();
   return { version: row?.version ?? 0, config: mergeAiAssistantConfig(row?.config) };
+}
+
+/**
+ * Changes the org's settings in one transaction: locks the row (`FOR UPDATE`, so concurrent changes
+ * do not mix), asks `change` for the next full config given the current one (stored values over the
+ * defaults; it may throw to abort: nothing is written and the error propagates), stores it as the whole
+ * config by `updatedBy` and bumps `version` (1 for the first save).
+ * @returns the stored config and its new version
+ */
+export async function saveAiAssistantConfig(
+  db: Db,
+  orgId: string,
+  updatedBy: string,
+  change: (current: AiAssistantConfig) => AiAssistantConfig,
+): Promise<VersionedAiAssistantConfig> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('ai_assistant_settings').select('config').where('org_id', '=', orgId).forUpdate().executeTakeFirst();
+    const next = change(mergeAiAssistantConfig(row?.config));
+    const config = JSON.stringify(next);
+    const { version } = await trx
+      .insertInto('ai_assistant_settings')
+      .values({ org_id: orgId, config, updated_by: updatedBy, version: 1 })
+      .onConflict((oc) =>
+        oc.column('org_id').doUpdateSet({
+          config,
+          updated_by: updatedBy,
+          updated_at: sql<Date>`now()`,
+          version: sql<number>`ai_assistant_settings.version + 1`,
+        }),
+      )
+      .returning('version')
+      .executeTakeFirstOrThrow();
+    return { config: next, version };
+  });
 }

@@ -10,11 +10,10 @@
  * which signals every running conversation of the org with the new settings.
  */
 import { Router } from 'express';
-import { sql } from 'kysely';
 import type { Db } from '../../db/client';
 import { AI_SETTINGS_BROADCAST_WORKFLOW_TYPE, aiSettingsBroadcastWorkflowId } from '../../workflows/ai-settings-broadcast';
 import type { ConversationClient } from '../conversation-client';
-import { loadAiAssistantConfig, mergeAiAssistantConfig } from '../../db/ai-assistant-settings';
+import { loadAiAssistantConfig, saveAiAssistantConfig } from '../../db/ai-assistant-settings';
 import { isValidAiConfig } from '../../domain/ai-assistant';
 import { principalOf } from '../auth';
 import { HttpError } from '../errors';
@@ -52,33 +51,13 @@ export function aiAssistantRouter({
     const me = principalOf(res);
     if (me.role !== 'admin') throw new HttpError(403, 'forbidden', 'Only admins can change the AI assistant settings');
     const body = PutAiAssistantBody.parse(req.body);
-    const saved = await db.transaction().execute(async (trx) => {
-      const row = await trx
-        .selectFrom('ai_assistant_settings')
-        .select('config')
-        .where('org_id', '=', me.orgId)
-        .forUpdate()
-        .executeTakeFirst();
-      const next = applyAiAssistantPut(mergeAiAssistantConfig(row?.config), body);
+    const saved = await saveAiAssistantConfig(db, me.orgId, me.userId, (current) => {
+      const next = applyAiAssistantPut(current, body);
       const problems = isValidAiConfig(next);
       if (problems.length > 0) {
         throw new HttpError(422, 'invalid_ai_config', `The AI assistant settings would break a rule: ${problems.join('; ')}`, { problems });
       }
-      const config = JSON.stringify(next);
-      const { version } = await trx
-        .insertInto('ai_assistant_settings')
-        .values({ org_id: me.orgId, config, updated_by: me.userId, version: 1 })
-        .onConflict((oc) =>
-          oc.column('org_id').doUpdateSet({
-            config,
-            updated_by: me.userId,
-            updated_at: sql<Date>`now()`,
-            version: sql<number>`ai_assistant_settings.version + 1`,
-          }),
-        )
-        .returning('version')
-        .executeTakeFirstOrThrow();
-      return { config: next, version };
+      return next;
     });
     try {
       await conversations.startOnce(AI_SETTINGS_BROADCAST_WORKFLOW_TYPE, aiSettingsBroadcastWorkflowId(me.orgId, saved.version), {
