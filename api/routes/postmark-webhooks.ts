@@ -22,9 +22,14 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler, Router } from 'express';
-import { sql } from 'kysely';
 import { v5 as uuidv5 } from 'uuid';
-import type { Db } from '../../db/client';
+import { findOrCreateContactByEmail, markContactEmailBounced } from '../../db/contacts';
+import {
+  findEmailChannel,
+  findEmailConversationByReplyToken,
+  findEmailConversationByThread,
+  findOutboundPostmarkMessage,
+} from '../../db/email-routing';
 import {
   headerValue,
   isAutoReply,
@@ -76,29 +81,6 @@ function requireBasicAuth(user: string, password: string): RequestHandler {
   };
 }
 
-/** The email channel one of the recipient addresses belongs to (a `+hash` suffix is ignored). */
-async function findEmailChannel(db: Db, recipients: string[]) {
-  const bases = [
-    ...new Set(
-      recipients
-        .map((r) =>
-          r
-            .trim()
-            .toLowerCase()
-            .replace(/\+[^@]*@/, '@'),
-        )
-        .filter((r) => r.includes('@')),
-    ),
-  ];
-  if (bases.length === 0) return undefined;
-  return db
-    .selectFrom('channels')
-    .select(['id', 'org_id'])
-    .where('kind', '=', 'email')
-    .where(sql<string>`lower(address)`, 'in', bases)
-    .executeTakeFirst();
-}
-
 /** Largest email body (bytes) carried inline in the workflow signal; longer ones are stored as attachments. */
 const BODY_INLINE_LIMIT = 256 * 1024;
 
@@ -116,29 +98,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function metadataMessageId(metadata: unknown): string | undefined {
   const value = (metadata as { message_id?: unknown } | null | undefined)?.message_id;
   return typeof value === 'string' && UUID.test(value) ? value : undefined;
-}
-
-/** Finds or creates the org's contact for an email address (race-free, like the phone variant). */
-async function findOrCreateContactByEmail(db: Db, orgId: string, email: string, name: string | null): Promise<string> {
-  const address = email.trim().toLowerCase();
-  const find = () => db.selectFrom('contacts').select('id').where('org_id', '=', orgId).where('email', '=', address).executeTakeFirst();
-  const existing = await find();
-  if (existing) return existing.id;
-  await db
-    .insertInto('contacts')
-    .values({
-      id: uuidv5(`${orgId}|contact|${address}`, SWITCHBOARD_NAMESPACE),
-      org_id: orgId,
-      email: address,
-      name,
-      phone: null,
-      whatsapp: null,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .execute();
-  const created = await find();
-  if (!created) throw new Error('contact vanished after insert');
-  return created.id;
 }
 
 /** Builds the Postmark webhooks router (mounted at `/webhooks/postmark`). */
@@ -169,15 +128,7 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
     const tokens = [mail.MailboxHash, ...mail.ToFull.map((a) => a.MailboxHash), ...mail.CcFull.map((a) => a.MailboxHash)]
       .filter((t): t is string => typeof t === 'string' && t !== '')
       .flatMap((t) => [t, t.toLowerCase()]);
-    const byToken =
-      tokens.length > 0
-        ? await db
-            .selectFrom('conversations')
-            .select(['id', 'org_id', 'channel_id', 'contact_id', 'subject'])
-            .where('reply_token', 'in', tokens)
-            .where('channel_kind', '=', 'email')
-            .executeTakeFirst()
-        : undefined;
+    const byToken = await findEmailConversationByReplyToken(db, tokens);
     if (byToken) target = { ...byToken, channel_kind: 'email' };
     const recipients = [mail.OriginalRecipient, ...mail.ToFull.map((a) => a.Email), ...mail.CcFull.map((a) => a.Email), mail.To];
     const channel = target
@@ -188,22 +139,8 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
         );
     const threadIds = [...inReplyTo, ...[...references].reverse()];
     if (!target && channel && threadIds.length > 0) {
-      // Postmark may send our mail with its own Message-ID `<postmark MessageID@…>`: match that too
-      const localParts = threadIds.map((id) => id.split('@')[0] ?? id);
-      const byThread = await db
-        .selectFrom('messages as m')
-        .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-        .select(['c.id', 'c.org_id', 'c.channel_id', 'c.contact_id', 'c.subject'])
-        .where('c.channel_kind', '=', 'email')
-        .where('m.org_id', '=', channel.org_id)
-        .where((eb) =>
-          eb.or([
-            eb('m.email_message_id', 'in', threadIds),
-            eb.and([eb('m.provider', '=', 'postmark'), eb('m.provider_message_id', 'in', localParts)]),
-          ]),
-        )
-        .orderBy('m.seq', 'desc')
-        .executeTakeFirst();
+      // Postmark may send our mail with its own Message-ID `<postmark MessageID@…>`: matched too
+      const byThread = await findEmailConversationByThread(db, channel.org_id, threadIds);
       if (byThread) target = { ...byThread, channel_kind: 'email' };
     }
     let contactName: string | null = from.name;
@@ -366,28 +303,12 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
       res.status(200).json({ ok: true, ignored: `record type ${String(recordType)}` });
       return;
     }
-    const message = await db
-      .selectFrom('messages as m')
-      .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-      .select(['m.id as message_id', 'c.contact_id'])
-      .where('m.provider', '=', 'postmark')
-      .where('m.direction', '=', 'outbound')
-      .where((eb) => {
-        // by Postmark's id; or, if the send crashed before recording it, by the id we put in Metadata
-        const byProviderId = eb('m.provider_message_id', '=', report.postmarkMessageId);
-        const ours = report.ourMessageId;
-        return ours ? eb.or([byProviderId, eb.and([eb('m.id', '=', ours), eb('m.provider_message_id', 'is', null)])]) : byProviderId;
-      })
-      .executeTakeFirst();
+    // by Postmark's id; or, if the send crashed before recording it, by the id we put in Metadata
+    const message = await findOutboundPostmarkMessage(db, report.postmarkMessageId, report.ourMessageId);
     if (!message) throw new HttpError(404, 'message_not_found', 'No outbound email matches this event');
     if (bounce) {
       // the contact is not conversation state: flag the bounced address directly
-      await db
-        .updateTable('contacts')
-        .set({ email_bounced_at: sql`now()`, email_bounce_reason: `${bounce.type}: ${bounce.description}`, updated_at: sql`now()` })
-        .where('id', '=', message.contact_id)
-        .where(sql<string>`lower(email)`, '=', bounce.email.toLowerCase())
-        .execute();
+      await markContactEmailBounced(db, message.contact_id, bounce.email, `${bounce.type}: ${bounce.description}`);
     }
     // The path of record: written here, not through the conversation's workflow, so the provider
     // id and outcome are stored even while no worker makes progress. Idempotent and monotonic
