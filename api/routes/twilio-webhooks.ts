@@ -15,6 +15,7 @@
 import express, { type Request, type RequestHandler, Router } from 'express';
 import twilio from 'twilio';
 import { z } from 'zod';
+import { findTwilioMessageForStatus } from '../../db/twilio-routing';
 import { parseTwilioAddress } from '../../domain/addresses';
 import { fromTwilioStatus, twilioErrorReason } from '../../domain/delivery';
 import type { NewConversation } from '../../domain/conversation';
@@ -126,14 +127,7 @@ export function twilioWebhooksRouter({ db, conversations, config, logger }: ApiD
     const status = errorCode === '63016' ? 'failed' : fromTwilioStatus(form.MessageStatus);
     const messageIdParam = z.uuid().safeParse(req.query.messageId);
     const messageId = messageIdParam.success ? messageIdParam.data : undefined;
-    const message = await db
-      .selectFrom('messages as m')
-      .select(['m.id as message_id'])
-      .where('m.provider', '=', 'twilio')
-      .where((eb) =>
-        messageId && /^[0-9a-f-]{36}$/i.test(messageId) ? eb('m.id', '=', messageId) : eb('m.provider_message_id', '=', form.MessageSid),
-      )
-      .executeTakeFirst();
+    const message = await findTwilioMessageForStatus(db, messageId, form.MessageSid);
     if (!message) throw new HttpError(404, 'message_not_found', 'No outbound message matches this status callback');
     if (status === null) {
       logger.info({ status: form.MessageStatus }, 'ignoring unknown Twilio message status');
