@@ -12,6 +12,7 @@
  * Channels are rarely changed and never re-pointed to another org, so a stale entry is harmless
  * for at most one refresh interval.
  */
+import { findChannelByAddress, listCarrierChannels } from '../db/channels';
 import type { Db } from '../db/client';
 
 /** Where an inbound carrier message goes: the channel and its org. */
@@ -73,11 +74,7 @@ export class ChannelDirectory {
   refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        const rows = await this.db
-          .selectFrom('channels')
-          .select(['id', 'org_id', 'kind', 'address'])
-          .where('kind', 'in', ['sms', 'whatsapp'])
-          .execute();
+        const rows = await listCarrierChannels(this.db);
         const next = new Map<string, ChannelRoute>();
         for (const row of rows) {
           if (row.kind !== 'sms' && row.kind !== 'whatsapp') continue;
@@ -105,12 +102,7 @@ export class ChannelDirectory {
     const cached = this.routes.get(keyOf(kind, address));
     if (cached) return { found: true, route: cached };
     try {
-      const row = await this.db
-        .selectFrom('channels')
-        .select(['id', 'org_id'])
-        .where('kind', '=', kind)
-        .where('address', '=', address)
-        .executeTakeFirst();
+      const row = await findChannelByAddress(this.db, kind, address);
       if (!row) return { found: false, reason: 'unknown' };
       const route: ChannelRoute = { channelId: row.id, orgId: row.org_id, kind };
       this.routes.set(keyOf(kind, address), route);

@@ -2,7 +2,8 @@
  * Staff-started conversations: finds or starts a contact's conversation on one of the org's channels.
  */
 import type { ContactRow } from '../db/schema';
-import { getConversation } from '../db/queries';
+import { findFirstChannelOfKind } from '../db/channels';
+import { getConversation, latestContactConversationId } from '../db/queries';
 import type { ChannelKind } from '../domain/channels';
 import { conversationIdFor } from '../domain/routing';
 import type { ApiDeps } from './deps';
@@ -22,28 +23,15 @@ export async function openContactConversation(
   kind: ChannelKind,
 ) {
   if (kind === 'chat') throw new HttpError(422, 'channel_not_supported', 'Starting a web-chat conversation is not supported');
-  const channel = await db
-    .selectFrom('channels')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('kind', '=', kind)
-    .orderBy('created_at')
-    .executeTakeFirst();
+  const channel = await findFirstChannelOfKind(db, orgId, kind);
   if (!channel) throw new HttpError(422, 'no_channel', `The organisation has no ${kind} channel`);
   const address = kind === 'sms' ? contact.phone : kind === 'whatsapp' ? (contact.whatsapp ?? contact.phone) : contact.email;
   if (address === null)
     throw new HttpError(422, 'contact_has_no_address', `The contact has no ${kind === 'email' ? 'email address' : 'number'} for ${kind}`);
   let conversationId = conversationIdFor(orgId, channel.id, address);
   if (kind === 'email') {
-    const latest = await db
-      .selectFrom('conversations')
-      .select('id')
-      .where('org_id', '=', orgId)
-      .where('channel_id', '=', channel.id)
-      .where('contact_id', '=', contact.id)
-      .orderBy('last_activity_at', 'desc')
-      .executeTakeFirst();
-    if (latest) conversationId = latest.id;
+    const latest = await latestContactConversationId(db, orgId, channel.id, contact.id);
+    if (latest) conversationId = latest;
   }
   const conversation = { conversationId, orgId, channelId: channel.id, channelKind: kind, contactId: contact.id };
   const existed = (await getConversation(db, orgId, conversationId)) !== undefined;

@@ -192,3 +192,21 @@ export async function messageExists(db: Db, orgId: string, conversationId: strin
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** The id of the contact's most recently active conversation (`last_activity_at`) on the org's channel, or `undefined`. */
+export async function latestContactConversationId(
+  db: Db,
+  orgId: string,
+  channelId: string,
+  contactId: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('conversations')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('channel_id', '=', channelId)
+    .where('contact_id', '=', contactId)
+    .orderBy('last_activity_at', 'desc')
+    .executeTakeFirst();
+  return row?.id;
+}
