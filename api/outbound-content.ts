@@ -3,8 +3,9 @@
  * what the reply update records: rendered text, the template used, and attachment references.
  * Reads only (templates, attachments); the workflow records the message.
  */
-import { attachmentRef } from '../db/attachment-store';
+import { attachmentRef, findAttachments } from '../db/attachment-store';
 import type { Db } from '../db/client';
+import { findTemplateByName } from '../db/templates';
 import type { ChannelKind } from '../domain/channels';
 import { DomainError } from '../domain/errors';
 import type { Attachment, TemplateUse } from '../domain/message';
@@ -35,7 +36,7 @@ export async function renderTemplateRequest(
   channelKind: ChannelKind,
   request: TemplateRequest,
 ): Promise<{ text: string; template: TemplateUse }> {
-  const row = await db.selectFrom('templates').selectAll().where('org_id', '=', orgId).where('name', '=', request.name).executeTakeFirst();
+  const row = await findTemplateByName(db, orgId, request.name);
   if (!row) throw new DomainError('template_not_found', `No template named "${request.name}"`, 404, { name: request.name });
   assertTemplateSendable(
     { channel: row.channel, approvalStatus: row.approval_status, whatsappContentSid: row.whatsapp_content_sid },
@@ -61,12 +62,7 @@ export async function renderTemplateRequest(
  */
 export async function attachmentRefs(db: Db, orgId: string, ids: readonly string[]): Promise<Attachment[]> {
   if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom('attachments')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('id', 'in', [...ids])
-    .execute();
+  const rows = await findAttachments(db, orgId, ids);
   const missing = ids.filter((id) => !rows.some((r) => r.id === id));
   if (missing.length > 0) throw new HttpError(422, 'attachment_not_found', 'Some attachments do not exist', { missing });
   return ids.map((id) => attachmentRef(rows.find((r) => r.id === id)!));

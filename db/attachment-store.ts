@@ -194,6 +194,16 @@ export async function readAttachmentUnscoped(
   return withBytes(blobs, row);
 }
 
+/** The org's attachments among `ids` (another org's or an unknown id is simply absent), unordered. */
+export async function findAttachments(db: Db, orgId: string, ids: readonly string[]): Promise<AttachmentRow[]> {
+  return db
+    .selectFrom('attachments')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', 'in', [...ids])
+    .execute();
+}
+
 /** A stored attachment as a message's attachment reference (what messages carry in `attachments`). */
 export function attachmentRef(row: AttachmentRow): Attachment {
   return {

@@ -20,6 +20,11 @@ export async function findTemplate(db: Db, orgId: string, templateId: string): P
   return db.selectFrom('templates').selectAll().where('org_id', '=', orgId).where('id', '=', templateId).executeTakeFirst();
 }
 
+/** The org's template with this exact name, or `undefined`. */
+export async function findTemplateByName(db: Db, orgId: string, name: string): Promise<TemplateRow | undefined> {
+  return db.selectFrom('templates').selectAll().where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
+}
+
 /** A template's name and checked content (what an insert or update writes). */
 export interface TemplateFields extends TemplateState {
   name: string;
