@@ -168,32 +168,32 @@ describe('replay of recorded histories', () => {
     await save('email', row.id);
   });
 
-  test('ai: a suggestion, then sent with edits by staff', async () => {
-    const settings = await api().put('/v1/ai-assistant', {
+  /** Switches the org's assistant on (API field names over the defaults) and scripts every draft. */
+  async function assistantAnswers(settings: Record<string, unknown>, reply: string, confidence: number): Promise<void> {
+    const res = await api().put('/v1/ai-assistant', {
       enabled: true,
-      mode: 'suggest',
       channels: ['sms', 'whatsapp', 'email', 'chat'],
       model: 'gpt-4o-mini',
       agentTools: { enabled: false },
+      ...settings,
     });
-    expect(settings.status).toBe(200);
-    const draft = {
-      reply: 'It ships tomorrow.',
-      confidence: 0.9,
-      complexity: 'low',
-      intent: 'order_status',
-      handoff: false,
-      handoffReason: null,
-    };
+    expect(res.status).toBe(200);
+    const draft = { reply, confidence, complexity: 'low', intent: 'order_status', handoff: false, handoffReason: null };
     h.openai!.respondWith(() => ({ status: 200, body: chatCompletionBody({ model: 'gpt-4o-mini', content: JSON.stringify(draft) }) }));
+  }
+  /** Waits for the conversation's suggestion in `status`. */
+  const suggestionIn = (id: string, status: 'pending' | 'scheduled' | 'answered') =>
+    h.waitFor(
+      () => h.db.selectFrom('ai_suggestions').selectAll().where('conversation_id', '=', id).where('status', '=', status).executeTakeFirst(),
+      `a ${status} suggestion`,
+    );
+
+  test('ai: a suggestion, then sent with edits by staff', async () => {
+    await assistantAnswers({ mode: 'suggest' }, 'It ships tomorrow.', 0.9);
     const from = randomPhone();
     const id = h.conversationIdOf(from);
     expect((await h.inbound({ from, body: 'When does it ship?', sid: sid() })).status).toBe(200);
-    const suggestion = await h.waitFor(
-      () =>
-        h.db.selectFrom('ai_suggestions').selectAll().where('conversation_id', '=', id).where('status', '=', 'pending').executeTakeFirst(),
-      'a pending suggestion',
-    );
+    const suggestion = await suggestionIn(id, 'pending');
     const sent = await api().post(`/v1/conversations/${id}/suggestions/${suggestion.id}/send`, { text: 'It ships tomorrow morning.' });
     expect(sent.status).toBe(201);
     await save('ai', id);
@@ -201,45 +201,14 @@ describe('replay of recorded histories', () => {
   });
 
   test('ai: an auto-send held for its delay, cancelled by a staff reply (it stays a suggestion, answered)', async () => {
-    const settings = await api().put('/v1/ai-assistant', {
-      enabled: true,
-      mode: 'auto',
-      channels: ['sms', 'whatsapp', 'email', 'chat'],
-      autoSendConfidence: 0.8,
-      maxAutoSendComplexity: 'low',
-      autoSendDelay: 600,
-      model: 'gpt-4o-mini',
-      agentTools: { enabled: false },
-    });
-    expect(settings.status).toBe(200);
-    const draft = {
-      reply: 'It ships today.',
-      confidence: 0.95,
-      complexity: 'low',
-      intent: 'order_status',
-      handoff: false,
-      handoffReason: null,
-    };
-    h.openai!.respondWith(() => ({ status: 200, body: chatCompletionBody({ model: 'gpt-4o-mini', content: JSON.stringify(draft) }) }));
+    const auto = { mode: 'auto', autoSendConfidence: 0.8, maxAutoSendComplexity: 'low', autoSendDelay: 600 };
+    await assistantAnswers(auto, 'It ships today.', 0.95);
     const from = randomPhone();
     const id = h.conversationIdOf(from);
     expect((await h.inbound({ from, body: 'Is it shipped?', sid: sid() })).status).toBe(200);
-    await h.waitFor(
-      () =>
-        h.db
-          .selectFrom('ai_suggestions')
-          .selectAll()
-          .where('conversation_id', '=', id)
-          .where('status', '=', 'scheduled')
-          .executeTakeFirst(),
-      'a held auto-send',
-    );
+    await suggestionIn(id, 'scheduled');
     expect((await api().post(`/v1/conversations/${id}/messages`, { text: 'Yes, this morning.' })).status).toBe(201);
-    await h.waitFor(
-      () =>
-        h.db.selectFrom('ai_suggestions').selectAll().where('conversation_id', '=', id).where('status', '=', 'answered').executeTakeFirst(),
-      'the held auto-send answered by staff',
-    );
+    await suggestionIn(id, 'answered');
     await save('ai-held-cancelled', id);
     expect((await api().put('/v1/ai-assistant', { enabled: false })).status).toBe(200);
   });
