@@ -1,5 +1,5 @@
 /**
- * AI-assistant agent-loop activities (issue #4, "agent tools for email inbox items"): one model step
+ * AI-assistant agent-loop activities ("agent tools for email inbox items"): one model step
  * with OpenAI tool calling (`agentStep`) and the execution of one tool call (`runAgentTool`). The
  * conversation workflow runs the loop: it keeps the transcript ({@link AgentMessage}s), calls
  * `agentStep` at most `maxSteps` times, runs every returned call with `runAgentTool` and appends

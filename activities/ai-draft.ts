@@ -1,5 +1,5 @@
 /**
- * AI-assistant draft activity (issue #4, "Behaviour"): asks OpenAI for a structured {@link AiDraft}
+ * AI-assistant draft activity ("Behaviour"): asks OpenAI for a structured {@link AiDraft}
  * about one conversation, using Chat Completions with structured outputs
  * (`response_format: { type: 'json_schema', json_schema: { name: 'ai_draft', strict: true, schema: AI_DRAFT_JSON_SCHEMA } }`,
  * platform.openai.com/docs/guides/structured-outputs), and checks the answer with {@link parseAiDraft}.

@@ -1,5 +1,5 @@
 /**
- * The AI assistant as one more participant of the conversation workflow (issue #4).
+ * The AI assistant as one more participant of the conversation workflow.
  *
  * A coroutine beside the main loop: every new customer message queues a draft request; the
  * coroutine asks OpenAI (activity `draftReply`, or the agent loop with inbox tools for email), then,

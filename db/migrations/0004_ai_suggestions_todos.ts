@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * The AI assistant at work (issue #4):
+ * The AI assistant at work:
  * - `conversations.ai_assist` (null = follow the org's settings: enabled and the channel in its list;
  *   true/false = set per conversation) and `conversations.needs_human` (the assistant handed off);
  * - `ai_suggestions`: every draft the assistant made for a conversation and what became of it;

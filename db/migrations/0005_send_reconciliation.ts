@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * Sends: exactly once, or flagged (issue #8).
+ * Sends: exactly once, or flagged.
  * - `messages.send_started_at`: when the current send attempt began (set as the row turns `sending`);
  *   a retried send reconciles with the carrier's message list from that instant on.
  * - a partial index for the `unknown` delivery status (`send_unconfirmed`: the send could not be

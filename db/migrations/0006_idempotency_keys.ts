@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * `idempotency_keys` (issue #8): the first answer to a command sent with an `Idempotency-Key`
+ * `idempotency_keys`: the first answer to a command sent with an `Idempotency-Key`
  * header, kept per org for 24 h so a retried request replays it instead of acting twice.
  * - `(org_id, key)` is the primary key; `fingerprint` is a SHA-256 of the caller, method, path and
  *   canonical JSON body (the same key with another request → 422);

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * AI assistant hardening (issue #8):
+ * AI assistant hardening:
  * - `ai_suggestions` may record a failure: `decision` and `status` `failed` (the reason in `reasons`,
  *   one of refusal / invalid_output / unavailable) and `error_message` for staff;
  * - `ai_assistant_settings.version`: bumped by every `PUT /v1/ai-assistant`, so a running conversation

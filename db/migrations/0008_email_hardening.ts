@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /**
- * Email hardening (issue #8, "Email"):
+ * Email hardening ("Email"):
  * - `messages.text_truncated`: the stored `text` is shorter than what was received (the full body is
  *   kept as an attachment); the API shows it as `truncated: true`;
  * - `messages.email_recipients`: the `cc` / `bcc` staff asked for on an email reply

@@ -1,5 +1,5 @@
 /**
- * Issue #8 "Email", through the real path (Postmark webhooks → API → workflow → Postgres → API /
+ * Email hardening, through the real path (Postmark webhooks → API → workflow → Postgres → API /
  * the real `postmark` SDK → the stand-in):
  * - delivery / open / click events never undo a hard bounce or spam complaint, in every order, and
  *   the events route writes the message row directly (provider id recorded, no workflow needed);

@@ -1,5 +1,5 @@
 /**
- * Fault test (issue #8, "Sends: exactly once, or flagged — never silently twice"): the worker runs
+ * Fault test ("sends: exactly once, or flagged — never silently twice"): the worker runs
  * in its own process and is SIGKILLed while the carrier has accepted a reply but is still holding
  * its HTTP answer; then a new worker process starts. Real path throughout: signed webhooks and REST
  * calls into the Express app, the shared Temporal dev server, Postgres, the real `twilio` /

@@ -1,5 +1,5 @@
 /**
- * Issue #8, "AI assistant", through the real path (webhook → conversation workflow on a time-skipping
+ * AI-assistant hardening, through the real path (webhook → conversation workflow on a time-skipping
  * server → Postgres → API; the real `openai` SDK against the local stand-in):
  * - a human owns the conversation (assigned, or a staff reply since it was (re)opened) → suggestion
  *   `human_owner`, never an auto-send;
