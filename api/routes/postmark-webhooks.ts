@@ -2,8 +2,9 @@
  * Postmark webhooks, protected the way Postmark protects them: HTTP Basic credentials in the
  * configured webhook URL (wrong or missing → 401, nothing stored).
  * - `POST /webhooks/postmark/inbound`: an inbound email → its conversation (signal-with-start).
- *   Routing, in order: the reply token in `MailboxHash`; a Message-ID of the thread in
- *   `In-Reply-To` / `References`; else a new conversation whose id derives from the Message-ID.
+ *   Routing, in order (decided by `decideEmailThread`, channels/postmark/threading.ts): the reply
+ *   token in `MailboxHash`; a Message-ID of the thread in `In-Reply-To` / `References`; else a new
+ *   conversation whose id derives from the thread's root Message-ID.
  *   Automatic replies (RFC 3834) are flagged (`autoReply`); an attachment above `MAX_ATTACHMENT_BYTES`
  *   becomes a `skipped: 'too_large'` placeholder; HTML-only mail gets its text from the HTML part.
  * - `POST /webhooks/postmark/events`: Delivery → `delivered`, Open / Click → `read`, a permanent
@@ -38,9 +39,10 @@ import {
   parseEmailAddressList,
   parseMessageIdList,
 } from '../../domain/email';
+import { decideEmailThread, emailThreadHeaders } from '../../channels/postmark/threading';
 import { htmlToPlainText } from '../email-body';
 import type { Attachment, EmailDetails } from '../../domain/message';
-import { conversationIdFor, SWITCHBOARD_NAMESPACE } from '../../domain/routing';
+import { SWITCHBOARD_NAMESPACE } from '../../domain/routing';
 import { attachmentRef, storeAttachment } from '../../db/attachment-store';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
@@ -112,46 +114,28 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
   router.post('/inbound', async (req, res) => {
     const mail = PostmarkInboundWebhook.parse(req.body);
     const headers = mail.Headers;
-    const messageId = normalizeMessageId(headerValue(headers, 'Message-ID') ?? `${mail.MessageID}@inbound.postmarkapp.com`);
-    const inReplyTo = parseMessageIdList(headerValue(headers, 'In-Reply-To'));
-    const references = parseMessageIdList(headerValue(headers, 'References'));
+    const { messageId, inReplyTo } = emailThreadHeaders(mail);
     // A file above MAX_ATTACHMENT_BYTES is not stored, but it no longer costs the whole email: it
     // becomes a placeholder attachment (`skipped: 'too_large'`) next to the stored ones.
     const files = mail.Attachments.map((file) => ({ file, bytes: Buffer.from(file.Content, 'base64') }));
     const from = mail.FromFull?.Email ? parseEmailAddress(mail.FromFull) : { email: mail.From, name: mail.FromName || null };
     if (!from.email.includes('@')) throw new HttpError(400, 'invalid_address', 'From is not an email address');
 
-    // 1. the reply token (96 random bits, so a global lookup is safe), 2. Message-IDs of a thread of
-    // the addressed org (never another org's), 3. a new conversation on the addressed channel.
-    let target:
-      { id: string; org_id: string; channel_id: string; channel_kind: 'email'; contact_id: string; subject: string | null } | undefined;
-    const tokens = [mail.MailboxHash, ...mail.ToFull.map((a) => a.MailboxHash), ...mail.CcFull.map((a) => a.MailboxHash)]
-      .filter((t): t is string => typeof t === 'string' && t !== '')
-      .flatMap((t) => [t, t.toLowerCase()]);
-    const byToken = await findEmailConversationByReplyToken(db, tokens);
-    if (byToken) target = { ...byToken, channel_kind: 'email' };
-    const recipients = [mail.OriginalRecipient, ...mail.ToFull.map((a) => a.Email), ...mail.CcFull.map((a) => a.Email), mail.To];
-    const channel = target
-      ? undefined
-      : await findEmailChannel(
-          db,
-          recipients.filter((r): r is string => typeof r === 'string'),
-        );
-    const threadIds = [...inReplyTo, ...[...references].reverse()];
-    if (!target && channel && threadIds.length > 0) {
-      // Postmark may send our mail with its own Message-ID `<postmark MessageID@…>`: matched too
-      const byThread = await findEmailConversationByThread(db, channel.org_id, threadIds);
-      if (byThread) target = { ...byThread, channel_kind: 'email' };
-    }
+    // reply token, else a Message-ID of a thread of the addressed org, else a new conversation on the
+    // addressed channel (channels/postmark/threading.ts)
+    const decision = await decideEmailThread(mail, {
+      conversationByReplyToken: (tokens) => findEmailConversationByReplyToken(db, tokens),
+      emailChannel: (recipients) => findEmailChannel(db, recipients),
+      conversationByThread: (orgId, threadIds) => findEmailConversationByThread(db, orgId, threadIds),
+    });
+    if (decision.kind === 'unknown_channel') throw new HttpError(404, 'unknown_channel', 'No email channel for these recipients');
+    let target: { id: string; org_id: string; channel_id: string; channel_kind: 'email'; contact_id: string; subject: string | null };
     let contactName: string | null = from.name;
-    if (!target) {
-      if (!channel) throw new HttpError(404, 'unknown_channel', 'No email channel for these recipients');
+    if (decision.kind === 'new') {
+      const { channel } = decision;
       const contactId = await findOrCreateContactByEmail(db, channel.org_id, from.email, from.name);
-      // keyed by the thread's root Message-ID, so a follow-up that overtakes the first email of a
-      // thread still lands in the same conversation
-      const rootId = references[0] ?? inReplyTo[0] ?? messageId;
       target = {
-        id: conversationIdFor(channel.org_id, channel.id, `message-id:${rootId}`),
+        id: decision.conversationId,
         org_id: channel.org_id,
         channel_id: channel.id,
         channel_kind: 'email',
@@ -159,6 +143,8 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
         subject: mail.Subject || null,
       };
       contactName = null;
+    } else {
+      target = { ...decision.conversation, channel_kind: 'email' };
     }
 
     // Attachments: bytes stored by us under ids derived from the message, so a retried webhook
