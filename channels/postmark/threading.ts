@@ -48,7 +48,7 @@ export interface InboundEmailThreadingFields {
 
 /** The email's own Message-ID and its threading headers, bare (see `normalizeMessageId`). */
 export interface EmailThreadHeaders {
-  /** The `Message-ID` header; without one, `<Postmark MessageID>@inbound.postmarkapp.com`. */
+  /** The `Message-ID` header; without one (or an empty one), `<Postmark MessageID>@inbound.postmarkapp.com`. */
   messageId: string;
   /** `In-Reply-To` ids, in header order. */
   inReplyTo: string[];
@@ -86,7 +86,9 @@ export type EmailThreadDecision =
 /** The Message-ID, `In-Reply-To` and `References` of an inbound email (header names case-insensitive). */
 export function emailThreadHeaders(mail: Pick<InboundEmailThreadingFields, 'Headers' | 'MessageID'>): EmailThreadHeaders {
   return {
-    messageId: normalizeMessageId(headerValue(mail.Headers, 'Message-ID') ?? `${mail.MessageID}@inbound.postmarkapp.com`),
+    // an absent or empty Message-ID (`<>`) falls back to Postmark's id, unique per email: an empty
+    // one would key one shared conversation and dedupe every later such email away
+    messageId: normalizeMessageId(headerValue(mail.Headers, 'Message-ID') ?? '') || `${mail.MessageID}@inbound.postmarkapp.com`,
     inReplyTo: parseMessageIdList(headerValue(mail.Headers, 'In-Reply-To')),
     references: parseMessageIdList(headerValue(mail.Headers, 'References')),
   };
@@ -117,7 +119,7 @@ export function threadMessageIds(headers: Pick<EmailThreadHeaders, 'inReplyTo' |
 
 /**
  * The thread's root Message-ID, which keys a new conversation: `References[0]`, else `In-Reply-To[0]`,
- * else the email's own Message-ID (even when that is `''`, an empty `Message-ID` header).
+ * else the email's own Message-ID.
  */
 export function threadRootMessageId(headers: EmailThreadHeaders): string {
   return headers.references[0] ?? headers.inReplyTo[0] ?? headers.messageId;

@@ -9,6 +9,7 @@ import request from 'supertest';
 import { binaryParser } from '../support/binary';
 import { conversationIdFor } from '../../domain/routing';
 import { createHarness, createTestOrg, type Harness, type TestOrg } from '../support/harness';
+import { deliverEmail, inboundEmail, withHeaders } from '../support/postmark-inbound';
 
 let h: Harness;
 let other: TestOrg;
@@ -240,4 +241,16 @@ test('a very large HTML body is kept whole as message.html and the email still a
     .parse(binaryParser);
   expect(download.status).toBe(200);
   expect((download.body as Buffer).toString('utf8')).toBe(html);
+});
+
+test('emails with an empty Message-ID header are each stored, in their own conversations (none deduped away)', async () => {
+  const mails = [1, 2].map(() => {
+    const mail = inboundEmail(`empty-id-${randomBytes(3).toString('hex')}@mail.example.net`, h.org.emailAddress);
+    mail.Headers = withHeaders(mail.Headers, { 'Message-ID': '<>' });
+    return mail;
+  });
+  const [first, second] = [await deliverEmail(h, mails[0]!), await deliverEmail(h, mails[1]!)];
+  expect(first.conversationId).not.toBe(second.conversationId);
+  expect(first.message.providerMessageId).toBe(mails[0]!.MessageID);
+  expect(second.message.providerMessageId).toBe(mails[1]!.MessageID);
 });

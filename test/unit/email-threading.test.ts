@@ -321,10 +321,15 @@ describe('new conversation', () => {
     expect(decision).toEqual({ kind: 'new', conversationId: idFor(root), channel: CHANNEL_A, rootMessageId: root });
   });
 
-  test('an empty Message-ID header is kept as the empty id (no fallback to Postmark’s MessageID)', async () => {
-    // today's behaviour, pinned: `headerValue` returns '' (not undefined), so the `??` fallback does not apply
-    const decision = await decideEmailThread(mail({ Headers: headers({ 'Message-ID': '<>' }) }), fakeLookups({ channels: ACME }));
-    expect(decision).toEqual({ kind: 'new', conversationId: idFor(''), channel: CHANNEL_A, rootMessageId: '' });
+  test('an empty Message-ID header falls back to Postmark’s MessageID (two such emails never share a conversation)', async () => {
+    const first = await decideEmailThread(mail({ Headers: headers({ 'Message-ID': '<>' }) }), fakeLookups({ channels: ACME }));
+    const root = 'pm-inbound-1@inbound.postmarkapp.com';
+    expect(first).toEqual({ kind: 'new', conversationId: idFor(root), channel: CHANNEL_A, rootMessageId: root });
+    const other = await decideEmailThread(
+      mail({ MessageID: 'c0ffee00-0000-4000-8000-000000000001', Headers: headers({ 'Message-ID': '<>' }) }),
+      fakeLookups({ channels: ACME }),
+    );
+    expect(other.kind === 'new' && first.kind === 'new' && other.conversationId !== first.conversationId).toBe(true);
   });
 
   test('the conversation id ignores the case of the root Message-ID (rootMessageId keeps it)', async () => {
