@@ -51,7 +51,7 @@ import {
   isAgentToolName,
   parseAgentToolArguments,
 } from '../domain/ai-agent-tools';
-import { AI_ASSISTANT_AUTHOR_ID, type AgentToolName, type AgentToolScope } from '../domain/ai-assistant';
+import { AI_ASSISTANT_AUTHOR_ID, type AgentToolName, type AgentToolScope, INVALID_AGENT_STEP } from '../domain/ai-assistant';
 import type { ConversationState, NewConversation } from '../domain/conversation';
 import { replyUpdate, setStatusUpdate, updateAttributesUpdate, workflowConversationOf } from '../workflows/messages';
 import { AI_CONVERSATION_NOT_FOUND, DEFAULT_AI_CONTEXT_MESSAGES } from './ai-draft';
@@ -59,8 +59,8 @@ import { AI_REFUSAL, type ChatMessage, OPENAI_REJECTED, messageContent, openAiFa
 
 export { AI_CONVERSATION_NOT_FOUND, AI_REFUSAL, OPENAI_REJECTED };
 
-/** Non-retryable failure type: the model answered without a choice. */
-export const INVALID_AGENT_STEP = 'InvalidAgentStep';
+/** Non-retryable failure type: the model answered without a choice (defined in domain/ai-assistant.ts). */
+export { INVALID_AGENT_STEP };
 /** Non-retryable failure type: the activity input is invalid (blank model, unknown tool, transcript not an array). */
 export const INVALID_AGENT_INPUT = 'InvalidAgentInput';
 
@@ -94,7 +94,7 @@ export const AGENT_TOOL_ERROR_CODES = [
  * The inbox item a call would read or change (`sourceId` for `create_todo`), or `'*'` for `list_inbox`
  * (every item): what {@link RunAgentToolInput.scope} `conversation` checks against the acting conversation.
  */
-export function agentCallTarget(args: AgentToolArgs): string {
+function agentCallTarget(args: AgentToolArgs): string {
   switch (args.tool) {
     case 'list_inbox':
       return '*';

@@ -26,11 +26,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type OpenAI from 'openai';
 import type { Db } from '../db/client';
-import { AI_DRAFT_JSON_SCHEMA, type AiDraft, parseAiDraft } from '../domain/ai-assistant';
+import { AI_DRAFT_JSON_SCHEMA, type AiDraft, INVALID_AI_DRAFT, parseAiDraft } from '../domain/ai-assistant';
 import { AI_REFUSAL, type ChatMessage, OPENAI_REJECTED, openAiFailure, threadMessages } from './openai-thread';
 
-/** Non-retryable failure type: the model's content is not a valid {@link AiDraft}. */
-export const INVALID_AI_DRAFT = 'InvalidAiDraft';
+/** Non-retryable failure type: the model's content is not a valid {@link AiDraft} (defined in domain/ai-assistant.ts). */
+export { INVALID_AI_DRAFT };
 export { AI_REFUSAL, OPENAI_REJECTED };
 /** Non-retryable failure type: the conversation does not exist. */
 export const AI_CONVERSATION_NOT_FOUND = 'AiConversationNotFound';

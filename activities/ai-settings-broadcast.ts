@@ -19,7 +19,7 @@ import { loadVersionedAiAssistantConfig } from '../db/ai-assistant-settings';
 import { type AiSettingsSnapshot, aiSettingsSignal } from '../workflows/messages';
 
 /** Closed conversations updated within this many hours are signalled too (their run may still be open). */
-export const RECENTLY_CLOSED_HOURS = 24;
+const RECENTLY_CLOSED_HOURS = 24;
 /** Conversations read per page. */
 const PAGE_SIZE = 500;
 /** Signals in flight at once. */

@@ -31,7 +31,7 @@ export interface SendResult {
 }
 
 /** How often (ms) the send activity heartbeats; the workflow's heartbeat timeout is a few times this. */
-export const SEND_HEARTBEAT_INTERVAL_MS = 2_000;
+const SEND_HEARTBEAT_INTERVAL_MS = 2_000;
 
 /**
  * Heartbeats every `intervalMs` while a send runs, so a dead worker is noticed within the activity's
@@ -104,6 +104,8 @@ async function loadOutbound(db: Db, messageId: string) {
       'm.is_internal_note',
       'm.provider_message_id',
       'm.delivery_status',
+      'm.send_started_at',
+      'm.created_at',
       'm.email_recipients',
       'c.subject',
       'c.reply_token',
@@ -180,6 +182,10 @@ export function createCarrierActivities(deps: CarrierDeps) {
     }
   };
 
+  /** Our Message-ID of an outbound email, at the inbound email domain (else the channel's own domain). */
+  const ownMessageIdOf = (row: OutboundRow): string =>
+    outboundMessageId(row.id, deps.inboundEmailDomain ?? row.channelAddress.split('@')[1] ?? 'switchboard.invalid');
+
   /**
    * Postmark `POST /email` from the channel's address, `Reply-To: <local>+<reply token>@<inbound domain>`,
    * `Subject: Re: …`, our own `Message-ID`, and `In-Reply-To` / `References` from the thread so the
@@ -188,7 +194,6 @@ export function createCarrierActivities(deps: CarrierDeps) {
   const sendEmail = async (row: OutboundRow, template: TemplateUse | null): Promise<string> => {
     if (row.contactEmail === null) return fail(row.id, 'no_address', 'The contact has no email address.', {});
     if (row.reply_token === null) return fail(row.id, 'no_reply_token', 'The email conversation has no reply token.', {});
-    const domain = deps.inboundEmailDomain ?? row.channelAddress.split('@')[1] ?? 'switchboard.invalid';
     const thread = await db
       .selectFrom('messages')
       .select(['email_message_id', 'direction'])
@@ -200,7 +205,7 @@ export function createCarrierActivities(deps: CarrierDeps) {
     const references = threadReferences(thread.map((m) => m.email_message_id!));
     // In-Reply-To: the customer's latest email (the one this answers), else our latest in the thread
     const inReplyTo = [...thread].reverse().find((m) => m.direction === 'inbound')?.email_message_id ?? references.at(-1);
-    const ownMessageId = outboundMessageId(row.id, domain);
+    const ownMessageId = ownMessageIdOf(row);
     // reply-all: the other people on the customer's latest email stay in Cc, plus the Cc staff asked for
     const latestInbound = await db
       .selectFrom('messages')
@@ -301,12 +306,7 @@ export function createCarrierActivities(deps: CarrierDeps) {
    * migration 0005: the message's creation).
    */
   const reconcile = async (row: OutboundRow): Promise<Reconciliation> => {
-    const attempt = await db
-      .selectFrom('messages')
-      .select(['send_started_at', 'created_at'])
-      .where('id', '=', row.id)
-      .executeTakeFirstOrThrow();
-    const since = attempt.send_started_at ?? attempt.created_at;
+    const since = row.send_started_at ?? row.created_at;
     const kind = row.kind;
     if (kind === 'sms' || kind === 'whatsapp') {
       const addresses = twilioAddresses({ ...row, kind });
@@ -330,10 +330,9 @@ export function createCarrierActivities(deps: CarrierDeps) {
       });
       if (row.kind === 'email') {
         // what sendEmail records with a send: our Message-ID (later replies thread on it)
-        const domain = deps.inboundEmailDomain ?? row.channelAddress.split('@')[1] ?? 'switchboard.invalid';
         await db
           .updateTable('messages')
-          .set({ email_message_id: outboundMessageId(row.id, domain) })
+          .set({ email_message_id: ownMessageIdOf(row) })
           .where('id', '=', row.id)
           .execute();
       }

@@ -66,7 +66,7 @@ export interface DeliveryUpdate {
 }
 
 /** Delivery statuses a human may retry (with no carrier id): the send was not confirmed, or it failed. */
-export const RETRYABLE_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['unknown', 'failed'];
+const RETRYABLE_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['unknown', 'failed'];
 
 /**
  * Sets a message's delivery status only if it is progress and the stored outcome is not final (see

@@ -11,8 +11,8 @@ import type { Db } from '../db/client';
 /** Non-retryable failure type: OpenAI rejected the request with a 4xx other than 408 / 409 / 429. */
 export const OPENAI_REJECTED = 'OpenAiRejected';
 
-/** Non-retryable failure type: the model refused to answer (OpenAI `message.refusal`). */
-export const AI_REFUSAL = 'AiRefusal';
+/** Non-retryable failure type: the model refused to answer (OpenAI `message.refusal`); defined in domain/ai-assistant.ts. */
+export { AI_REFUSAL } from '../domain/ai-assistant';
 
 /** One chat message as the SDK takes it. */
 export type ChatMessage = OpenAI.Chat.ChatCompletionMessageParam;

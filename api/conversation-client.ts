@@ -9,10 +9,8 @@ import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import {
   CONVERSATION_WORKFLOW_TYPE,
   type ConversationWorkflowInput,
-  type DeliveryReport,
   type InboundMessage,
   conversationWorkflowId,
-  deliveryReportSignal,
   inboundMessageSignal,
   readyUpdate,
 } from '../workflows/messages';
@@ -55,11 +53,6 @@ export class ConversationClient {
    */
   async deliverInbound(conversation: NewConversation, message: InboundMessage): Promise<void> {
     await this.signalWithStart(conversation, inboundMessageSignal, message);
-  }
-
-  /** Delivers a carrier status callback (signal-with-start: works whether or not a run is open). */
-  async deliverReport(conversation: NewConversation, report: DeliveryReport): Promise<void> {
-    await this.signalWithStart(conversation, deliveryReportSignal, report);
   }
 
   /**

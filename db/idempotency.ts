@@ -5,7 +5,7 @@
  * are deleted in batches by {@link purgeExpiredIdempotencyKeys}.
  */
 import { randomUUID } from 'node:crypto';
-import { type ColumnType, type Selectable, sql } from 'kysely';
+import { type ColumnType, sql } from 'kysely';
 import type { Db } from './client';
 
 /** How long a key is kept after its first use (ms): 24 h. */
@@ -33,9 +33,6 @@ export interface IdempotencyKeysTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   expires_at: ColumnType<Date, Date | string, Date | string>;
 }
-
-/** A selected `idempotency_keys` row. */
-export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
 
 /** The database handle with the `idempotency_keys` table typed (kept out of `db/schema.ts`'s `Database`). */
 function keysDb(db: Db) {
@@ -67,32 +64,23 @@ export async function claimIdempotencyKey(db: Db, orgId: string, key: string, fi
   const now = Date.now();
   const lockedUntil = new Date(now + IDEMPOTENCY_LOCK_MS);
   const expiresAt = new Date(now + IDEMPOTENCY_TTL_MS);
+  // a fresh claim: inserted as is, or written over an expired or abandoned one
+  const claim = {
+    fingerprint,
+    claim_id: claimId,
+    state: 'in_progress' as const,
+    locked_until: lockedUntil,
+    response_status: null,
+    response_body: null,
+    expires_at: expiresAt,
+  };
   const claimed = await kdb
     .insertInto('idempotency_keys')
-    .values({
-      org_id: orgId,
-      key,
-      fingerprint,
-      claim_id: claimId,
-      state: 'in_progress',
-      locked_until: lockedUntil,
-      response_status: null,
-      response_body: null,
-      expires_at: expiresAt,
-    })
+    .values({ org_id: orgId, key, ...claim })
     .onConflict((oc) =>
       oc
         .columns(['org_id', 'key'])
-        .doUpdateSet({
-          fingerprint,
-          claim_id: claimId,
-          state: 'in_progress',
-          locked_until: lockedUntil,
-          response_status: null,
-          response_body: null,
-          created_at: sql<Date>`now()`,
-          expires_at: expiresAt,
-        })
+        .doUpdateSet({ ...claim, created_at: sql<Date>`now()` })
         .where((eb) =>
           eb.or([
             eb('idempotency_keys.expires_at', '<=', sql<Date>`now()`),

@@ -417,6 +417,15 @@ export type AiSuggestionDecision = (typeof AI_SUGGESTION_DECISIONS)[number];
  *   request (401 / 403 / 404 / 400, e.g. a bad key or model).
  */
 export const AI_FAILURE_REASONS = ['refusal', 'invalid_output', 'unavailable'] as const;
+
+/**
+ * `ApplicationFailure` types of the draft / agent activities that classify a failure (shared by the
+ * activities that throw them and the workflow that records a `failed` suggestion):
+ * the model refused (`refusal`), or its content is not a valid draft / agent step (`invalid_output`).
+ */
+export const AI_REFUSAL = 'AiRefusal';
+export const INVALID_AI_DRAFT = 'InvalidAiDraft';
+export const INVALID_AGENT_STEP = 'InvalidAgentStep';
 /** One of {@link AI_FAILURE_REASONS}. */
 export type AiFailureReason = (typeof AI_FAILURE_REASONS)[number];
 

@@ -43,6 +43,9 @@ import {
   assistantActive,
   decideAiAction,
   effectiveAiAssist,
+  AI_REFUSAL,
+  INVALID_AGENT_STEP,
+  INVALID_AI_DRAFT,
 } from '../domain/ai-assistant';
 import type { AgentMessage } from '../domain/ai-agent-tools';
 import { isFreeFormReplyAllowed } from '../domain/channels';
@@ -69,16 +72,16 @@ const FAILURE_TRACE_PATCH = 'ai-failure-trace';
 const MAX_FAILURE_MESSAGE_LENGTH = 2_000;
 
 /**
- * Classifies a failed draft / agent-step activity for staff (failure types of activities/ai-draft.ts,
- * ai-agent.ts and openai-thread.ts, spelled out: activity code is not imported into workflows).
+ * Classifies a failed draft / agent-step activity for staff (failure types from domain/ai-assistant.ts,
+ * thrown by activities/ai-draft.ts, ai-agent.ts and openai-thread.ts).
  * @returns `null` for anything that is not an activity failure (a bug: rethrown)
  */
 function failureOf(err: unknown): { reason: AiFailureReason; message: string } | null {
   if (!(err instanceof ActivityFailure)) return null;
   const cause = err.cause;
   const message = (cause?.message || err.message).slice(0, MAX_FAILURE_MESSAGE_LENGTH);
-  if (cause instanceof ApplicationFailure && cause.type === 'AiRefusal') return { reason: 'refusal', message };
-  if (cause instanceof ApplicationFailure && (cause.type === 'InvalidAiDraft' || cause.type === 'InvalidAgentStep')) {
+  if (cause instanceof ApplicationFailure && cause.type === AI_REFUSAL) return { reason: 'refusal', message };
+  if (cause instanceof ApplicationFailure && (cause.type === INVALID_AI_DRAFT || cause.type === INVALID_AGENT_STEP)) {
     return { reason: 'invalid_output', message };
   }
   // retries ran out (429 / 5xx / timeouts), or OpenAI rejected the request (bad key, unknown model, …)

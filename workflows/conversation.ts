@@ -74,19 +74,16 @@ const store = proxyActivities<Activities>({
 });
 
 /** Sends retry transient carrier errors 12 times (about 6 minutes of back-off), then the message is marked failed. */
-const carrier = proxyActivities<Pick<Activities, 'sendMessage'>>({
+const SEND_OPTIONS = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
-});
+} as const;
+const carrier = proxyActivities<Pick<Activities, 'sendMessage'>>(SEND_OPTIONS);
 /**
  * The same, heartbeating: a worker that dies mid-send is noticed after 10 s (the activity beats every
  * 2 s), and the retry reconciles with the carrier before sending again. Patch `send-heartbeat`.
  */
-const heartbeatingCarrier = proxyActivities<Pick<Activities, 'sendMessage'>>({
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
-});
+const heartbeatingCarrier = proxyActivities<Pick<Activities, 'sendMessage'>>({ ...SEND_OPTIONS, heartbeatTimeout: '10 seconds' });
 
 /** Media imports (fetching MMS media with the account's credentials) retry for about 10 minutes. */
 const media = proxyActivities<Pick<Activities, 'importInboundMedia'>>({

@@ -31,14 +31,7 @@ import {
   findEmailConversationByThread,
   findOutboundPostmarkMessage,
 } from '../../db/email-routing';
-import {
-  headerValue,
-  isAutoReply,
-  normalizeMessageId,
-  parseEmailAddress,
-  parseEmailAddressList,
-  parseMessageIdList,
-} from '../../domain/email';
+import { isAutoReply, normalizeMessageId, parseEmailAddress, parseEmailAddressList } from '../../domain/email';
 import { decideEmailThread, emailThreadHeaders } from '../../channels/postmark/threading';
 import { htmlToPlainText } from '../email-body';
 import type { Attachment, EmailDetails } from '../../domain/message';
@@ -114,7 +107,7 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
   router.post('/inbound', async (req, res) => {
     const mail = PostmarkInboundWebhook.parse(req.body);
     const headers = mail.Headers;
-    const { messageId, inReplyTo } = emailThreadHeaders(mail);
+    const { messageId, inReplyTo, references } = emailThreadHeaders(mail);
     // A file above MAX_ATTACHMENT_BYTES is not stored, but it no longer costs the whole email: it
     // becomes a placeholder attachment (`skipped: 'too_large'`) next to the stored ones.
     const files = mail.Attachments.map((file) => ({ file, bytes: Buffer.from(file.Content, 'base64') }));
@@ -209,7 +202,7 @@ export function postmarkWebhooksRouter({ db, blobs, conversations, config, logge
       htmlBody,
       messageId,
       inReplyTo,
-      references: parseMessageIdList(headerValue(headers, 'References')),
+      references,
       ...(autoReply ? { autoReply: true } : {}),
     };
     try {
