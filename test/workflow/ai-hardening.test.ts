@@ -256,6 +256,8 @@ test('assistant off: an inbound message schedules no AI activity; after PUT enab
   const id = await receive(from, 'First, while the assistant is off');
   await receive(from, 'Second, still off');
   await h.waitFor(() => assistantIdle(id), 'the assistant idle');
+  // (the run loads the settings in its own coroutine: wait for it, so what follows is not a race)
+  await h.waitFor(async () => scheduledActivities(await historyOf(id)).includes('loadAiSettings'), 'the run to load the settings');
 
   let events = await historyOf(id);
   const activities = scheduledActivities(events);
