@@ -21,6 +21,11 @@ export type AuthorType = (typeof AUTHOR_TYPES)[number];
 export interface Attachment {
   attachmentId?: string;
   url?: string;
+  /**
+   * The carrier's id of a received file not fetched yet (Telegram `file_id`): the media import asks
+   * the channel's adapter where to download it (no URL is stored: Telegram's embeds the bot token).
+   */
+  providerFileId?: string;
   contentType: string;
   name?: string;
   size?: number;
