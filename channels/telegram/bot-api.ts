@@ -11,16 +11,15 @@
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import type { InputMediaDocument, InputMediaPhoto } from 'grammy/types';
 
+import {
+  TELEGRAM_MAX_ALBUM_ITEMS,
+  TELEGRAM_MAX_CAPTION_LENGTH,
+  TELEGRAM_MAX_PHOTO_BYTES,
+  TELEGRAM_MAX_TEXT_LENGTH,
+} from './limits';
+
 /** The official Bot API server. */
 export const TELEGRAM_API_ROOT = 'https://api.telegram.org';
-/** Longest text of one `sendMessage` (characters). */
-export const TELEGRAM_MAX_TEXT_LENGTH = 4096;
-/** Longest caption of a photo or document (characters). */
-export const TELEGRAM_MAX_CAPTION_LENGTH = 1024;
-/** Largest photo `sendPhoto` accepts by upload (bytes); larger images go as documents. */
-export const TELEGRAM_MAX_PHOTO_BYTES = 10 * 1024 * 1024;
-/** Most items of one `sendMediaGroup` album. */
-export const TELEGRAM_MAX_ALBUM_ITEMS = 10;
 
 /** How to reach a bot: its token (`<bot id>:<secret>`, from @BotFather) and the API root. */
 export interface TelegramBotConfig {
