@@ -361,6 +361,9 @@ export const SendTemplateBody = z
   .strict()
   .openapi('SendTemplate');
 
+/** Answer of `POST /v1/send-template`: the conversation (opened or reused) and the stored message. */
+export const SendTemplateResult = z.object({ conversation: Conversation, message: Message });
+
 /** Body of `POST /v1/conversations/{id}/status`: the new status; `until` (ISO-8601 with zone) only with `snoozed`, else 400. */
 export const SetStatusBody = z
   .object({
