@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Errors, type Message, type ServerClient } from 'postmark';
 import { z } from 'zod';
-import { createPostmarkClient, isPermanentPostmarkError, postmarkConnectionOptions } from '../../activities/postmark-client';
+import { createPostmarkClient, isPermanentPostmarkError, postmarkConnectionOptions } from '../../channels/postmark/client';
 import {
   parseBounceIdFromRaw,
   parsePostmarkBounceWebhook,
