@@ -59,6 +59,8 @@ export interface ChannelKindSpec<K extends string = string, P extends string = s
    */
   readonly freeFormNeedsOpenWindow: boolean;
   readonly capabilities: ChannelCapabilities;
+  /** What an address of this kind is called in messages to staff (`number`, `email address`). */
+  readonly addressLabel: string;
   /** Contact columns holding this kind's address, preferred first (WhatsApp: `whatsapp`, then `phone`); `[]` = none. */
   readonly contactFields: readonly ContactAddressField[];
   /**
@@ -148,7 +150,7 @@ export class PermanentSendError extends Error {
   }
 }
 
-/** Id of the send-unconfirmed error code (`unknown` status): see activities/carrier.ts. */
+/** What the provider says about an earlier send attempt (see channels/reconciliation.ts). */
 export type Reconciliation =
   /** The provider has the message: adopt its id and status, send nothing. */
   | { outcome: 'sent'; providerMessageId: string; status: DeliveryStatus }

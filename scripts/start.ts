@@ -15,8 +15,8 @@ import { createDatabaseIfMissing, createDb, migrateToLatest, retryUntilReachable
 import { seedDemo } from '../db/seed';
 import { startWorker } from '../worker/run';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from './embedded-temporal';
-import { startPostmarkStandIn } from './postmark-standin';
-import { startTwilioStub } from './twilio-standin';
+import { startPostmarkStandIn } from '../channels/postmark/standin';
+import { startTwilioStub } from '../channels/twilio/standin';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 

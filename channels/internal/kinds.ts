@@ -21,6 +21,7 @@ export const CHAT_KIND: ChannelKindSpec<'chat', 'internal'> = {
   sessionWindowMs: null,
   freeFormNeedsOpenWindow: false,
   capabilities: { media: false, templates: false, typing: false, maxTextLength: null, threading: false },
+  addressLabel: 'visitor id',
   contactFields: [],
   normalizeAddress: normalizeVisitorId,
   validateAddress: (raw) => normalizeVisitorId(raw) !== null,

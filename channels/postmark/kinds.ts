@@ -47,6 +47,7 @@ export const EMAIL_KIND: ChannelKindSpec<'email', 'postmark'> = {
   sessionWindowMs: null,
   freeFormNeedsOpenWindow: false,
   capabilities: { media: true, templates: true, typing: false, maxTextLength: null, threading: true },
+  addressLabel: 'email address',
   contactFields: ['email'],
   normalizeAddress: normalizeEmailAddress,
   validateAddress: (raw) => normalizeEmailAddress(raw) !== null,

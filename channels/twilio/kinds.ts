@@ -30,6 +30,7 @@ export const SMS_KIND: ChannelKindSpec<'sms', 'twilio'> = {
   sessionWindowMs: 4 * HOUR_MS,
   freeFormNeedsOpenWindow: false,
   capabilities: { media: true, templates: true, typing: false, maxTextLength: TWILIO_MAX_BODY, threading: false },
+  addressLabel: 'number',
   contactFields: ['phone'],
   ...phoneAddress,
 };
@@ -42,6 +43,7 @@ export const WHATSAPP_KIND: ChannelKindSpec<'whatsapp', 'twilio'> = {
   sessionWindowMs: 24 * HOUR_MS,
   freeFormNeedsOpenWindow: true,
   capabilities: { media: true, templates: true, typing: false, maxTextLength: TWILIO_MAX_BODY, threading: false },
+  addressLabel: 'number',
   contactFields: ['whatsapp', 'phone'],
   ...phoneAddress,
 };

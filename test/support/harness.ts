@@ -18,7 +18,7 @@ import { createChannelAdapters } from '../../channels';
 import type { ApiDeps } from '../../api/deps';
 import { mediaSigningSecret } from '../../db/media-urls';
 import { type BlobStore, FileBlobStore } from '../../db/blob-store';
-import { type PostmarkStandIn, startPostmarkStandIn } from '../../scripts/postmark-standin';
+import { type PostmarkStandIn, startPostmarkStandIn } from '../../channels/postmark/standin';
 import { type OpenAiStandIn, startOpenAiStandIn } from '../../scripts/openai-standin';
 import { createOpenAiClient } from '../../activities/openai-client';
 import { signStaffToken } from '../../api/auth';
