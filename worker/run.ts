@@ -55,8 +55,7 @@ export async function startWorker(config: Config, address: string, opts: StartWo
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
     activities: createActivities({
       db,
-      // the Postmark SDK's request timeout (50 s) stays below the send activity's start-to-close timeout
-      channels: createChannelAdapters({ ...config, postmark: { ...config.postmark, timeoutSeconds: 50 } }),
+      channels: createChannelAdapters(config),
       blobs: new FileBlobStore(config.attachments.dir),
       publicBaseUrl: config.publicBaseUrl,
       mediaUrlSecret: mediaSigningSecret(config.jwtSecret),

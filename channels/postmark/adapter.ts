@@ -172,6 +172,8 @@ export function postmarkAdapter(postmark: ServerClient, opts: { inboundDomain: s
 export const POSTMARK_CHANNEL: ChannelAdapterDefinition<PostmarkAdapterConfig> = {
   provider: 'postmark',
   kinds: [EMAIL_KIND],
-  create: (config) => postmarkAdapter(createPostmarkClient(config.postmark), { inboundDomain: config.postmark.inboundDomain }),
+  // the SDK's request timeout defaults to 50 s: below the send activity's start-to-close timeout
+  create: (config) =>
+    postmarkAdapter(createPostmarkClient({ timeoutSeconds: 50, ...config.postmark }), { inboundDomain: config.postmark.inboundDomain }),
   webhooks: postmarkWebhooksRouter,
 };
