@@ -15,6 +15,8 @@
  */
 import type { Router } from 'express';
 import type { ApiDeps } from '../api/deps';
+import type { Config } from '../config';
+import type { Logger } from '../config/logger';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
 import type { DeliveryStatus } from '../domain/delivery';
@@ -189,6 +191,19 @@ export interface RunningStandIn {
   stop(): Promise<void>;
 }
 
+/** What `npm start` runs for a provider in development when no credentials are configured. */
+export interface DevStandIn {
+  /**
+   * Starts the provider's local stand-in (logging what it receives) when `config` is not production and
+   * has neither an API base URL nor credentials for this provider; else resolves `null`.
+   */
+  start(config: Config, logger: Logger): Promise<RunningStandIn | null>;
+  /** `config` with this provider's SDK pointed at a running stand-in's `url`. */
+  pointAt(config: Config, url: string): Config;
+  /** The provider's lines of the start-up summary (`  Twilio:      local stand-in at …`, webhook URLs). */
+  summary(config: Config, standIn: RunningStandIn | null): string[];
+}
+
 /**
  * One provider's adapter definition: its kinds, how to build the runtime adapter from configuration,
  * and its inbound webhook routes (mounted at `/webhooks/<provider>` by the API).
@@ -201,4 +216,6 @@ export interface ChannelAdapterDefinition<C = unknown> {
   create(config: C): ChannelAdapter;
   /** Express router of the provider's inbound webhooks (verified, routed into workflows); none = no inbound. */
   webhooks?(deps: ApiDeps): Router;
+  /** Its local stand-in for `npm start` without credentials; none = nothing to stand in for. */
+  readonly dev?: DevStandIn;
 }

@@ -16,6 +16,7 @@ import type { Db } from '../../db/client';
 import { formatMessageIdHeader, outboundMessageId, replyAllCc, replySubject, replyToAddress, threadReferences } from '../../domain/email';
 import type { EmailAddress, EmailDetails } from '../../domain/message';
 import { type ChannelAdapter, type ChannelAdapterDefinition, type OutboundMessage, PermanentSendError, type SendContext } from '../types';
+import { POSTMARK_DEV_STAND_IN } from './dev';
 import { type PostmarkClientOptions, createPostmarkClient, isPermanentPostmarkError } from './client';
 import { EMAIL_KIND } from './kinds';
 import { reconcilePostmark } from './reconcile';
@@ -176,4 +177,5 @@ export const POSTMARK_CHANNEL: ChannelAdapterDefinition<PostmarkAdapterConfig> =
   create: (config) =>
     postmarkAdapter(createPostmarkClient({ timeoutSeconds: 50, ...config.postmark }), { inboundDomain: config.postmark.inboundDomain }),
   webhooks: postmarkWebhooksRouter,
+  dev: POSTMARK_DEV_STAND_IN,
 };

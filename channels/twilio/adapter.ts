@@ -12,6 +12,7 @@
 import type { Twilio } from 'twilio';
 import { twilioWebhooksRouter } from '../../api/routes/twilio-webhooks';
 import { type ChannelAdapter, type ChannelAdapterDefinition, type OutboundMessage, PermanentSendError } from '../types';
+import { TWILIO_DEV_STAND_IN } from './dev';
 import { type TwilioKind, toTwilioAddress } from './addresses';
 import { type TwilioClientOptions, createTwilioClient } from './client';
 import { SMS_KIND, WHATSAPP_KIND } from './kinds';
@@ -107,4 +108,5 @@ export const TWILIO_CHANNEL: ChannelAdapterDefinition<TwilioAdapterConfig> = {
   kinds: [SMS_KIND, WHATSAPP_KIND],
   create: (config) => twilioAdapter(createTwilioClient(config.twilio)),
   webhooks: twilioWebhooksRouter,
+  dev: TWILIO_DEV_STAND_IN,
 };
