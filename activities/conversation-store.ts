@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { sql } from 'kysely';
+import { kindSpec } from '../channels/kinds';
 import type { Db } from '../db/client';
 import { conversationColumns, conversationStateFromRow, messageRecordFromRow } from '../db/mappers';
 import { type ConversationState, type NewConversation, newConversationState } from '../domain/conversation';
@@ -269,7 +270,8 @@ export function createConversationStoreActivities(db: Db) {
           channel_kind: input.channelKind,
           contact_id: contactId,
           ...conversationColumns(fresh),
-          reply_token: input.channelKind === 'email' ? newReplyToken() : null,
+          // threaded kinds (email) route answers by the Reply-To token
+          reply_token: kindSpec(input.channelKind).capabilities.threading ? newReplyToken() : null,
           status: fresh.status,
           priority: fresh.priority,
           tags: fresh.tags,

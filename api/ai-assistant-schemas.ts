@@ -17,7 +17,7 @@ import {
   MAX_AI_MODEL_LENGTH,
   MAX_AUTO_SEND_DELAY_SECONDS,
 } from '../domain/ai-assistant';
-import { CHANNEL_KINDS } from '../domain/channels';
+import { CHANNEL_KINDS } from '../channels/kinds';
 import { text } from './schemas';
 
 extendZodWithOpenApi(z);

@@ -1,8 +1,9 @@
 /**
- * The Express app: `/healthz`, `/openapi.json`, Twilio webhooks, and the JWT-protected `/v1` API.
+ * The Express app: `/healthz`, `/openapi.json`, the Twilio and Postmark webhooks, signed `/media`, and
+ * the JWT-protected `/v1` API. The routes are declared in `api/routes/*` with `defineRoute`
+ * (registry: `api/routes/index.ts`); this file mounts their routers in Express match order.
  */
 import express, { type Express, type RequestHandler } from 'express';
-import { pingDb } from '../db/client';
 import { requireAuth } from './auth';
 import { mediaSigningSecret } from '../db/media-urls';
 import type { ApiDeps } from './deps';
@@ -14,6 +15,7 @@ import { aiAssistantRouter } from './routes/ai-assistant';
 import { aiTrainingPairsRouter } from './routes/ai-training-pairs';
 import { attachmentsRouter, mediaRouter } from './routes/attachments';
 import { conversationStatsRouter } from './routes/conversation-stats';
+import { healthRouter } from './routes/health';
 import { meRouter } from './routes/me';
 import { postmarkWebhooksRouter } from './routes/postmark-webhooks';
 import { sendTemplateRouter } from './routes/send-template';
@@ -52,10 +54,7 @@ export function createApp(deps: ApiDeps): Express {
   app.set('trust proxy', true);
   const openapi = buildOpenApiDocument();
 
-  app.get('/healthz', async (_req, res) => {
-    const [database, temporal] = await Promise.all([pingDb(deps.db), deps.conversations.ping()]);
-    res.status(database && temporal ? 200 : 503).json({ status: database && temporal ? 'ok' : 'degraded', database, temporal });
-  });
+  app.use('/healthz', healthRouter(deps));
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });

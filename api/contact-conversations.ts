@@ -4,17 +4,19 @@
 import type { ContactRow } from '../db/schema';
 import { findFirstChannelOfKind } from '../db/channels';
 import { getConversation, latestContactConversationId } from '../db/queries';
-import type { ChannelKind } from '../domain/channels';
+import { type ChannelKind, contactAddressOf, kindSpec } from '../channels/kinds';
 import { conversationIdFor } from '../domain/routing';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
 
 /**
  * The contact's conversation on the org's (first) channel of `kind`, started if needed.
- * SMS and WhatsApp: the conversation of the contact's number (the same one inbound messages use).
- * Email: the contact's most recent email conversation, else a new one keyed by the address.
+ * Kinds without threading (SMS, WhatsApp): the conversation of the contact's address (the same one
+ * inbound messages use). Threaded kinds (email): the contact's most recent conversation on the
+ * channel, else a new one keyed by the address.
  * @returns the stored conversation row and whether it was created now
- * @throws HttpError 422 `channel_not_supported` (chat), `no_channel`, `contact_has_no_address`
+ * @throws HttpError 422 `channel_not_supported` (a kind with no contact address: web chat), `no_channel`,
+ *   `contact_has_no_address`
  */
 export async function openContactConversation(
   { db, conversations }: Pick<ApiDeps, 'db' | 'conversations'>,
@@ -22,14 +24,16 @@ export async function openContactConversation(
   contact: ContactRow,
   kind: ChannelKind,
 ) {
-  if (kind === 'chat') throw new HttpError(422, 'channel_not_supported', 'Starting a web-chat conversation is not supported');
+  const spec = kindSpec(kind);
+  if (spec.contactFields.length === 0) {
+    throw new HttpError(422, 'channel_not_supported', `Starting a ${spec.label.toLowerCase()} conversation is not supported`);
+  }
   const channel = await findFirstChannelOfKind(db, orgId, kind);
   if (!channel) throw new HttpError(422, 'no_channel', `The organisation has no ${kind} channel`);
-  const address = kind === 'sms' ? contact.phone : kind === 'whatsapp' ? (contact.whatsapp ?? contact.phone) : contact.email;
-  if (address === null)
-    throw new HttpError(422, 'contact_has_no_address', `The contact has no ${kind === 'email' ? 'email address' : 'number'} for ${kind}`);
+  const address = contactAddressOf(kind, contact);
+  if (address === null) throw new HttpError(422, 'contact_has_no_address', `The contact has no ${spec.addressLabel} for ${kind}`);
   let conversationId = conversationIdFor(orgId, channel.id, address);
-  if (kind === 'email') {
+  if (spec.capabilities.threading) {
     const latest = await latestContactConversationId(db, orgId, channel.id, contact.id);
     if (latest) conversationId = latest;
   }

@@ -32,7 +32,8 @@ export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** Minimum time between two purges of expired keys by one API process (ms). */
 export const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
-const KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
+/** A valid key: 1–255 visible ASCII characters (else 400 `invalid_idempotency_key`). */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
 
 /** What a handler learns about the request's key (`undefined` when the request carries none). */
 export interface IdempotencyContext {
@@ -94,7 +95,7 @@ export function idempotent(db: Db, logger: Logger): RequestHandler {
   return async (req, res, next) => {
     const key = req.header(IDEMPOTENCY_HEADER);
     if (key === undefined) return next();
-    if (!KEY_PATTERN.test(key)) {
+    if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
       throw new HttpError(400, 'invalid_idempotency_key', `${IDEMPOTENCY_HEADER} must be 1–255 visible ASCII characters`);
     }
     const me = principalOf(res);

@@ -16,7 +16,10 @@
  * (or call {@link parsePostmarkBounceWebhook}), which re-reads `ID` from the raw text as a string.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+
+extendZodWithOpenApi(z); // idempotent; `.openapi()` below needs it whatever was imported first
 
 /** Optional text: missing or `null` → `''`; NUL bytes dropped (Postgres cannot store them). */
 const text = () =>
@@ -228,6 +231,17 @@ export type PostmarkDeliveryWebhook = z.infer<typeof PostmarkDeliveryWebhook>;
 export type PostmarkBounceWebhook = z.infer<typeof PostmarkBounceWebhook>;
 
 // ---- Raw body / exact bounce ID --------------------------------------------------------------
+
+/**
+ * The 200 answer of both Postmark webhooks (`api/routes/postmark-webhooks.ts`): `conversationId` for an
+ * inbound email, `applied` (whether the event changed the message row) or `ignored` (why not) for events.
+ */
+export const PostmarkWebhookAnswer = z.object({
+  ok: z.boolean(),
+  conversationId: z.uuid().optional().openapi({ description: 'Inbound: the conversation the email was filed in' }),
+  applied: z.boolean().optional().openapi({ description: 'Events: whether the event changed the message (false: already at or past it)' }),
+  ignored: z.string().optional().openapi({ description: 'Events: why the event changed nothing (e.g. `soft bounce`)' }),
+});
 
 /** A request whose raw JSON text was kept by {@link keepRawBody}. */
 export interface RawBodyRequest extends IncomingMessage {

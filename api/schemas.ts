@@ -5,7 +5,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { AI_SUGGESTION_DECISIONS, AI_SUGGESTION_STATUSES, COMPLEXITIES } from '../domain/ai-assistant';
-import { CHANNEL_KINDS } from '../domain/channels';
+import { CHANNEL_KINDS, MESSAGE_PROVIDERS } from '../channels/kinds';
 import { CONVERSATION_STATUSES, PRIORITIES } from '../domain/conversation';
 import { DELIVERY_STATUSES } from '../domain/delivery';
 import { AUTHOR_TYPES, MESSAGE_DIRECTIONS } from '../domain/message';
@@ -181,7 +181,7 @@ export const Message = z
     text: z.string(),
     attachments: z.array(MessageAttachment),
     isInternalNote: z.boolean(),
-    provider: z.enum(['twilio', 'postmark']).nullable(),
+    provider: z.enum(MESSAGE_PROVIDERS).nullable(),
     providerMessageId: z.string().nullable(),
     deliveryStatus: z.enum(DELIVERY_STATUSES).nullable(),
     errorCode: z.string().nullable(),
@@ -360,6 +360,9 @@ export const SendTemplateBody = z
   })
   .strict()
   .openapi('SendTemplate');
+
+/** Answer of `POST /v1/send-template`: the conversation (opened or reused) and the stored message. */
+export const SendTemplateResult = z.object({ conversation: Conversation, message: Message });
 
 /** Body of `POST /v1/conversations/{id}/status`: the new status; `until` (ISO-8601 with zone) only with `snoozed`, else 400. */
 export const SetStatusBody = z

@@ -5,7 +5,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { ConversationStats as ConversationStatsData } from '../db/conversation-stats';
-import { CHANNEL_KINDS } from '../domain/channels';
+import { CHANNEL_KINDS } from '../channels/kinds';
 import { IsoDateTime } from './schemas';
 
 extendZodWithOpenApi(z);

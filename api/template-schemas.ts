@@ -6,7 +6,7 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { CHANNEL_KINDS } from '../domain/channels';
+import { CHANNEL_KINDS } from '../channels/kinds';
 import {
   TEMPLATE_APPROVAL_STATUSES,
   TEMPLATE_LIMITS,

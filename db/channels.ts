@@ -13,9 +13,13 @@ export async function findFirstChannelOfKind(db: Db, orgId: string, kind: Channe
     .executeTakeFirst();
 }
 
-/** Every SMS and WhatsApp channel of every org (id, org, kind, E.164 address), unordered. */
-export async function listCarrierChannels(db: Db): Promise<Pick<ChannelRow, 'id' | 'org_id' | 'kind' | 'address'>[]> {
-  return db.selectFrom('channels').select(['id', 'org_id', 'kind', 'address']).where('kind', 'in', ['sms', 'whatsapp']).execute();
+/** Every channel of `kinds` of every org (id, org, kind, address), unordered; none for an empty list. */
+export async function listChannelsOfKinds(
+  db: Db,
+  kinds: readonly ChannelRow['kind'][],
+): Promise<Pick<ChannelRow, 'id' | 'org_id' | 'kind' | 'address'>[]> {
+  if (kinds.length === 0) return [];
+  return db.selectFrom('channels').select(['id', 'org_id', 'kind', 'address']).where('kind', 'in', kinds).execute();
 }
 
 /** The channel (id and org) of `kind` with exactly this address (any org: addresses are unique per kind), or `undefined`. */

@@ -7,11 +7,11 @@
 import { sql } from 'kysely';
 import type { Db } from './client';
 import type { ConversationsTable } from './schema';
+import { CHANNEL_KINDS, type ChannelKind } from '../channels/kinds';
 
-type ChannelKind = ConversationsTable['channel_kind'];
 type ConversationStatus = ConversationsTable['status'];
 
-const CHANNELS: readonly ChannelKind[] = ['sms', 'whatsapp', 'email', 'chat'];
+const CHANNELS: readonly ChannelKind[] = CHANNEL_KINDS;
 const STATUSES: readonly ConversationStatus[] = ['open', 'pending', 'snoozed', 'closed'];
 
 /** Average first-response time of a group of conversations. */

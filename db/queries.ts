@@ -3,6 +3,7 @@
  * simply not found.
  */
 import { type SelectQueryBuilder, sql } from 'kysely';
+import type { ChannelKind } from '../channels/kinds';
 import type { Db } from './client';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { Database, MessageRow } from './schema';
@@ -60,7 +61,7 @@ export type ConversationListRow = Awaited<ReturnType<ReturnType<typeof conversat
 export interface ConversationFilters {
   /** A status, or `active` = open or pending. */
   status?: 'open' | 'pending' | 'snoozed' | 'closed' | 'active';
-  channel?: 'sms' | 'whatsapp' | 'email' | 'chat';
+  channel?: ChannelKind;
   /** A staff user id, or `null` for unassigned. */
   assigneeId?: string | null;
   /** Matched case-insensitively (tags are stored lower-cased). */

@@ -4,6 +4,8 @@
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
 import type { AiAssistantConfig } from '../domain/ai-assistant';
+import type { ChannelKind, ChannelProvider, MessageProvider } from '../channels/kinds';
+import type { DeliveryStatus } from '../domain/delivery';
 import type { Attachment, EmailDetails, EmailRecipients, TemplateUse } from '../domain/message';
 
 /** timestamptz: read as Date, written as Date or ISO-8601 string, optional on insert where the column has a default. */
@@ -53,11 +55,11 @@ export interface ContactsTable {
 export interface ChannelsTable {
   id: string;
   org_id: string;
-  kind: 'sms' | 'whatsapp' | 'email' | 'chat';
+  kind: ChannelKind;
   /** E.164 for sms/whatsapp, an email address for email. Globally unique per kind: inbound routing key. */
   address: string;
   name: string;
-  provider: 'twilio' | 'postmark' | 'internal';
+  provider: ChannelProvider;
   settings: JSONColumnType<Record<string, unknown>>;
   created_at: Timestamp;
 }
@@ -70,7 +72,7 @@ export interface ConversationsTable {
   id: string;
   org_id: string;
   channel_id: string;
-  channel_kind: 'sms' | 'whatsapp' | 'email' | 'chat';
+  channel_kind: ChannelKind;
   contact_id: string;
   subject: string | null;
   status: 'open' | 'pending' | 'snoozed' | 'closed';
@@ -114,9 +116,9 @@ export interface MessagesTable {
   text: string;
   attachments: JSONColumnType<Attachment[]>;
   is_internal_note: boolean;
-  provider: 'twilio' | 'postmark' | null;
+  provider: MessageProvider | null;
   provider_message_id: string | null;
-  delivery_status: 'queued' | 'sending' | 'unknown' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed' | null;
+  delivery_status: DeliveryStatus | null;
   /** When the current send attempt began (the row turned `sending`); the window a retried send reconciles over. */
   send_started_at: ColumnType<Date | null, string | Date | null | undefined, string | Date | null>;
   error_code: string | null;
@@ -158,7 +160,7 @@ export interface TemplatesTable {
   id: string;
   org_id: string;
   name: string;
-  channel: 'sms' | 'whatsapp' | 'email' | 'chat';
+  channel: ChannelKind;
   /** Email subject (may contain merge tags); `null` for other channels. */
   subject: string | null;
   body: string;

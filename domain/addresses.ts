@@ -1,5 +1,4 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { ChannelKind } from './channels';
 
 /**
  * Normalises a phone number to E.164 (`+15551234567`).
@@ -22,24 +21,8 @@ export function normalizePhone(input: string): string | null {
   return parsed.number;
 }
 
-/** A Twilio messaging address split into channel kind and E.164 number. */
-export interface TwilioAddress {
-  kind: Extract<ChannelKind, 'sms' | 'whatsapp'>;
-  phone: string;
-}
-
 /**
- * Parses a Twilio `From`/`To` value: `whatsapp:+14155238886` → WhatsApp, `+15005550006` → SMS.
- * Source: Twilio Messaging webhook docs (WhatsApp addresses carry the `whatsapp:` channel prefix).
- * @returns `null` when the number part is not a possible phone number.
+ * @deprecated Moved to `channels/twilio/addresses.ts`; re-exported for api/routes/twilio-webhooks.ts
+ * until that route moves into `channels/twilio/` (the route-registry rewrite owns api/routes).
  */
-export function parseTwilioAddress(value: string): TwilioAddress | null {
-  const kind = /^whatsapp:/i.test(value.trim()) ? 'whatsapp' : 'sms';
-  const phone = normalizePhone(value);
-  return phone === null ? null : { kind, phone };
-}
-
-/** Formats an E.164 number as the Twilio address for a channel (`whatsapp:+…` or `+…`). */
-export function toTwilioAddress(kind: 'sms' | 'whatsapp', phone: string): string {
-  return kind === 'whatsapp' ? `whatsapp:${phone}` : phone;
-}
+export { parseTwilioAddress, toTwilioAddress, type TwilioAddress } from '../channels/twilio/addresses';

@@ -114,7 +114,7 @@ export const DEFAULT_AI_ASSISTANT_CONFIG: AiAssistantConfig = {
   enabled: false,
   mode: 'suggest',
   instructions: DEFAULT_AI_INSTRUCTIONS,
-  channels: ['sms', 'whatsapp', 'email', 'chat'],
+  channels: [...CHANNEL_KINDS],
   autoSendConfidence: 0.85,
   maxAutoSendComplexity: 'low',
   autoSendDelaySeconds: 60,

@@ -1,6 +1,7 @@
 /**
  * Messages as the API and activities see them.
  */
+import type { MessageProvider } from '../channels/kinds';
 import type { DeliveryStatus } from './delivery';
 
 /** `inbound` = from the customer; `outbound` = from staff, AI or the system (internal notes included). */
@@ -52,8 +53,8 @@ export interface TemplateUse {
   subject: string | null;
 }
 
-/** Providers that carry messages. */
-export type Provider = 'twilio' | 'postmark';
+/** Providers that carry messages (every registered provider but `internal`; see channels/kinds.ts). */
+export type Provider = MessageProvider;
 
 /** A stored message (JSON shape returned by the API; timestamps ISO-8601 UTC). */
 export interface MessageRecord {

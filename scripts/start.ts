@@ -15,8 +15,7 @@ import { createDatabaseIfMissing, createDb, migrateToLatest, retryUntilReachable
 import { seedDemo } from '../db/seed';
 import { startWorker } from '../worker/run';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from './embedded-temporal';
-import { startPostmarkStandIn } from './postmark-standin';
-import { startTwilioStub } from './twilio-standin';
+import { CHANNEL_ADAPTERS, type RunningStandIn } from '../channels';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -96,43 +95,20 @@ async function run(config: Config, logger: Logger, resources: Resources, started
     logger.info({ address: temporalAddress }, 'embedded Temporal dev server started');
   }
 
-  // Development without Twilio credentials: outbound messages go to a local Twilio stand-in
-  // (the real SDK still builds every request) and are logged, so replies can be seen working.
-  const useStandIn = config.env !== 'production' && !config.twilio.apiBaseUrl && !config.twilio.credentialsConfigured;
-  const standIn = useStandIn
-    ? await startTwilioStub({
-        port: config.twilio.standInPort,
-        onRequest: (r) =>
-          r.method === 'POST'
-            ? logger.info(
-                { to: r.form.To, from: r.form.From, body: r.form.Body, status: r.responseStatus },
-                'Twilio stand-in received an outbound message',
-              )
-            : logger.debug({ method: r.method, path: r.path, query: r.query }, 'Twilio stand-in answered a lookup'),
-      })
-    : undefined;
-  if (standIn) resources.add('twilio stand-in', () => standIn.stop());
-  // Same for email without POSTMARK_SERVER_TOKEN: a local Postmark stand-in receives what the SDK sends.
-  const usePostmarkStandIn = config.env !== 'production' && !config.postmark.apiBaseUrl && !config.postmark.credentialsConfigured;
-  const postmarkStandIn = usePostmarkStandIn
-    ? await startPostmarkStandIn({
-        serverToken: config.postmark.serverToken,
-        onRequest: (r) => {
-          if (r.method !== 'POST') return logger.debug({ method: r.method, path: r.path }, 'Postmark stand-in answered a lookup');
-          const body = (r.body ?? {}) as { To?: unknown; ReplyTo?: unknown; Subject?: unknown; TextBody?: unknown };
-          logger.info(
-            { to: body.To, replyTo: body.ReplyTo, subject: body.Subject, body: body.TextBody, status: r.responseStatus },
-            'Postmark stand-in received an outbound email',
-          );
-        },
-      })
-    : undefined;
-  if (postmarkStandIn) resources.add('postmark stand-in', () => postmarkStandIn.stop());
-  const runtimeConfig = {
-    ...config,
-    twilio: standIn ? { ...config.twilio, apiBaseUrl: standIn.url } : config.twilio,
-    postmark: postmarkStandIn ? { ...config.postmark, apiBaseUrl: postmarkStandIn.url } : config.postmark,
-  };
+  // Development without a provider's credentials: its outbound messages go to a local stand-in (the
+  // real SDK still builds every request) and are logged, so replies can be seen working.
+  let runtimeConfig: Config = config;
+  const summaries: string[] = [];
+  for (const definition of CHANNEL_ADAPTERS) {
+    const dev = definition.dev;
+    if (!dev) continue;
+    const standIn: RunningStandIn | null = await dev.start(config, logger);
+    if (standIn) {
+      resources.add(`${definition.provider} stand-in`, () => standIn.stop());
+      runtimeConfig = dev.pointAt(runtimeConfig, standIn.url);
+    }
+    summaries.push(...dev.summary(config, standIn));
+  }
 
   const worker = await startWorker(runtimeConfig, temporalAddress, { db });
   resources.add('worker', () => worker.shutdown());
@@ -159,10 +135,7 @@ async function run(config: Config, logger: Logger, resources: Resources, started
     `Switchboard is ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
     `  API:         ${api.url}  (OpenAPI: ${api.url}/openapi.json)`,
     `  Temporal UI: ${temporal?.uiUrl ?? `(external Temporal at ${temporalAddress})`}`,
-    `  Webhook:     ${config.publicBaseUrl}/webhooks/twilio/messaging`,
-    `  Postmark:    ${postmarkStandIn ? `local stand-in at ${postmarkStandIn.url} (no POSTMARK_SERVER_TOKEN set; outbound email is logged)` : (config.postmark.apiBaseUrl ?? 'api.postmarkapp.com')}`,
-    `  Email in:    ${config.publicBaseUrl}/webhooks/postmark/inbound (Basic ${config.postmark.webhookUser}:…)`,
-    `  Twilio:      ${standIn ? `local stand-in at ${standIn.url} (no TWILIO_ACCOUNT_SID set; outbound messages are logged)` : (config.twilio.apiBaseUrl ?? 'api.twilio.com')}`,
+    ...summaries,
   ];
   if (demo) {
     const token = signStaffToken(config.jwtSecret, { userId: demo.adminId, orgId: demo.orgId, role: 'admin' });

@@ -1,13 +1,12 @@
 /**
- * Wires the worker's dependencies (database, Twilio SDK) and runs it until `shutdown()`.
+ * Wires the worker's dependencies (database, channel adapters, OpenAI) and runs it until `shutdown()`.
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createOpenAiClient } from '../activities/openai-client';
 import { ConversationClient } from '../api/conversation-client';
 import { createActivities } from '../activities';
-import { createPostmarkClient } from '../activities/postmark-client';
-import { createTwilioClient } from '../activities/twilio-client';
+import { createChannelAdapters } from '../channels';
 import { mediaSigningSecret } from '../db/media-urls';
 import { FileBlobStore } from '../db/blob-store';
 import type { Config } from '../config';
@@ -49,7 +48,6 @@ export async function startWorker(config: Config, address: string, opts: StartWo
   const openai = config.openai.apiKey
     ? createOpenAiClient({ apiKey: config.openai.apiKey, baseURL: config.openai.baseUrl, maxRetries: 0, timeoutMs: 60_000 })
     : undefined;
-  const twilio = createTwilioClient({ ...config.twilio, apiBaseUrl: config.twilio.apiBaseUrl });
   const worker = await createConversationWorker({
     connection,
     namespace: config.temporalNamespace,
@@ -57,16 +55,10 @@ export async function startWorker(config: Config, address: string, opts: StartWo
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
     activities: createActivities({
       db,
-      twilio,
-      postmark: createPostmarkClient({
-        serverToken: config.postmark.serverToken,
-        apiBaseUrl: config.postmark.apiBaseUrl,
-        timeoutSeconds: 50,
-      }),
+      channels: createChannelAdapters(config),
       blobs: new FileBlobStore(config.attachments.dir),
       publicBaseUrl: config.publicBaseUrl,
       mediaUrlSecret: mediaSigningSecret(config.jwtSecret),
-      inboundEmailDomain: config.postmark.inboundDomain,
       twilioCredentials: { accountSid: config.twilio.accountSid, authToken: config.twilio.authToken },
       // a Twilio stand-in serves media too: it gets the credentials like twilio.com
       extraMediaHosts: config.twilio.apiBaseUrl ? [new URL(config.twilio.apiBaseUrl).hostname] : [],

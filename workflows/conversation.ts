@@ -42,6 +42,7 @@ import {
   type ConversationState,
   nextDeadline,
 } from '../domain/conversation';
+import { messageProviderOf } from '../channels/kinds';
 import { AI_ASSISTANT_AUTHOR_ID } from '../domain/ai-assistant';
 import { DomainError } from '../domain/errors';
 import type { Attachment, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
@@ -141,9 +142,9 @@ export interface ConversationRunResult {
   state: ConversationState;
 }
 
-/** The provider that carries a channel's messages (`null`: none yet, e.g. web chat). */
+/** The provider that carries a channel's messages (`null`: none yet, e.g. web chat): the kind registry's. */
 function providerOf(kind: ConversationState['channelKind']): Provider | null {
-  return kind === 'email' ? 'postmark' : kind === 'chat' ? null : 'twilio';
+  return messageProviderOf(kind);
 }
 
 /** Runs a domain rule; a DomainError becomes a non-retryable ApplicationFailure typed by its code. */

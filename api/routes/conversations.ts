@@ -2,7 +2,8 @@
  * `/v1/conversations`: list, read, messages, and the commands (updates to the workflow).
  * Commands return the stored result: the message (201) or the updated conversation (200).
  */
-import { Router } from 'express';
+import type { Router } from 'express';
+import type { Db } from '../../db/client';
 import { getConversation, listConversations, listMessages, messageExists } from '../../db/queries';
 import { getSuggestion, listConversationSuggestions } from '../../db/suggestions';
 import { messageRecordFromRow } from '../../db/mappers';
@@ -17,17 +18,22 @@ import {
   workflowConversationOf,
 } from '../../workflows/messages';
 import { assertEmailDeliverable, bounceFlagOf } from '../bounced-address';
-import { SendSuggestionBody, SuggestionParams, toSuggestionView } from '../ai-suggestion-schemas';
+import { AiSuggestion, AiSuggestionList, SendSuggestionBody, SuggestionParams, toSuggestionView } from '../ai-suggestion-schemas';
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { commandClient, idempotent } from '../idempotency';
 import { outboundContent } from '../outbound-content';
+import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 import {
   AssignBody,
+  Conversation,
+  ConversationPage,
   IdParams,
   ListConversationsQuery,
   ListMessagesQuery,
+  Message,
+  MessagePage,
   MessageParams,
   PatchConversationBody,
   SendMessageBody,
@@ -35,168 +41,336 @@ import {
 } from '../schemas';
 import { decodeCursor, encodeCursor, toConversationView } from '../views';
 
-/** Builds the conversations router (mounted under `/v1/conversations`, behind auth). */
-export function conversationsRouter({ db, conversations, logger }: ApiDeps): Router {
-  const router = Router();
-  const idem = idempotent(db, logger);
+/** What the conversations routes need. */
+export type ConversationRoutesDeps = Pick<ApiDeps, 'db' | 'conversations' | 'logger'>;
 
-  const load = async (orgId: string, id: string) => {
-    const row = await getConversation(db, orgId, id);
-    if (!row) throw notFound('Conversation');
-    return row;
-  };
-  const reload = async (orgId: string, id: string) => toConversationView(await load(orgId, id));
+/** The conversation row of `id` in `orgId`, or HttpError 404 `not_found`. */
+async function load(db: Db, orgId: string, id: string) {
+  const row = await getConversation(db, orgId, id);
+  if (!row) throw notFound('Conversation');
+  return row;
+}
+/** The conversation as the `Conversation` schema (404 like {@link load}). */
+const reload = async (db: Db, orgId: string, id: string) => toConversationView(await load(db, orgId, id));
 
-  router.get('/', async (req, res) => {
-    const me = principalOf(res);
-    const q = ListConversationsQuery.parse(req.query);
-    const assigneeId = q.assignee === undefined ? undefined : q.assignee === 'me' ? me.userId : q.assignee === 'none' ? null : q.assignee;
-    const page = await listConversations(
-      db,
-      me.orgId,
-      {
-        status: q.status,
-        channel: q.channel,
-        assigneeId,
-        tag: q.tag,
-        priority: q.priority,
-        overdue: q.overdue,
-        needsHuman: q.needsHuman,
-        deliveryStatus: q.deliveryStatus,
+/**
+ * The routes under `/v1/conversations` (behind auth and `express.json()`), in Express match order.
+ * `GET /v1/conversations/stats` is its own router (`conversation-stats.ts`), mounted before this one.
+ */
+export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
+  defineRoute(
+    {
+      method: 'get',
+      path: '/v1/conversations',
+      auth: 'staff',
+      operationId: 'listConversations',
+      tags: ['conversations'],
+      summary: 'List conversations, newest activity first (cursor pagination)',
+      request: { query: ListConversationsQuery },
+      response: { status: 200, schema: ConversationPage, description: 'A page' },
+      errors: [400],
+    },
+    ({ db }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const q = ListConversationsQuery.parse(req.query);
+        const assigneeId =
+          q.assignee === undefined ? undefined : q.assignee === 'me' ? me.userId : q.assignee === 'none' ? null : q.assignee;
+        const page = await listConversations(
+          db,
+          me.orgId,
+          {
+            status: q.status,
+            channel: q.channel,
+            assigneeId,
+            tag: q.tag,
+            priority: q.priority,
+            overdue: q.overdue,
+            needsHuman: q.needsHuman,
+            deliveryStatus: q.deliveryStatus,
+          },
+          { limit: q.limit, cursor: q.cursor ? decodeCursor(q.cursor) : undefined },
+        );
+        res.json({ data: page.rows.map(toConversationView), nextCursor: page.next ? encodeCursor(page.next) : null });
       },
-      { limit: q.limit, cursor: q.cursor ? decodeCursor(q.cursor) : undefined },
-    );
-    res.json({ data: page.rows.map(toConversationView), nextCursor: page.next ? encodeCursor(page.next) : null });
-  });
-
-  router.get('/:id', async (req, res) => {
-    const { id } = IdParams.parse(req.params);
-    res.json(await reload(principalOf(res).orgId, id));
-  });
-
-  router.get('/:id/messages', async (req, res) => {
-    const me = principalOf(res);
-    const { id } = IdParams.parse(req.params);
-    const q = ListMessagesQuery.parse(req.query);
-    await load(me.orgId, id);
-    const page = await listMessages(db, me.orgId, id, q);
-    if (!page) throw new HttpError(400, 'invalid_cursor', 'The cursor message is not in this conversation');
-    res.json({ data: page.rows.map(messageRecordFromRow), nextCursor: page.next });
-  });
-
-  router.post('/:id/messages', idem, async (req, res) => {
-    const me = principalOf(res);
-    const { id } = IdParams.parse(req.params);
-    const body = SendMessageBody.parse(req.body);
-    const row = await load(me.orgId, id);
-    const isEmail = row.channel_kind === 'email';
-    if (!isEmail && (body.cc?.length || body.bcc?.length)) {
-      throw new HttpError(400, 'validation_failed', 'cc and bcc are for email conversations only', { channel: row.channel_kind });
-    }
-    if (!body.isInternalNote) assertEmailDeliverable(bounceFlagOf(row), body.force);
-    const content = await outboundContent(db, me.orgId, row.channel_kind, body);
-    const asAddresses = (list: string[] | undefined) => (list ?? []).map((email) => ({ email, name: null }));
-    const message = await commandClient(conversations, res).update(workflowConversationOf(row), replyUpdate, {
-      text: content.text,
-      isInternalNote: body.isInternalNote,
-      authorId: me.userId,
-      attachments: content.attachments,
-      template: content.template,
-      ...(body.cc?.length || body.bcc?.length ? { emailRecipients: { cc: asAddresses(body.cc), bcc: asAddresses(body.bcc) } } : {}),
-    });
-    res.status(201).json(message);
-  });
-
+  ),
+  defineRoute(
+    {
+      method: 'get',
+      path: '/v1/conversations/:id',
+      auth: 'staff',
+      operationId: 'getConversation',
+      tags: ['conversations'],
+      summary: 'Get a conversation',
+      request: { params: IdParams },
+      response: { status: 200, schema: Conversation, description: 'The conversation' },
+      errors: [400, 404],
+    },
+    ({ db }) =>
+      async (req, res) => {
+        const { id } = IdParams.parse(req.params);
+        res.json(await reload(db, principalOf(res).orgId, id));
+      },
+  ),
+  defineRoute(
+    {
+      method: 'get',
+      path: '/v1/conversations/:id/messages',
+      auth: 'staff',
+      operationId: 'listMessages',
+      tags: ['conversations'],
+      summary: 'List messages in chronological order (message-id cursors), optionally only one delivery status',
+      request: { params: IdParams, query: ListMessagesQuery },
+      response: { status: 200, schema: MessagePage, description: 'A page' },
+      errors: [400, 404],
+    },
+    ({ db }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        const q = ListMessagesQuery.parse(req.query);
+        await load(db, me.orgId, id);
+        const page = await listMessages(db, me.orgId, id, q);
+        if (!page) throw new HttpError(400, 'invalid_cursor', 'The cursor message is not in this conversation');
+        res.json({ data: page.rows.map(messageRecordFromRow), nextCursor: page.next });
+      },
+  ),
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/conversations/:id/messages',
+      auth: 'staff',
+      operationId: 'sendMessage',
+      tags: ['conversations'],
+      summary:
+        "Reply (queued for sending) or add an internal note; email: `cc` / `bcc`, reply-all keeps the thread's Cc; " +
+        '422 `email_address_bounced` for a hard-bounced address unless `force: true`',
+      idempotent: true,
+      request: { params: IdParams, body: SendMessageBody },
+      response: { status: 201, schema: Message, description: 'The stored message' },
+      errors: [400, 404, 422],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        const body = SendMessageBody.parse(req.body);
+        const row = await load(db, me.orgId, id);
+        const isEmail = row.channel_kind === 'email';
+        if (!isEmail && (body.cc?.length || body.bcc?.length)) {
+          throw new HttpError(400, 'validation_failed', 'cc and bcc are for email conversations only', { channel: row.channel_kind });
+        }
+        if (!body.isInternalNote) assertEmailDeliverable(bounceFlagOf(row), body.force);
+        const content = await outboundContent(db, me.orgId, row.channel_kind, body);
+        const asAddresses = (list: string[] | undefined) => (list ?? []).map((email) => ({ email, name: null }));
+        const message = await commandClient(conversations, res).update(workflowConversationOf(row), replyUpdate, {
+          text: content.text,
+          isInternalNote: body.isInternalNote,
+          authorId: me.userId,
+          attachments: content.attachments,
+          template: content.template,
+          ...(body.cc?.length || body.bcc?.length ? { emailRecipients: { cc: asAddresses(body.cc), bcc: asAddresses(body.bcc) } } : {}),
+        });
+        res.status(201).json(message);
+      },
+  ),
   /**
    * A human's retry of a send that was not confirmed (`unknown` / `send_unconfirmed`) or failed: the
    * message is queued again and sent (200 with the message, now `queued`); 404 unknown message; 409
    * `message_not_retryable` in any other state (e.g. sent, queued, sending, an internal note).
    */
-  router.post('/:id/messages/:messageId/retry', idem, async (req, res) => {
-    const me = principalOf(res);
-    const { id, messageId } = MessageParams.parse(req.params);
-    const row = await load(me.orgId, id);
-    if (!(await messageExists(db, me.orgId, id, messageId))) throw notFound('Message');
-    const retried = await commandClient(conversations, res).update(workflowConversationOf(row), retryMessageUpdate, {
-      messageId,
-      actorId: me.userId,
-    });
-    res.json(retried);
-  });
-
-  router.post('/:id/status', idem, async (req, res) => {
-    const me = principalOf(res);
-    const { id } = IdParams.parse(req.params);
-    const body = SetStatusBody.parse(req.body);
-    const row = await load(me.orgId, id);
-    await commandClient(conversations, res).update(workflowConversationOf(row), setStatusUpdate, {
-      status: body.status,
-      until: body.until ?? null,
-      resolutionNote: body.resolutionNote ?? null,
-      actorId: me.userId,
-    });
-    res.json(await reload(me.orgId, id));
-  });
-
-  router.post('/:id/assign', idem, async (req, res) => {
-    const me = principalOf(res);
-    const { id } = IdParams.parse(req.params);
-    const body = AssignBody.parse(req.body);
-    const row = await load(me.orgId, id);
-    await commandClient(conversations, res).update(workflowConversationOf(row), assignUpdate, {
-      assigneeId: body.assigneeId,
-      actorId: me.userId,
-    });
-    res.json(await reload(me.orgId, id));
-  });
-
-  router.patch('/:id', async (req, res) => {
-    const me = principalOf(res);
-    const { id } = IdParams.parse(req.params);
-    const body = PatchConversationBody.parse(req.body);
-    const row = await load(me.orgId, id);
-    await conversations.update(workflowConversationOf(row), updateAttributesUpdate, {
-      tags: body.tags,
-      priority: body.priority,
-      subject: body.subject,
-      aiAssist: body.aiAssist,
-      actorId: me.userId,
-    });
-    res.json(await reload(me.orgId, id));
-  });
-
-  router.get('/:id/suggestions', async (req, res) => {
-    const me = principalOf(res);
-    const { id } = IdParams.parse(req.params);
-    await load(me.orgId, id);
-    const rows = await listConversationSuggestions(db, me.orgId, id);
-    res.json({ data: rows.map(toSuggestionView) });
-  });
-
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/conversations/:id/messages/:messageId/retry',
+      auth: 'staff',
+      operationId: 'retryMessage',
+      tags: ['conversations'],
+      summary:
+        'Send again a message whose send was not confirmed (`deliveryStatus: unknown`, `errorCode: send_unconfirmed`) or failed; ' +
+        '409 `message_not_retryable` in any other state',
+      idempotent: true,
+      request: { params: MessageParams },
+      response: { status: 200, schema: Message, description: 'The message, queued for sending' },
+      errors: [400, 404, 409],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id, messageId } = MessageParams.parse(req.params);
+        const row = await load(db, me.orgId, id);
+        if (!(await messageExists(db, me.orgId, id, messageId))) throw notFound('Message');
+        const retried = await commandClient(conversations, res).update(workflowConversationOf(row), retryMessageUpdate, {
+          messageId,
+          actorId: me.userId,
+        });
+        res.json(retried);
+      },
+  ),
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/conversations/:id/status',
+      auth: 'staff',
+      operationId: 'setConversationStatus',
+      tags: ['conversations'],
+      summary: 'Change status (snoozed may carry `until`)',
+      idempotent: true,
+      request: { params: IdParams, body: SetStatusBody },
+      response: { status: 200, schema: Conversation, description: 'The updated conversation' },
+      errors: [400, 404],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        const body = SetStatusBody.parse(req.body);
+        const row = await load(db, me.orgId, id);
+        await commandClient(conversations, res).update(workflowConversationOf(row), setStatusUpdate, {
+          status: body.status,
+          until: body.until ?? null,
+          resolutionNote: body.resolutionNote ?? null,
+          actorId: me.userId,
+        });
+        res.json(await reload(db, me.orgId, id));
+      },
+  ),
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/conversations/:id/assign',
+      auth: 'staff',
+      operationId: 'assignConversation',
+      tags: ['conversations'],
+      summary: 'Assign to an org member, or unassign with null',
+      idempotent: true,
+      request: { params: IdParams, body: AssignBody },
+      response: { status: 200, schema: Conversation, description: 'The updated conversation' },
+      errors: [400, 404, 422],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        const body = AssignBody.parse(req.body);
+        const row = await load(db, me.orgId, id);
+        await commandClient(conversations, res).update(workflowConversationOf(row), assignUpdate, {
+          assigneeId: body.assigneeId,
+          actorId: me.userId,
+        });
+        res.json(await reload(db, me.orgId, id));
+      },
+  ),
+  defineRoute(
+    {
+      method: 'patch',
+      path: '/v1/conversations/:id',
+      auth: 'staff',
+      operationId: 'updateConversation',
+      tags: ['conversations'],
+      summary: "Change tags, priority, subject, or the conversation's AI-assist switch",
+      request: { params: IdParams, body: PatchConversationBody },
+      response: { status: 200, schema: Conversation, description: 'The updated conversation' },
+      errors: [400, 404],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        const body = PatchConversationBody.parse(req.body);
+        const row = await load(db, me.orgId, id);
+        await conversations.update(workflowConversationOf(row), updateAttributesUpdate, {
+          tags: body.tags,
+          priority: body.priority,
+          subject: body.subject,
+          aiAssist: body.aiAssist,
+          actorId: me.userId,
+        });
+        res.json(await reload(db, me.orgId, id));
+      },
+  ),
+  defineRoute(
+    {
+      method: 'get',
+      path: '/v1/conversations/:id/suggestions',
+      auth: 'staff',
+      operationId: 'listSuggestions',
+      tags: ['suggestions'],
+      summary:
+        "The AI assistant's drafts for this conversation and what became of them (newest first, at most 50), including failed " +
+        'turns (status `failed`, reason refusal / invalid_output / unavailable)',
+      request: { params: IdParams },
+      response: { status: 200, schema: AiSuggestionList, description: 'The suggestions' },
+      errors: [400, 404],
+    },
+    ({ db }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        await load(db, me.orgId, id);
+        const rows = await listConversationSuggestions(db, me.orgId, id);
+        res.json({ data: rows.map(toSuggestionView) });
+      },
+  ),
   /** Sends the pending suggestion (optionally edited) as the caller's reply: 201 with the message; 409 if it is not pending. */
-  router.post('/:id/suggestions/:suggestionId/send', idem, async (req, res) => {
-    const me = principalOf(res);
-    const { id, suggestionId } = SuggestionParams.parse(req.params);
-    const body = SendSuggestionBody.parse(req.body ?? {});
-    const row = await load(me.orgId, id);
-    assertEmailDeliverable(bounceFlagOf(row), body.force);
-    const message = await commandClient(conversations, res).update(workflowConversationOf(row), sendSuggestionUpdate, {
-      suggestionId,
-      text: body.text ?? null,
-      actorId: me.userId,
-    });
-    res.status(201).json(message);
-  });
-
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/conversations/:id/suggestions/:suggestionId/send',
+      auth: 'staff',
+      operationId: 'sendSuggestion',
+      tags: ['suggestions'],
+      summary: 'Send the pending suggestion as your reply, as drafted or with edited text (stores a training pair)',
+      idempotent: true,
+      request: { params: SuggestionParams, body: SendSuggestionBody },
+      response: { status: 201, schema: Message, description: 'The stored message (queued for sending)' },
+      errors: [400, 404, 409, 422],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id, suggestionId } = SuggestionParams.parse(req.params);
+        const body = SendSuggestionBody.parse(req.body ?? {});
+        const row = await load(db, me.orgId, id);
+        assertEmailDeliverable(bounceFlagOf(row), body.force);
+        const message = await commandClient(conversations, res).update(workflowConversationOf(row), sendSuggestionUpdate, {
+          suggestionId,
+          text: body.text ?? null,
+          actorId: me.userId,
+        });
+        res.status(201).json(message);
+      },
+  ),
   /** Dismisses the pending suggestion (cancelling a held auto-send): 200 with the suggestion; 409 if it is not pending. */
-  router.post('/:id/suggestions/:suggestionId/dismiss', async (req, res) => {
-    const me = principalOf(res);
-    const { id, suggestionId } = SuggestionParams.parse(req.params);
-    const row = await load(me.orgId, id);
-    await conversations.update(workflowConversationOf(row), dismissSuggestionUpdate, { suggestionId, actorId: me.userId });
-    const suggestion = await getSuggestion(db, suggestionId);
-    res.json(toSuggestionView(suggestion));
-  });
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/conversations/:id/suggestions/:suggestionId/dismiss',
+      auth: 'staff',
+      operationId: 'dismissSuggestion',
+      tags: ['suggestions'],
+      summary: 'Dismiss the pending suggestion (cancels a held auto-send)',
+      request: { params: SuggestionParams },
+      response: { status: 200, schema: AiSuggestion, description: 'The dismissed suggestion' },
+      errors: [400, 404, 409],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id, suggestionId } = SuggestionParams.parse(req.params);
+        const row = await load(db, me.orgId, id);
+        await conversations.update(workflowConversationOf(row), dismissSuggestionUpdate, { suggestionId, actorId: me.userId });
+        const suggestion = await getSuggestion(db, suggestionId);
+        res.json(toSuggestionView(suggestion));
+      },
+  ),
+];
 
-  return router;
+/** Builds the conversations router (mounted under `/v1/conversations`, behind auth and `express.json()`). */
+export function conversationsRouter(deps: ConversationRoutesDeps): Router {
+  return routerFor(conversationRoutes, deps, {
+    prefix: '/v1/conversations',
+    auth: 'staff',
+    idempotency: idempotent(deps.db, deps.logger),
+  });
 }

@@ -22,7 +22,8 @@
  * (postmarkapp.com/support/article/understanding-inbound-webhook-retries-in-postmark).
  */
 import { timingSafeEqual } from 'node:crypto';
-import express, { type RequestHandler, Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
+import { z } from 'zod';
 import { v5 as uuidv5 } from 'uuid';
 import { findOrCreateContactByEmail, markContactEmailBounced } from '../../db/contacts';
 import {
@@ -39,6 +40,7 @@ import { SWITCHBOARD_NAMESPACE } from '../../domain/routing';
 import { attachmentRef, storeAttachment } from '../../db/attachment-store';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
+import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 import {
   keepRawBody,
   PostmarkBounceWebhook,
@@ -47,6 +49,7 @@ import {
   PostmarkOpenWebhook,
   PostmarkSpamComplaintWebhook,
   PostmarkInboundWebhook,
+  PostmarkWebhookAnswer,
   type RawBodyRequest,
   withExactBounceId,
 } from '../postmark-schemas';
@@ -95,212 +98,260 @@ function metadataMessageId(metadata: unknown): string | undefined {
   return typeof value === 'string' && UUID.test(value) ? value : undefined;
 }
 
-/** Builds the Postmark webhooks router (mounted at `/webhooks/postmark`). */
-export function postmarkWebhooksRouter({ db, blobs, conversations, config, logger }: ApiDeps): Router {
-  const router = Router();
-  router.use(requireBasicAuth(config.postmark.webhookUser, config.postmark.webhookPassword));
+/** What the Postmark webhook routes need. */
+export type PostmarkWebhookDeps = Pick<ApiDeps, 'db' | 'blobs' | 'conversations' | 'config' | 'logger'>;
+
+/** The JSON body of a Postmark webhook as documented: an object (each route validates its record type). */
+const PostmarkBody = z.record(z.string(), z.unknown());
+
+/** The routes under `/webhooks/postmark` (HTTP Basic and the JSON body parser run in the router first). */
+export const postmarkWebhookRoutes: RouteDefinition<PostmarkWebhookDeps>[] = [
+  defineRoute(
+    {
+      method: 'post',
+      path: '/webhooks/postmark/inbound',
+      auth: 'webhook:postmark',
+      operationId: 'postmarkInboundWebhook',
+      tags: ['webhooks'],
+      summary: 'Postmark inbound email (HTTP Basic credentials in the webhook URL)',
+      request: { body: PostmarkBody },
+      response: { status: 200, schema: PostmarkWebhookAnswer, description: 'Accepted' },
+      errors: [400, 404, 413],
+    },
+    ({ db, blobs, conversations, config, logger }) =>
+      async (req, res) => {
+        const mail = PostmarkInboundWebhook.parse(req.body);
+        const headers = mail.Headers;
+        const { messageId, inReplyTo, references } = emailThreadHeaders(mail);
+        // A file above MAX_ATTACHMENT_BYTES is not stored, but it no longer costs the whole email: it
+        // becomes a placeholder attachment (`skipped: 'too_large'`) next to the stored ones.
+        const files = mail.Attachments.map((file) => ({ file, bytes: Buffer.from(file.Content, 'base64') }));
+        const from = mail.FromFull?.Email ? parseEmailAddress(mail.FromFull) : { email: mail.From, name: mail.FromName || null };
+        if (!from.email.includes('@')) throw new HttpError(400, 'invalid_address', 'From is not an email address');
+
+        // reply token, else a Message-ID of a thread of the addressed org, else a new conversation on the
+        // addressed channel (channels/postmark/threading.ts)
+        const decision = await decideEmailThread(mail, {
+          conversationByReplyToken: (tokens) => findEmailConversationByReplyToken(db, tokens),
+          emailChannel: (recipients) => findEmailChannel(db, recipients),
+          conversationByThread: (orgId, threadIds) => findEmailConversationByThread(db, orgId, threadIds),
+        });
+        if (decision.kind === 'unknown_channel') throw new HttpError(404, 'unknown_channel', 'No email channel for these recipients');
+        let target: { id: string; org_id: string; channel_id: string; channel_kind: 'email'; contact_id: string; subject: string | null };
+        let contactName: string | null = from.name;
+        if (decision.kind === 'new') {
+          const { channel } = decision;
+          const contactId = await findOrCreateContactByEmail(db, channel.org_id, from.email, from.name);
+          target = {
+            id: decision.conversationId,
+            org_id: channel.org_id,
+            channel_id: channel.id,
+            channel_kind: 'email',
+            contact_id: contactId,
+            subject: mail.Subject || null,
+          };
+          contactName = null;
+        } else {
+          target = { ...decision.conversation, channel_kind: 'email' };
+        }
+
+        // Attachments: bytes stored by us under ids derived from the message, so a retried webhook
+        // stores nothing twice.
+        const attachments: Attachment[] = [];
+        for (const [index, { file, bytes }] of files.entries()) {
+          if (bytes.length > config.attachments.maxBytes) {
+            logger.warn(
+              { name: file.Name, size: bytes.length, maxBytes: config.attachments.maxBytes },
+              'email attachment too large: skipped',
+            );
+            attachments.push({ name: file.Name || 'attachment', contentType: file.ContentType, size: bytes.length, skipped: 'too_large' });
+            continue;
+          }
+          const row = await storeAttachment(
+            db,
+            blobs,
+            {
+              id: uuidv5(`${target.org_id}|email-attachment|${messageId}|${index}`, SWITCHBOARD_NAMESPACE),
+              orgId: target.org_id,
+              name: file.Name,
+              contentType: file.ContentType,
+              bytes,
+              source: 'email',
+              contentId: file.ContentID ? normalizeMessageId(file.ContentID.replace(/^cid:/i, '')) : null,
+            },
+            { maxBytes: config.attachments.maxBytes },
+          );
+          attachments.push(attachmentRef(row));
+        }
+
+        // Temporal payloads are limited (2 MB by default): bodies above BODY_INLINE_LIMIT are kept whole
+        // as attachments (`message.html` / `message.txt`) and only a cut-down copy travels in the signal.
+        const keepBody = async (body: string, name: string, contentType: string): Promise<string | null> => {
+          if (Buffer.byteLength(body) <= BODY_INLINE_LIMIT) return body || null;
+          const row = await storeAttachment(db, blobs, {
+            id: uuidv5(`${target.org_id}|email-body|${messageId}|${name}`, SWITCHBOARD_NAMESPACE),
+            orgId: target.org_id,
+            name,
+            contentType,
+            bytes: Buffer.from(body, 'utf8'),
+            source: 'email',
+          });
+          attachments.push(attachmentRef(row));
+          return contentType.startsWith('text/plain') ? `${truncate(body, BODY_INLINE_LIMIT)}\n[…full text in ${name}]` : null;
+        };
+        const textBody = (await keepBody(mail.TextBody, 'message.txt', 'text/plain; charset=utf-8')) ?? '';
+        const htmlBody = await keepBody(mail.HtmlBody, 'message.html', 'text/html; charset=utf-8');
+        // The message text: the reply without quoted history, else the text part, else (HTML-only mail)
+        // text derived from the HTML part, so `text` and the list preview are never blank for content.
+        const fullText = mail.StrippedTextReply || mail.TextBody || htmlToPlainText(mail.HtmlBody);
+        const truncated = Buffer.byteLength(fullText) > BODY_INLINE_LIMIT;
+        // a cut text says so, and its full version is kept: `message.txt` (stored above when it is the
+        // text part; stored here when the text came from the HTML part or a short text part)
+        if (truncated && Buffer.byteLength(mail.TextBody) <= BODY_INLINE_LIMIT)
+          await keepBody(fullText, 'message.txt', 'text/plain; charset=utf-8');
+        const autoReply = isAutoReply(headers);
+        const email: EmailDetails = {
+          from,
+          to: parseEmailAddressList(mail.ToFull),
+          cc: parseEmailAddressList(mail.CcFull),
+          subject: mail.Subject,
+          date: mail.Date || null,
+          textBody,
+          htmlBody,
+          messageId,
+          inReplyTo,
+          references,
+          ...(autoReply ? { autoReply: true } : {}),
+        };
+        try {
+          await conversations.deliverInbound(
+            { ...workflowConversationOf(target), subject: target.subject },
+            {
+              provider: 'postmark',
+              providerMessageId: mail.MessageID,
+              text: truncate(fullText, BODY_INLINE_LIMIT),
+              attachments,
+              profileName: contactName,
+              email,
+              ...(autoReply ? { autoReply: true } : {}),
+              ...(truncated ? { truncated: true } : {}),
+            },
+          );
+        } catch (err) {
+          logger.error({ err, conversationId: target.id }, 'could not signal conversation workflow');
+          throw new HttpError(503, 'temporarily_unavailable', 'The email could not be accepted right now; retry later');
+        }
+        res.status(200).json({ ok: true, conversationId: target.id });
+      },
+  ),
+  defineRoute(
+    {
+      method: 'post',
+      path: '/webhooks/postmark/events',
+      auth: 'webhook:postmark',
+      operationId: 'postmarkEventsWebhook',
+      tags: ['webhooks'],
+      summary:
+        'Postmark Delivery, Bounce, SpamComplaint, Open and Click webhooks (HTTP Basic credentials in the webhook URL); ' +
+        'written to the message directly, a hard bounce or spam complaint is final',
+      request: { body: PostmarkBody },
+      response: { status: 200, schema: PostmarkWebhookAnswer, description: 'Accepted' },
+      errors: [400, 404, 413],
+    },
+    ({ db, logger }) =>
+      async (req: RawBodyRequest & express.Request, res) => {
+        const recordType = (req.body as { RecordType?: unknown } | undefined)?.RecordType;
+        let report: {
+          postmarkMessageId: string;
+          /** Our message id, echoed by Postmark from the `Metadata` we sent. */
+          ourMessageId: string | undefined;
+          status: DeliveryStatus;
+          errorCode: string | null;
+          errorMessage: string | null;
+        };
+        let bounce: { email: string; type: string; description: string } | undefined;
+        if (recordType === 'Delivery') {
+          const delivery = PostmarkDeliveryWebhook.parse(req.body);
+          report = {
+            postmarkMessageId: delivery.MessageID,
+            ourMessageId: metadataMessageId(delivery.Metadata),
+            status: 'delivered',
+            errorCode: null,
+            errorMessage: null,
+          };
+        } else if (recordType === 'Open' || recordType === 'Click') {
+          // the recipient opened / clicked: the furthest progress there is (`read`)
+          const event = recordType === 'Open' ? PostmarkOpenWebhook.parse(req.body) : PostmarkClickWebhook.parse(req.body);
+          report = {
+            postmarkMessageId: event.MessageID,
+            ourMessageId: metadataMessageId(event.Metadata),
+            status: 'read',
+            errorCode: null,
+            errorMessage: null,
+          };
+        } else if (recordType === 'Bounce' || recordType === 'SpamComplaint') {
+          const b =
+            recordType === 'Bounce'
+              ? PostmarkBounceWebhook.parse(withExactBounceId(req.body, req.rawBody))
+              : PostmarkSpamComplaintWebhook.parse(withExactBounceId(req.body, req.rawBody));
+          const type = recordType === 'SpamComplaint' ? 'SpamComplaint' : b.Type;
+          const permanent = PERMANENT_BOUNCE_TYPES.has(type) || b.Inactive === true;
+          if (!permanent) {
+            // a soft bounce is not final: Postmark keeps retrying; record nothing as failed yet
+            logger.info({ type, messageId: b.MessageID, bounceId: b.ID }, 'soft bounce ignored');
+            res.status(200).json({ ok: true, ignored: 'soft bounce' });
+            return;
+          }
+          // `bounce_<Type>` marks the outcome final (domain/delivery.ts isFinalDeliveryFailure)
+          report = {
+            postmarkMessageId: b.MessageID,
+            ourMessageId: metadataMessageId(b.Metadata),
+            status: 'failed',
+            errorCode: `bounce_${type}`,
+            errorMessage: `${b.Description || type}${b.Details ? ` (${b.Details})` : ''}`,
+          };
+          bounce = { email: b.Email, type, description: b.Description || type };
+        } else {
+          res.status(200).json({ ok: true, ignored: `record type ${String(recordType)}` });
+          return;
+        }
+        // by Postmark's id; or, if the send crashed before recording it, by the id we put in Metadata
+        const message = await findOutboundPostmarkMessage(db, report.postmarkMessageId, report.ourMessageId);
+        if (!message) throw new HttpError(404, 'message_not_found', 'No outbound email matches this event');
+        if (bounce) {
+          // the contact is not conversation state: flag the bounced address directly
+          await markContactEmailBounced(db, message.contact_id, bounce.email, `${bounce.type}: ${bounce.description}`);
+        }
+        // The path of record: written here, not through the conversation's workflow, so the provider
+        // id and outcome are stored even while no worker makes progress. Idempotent and monotonic
+        // (a retried or late event never moves the status backwards, nothing undoes a hard bounce).
+        const applied = await applyDeliveryUpdate(db, {
+          messageId: message.message_id,
+          providerMessageId: report.postmarkMessageId,
+          status: report.status,
+          errorCode: report.errorCode,
+          errorMessage: report.errorMessage,
+        });
+        res.status(200).json({ ok: true, applied });
+      },
+  ),
+];
+
+/**
+ * Builds the Postmark webhooks router (mounted at `/webhooks/postmark`): HTTP Basic first (nothing is
+ * read before), then the JSON body parser that keeps the raw text (exact bounce ids), then the routes.
+ */
+export function postmarkWebhooksRouter(deps: PostmarkWebhookDeps): Router {
+  const { config } = deps;
   // Postmark allows 35 MB inbound messages; base64 makes attachments 4/3 larger. Accept at least
   // that much whatever MAX_ATTACHMENT_BYTES is: a file above it becomes a placeholder, not a 413.
   const bodyLimit = Math.max(Math.ceil(config.attachments.maxBytes * 1.4) + 5 * 1024 * 1024, 50 * 1024 * 1024);
-  router.use(express.json({ limit: bodyLimit, verify: keepRawBody }));
-
-  router.post('/inbound', async (req, res) => {
-    const mail = PostmarkInboundWebhook.parse(req.body);
-    const headers = mail.Headers;
-    const { messageId, inReplyTo, references } = emailThreadHeaders(mail);
-    // A file above MAX_ATTACHMENT_BYTES is not stored, but it no longer costs the whole email: it
-    // becomes a placeholder attachment (`skipped: 'too_large'`) next to the stored ones.
-    const files = mail.Attachments.map((file) => ({ file, bytes: Buffer.from(file.Content, 'base64') }));
-    const from = mail.FromFull?.Email ? parseEmailAddress(mail.FromFull) : { email: mail.From, name: mail.FromName || null };
-    if (!from.email.includes('@')) throw new HttpError(400, 'invalid_address', 'From is not an email address');
-
-    // reply token, else a Message-ID of a thread of the addressed org, else a new conversation on the
-    // addressed channel (channels/postmark/threading.ts)
-    const decision = await decideEmailThread(mail, {
-      conversationByReplyToken: (tokens) => findEmailConversationByReplyToken(db, tokens),
-      emailChannel: (recipients) => findEmailChannel(db, recipients),
-      conversationByThread: (orgId, threadIds) => findEmailConversationByThread(db, orgId, threadIds),
-    });
-    if (decision.kind === 'unknown_channel') throw new HttpError(404, 'unknown_channel', 'No email channel for these recipients');
-    let target: { id: string; org_id: string; channel_id: string; channel_kind: 'email'; contact_id: string; subject: string | null };
-    let contactName: string | null = from.name;
-    if (decision.kind === 'new') {
-      const { channel } = decision;
-      const contactId = await findOrCreateContactByEmail(db, channel.org_id, from.email, from.name);
-      target = {
-        id: decision.conversationId,
-        org_id: channel.org_id,
-        channel_id: channel.id,
-        channel_kind: 'email',
-        contact_id: contactId,
-        subject: mail.Subject || null,
-      };
-      contactName = null;
-    } else {
-      target = { ...decision.conversation, channel_kind: 'email' };
-    }
-
-    // Attachments: bytes stored by us under ids derived from the message, so a retried webhook
-    // stores nothing twice.
-    const attachments: Attachment[] = [];
-    for (const [index, { file, bytes }] of files.entries()) {
-      if (bytes.length > config.attachments.maxBytes) {
-        logger.warn({ name: file.Name, size: bytes.length, maxBytes: config.attachments.maxBytes }, 'email attachment too large: skipped');
-        attachments.push({ name: file.Name || 'attachment', contentType: file.ContentType, size: bytes.length, skipped: 'too_large' });
-        continue;
-      }
-      const row = await storeAttachment(
-        db,
-        blobs,
-        {
-          id: uuidv5(`${target.org_id}|email-attachment|${messageId}|${index}`, SWITCHBOARD_NAMESPACE),
-          orgId: target.org_id,
-          name: file.Name,
-          contentType: file.ContentType,
-          bytes,
-          source: 'email',
-          contentId: file.ContentID ? normalizeMessageId(file.ContentID.replace(/^cid:/i, '')) : null,
-        },
-        { maxBytes: config.attachments.maxBytes },
-      );
-      attachments.push(attachmentRef(row));
-    }
-
-    // Temporal payloads are limited (2 MB by default): bodies above BODY_INLINE_LIMIT are kept whole
-    // as attachments (`message.html` / `message.txt`) and only a cut-down copy travels in the signal.
-    const keepBody = async (body: string, name: string, contentType: string): Promise<string | null> => {
-      if (Buffer.byteLength(body) <= BODY_INLINE_LIMIT) return body || null;
-      const row = await storeAttachment(db, blobs, {
-        id: uuidv5(`${target.org_id}|email-body|${messageId}|${name}`, SWITCHBOARD_NAMESPACE),
-        orgId: target.org_id,
-        name,
-        contentType,
-        bytes: Buffer.from(body, 'utf8'),
-        source: 'email',
-      });
-      attachments.push(attachmentRef(row));
-      return contentType.startsWith('text/plain') ? `${truncate(body, BODY_INLINE_LIMIT)}\n[…full text in ${name}]` : null;
-    };
-    const textBody = (await keepBody(mail.TextBody, 'message.txt', 'text/plain; charset=utf-8')) ?? '';
-    const htmlBody = await keepBody(mail.HtmlBody, 'message.html', 'text/html; charset=utf-8');
-    // The message text: the reply without quoted history, else the text part, else (HTML-only mail)
-    // text derived from the HTML part, so `text` and the list preview are never blank for content.
-    const fullText = mail.StrippedTextReply || mail.TextBody || htmlToPlainText(mail.HtmlBody);
-    const truncated = Buffer.byteLength(fullText) > BODY_INLINE_LIMIT;
-    // a cut text says so, and its full version is kept: `message.txt` (stored above when it is the
-    // text part; stored here when the text came from the HTML part or a short text part)
-    if (truncated && Buffer.byteLength(mail.TextBody) <= BODY_INLINE_LIMIT)
-      await keepBody(fullText, 'message.txt', 'text/plain; charset=utf-8');
-    const autoReply = isAutoReply(headers);
-    const email: EmailDetails = {
-      from,
-      to: parseEmailAddressList(mail.ToFull),
-      cc: parseEmailAddressList(mail.CcFull),
-      subject: mail.Subject,
-      date: mail.Date || null,
-      textBody,
-      htmlBody,
-      messageId,
-      inReplyTo,
-      references,
-      ...(autoReply ? { autoReply: true } : {}),
-    };
-    try {
-      await conversations.deliverInbound(
-        { ...workflowConversationOf(target), subject: target.subject },
-        {
-          provider: 'postmark',
-          providerMessageId: mail.MessageID,
-          text: truncate(fullText, BODY_INLINE_LIMIT),
-          attachments,
-          profileName: contactName,
-          email,
-          ...(autoReply ? { autoReply: true } : {}),
-          ...(truncated ? { truncated: true } : {}),
-        },
-      );
-    } catch (err) {
-      logger.error({ err, conversationId: target.id }, 'could not signal conversation workflow');
-      throw new HttpError(503, 'temporarily_unavailable', 'The email could not be accepted right now; retry later');
-    }
-    res.status(200).json({ ok: true, conversationId: target.id });
+  return routerFor(postmarkWebhookRoutes, deps, {
+    prefix: '/webhooks/postmark',
+    auth: 'webhook:postmark',
+    before: [
+      requireBasicAuth(config.postmark.webhookUser, config.postmark.webhookPassword),
+      express.json({ limit: bodyLimit, verify: keepRawBody }),
+    ],
   });
-
-  router.post('/events', async (req: RawBodyRequest & express.Request, res) => {
-    const recordType = (req.body as { RecordType?: unknown } | undefined)?.RecordType;
-    let report: {
-      postmarkMessageId: string;
-      /** Our message id, echoed by Postmark from the `Metadata` we sent. */
-      ourMessageId: string | undefined;
-      status: DeliveryStatus;
-      errorCode: string | null;
-      errorMessage: string | null;
-    };
-    let bounce: { email: string; type: string; description: string } | undefined;
-    if (recordType === 'Delivery') {
-      const delivery = PostmarkDeliveryWebhook.parse(req.body);
-      report = {
-        postmarkMessageId: delivery.MessageID,
-        ourMessageId: metadataMessageId(delivery.Metadata),
-        status: 'delivered',
-        errorCode: null,
-        errorMessage: null,
-      };
-    } else if (recordType === 'Open' || recordType === 'Click') {
-      // the recipient opened / clicked: the furthest progress there is (`read`)
-      const event = recordType === 'Open' ? PostmarkOpenWebhook.parse(req.body) : PostmarkClickWebhook.parse(req.body);
-      report = {
-        postmarkMessageId: event.MessageID,
-        ourMessageId: metadataMessageId(event.Metadata),
-        status: 'read',
-        errorCode: null,
-        errorMessage: null,
-      };
-    } else if (recordType === 'Bounce' || recordType === 'SpamComplaint') {
-      const b =
-        recordType === 'Bounce'
-          ? PostmarkBounceWebhook.parse(withExactBounceId(req.body, req.rawBody))
-          : PostmarkSpamComplaintWebhook.parse(withExactBounceId(req.body, req.rawBody));
-      const type = recordType === 'SpamComplaint' ? 'SpamComplaint' : b.Type;
-      const permanent = PERMANENT_BOUNCE_TYPES.has(type) || b.Inactive === true;
-      if (!permanent) {
-        // a soft bounce is not final: Postmark keeps retrying; record nothing as failed yet
-        logger.info({ type, messageId: b.MessageID, bounceId: b.ID }, 'soft bounce ignored');
-        res.status(200).json({ ok: true, ignored: 'soft bounce' });
-        return;
-      }
-      // `bounce_<Type>` marks the outcome final (domain/delivery.ts isFinalDeliveryFailure)
-      report = {
-        postmarkMessageId: b.MessageID,
-        ourMessageId: metadataMessageId(b.Metadata),
-        status: 'failed',
-        errorCode: `bounce_${type}`,
-        errorMessage: `${b.Description || type}${b.Details ? ` (${b.Details})` : ''}`,
-      };
-      bounce = { email: b.Email, type, description: b.Description || type };
-    } else {
-      res.status(200).json({ ok: true, ignored: `record type ${String(recordType)}` });
-      return;
-    }
-    // by Postmark's id; or, if the send crashed before recording it, by the id we put in Metadata
-    const message = await findOutboundPostmarkMessage(db, report.postmarkMessageId, report.ourMessageId);
-    if (!message) throw new HttpError(404, 'message_not_found', 'No outbound email matches this event');
-    if (bounce) {
-      // the contact is not conversation state: flag the bounced address directly
-      await markContactEmailBounced(db, message.contact_id, bounce.email, `${bounce.type}: ${bounce.description}`);
-    }
-    // The path of record: written here, not through the conversation's workflow, so the provider
-    // id and outcome are stored even while no worker makes progress. Idempotent and monotonic
-    // (a retried or late event never moves the status backwards, nothing undoes a hard bounce).
-    const applied = await applyDeliveryUpdate(db, {
-      messageId: message.message_id,
-      providerMessageId: report.postmarkMessageId,
-      status: report.status,
-      errorCode: report.errorCode,
-      errorMessage: report.errorMessage,
-    });
-    res.status(200).json({ ok: true, applied });
-  });
-
-  return router;
 }

@@ -12,7 +12,7 @@
  * Source: twilio.com/docs/messaging/guides/webhook-request, /docs/usage/security#validating-requests,
  * /docs/messaging/guides/outbound-message-status-in-status-callbacks.
  */
-import express, { type Request, type RequestHandler, Router } from 'express';
+import express, { type Request, type RequestHandler, type Router } from 'express';
 import twilio from 'twilio';
 import { z } from 'zod';
 import { findTwilioMessageForStatus } from '../../db/twilio-routing';
@@ -24,6 +24,7 @@ import { conversationIdFor } from '../../domain/routing';
 import { ChannelDirectory } from '../channel-directory';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
+import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 import { applyDeliveryUpdate } from '../../activities/conversation-store';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
@@ -74,78 +75,142 @@ function mediaOf(form: Record<string, unknown>, count: number): Attachment[] {
   return media;
 }
 
-/** Builds the Twilio webhooks router (mounted at `/webhooks/twilio`). */
-export function twilioWebhooksRouter({ db, conversations, config, logger }: ApiDeps): Router {
-  const router = Router();
-  const channels = new ChannelDirectory(db, logger);
-  router.use(express.urlencoded({ extended: false, limit: '256kb' }));
-  router.use(verifySignature(config.twilio.authToken, config.publicBaseUrl));
+/** What the Twilio webhook routes need. */
+export type TwilioWebhookDeps = Pick<ApiDeps, 'db' | 'conversations' | 'config' | 'logger'>;
 
-  router.post('/messaging', async (req, res) => {
-    const form = InboundForm.parse(req.body);
-    const to = parseTwilioAddress(form.To);
-    const from = parseTwilioAddress(form.From);
-    // a To we cannot read (short code, alphanumeric sender) cannot be one of our channels
-    if (!to) throw new HttpError(404, 'unknown_channel', `No channel for ${form.To}`);
-    if (!from) throw new HttpError(400, 'invalid_address', 'From is not a valid phone number');
-    const lookup = await channels.lookup(to.kind, to.phone);
-    if (!lookup.found && lookup.reason === 'unknown') throw new HttpError(404, 'unknown_channel', `No ${to.kind} channel for ${form.To}`);
-    if (!lookup.found) {
-      logger.warn({ err: String(lookup.error), to: form.To }, 'channel not cached and the database is unreachable: asking Twilio to retry');
-      res.setHeader('Retry-After', '30');
-      throw new HttpError(503, 'temporarily_unavailable', 'The message could not be routed right now; retry later');
-    }
-    const channel = lookup.route;
-    // No contact id: the run's first activity finds or creates the contact from `customer`
-    // (retrying until Postgres answers), so accepting the message needs only Temporal.
-    const conversation: NewConversation = {
-      conversationId: conversationIdFor(channel.orgId, channel.channelId, from.phone),
-      orgId: channel.orgId,
-      channelId: channel.channelId,
-      channelKind: to.kind,
-      customer: { kind: to.kind, phone: from.phone, profileName: form.ProfileName ?? null },
-    };
-    try {
-      await conversations.deliverInbound(conversation, {
-        provider: 'twilio',
-        providerMessageId: form.MessageSid,
-        text: form.Body,
-        attachments: mediaOf(form, form.NumMedia),
-        profileName: form.ProfileName ?? null,
-      });
-    } catch (err) {
-      logger.error({ err, conversationId: conversation.conversationId }, 'could not signal conversation workflow');
-      throw new HttpError(503, 'temporarily_unavailable', 'The message could not be accepted right now; retry later');
-    }
-    res.status(200).type('text/xml').send(EMPTY_TWIML);
+/** The form body of a Twilio webhook as documented: every parameter a string. */
+const TwilioForm = z.record(z.string(), z.string());
+
+/** Answers of both Twilio webhooks besides 200 (their own descriptions; 503 carries `Retry-After`). */
+const TWILIO_ERRORS = [
+  { status: 400, description: 'Malformed' },
+  { status: 403, description: 'Bad signature' },
+  { status: 404, description: 'Unknown To / message' },
+  { status: 503, description: 'Not accepted: retry' },
+];
+
+/** 200 with empty TwiML. */
+const TWIML_ACCEPTED = { status: 200, description: 'Accepted (empty TwiML)', schema: z.string(), contentType: 'text/xml' };
+
+/** The routes under `/webhooks/twilio` (form-encoded, `X-Twilio-Signature` checked by the router). */
+export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
+  defineRoute(
+    {
+      method: 'post',
+      path: '/webhooks/twilio/messaging',
+      auth: 'webhook:twilio',
+      operationId: 'twilioMessagingWebhook',
+      tags: ['webhooks'],
+      summary: 'Twilio webhook (form-encoded, X-Twilio-Signature)',
+      request: { body: TwilioForm, bodyContentType: 'application/x-www-form-urlencoded' },
+      response: TWIML_ACCEPTED,
+      errors: TWILIO_ERRORS,
+    },
+    ({ db, conversations, logger }) => {
+      const channels = new ChannelDirectory(db, logger);
+      return async (req, res) => {
+        const form = InboundForm.parse(req.body);
+        const to = parseTwilioAddress(form.To);
+        const from = parseTwilioAddress(form.From);
+        // a To we cannot read (short code, alphanumeric sender) cannot be one of our channels
+        if (!to) throw new HttpError(404, 'unknown_channel', `No channel for ${form.To}`);
+        if (!from) throw new HttpError(400, 'invalid_address', 'From is not a valid phone number');
+        const lookup = await channels.lookup(to.kind, to.phone);
+        if (!lookup.found && lookup.reason === 'unknown')
+          throw new HttpError(404, 'unknown_channel', `No ${to.kind} channel for ${form.To}`);
+        if (!lookup.found) {
+          logger.warn(
+            { err: String(lookup.error), to: form.To },
+            'channel not cached and the database is unreachable: asking Twilio to retry',
+          );
+          res.setHeader('Retry-After', '30');
+          throw new HttpError(503, 'temporarily_unavailable', 'The message could not be routed right now; retry later');
+        }
+        const channel = lookup.route;
+        // No contact id: the run's first activity finds or creates the contact from `customer`
+        // (retrying until Postgres answers), so accepting the message needs only Temporal.
+        const conversation: NewConversation = {
+          conversationId: conversationIdFor(channel.orgId, channel.channelId, from.phone),
+          orgId: channel.orgId,
+          channelId: channel.channelId,
+          channelKind: to.kind,
+          customer: { kind: to.kind, phone: from.phone, profileName: form.ProfileName ?? null },
+        };
+        try {
+          await conversations.deliverInbound(conversation, {
+            provider: 'twilio',
+            providerMessageId: form.MessageSid,
+            text: form.Body,
+            attachments: mediaOf(form, form.NumMedia),
+            profileName: form.ProfileName ?? null,
+          });
+        } catch (err) {
+          logger.error({ err, conversationId: conversation.conversationId }, 'could not signal conversation workflow');
+          throw new HttpError(503, 'temporarily_unavailable', 'The message could not be accepted right now; retry later');
+        }
+        res.status(200).type('text/xml').send(EMPTY_TWIML);
+      };
+    },
+  ),
+  defineRoute(
+    {
+      method: 'post',
+      path: '/webhooks/twilio/status',
+      auth: 'webhook:twilio',
+      operationId: 'twilioStatusWebhook',
+      tags: ['webhooks'],
+      summary: 'Twilio webhook (form-encoded, X-Twilio-Signature)',
+      request: {
+        query: z.object({
+          messageId: z
+            .string()
+            .optional()
+            .openapi({ description: 'Our message id, put on the StatusCallback URL of the send (ignored unless a UUID)' }),
+        }),
+        body: TwilioForm,
+        bodyContentType: 'application/x-www-form-urlencoded',
+      },
+      response: TWIML_ACCEPTED,
+      errors: TWILIO_ERRORS,
+    },
+    ({ db, logger }) =>
+      async (req, res) => {
+        const form = StatusForm.parse(req.body);
+        const errorCode = form.ErrorCode && form.ErrorCode !== '0' ? form.ErrorCode : null;
+        // 63016 (WhatsApp free-form outside the 24 h window) never delivers: always `failed`.
+        const status = errorCode === '63016' ? 'failed' : fromTwilioStatus(form.MessageStatus);
+        const messageIdParam = z.uuid().safeParse(req.query.messageId);
+        const messageId = messageIdParam.success ? messageIdParam.data : undefined;
+        const message = await findTwilioMessageForStatus(db, messageId, form.MessageSid);
+        if (!message) throw new HttpError(404, 'message_not_found', 'No outbound message matches this status callback');
+        if (status === null) {
+          logger.info({ status: form.MessageStatus }, 'ignoring unknown Twilio message status');
+          res.status(200).type('text/xml').send(EMPTY_TWIML);
+          return;
+        }
+        // Straight to Postgres, not through the workflow: the MessageSid must be on the row even while
+        // no worker makes progress (a send retried meanwhile then finds it and does not send again).
+        // Idempotent and monotonic (applyDeliveryUpdate); the workflow's state does not depend on it.
+        await applyDeliveryUpdate(db, {
+          messageId: message.message_id,
+          providerMessageId: form.MessageSid,
+          status,
+          errorCode,
+          errorMessage: errorCode ? twilioErrorReason(errorCode, form.ErrorMessage) : null,
+        });
+        res.status(200).type('text/xml').send(EMPTY_TWIML);
+      },
+  ),
+];
+
+/** Builds the Twilio webhooks router (mounted at `/webhooks/twilio`): form parser, then the signature check, then the routes. */
+export function twilioWebhooksRouter(deps: TwilioWebhookDeps): Router {
+  return routerFor(twilioWebhookRoutes, deps, {
+    prefix: '/webhooks/twilio',
+    auth: 'webhook:twilio',
+    before: [
+      express.urlencoded({ extended: false, limit: '256kb' }),
+      verifySignature(deps.config.twilio.authToken, deps.config.publicBaseUrl),
+    ],
   });
-
-  router.post('/status', async (req, res) => {
-    const form = StatusForm.parse(req.body);
-    const errorCode = form.ErrorCode && form.ErrorCode !== '0' ? form.ErrorCode : null;
-    // 63016 (WhatsApp free-form outside the 24 h window) never delivers: always `failed`.
-    const status = errorCode === '63016' ? 'failed' : fromTwilioStatus(form.MessageStatus);
-    const messageIdParam = z.uuid().safeParse(req.query.messageId);
-    const messageId = messageIdParam.success ? messageIdParam.data : undefined;
-    const message = await findTwilioMessageForStatus(db, messageId, form.MessageSid);
-    if (!message) throw new HttpError(404, 'message_not_found', 'No outbound message matches this status callback');
-    if (status === null) {
-      logger.info({ status: form.MessageStatus }, 'ignoring unknown Twilio message status');
-      res.status(200).type('text/xml').send(EMPTY_TWIML);
-      return;
-    }
-    // Straight to Postgres, not through the workflow: the MessageSid must be on the row even while
-    // no worker makes progress (a send retried meanwhile then finds it and does not send again).
-    // Idempotent and monotonic (applyDeliveryUpdate); the workflow's state does not depend on it.
-    await applyDeliveryUpdate(db, {
-      messageId: message.message_id,
-      providerMessageId: form.MessageSid,
-      status,
-      errorCode,
-      errorMessage: errorCode ? twilioErrorReason(errorCode, form.ErrorMessage) : null,
-    });
-    res.status(200).type('text/xml').send(EMPTY_TWIML);
-  });
-
-  return router;
 }

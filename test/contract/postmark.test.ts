@@ -1,6 +1,6 @@
 /**
  * Contract tests for our Postmark integration, run through the real `postmark` SDK (5.x, fetch-based):
- *  - createPostmarkClient → the hand-written stand-in (scripts/postmark-standin.ts): the exact request
+ *  - createPostmarkClient → the hand-written stand-in (channels/postmark/standin.ts): the exact request
  *    the SDK sends (`POST /email`, `X-Postmark-Server-Token`, JSON body incl. base64 attachments), the
  *    200 answer, and Postmark error bodies → SDK error classes → isPermanentPostmarkError;
  *  - every test/contracts/samples/postmark-*.json sample against our zod schemas (api/postmark-schemas.ts),
@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Errors, type Message, type ServerClient } from 'postmark';
 import { z } from 'zod';
-import { createPostmarkClient, isPermanentPostmarkError, postmarkConnectionOptions } from '../../activities/postmark-client';
+import { createPostmarkClient, isPermanentPostmarkError, postmarkConnectionOptions } from '../../channels/postmark/client';
 import {
   parseBounceIdFromRaw,
   parsePostmarkBounceWebhook,

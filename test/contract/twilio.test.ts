@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import twilio from 'twilio';
-import { createTwilioClient, rewriteTwilioUrl } from '../../activities/twilio-client';
+import { createTwilioClient, rewriteTwilioUrl } from '../../channels/twilio/client';
 import { startPrism, type PrismHandle } from '../support/prism';
 import { startTwilioStub, type TwilioStub } from '../support/twilio-stub';
 import {

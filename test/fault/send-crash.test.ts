@@ -19,7 +19,7 @@ import { signStaffToken } from '../../api/auth';
 import { ConversationClient } from '../../api/conversation-client';
 import { createDb, type Db } from '../../db/client';
 import { conversationIdFor } from '../../domain/routing';
-import { type PostmarkStandIn, startPostmarkStandIn } from '../../scripts/postmark-standin';
+import { type PostmarkStandIn, startPostmarkStandIn } from '../../channels/postmark/standin';
 import { buildInboundMessageForm, signTwilioRequest } from '../../scripts/twilio-form';
 import { globalResources } from '../support/global-resources';
 import {

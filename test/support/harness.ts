@@ -14,12 +14,11 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { Express } from 'express';
 import request from 'supertest';
 import { createActivities } from '../../activities';
-import { createPostmarkClient } from '../../activities/postmark-client';
-import { createTwilioClient } from '../../activities/twilio-client';
+import { createChannelAdapters } from '../../channels';
 import type { ApiDeps } from '../../api/deps';
 import { mediaSigningSecret } from '../../db/media-urls';
 import { type BlobStore, FileBlobStore } from '../../db/blob-store';
-import { type PostmarkStandIn, startPostmarkStandIn } from '../../scripts/postmark-standin';
+import { type PostmarkStandIn, startPostmarkStandIn } from '../../channels/postmark/standin';
 import { type OpenAiStandIn, startOpenAiStandIn } from '../../scripts/openai-standin';
 import { createOpenAiClient } from '../../activities/openai-client';
 import { signStaffToken } from '../../api/auth';
@@ -245,10 +244,10 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   const twilioStub = opts.twilio === 'prism' ? undefined : await startTwilioStub();
   const postmark = await startPostmarkStandIn({ serverToken: POSTMARK_SERVER_TOKEN });
   const blobs = new FileBlobStore(mkdtempSync(path.join(tmpdir(), 'switchboard-blobs-')));
-  const twilio = createTwilioClient({
-    accountSid: TWILIO_ACCOUNT_SID,
-    authToken: TWILIO_AUTH_TOKEN,
-    apiBaseUrl: twilioStub ? twilioStub.url : resources.prismUrl,
+  // the real SDKs, pointed at the local stand-ins (or Prism)
+  const channels = createChannelAdapters({
+    twilio: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN, apiBaseUrl: twilioStub ? twilioStub.url : resources.prismUrl },
+    postmark: { serverToken: POSTMARK_SERVER_TOKEN, apiBaseUrl: postmark.url, inboundDomain: INBOUND_EMAIL_DOMAIN },
   });
   const openai = opts.openai ? await startOpenAiStandIn({ apiKey: OPENAI_API_KEY }) : undefined;
   const conversations = new ConversationClient(client, taskQueue);
@@ -258,12 +257,10 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     taskQueue,
     activities: createActivities({
       db,
-      twilio,
-      postmark: createPostmarkClient({ serverToken: POSTMARK_SERVER_TOKEN, apiBaseUrl: postmark.url }),
+      channels,
       blobs,
       publicBaseUrl: PUBLIC_BASE_URL,
       mediaUrlSecret: mediaSigningSecret(JWT_SECRET),
-      inboundEmailDomain: INBOUND_EMAIL_DOMAIN,
       twilioCredentials: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN },
       extraMediaHosts: ['127.0.0.1'],
       maxAttachmentBytes: TEST_MAX_ATTACHMENT_BYTES,

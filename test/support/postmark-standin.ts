@@ -1,2 +1,2 @@
-/** The Postmark stand-in lives in scripts/ (npm start can use it in development); tests import it from here. */
-export * from '../../scripts/postmark-standin';
+/** The Postmark stand-in lives in channels/postmark/standin.ts (npm start uses it in development); tests import it from here. */
+export * from '../../channels/postmark/standin';

@@ -11,8 +11,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { createPostmarkClient } from '../../activities/postmark-client';
-import { createTwilioClient } from '../../activities/twilio-client';
+import { createChannelAdapters } from '../../channels';
 import { ConversationClient } from '../../api/conversation-client';
 import { FileBlobStore } from '../../db/blob-store';
 import { createDb } from '../../db/client';
@@ -94,12 +93,13 @@ async function main(raw: string): Promise<void> {
     taskQueue: config.taskQueue,
     activities: createActivities({
       db,
-      twilio: createTwilioClient({ accountSid: config.twilioAccountSid, authToken: config.twilioAuthToken, apiBaseUrl: config.twilioUrl }),
-      postmark: createPostmarkClient({ serverToken: config.postmarkServerToken, apiBaseUrl: config.postmarkUrl }),
+      channels: createChannelAdapters({
+        twilio: { accountSid: config.twilioAccountSid, authToken: config.twilioAuthToken, apiBaseUrl: config.twilioUrl },
+        postmark: { serverToken: config.postmarkServerToken, apiBaseUrl: config.postmarkUrl, inboundDomain: config.inboundEmailDomain },
+      }),
       blobs: new FileBlobStore(mkdtempSync(path.join(tmpdir(), 'switchboard-blobs-'))),
       publicBaseUrl: config.publicBaseUrl,
       mediaUrlSecret: mediaSigningSecret(config.jwtSecret),
-      inboundEmailDomain: config.inboundEmailDomain,
       twilioCredentials: { accountSid: config.twilioAccountSid, authToken: config.twilioAuthToken },
       extraMediaHosts: ['127.0.0.1'],
       maxAttachmentBytes: config.maxAttachmentBytes,

@@ -1,2 +1,2 @@
-/** The Twilio stand-in lives in scripts/ (npm start uses it in development); tests import it from here. */
-export * from '../../scripts/twilio-standin';
+/** The Twilio stand-in lives in channels/twilio/standin.ts (npm start uses it in development); tests import it from here. */
+export * from '../../channels/twilio/standin';

@@ -2,7 +2,7 @@
  * The pure parts of send reconciliation: which carrier message an earlier attempt produced, and
  * where `unknown` sits in the delivery order.
  */
-import { CLOCK_SKEW_MS, type CarrierCandidate, pickCandidate } from '../../activities/send-reconciliation';
+import { CLOCK_SKEW_MS, type CarrierCandidate, pickCandidate } from '../../channels/reconciliation';
 import { isDeliveryProgress } from '../../domain/delivery';
 
 const since = new Date('2026-11-30T02:00:00Z');

@@ -25,8 +25,8 @@
  * until `releaseHeld()` or the client disconnects (a sender that dies mid-call).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { HeldAnswers, listenOnLoopback, readBody, sendJson } from './loopback-server';
-import { formToParams, newTwilioSid, type TwilioParams } from './twilio-form';
+import { HeldAnswers, listenOnLoopback, readBody, sendJson } from '../../scripts/loopback-server';
+import { formToParams, newTwilioSid, type TwilioParams } from '../../scripts/twilio-form';
 
 /** One request as received by the stub. */
 export interface RecordedTwilioRequest {

@@ -2,7 +2,7 @@
  * Factory for the Postmark client used by the email activities, and classification of its errors.
  *
  * In production the SDK (`postmark` 5.x, fetch-based) talks to `https://api.postmarkapp.com`. For tests
- * and local development `apiBaseUrl` points it at a local stand-in (`scripts/postmark-standin.ts`)
+ * and local development `apiBaseUrl` points it at a local stand-in (`channels/postmark/standin.ts`)
  * while the real SDK still builds the requests (path `/email`, JSON body, `X-Postmark-Server-Token`).
  *
  * Mechanism (postmark 5.1 `dist/client/models/client/HttpClient.js`): the request URL is

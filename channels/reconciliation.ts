@@ -1,7 +1,8 @@
 /**
  * Reconciling a send whose previous attempt left the message `sending` (the worker died, or the
  * attempt timed out, between calling the carrier and recording its answer): before sending again,
- * ask the carrier whether it already accepted the message.
+ * ask the carrier whether it already accepted the message. Each adapter's `reconcile` does the asking
+ * (channels/<provider>/reconcile.ts); this module holds what they share.
  *
  * - Twilio: `GET /2010-04-01/Accounts/{Sid}/Messages.json?To=…&From=…&PageSize=…` (newest first),
  *   candidates created since the attempt began (minus {@link CLOCK_SKEW_MS}), outbound, with our
@@ -17,10 +18,10 @@
  * message no row accounts for whose body differs): the caller flags the message `unknown` /
  * `send_unconfirmed` and does not re-send it.
  */
-import type { ServerClient } from 'postmark';
-import type { Twilio } from 'twilio';
 import type { Db } from '../db/client';
-import { type DeliveryStatus, fromTwilioStatus } from '../domain/delivery';
+import type { MessageProvider } from './kinds';
+
+export type { Reconciliation } from './types';
 
 /** Tolerance (ms) between our clock (the attempt start, Postgres `now()`) and the carrier's `date_created`. */
 export const CLOCK_SKEW_MS = 2 * 60 * 1000;
@@ -29,12 +30,6 @@ export const RECONCILE_PAGE_SIZE = 50;
 /** `error_code` of a message whose send could not be confirmed (delivery status `unknown`). */
 export const SEND_UNCONFIRMED = 'send_unconfirmed';
 
-/** What the carrier says about an earlier attempt. */
-export type Reconciliation =
-  | { outcome: 'sent'; providerMessageId: string; status: DeliveryStatus }
-  | { outcome: 'not_sent' }
-  | { outcome: 'undecided'; reason: string };
-
 /** One message of the carrier's list, reduced to what matching needs. */
 export interface CarrierCandidate {
   sid: string;
@@ -42,20 +37,6 @@ export interface CarrierCandidate {
   /** When the carrier created it; `null` if it did not say. */
   createdAt: Date | null;
   status: string;
-}
-
-/** What to look for in the Twilio list. */
-export interface TwilioReconcileInput {
-  messageId: string;
-  /** Twilio address (`+1…` or `whatsapp:+1…`) of the customer. */
-  to: string;
-  /** Our sender address; `undefined` when sending through a Messaging Service (then `messagingServiceSid`). */
-  from: string | undefined;
-  messagingServiceSid: string | undefined;
-  /** The text we sent; `null` for a Content template (Twilio renders the body: any body matches). */
-  body: string | null;
-  /** When the attempt being reconciled began. */
-  since: Date;
 }
 
 const normalizeBody = (text: string | null): string => (text ?? '').replace(/\r\n/g, '\n').trim();
@@ -85,8 +66,8 @@ export function pickCandidate(
   return { match: null, ambiguous: false };
 }
 
-/** Carrier ids among `ids` that other message rows already hold. */
-async function claimedElsewhere(db: Db, messageId: string, provider: 'twilio' | 'postmark', ids: string[]): Promise<Set<string>> {
+/** Carrier ids among `ids` that other message rows (of `provider`) already hold. */
+export async function claimedElsewhere(db: Db, messageId: string, provider: MessageProvider, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await db
     .selectFrom('messages')
@@ -98,64 +79,5 @@ async function claimedElsewhere(db: Db, messageId: string, provider: 'twilio' | 
   return new Set(rows.map((r) => r.provider_message_id!));
 }
 
-const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
-/**
- * Asks Twilio's message list whether an earlier attempt of this message was accepted.
- * Never throws for carrier errors (they make the outcome `undecided`); database errors propagate.
- */
-export async function reconcileTwilio(deps: { db: Db; twilio: Twilio }, input: TwilioReconcileInput): Promise<Reconciliation> {
-  let page: Awaited<ReturnType<Twilio['messages']['list']>>;
-  try {
-    page = await deps.twilio.messages.list({
-      to: input.to,
-      ...(input.from ? { from: input.from } : {}),
-      pageSize: RECONCILE_PAGE_SIZE,
-      limit: RECONCILE_PAGE_SIZE,
-    });
-  } catch (err) {
-    return { outcome: 'undecided', reason: `the Twilio message list is unavailable: ${describe(err)}` };
-  }
-  const listed: CarrierCandidate[] = page
-    .filter((m) => m.direction !== 'inbound')
-    .filter((m) => input.messagingServiceSid === undefined || m.messagingServiceSid === input.messagingServiceSid)
-    .map((m) => ({ sid: m.sid, body: m.body ?? null, createdAt: m.dateCreated ?? null, status: m.status }));
-  const oldest = page.at(-1)?.dateCreated;
-  const complete = page.length < RECONCILE_PAGE_SIZE || (oldest != null && oldest.getTime() < input.since.getTime() - CLOCK_SKEW_MS);
-  const claimed = await claimedElsewhere(
-    deps.db,
-    input.messageId,
-    'twilio',
-    listed.map((c) => c.sid),
-  );
-  const picked = pickCandidate(listed, { body: input.body, since: input.since, claimed, complete });
-  if (picked.match)
-    return { outcome: 'sent', providerMessageId: picked.match.sid, status: fromTwilioStatus(picked.match.status) ?? 'queued' };
-  return picked.ambiguous ? { outcome: 'undecided', reason: picked.reason } : { outcome: 'not_sent' };
-}
-
-/**
- * Asks Postmark's outbound message search for the email carrying `Metadata.message_id = messageId`.
- * Several matches (it was already sent twice) adopt the earliest. Carrier errors → `undecided`.
- */
-export async function reconcilePostmark(
-  deps: { postmark: ServerClient },
-  input: { messageId: string; recipient: string },
-): Promise<Reconciliation> {
-  try {
-    const found = await deps.postmark.getOutboundMessages({
-      count: RECONCILE_PAGE_SIZE,
-      offset: 0,
-      recipient: input.recipient,
-      messageStream: 'outbound',
-      metadata_message_id: input.messageId,
-    });
-    const matches = (found.Messages ?? [])
-      .filter((m) => m.Metadata?.message_id === input.messageId)
-      .sort((a, b) => Date.parse(a.ReceivedAt) - Date.parse(b.ReceivedAt));
-    const first = matches[0];
-    return first ? { outcome: 'sent', providerMessageId: first.MessageID, status: 'sent' } : { outcome: 'not_sent' };
-  } catch (err) {
-    return { outcome: 'undecided', reason: `the Postmark message search is unavailable: ${describe(err)}` };
-  }
-}
+/** An error's message, for a reconciliation's `reason`. */
+export const describeError = (err: unknown): string => (err instanceof Error ? err.message : String(err));

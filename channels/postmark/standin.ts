@@ -27,7 +27,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { HeldAnswers, listenOnLoopback, parseJson, readBody, sendJson } from './loopback-server';
+import { HeldAnswers, listenOnLoopback, parseJson, readBody, sendJson } from '../../scripts/loopback-server';
 
 /** One request as received by the stand-in. */
 export interface RecordedPostmarkRequest {

@@ -1,0 +1,19 @@
+/**
+ * The OpenAPI tags operations are grouped by (`RouteSpec.tags`), each with the description the
+ * document lists at its top level (`tags`). A tag not listed here does not type-check.
+ */
+export const API_TAGS = {
+  conversations: 'Conversations: list, read, messages, and the commands sent to their workflows',
+  suggestions: "The AI assistant's drafts of a conversation: list, send, dismiss",
+  contacts: 'Contacts and staff-initiated conversations',
+  templates: 'Message templates and sending them',
+  attachments: 'Uploaded files and their downloads, and the signed media URLs Twilio fetches',
+  'ai-assistant': 'AI assistant settings and the training-pair export',
+  todos: 'Follow-ups about conversations',
+  me: 'The signed-in staff user',
+  webhooks: 'Carrier webhooks (Twilio, Postmark), authenticated the way each provider signs them',
+  health: 'Reachability of the database and Temporal',
+} as const;
+
+/** One tag name of {@link API_TAGS}. */
+export type ApiTag = keyof typeof API_TAGS;

@@ -1,0 +1,39 @@
+/**
+ * The route registry: every route the app serves, as declared beside its handler with `defineRoute`
+ * (`api/http/define-route.ts`). `buildOpenApiDocument()` (`api/openapi.ts`) documents exactly these,
+ * and tests enumerate them (e.g. every `staff` route answers 401 without a token). `api/app.ts` mounts
+ * each list's router; a test checks that the app serves exactly the routes listed here.
+ * `GET /openapi.json` itself is the one route outside it: the document does not describe itself.
+ */
+import type { RouteSpec } from '../http/define-route';
+import { aiAssistantRoutes } from './ai-assistant';
+import { aiTrainingPairRoutes } from './ai-training-pairs';
+import { attachmentRoutes, mediaRoutes } from './attachments';
+import { contactRoutes } from './contacts';
+import { conversationStatsRoutes } from './conversation-stats';
+import { conversationRoutes } from './conversations';
+import { healthRoutes } from './health';
+import { meRoutes } from './me';
+import { postmarkWebhookRoutes } from './postmark-webhooks';
+import { sendTemplateRoutes } from './send-template';
+import { templateRoutes } from './templates';
+import { todoRoutes } from './todos';
+import { twilioWebhookRoutes } from './twilio-webhooks';
+
+/** Every declared route, in document order. */
+export const API_ROUTES: readonly RouteSpec[] = [
+  ...conversationStatsRoutes,
+  ...conversationRoutes,
+  ...contactRoutes,
+  ...templateRoutes,
+  ...sendTemplateRoutes,
+  ...aiAssistantRoutes,
+  ...aiTrainingPairRoutes,
+  ...todoRoutes,
+  ...meRoutes,
+  ...attachmentRoutes,
+  ...mediaRoutes,
+  ...postmarkWebhookRoutes,
+  ...twilioWebhookRoutes,
+  ...healthRoutes,
+].map((route) => route.spec);

@@ -1,0 +1,49 @@
+/**
+ * The kinds Twilio carries: SMS (and MMS) and WhatsApp. Pure data: workflow-safe.
+ *
+ * Sources: WhatsApp Business Platform "customer service window" — a free-form (non-template) reply is
+ * only allowed within 24 hours of the customer's last inbound message (Twilio error 63016 otherwise).
+ * SMS has no carrier-enforced window; Switchboard treats an SMS session as lasting 4 hours after the
+ * customer's last message (product rule). Twilio's `Body` is at most 1600 characters
+ * (twilio.com/docs/messaging/api/message-resource#create-a-message-resource).
+ */
+import { normalizePhone } from '../../domain/addresses';
+import type { ChannelKindSpec } from '../types';
+import { TWILIO_MESSAGE_STATUSES, fromTwilioStatus } from './status';
+
+const HOUR_MS = 60 * 60 * 1000;
+/** Twilio's limit on a message `Body`, in characters. */
+const TWILIO_MAX_BODY = 1600;
+
+const phoneAddress = {
+  normalizeAddress: (raw: string) => normalizePhone(raw),
+  validateAddress: (raw: string) => normalizePhone(raw) !== null,
+  providerStatuses: TWILIO_MESSAGE_STATUSES,
+  fromProviderStatus: fromTwilioStatus,
+};
+
+/** SMS / MMS over Twilio: 4 h session (product rule), free-form always allowed, media, rendered templates. */
+export const SMS_KIND: ChannelKindSpec<'sms', 'twilio'> = {
+  kind: 'sms',
+  provider: 'twilio',
+  label: 'SMS',
+  sessionWindowMs: 4 * HOUR_MS,
+  freeFormNeedsOpenWindow: false,
+  capabilities: { media: true, templates: true, typing: false, maxTextLength: TWILIO_MAX_BODY, threading: false },
+  addressLabel: 'number',
+  contactFields: ['phone'],
+  ...phoneAddress,
+};
+
+/** WhatsApp over Twilio: 24 h customer service window; outside it only approved Content templates. */
+export const WHATSAPP_KIND: ChannelKindSpec<'whatsapp', 'twilio'> = {
+  kind: 'whatsapp',
+  provider: 'twilio',
+  label: 'WhatsApp',
+  sessionWindowMs: 24 * HOUR_MS,
+  freeFormNeedsOpenWindow: true,
+  capabilities: { media: true, templates: true, typing: false, maxTextLength: TWILIO_MAX_BODY, threading: false },
+  addressLabel: 'number',
+  contactFields: ['whatsapp', 'phone'],
+  ...phoneAddress,
+};
