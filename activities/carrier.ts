@@ -10,6 +10,7 @@ import {
   type ChannelAdapters,
   type OutboundMessage,
   PermanentSendError,
+  TransientSendError,
   type Reconciliation,
   type SendContext,
   contactAddressOf,
@@ -52,6 +53,9 @@ function keepHeartbeating(intervalMs: number): () => void {
   const timer = setInterval(() => context.heartbeat(), intervalMs);
   return () => clearInterval(timer);
 }
+
+/** `type` of the retryable failure thrown when the provider answered "not now" (nothing sent). */
+export const TRANSIENT_CARRIER_ERROR = 'TransientCarrierError';
 
 /** `type` of the non-retryable failure thrown for permanent carrier errors. */
 export const PERMANENT_CARRIER_ERROR = 'PermanentCarrierError';
@@ -165,6 +169,21 @@ export function createCarrierActivities(deps: CarrierDeps) {
       return sent.providerMessageId;
     } catch (err) {
       if (err instanceof PermanentSendError) return fail(row.id, err.code, err.message, err.details);
+      if (err instanceof TransientSendError && err.options.notSent) {
+        // the provider answered "not now": nothing was sent, so the retry needs no reconciliation
+        await db
+          .updateTable('messages')
+          .set({ delivery_status: 'queued', updated_at: sql`now()` })
+          .where('id', '=', row.id)
+          .where('delivery_status', '=', 'sending')
+          .where('provider_message_id', 'is', null)
+          .execute();
+        throw ApplicationFailure.create({
+          message: err.message,
+          type: TRANSIENT_CARRIER_ERROR,
+          ...(err.options.retryAfterMs !== null ? { nextRetryDelay: err.options.retryAfterMs } : {}),
+        });
+      }
       throw err;
     }
   };

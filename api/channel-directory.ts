@@ -3,4 +3,4 @@
  * api/routes/twilio-webhooks.ts until that route moves into `channels/twilio/` (the route-registry
  * rewrite owns api/routes).
  */
-export * from '../channels/twilio/channel-directory';
+export * from '../channels/channel-directory';

@@ -153,6 +153,33 @@ export class PermanentSendError extends Error {
 }
 
 /** What the provider says about an earlier send attempt (see channels/reconciliation.ts). */
+/**
+ * A send the provider refused for now and may accept later (rate limit, outage). With `notSent` the
+ * provider answered, so nothing was sent: the carrier activity puts the message back to `queued`
+ * (the retry sends without a reconciliation) and retries after `retryAfterMs` when the provider
+ * named a delay (Telegram 429 `retry_after`). Without `notSent` it is like any other transient error.
+ */
+export class TransientSendError extends Error {
+  override readonly name = 'TransientSendError';
+  constructor(
+    message: string,
+    readonly options: {
+      /** The provider answered the call: the message was certainly not sent. */
+      notSent: boolean;
+      /** The provider's own retry delay in ms (e.g. Telegram's `retry_after` × 1000); `null` = the retry policy's backoff. */
+      retryAfterMs: number | null;
+    },
+  ) {
+    super(message);
+  }
+}
+
+/** Where a received file can be downloaded: the URL and the headers the request needs (credentials). */
+export interface MediaDownload {
+  url: string;
+  headers: Record<string, string>;
+}
+
 export type Reconciliation =
   /** The provider has the message: adopt its id and status, send nothing. */
   | { outcome: 'sent'; providerMessageId: string; status: DeliveryStatus }
@@ -182,6 +209,13 @@ export interface ChannelAdapter {
    * already recorded what `send` records besides delivery (the carrier activity then applies the status).
    */
   reconcile(ctx: SendContext, outbound: OutboundMessage): Promise<Reconciliation>;
+  /**
+   * Where an inbound attachment the provider only named (`providerFileId`, e.g. a Telegram `file_id`)
+   * can be downloaded; `null` = it cannot be (no credentials). Absent = the provider's attachments
+   * carry their own URL.
+   * @throws any error from the provider's API (retried by the media import)
+   */
+  mediaDownload?(attachment: Attachment): Promise<MediaDownload | null>;
 }
 
 /** A local stand-in of a provider's API that `npm start` runs in development without credentials. */

@@ -21,7 +21,8 @@ import { fromTwilioStatus, twilioErrorReason } from '../../domain/delivery';
 import type { NewConversation } from '../../domain/conversation';
 import type { Attachment } from '../../domain/message';
 import { conversationIdFor } from '../../domain/routing';
-import { ChannelDirectory } from '../channel-directory';
+import { ChannelDirectory } from '../../channels/channel-directory';
+import { TWILIO_KINDS } from '../../channels/twilio/kinds';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
@@ -107,7 +108,7 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
       errors: TWILIO_ERRORS,
     },
     ({ db, conversations, logger }) => {
-      const channels = new ChannelDirectory(db, logger);
+      const channels = new ChannelDirectory(db, logger, TWILIO_KINDS);
       return async (req, res) => {
         const form = InboundForm.parse(req.body);
         const to = parseTwilioAddress(form.To);

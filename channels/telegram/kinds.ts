@@ -25,6 +25,7 @@ export const TELEGRAM_KIND: ChannelKindSpec<'telegram', 'telegram'> = {
   sessionWindowMs: null,
   freeFormNeedsOpenWindow: false,
   capabilities: { media: true, templates: false, typing: true, maxTextLength: TELEGRAM_MAX_TEXT_LENGTH, threading: false },
+  addressLabel: 'Telegram chat',
   contactFields: [],
   normalizeAddress: normalizeChatId,
   validateAddress: (raw) => normalizeChatId(raw) !== null,

@@ -47,3 +47,6 @@ export const WHATSAPP_KIND: ChannelKindSpec<'whatsapp', 'twilio'> = {
   contactFields: ['whatsapp', 'phone'],
   ...phoneAddress,
 };
+
+/** The kinds Twilio carries (the channels its webhooks route to). */
+export const TWILIO_KINDS = [SMS_KIND.kind, WHATSAPP_KIND.kind] as const;
