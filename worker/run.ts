@@ -4,7 +4,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createOpenAiClient } from '../activities/openai-client';
-import { ConversationClient } from '../api/conversation-client';
+import { ConversationClient } from '../workflows/conversation/client';
 import { createActivities } from '../activities';
 import { createPostmarkClient } from '../activities/postmark-client';
 import { createTwilioClient } from '../activities/twilio-client';

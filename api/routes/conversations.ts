@@ -15,7 +15,7 @@ import {
   setStatusUpdate,
   updateAttributesUpdate,
   workflowConversationOf,
-} from '../../workflows/messages';
+} from '../../workflows/conversation/contract';
 import { assertEmailDeliverable, bounceFlagOf } from '../bounced-address';
 import { SendSuggestionBody, SuggestionParams, toSuggestionView } from '../ai-suggestion-schemas';
 import { principalOf } from '../auth';

@@ -7,7 +7,7 @@
 import { Router } from 'express';
 import { findContact } from '../../db/contacts';
 import { getConversation } from '../../db/queries';
-import { replyUpdate } from '../../workflows/messages';
+import { replyUpdate } from '../../workflows/conversation/contract';
 import { principalOf } from '../auth';
 import { assertEmailDeliverable } from '../bounced-address';
 import { openContactConversation } from '../contact-conversations';
@@ -17,7 +17,7 @@ import { commandClient, idempotent } from '../idempotency';
 import { renderTemplateRequest } from '../outbound-content';
 import { SendTemplateBody } from '../schemas';
 import { toConversationView } from '../views';
-import { workflowConversationOf } from '../../workflows/messages';
+import { workflowConversationOf } from '../../workflows/conversation/contract';
 
 /** Builds the router (mounted at `/v1/send-template`, behind auth). */
 export function sendTemplateRouter({ db, conversations, logger }: ApiDeps): Router {

@@ -13,7 +13,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createPostmarkClient } from '../../activities/postmark-client';
 import { createTwilioClient } from '../../activities/twilio-client';
-import { ConversationClient } from '../../api/conversation-client';
+import { ConversationClient } from '../../workflows/conversation/client';
 import { FileBlobStore } from '../../db/blob-store';
 import { createDb } from '../../db/client';
 import { mediaSigningSecret } from '../../db/media-urls';

@@ -12,7 +12,12 @@ import type { InboundMessageInput } from '../../activities/conversation-store';
 import { DEFAULT_AI_ASSISTANT_CONFIG } from '../../domain/ai-assistant';
 import { type ConversationState, type NewConversation, newConversationState } from '../../domain/conversation';
 import { DEFAULT_SLA_POLICY } from '../../domain/sla';
-import { CONVERSATION_WORKFLOW_TYPE, conversationWorkflowId, getStateQuery, inboundMessageSignal } from '../../workflows/messages';
+import {
+  CONVERSATION_WORKFLOW_TYPE,
+  conversationWorkflowId,
+  getStateQuery,
+  inboundMessageSignal,
+} from '../../workflows/conversation/contract';
 import { globalResources } from '../support/global-resources';
 import { createTimeSkippingEnvironment } from '../support/time-skipping';
 

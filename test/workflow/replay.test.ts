@@ -19,7 +19,7 @@ import { Worker } from '@temporalio/worker';
 import request from 'supertest';
 import { chatCompletionBody } from '../../scripts/openai-standin';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from '../../scripts/embedded-temporal';
-import { conversationWorkflowId } from '../../workflows/messages';
+import { conversationWorkflowId } from '../../workflows/conversation/contract';
 import { globalResources } from '../support/global-resources';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 

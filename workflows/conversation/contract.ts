@@ -3,11 +3,11 @@
  * Imported by the API (to send them) and by the workflow (to handle them).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AiAssistantConfig } from '../domain/ai-assistant';
-import type { AttributeChange, ConversationState, NewConversation, StatusChange } from '../domain/conversation';
-import type { DeliveryStatus } from '../domain/delivery';
-import type { SlaPolicy } from '../domain/sla';
-import type { Attachment, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
+import type { AiAssistantConfig } from '../../domain/ai-assistant';
+import type { AttributeChange, ConversationState, NewConversation, StatusChange } from '../../domain/conversation';
+import type { DeliveryStatus } from '../../domain/delivery';
+import type { SlaPolicy } from '../../domain/sla';
+import type { Attachment, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../../domain/message';
 
 /** A draft waiting for staff (`pending`) or held for an auto-send (`scheduled`, going out at `sendAt`). */
 export interface PendingSuggestion {
