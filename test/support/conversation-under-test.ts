@@ -100,7 +100,7 @@ export interface ConversationUnderTest {
   hold(name: UsedActivity): Gate;
   /** The messages `recordOutboundMessage` stored, in order. */
   outbound: MessageRecord[];
-  /** Runs `fn` while the worker polls; then stops the worker and terminates the run (time skipping is server-wide). */
+  /** Runs `fn` while the worker polls; then terminates the run and stops the worker. */
   run<T>(fn: () => Promise<T>): Promise<T>;
   /** Signals a customer message (`text`, a fresh carrier id). */
   inbound(text: string): Promise<void>;
@@ -221,11 +221,14 @@ export async function startConversation(
         workflowBundle: { codePath: globalResources().workflowBundlePath },
         activities,
       });
-      try {
-        return await worker.runUntil(fn);
-      } finally {
-        await handle.terminate('test over').catch(() => undefined);
-      }
+      // terminated while the worker still runs: no workflow task is left half-done by the worker's shutdown
+      return worker.runUntil(async () => {
+        try {
+          return await fn();
+        } finally {
+          await handle.terminate('test over').catch(() => undefined);
+        }
+      });
     },
     async inbound(text) {
       const message: InboundMessage = {

@@ -20,11 +20,12 @@ const HELD_MS = 600_000;
 const reply = (text: string): ReplyCommand => ({ text, isInternalNote: false, authorId: STAFF });
 const sleepReal = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// A test server per test: time skipping is server-wide, so no test's timers or in-flight tasks affect another's clock.
 let env: TestWorkflowEnvironment;
-beforeAll(async () => {
+beforeEach(async () => {
   env = await createTimeSkippingEnvironment();
 }, 60_000);
-afterAll(async () => {
+afterEach(async () => {
   await env?.teardown();
 });
 
