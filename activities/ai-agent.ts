@@ -53,7 +53,7 @@ import {
 } from '../domain/ai-agent-tools';
 import { AI_ASSISTANT_AUTHOR_ID, type AgentToolName, type AgentToolScope, INVALID_AGENT_STEP } from '../domain/ai-assistant';
 import type { ConversationState, NewConversation } from '../domain/conversation';
-import { replyUpdate, setStatusUpdate, updateAttributesUpdate, workflowConversationOf } from '../workflows/messages';
+import { replyUpdate, setStatusUpdate, updateAttributesUpdate, workflowConversationOf } from '../workflows/conversation/contract';
 import { AI_CONVERSATION_NOT_FOUND, DEFAULT_AI_CONTEXT_MESSAGES } from './ai-draft';
 import { AI_REFUSAL, type ChatMessage, OPENAI_REJECTED, messageContent, openAiFailure, threadMessages } from './openai-thread';
 
@@ -105,7 +105,7 @@ function agentCallTarget(args: AgentToolArgs): string {
   }
 }
 
-/** Runs a workflow update on a conversation (structurally satisfied by api/conversation-client's ConversationClient). */
+/** Runs a workflow update on a conversation (structurally satisfied by workflows/conversation/client's ConversationClient). */
 export interface InboxCommands {
   /**
    * Runs `definition` with `arg` on the conversation's workflow (starting its run if needed) and waits for the result.

@@ -16,7 +16,7 @@ import type { SignalDefinition } from '@temporalio/common';
 import { sql } from 'kysely';
 import type { Db } from '../db/client';
 import { loadVersionedAiAssistantConfig } from '../db/ai-assistant-settings';
-import { type AiSettingsSnapshot, aiSettingsSignal } from '../workflows/messages';
+import { type AiSettingsSnapshot, aiSettingsSignal } from '../workflows/conversation/contract';
 
 /** Closed conversations updated within this many hours are signalled too (their run may still be open). */
 const RECENTLY_CLOSED_HOURS = 24;
@@ -25,7 +25,7 @@ const PAGE_SIZE = 500;
 /** Signals in flight at once. */
 const CONCURRENCY = 16;
 
-/** Signals a conversation's open run (structurally satisfied by api/conversation-client's ConversationClient). */
+/** Signals a conversation's open run (structurally satisfied by workflows/conversation/client's ConversationClient). */
 export interface ConversationSignaller {
   /**
    * Sends `signal` to the conversation's open run; never starts one.

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/client';
 import { loadAiAssistantConfig, loadVersionedAiAssistantConfig } from '../db/ai-assistant-settings';
 import type { AiAssistantConfig, AiDraft, AiSuggestionDecision, AiSuggestionStatus } from '../domain/ai-assistant';
-import type { AiSettingsSnapshot } from '../workflows/messages';
+import type { AiSettingsSnapshot } from '../workflows/conversation/contract';
 
 /** What the workflow needs to decide about a draft: the org's settings, the contact's VIP flag, and whether OpenAI is configured. */
 export interface AiContext {

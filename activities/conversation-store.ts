@@ -12,7 +12,7 @@ import { type ConversationState, type NewConversation, newConversationState } fr
 import { type DeliveryStatus, deliveryUpdateApplies } from '../domain/delivery';
 import type { Attachment, AuthorType, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
-import type { PendingSuggestion } from '../workflows/messages';
+import type { PendingSuggestion } from '../workflows/conversation/contract';
 import { findOrCreateContactByPhone } from './contact-directory';
 
 /** What a run starts from: the stored state (created if missing), the org's SLA policy and the open AI suggestion. */

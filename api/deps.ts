@@ -2,7 +2,7 @@ import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
-import type { ConversationClient } from './conversation-client';
+import type { ConversationClient } from '../workflows/conversation/client';
 
 /** The configuration the API uses (a subset of {@link Config}). */
 export interface ApiConfig {

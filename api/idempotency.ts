@@ -23,7 +23,7 @@ import { claimIdempotencyKey, completeIdempotencyKey, purgeExpiredIdempotencyKey
 import type { Logger } from '../config/logger';
 import type { NewConversation } from '../domain/conversation';
 import { principalOf } from './auth';
-import type { ConversationClient } from './conversation-client';
+import type { ConversationClient } from '../workflows/conversation/client';
 import { HttpError, RETRY_AFTER_SECONDS } from './errors';
 
 /** The request header carrying the key. */

@@ -8,7 +8,7 @@ import type { Logger } from '../config/logger';
 import { FileBlobStore } from '../db/blob-store';
 import { createDb, type Db } from '../db/client';
 import { createApp } from './app';
-import { ConversationClient } from './conversation-client';
+import { ConversationClient } from '../workflows/conversation/client';
 
 /** A listening API and how to stop it. */
 export interface RunningApi {

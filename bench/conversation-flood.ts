@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { conversationWorkflowId } from '../workflows/messages';
+import { conversationWorkflowId } from '../workflows/conversation/contract';
 import { percentile, randomPhone, runBench, runConcurrently, startSwitchboard } from './switchboard-process';
 
 const REPLIES_PER_PHASE = 7;

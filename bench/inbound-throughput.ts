@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { ConversationClient } from '../api/conversation-client';
+import { ConversationClient } from '../workflows/conversation/client';
 import { DEMO } from '../db/seed';
 import { percentile, randomPhone, runBench, runConcurrently, startSwitchboard } from './switchboard-process';
 

@@ -4,7 +4,7 @@
  * Every function here takes the current {@link ConversationState} and an input, and returns the
  * next state (never mutating its argument). Times are passed in as epoch milliseconds (`nowMs`)
  * and stored as ISO-8601 UTC strings so the state reads well in the Temporal UI and in Postgres.
- * Nothing here does I/O or depends on Temporal; `workflows/conversation.ts` calls these and
+ * Nothing here does I/O or depends on Temporal; `workflows/conversation/workflow.ts` calls these and
  * the unit tests in `test/unit/` pin them down.
  */
 import { DomainError } from './errors';

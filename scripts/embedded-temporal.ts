@@ -5,11 +5,8 @@
  * `scripts/temporal-binaries.ts` (or the SDK's own download as a last resort).
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { AssigneeIdSA, ChannelSA, NeedsHumanSA, OrgIdSA, OverdueSA, PrioritySA, StatusSA } from '../workflows/search-attributes';
+import { CONVERSATION_SEARCH_ATTRIBUTES } from '../workflows/conversation/search-attributes';
 import { resolveTemporalCli, temporalExecutable } from './temporal-binaries';
-
-/** Every search attribute key the conversation workflow upserts. */
-export const CONVERSATION_SEARCH_ATTRIBUTES = [OrgIdSA, ChannelSA, StatusSA, AssigneeIdSA, PrioritySA, OverdueSA, NeedsHumanSA];
 
 /** A running dev server. */
 export interface EmbeddedTemporal {
@@ -40,7 +37,7 @@ export async function startEmbeddedTemporal(
       ...(opts.uiPort !== undefined ? { ui: true, uiPort: opts.uiPort } : {}),
       ...(opts.dbFilename ? { dbFilename: opts.dbFilename } : {}),
       namespace: opts.namespace ?? 'default',
-      searchAttributes: CONVERSATION_SEARCH_ATTRIBUTES,
+      searchAttributes: [...CONVERSATION_SEARCH_ATTRIBUTES],
       extraArgs,
     },
   });

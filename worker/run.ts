@@ -4,7 +4,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createOpenAiClient } from '../activities/openai-client';
-import { ConversationClient } from '../api/conversation-client';
+import { ConversationClient } from '../workflows/conversation/client';
 import { createActivities } from '../activities';
 import { createChannelAdapters } from '../channels';
 import { mediaSigningSecret } from '../db/media-urls';

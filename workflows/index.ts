@@ -1,3 +1,3 @@
 /** Workflow entry point for the worker bundle. */
-export { conversationWorkflow } from './conversation';
+export { conversationWorkflow } from './conversation/workflow';
 export { aiSettingsBroadcastWorkflow } from './ai-settings-broadcast';

@@ -12,7 +12,7 @@
 import type { Router } from 'express';
 import type { Db } from '../../db/client';
 import { AI_SETTINGS_BROADCAST_WORKFLOW_TYPE, aiSettingsBroadcastWorkflowId } from '../../workflows/ai-settings-broadcast';
-import type { ConversationClient } from '../conversation-client';
+import type { ConversationClient } from '../../workflows/conversation/client';
 import { loadAiAssistantConfig, saveAiAssistantConfig } from '../../db/ai-assistant-settings';
 import { isValidAiConfig } from '../../domain/ai-assistant';
 import { principalOf } from '../auth';

@@ -16,7 +16,7 @@ import {
   setStatusUpdate,
   updateAttributesUpdate,
   workflowConversationOf,
-} from '../../workflows/messages';
+} from '../../workflows/conversation/contract';
 import { assertEmailDeliverable, bounceFlagOf } from '../bounced-address';
 import { AiSuggestion, AiSuggestionList, SendSuggestionBody, SuggestionParams, toSuggestionView } from '../ai-suggestion-schemas';
 import { principalOf } from '../auth';

@@ -53,7 +53,7 @@ import {
   type RawBodyRequest,
   withExactBounceId,
 } from '../postmark-schemas';
-import { workflowConversationOf } from '../../workflows/messages';
+import { workflowConversationOf } from '../../workflows/conversation/contract';
 import { applyDeliveryUpdate } from '../../activities/conversation-store';
 import type { DeliveryStatus } from '../../domain/delivery';
 

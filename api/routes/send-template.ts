@@ -7,7 +7,7 @@
 import type { Router } from 'express';
 import { findContact } from '../../db/contacts';
 import { getConversation } from '../../db/queries';
-import { replyUpdate } from '../../workflows/messages';
+import { replyUpdate } from '../../workflows/conversation/contract';
 import { principalOf } from '../auth';
 import { assertEmailDeliverable } from '../bounced-address';
 import { openContactConversation } from '../contact-conversations';
@@ -18,7 +18,7 @@ import { renderTemplateRequest } from '../outbound-content';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 import { SendTemplateBody, SendTemplateResult } from '../schemas';
 import { toConversationView } from '../views';
-import { workflowConversationOf } from '../../workflows/messages';
+import { workflowConversationOf } from '../../workflows/conversation/contract';
 
 /** What the send-template route needs. */
 export type SendTemplateRoutesDeps = Pick<ApiDeps, 'db' | 'conversations' | 'logger'>;

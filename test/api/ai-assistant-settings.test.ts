@@ -8,7 +8,7 @@ import express, { type Express } from 'express';
 import request from 'supertest';
 import { requireAuth, signStaffToken } from '../../api/auth';
 import { errorHandler } from '../../api/errors';
-import type { ConversationClient } from '../../api/conversation-client';
+import type { ConversationClient } from '../../workflows/conversation/client';
 import { aiAssistantRouter } from '../../api/routes/ai-assistant';
 import { aiSettingsBroadcastWorkflowId } from '../../workflows/ai-settings-broadcast';
 import { createLogger } from '../../config/logger';

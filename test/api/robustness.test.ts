@@ -9,7 +9,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { Express } from 'express';
 import request from 'supertest';
 import { createApp } from '../../api/app';
-import { ConversationClient } from '../../api/conversation-client';
+import { ConversationClient } from '../../workflows/conversation/client';
 import { createDb } from '../../db/client';
 import { purgeExpiredIdempotencyKeys } from '../../db/idempotency';
 import type { NewConversation } from '../../domain/conversation';

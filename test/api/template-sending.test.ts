@@ -6,7 +6,7 @@
  * `ContentVariables`) or real `postmark` SDK → Postmark stand-in (`Subject`, `TextBody`).
  */
 import request from 'supertest';
-import { conversationWorkflowId } from '../../workflows/messages';
+import { conversationWorkflowId } from '../../workflows/conversation/contract';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 import type { RecordedTwilioRequest } from '../support/twilio-stub';
 import { type ConversationBody, type ErrorBody, expectError, expectValidationError, inboundAndWait } from './rest-helpers';

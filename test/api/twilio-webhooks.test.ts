@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { createApp } from '../../api/app';
-import { ConversationClient } from '../../api/conversation-client';
-import { conversationWorkflowId } from '../../workflows/messages';
+import { ConversationClient } from '../../workflows/conversation/client';
+import { conversationWorkflowId } from '../../workflows/conversation/contract';
 import { createHarness, type Harness, PUBLIC_BASE_URL, randomPhone, TWILIO_AUTH_TOKEN, testApiDeps } from '../support/harness';
 import { newTwilioSid, readSampleForm, signTwilioRequest, withFields } from '../support/twilio-webhooks';
 

@@ -14,7 +14,7 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import { createDb, type Db } from '../../db/client';
 import { conversationIdFor } from '../../domain/routing';
-import { conversationWorkflowId, inboundMessageSignal, CONVERSATION_WORKFLOW_TYPE } from '../../workflows/messages';
+import { conversationWorkflowId, inboundMessageSignal, CONVERSATION_WORKFLOW_TYPE } from '../../workflows/conversation/contract';
 import { globalResources } from '../support/global-resources';
 import {
   createHarness,

@@ -16,7 +16,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { signStaffToken } from '../../api/auth';
-import { ConversationClient } from '../../api/conversation-client';
+import { ConversationClient } from '../../workflows/conversation/client';
 import { createDb, type Db } from '../../db/client';
 import { conversationIdFor } from '../../domain/routing';
 import { type PostmarkStandIn, startPostmarkStandIn } from '../../channels/postmark/standin';

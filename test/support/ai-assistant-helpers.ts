@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { AiDraft } from '../../domain/ai-assistant';
 import { chatCompletionBody } from '../../scripts/openai-standin';
-import { conversationWorkflowId, getAssistantStateQuery } from '../../workflows/messages';
+import { conversationWorkflowId, getAssistantStateQuery } from '../../workflows/conversation/contract';
 import type { Harness } from './harness';
 
 export const AI_MODEL = 'gpt-4o-mini';

@@ -23,7 +23,7 @@ import { type OpenAiStandIn, startOpenAiStandIn } from '../../scripts/openai-sta
 import { createOpenAiClient } from '../../activities/openai-client';
 import { signStaffToken } from '../../api/auth';
 import { createApp } from '../../api/app';
-import { ConversationClient } from '../../api/conversation-client';
+import { ConversationClient } from '../../workflows/conversation/client';
 import { createLogger } from '../../config/logger';
 import { createDb, type Db } from '../../db/client';
 import { conversationIdFor } from '../../domain/routing';

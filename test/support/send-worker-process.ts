@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createChannelAdapters } from '../../channels';
-import { ConversationClient } from '../../api/conversation-client';
+import { ConversationClient } from '../../workflows/conversation/client';
 import { FileBlobStore } from '../../db/blob-store';
 import { createDb } from '../../db/client';
 import { mediaSigningSecret } from '../../db/media-urls';

@@ -1,6 +1,7 @@
 import { temporal } from '@temporalio/proto';
+import { SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { CONVERSATION_SEARCH_ATTRIBUTES } from '../../scripts/embedded-temporal';
+import { CONVERSATION_SEARCH_ATTRIBUTES } from '../../workflows/conversation/search-attributes';
 import { temporalExecutable } from '../../scripts/temporal-binaries';
 import { globalResources } from './global-resources';
 
@@ -11,7 +12,7 @@ export async function registerConversationSearchAttributes(env: TestWorkflowEnvi
     searchAttributes: Object.fromEntries(
       CONVERSATION_SEARCH_ATTRIBUTES.map((key) => [
         key.name,
-        key.type === 'BOOL'
+        key.type === SearchAttributeType.BOOL
           ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL
           : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
       ]),

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chatCompletionBody, type OpenAiStandInRequest, rateLimitErrorBody } from '../../scripts/openai-standin';
-import { conversationWorkflowId } from '../../workflows/messages';
+import { conversationWorkflowId } from '../../workflows/conversation/contract';
 import { AI_MODEL as MODEL, aiHelpers, draftBody } from '../support/ai-assistant-helpers';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 import { validateAgainstOpenApi } from '../support/openai-contract';

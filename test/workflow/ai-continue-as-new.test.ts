@@ -9,7 +9,7 @@ import request from 'supertest';
 import type { AiDraft } from '../../domain/ai-assistant';
 import { chatCompletionBody } from '../../scripts/openai-standin';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from '../../scripts/embedded-temporal';
-import { type ConversationWorkflowInput, conversationWorkflowId } from '../../workflows/messages';
+import { type ConversationWorkflowInput, conversationWorkflowId } from '../../workflows/conversation/contract';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 
 let temporal: EmbeddedTemporal;

@@ -12,7 +12,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
 import { chatCompletionBody } from '../../scripts/openai-standin';
-import { conversationWorkflowId } from '../../workflows/messages';
+import { conversationWorkflowId } from '../../workflows/conversation/contract';
 import { AI_MODEL as MODEL, aiHelpers } from '../support/ai-assistant-helpers';
 import { createHarness, type Harness, INBOUND_EMAIL_DOMAIN, randomPhone } from '../support/harness';
 

@@ -4,7 +4,7 @@
  */
 import request from 'supertest';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from '../../scripts/embedded-temporal';
-import { conversationWorkflowId, getStateQuery } from '../../workflows/messages';
+import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 
 let temporal: EmbeddedTemporal;

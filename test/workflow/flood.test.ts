@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from '../../scripts/embedded-temporal';
-import { conversationWorkflowId } from '../../workflows/messages';
+import { conversationWorkflowId } from '../../workflows/conversation/contract';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 
 const MESSAGES = 2000;

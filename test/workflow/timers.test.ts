@@ -4,7 +4,7 @@
  * run ending and being restarted (state reloaded from Postgres) by the next message.
  */
 import request from 'supertest';
-import { conversationWorkflowId, getStateQuery } from '../../workflows/messages';
+import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 
 let h: Harness;

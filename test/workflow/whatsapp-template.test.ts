@@ -6,7 +6,7 @@
  * (`template_not_approved`) and nothing is sent.
  */
 import request from 'supertest';
-import { conversationWorkflowId } from '../../workflows/messages';
+import { conversationWorkflowId } from '../../workflows/conversation/contract';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 import type { RecordedTwilioRequest } from '../support/twilio-stub';
 

@@ -1,13 +1,15 @@
 /**
- * Every signal, update and query of the conversation workflow, and the workflow-id helper.
- * Imported by the API (to send them) and by the workflow (to handle them).
+ * The conversation workflow's contract: every signal, update and query, their argument types, the
+ * workflow type name and the workflow-id helper. Imported by the callers (`client.ts`, the API, the
+ * agent tools) to send them and by the workflow (`workflow.ts`, `assistant.ts`) to handle them; no
+ * I/O, so it is safe in the workflow bundle.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AiAssistantConfig } from '../domain/ai-assistant';
-import type { AttributeChange, ConversationState, NewConversation, StatusChange } from '../domain/conversation';
-import type { DeliveryStatus } from '../domain/delivery';
-import type { SlaPolicy } from '../domain/sla';
-import type { Attachment, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
+import type { AiAssistantConfig } from '../../domain/ai-assistant';
+import type { AttributeChange, ConversationState, NewConversation, StatusChange } from '../../domain/conversation';
+import type { DeliveryStatus } from '../../domain/delivery';
+import type { SlaPolicy } from '../../domain/sla';
+import type { Attachment, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../../domain/message';
 
 /** A draft waiting for staff (`pending`) or held for an auto-send (`scheduled`, going out at `sendAt`). */
 export interface PendingSuggestion {
@@ -19,7 +21,10 @@ export interface PendingSuggestion {
   sendAt: string | null;
 }
 
-/** Registered workflow type name. */
+/**
+ * Registered workflow type name: the name of the function `workflows/index.ts` exports (the worker
+ * registers it by that name). Never rename it: running workflows and recorded histories use it.
+ */
 export const CONVERSATION_WORKFLOW_TYPE = 'conversationWorkflow';
 
 /** Workflow id of a conversation: `conversation-<conversation uuid>` (no personal data). */

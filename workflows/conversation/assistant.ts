@@ -32,8 +32,8 @@
  * before them replay unchanged.
  */
 import { ActivityFailure, ApplicationFailure, condition, log, patched, proxyActivities, setHandler, uuid4 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { AiSuggestionUpdate } from '../activities/ai-suggestions';
+import type { Activities } from '../../activities';
+import type { AiSuggestionUpdate } from '../../activities/ai-suggestions';
 import {
   AI_ASSISTANT_AUTHOR_ID,
   type AiAssistantConfig,
@@ -46,12 +46,12 @@ import {
   AI_REFUSAL,
   INVALID_AGENT_STEP,
   INVALID_AI_DRAFT,
-} from '../domain/ai-assistant';
-import type { AgentMessage } from '../domain/ai-agent-tools';
-import { isFreeFormReplyAllowed } from '../domain/channels';
-import type { ConversationState } from '../domain/conversation';
-import { DomainError } from '../domain/errors';
-import type { MessageRecord } from '../domain/message';
+} from '../../domain/ai-assistant';
+import type { AgentMessage } from '../../domain/ai-agent-tools';
+import { isFreeFormReplyAllowed } from '../../domain/channels';
+import type { ConversationState } from '../../domain/conversation';
+import { DomainError } from '../../domain/errors';
+import type { MessageRecord } from '../../domain/message';
 import {
   type AiSettingsSnapshot,
   type AssistantCarry,
@@ -60,7 +60,7 @@ import {
   type PendingSuggestion,
   type SendSuggestionCommand,
   aiSettingsSignal,
-} from './messages';
+} from './contract';
 
 /** Patch: the org's settings are kept in the run (loaded at start); an inbound message on an assistant-off conversation runs no AI activity. */
 const SETTINGS_IN_STATE_PATCH = 'ai-settings-in-state';

@@ -27,7 +27,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
-import type { Activities } from '../activities';
+import type { Activities } from '../../activities';
 import {
   applyAttributes,
   applyDueDeadlines,
@@ -41,14 +41,14 @@ import {
   assertValidStatusChange,
   type ConversationState,
   nextDeadline,
-} from '../domain/conversation';
-import { messageProviderOf } from '../channels/kinds';
-import { AI_ASSISTANT_AUTHOR_ID } from '../domain/ai-assistant';
-import { DomainError } from '../domain/errors';
-import type { Attachment, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
+} from '../../domain/conversation';
+import { messageProviderOf } from '../../channels/kinds';
+import { AI_ASSISTANT_AUTHOR_ID } from '../../domain/ai-assistant';
+import { DomainError } from '../../domain/errors';
+import type { Attachment, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../../domain/message';
 import { createAssistant } from './assistant';
-import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
-import { RecentKeys } from './dedupe';
+import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../../domain/sla';
+import { RecentKeys } from '../dedupe';
 import {
   type ConversationWorkflowInput,
   type DeliveryReport,
@@ -66,7 +66,7 @@ import {
   sendSuggestionUpdate,
   setStatusUpdate,
   updateAttributesUpdate,
-} from './messages';
+} from './contract';
 import { AssigneeIdSA, ChannelSA, NeedsHumanSA, OrgIdSA, OverdueSA, PrioritySA, StatusSA } from './search-attributes';
 
 const store = proxyActivities<Activities>({

@@ -3,6 +3,8 @@
  * (e.g. `SwitchboardStatus = "open" AND SwitchboardOverdue = true`). No personal data: ids,
  * enums and flags only. They must be registered on the namespace before a workflow upserts them
  * (`temporal server start-dev --search-attribute Name=Type`, see `SEARCH_ATTRIBUTE_TYPES`).
+ * Defined once here: the workflow upserts these keys, `scripts/embedded-temporal.ts` (dev server of
+ * `npm start` and the tests) and `test/support/time-skipping.ts` register {@link CONVERSATION_SEARCH_ATTRIBUTES}.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
@@ -22,13 +24,10 @@ export const OverdueSA = defineSearchAttributeKey('SwitchboardOverdue', SearchAt
 /** `SwitchboardNeedsHuman` (Bool): true while the AI assistant's hand-off waits for a human. */
 export const NeedsHumanSA = defineSearchAttributeKey('SwitchboardNeedsHuman', SearchAttributeType.BOOL);
 
+/** Every search attribute key the conversation workflow upserts (the list a server must have registered). */
+export const CONVERSATION_SEARCH_ATTRIBUTES = [OrgIdSA, ChannelSA, StatusSA, AssigneeIdSA, PrioritySA, OverdueSA, NeedsHumanSA] as const;
+
 /** Name → CLI type of every search attribute, for `--search-attribute` / operator set-up. */
-export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'Bool'> = {
-  [OrgIdSA.name]: 'Keyword',
-  [ChannelSA.name]: 'Keyword',
-  [StatusSA.name]: 'Keyword',
-  [AssigneeIdSA.name]: 'Keyword',
-  [PrioritySA.name]: 'Keyword',
-  [OverdueSA.name]: 'Bool',
-  [NeedsHumanSA.name]: 'Bool',
-};
+export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'Bool'> = Object.fromEntries(
+  CONVERSATION_SEARCH_ATTRIBUTES.map((key) => [key.name, key.type === SearchAttributeType.BOOL ? 'Bool' : 'Keyword']),
+);

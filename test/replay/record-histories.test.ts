@@ -1,60 +1,27 @@
 /**
- * Replay safety: conversations live for weeks, so every change to workflow code must replay the
- * histories that earlier versions wrote. `test/workflow/histories/*.json` are real histories
- * (the `History` protobuf, base64 in a small JSON envelope) recorded from earlier versions of the workflow through the real
- * path (webhooks → API → dev server → worker); each is replayed here against today's bundle
- * (`Worker.runReplayHistories`), which fails on any nondeterminism (a changed command sequence
- * without `patched()`).
+ * Records the conversation workflow's histories for the replay test (`replay.test.ts`): each scenario
+ * drives a conversation through the real path (webhooks → API → Temporal dev server → worker, the
+ * carrier and OpenAI stand-ins) and writes its run's history to `histories/<prefix>-<scenario>.json`.
  *
- * Record a new set (from the code in the work tree) with
- * `RECORD_HISTORIES=<prefix> npx jest test/workflow/replay.test.ts`: the scenarios below drive an
- * SMS, WhatsApp, email and AI-assisted conversation and a continue-as-new, and write
- * `histories/<prefix>-<scenario>.json`.
+ * Skipped unless `RECORD_HISTORIES=<prefix>` is set; run it through `npm run replay:record -- <prefix>
+ * [scenario ...]` (`scripts/record-histories.ts`), which sets `RECORD_HISTORIES` and
+ * `RECORD_SCENARIOS` (comma-separated scenario names; default all).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
 import request from 'supertest';
 import { chatCompletionBody } from '../../scripts/openai-standin';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from '../../scripts/embedded-temporal';
-import { conversationWorkflowId } from '../../workflows/messages';
-import { globalResources } from '../support/global-resources';
+import { conversationWorkflowId } from '../../workflows/conversation/contract';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
+import type { PostmarkHeader } from '../support/postmark-inbound';
+import { writeHistory } from './history-files';
 
-const HISTORY_DIR = path.join(__dirname, 'histories');
 const record = process.env.RECORD_HISTORIES;
+const only = process.env.RECORD_SCENARIOS ? process.env.RECORD_SCENARIOS.split(',').map((s) => s.trim()) : null;
 
-function storedHistories(): { name: string; workflowId: string; historyBase64: string }[] {
-  let files: string[] = [];
-  try {
-    files = readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.json'));
-  } catch {
-    return [];
-  }
-  return files.sort().map((f) => {
-    const { workflowId, historyBase64 } = JSON.parse(readFileSync(path.join(HISTORY_DIR, f), 'utf8')) as {
-      workflowId: string;
-      historyBase64: string;
-    };
-    return { name: f, workflowId, historyBase64 };
-  });
-}
-
-describe('replay of recorded histories', () => {
-  const stored = storedHistories();
-
-  test('there are recorded histories to replay', () => {
-    expect(stored.length).toBeGreaterThanOrEqual(5);
-  });
-
-  test.each(stored.map((s) => [s.name, s] as const))('%s replays against today’s workflow code', async (_name, s) => {
-    const history = temporal.api.history.v1.History.decode(Buffer.from(s.historyBase64, 'base64'));
-    expect(history.events?.length ?? 0).toBeGreaterThan(3);
-    await Worker.runReplayHistory({ workflowBundle: { codePath: globalResources().workflowBundlePath } }, history, s.workflowId);
-  });
-});
+/** A scenario's test, skipped when `RECORD_SCENARIOS` names others. */
+const scenario = (name: string, title: string, fn: () => Promise<void>, timeoutMs?: number): void =>
+  (only && !only.includes(name) ? test.skip : test)(`${name}: ${title}`, fn, timeoutMs);
 
 (record ? describe : describe.skip)('recording histories (RECORD_HISTORIES=<prefix>)', () => {
   let h: Harness;
@@ -76,17 +43,14 @@ describe('replay of recorded histories', () => {
   const settle = () => new Promise((r) => setTimeout(r, 1500));
 
   /** Writes the history of one run (default: the latest) of the conversation's workflow. */
-  async function save(scenario: string, conversationId: string, runId?: string, on: Harness = h): Promise<void> {
+  async function save(name: string, conversationId: string, runId?: string, on: Harness = h): Promise<void> {
     await settle();
     const workflowId = conversationWorkflowId(conversationId);
     const history = await on.client.workflow.getHandle(workflowId, runId).fetchHistory();
-    mkdirSync(HISTORY_DIR, { recursive: true });
-    const bytes = temporal.api.history.v1.History.encode(history).finish();
-    const json = { workflowId, events: history.events?.length ?? 0, historyBase64: Buffer.from(bytes).toString('base64') };
-    writeFileSync(path.join(HISTORY_DIR, `${record}-${scenario}.json`), JSON.stringify(json, null, 1) + '\n');
+    writeHistory(record!, name, workflowId, history);
   }
 
-  test('sms: inbound, reply, status callback, note, tags, assign, snooze, close with a note, reopen', async () => {
+  scenario('sms', 'inbound, reply, status callback, note, tags, assign, snooze, close with a note, reopen', async () => {
     const from = randomPhone();
     const id = h.conversationIdOf(from);
     expect((await h.inbound({ from, body: 'Where is my order?', sid: sid() })).status).toBe(200);
@@ -109,7 +73,7 @@ describe('replay of recorded histories', () => {
     await save('sms', id);
   });
 
-  test('whatsapp: inbound, reply, duplicate webhook', async () => {
+  scenario('whatsapp', 'inbound, reply, duplicate webhook', async () => {
     const from = randomPhone();
     const id = h.conversationIdOf(from, 'whatsapp');
     const first = sid();
@@ -121,37 +85,40 @@ describe('replay of recorded histories', () => {
     await save('whatsapp', id);
   });
 
-  test('email: inbound, reply, delivery event', async () => {
+  /** What the Postmark SDK POSTed to the stand-in's `/email` with this `TextBody`. */
+  const sentEmail = (text: string) =>
+    h.waitFor(
+      async () =>
+        h.postmark.requests.find((r) => r.path === '/email' && (r.body as { TextBody?: string } | null)?.TextBody === text)?.body as
+          { Headers: PostmarkHeader[] } | undefined,
+      `Postmark send of "${text}"`,
+    );
+
+  scenario('email-thread', 'inbound, reply, delivery event, the customer answers in the thread, a second reply', async () => {
     const customer = `c-${randomBytes(3).toString('hex')}@example.net`;
-    const mail = {
+    const mail = (subject: string, text: string, headers: PostmarkHeader[]) => ({
       From: customer,
       FromName: 'Casey',
       FromFull: { Email: customer, Name: 'Casey', MailboxHash: '' },
       To: h.org.emailAddress,
       ToFull: [{ Email: h.org.emailAddress, Name: '', MailboxHash: '' }],
-      Subject: 'Order 4821',
+      Subject: subject,
       MessageID: randomUUID(),
-      TextBody: 'Wrong size',
+      TextBody: text,
       HtmlBody: '',
       StrippedTextReply: '',
-      Headers: [{ Name: 'Message-ID', Value: `<${randomUUID()}@example.net>` }],
+      Headers: [{ Name: 'Message-ID', Value: `<${randomUUID()}@example.net>` }, ...headers],
       Attachments: [],
-    };
-    expect((await h.postmarkWebhook('/webhooks/postmark/inbound', mail)).status).toBe(200);
-    const row = await h.waitFor(
-      () =>
-        h.db
-          .selectFrom('conversations')
-          .select('id')
-          .where('org_id', '=', h.org.orgId)
-          .where('subject', '=', 'Order 4821')
-          .executeTakeFirst(),
-      'email conversation',
-    );
-    const reply = await api().post(`/v1/conversations/${row.id}/messages`, { text: 'We will send the right size.' });
+    });
+    const first = await h.postmarkWebhook('/webhooks/postmark/inbound', mail('Order 4821', 'Wrong size', []));
+    expect(first.status).toBe(200);
+    const id = (first.body as { conversationId: string }).conversationId;
+    await h.waitFor(async () => (await messages(id)).length === 1, 'first email');
+    const replyText = `We will send the right size. ${randomUUID()}`;
+    const reply = await api().post(`/v1/conversations/${id}/messages`, { text: replyText });
     expect(reply.status).toBe(201);
     const sent = await h.waitFor(
-      async () => (await messages(row.id)).find((m) => m.id === reply.body.id && m.provider_message_id),
+      async () => (await messages(id)).find((m) => m.id === reply.body.id && m.provider_message_id),
       'email sent',
     );
     const delivery = {
@@ -162,10 +129,22 @@ describe('replay of recorded histories', () => {
       Details: '',
       Tag: '',
       MessageStream: 'outbound',
-      Metadata: { message_id: sent.id, conversation_id: row.id },
+      Metadata: { message_id: sent.id, conversation_id: id },
     };
     expect((await h.postmarkWebhook('/webhooks/postmark/events', delivery)).status).toBe(200);
-    await save('email', row.id);
+    // the customer answers our email: threaded by In-Reply-To our Message-ID into the same conversation
+    const ours = (await sentEmail(replyText)).Headers.find((x) => x.Name.toLowerCase() === 'message-id')!.Value;
+    const answer = await h.postmarkWebhook(
+      '/webhooks/postmark/inbound',
+      mail('Re: Order 4821', 'Thanks, size M please', [{ Name: 'In-Reply-To', Value: ours }]),
+    );
+    expect(answer.status).toBe(200);
+    expect((answer.body as { conversationId: string }).conversationId).toBe(id);
+    await h.waitFor(async () => (await messages(id)).length === 3, 'the threaded answer');
+    const second = await api().post(`/v1/conversations/${id}/messages`, { text: 'Size M is on its way.' });
+    expect(second.status).toBe(201);
+    await h.waitFor(async () => (await messages(id)).find((m) => m.id === second.body.id && m.provider_message_id), 'second email sent');
+    await save('email-thread', id);
   });
 
   /** Switches the org's assistant on (API field names over the defaults) and scripts every draft. */
@@ -188,7 +167,7 @@ describe('replay of recorded histories', () => {
       `a ${status} suggestion`,
     );
 
-  test('ai: a suggestion, then sent with edits by staff', async () => {
+  scenario('ai', 'a suggestion, then sent with edits by staff', async () => {
     await assistantAnswers({ mode: 'suggest' }, 'It ships tomorrow.', 0.9);
     const from = randomPhone();
     const id = h.conversationIdOf(from);
@@ -200,49 +179,63 @@ describe('replay of recorded histories', () => {
     expect((await api().put('/v1/ai-assistant', { enabled: false })).status).toBe(200);
   });
 
-  test('ai: an auto-send held for its delay, cancelled by a staff reply (it stays a suggestion, answered)', async () => {
-    const auto = { mode: 'auto', autoSendConfidence: 0.8, maxAutoSendComplexity: 'low', autoSendDelay: 600 };
-    await assistantAnswers(auto, 'It ships today.', 0.95);
-    const from = randomPhone();
-    const id = h.conversationIdOf(from);
-    expect((await h.inbound({ from, body: 'Is it shipped?', sid: sid() })).status).toBe(200);
-    await suggestionIn(id, 'scheduled');
-    expect((await api().post(`/v1/conversations/${id}/messages`, { text: 'Yes, this morning.' })).status).toBe(201);
-    await suggestionIn(id, 'answered');
-    await save('ai-held-cancelled', id);
-    expect((await api().put('/v1/ai-assistant', { enabled: false })).status).toBe(200);
-  });
-
-  test('whatsapp window lapse (time-skipping): the 24 h session ends and a free-form reply is refused', async () => {
-    const main = h;
-    h = await createHarness({ timeSkipping: true });
-    try {
+  scenario(
+    'ai-held-cancelled',
+    'an auto-send held for its delay, cancelled by a staff reply (it stays a suggestion, answered)',
+    async () => {
+      const auto = { mode: 'auto', autoSendConfidence: 0.8, maxAutoSendComplexity: 'low', autoSendDelay: 600 };
+      await assistantAnswers(auto, 'It ships today.', 0.95);
       const from = randomPhone();
-      const id = h.conversationIdOf(from, 'whatsapp');
-      expect((await h.inbound({ from, body: 'Hola', whatsapp: true, sid: sid() })).status).toBe(200);
-      await h.waitFor(async () => (await messages(id)).length === 1, 'first message');
-      await h.env!.sleep(25 * 60 * 60 * 1000);
-      await h.waitFor(async () => (await api().get(`/v1/conversations/${id}`)).body.sessionExpired === true, 'the window lapsed');
-      expect((await api().post(`/v1/conversations/${id}/messages`, { text: 'Still there?' })).status).toBe(422);
-      await save('whatsapp-window-lapse', id);
-    } finally {
-      await h.close();
-      h = main;
-    }
-  }, 90_000);
+      const id = h.conversationIdOf(from);
+      expect((await h.inbound({ from, body: 'Is it shipped?', sid: sid() })).status).toBe(200);
+      await suggestionIn(id, 'scheduled');
+      expect((await api().post(`/v1/conversations/${id}/messages`, { text: 'Yes, this morning.' })).status).toBe(201);
+      await suggestionIn(id, 'answered');
+      await save('ai-held-cancelled', id);
+      expect((await api().put('/v1/ai-assistant', { enabled: false })).status).toBe(200);
+    },
+  );
 
-  test('continue-as-new: the first run of a busy conversation', async () => {
-    const devServer: EmbeddedTemporal = await startEmbeddedTemporal({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 60 } });
-    const main = h;
-    h = await createHarness({ temporalAddress: devServer.address });
-    try {
-      await busyConversation();
-    } finally {
-      await h.close();
-      h = main;
-      await devServer.stop();
-    }
-  }, 90_000);
+  scenario(
+    'whatsapp-window-lapse',
+    '(time-skipping) the 24 h session ends and a free-form reply is refused',
+    async () => {
+      const main = h;
+      h = await createHarness({ timeSkipping: true });
+      try {
+        const from = randomPhone();
+        const id = h.conversationIdOf(from, 'whatsapp');
+        expect((await h.inbound({ from, body: 'Hola', whatsapp: true, sid: sid() })).status).toBe(200);
+        await h.waitFor(async () => (await messages(id)).length === 1, 'first message');
+        await h.env!.sleep(25 * 60 * 60 * 1000);
+        await h.waitFor(async () => (await api().get(`/v1/conversations/${id}`)).body.sessionExpired === true, 'the window lapsed');
+        expect((await api().post(`/v1/conversations/${id}/messages`, { text: 'Still there?' })).status).toBe(422);
+        await save('whatsapp-window-lapse', id);
+      } finally {
+        await h.close();
+        h = main;
+      }
+    },
+    90_000,
+  );
+
+  scenario(
+    'continued-as-new',
+    'the first run of a busy conversation',
+    async () => {
+      const devServer: EmbeddedTemporal = await startEmbeddedTemporal({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 60 } });
+      const main = h;
+      h = await createHarness({ temporalAddress: devServer.address });
+      try {
+        await busyConversation();
+      } finally {
+        await h.close();
+        h = main;
+        await devServer.stop();
+      }
+    },
+    90_000,
+  );
 
   async function busyConversation(): Promise<void> {
     const from = randomPhone();

@@ -1,11 +1,16 @@
 /**
- * The API's side of the conversation workflows: signal-with-start for carrier webhooks, and
- * updates (starting the run first if it has ended) for staff commands.
+ * The caller's side of the conversation workflows, used by the API and by the worker's agent tools:
+ * signal-with-start for carrier webhooks, and updates (starting the run first if it has ended) for
+ * staff commands.
+ *
+ * Not workflow code (it does I/O through `@temporalio/client`): the workflow never imports it, and it
+ * imports the workflow function for its type only, so the API does not load or bundle workflow code.
  */
 import { type Client, type WorkflowHandle, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { NewConversation } from '../domain/conversation';
-import type { ConversationState } from '../domain/conversation';
+import type { NewConversation } from '../../domain/conversation';
+import type { ConversationState } from '../../domain/conversation';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
+import type { conversationWorkflow } from './workflow';
 import {
   CONVERSATION_WORKFLOW_TYPE,
   type ConversationWorkflowInput,
@@ -13,7 +18,7 @@ import {
   conversationWorkflowId,
   inboundMessageSignal,
   readyUpdate,
-} from '../workflows/messages';
+} from './contract';
 
 /**
  * How long a webhook waits for Temporal to accept a signal before answering 503 (ms). Below
@@ -66,7 +71,7 @@ export class ConversationClient {
     for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
       try {
         await this.client.withDeadline(Math.min(Date.now() + SIGNAL_DEADLINE_MS, retryUntil), () =>
-          this.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
+          this.client.workflow.signalWithStart<typeof conversationWorkflow, [Arg]>(CONVERSATION_WORKFLOW_TYPE, {
             ...this.startOptions(conversation),
             signal,
             signalArgs: [arg],
@@ -110,7 +115,7 @@ export class ConversationClient {
         return await this.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => call(this.client.workflow.getHandle(workflowId)));
       } catch (err) {
         if (!isNotRunning(err) || attempt >= 2) throw err;
-        await this.client.workflow.start(CONVERSATION_WORKFLOW_TYPE, {
+        await this.client.workflow.start<typeof conversationWorkflow>(CONVERSATION_WORKFLOW_TYPE, {
           ...this.startOptions(conversation),
           workflowIdConflictPolicy: 'USE_EXISTING',
         });
@@ -161,15 +166,21 @@ export class ConversationClient {
   }
 }
 
+/**
+ * Whether the conversation has no open run: Temporal answers gRPC NOT_FOUND ("workflow execution
+ * already completed" / "not found") to an update or signal, which the SDK throws as
+ * {@link WorkflowNotFoundError}.
+ */
 function isNotRunning(err: unknown): boolean {
-  if (err instanceof WorkflowNotFoundError) return true;
-  const text = err instanceof Error ? `${err.message} ${String(err.cause ?? '')}` : '';
-  return /workflow execution (already completed|not found)|not found/i.test(text);
+  return err instanceof WorkflowNotFoundError;
 }
 
 /**
  * Whether Temporal refused a signal because the run reached its signal limit (10,000 per run by
- * default: gRPC INVALID_ARGUMENT "exceeded workflow execution limit for signal events").
+ * default: gRPC INVALID_ARGUMENT "exceeded workflow execution limit for signal events", wrapped by the
+ * SDK in a `ServiceError`). The server sends no typed error detail for this refusal (unlike
+ * `WorkflowExecutionAlreadyStartedFailure` or NOT_FOUND, which the SDK turns into classes), so the
+ * message text is all there is to recognise it by.
  */
 export function isSignalLimitError(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; depth++) {

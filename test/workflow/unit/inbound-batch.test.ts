@@ -1,20 +1,15 @@
 /**
  * The conversation workflow's inbound recording on its own (time-skipping test server, the workflow
- * bundle, `jest.fn` activities — no Postgres): customer messages queued together are recorded in one
- * `recordInboundMessages` batch, and a batch the database refuses for good is recorded again one
- * message at a time, so only the bad message is lost.
+ * bundle, `jest.fn` activities — no Postgres; see test/support/conversation-under-test.ts): customer
+ * messages queued together are recorded in one `recordInboundMessages` batch, and a batch the database
+ * refuses for good is recorded again one message at a time, so only the bad message is lost.
  */
-import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import type { InboundMessageInput } from '../../activities/conversation-store';
-import { DEFAULT_AI_ASSISTANT_CONFIG } from '../../domain/ai-assistant';
-import { type ConversationState, type NewConversation, newConversationState } from '../../domain/conversation';
-import { DEFAULT_SLA_POLICY } from '../../domain/sla';
-import { CONVERSATION_WORKFLOW_TYPE, conversationWorkflowId, getStateQuery, inboundMessageSignal } from '../../workflows/messages';
-import { globalResources } from '../support/global-resources';
-import { createTimeSkippingEnvironment } from '../support/time-skipping';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { InboundMessageInput } from '../../../activities/conversation-store';
+import type { ConversationState } from '../../../domain/conversation';
+import { eventually, startConversation } from '../../support/conversation-under-test';
+import { createTimeSkippingEnvironment } from '../../support/time-skipping';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -28,53 +23,17 @@ type Batch = { state: ConversationState; messages: { message: InboundMessageInpu
 
 /** Runs one conversation with stand-in activities; `record` decides what the database does with a batch. */
 async function runConversation(record: (batch: Batch) => Promise<{ inserted: boolean[] }>, texts: string[], expectUnread: number) {
-  const taskQueue = `inbound-batch-${randomUUID()}`;
-  const conversation: NewConversation = {
-    conversationId: randomUUID(),
-    orgId: randomUUID(),
-    channelId: randomUUID(),
-    channelKind: 'sms',
-    contactId: randomUUID(),
-  };
-  const recordInboundMessages = jest.fn(record);
-  const saveConversation = jest.fn(async () => undefined);
-  const activities = {
-    loadConversation: async () => ({
-      state: newConversationState(conversation, Date.now()),
-      sla: DEFAULT_SLA_POLICY,
-      pendingSuggestion: null,
-    }),
-    loadAiSettings: async () => ({ version: 0, config: DEFAULT_AI_ASSISTANT_CONFIG, available: false }),
-    recordInboundMessages,
-    saveConversation,
-  };
+  const c = await startConversation(env, { activities: { recordInboundMessages: record } });
   // every message is queued before a worker runs: the run sees them all at once
-  const workflowId = conversationWorkflowId(conversation.conversationId);
-  for (const [i, text] of texts.entries()) {
-    await env.client.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
-      workflowId,
-      taskQueue,
-      args: [{ conversation }],
-      signal: inboundMessageSignal,
-      signalArgs: [{ provider: 'twilio', providerMessageId: `SM${i}`, text, attachments: [] }],
-    });
-  }
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { codePath: globalResources().workflowBundlePath },
-    activities,
+  for (const text of texts) await c.inbound(text);
+  const state = await c.run(async () => {
+    await eventually(
+      async () => (await c.state()).unreadCount >= expectUnread && c.activities.recordInboundMessages.mock.calls.length > 0,
+      `${expectUnread} unread`,
+    ).catch(() => undefined);
+    return c.state();
   });
-  const state = await worker.runUntil(async () => {
-    const handle = env.client.workflow.getHandle(workflowId);
-    for (let i = 0; i < 200; i++) {
-      const s = await handle.query(getStateQuery);
-      if (s.unreadCount >= expectUnread && recordInboundMessages.mock.calls.length > 0) return s;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return handle.query(getStateQuery);
-  });
-  return { recordInboundMessages, saveConversation, state };
+  return { recordInboundMessages: c.activities.recordInboundMessages, saveConversation: c.activities.saveConversation, state };
 }
 
 test('messages queued together are recorded by one recordInboundMessages activity, in order', async () => {
