@@ -230,6 +230,9 @@ export const Message = z
       description:
         '`text` is shorter than what was received (email bodies above 256 KiB): the full body is kept as the attachment `message.txt`',
     }),
+    editedAt: IsoDateTime.nullable()
+      .optional()
+      .openapi({ description: 'When the customer last edited the message on the carrier (Telegram); `text` is the edited text' }),
     createdAt: IsoDateTime,
   })
   .openapi('Message');

@@ -8,11 +8,12 @@
  */
 import { CHAT_KIND } from './internal/kinds';
 import { EMAIL_KIND } from './postmark/kinds';
+import { TELEGRAM_KIND } from './telegram/kinds';
 import { SMS_KIND, WHATSAPP_KIND } from './twilio/kinds';
 import type { ChannelKindSpec } from './types';
 
 /** Every channel kind, in display order. */
-export const CHANNEL_KIND_SPECS = [SMS_KIND, WHATSAPP_KIND, EMAIL_KIND, CHAT_KIND] as const;
+export const CHANNEL_KIND_SPECS = [SMS_KIND, WHATSAPP_KIND, EMAIL_KIND, CHAT_KIND, TELEGRAM_KIND] as const;
 
 type Specs = typeof CHANNEL_KIND_SPECS;
 /** The `kind` literals of a tuple of specs, as a tuple (homomorphic: stays a tuple). */

@@ -15,6 +15,7 @@
  */
 import type { Router } from 'express';
 import type { ApiDeps } from '../api/deps';
+import type { RouteSpec } from '../api/http/define-route';
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import type { BlobStore } from '../db/blob-store';
@@ -250,6 +251,8 @@ export interface ChannelAdapterDefinition<C = unknown> {
   create(config: C): ChannelAdapter;
   /** Express router of the provider's inbound webhooks (verified, routed into workflows); none = no inbound. */
   webhooks?(deps: ApiDeps): Router;
+  /** The declarations of those webhook routes (`defineRoute`), for the route registry and the OpenAPI document. */
+  readonly webhookRoutes?: readonly { readonly spec: RouteSpec }[];
   /** Its local stand-in for `npm start` without credentials; none = nothing to stand in for. */
   readonly dev?: DevStandIn;
 }

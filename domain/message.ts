@@ -84,6 +84,11 @@ export interface MessageRecord {
    * full body is kept as an attachment (`message.txt`). `false` when `text` is complete.
    */
   truncated: boolean;
+  /**
+   * When the customer last edited this message on the carrier (ISO-8601; Telegram edits); `text` is
+   * the edited text. `null` = never edited. Absent in records from before edits existed.
+   */
+  editedAt?: string | null;
   createdAt: string;
 }
 

@@ -135,7 +135,7 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
           orgId: channel.orgId,
           channelId: channel.channelId,
           channelKind: to.kind,
-          customer: { kind: to.kind, phone: from.phone, profileName: form.ProfileName ?? null },
+          customer: { kind: to.kind, address: from.phone, profileName: form.ProfileName ?? null },
         };
         try {
           await conversations.deliverInbound(conversation, {

@@ -25,15 +25,16 @@ import { classifyTelegramError, createTelegramApi, sendTelegramMessage, type Tel
 import { TELEGRAM_KIND } from './kinds';
 import { TELEGRAM_MAX_ALBUM_ITEMS, TELEGRAM_MAX_CAPTION_LENGTH } from './limits';
 import { telegramProviderMessageId } from './updates';
-import { telegramWebhooksRouter } from './webhooks';
+import { TELEGRAM_DEV_STAND_IN } from './dev';
+import { telegramWebhookRoutes, telegramWebhooksRouter } from './webhooks';
 
 /** The configuration the Telegram adapter needs (`Config['telegram']`). */
 export interface TelegramAdapterConfig {
   telegram: {
     /** The bot's token from @BotFather (`TELEGRAM_BOT_TOKEN`); `undefined` = no Telegram bot (sends fail `not_configured`). */
     botToken: string | undefined;
-    /** Bot API root (`TELEGRAM_API_ROOT`, default `https://api.telegram.org`; a stand-in locally). */
-    apiRoot: string;
+    /** Bot API root (`TELEGRAM_API_ROOT`); `undefined` = `https://api.telegram.org`. */
+    apiRoot: string | undefined;
   };
 }
 
@@ -96,8 +97,10 @@ export const TELEGRAM_CHANNEL: ChannelAdapterDefinition<TelegramAdapterConfig> =
   create: (config) => {
     const { botToken, apiRoot } = config.telegram;
     if (botToken === undefined) return telegramAdapter(null, null);
-    const bot = { token: botToken, apiRoot };
+    const bot = { token: botToken, ...(apiRoot !== undefined ? { apiRoot } : {}) };
     return telegramAdapter(createTelegramApi(bot), bot);
   },
   webhooks: telegramWebhooksRouter,
+  webhookRoutes: telegramWebhookRoutes,
+  dev: TELEGRAM_DEV_STAND_IN,
 };

@@ -73,6 +73,10 @@ export interface TelegramStandInOptions {
   username?: string;
   /** TCP port (default 0 = a free port). */
   port?: number;
+  /** Every chat counts as known (no 400 `chat not found`): `npm start`, where updates come from the simulator. */
+  acceptAnyChat?: boolean;
+  /** Called with every recorded request (after it was answered), e.g. to log sends. */
+  onRequest?: (request: RecordedBotApiRequest) => void;
 }
 
 /** A running stand-in; see the module docs. */
@@ -226,8 +230,11 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
     }
     const route = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(path);
     const { params, files: uploads } = await readParams(req);
-    const record = (status: number) =>
-      standIn.requests.push({ method: route?.[2] ?? path, token: route?.[1] ?? '', params, files: uploads, status });
+    const record = (status: number) => {
+      const request = { method: route?.[2] ?? path, token: route?.[1] ?? '', params, files: uploads, status };
+      standIn.requests.push(request);
+      options.onRequest?.(request);
+    };
     const answerError = (error: BotApiError) => {
       record(error.error_code);
       fail(res, error);
@@ -242,7 +249,7 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
     const needsChat = () => {
       if (chatId === undefined) return { error_code: 400, description: 'Bad Request: chat_id is empty' };
       if (blockedChats.has(chatId)) return { error_code: 403, description: 'Forbidden: bot was blocked by the user' };
-      if (!knownChats.has(chatId)) return { error_code: 400, description: 'Bad Request: chat not found' };
+      if (!knownChats.has(chatId) && !options.acceptAnyChat) return { error_code: 400, description: 'Bad Request: chat not found' };
       return null;
     };
     const answer = (result: unknown) => {

@@ -61,6 +61,13 @@ const SAMPLES: Record<ChannelKind, { valid: [raw: string, normalised: string][];
     valid: [[' visitor-7f3a ', 'visitor-7f3a']],
     invalid: ['', '   ', 'two words', 'x'.repeat(201)],
   },
+  telegram: {
+    valid: [
+      [' 123456789 ', '123456789'],
+      ['-1001234567890', '-1001234567890'],
+    ],
+    invalid: ['', '0', 'abc', '@username', '12.5', '99999999999999999'],
+  },
 };
 
 const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
