@@ -174,6 +174,23 @@ export async function findOrCreateContactByIdentity(
     .onConflict((oc) => oc.doNothing())
     .execute();
   const holder = await addContactIdentity(db, orgId, id, kind, address);
+  if (holder !== id) {
+    // another contact took the address meanwhile (e.g. created by the API): drop ours if it is bare
+    await db
+      .deleteFrom('contacts')
+      .where('id', '=', id)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('contact_identities as ci')
+              .select('ci.id')
+              .where('ci.contact_id', '=', id)
+              .union(selectFrom('conversations as cv').select('cv.id').where('cv.contact_id', '=', id)),
+          ),
+        ),
+      )
+      .execute();
+  }
   for (const k of alsoKinds) await addContactIdentity(db, orgId, holder, k, address);
   return holder;
 }
