@@ -38,6 +38,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type OpenAI from 'openai';
 import type { Db } from '../db/client';
+import { identityAddress } from '../db/contacts';
 import { insertTodo } from '../db/todos';
 import {
   type AgentMessage,
@@ -276,7 +277,7 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
         'c.priority',
         'c.tags',
         'ct.name as contact_name',
-        'ct.email as contact_email',
+        identityAddress('email', 'ct.id').as('contact_email'),
       ])
       .where('c.id', '=', input.conversationId)
       .where('c.org_id', '=', input.orgId)
@@ -333,7 +334,7 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
         'c.last_activity_at',
         'c.needs_human',
         'ct.name as contact_name',
-        'ct.email as contact_email',
+        identityAddress('email', 'ct.id').as('contact_email'),
       ])
       .where('c.org_id', '=', orgId)
       .where('c.channel_kind', '=', 'email');

@@ -19,6 +19,7 @@ import { SEND_UNCONFIRMED } from '../channels/reconciliation';
 import { mediaUrlFor } from '../db/media-urls';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
+import { contactAddressColumns } from '../db/contacts';
 import { applyDeliveryUpdate } from './conversation-store';
 
 /** What a send activity reports back to the workflow. */
@@ -99,9 +100,7 @@ async function loadOutbound(db: Db, messageId: string) {
       'ch.address as channelAddress',
       'ch.name as channelName',
       'ch.settings',
-      'ct.phone',
-      'ct.whatsapp',
-      'ct.email as contactEmail',
+      ...contactAddressColumns('ct.id'),
       'ct.name as contactName',
     ])
     .where('m.id', '=', messageId)
@@ -125,7 +124,7 @@ function toOutbound(row: OutboundRow): OutboundMessage {
     channel: { address: row.channelAddress, name: row.channelName, settings: row.settings },
     contact: {
       name: row.contactName,
-      address: contactAddressOf(row.kind, { phone: row.phone, whatsapp: row.whatsapp, email: row.contactEmail }),
+      address: contactAddressOf(row.kind, row),
     },
     createdAt: row.created_at,
     sendStartedAt: row.send_started_at,

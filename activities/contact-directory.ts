@@ -1,65 +1,25 @@
 /**
- * Finds or creates the contact behind a customer's phone number (called by the conversation
- * workflow's `loadConversation` activity, so a carrier webhook needs no Postgres), race-free: concurrent first
- * messages of a new contact converge on one row (unique `(org_id, phone)` / `(org_id, whatsapp)`,
- * `INSERT … ON CONFLICT DO NOTHING`, then re-read).
+ * Finds or creates the contact behind a customer's address (called by the conversation workflow's
+ * `loadConversation` activity, so a carrier webhook needs no Postgres), race-free: concurrent first
+ * messages of a new contact converge on one row (db/contacts.ts `findOrCreateContactByIdentity`).
  */
-import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type ChannelKind, kindSpec } from '../channels/kinds';
 import type { Db } from '../db/client';
+import { IDENTITY_KIND_OF_FIELD, findOrCreateContactByIdentity } from '../db/contacts';
 
 /**
- * The id of the org's contact for an E.164 number on SMS or WhatsApp. A WhatsApp sender that is
- * already a contact by phone gets its `whatsapp` number filled in (same person); a new contact
- * takes the WhatsApp `ProfileName` as its name.
+ * The id of the org's contact for an address on `kind`, looked up by the kind's contact fields in
+ * preference order (a WhatsApp sender: its `whatsapp` identity, else the contact with that phone
+ * number, which gets the `whatsapp` identity: same person). A new contact takes `profileName` (the
+ * WhatsApp `ProfileName`) as its name and every identity of those fields.
  */
 export async function findOrCreateContactByPhone(
   db: Db,
   orgId: string,
-  kind: 'sms' | 'whatsapp',
+  kind: ChannelKind,
   phone: string,
   profileName: string | null,
 ): Promise<string> {
-  const find = () =>
-    db
-      .selectFrom('contacts')
-      .select('id')
-      .where('org_id', '=', orgId)
-      .where((eb) => (kind === 'whatsapp' ? eb.or([eb('whatsapp', '=', phone), eb('phone', '=', phone)]) : eb('phone', '=', phone)))
-      .orderBy(sql`case when ${sql.ref(kind === 'whatsapp' ? 'whatsapp' : 'phone')} = ${phone} then 0 else 1 end`)
-      .executeTakeFirst();
-  const existing = await find();
-  if (existing) {
-    if (kind === 'whatsapp') {
-      await db
-        .updateTable('contacts')
-        .set({ whatsapp: phone, updated_at: sql`now()` })
-        .where('id', '=', existing.id)
-        .where('whatsapp', 'is', null)
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('contacts as other').select('other.id').where('other.org_id', '=', orgId).where('other.whatsapp', '=', phone),
-            ),
-          ),
-        )
-        .execute();
-    }
-    return existing.id;
-  }
-  await db
-    .insertInto('contacts')
-    .values({
-      id: randomUUID(),
-      org_id: orgId,
-      name: profileName,
-      phone,
-      whatsapp: kind === 'whatsapp' ? phone : null,
-      email: null,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .execute();
-  const created = await find();
-  if (!created) throw new Error('contact vanished after insert');
-  return created.id;
+  const kinds = kindSpec(kind).contactFields.map((field) => IDENTITY_KIND_OF_FIELD[field]);
+  return findOrCreateContactByIdentity(db, orgId, kind, phone, { name: profileName, alsoKinds: kinds });
 }

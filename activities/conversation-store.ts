@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { sql } from 'kysely';
 import { kindSpec } from '../channels/kinds';
 import type { Db } from '../db/client';
+import { identityAddress } from '../db/contacts';
 import { conversationColumns, conversationStateFromRow, messageRecordFromRow } from '../db/mappers';
 import { type ConversationState, type NewConversation, customerAddressOf, newConversationState } from '../domain/conversation';
 import { type DeliveryStatus, deliveryUpdateApplies } from '../domain/delivery';
@@ -219,7 +220,7 @@ async function recordInboundBatch(
         .set({ email_bounced_at: null, email_bounce_reason: null, updated_at: sql`now()` })
         .where('id', '=', input.state.contactId)
         .where('email_bounced_at', 'is not', null)
-        .where(sql<string>`lower(email)`, 'in', senders)
+        .where(sql<string>`lower(${identityAddress('email', 'contacts.id')})`, 'in', senders)
         .execute();
     }
     const profileName = input.messages.filter((m, i) => inserted[i] && m.profileName).at(-1)?.profileName;

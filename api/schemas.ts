@@ -409,8 +409,20 @@ export const PatchConversationBody = z
 
 // ---- Contacts -------------------------------------------------------------------------------
 
-/** A contact with its ISO-8601 UTC timestamps: 201 body of `POST /v1/contacts`, 200 of `GET /v1/contacts/{id}`. */
-export const Contact = ContactSummary.extend({ createdAt: IsoDateTime, updatedAt: IsoDateTime }).openapi('Contact');
+/** One address of a contact on a channel kind (normalised: E.164, lower-cased email). */
+export const ContactIdentity = z.object({ kind: z.enum(CHANNEL_KINDS), address: z.string() }).openapi('ContactIdentity');
+
+/**
+ * A contact with its identities and ISO-8601 UTC timestamps: 201 body of `POST /v1/contacts`, 200 of
+ * `GET /v1/contacts/{id}`.
+ */
+export const Contact = ContactSummary.extend({
+  identities: z.array(ContactIdentity).openapi({
+    description: 'Every address of the contact, oldest first; `phone` / `whatsapp` / `email` are its sms / whatsapp / email identity',
+  }),
+  createdAt: IsoDateTime,
+  updatedAt: IsoDateTime,
+}).openapi('Contact');
 
 /**
  * Body of `POST /v1/contacts`: at least one of phone, email, whatsapp; phone numbers are stored as

@@ -86,6 +86,7 @@ export function toContactView(row: ContactRow): z.infer<typeof Contact> {
     vip: row.vip,
     emailBouncedAt: isoOrNull(row.email_bounced_at),
     emailBounceReason: row.email_bounce_reason,
+    identities: row.identities.map(({ kind, address }) => ({ kind, address })),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };

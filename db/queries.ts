@@ -5,6 +5,7 @@
 import { type SelectQueryBuilder, sql } from 'kysely';
 import type { ChannelKind } from '../channels/kinds';
 import type { Db } from './client';
+import { contactAddressColumns } from './contacts';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { Database, MessageRow } from './schema';
 
@@ -38,9 +39,7 @@ function conversationSelect(db: Db) {
       'ch.address as channel_address',
       'ct.id as contact_id',
       'ct.name as contact_name',
-      'ct.phone as contact_phone',
-      'ct.email as contact_email',
-      'ct.whatsapp as contact_whatsapp',
+      ...contactAddressColumns('ct.id', 'contact_'),
       'ct.vip as contact_vip',
       'ct.email_bounced_at as contact_email_bounced_at',
       'ct.email_bounce_reason as contact_email_bounce_reason',

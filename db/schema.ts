@@ -33,22 +33,31 @@ export interface StaffUsersTable {
   created_at: Timestamp;
 }
 
-/** `contacts`: an org's customers; `phone`, `whatsapp` and `email` each unique per org. */
+/** `contacts`: an org's customers; their addresses are `contact_identities` rows. */
 export interface ContactsTable {
   id: string;
   org_id: string;
   name: string | null;
-  /** E.164 */
-  phone: string | null;
-  email: string | null;
-  /** E.164 number the contact uses on WhatsApp */
-  whatsapp: string | null;
   vip: Generated<boolean>;
   /** Set when an email to this contact hard-bounced (the address is flagged). */
   email_bounced_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   email_bounce_reason: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/**
+ * `contact_identities`: one address of a contact on one channel kind (migration 0009); `address` is
+ * normalised by the kind (E.164 for sms / whatsapp, lower-cased for email); `(org_id, kind, address)`
+ * is unique: an address belongs to one contact of an org.
+ */
+export interface ContactIdentitiesTable {
+  id: Generated<string>;
+  org_id: string;
+  contact_id: string;
+  kind: ChannelKind;
+  address: string;
+  created_at: Timestamp;
 }
 
 /** `channels`: an org's number or address on a provider; `settings` is provider-specific JSON (default `{}`). */
@@ -268,6 +277,7 @@ export interface Database {
   orgs: OrgsTable;
   staff_users: StaffUsersTable;
   contacts: ContactsTable;
+  contact_identities: ContactIdentitiesTable;
   channels: ChannelsTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
@@ -283,8 +293,22 @@ export interface Database {
 export type OrgRow = Selectable<OrgsTable>;
 /** A `staff_users` row as selected. */
 export type StaffUserRow = Selectable<StaffUsersTable>;
-/** A `contacts` row as selected. */
-export type ContactRow = Selectable<ContactsTable>;
+/** One address of a contact (a `contact_identities` row, reduced). */
+export interface ContactIdentity {
+  kind: ChannelKind;
+  address: string;
+}
+
+/**
+ * A contact as read (db/contacts.ts `findContact`): the `contacts` row, its identities (oldest first),
+ * and the addresses derived from them: `phone` (the `sms` identity), `whatsapp`, `email`.
+ */
+export type ContactRow = Selectable<ContactsTable> & {
+  phone: string | null;
+  whatsapp: string | null;
+  email: string | null;
+  identities: ContactIdentity[];
+};
 /** A `channels` row as selected. */
 export type ChannelRow = Selectable<ChannelsTable>;
 /** A `conversations` row as selected. */

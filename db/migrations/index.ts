@@ -7,6 +7,7 @@ import * as m0005 from './0005_send_reconciliation';
 import * as m0006 from './0006_idempotency_keys';
 import * as m0007 from './0007_ai_hardening';
 import * as m0008 from './0008_email_hardening';
+import * as m0009 from './0009_contact_identities';
 import * as m0010 from './0010_telegram';
 
 /**
@@ -22,5 +23,6 @@ export const migrations: Record<string, Migration> = {
   '0006_idempotency_keys': m0006,
   '0007_ai_hardening': m0007,
   '0008_email_hardening': m0008,
+  '0009_contact_identities': m0009,
   '0010_telegram': m0010,
 };

@@ -12,9 +12,10 @@ type ChannelKind = ConversationsTable['channel_kind'];
 /** Inserts a contact of `orgId` (unique random email) and returns its id. */
 export async function insertContact(db: Db, orgId: string): Promise<string> {
   const id = randomUUID();
+  await db.insertInto('contacts').values({ id, org_id: orgId, name: 'Fixture Customer' }).execute();
   await db
-    .insertInto('contacts')
-    .values({ id, org_id: orgId, name: 'Fixture Customer', email: `customer-${id}@example.test` })
+    .insertInto('contact_identities')
+    .values({ org_id: orgId, contact_id: id, kind: 'email', address: `customer-${id}@example.test` })
     .execute();
   return id;
 }

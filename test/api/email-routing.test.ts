@@ -10,6 +10,7 @@ import { binaryParser } from '../support/binary';
 import { conversationIdFor } from '../../domain/routing';
 import { createHarness, createTestOrg, type Harness, type TestOrg } from '../support/harness';
 import { deliverEmail, inboundEmail, withHeaders } from '../support/postmark-inbound';
+import { hasIdentity } from '../../db/contacts';
 
 let h: Harness;
 let other: TestOrg;
@@ -154,7 +155,7 @@ test('a hard bounce after the Delivery event marks the email failed and flags th
     return row?.delivery_status === 'failed' ? row : undefined;
   }, 'failed after delivered');
   expect(failed.error_code).toBe('bounce_HardBounce');
-  const contact = await h.db.selectFrom('contacts').select('email_bounced_at').where('email', '=', from).executeTakeFirstOrThrow();
+  const contact = await h.db.selectFrom('contacts').select('email_bounced_at').where(hasIdentity('email', from)).executeTakeFirstOrThrow();
   expect(contact.email_bounced_at).not.toBeNull();
 });
 
@@ -189,7 +190,7 @@ test('NUL bytes in sender name and subject are dropped, not a 500 or a lost mess
   expect(res.status).toBe(200);
   const row = await waitForMessage(res.body.conversationId as string, 'nul test');
   expect(row.email?.subject).toBe('Subject');
-  const contact = await h.db.selectFrom('contacts').select('name').where('email', '=', from).executeTakeFirstOrThrow();
+  const contact = await h.db.selectFrom('contacts').select('name').where(hasIdentity('email', from)).executeTakeFirstOrThrow();
   expect(contact.name).toBe('Name');
 });
 

@@ -19,6 +19,7 @@ import {
   sampleText,
   withHeaders,
 } from '../support/postmark-inbound';
+import { hasIdentity, selectContacts } from '../../db/contacts';
 
 /** What the SDK POSTs to `/email` (the fields these tests read). */
 interface SentEmail {
@@ -162,11 +163,9 @@ async function storedByPostmarkId(messageId: string) {
 }
 
 async function contactByEmail(email: string) {
-  return h.db
-    .selectFrom('contacts')
-    .selectAll()
-    .where('org_id', '=', h.org.orgId)
-    .where('email', '=', email.toLowerCase())
+  return selectContacts(h.db)
+    .where('contacts.org_id', '=', h.org.orgId)
+    .where(hasIdentity('email', email.toLowerCase()))
     .executeTakeFirst();
 }
 

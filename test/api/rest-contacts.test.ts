@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { signStaffToken } from '../../api/auth';
 import { createHarness, createTestOrg, type Harness, JWT_SECRET, randomPhone } from '../support/harness';
 import { api, type ConversationBody, expectError, expectValidationError, inboundAndWait, listAll } from './rest-helpers';
+import { hasIdentity, selectContacts } from '../../db/contacts';
 
 interface ContactBody {
   id: string;
@@ -40,7 +41,7 @@ describe('POST /v1/contacts', () => {
     const contact = res.body as ContactBody;
     expect(contact).toMatchObject({ name: 'Ada Lovelace', phone: '+12025550143', email: null, whatsapp: null, vip: false });
     expect(contact.id).toMatch(/^[0-9a-f-]{36}$/);
-    const row = await h.db.selectFrom('contacts').selectAll().where('id', '=', contact.id).executeTakeFirstOrThrow();
+    const row = await selectContacts(h.db).where('contacts.id', '=', contact.id).executeTakeFirstOrThrow();
     expect({ org: row.org_id, phone: row.phone }).toEqual({ org: h.org.orgId, phone: '+12025550143' });
 
     const read = await api(h).get(`/v1/contacts/${contact.id}`);
@@ -56,7 +57,7 @@ describe('POST /v1/contacts', () => {
       .selectFrom('contacts')
       .select('id')
       .where('org_id', '=', h.org.orgId)
-      .where('phone', '=', '+12025550143')
+      .where(hasIdentity('sms', '+12025550143'))
       .execute();
     expect(rows).toHaveLength(1);
   });
@@ -97,7 +98,7 @@ describe('POST /v1/contacts', () => {
   });
 
   test('rejected creates stored nothing', async () => {
-    const rows = await h.db.selectFrom('contacts').select(['name', 'phone']).where('org_id', '=', h.org.orgId).execute();
+    const rows = await selectContacts(h.db).where('contacts.org_id', '=', h.org.orgId).execute();
     expect(rows.map((r) => r.name)).not.toEqual(expect.arrayContaining(['Imposter', 'Nobody']));
     expect(rows.map((r) => r.phone)).not.toEqual(expect.arrayContaining(['+12025550199', '+12025550198', '+12025550197']));
   });

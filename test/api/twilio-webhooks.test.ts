@@ -11,6 +11,7 @@ import { ConversationClient } from '../../workflows/conversation/client';
 import { conversationWorkflowId } from '../../workflows/conversation/contract';
 import { createHarness, type Harness, PUBLIC_BASE_URL, randomPhone, TWILIO_AUTH_TOKEN, testApiDeps } from '../support/harness';
 import { newTwilioSid, readSampleForm, signTwilioRequest, withFields } from '../support/twilio-webhooks';
+import { hasIdentity } from '../../db/contacts';
 
 const MESSAGING = '/webhooks/twilio/messaging';
 const EMPTY_TWIML = '<Response></Response>';
@@ -79,7 +80,7 @@ async function expectNothingStored(from: string, sid: string, kind: 'sms' | 'wha
     .selectFrom('contacts')
     .select('id')
     .where('org_id', '=', h.org.orgId)
-    .where((eb) => eb.or([eb('phone', '=', from), eb('whatsapp', '=', from)]))
+    .where((eb) => eb.or([hasIdentity('sms', from)(eb), hasIdentity('whatsapp', from)(eb)]))
     .execute();
   expect(contacts).toEqual([]);
   const conversations = await h.db.selectFrom('conversations').select('id').where('id', '=', conversationId).execute();
@@ -347,7 +348,7 @@ describe('concurrency and dedupe', () => {
       .selectFrom('contacts')
       .select('id')
       .where('org_id', '=', h.org.orgId)
-      .where('phone', '=', customer)
+      .where(hasIdentity('sms', customer))
       .execute();
     expect(contacts).toHaveLength(1);
     const conversations = await h.db

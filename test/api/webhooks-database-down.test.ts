@@ -28,6 +28,7 @@ import {
 } from '../support/harness';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { buildInboundMessageForm, newTwilioSid, signTwilioRequest } from '../support/twilio-webhooks';
+import { hasIdentity, selectContacts } from '../../db/contacts';
 
 const MESSAGING = '/webhooks/twilio/messaging';
 
@@ -89,12 +90,7 @@ describe('Postgres unreachable from the API', () => {
     expect(res.text).toContain('<Response></Response>');
 
     const row = await h.waitFor(() => storedBySid(during.sid), 'the message accepted while the database was down');
-    const contact = await h.db
-      .selectFrom('contacts')
-      .select(['id', 'phone'])
-      .where('org_id', '=', h.org.orgId)
-      .where('phone', '=', customer)
-      .execute();
+    const contact = await selectContacts(h.db).where('contacts.org_id', '=', h.org.orgId).where(hasIdentity('sms', customer)).execute();
     expect(contact).toHaveLength(1);
     expect(row.author_id).toBe(contact[0]!.id);
     expect(row.conversation_id).toBe(conversationIdFor(h.org.orgId, h.org.smsChannelId, customer));
@@ -149,9 +145,10 @@ describe('Postgres unreachable from the API', () => {
 test('a run started with the original start input (contactId, no customer) still loads and records', async () => {
   const customer = randomPhone();
   const contactId = randomUUID();
+  await h.db.insertInto('contacts').values({ id: contactId, org_id: h.org.orgId, name: null }).execute();
   await h.db
-    .insertInto('contacts')
-    .values({ id: contactId, org_id: h.org.orgId, name: null, phone: customer, whatsapp: null, email: null })
+    .insertInto('contact_identities')
+    .values({ org_id: h.org.orgId, contact_id: contactId, kind: 'sms', address: customer })
     .execute();
   const conversationId = conversationIdFor(h.org.orgId, h.org.smsChannelId, customer);
   const sid = newTwilioSid('SM');

@@ -23,6 +23,7 @@ import { createTestOrg, randomPhone, type TestOrg } from '../support/harness';
 import { freePort } from '../../scripts/free-port';
 import { type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres';
 import { buildInboundMessageForm, newTwilioSid, postTwilioWebhook } from '../support/twilio-webhooks';
+import { selectContacts } from '../../db/contacts';
 
 jest.setTimeout(150_000);
 
@@ -324,7 +325,11 @@ test('Postgres down for ~22 s: every webhook accepted (or accepted on one retry)
   expect(rows).toHaveLength(sids.length);
 
   // One contact per new customer, created by the workflow; the WhatsApp one named from ProfileName.
-  const contacts = await db!.selectFrom('contacts').select(['phone', 'whatsapp', 'name']).where('org_id', '=', org.orgId).execute();
+  const contacts = (await selectContacts(db!).where('contacts.org_id', '=', org.orgId).execute()).map(({ phone, whatsapp, name }) => ({
+    phone,
+    whatsapp,
+    name,
+  }));
   for (const phone of [known, ...newSms]) expect(contacts.filter((c) => c.phone === phone)).toHaveLength(1);
   expect(contacts.filter((c) => c.whatsapp === newWhatsApp)).toEqual([
     { phone: newWhatsApp, whatsapp: newWhatsApp, name: 'Outage Olivia' },
