@@ -19,7 +19,7 @@ import { SEND_UNCONFIRMED } from '../channels/reconciliation';
 import { mediaUrlFor } from '../db/media-urls';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
-import { contactAddressColumns } from '../db/contacts';
+import { identitiesOf } from '../db/contacts';
 import { applyDeliveryUpdate } from './conversation-store';
 
 /** What a send activity reports back to the workflow. */
@@ -100,7 +100,7 @@ async function loadOutbound(db: Db, messageId: string) {
       'ch.address as channelAddress',
       'ch.name as channelName',
       'ch.settings',
-      ...contactAddressColumns('ct.id'),
+      identitiesOf('ct.id').as('identities'),
       'ct.name as contactName',
     ])
     .where('m.id', '=', messageId)
@@ -124,7 +124,7 @@ function toOutbound(row: OutboundRow): OutboundMessage {
     channel: { address: row.channelAddress, name: row.channelName, settings: row.settings },
     contact: {
       name: row.contactName,
-      address: contactAddressOf(row.kind, row),
+      address: contactAddressOf(row.kind, row.identities),
     },
     createdAt: row.created_at,
     sendStartedAt: row.send_started_at,

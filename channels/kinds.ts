@@ -85,16 +85,13 @@ export function isFreeFormReplyAllowed(kind: ChannelKind, sessionExpiresAtMs: nu
 }
 
 /**
- * The address of `kind` among a contact's addresses, by the kind's `contactFields` preference
- * (WhatsApp: `whatsapp`, else `phone`); `null` when the contact has none.
+ * The address of `kind` among a contact's identities (oldest first), by the kind's `identityKinds`
+ * preference (WhatsApp: a `whatsapp` identity, else an `sms` one); `null` when the contact has none.
  */
-export function contactAddressOf(
-  kind: ChannelKind,
-  contact: { phone: string | null; whatsapp: string | null; email: string | null },
-): string | null {
-  for (const field of kindSpec(kind).contactFields) {
-    const value = contact[field];
-    if (value !== null) return value;
+export function contactAddressOf(kind: ChannelKind, identities: readonly { kind: string; address: string }[]): string | null {
+  for (const identityKind of kindSpec(kind).identityKinds) {
+    const found = identities.find((i) => i.kind === identityKind);
+    if (found) return found.address;
   }
   return null;
 }

@@ -23,8 +23,6 @@ import type { Db } from '../db/client';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { Attachment, EmailRecipients, TemplateUse } from '../domain/message';
 
-/** The contact fields (`contacts` columns) an address of a kind may come from, in preference order. */
-export type ContactAddressField = 'phone' | 'whatsapp' | 'email';
 
 /** What a channel kind can carry; checked by test/channels/adapter-contract.test.ts. */
 export interface ChannelCapabilities {
@@ -64,8 +62,12 @@ export interface ChannelKindSpec<K extends string = string, P extends string = s
   readonly capabilities: ChannelCapabilities;
   /** What an address of this kind is called in messages to staff (`number`, `email address`). */
   readonly addressLabel: string;
-  /** Contact columns holding this kind's address, preferred first (WhatsApp: `whatsapp`, then `phone`); `[]` = none. */
-  readonly contactFields: readonly ContactAddressField[];
+  /**
+   * The contact identity kinds (`contact_identities.kind`) holding this kind's address, preferred
+   * first: WhatsApp `['whatsapp', 'sms']` (a WhatsApp number is a phone number: same person);
+   * `[]` = contacts have no address of this kind (web chat visitors).
+   */
+  readonly identityKinds: readonly string[];
   /**
    * Normalises a customer / channel address of this kind: E.164 (`+15551234567`) for phone kinds
    * (libphonenumber-js; Twilio's `whatsapp:` prefix accepted), a trimmed lower-cased address for email.
@@ -107,7 +109,7 @@ export interface OutboundMessage {
   /** The org's channel: its address (E.164 / email), display name and provider-specific settings. */
   channel: { address: string; name: string; settings: Record<string, unknown> };
   /**
-   * The customer: display name and the address of this kind (see {@link ChannelKindSpec.contactFields});
+   * The customer: display name and the address of this kind (see {@link ChannelKindSpec.identityKinds});
    * `address` is `null` when the contact has none (the send fails `no_address`, reconciliation finds nothing).
    */
   contact: { name: string | null; address: string | null };

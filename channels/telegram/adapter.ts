@@ -12,6 +12,7 @@
  * downloaded through `getFile`.
  * Source: core.telegram.org/bots/api.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Api } from 'grammy';
 import {
   type ChannelAdapter,
@@ -80,12 +81,21 @@ export function telegramAdapter(api: Api | null, bot: TelegramBotConfig | null):
         throw new TransientSendError(`Telegram: ${failure.reason}`, { notSent: failure.answered, retryAfterMs: failure.retryAfterMs });
       }
     },
-    async reconcile() {
+    async reconcile(_ctx, outbound) {
+      // without a chat nothing could have been sent; otherwise the Bot API cannot tell
+      if (outbound.contact.address === null) return { outcome: 'not_sent' };
       return { outcome: 'undecided', reason: 'the Telegram Bot API cannot list the messages a bot sent' };
     },
     async mediaDownload(attachment) {
       if (api === null || bot === null || !attachment.providerFileId) return null;
-      return { url: await telegramFileUrl(api, bot, attachment.providerFileId), headers: {} };
+      try {
+        return { url: await telegramFileUrl(api, bot, attachment.providerFileId), headers: {} };
+      } catch (err) {
+        const failure = classifyTelegramError(err);
+        // e.g. 400 `invalid file_id`, or a file above the Bot API's 20 MB download limit: never fetchable
+        if (failure?.permanent) throw ApplicationFailure.nonRetryable(failure.reason, 'MediaFetchFailed', { code: failure.code });
+        throw err;
+      }
     },
   };
 }

@@ -26,7 +26,7 @@ export const TELEGRAM_KIND: ChannelKindSpec<'telegram', 'telegram'> = {
   freeFormNeedsOpenWindow: false,
   capabilities: { media: true, templates: false, typing: true, maxTextLength: TELEGRAM_MAX_TEXT_LENGTH, threading: false },
   addressLabel: 'Telegram chat',
-  contactFields: [],
+  identityKinds: ['telegram'],
   normalizeAddress: normalizeChatId,
   validateAddress: (raw) => normalizeChatId(raw) !== null,
   providerStatuses: ['sent'],

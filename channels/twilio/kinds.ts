@@ -31,7 +31,7 @@ export const SMS_KIND: ChannelKindSpec<'sms', 'twilio'> = {
   freeFormNeedsOpenWindow: false,
   capabilities: { media: true, templates: true, typing: false, maxTextLength: TWILIO_MAX_BODY, threading: false },
   addressLabel: 'number',
-  contactFields: ['phone'],
+  identityKinds: ['sms'],
   ...phoneAddress,
 };
 
@@ -44,7 +44,7 @@ export const WHATSAPP_KIND: ChannelKindSpec<'whatsapp', 'twilio'> = {
   freeFormNeedsOpenWindow: true,
   capabilities: { media: true, templates: true, typing: false, maxTextLength: TWILIO_MAX_BODY, threading: false },
   addressLabel: 'number',
-  contactFields: ['whatsapp', 'phone'],
+  identityKinds: ['whatsapp', 'sms'],
   ...phoneAddress,
 };
 

@@ -130,7 +130,7 @@ describe('GET /v1/conversations/stats', () => {
       totals: {
         conversations: 7,
         byStatus: { open: 1, pending: 1, snoozed: 1, closed: 4 },
-        byChannel: { sms: 3, whatsapp: 1, email: 2, chat: 1 },
+        byChannel: { sms: 3, whatsapp: 1, email: 2, chat: 1, telegram: 0 },
       },
       ai: {
         suggestions: { autoSent: 1, suggested: 2, handedOff: 1 },
