@@ -171,6 +171,7 @@ describe('channel registry', () => {
     const adapters = createChannelAdapters({
       twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: 'http://127.0.0.1:9' },
       postmark: { serverToken: SERVER_TOKEN, apiBaseUrl: 'http://127.0.0.1:9', inboundDomain: undefined },
+      telegram: { botToken: TELEGRAM_TOKEN, apiRoot: 'http://127.0.0.1:9' },
     });
     expect(adapters.all).toHaveLength(CHANNEL_ADAPTERS.length);
     for (const kind of CHANNEL_KINDS) expect(adapters.adapterFor(kind).provider).toBe(kindSpec(kind).provider);
