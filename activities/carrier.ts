@@ -10,6 +10,7 @@ import {
   type ChannelAdapters,
   type OutboundMessage,
   PermanentSendError,
+  TransientSendError,
   type Reconciliation,
   type SendContext,
   contactAddressOf,
@@ -18,7 +19,7 @@ import { SEND_UNCONFIRMED } from '../channels/reconciliation';
 import { mediaUrlFor } from '../db/media-urls';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
-import { contactAddressColumns } from '../db/contacts';
+import { identitiesOf } from '../db/contacts';
 import { applyDeliveryUpdate } from './conversation-store';
 
 /** What a send activity reports back to the workflow. */
@@ -53,6 +54,9 @@ function keepHeartbeating(intervalMs: number): () => void {
   const timer = setInterval(() => context.heartbeat(), intervalMs);
   return () => clearInterval(timer);
 }
+
+/** `type` of the retryable failure thrown when the provider answered "not now" (nothing sent). */
+export const TRANSIENT_CARRIER_ERROR = 'TransientCarrierError';
 
 /** `type` of the non-retryable failure thrown for permanent carrier errors. */
 export const PERMANENT_CARRIER_ERROR = 'PermanentCarrierError';
@@ -96,7 +100,7 @@ async function loadOutbound(db: Db, messageId: string) {
       'ch.address as channelAddress',
       'ch.name as channelName',
       'ch.settings',
-      ...contactAddressColumns('ct.id'),
+      identitiesOf('ct.id').as('identities'),
       'ct.name as contactName',
     ])
     .where('m.id', '=', messageId)
@@ -120,7 +124,7 @@ function toOutbound(row: OutboundRow): OutboundMessage {
     channel: { address: row.channelAddress, name: row.channelName, settings: row.settings },
     contact: {
       name: row.contactName,
-      address: contactAddressOf(row.kind, row),
+      address: contactAddressOf(row.kind, row.identities),
     },
     createdAt: row.created_at,
     sendStartedAt: row.send_started_at,
@@ -164,6 +168,21 @@ export function createCarrierActivities(deps: CarrierDeps) {
       return sent.providerMessageId;
     } catch (err) {
       if (err instanceof PermanentSendError) return fail(row.id, err.code, err.message, err.details);
+      if (err instanceof TransientSendError && err.options.notSent) {
+        // the provider answered "not now": nothing was sent, so the retry needs no reconciliation
+        await db
+          .updateTable('messages')
+          .set({ delivery_status: 'queued', updated_at: sql`now()` })
+          .where('id', '=', row.id)
+          .where('delivery_status', '=', 'sending')
+          .where('provider_message_id', 'is', null)
+          .execute();
+        throw ApplicationFailure.create({
+          message: err.message,
+          type: TRANSIENT_CARRIER_ERROR,
+          ...(err.options.retryAfterMs !== null ? { nextRetryDelay: err.options.retryAfterMs } : {}),
+        });
+      }
       throw err;
     }
   };

@@ -3,9 +3,9 @@
  * `loadConversation` activity, so a carrier webhook needs no Postgres), race-free: concurrent first
  * messages of a new contact converge on one row (db/contacts.ts `findOrCreateContactByIdentity`).
  */
-import { type ChannelKind, kindSpec } from '../channels/kinds';
+import { type ChannelKind, isChannelKind, kindSpec } from '../channels/kinds';
 import type { Db } from '../db/client';
-import { IDENTITY_KIND_OF_FIELD, findOrCreateContactByIdentity } from '../db/contacts';
+import { findOrCreateContactByIdentity } from '../db/contacts';
 
 /**
  * The id of the org's contact for an address on `kind`, looked up by the kind's contact fields in
@@ -20,6 +20,6 @@ export async function findOrCreateContactByPhone(
   phone: string,
   profileName: string | null,
 ): Promise<string> {
-  const kinds = kindSpec(kind).contactFields.map((field) => IDENTITY_KIND_OF_FIELD[field]);
+  const kinds = kindSpec(kind).identityKinds.filter(isChannelKind);
   return findOrCreateContactByIdentity(db, orgId, kind, phone, { name: profileName, alsoKinds: kinds });
 }

@@ -9,11 +9,11 @@ import { kindSpec } from '../channels/kinds';
 import type { Db } from '../db/client';
 import { identityAddress } from '../db/contacts';
 import { conversationColumns, conversationStateFromRow, messageRecordFromRow } from '../db/mappers';
-import { type ConversationState, type NewConversation, newConversationState } from '../domain/conversation';
+import { type ConversationState, type NewConversation, customerAddressOf, newConversationState } from '../domain/conversation';
 import { type DeliveryStatus, deliveryUpdateApplies } from '../domain/delivery';
 import type { Attachment, AuthorType, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
-import type { PendingSuggestion } from '../workflows/conversation/contract';
+import type { InboundEdit, PendingSuggestion } from '../workflows/conversation/contract';
 import { findOrCreateContactByPhone } from './contact-directory';
 
 /** What a run starts from: the stored state (created if missing), the org's SLA policy and the open AI suggestion. */
@@ -248,8 +248,11 @@ export function createConversationStoreActivities(db: Db) {
     if (!input.customer) {
       throw ApplicationFailure.nonRetryable('a new conversation needs a contactId or a customer', 'InvalidConversationInput');
     }
-    const { kind, phone, profileName } = input.customer;
-    return findOrCreateContactByPhone(db, input.orgId, kind, phone, profileName ?? null);
+    const address = customerAddressOf(input.customer);
+    if (address === null) {
+      throw ApplicationFailure.nonRetryable('the customer of a new conversation has no address', 'InvalidConversationInput');
+    }
+    return findOrCreateContactByPhone(db, input.orgId, input.customer.kind, address, input.customer.profileName ?? null);
   };
 
   return withPermanentErrors({
@@ -344,6 +347,31 @@ export function createConversationStoreActivities(db: Db) {
       messages: { message: InboundMessageInput; profileName?: string | null }[];
     }): Promise<{ inserted: boolean[] }> {
       return recordInboundBatch(db, input);
+    },
+
+    /**
+     * Applies customer edits to their stored inbound messages of the conversation (matched by
+     * provider and provider message id): `text` and `edited_at` change, unless the stored edit is as
+     * new or newer (a redelivered or out-of-order edit changes nothing). An edit of a message that was
+     * never stored (sent before the channel was connected) is skipped.
+     * @returns how many messages changed
+     */
+    async applyInboundEdits(input: { conversationId: string; orgId: string; edits: InboundEdit[] }): Promise<{ applied: number }> {
+      let applied = 0;
+      for (const edit of input.edits) {
+        const result = await db
+          .updateTable('messages')
+          .set({ text: edit.text.replaceAll('\u0000', ''), edited_at: edit.editedAt, updated_at: sql`now()` })
+          .where('org_id', '=', input.orgId)
+          .where('conversation_id', '=', input.conversationId)
+          .where('direction', '=', 'inbound')
+          .where('provider', '=', edit.provider)
+          .where('provider_message_id', '=', edit.providerMessageId)
+          .where((eb) => eb.or([eb('edited_at', 'is', null), eb('edited_at', '<', new Date(edit.editedAt))]))
+          .executeTakeFirst();
+        applied += Number(result.numUpdatedRows);
+      }
+      return { applied };
     },
 
     /**

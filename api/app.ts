@@ -4,6 +4,7 @@
  * (registry: `api/routes/index.ts`); this file mounts their routers in Express match order.
  */
 import express, { type Express, type RequestHandler } from 'express';
+import { CHANNEL_ADAPTERS } from '../channels';
 import { requireAuth } from './auth';
 import { mediaSigningSecret } from '../db/media-urls';
 import type { ApiDeps } from './deps';
@@ -17,11 +18,9 @@ import { attachmentsRouter, mediaRouter } from './routes/attachments';
 import { conversationStatsRouter } from './routes/conversation-stats';
 import { healthRouter } from './routes/health';
 import { meRouter } from './routes/me';
-import { postmarkWebhooksRouter } from './routes/postmark-webhooks';
 import { sendTemplateRouter } from './routes/send-template';
 import { templatesRouter } from './routes/templates';
 import { todosRouter } from './routes/todos';
-import { twilioWebhooksRouter } from './routes/twilio-webhooks';
 
 /** `Content-Encoding`s the JSON and form body parsers decode (body-parser's `inflate`). */
 const DECODED_ENCODINGS: ReadonlySet<string> = new Set(['identity', 'gzip', 'deflate', 'br']);
@@ -60,8 +59,10 @@ export function createApp(deps: ApiDeps): Express {
   });
 
   app.use(supportedContentEncoding);
-  app.use('/webhooks/twilio', twilioWebhooksRouter(deps));
-  app.use('/webhooks/postmark', postmarkWebhooksRouter(deps));
+  // every channel's inbound webhooks, at /webhooks/<provider> (channels/<provider>/webhooks.ts)
+  for (const channel of CHANNEL_ADAPTERS) {
+    if (channel.webhooks) app.use(`/webhooks/${channel.provider}`, channel.webhooks(deps));
+  }
   app.use('/media', mediaRouter({ db: deps.db, blobs: deps.blobs, secret: mediaSigningSecret(deps.config.jwtSecret) }));
 
   const v1 = express.Router();

@@ -25,12 +25,12 @@ export async function openContactConversation(
   kind: ChannelKind,
 ) {
   const spec = kindSpec(kind);
-  if (spec.contactFields.length === 0) {
+  if (spec.identityKinds.length === 0) {
     throw new HttpError(422, 'channel_not_supported', `Starting a ${spec.label.toLowerCase()} conversation is not supported`);
   }
   const channel = await findFirstChannelOfKind(db, orgId, kind);
   if (!channel) throw new HttpError(422, 'no_channel', `The organisation has no ${kind} channel`);
-  const address = contactAddressOf(kind, contact);
+  const address = contactAddressOf(kind, contact.identities);
   if (address === null) throw new HttpError(422, 'contact_has_no_address', `The contact has no ${spec.addressLabel} for ${kind}`);
   let conversationId = conversationIdFor(orgId, channel.id, address);
   if (spec.capabilities.threading) {

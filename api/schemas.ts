@@ -111,7 +111,15 @@ export const ConversationWarning = z
 export const Conversation = z
   .object({
     id: Uuid,
-    channel: z.object({ id: Uuid, kind: z.enum(CHANNEL_KINDS), address: z.string() }),
+    channel: z.enum(CHANNEL_KINDS).openapi({ description: 'The channel kind the conversation runs on' }),
+    inbox: z
+      .object({
+        id: Uuid,
+        name: z.string(),
+        kind: z.enum(CHANNEL_KINDS),
+        address: z.string().openapi({ description: 'E.164 number, email address or bot username' }),
+      })
+      .openapi({ description: 'The channel instance (the org number, address or bot) it runs on' }),
     contact: ContactSummary,
     subject: z.string().nullable(),
     status: z.enum(CONVERSATION_STATUSES),
@@ -230,6 +238,9 @@ export const Message = z
       description:
         '`text` is shorter than what was received (email bodies above 256 KiB): the full body is kept as the attachment `message.txt`',
     }),
+    editedAt: IsoDateTime.nullable()
+      .optional()
+      .openapi({ description: 'When the customer last edited the message on the carrier (Telegram); `text` is the edited text' }),
     createdAt: IsoDateTime,
   })
   .openapi('Message');
@@ -246,7 +257,8 @@ export const ListConversationsQuery = z
       .enum([...CONVERSATION_STATUSES, 'active'])
       .optional()
       .openapi({ description: "`active` = open + pending (the inbox's Active tab)" }),
-    channel: z.enum(CHANNEL_KINDS).optional(),
+    channel: z.enum(CHANNEL_KINDS).optional().openapi({ description: 'Only conversations on this channel kind' }),
+    inboxId: Uuid.optional().openapi({ description: 'Only conversations of this inbox (channel id)' }),
     assignee: z
       .union([z.literal('me'), z.literal('none'), Uuid])
       .optional()
@@ -255,12 +267,9 @@ export const ListConversationsQuery = z
     priority: z.enum(PRIORITIES).optional(),
     overdue: booleanQuery.optional(),
     needsHuman: booleanQuery.optional().openapi({ description: 'Only conversations the AI assistant handed off (true) or not (false)' }),
-    deliveryStatus: z
-      .enum(DELIVERY_STATUSES)
-      .optional()
-      .openapi({
-        description: 'Only conversations with at least one outbound message in this delivery status (e.g. `unknown`: a send to check)',
-      }),
+    deliveryStatus: z.enum(DELIVERY_STATUSES).optional().openapi({
+      description: 'Only conversations with at least one outbound message in this delivery status (e.g. `unknown`: a send to check)',
+    }),
     limit: z.coerce.number().int().min(1).max(100).default(25),
     cursor: text(2_000).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
   })

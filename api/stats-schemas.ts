@@ -5,7 +5,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { ConversationStats as ConversationStatsData } from '../db/conversation-stats';
-import { CHANNEL_KINDS } from '../channels/kinds';
+import { CHANNEL_KINDS, type ChannelKind } from '../channels/kinds';
 import { IsoDateTime } from './schemas';
 
 extendZodWithOpenApi(z);
@@ -70,7 +70,7 @@ export const ConversationStats = z
     totals: z.object({
       conversations: Count,
       byStatus: z.object({ open: Count, pending: Count, snoozed: Count, closed: Count }),
-      byChannel: z.object({ sms: Count, whatsapp: Count, email: Count, chat: Count }),
+      byChannel: z.object(Object.fromEntries(CHANNEL_KINDS.map((kind) => [kind, Count])) as Record<ChannelKind, typeof Count>),
     }),
     ai: z.object({
       suggestions: z.object({ autoSent: Count, suggested: Count, handedOff: Count }).openapi({

@@ -35,7 +35,8 @@ function conversationWarnings(row: ConversationListRow): ConversationView['warni
 export function toConversationView(row: ConversationListRow): ConversationView {
   return {
     id: row.id,
-    channel: { id: row.channel_id, kind: row.channel_kind, address: row.channel_address },
+    channel: row.channel_kind,
+    inbox: { id: row.channel_id, name: row.channel_name, kind: row.channel_kind, address: row.channel_address },
     contact: {
       id: row.contact_id,
       name: row.contact_name,

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
           orgId: DEMO.orgId,
           channelId: DEMO.smsChannelId,
           channelKind: 'sms',
-          customer: { kind: 'sms', phone, profileName: null },
+          customer: { kind: 'sms', address: phone, profileName: null },
         },
         { provider: 'twilio', providerMessageId: `SM${randomBytes(16).toString('hex')}`, text: `floor ${i}`, attachments: [] },
       );

@@ -9,6 +9,7 @@
 import { INTERNAL_CHANNEL } from './internal/adapter';
 import { CHANNEL_KIND_SPECS, type ChannelKind, type ChannelProvider } from './kinds';
 import { POSTMARK_CHANNEL } from './postmark/adapter';
+import { TELEGRAM_CHANNEL } from './telegram/adapter';
 import { TWILIO_CHANNEL } from './twilio/adapter';
 import type { ChannelAdapter, ChannelAdapterDefinition } from './types';
 
@@ -28,7 +29,7 @@ export {
 export * from './types';
 
 /** Every provider's adapter definition. */
-export const CHANNEL_ADAPTERS = [TWILIO_CHANNEL, POSTMARK_CHANNEL, INTERNAL_CHANNEL] as const;
+export const CHANNEL_ADAPTERS = [TWILIO_CHANNEL, POSTMARK_CHANNEL, TELEGRAM_CHANNEL, INTERNAL_CHANNEL] as const;
 
 type Definitions = (typeof CHANNEL_ADAPTERS)[number];
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;

@@ -8,11 +8,12 @@
  */
 import { CHAT_KIND } from './internal/kinds';
 import { EMAIL_KIND } from './postmark/kinds';
+import { TELEGRAM_KIND } from './telegram/kinds';
 import { SMS_KIND, WHATSAPP_KIND } from './twilio/kinds';
 import type { ChannelKindSpec } from './types';
 
 /** Every channel kind, in display order. */
-export const CHANNEL_KIND_SPECS = [SMS_KIND, WHATSAPP_KIND, EMAIL_KIND, CHAT_KIND] as const;
+export const CHANNEL_KIND_SPECS = [SMS_KIND, WHATSAPP_KIND, EMAIL_KIND, CHAT_KIND, TELEGRAM_KIND] as const;
 
 type Specs = typeof CHANNEL_KIND_SPECS;
 /** The `kind` literals of a tuple of specs, as a tuple (homomorphic: stays a tuple). */
@@ -84,16 +85,13 @@ export function isFreeFormReplyAllowed(kind: ChannelKind, sessionExpiresAtMs: nu
 }
 
 /**
- * The address of `kind` among a contact's addresses, by the kind's `contactFields` preference
- * (WhatsApp: `whatsapp`, else `phone`); `null` when the contact has none.
+ * The address of `kind` among a contact's identities (oldest first), by the kind's `identityKinds`
+ * preference (WhatsApp: a `whatsapp` identity, else an `sms` one); `null` when the contact has none.
  */
-export function contactAddressOf(
-  kind: ChannelKind,
-  contact: { phone: string | null; whatsapp: string | null; email: string | null },
-): string | null {
-  for (const field of kindSpec(kind).contactFields) {
-    const value = contact[field];
-    if (value !== null) return value;
+export function contactAddressOf(kind: ChannelKind, identities: readonly { kind: string; address: string }[]): string | null {
+  for (const identityKind of kindSpec(kind).identityKinds) {
+    const found = identities.find((i) => i.kind === identityKind);
+    if (found) return found.address;
   }
   return null;
 }

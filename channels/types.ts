@@ -15,6 +15,7 @@
  */
 import type { Router } from 'express';
 import type { ApiDeps } from '../api/deps';
+import type { RouteSpec } from '../api/http/define-route';
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import type { BlobStore } from '../db/blob-store';
@@ -22,8 +23,6 @@ import type { Db } from '../db/client';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { Attachment, EmailRecipients, TemplateUse } from '../domain/message';
 
-/** The contact fields (`contacts` columns) an address of a kind may come from, in preference order. */
-export type ContactAddressField = 'phone' | 'whatsapp' | 'email';
 
 /** What a channel kind can carry; checked by test/channels/adapter-contract.test.ts. */
 export interface ChannelCapabilities {
@@ -63,8 +62,12 @@ export interface ChannelKindSpec<K extends string = string, P extends string = s
   readonly capabilities: ChannelCapabilities;
   /** What an address of this kind is called in messages to staff (`number`, `email address`). */
   readonly addressLabel: string;
-  /** Contact columns holding this kind's address, preferred first (WhatsApp: `whatsapp`, then `phone`); `[]` = none. */
-  readonly contactFields: readonly ContactAddressField[];
+  /**
+   * The contact identity kinds (`contact_identities.kind`) holding this kind's address, preferred
+   * first: WhatsApp `['whatsapp', 'sms']` (a WhatsApp number is a phone number: same person);
+   * `[]` = contacts have no address of this kind (web chat visitors).
+   */
+  readonly identityKinds: readonly string[];
   /**
    * Normalises a customer / channel address of this kind: E.164 (`+15551234567`) for phone kinds
    * (libphonenumber-js; Twilio's `whatsapp:` prefix accepted), a trimmed lower-cased address for email.
@@ -106,7 +109,7 @@ export interface OutboundMessage {
   /** The org's channel: its address (E.164 / email), display name and provider-specific settings. */
   channel: { address: string; name: string; settings: Record<string, unknown> };
   /**
-   * The customer: display name and the address of this kind (see {@link ChannelKindSpec.contactFields});
+   * The customer: display name and the address of this kind (see {@link ChannelKindSpec.identityKinds});
    * `address` is `null` when the contact has none (the send fails `no_address`, reconciliation finds nothing).
    */
   contact: { name: string | null; address: string | null };
@@ -153,6 +156,33 @@ export class PermanentSendError extends Error {
 }
 
 /** What the provider says about an earlier send attempt (see channels/reconciliation.ts). */
+/**
+ * A send the provider refused for now and may accept later (rate limit, outage). With `notSent` the
+ * provider answered, so nothing was sent: the carrier activity puts the message back to `queued`
+ * (the retry sends without a reconciliation) and retries after `retryAfterMs` when the provider
+ * named a delay (Telegram 429 `retry_after`). Without `notSent` it is like any other transient error.
+ */
+export class TransientSendError extends Error {
+  override readonly name = 'TransientSendError';
+  constructor(
+    message: string,
+    readonly options: {
+      /** The provider answered the call: the message was certainly not sent. */
+      notSent: boolean;
+      /** The provider's own retry delay in ms (e.g. Telegram's `retry_after` × 1000); `null` = the retry policy's backoff. */
+      retryAfterMs: number | null;
+    },
+  ) {
+    super(message);
+  }
+}
+
+/** Where a received file can be downloaded: the URL and the headers the request needs (credentials). */
+export interface MediaDownload {
+  url: string;
+  headers: Record<string, string>;
+}
+
 export type Reconciliation =
   /** The provider has the message: adopt its id and status, send nothing. */
   | { outcome: 'sent'; providerMessageId: string; status: DeliveryStatus }
@@ -182,6 +212,13 @@ export interface ChannelAdapter {
    * already recorded what `send` records besides delivery (the carrier activity then applies the status).
    */
   reconcile(ctx: SendContext, outbound: OutboundMessage): Promise<Reconciliation>;
+  /**
+   * Where an inbound attachment the provider only named (`providerFileId`, e.g. a Telegram `file_id`)
+   * can be downloaded; `null` = it cannot be (no credentials). Absent = the provider's attachments
+   * carry their own URL.
+   * @throws any error from the provider's API (retried by the media import)
+   */
+  mediaDownload?(attachment: Attachment): Promise<MediaDownload | null>;
 }
 
 /** A local stand-in of a provider's API that `npm start` runs in development without credentials. */
@@ -216,6 +253,8 @@ export interface ChannelAdapterDefinition<C = unknown> {
   create(config: C): ChannelAdapter;
   /** Express router of the provider's inbound webhooks (verified, routed into workflows); none = no inbound. */
   webhooks?(deps: ApiDeps): Router;
+  /** The declarations of those webhook routes (`defineRoute`), for the route registry and the OpenAPI document. */
+  readonly webhookRoutes?: readonly { readonly spec: RouteSpec }[];
   /** Its local stand-in for `npm start` without credentials; none = nothing to stand in for. */
   readonly dev?: DevStandIn;
 }

@@ -15,6 +15,10 @@ export const DEV_DEFAULTS = {
   postmarkServerToken: 'dev-postmark-server-token',
   postmarkWebhookUser: 'postmark',
   postmarkWebhookPassword: 'dev-postmark-webhook-password',
+  /** A well-formed placeholder bot token (`<bot id>:<secret>`) for the local Bot API stand-in. */
+  telegramBotToken: '4242424242:dev-telegram-bot-token',
+  /** The demo Telegram channel's webhook secret (`X-Telegram-Bot-Api-Secret-Token`). */
+  telegramWebhookSecret: 'dev-telegram-webhook-secret',
 } as const;
 
 const emptyToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -51,6 +55,14 @@ const EnvSchema = z.object({
   SWITCHBOARD_DATA_DIR: optionalString,
   TWILIO_STANDIN_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(0)),
   POSTMARK_SERVER_TOKEN: optionalString,
+  TELEGRAM_BOT_TOKEN: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\d+:[A-Za-z0-9_-]+$/, 'must be a bot token from @BotFather (<bot id>:<secret>)')
+      .optional(),
+  ),
+  TELEGRAM_API_ROOT: optionalUrl,
   POSTMARK_API_BASE_URL: optionalUrl,
   INBOUND_EMAIL_DOMAIN: z.preprocess(
     emptyToUndefined,
@@ -114,6 +126,17 @@ export interface Config {
     /** HTTP Basic credentials Postmark puts in the inbound/events webhook URL. */
     webhookUser: string;
     webhookPassword: string;
+  };
+  telegram: {
+    /**
+     * TELEGRAM_BOT_TOKEN (`<bot id>:<secret>`, from @BotFather); a dev placeholder when unset outside
+     * production; `undefined` in production without one (Telegram sends then fail `not_configured`).
+     */
+    botToken: string | undefined;
+    /** TELEGRAM_API_ROOT: `undefined` = the real Bot API (`https://api.telegram.org`); set = a stand-in or a local Bot API server. */
+    apiRoot: string | undefined;
+    /** Whether TELEGRAM_BOT_TOKEN was set (else the dev placeholder is in use). */
+    credentialsConfigured: boolean;
   };
   attachments: {
     /** Directory of the file blob store (default `<repo>/.data/attachments`). */
@@ -196,6 +219,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { deploym
       inboundDomain: e.INBOUND_EMAIL_DOMAIN?.toLowerCase(),
       webhookUser: e.POSTMARK_INBOUND_USER ?? DEV_DEFAULTS.postmarkWebhookUser,
       webhookPassword: e.POSTMARK_INBOUND_PASSWORD ?? DEV_DEFAULTS.postmarkWebhookPassword,
+    },
+    telegram: {
+      botToken: e.TELEGRAM_BOT_TOKEN ?? (production ? undefined : DEV_DEFAULTS.telegramBotToken),
+      apiRoot: e.TELEGRAM_API_ROOT?.replace(/\/+$/, ''),
+      credentialsConfigured: e.TELEGRAM_BOT_TOKEN !== undefined,
     },
     attachments: { dir: e.ATTACHMENTS_DIR ?? path.resolve(__dirname, '..', '.data', 'attachments'), maxBytes: e.MAX_ATTACHMENT_BYTES },
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },

@@ -13,20 +13,23 @@ export async function findFirstChannelOfKind(db: Db, orgId: string, kind: Channe
     .executeTakeFirst();
 }
 
-/** Every channel of `kinds` of every org (id, org, kind, address), unordered; none for an empty list. */
-export async function listChannelsOfKinds(
-  db: Db,
-  kinds: readonly ChannelRow['kind'][],
-): Promise<Pick<ChannelRow, 'id' | 'org_id' | 'kind' | 'address'>[]> {
+/** The columns inbound routing reads of a channel. */
+type ChannelRouteRow = Pick<ChannelRow, 'id' | 'org_id' | 'kind' | 'address' | 'settings'>;
+const ROUTE_COLUMNS = ['id', 'org_id', 'kind', 'address', 'settings'] as const;
+
+/** Every channel of `kinds` of every org (id, org, kind, address, settings), unordered; none for an empty list. */
+export async function listChannelsOfKinds(db: Db, kinds: readonly ChannelRow['kind'][]): Promise<ChannelRouteRow[]> {
   if (kinds.length === 0) return [];
-  return db.selectFrom('channels').select(['id', 'org_id', 'kind', 'address']).where('kind', 'in', kinds).execute();
+  return db.selectFrom('channels').select(ROUTE_COLUMNS).where('kind', 'in', kinds).execute();
 }
 
-/** The channel (id and org) of `kind` with exactly this address (any org: addresses are unique per kind), or `undefined`. */
-export async function findChannelByAddress(
-  db: Db,
-  kind: ChannelRow['kind'],
-  address: string,
-): Promise<Pick<ChannelRow, 'id' | 'org_id'> | undefined> {
-  return db.selectFrom('channels').select(['id', 'org_id']).where('kind', '=', kind).where('address', '=', address).executeTakeFirst();
+/** The channel with this id (any org), or `undefined` (also for a malformed id: never throws on one). */
+export async function findChannelById(db: Db, channelId: string): Promise<ChannelRouteRow | undefined> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(channelId)) return undefined;
+  return db.selectFrom('channels').select(ROUTE_COLUMNS).where('id', '=', channelId).executeTakeFirst();
+}
+
+/** The channel of `kind` with exactly this address (any org: addresses are unique per kind), or `undefined`. */
+export async function findChannelByAddress(db: Db, kind: ChannelRow['kind'], address: string): Promise<ChannelRouteRow | undefined> {
+  return db.selectFrom('channels').select(ROUTE_COLUMNS).where('kind', '=', kind).where('address', '=', address).executeTakeFirst();
 }

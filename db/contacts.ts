@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import { type ExpressionBuilder, type RawBuilder, sql } from 'kysely';
 import { v5 as uuidv5 } from 'uuid';
 import type { ChannelKind } from '../channels/kinds';
-import type { ContactAddressField } from '../channels/types';
 import { SWITCHBOARD_NAMESPACE } from '../domain/routing';
 import type { Db } from './client';
 import type { ContactIdentity, ContactRow, Database } from './schema';
@@ -41,12 +40,6 @@ export function contactAddressColumns<P extends string = ''>(contactIdRef: strin
   ] as const;
 }
 
-/** The identity kind behind each derived contact address field (`phone` is the `sms` identity). */
-export const IDENTITY_KIND_OF_FIELD: Readonly<Record<ContactAddressField, ChannelKind>> = {
-  phone: 'sms',
-  whatsapp: 'whatsapp',
-  email: 'email',
-};
 
 /** `contacts` with the derived `phone`, `whatsapp`, `email` and `identities` (a {@link ContactRow} query). */
 export function selectContacts(db: Db) {

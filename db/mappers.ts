@@ -81,6 +81,7 @@ export function messageRecordFromRow(row: MessageRow): MessageRecord {
     email: row.email,
     template: row.template,
     truncated: row.text_truncated,
+    editedAt: row.edited_at?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
   };
 }

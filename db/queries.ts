@@ -37,6 +37,7 @@ function conversationSelect(db: Db) {
       'ch.id as channel_id',
       'ch.kind as channel_kind',
       'ch.address as channel_address',
+      'ch.name as channel_name',
       'ct.id as contact_id',
       'ct.name as contact_name',
       ...contactAddressColumns('ct.id', 'contact_'),
@@ -60,7 +61,10 @@ export type ConversationListRow = Awaited<ReturnType<ReturnType<typeof conversat
 export interface ConversationFilters {
   /** A status, or `active` = open or pending. */
   status?: 'open' | 'pending' | 'snoozed' | 'closed' | 'active';
+  /** The channel kind (`sms`, `telegram`, …). */
   channel?: ChannelKind;
+  /** One inbox: the channel (instance) id. */
+  inboxId?: string;
   /** A staff user id, or `null` for unassigned. */
   assigneeId?: string | null;
   /** Matched case-insensitively (tags are stored lower-cased). */
@@ -96,6 +100,7 @@ export async function listConversations(
   if (filters.status === 'active') q = q.where('c.status', 'in', ['open', 'pending']);
   else if (filters.status) q = q.where('c.status', '=', filters.status);
   if (filters.channel) q = q.where('c.channel_kind', '=', filters.channel);
+  if (filters.inboxId) q = q.where('c.channel_id', '=', filters.inboxId);
   if (filters.assigneeId === null) q = q.where('c.assignee_id', 'is', null);
   else if (filters.assigneeId !== undefined) q = q.where('c.assignee_id', '=', filters.assigneeId);
   if (filters.tag) q = q.where(sql<boolean>`c.tags @> array[${filters.tag.trim().toLowerCase()}]::text[]`);

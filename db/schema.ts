@@ -142,6 +142,8 @@ export interface MessagesTable {
   text_truncated: Generated<boolean>;
   /** Extra recipients staff asked for on an outbound email (`cc` / `bcc`); `null` = none. */
   email_recipients: ColumnType<EmailRecipients | null, string | null | undefined, string | null>;
+  /** When the customer last edited the message on the carrier (Telegram); `null` = never edited. */
+  edited_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

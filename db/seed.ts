@@ -1,7 +1,9 @@
 /**
  * Idempotent demo data for local runs (never in production): one org, one admin, the Twilio
- * test SMS number `+15005550006` and the Twilio WhatsApp sandbox sender `+14155238886`.
+ * test SMS number `+15005550006`, the Twilio WhatsApp sandbox sender `+14155238886`, the email
+ * address `support@demo.example` and a Telegram bot (webhook secret {@link DEV_DEFAULTS}`.telegramWebhookSecret`).
  */
+import { DEV_DEFAULTS } from '../config';
 import type { Db } from './client';
 
 /** Fixed ids (UUIDs) and E.164 numbers of the demo data (so tokens and links stay valid across restarts). */
@@ -12,6 +14,9 @@ export const DEMO = {
   smsChannelId: '00000000-0000-4000-8000-000000000010',
   whatsappChannelId: '00000000-0000-4000-8000-000000000011',
   emailChannelId: '00000000-0000-4000-8000-000000000012',
+  telegramChannelId: '00000000-0000-4000-8000-000000000013',
+  /** The demo bot's username (the Telegram channel's address). */
+  telegramBot: 'switchboard_demo_bot',
   emailAddress: 'support@demo.example',
   smsNumber: '+15005550006',
   whatsappNumber: '+14155238886',
@@ -61,6 +66,15 @@ export async function seedDemo(db: Db): Promise<typeof DEMO> {
         name: 'Demo Support',
         provider: 'postmark',
         settings: JSON.stringify({}),
+      },
+      {
+        id: DEMO.telegramChannelId,
+        org_id: DEMO.orgId,
+        kind: 'telegram',
+        address: DEMO.telegramBot,
+        name: 'Demo Telegram',
+        provider: 'telegram',
+        settings: JSON.stringify({ webhookSecret: DEV_DEFAULTS.telegramWebhookSecret }),
       },
     ])
     .onConflict((oc) => oc.doNothing())

@@ -21,8 +21,3 @@ export function normalizePhone(input: string): string | null {
   return parsed.number;
 }
 
-/**
- * @deprecated Moved to `channels/twilio/addresses.ts`; re-exported for api/routes/twilio-webhooks.ts
- * until that route moves into `channels/twilio/` (the route-registry rewrite owns api/routes).
- */
-export { parseTwilioAddress, toTwilioAddress, type TwilioAddress } from '../channels/twilio/addresses';

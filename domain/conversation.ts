@@ -64,13 +64,24 @@ export interface ConversationState {
   needsHuman: boolean;
 }
 
-/** A customer's phone number as a carrier webhook gave it (E.164), to find or create their contact. */
-export interface CustomerPhone {
-  kind: 'sms' | 'whatsapp';
-  /** E.164, e.g. `+15551234567`. */
-  phone: string;
-  /** WhatsApp `ProfileName`: the name of a contact created from this message. */
+/**
+ * A customer's address as a carrier webhook gave it (normalised by the kind's spec), to find or
+ * create their contact: `address` (E.164 for sms / whatsapp, a Telegram chat id, …), or `phone` in
+ * start inputs written before `address` existed (E.164; read as the address).
+ */
+export interface CustomerAddress {
+  kind: ChannelKind;
+  /** The normalised address on `kind`. */
+  address?: string;
+  /** E.164, e.g. `+15551234567` (older start inputs; new ones set `address`). */
+  phone?: string;
+  /** The sender's display name (WhatsApp `ProfileName`, Telegram first / last name): the name of a contact created from this message. */
   profileName?: string | null;
+}
+
+/** The address of a {@link CustomerAddress} (`address`, else the older `phone`); `null` when neither is set. */
+export function customerAddressOf(customer: CustomerAddress): string | null {
+  return customer.address ?? customer.phone ?? null;
 }
 
 /**
@@ -85,7 +96,7 @@ export interface NewConversation {
   channelId: string;
   channelKind: ChannelKind;
   contactId?: string;
-  customer?: CustomerPhone;
+  customer?: CustomerAddress;
   subject?: string | null;
 }
 

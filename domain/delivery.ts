@@ -34,7 +34,7 @@ export function isDeliveryProgress(current: DeliveryStatus | null, next: Deliver
 /**
  * Whether a stored outcome is final: the message `failed` with a permanent email bounce or a spam
  * complaint (`errorCode` `bounce_<Postmark bounce Type>`, e.g. `bounce_HardBounce`,
- * `bounce_SpamComplaint`; soft bounces are never stored, see api/routes/postmark-webhooks.ts).
+ * `bounce_SpamComplaint`; soft bounces are never stored, see channels/postmark/webhooks.ts).
  * Postmark retries webhooks for hours, so a `Delivery`, `Open` or `Click` event may arrive after the
  * bounce: none of them may undo it.
  */
@@ -60,8 +60,3 @@ export function deliveryUpdateApplies(
   return isDeliveryProgress(current.status, next.status);
 }
 
-/**
- * @deprecated Moved to `channels/twilio/status.ts`; re-exported for api/routes/twilio-webhooks.ts until
- * that route moves into `channels/twilio/` (the route-registry rewrite owns api/routes).
- */
-export { fromTwilioStatus, twilioErrorReason } from '../channels/twilio/status';

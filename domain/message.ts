@@ -22,6 +22,11 @@ export type AuthorType = (typeof AUTHOR_TYPES)[number];
 export interface Attachment {
   attachmentId?: string;
   url?: string;
+  /**
+   * The carrier's id of a received file not fetched yet (Telegram `file_id`): the media import asks
+   * the channel's adapter where to download it (no URL is stored: Telegram's embeds the bot token).
+   */
+  providerFileId?: string;
   contentType: string;
   name?: string;
   size?: number;
@@ -79,6 +84,11 @@ export interface MessageRecord {
    * full body is kept as an attachment (`message.txt`). `false` when `text` is complete.
    */
   truncated: boolean;
+  /**
+   * When the customer last edited this message on the carrier (ISO-8601; Telegram edits); `text` is
+   * the edited text. `null` = never edited. Absent in records from before edits existed.
+   */
+  editedAt?: string | null;
   createdAt: string;
 }
 

@@ -1,5 +1,6 @@
 /**
- * Simulates an inbound Twilio message webhook against a running Switchboard API.
+ * Simulates an inbound carrier webhook (Twilio SMS / WhatsApp, Postmark email, Telegram) against a
+ * running Switchboard API.
  *
  *   npm run simulate -- --from +15551234567 --body "Hi"
  *   npm run simulate -- --from +447700900123 --body "Hola" --whatsapp
@@ -7,10 +8,19 @@
  *
  *   npm run simulate -- --email amara@example.net --subject "Order 4821" --body "Wrong size"
  *
+ *   npm run simulate -- --telegram 123456789 --body "Hi from Telegram" --name "Ada Lovelace"
+ *   npm run simulate -- --telegram 123456789 --message-id 7 --body "edited text" --edit
+ *
  * Options:
  *   --from E164        sender (required for SMS / WhatsApp)
  *   --email ADDRESS    send an inbound EMAIL from this address instead (Postmark inbound webhook, Basic auth
  *                      with POSTMARK_INBOUND_USER / POSTMARK_INBOUND_PASSWORD; To = --to or support@demo.example)
+ *   --telegram CHAT_ID send a Telegram Update (a private chat's message) to the demo Telegram channel's
+ *                      webhook (`X-Telegram-Bot-Api-Secret-Token` = the demo secret; --channel another one)
+ *   --message-id N     Telegram message_id (default: fresh per run); with --edit an edited_message of it
+ *   --edit             Telegram: the customer edited message --message-id
+ *   --channel ID       Telegram: the channel id in the webhook URL (default the demo Telegram channel)
+ *   --secret TOKEN     Telegram: the webhook secret (default the demo channel's)
  *   --subject TEXT     email subject (default "Hello")
  *   --reply-token TOK  email: the `+token` of a conversation's Reply-To address (MailboxHash), to answer in it
  *   --body TEXT        message text (required unless --media is given)
@@ -27,7 +37,8 @@
  * `AccountSid` is $TWILIO_ACCOUNT_SID when set. Prints status and response body; exit code 1 on non-2xx.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
+import { DEV_DEFAULTS, loadConfig } from '../config';
+import { DEMO } from '../db/seed';
 import { buildInboundMessageForm, postTwilioWebhook } from './twilio-form';
 
 const USAGE =
@@ -48,6 +59,11 @@ async function main(): Promise<number> {
       email: { type: 'string' },
       subject: { type: 'string' },
       'reply-token': { type: 'string' },
+      telegram: { type: 'string' },
+      'message-id': { type: 'string' },
+      edit: { type: 'boolean', default: false },
+      channel: { type: 'string' },
+      secret: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -58,6 +74,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (values.email !== undefined) return simulateEmail(values.email, values);
+  if (values.telegram !== undefined) return simulateTelegram(values.telegram, values);
   const media = values.media ?? [];
   if (!values.from || (values.body === undefined && media.length === 0)) {
     console.error(USAGE);
@@ -98,6 +115,50 @@ async function main(): Promise<number> {
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
     console.error(`request failed: ${err instanceof Error ? err.message : String(err)}${cause}`);
+    return 1;
+  }
+  const text = await res.text();
+  console.log(`${res.status} ${res.statusText}`);
+  if (text) console.log(text);
+  return res.ok ? 0 : 1;
+}
+
+/**
+ * Posts a Telegram Update (what Telegram delivers to a bot's webhook) for a message in the private
+ * chat `chatId`, or an edit of one (`--edit --message-id N`).
+ */
+async function simulateTelegram(
+  chatId: string,
+  values: { body?: string; name?: string; url?: string; 'message-id'?: string; edit?: boolean; channel?: string; secret?: string },
+): Promise<number> {
+  const config = loadConfig();
+  if (!/^-?\d{1,16}$/.test(chatId) || (values.body ?? '') === '') {
+    console.error('usage: npm run simulate -- --telegram <chat id> --body "text" [--name "First Last"] [--message-id N [--edit]]');
+    return 2;
+  }
+  const [firstName, ...rest] = (values.name ?? 'Telegram Customer').split(' ');
+  const messageId = values['message-id'] !== undefined ? Number(values['message-id']) : Math.floor(Date.now() / 1000) % 1_000_000_000;
+  const date = Math.floor(Date.now() / 1000);
+  const message = {
+    message_id: messageId,
+    from: { id: Number(chatId), is_bot: false, first_name: firstName, ...(rest.length > 0 ? { last_name: rest.join(' ') } : {}) },
+    chat: { id: Number(chatId), type: 'private', first_name: firstName },
+    date,
+    ...(values.edit ? { edit_date: date } : {}),
+    text: values.body,
+  };
+  const update = { update_id: Date.now() % 2_000_000_000, [values.edit ? 'edited_message' : 'message']: message };
+  const url = `${(values.url ?? config.publicBaseUrl).replace(/\/+$/, '')}/webhooks/telegram/${values.channel ?? DEMO.telegramChannelId}`;
+  console.log(`POST ${url}\n  chat=${chatId} message_id=${messageId}${values.edit ? ' (edit)' : ''}`);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': values.secret ?? DEV_DEFAULTS.telegramWebhookSecret },
+      body: JSON.stringify(update),
+    });
+  } catch (err) {
+    console.error(`request failed: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
   const text = await res.text();

@@ -33,10 +33,11 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
  * - `staff`: `Authorization: Bearer <JWT>` (`api/auth.ts`; 401 without or with a bad token, 403 when `X-Org-Id` differs);
  * - `webhook:twilio`: `X-Twilio-Signature` (403 when wrong);
  * - `webhook:postmark`: HTTP Basic credentials in the configured webhook URL (401 when wrong);
+ * - `webhook:telegram`: `X-Telegram-Bot-Api-Secret-Token`, the channel's `secret_token` given to `setWebhook` (403 when wrong);
  * - `signedUrl`: `?expires=&signature=` of a signed, time-limited URL (403 when invalid or expired);
  * - `none`: public.
  */
-export type RouteAuth = 'staff' | 'webhook:twilio' | 'webhook:postmark' | 'signedUrl' | 'none';
+export type RouteAuth = 'staff' | 'webhook:twilio' | 'webhook:postmark' | 'webhook:telegram' | 'signedUrl' | 'none';
 
 /** The success answer of a route. */
 export interface SuccessResponse {
@@ -194,6 +195,18 @@ export const SECURITY_SCHEMES = {
         'name and value, sorted by name. Checked on every request; missing or wrong → 403 `invalid_signature`.',
     },
   },
+  'webhook:telegram': {
+    name: 'telegramSecretToken',
+    scheme: {
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-Telegram-Bot-Api-Secret-Token',
+      description:
+        "The secret token the channel's bot was given with `setWebhook` (https://core.telegram.org/bots/api#setwebhook), " +
+        "stored as the Telegram channel's `webhookSecret`; Telegram sends it with every update. Missing or wrong → 403 " +
+        '`invalid_secret_token`, nothing stored.',
+    },
+  },
   signedUrl: {
     name: 'mediaUrlSignature',
     scheme: {
@@ -218,6 +231,7 @@ const AUTH_ERRORS: Record<RouteAuth, number[]> = {
   staff: [401, 403],
   'webhook:postmark': [401],
   'webhook:twilio': [403],
+  'webhook:telegram': [403],
   signedUrl: [403],
   none: [],
 };

@@ -82,6 +82,7 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
           {
             status: q.status,
             channel: q.channel,
+            inboxId: q.inboxId,
             assigneeId,
             tag: q.tag,
             priority: q.priority,

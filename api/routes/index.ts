@@ -5,6 +5,7 @@
  * each list's router; a test checks that the app serves exactly the routes listed here.
  * `GET /openapi.json` itself is the one route outside it: the document does not describe itself.
  */
+import { CHANNEL_ADAPTERS } from '../../channels';
 import type { RouteSpec } from '../http/define-route';
 import { aiAssistantRoutes } from './ai-assistant';
 import { aiTrainingPairRoutes } from './ai-training-pairs';
@@ -14,11 +15,9 @@ import { conversationStatsRoutes } from './conversation-stats';
 import { conversationRoutes } from './conversations';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
-import { postmarkWebhookRoutes } from './postmark-webhooks';
 import { sendTemplateRoutes } from './send-template';
 import { templateRoutes } from './templates';
 import { todoRoutes } from './todos';
-import { twilioWebhookRoutes } from './twilio-webhooks';
 
 /** Every declared route, in document order. */
 export const API_ROUTES: readonly RouteSpec[] = [
@@ -33,7 +32,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...meRoutes,
   ...attachmentRoutes,
   ...mediaRoutes,
-  ...postmarkWebhookRoutes,
-  ...twilioWebhookRoutes,
+  // every channel's inbound webhooks (channels/<provider>/webhooks.ts)
+  ...CHANNEL_ADAPTERS.flatMap((channel) => channel.webhookRoutes ?? []),
   ...healthRoutes,
 ].map((route) => route.spec);

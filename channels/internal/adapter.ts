@@ -18,7 +18,7 @@ export const INTERNAL_ADAPTER: ChannelAdapter = {
 };
 
 /** Internal: web chat (no webhooks yet). */
-export const INTERNAL_CHANNEL: ChannelAdapterDefinition<unknown> = {
+export const INTERNAL_CHANNEL: ChannelAdapterDefinition<object> = {
   provider: 'internal',
   kinds: [CHAT_KIND],
   create: () => INTERNAL_ADAPTER,

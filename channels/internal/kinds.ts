@@ -22,7 +22,7 @@ export const CHAT_KIND: ChannelKindSpec<'chat', 'internal'> = {
   freeFormNeedsOpenWindow: false,
   capabilities: { media: false, templates: false, typing: false, maxTextLength: null, threading: false },
   addressLabel: 'visitor id',
-  contactFields: [],
+  identityKinds: [],
   normalizeAddress: normalizeVisitorId,
   validateAddress: (raw) => normalizeVisitorId(raw) !== null,
   providerStatuses: [],

@@ -7,11 +7,11 @@
  * store; `Metadata.message_id` (what reconciliation searches for). The sent envelope and our
  * Message-ID are recorded on the message row. Permanent errors: channels/postmark/client.ts
  * `isPermanentPostmarkError`. Reconcile: the outbound message search (channels/postmark/reconcile.ts).
- * Inbound: api/routes/postmark-webhooks.ts.
+ * Inbound: channels/postmark/webhooks.ts.
  */
 import type { ServerClient } from 'postmark';
 import { sql } from 'kysely';
-import { postmarkWebhooksRouter } from '../../api/routes/postmark-webhooks';
+import { postmarkWebhookRoutes, postmarkWebhooksRouter } from './webhooks';
 import type { Db } from '../../db/client';
 import { formatMessageIdHeader, outboundMessageId, replyAllCc, replySubject, replyToAddress, threadReferences } from '../../domain/email';
 import type { EmailAddress, EmailDetails } from '../../domain/message';
@@ -177,5 +177,6 @@ export const POSTMARK_CHANNEL: ChannelAdapterDefinition<PostmarkAdapterConfig> =
   create: (config) =>
     postmarkAdapter(createPostmarkClient({ timeoutSeconds: 50, ...config.postmark }), { inboundDomain: config.postmark.inboundDomain }),
   webhooks: postmarkWebhooksRouter,
+  webhookRoutes: postmarkWebhookRoutes,
   dev: POSTMARK_DEV_STAND_IN,
 };

@@ -3,7 +3,7 @@
  *
  * Delivery statuses come from Postmark's webhook `RecordType`s (postmarkapp.com/developer/webhooks):
  * `Delivery` → delivered, `Open` / `Click` → read (the furthest progress there is), `Bounce` /
- * `SpamComplaint` → failed (the route stores only permanent bounces, see api/routes/postmark-webhooks.ts).
+ * `SpamComplaint` → failed (the route stores only permanent bounces, see channels/postmark/webhooks.ts).
  */
 import type { DeliveryStatus } from '../../domain/delivery';
 import type { ChannelKindSpec } from '../types';
@@ -48,7 +48,7 @@ export const EMAIL_KIND: ChannelKindSpec<'email', 'postmark'> = {
   freeFormNeedsOpenWindow: false,
   capabilities: { media: true, templates: true, typing: false, maxTextLength: null, threading: true },
   addressLabel: 'email address',
-  contactFields: ['email'],
+  identityKinds: ['email'],
   normalizeAddress: normalizeEmailAddress,
   validateAddress: (raw) => normalizeEmailAddress(raw) !== null,
   providerStatuses: POSTMARK_RECORD_TYPES,

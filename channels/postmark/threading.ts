@@ -21,7 +21,7 @@
  * with no I/O, so the rules are unit-tested with fakes (test/unit/email-threading.test.ts).
  * Creating the contact of a new conversation stays with the caller (it writes).
  */
-import type { EmailConversationTarget } from '../../db/email-routing';
+import type { EmailConversationTarget } from './email-routing';
 import { type EmailHeader, headerValue, normalizeMessageId, parseMessageIdList } from '../../domain/email';
 import { conversationIdFor } from '../../domain/routing';
 

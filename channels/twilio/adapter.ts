@@ -7,10 +7,10 @@
  * `channels.settings.messagingServiceSid` is set; `StatusCallback =
  * <PUBLIC_BASE_URL>/webhooks/twilio/status?messageId=<id>`. Permanent errors: every 4xx but 408 / 429
  * (twilio.com/docs/usage/twilios-response), stored with Twilio's error code and a readable reason.
- * Reconcile: the message list (channels/twilio/reconcile.ts). Inbound: api/routes/twilio-webhooks.ts.
+ * Reconcile: the message list (channels/twilio/reconcile.ts). Inbound: channels/twilio/webhooks.ts.
  */
 import type { Twilio } from 'twilio';
-import { twilioWebhooksRouter } from '../../api/routes/twilio-webhooks';
+import { twilioWebhookRoutes, twilioWebhooksRouter } from './webhooks';
 import { type ChannelAdapter, type ChannelAdapterDefinition, type OutboundMessage, PermanentSendError } from '../types';
 import { TWILIO_DEV_STAND_IN } from './dev';
 import { type TwilioKind, toTwilioAddress } from './addresses';
@@ -108,5 +108,6 @@ export const TWILIO_CHANNEL: ChannelAdapterDefinition<TwilioAdapterConfig> = {
   kinds: [SMS_KIND, WHATSAPP_KIND],
   create: (config) => twilioAdapter(createTwilioClient(config.twilio)),
   webhooks: twilioWebhooksRouter,
+  webhookRoutes: twilioWebhookRoutes,
   dev: TWILIO_DEV_STAND_IN,
 };

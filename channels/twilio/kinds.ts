@@ -31,7 +31,7 @@ export const SMS_KIND: ChannelKindSpec<'sms', 'twilio'> = {
   freeFormNeedsOpenWindow: false,
   capabilities: { media: true, templates: true, typing: false, maxTextLength: TWILIO_MAX_BODY, threading: false },
   addressLabel: 'number',
-  contactFields: ['phone'],
+  identityKinds: ['sms'],
   ...phoneAddress,
 };
 
@@ -44,6 +44,9 @@ export const WHATSAPP_KIND: ChannelKindSpec<'whatsapp', 'twilio'> = {
   freeFormNeedsOpenWindow: true,
   capabilities: { media: true, templates: true, typing: false, maxTextLength: TWILIO_MAX_BODY, threading: false },
   addressLabel: 'number',
-  contactFields: ['whatsapp', 'phone'],
+  identityKinds: ['whatsapp', 'sms'],
   ...phoneAddress,
 };
+
+/** The kinds Twilio carries (the channels its webhooks route to). */
+export const TWILIO_KINDS = [SMS_KIND.kind, WHATSAPP_KIND.kind] as const;

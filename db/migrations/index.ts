@@ -8,6 +8,7 @@ import * as m0006 from './0006_idempotency_keys';
 import * as m0007 from './0007_ai_hardening';
 import * as m0008 from './0008_email_hardening';
 import * as m0009 from './0009_contact_identities';
+import * as m0010 from './0010_telegram';
 
 /**
  * Every migration, in order. Listed statically (not read from the folder) so they work the same
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_ai_hardening': m0007,
   '0008_email_hardening': m0008,
   '0009_contact_identities': m0009,
+  '0010_telegram': m0010,
 };

@@ -123,5 +123,6 @@ test('down restores the three columns from the identities', async () => {
   for (const c of CONTACTS.filter((c) => c.id !== CONTACTS[0]!.id && c.id !== CONTACTS[5]!.id)) {
     expect(rows.rows.find((r) => r.id === c.id)).toEqual({ id: c.id, phone: c.phone, whatsapp: c.whatsapp, email: c.email });
   }
-  expect(await migrateToLatest(db)).toEqual(['0009_contact_identities']);
+  // 0009 again, and every later migration (applied to the database after its `down`)
+  expect(await migrateToLatest(db)).toEqual(Object.keys(migrations).filter((name) => name >= '0009'));
 });

@@ -130,7 +130,7 @@ describe('GET /v1/conversations/stats', () => {
       totals: {
         conversations: 7,
         byStatus: { open: 1, pending: 1, snoozed: 1, closed: 4 },
-        byChannel: { sms: 3, whatsapp: 1, email: 2, chat: 1 },
+        byChannel: { sms: 3, whatsapp: 1, email: 2, chat: 1, telegram: 0 },
       },
       ai: {
         suggestions: { autoSent: 1, suggested: 2, handedOff: 1 },
@@ -165,7 +165,7 @@ describe('GET /v1/conversations/stats', () => {
     expect(before.totals).toEqual({
       conversations: 1,
       byStatus: { open: 0, pending: 0, snoozed: 0, closed: 1 },
-      byChannel: { sms: 1, whatsapp: 0, email: 0, chat: 0 },
+      byChannel: { sms: 1, whatsapp: 0, email: 0, chat: 0, telegram: 0 },
     });
     expect(before.ai.resolution).toEqual({ closed: 1, resolvedByAi: 1, ratio: 1 });
     expect(before.firstResponse).toEqual({
@@ -189,7 +189,7 @@ describe('GET /v1/conversations/stats', () => {
       totals: {
         conversations: 0,
         byStatus: { open: 0, pending: 0, snoozed: 0, closed: 0 },
-        byChannel: { sms: 0, whatsapp: 0, email: 0, chat: 0 },
+        byChannel: { sms: 0, whatsapp: 0, email: 0, chat: 0, telegram: 0 },
       },
       ai: {
         suggestions: { autoSent: 0, suggested: 0, handedOff: 0 },

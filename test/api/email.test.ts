@@ -35,7 +35,8 @@ interface ConversationBody {
   id: string;
   status: string;
   subject: string | null;
-  channel: { id: string; kind: string; address: string };
+  channel: string;
+  inbox: { id: string; name: string; kind: string; address: string };
   contact: { id: string; name: string | null; email: string | null };
 }
 
@@ -184,7 +185,8 @@ describe('inbound email', () => {
     expect(conv).toMatchObject({
       status: 'open',
       subject: 'Order 4821 - wrong size delivered',
-      channel: { id: h.org.emailChannelId, kind: 'email', address: h.org.emailAddress },
+      channel: 'email',
+      inbox: { id: h.org.emailChannelId, kind: 'email', address: h.org.emailAddress, name: 'Example Support' },
       contact: { email: from, name: 'Amara Okafor' },
     });
     const contact = await contactByEmail(from);
@@ -349,7 +351,7 @@ describe('staff replies and threading', () => {
     const second = await deliver(other);
     expect(second.conversationId).not.toBe(first.conversationId);
     const conv = (await getConversation(second.conversationId)).body as ConversationBody;
-    expect(conv).toMatchObject({ subject: 'Another question', channel: { kind: 'email' }, contact: { email: from } });
+    expect(conv).toMatchObject({ subject: 'Another question', channel: 'email', contact: { email: from } });
     expect((await getConversation(first.conversationId)).body).toMatchObject({ contact: { id: conv.contact.id } });
   });
 

@@ -327,6 +327,12 @@ test('webhook error answers', async () => {
     '/webhooks/postmark/events',
   );
   conforms(await request(h.app).post('/webhooks/postmark/events').send({}), 'post', '/webhooks/postmark/events');
+  const telegram = '/webhooks/telegram/{channelId}';
+  const update = h.telegram.update({ chatId: 424_242, text: 'Hello from Telegram' });
+  conforms(await h.telegramWebhook(update), 'post', telegram);
+  conforms(await h.telegramWebhook(update, 'wrong-secret'), 'post', telegram);
+  conforms(await h.telegramWebhook({ update_id: 'x' }), 'post', telegram);
+  conforms(await request(h.app).post(`/webhooks/telegram/${randomUUID()}`).send(update), 'post', telegram);
 });
 
 test('every documented operation was called, and every route of the app is documented', () => {

@@ -128,7 +128,8 @@ describe('POST /v1/contacts/:id/conversations', () => {
     expect(conversation).toMatchObject({
       status: 'open',
       contact: { id: contact.id, phone: contact.phone, name: 'Katherine' },
-      channel: { id: h.org.smsChannelId, kind: 'sms', address: h.org.smsNumber },
+      channel: 'sms',
+      inbox: { id: h.org.smsChannelId, kind: 'sms', address: h.org.smsNumber, name: 'SMS' },
       unreadCount: 0,
       assigneeId: null,
     });

@@ -78,7 +78,8 @@ test('all 28 conversations are listed newest activity first; sequential ones in 
   expect(list.find((c) => c.id === tagged.id)).toMatchObject({
     status: 'open',
     tags: ['billing', 'refund'],
-    channel: { kind: 'sms' },
+    channel: 'sms',
+    inbox: { kind: 'sms' },
     unreadCount: 1,
     lastMessagePreview: 'sequential 3',
   });

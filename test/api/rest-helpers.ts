@@ -7,7 +7,8 @@ import type { Harness } from '../support/harness';
 /** The parts of the `Conversation` schema the tests read. */
 export interface ConversationBody {
   id: string;
-  channel: { id: string; kind: string; address: string };
+  channel: string;
+  inbox: { id: string; name: string; kind: string; address: string };
   contact: { id: string; name: string | null; phone: string | null; email: string | null; whatsapp: string | null; vip: boolean };
   subject: string | null;
   status: string;

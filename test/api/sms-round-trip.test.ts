@@ -23,7 +23,8 @@ test('inbound SMS becomes a conversation; a staff reply reaches Twilio through t
   }, 'conversation');
   expect(conversation).toMatchObject({
     status: 'open',
-    channel: { kind: 'sms' },
+    channel: 'sms',
+    inbox: { kind: 'sms' },
     contact: { phone: customer },
     lastMessagePreview: 'My order is late',
   });

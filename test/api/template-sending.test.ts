@@ -284,7 +284,8 @@ describe('POST /v1/send-template', () => {
     const body = first.body as SendTemplateResponse;
     expect(body.conversation).toMatchObject({
       id: h.conversationIdOf(number, 'whatsapp'),
-      channel: { id: h.org.whatsappChannelId, kind: 'whatsapp' },
+      channel: 'whatsapp',
+      inbox: { id: h.org.whatsappChannelId, kind: 'whatsapp' },
       contact: { id: contact.id, whatsapp: number },
       lastCustomerMessageAt: null,
     });
@@ -385,7 +386,11 @@ describe('POST /v1/send-template', () => {
     });
     expect(res.status).toBe(201);
     const body = res.body as SendTemplateResponse;
-    expect(body.conversation).toMatchObject({ channel: { id: h.org.emailChannelId, kind: 'email' }, contact: { id: contact.id } });
+    expect(body.conversation).toMatchObject({
+      channel: 'email',
+      inbox: { id: h.org.emailChannelId, kind: 'email' },
+      contact: { id: contact.id },
+    });
     expect(body.message).toMatchObject({
       text: 'Hello Ada, your order A-7 ships today.',
       template: { templateId: templates.orderMail.id, name: 'order_mail', subject: 'Order A-7', contentSid: null, contentVariables: null },

@@ -300,7 +300,8 @@ describe('message content', () => {
     }, 'whatsapp conversation');
     expect(conversation).toMatchObject({
       status: 'open',
-      channel: { id: h.org.whatsappChannelId, kind: 'whatsapp', address: h.org.whatsappNumber },
+      channel: 'whatsapp',
+      inbox: { id: h.org.whatsappChannelId, kind: 'whatsapp', address: h.org.whatsappNumber, name: 'WhatsApp' },
       contact: { name: params.get('ProfileName'), whatsapp: waNumber },
       lastMessagePreview: params.get('Body'),
     });

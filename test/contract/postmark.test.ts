@@ -3,7 +3,7 @@
  *  - createPostmarkClient → the hand-written stand-in (channels/postmark/standin.ts): the exact request
  *    the SDK sends (`POST /email`, `X-Postmark-Server-Token`, JSON body incl. base64 attachments), the
  *    200 answer, and Postmark error bodies → SDK error classes → isPermanentPostmarkError;
- *  - every test/contracts/samples/postmark-*.json sample against our zod schemas (api/postmark-schemas.ts),
+ *  - every test/contracts/samples/postmark-*.json sample against our zod schemas (channels/postmark/schemas.ts),
  *    including the bounce `ID` that only survives as a string read from the raw body.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import {
   PostmarkOpenWebhook,
   PostmarkSpamComplaintWebhook,
   withExactBounceId,
-} from '../../api/postmark-schemas';
+} from '../../channels/postmark/schemas';
 import { headerValue, normalizeMessageId, parseEmailAddressList, parseMessageIdList } from '../../domain/email';
 import { getFreePort } from '../support/prism';
 import { startPostmarkStandIn, type PostmarkStandIn } from '../support/postmark-standin';

@@ -19,6 +19,7 @@ import type { ApiDeps } from '../../api/deps';
 import { mediaSigningSecret } from '../../db/media-urls';
 import { type BlobStore, FileBlobStore } from '../../db/blob-store';
 import { type PostmarkStandIn, startPostmarkStandIn } from '../../channels/postmark/standin';
+import { startTelegramStandIn, type TelegramStandIn } from '../../channels/telegram/standin';
 import { type OpenAiStandIn, startOpenAiStandIn } from '../../scripts/openai-standin';
 import { createOpenAiClient } from '../../activities/openai-client';
 import { signStaffToken } from '../../api/auth';
@@ -44,6 +45,9 @@ export const POSTMARK_WEBHOOK_PASSWORD = 'test-postmark-webhook-password';
 export const INBOUND_EMAIL_DOMAIN = 'inbound.switchboard.test';
 export const TEST_MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024;
 export const OPENAI_API_KEY = 'sk-test-switchboard';
+export const TELEGRAM_BOT_TOKEN = '777000:test-telegram-bot-token';
+/** The test org's Telegram channel webhook secret (`X-Telegram-Bot-Api-Secret-Token`). */
+export const TELEGRAM_WEBHOOK_SECRET = 'test-telegram-webhook-secret';
 
 /** Complete API dependencies for tests: the harness's test configuration plus what the caller gives. */
 export function testApiDeps(deps: Pick<ApiDeps, 'db' | 'conversations'> & Partial<ApiDeps>): ApiDeps {
@@ -73,6 +77,8 @@ export interface TestOrg {
   emailChannelId: string;
   /** The email channel's address, e.g. `support-1a2b3c@help.example.test`. */
   emailAddress: string;
+  /** A Telegram channel (bot), webhook secret {@link TELEGRAM_WEBHOOK_SECRET}. */
+  telegramChannelId: string;
 }
 
 /** A random, possible US E.164 number (`+1202…`), unique enough per test run. */
@@ -95,6 +101,7 @@ export async function createTestOrg(
     whatsappNumber: randomPhone(),
     emailChannelId: randomUUID(),
     emailAddress: `support-${randomBytes(4).toString('hex')}@help.example.test`,
+    telegramChannelId: randomUUID(),
   };
   await db
     .insertInto('orgs')
@@ -142,6 +149,15 @@ export async function createTestOrg(
         provider: 'postmark',
         settings: JSON.stringify({}),
       },
+      {
+        id: org.telegramChannelId,
+        org_id: org.orgId,
+        kind: 'telegram',
+        address: `support_${randomBytes(4).toString('hex')}_bot`,
+        name: 'Telegram',
+        provider: 'telegram',
+        settings: JSON.stringify({ webhookSecret: TELEGRAM_WEBHOOK_SECRET }),
+      },
     ])
     .execute();
   return org;
@@ -185,6 +201,10 @@ export interface Harness {
   twilioStub: TwilioStub | undefined;
   /** The Postmark stand-in the worker's SDK talks to. */
   postmark: PostmarkStandIn;
+  /** The Telegram Bot API stand-in the worker's grammy client talks to (token {@link TELEGRAM_BOT_TOKEN}). */
+  telegram: TelegramStandIn;
+  /** POSTs a Telegram Update to the org's Telegram channel webhook (secret: the channel's, unless given). */
+  telegramWebhook(update: object, secret?: string | null): Promise<request.Response>;
   /** Present with `openai: true`: the OpenAI stand-in the worker's SDK talks to. */
   openai: OpenAiStandIn | undefined;
   blobs: BlobStore;
@@ -243,11 +263,13 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
 
   const twilioStub = opts.twilio === 'prism' ? undefined : await startTwilioStub();
   const postmark = await startPostmarkStandIn({ serverToken: POSTMARK_SERVER_TOKEN });
+  const telegram = await startTelegramStandIn({ token: TELEGRAM_BOT_TOKEN });
   const blobs = new FileBlobStore(mkdtempSync(path.join(tmpdir(), 'switchboard-blobs-')));
   // the real SDKs, pointed at the local stand-ins (or Prism)
   const channels = createChannelAdapters({
     twilio: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN, apiBaseUrl: twilioStub ? twilioStub.url : resources.prismUrl },
     postmark: { serverToken: POSTMARK_SERVER_TOKEN, apiBaseUrl: postmark.url, inboundDomain: INBOUND_EMAIL_DOMAIN },
+    telegram: { botToken: TELEGRAM_BOT_TOKEN, apiRoot: telegram.url },
   });
   const openai = opts.openai ? await startOpenAiStandIn({ apiKey: OPENAI_API_KEY }) : undefined;
   const conversations = new ConversationClient(client, taskQueue);
@@ -295,6 +317,12 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     env,
     twilioStub,
     postmark,
+    telegram,
+    telegramWebhook: (update, secret) => {
+      const req = request(app).post(`/webhooks/telegram/${org.telegramChannelId}`).set('Content-Type', 'application/json');
+      if (secret !== null) req.set('X-Telegram-Bot-Api-Secret-Token', secret ?? TELEGRAM_WEBHOOK_SECRET);
+      return req.send(JSON.stringify(update));
+    },
     openai,
     blobs,
     tokens,
@@ -337,6 +365,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       await env?.teardown();
       await twilioStub?.stop();
       await postmark.stop();
+      await telegram.stop();
       await openai?.stop();
       await db.destroy();
     },

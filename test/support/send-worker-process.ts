@@ -96,6 +96,8 @@ async function main(raw: string): Promise<void> {
       channels: createChannelAdapters({
         twilio: { accountSid: config.twilioAccountSid, authToken: config.twilioAuthToken, apiBaseUrl: config.twilioUrl },
         postmark: { serverToken: config.postmarkServerToken, apiBaseUrl: config.postmarkUrl, inboundDomain: config.inboundEmailDomain },
+        // no Telegram bot in this worker: Telegram sends fail `not_configured`
+        telegram: { botToken: undefined, apiRoot: undefined },
       }),
       blobs: new FileBlobStore(mkdtempSync(path.join(tmpdir(), 'switchboard-blobs-'))),
       publicBaseUrl: config.publicBaseUrl,

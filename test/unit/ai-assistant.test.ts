@@ -71,7 +71,7 @@ describe('DEFAULT_AI_ASSISTANT_CONFIG', () => {
       enabled: false,
       mode: 'suggest',
       instructions: expect.stringMatching(/\S/) as unknown as string,
-      channels: ['sms', 'whatsapp', 'email', 'chat'],
+      channels: ['sms', 'whatsapp', 'email', 'chat', 'telegram'],
       autoSendConfidence: 0.85,
       maxAutoSendComplexity: 'low',
       autoSendDelaySeconds: 60,

@@ -2,12 +2,12 @@ import { CHANNEL_KINDS, SESSION_WINDOW_MS, isFreeFormReplyAllowed, sessionExpire
 import { HOUR, T0 } from './fixtures';
 
 describe('channels', () => {
-  it('knows the four channel kinds', () => {
-    expect([...CHANNEL_KINDS].sort()).toEqual(['chat', 'email', 'sms', 'whatsapp']);
+  it('knows the five channel kinds', () => {
+    expect([...CHANNEL_KINDS].sort()).toEqual(['chat', 'email', 'sms', 'telegram', 'whatsapp']);
   });
 
-  it('has a 24 h WhatsApp window, a 4 h SMS window and none for email and chat', () => {
-    expect(SESSION_WINDOW_MS).toEqual({ whatsapp: 24 * HOUR, sms: 4 * HOUR, email: null, chat: null });
+  it('has a 24 h WhatsApp window, a 4 h SMS window and none for email, chat and Telegram', () => {
+    expect(SESSION_WINDOW_MS).toEqual({ whatsapp: 24 * HOUR, sms: 4 * HOUR, email: null, chat: null, telegram: null });
   });
 
   describe('sessionExpiresAt', () => {

@@ -151,6 +151,7 @@ describe('the app registry', () => {
       postmarkEventsWebhook: 'webhook:postmark',
       twilioMessagingWebhook: 'webhook:twilio',
       twilioStatusWebhook: 'webhook:twilio',
+      telegramWebhook: 'webhook:telegram',
       getHealth: 'none',
     });
   });
@@ -162,7 +163,7 @@ describe('the app registry', () => {
     );
     expect(operations.sort()).toEqual(API_ROUTES.map((r) => `${r.method.toUpperCase()} ${openApiPath(r.path)}`).sort());
     const schemes = Object.keys(doc.components?.securitySchemes ?? {}).sort();
-    expect(schemes).toEqual(['bearerAuth', 'mediaUrlSignature', 'postmarkWebhookBasic', 'twilioSignature']);
+    expect(schemes).toEqual(['bearerAuth', 'mediaUrlSignature', 'postmarkWebhookBasic', 'telegramSecretToken', 'twilioSignature']);
     const tags = (doc.tags ?? []).map((t) => t.name);
     for (const route of API_ROUTES) for (const tag of route.tags) expect(tags).toContain(tag);
   });

@@ -10,7 +10,7 @@ import {
   type InboundEmailThreadingFields,
   type InboundEmailRecipient,
 } from '../../channels/postmark/threading';
-import type { EmailConversationTarget } from '../../db/email-routing';
+import type { EmailConversationTarget } from '../../channels/postmark/email-routing';
 import type { EmailHeader } from '../../domain/email';
 import { conversationIdFor } from '../../domain/routing';
 

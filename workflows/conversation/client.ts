@@ -12,6 +12,8 @@ import type { ConversationState } from '../../domain/conversation';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type { conversationWorkflow } from './workflow';
 import {
+  type InboundEdit,
+  inboundEditSignal,
   CONVERSATION_WORKFLOW_TYPE,
   type ConversationWorkflowInput,
   type InboundMessage,
@@ -58,6 +60,15 @@ export class ConversationClient {
    */
   async deliverInbound(conversation: NewConversation, message: InboundMessage): Promise<void> {
     await this.signalWithStart(conversation, inboundMessageSignal, message);
+  }
+
+  /**
+   * Delivers a customer's edit of a message they sent (signal-with-start, like
+   * {@link deliverInbound}: the edit follows its message in the same workflow's signal order).
+   * @throws when Temporal did not accept it within {@link SIGNAL_DEADLINE_MS} (the webhook answers 503)
+   */
+  async deliverInboundEdit(conversation: NewConversation, edit: InboundEdit): Promise<void> {
+    await this.signalWithStart(conversation, inboundEditSignal, edit);
   }
 
   /**

@@ -46,6 +46,8 @@ export interface ConversationWorkflowInput {
   pendingSuggestion?: PendingSuggestion | null;
   /** Customer messages the previous run received but had not recorded yet (oldest first, bounded). */
   pendingInbound?: QueuedInboundMessage[];
+  /** Customer edits the previous run received but had not applied yet (oldest first). */
+  pendingEdits?: InboundEdit[];
   /** Delivery reports the previous run received but had not applied yet. */
   pendingReports?: DeliveryReport[];
   /** Ids of recorded replies the previous run had not sent yet (in order; sending is idempotent). */
@@ -101,6 +103,20 @@ export interface InboundMessage {
   autoReply?: boolean;
   /** `text` is shorter than received (the full body is one of `attachments`). */
   truncated?: boolean;
+}
+
+/**
+ * The customer edited a message they sent (Telegram `edited_message`): the stored text becomes
+ * `text`. Applied after the customer messages received before it; an edit older than the stored one
+ * (a redelivered update) changes nothing.
+ */
+export interface InboundEdit {
+  provider: Provider;
+  /** The edited message's provider message id (Telegram `<chat id>:<message_id>`). */
+  providerMessageId: string;
+  text: string;
+  /** When the customer edited it (ISO-8601). */
+  editedAt: string;
 }
 
 /** A carrier delivery report for an outbound message. */
@@ -179,6 +195,8 @@ export interface AssistantState {
 
 /** Signal: a customer message arrived (carrier webhook → signal-with-start). */
 export const inboundMessageSignal = defineSignal<[InboundMessage]>('inboundMessage');
+/** Signal: the customer edited one of their messages on the carrier (see {@link InboundEdit}). */
+export const inboundEditSignal = defineSignal<[InboundEdit]>('inboundEdit');
 /** Signal: a carrier status callback for one of this conversation's outbound messages. */
 export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');
 /**

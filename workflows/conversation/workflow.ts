@@ -60,6 +60,8 @@ import {
   getAssistantStateQuery,
   getStateQuery,
   inboundMessageSignal,
+  inboundEditSignal,
+  type InboundEdit,
   readyUpdate,
   replyUpdate,
   retryMessageUpdate,
@@ -131,6 +133,11 @@ const PATCH_BATCHED_INBOUND = 'batched-inbound-recording';
 const PATCH_CONTINUE_AS_NEW_UNDER_LOAD = 'continue-as-new-under-load';
 
 /** Approximate JSON size in bytes of a value (deterministic; for payload bounds only). */
+/** An inbound attachment still to fetch: a carrier URL or a carrier file id, not stored yet. */
+function needsImport(a: Attachment): boolean {
+  return (Boolean(a.url) || Boolean(a.providerFileId)) && !a.attachmentId;
+}
+
 function jsonBytes(value: unknown): number {
   return JSON.stringify(value)?.length ?? 0;
 }
@@ -178,6 +185,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   /** Customer messages with the workflow time they arrived (stamped by the signal handler). */
   const inbox: QueuedInboundMessage[] = [...(input.pendingInbound ?? [])];
   const reports: DeliveryReport[] = [...(input.pendingReports ?? [])];
+  /** Customer edits of stored messages, applied once the messages before them are recorded. */
+  const edits: InboundEdit[] = [...(input.pendingEdits ?? [])];
   const outbox: string[] = [...(input.outbox ?? [])];
   /** True while the sender is inside a send (the head of `outbox` is being sent). */
   let sending = false;
@@ -245,6 +254,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   setHandler(inboundMessageSignal, (message: InboundMessage) => {
     signalsReceived++;
     inbox.push({ ...message, receivedAtMs: Date.now() });
+  });
+  setHandler(inboundEditSignal, (edit) => {
+    signalsReceived++;
+    edits.push(edit);
   });
   setHandler(deliveryReportSignal, (report) => {
     signalsReceived++;
@@ -455,7 +468,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   );
 
   /** Signals the main loop must handle. */
-  const hasWork = (): boolean => inbox.length > 0 || reports.length > 0;
+  const hasWork = (): boolean => inbox.length > 0 || reports.length > 0 || edits.length > 0;
   /** Nothing queued, nothing being sent: the run may continue-as-new or end. */
   const idle = (): boolean => !hasWork() && outbox.length === 0 && !sending && mediaQueue.length === 0 && !importing && assistant.idle();
 
@@ -463,6 +476,18 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const drainInbox = async (limit = inbox.length): Promise<void> => {
     if (patched(PATCH_BATCHED_INBOUND)) return drainInboxBatched(limit);
     return drainInboxOneByOne();
+  };
+
+  /**
+   * Applies the queued customer edits (call under the lock) once every customer message received
+   * before them is recorded (an edit follows its message). No edits = no activity (runs without
+   * any replay unchanged).
+   */
+  const drainEdits = async (): Promise<void> => {
+    if (edits.length === 0 || inbox.length > 0) return;
+    const batch = edits.splice(0, edits.length);
+    const { applied } = await store.applyInboundEdits({ conversationId: state.conversationId, orgId: state.orgId, edits: batch });
+    log.info('customer edits applied', { edits: batch.length, applied });
   };
 
   /** Hands a stored customer message to the assistant, or to the next run's while winding down. */
@@ -561,7 +586,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       }
       if (stored.length === 0) continue;
       commit(next);
-      for (const b of stored) if (b.message.attachments.some((a) => a.url && !a.attachmentId)) mediaQueue.push(b.id);
+      for (const b of stored) if (b.message.attachments.some(needsImport)) mediaQueue.push(b.id);
       // one draft answers the newest message (each newer message supersedes the previous draft)
       const newest = stored.filter((b) => !b.autoReply).at(-1);
       if (newest) await triggerAssistant(newest.id);
@@ -602,7 +627,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         continue;
       }
       seen.add(key);
-      if (inserted && message.attachments.some((a) => a.url && !a.attachmentId)) mediaQueue.push(messageId);
+      if (inserted && message.attachments.some(needsImport)) mediaQueue.push(messageId);
       if (inserted) {
         commit(next);
         if (!autoReply) await assistant.onCustomerMessage(messageId);
@@ -736,7 +761,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     // In flight: running updates and the send always finish (a send cut off could go out twice); the
     // media import and the draft too, unless past the urgent bound (then the draft is owed to the next run).
     await condition(() => allHandlersFinished() && !sending && ((!importing && assistant.idle()) || continueAsNewUrgent()));
-    const carriedBytes = (): number => jsonBytes(inbox) + jsonBytes(reports);
+    const carriedBytes = (): number => jsonBytes(inbox) + jsonBytes(reports) + jsonBytes(edits);
     // Temporal rejects a continue-as-new whose workflow task saw new signals arrive, and replays the
     // run with them (temporalio/temporal#1289): the bound is checked again right before each attempt.
     // From the last check to `continueAsNew` nothing awaits, and nobody holds the lock, so no
@@ -748,7 +773,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       await lock.runExclusive(async () => {
         while (inbox.length > 0 && carriedBytes() > MAX_CARRIED_BYTES) await drainInboxBatched(INBOUND_BATCH_MAX_MESSAGES);
       });
-      if (carriedBytes() > MAX_CARRIED_BYTES) await drainReports();
+      if (carriedBytes() > MAX_CARRIED_BYTES) {
+        await drainReports();
+        await lock.runExclusive(drainEdits);
+      }
     }
     log.info('continuing as new', {
       historyLength: workflowInfo().historyLength,
@@ -761,6 +789,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       ...nextRunInput(),
       pendingInbound: [...inbox],
       pendingReports: [...reports],
+      ...(edits.length > 0 ? { pendingEdits: [...edits] } : {}),
       outbox: [...outbox],
       mediaQueue: [...mediaQueue],
       assistantTrigger: assistantOwed ?? assistant.owedTrigger(),
@@ -788,6 +817,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     stateChanged = false;
     await lock.runExclusive(async () => {
       await drainInbox(MAIN_LOOP_DRAIN_LIMIT);
+      await drainEdits();
       await applyDeadlines();
     });
     await drainReports();

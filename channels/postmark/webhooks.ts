@@ -31,16 +31,16 @@ import {
   findEmailConversationByReplyToken,
   findEmailConversationByThread,
   findOutboundPostmarkMessage,
-} from '../../db/email-routing';
+} from './email-routing';
 import { isAutoReply, normalizeMessageId, parseEmailAddress, parseEmailAddressList } from '../../domain/email';
-import { decideEmailThread, emailThreadHeaders } from '../../channels/postmark/threading';
-import { htmlToPlainText } from '../email-body';
+import { decideEmailThread, emailThreadHeaders } from './threading';
+import { htmlToPlainText } from '../../api/email-body';
 import type { Attachment, EmailDetails } from '../../domain/message';
 import { SWITCHBOARD_NAMESPACE } from '../../domain/routing';
 import { attachmentRef, storeAttachment } from '../../db/attachment-store';
-import type { ApiDeps } from '../deps';
-import { HttpError } from '../errors';
-import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
+import type { ApiDeps } from '../../api/deps';
+import { HttpError } from '../../api/errors';
+import { defineRoute, type RouteDefinition, routerFor } from '../../api/http/define-route';
 import {
   keepRawBody,
   PostmarkBounceWebhook,
@@ -52,7 +52,7 @@ import {
   PostmarkWebhookAnswer,
   type RawBodyRequest,
   withExactBounceId,
-} from '../postmark-schemas';
+} from './schemas';
 import { workflowConversationOf } from '../../workflows/conversation/contract';
 import { applyDeliveryUpdate } from '../../activities/conversation-store';
 import type { DeliveryStatus } from '../../domain/delivery';

@@ -1,5 +1,5 @@
 /** The lookup that routes a Twilio status callback to our message. */
-import type { Db } from './client';
+import type { Db } from '../../db/client';
 
 /**
  * The Twilio message a status callback is about: by our own message id when the callback URL carried

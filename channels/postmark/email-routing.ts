@@ -3,7 +3,7 @@
  * thread Message-IDs, addressed channel) and a delivery event to our outbound message.
  */
 import { sql } from 'kysely';
-import type { Db } from './client';
+import type { Db } from '../../db/client';
 
 /** An email conversation an inbound email belongs to. */
 export interface EmailConversationTarget {

@@ -2,7 +2,7 @@
  * Twilio webhooks (form-encoded, signed with `X-Twilio-Signature`):
  * - `POST /webhooks/twilio/messaging`: inbound SMS / WhatsApp / MMS → signal-with-start of the
  *   conversation workflow. Needs no Postgres: the channel comes from the cached channel map
- *   (api/channel-directory.ts), the contact is found or created by the workflow's first activity
+ *   (channels/channel-directory.ts), the contact is found or created by the workflow's first activity
  *   (the start input carries the customer's number), so while the database is down messages wait
  *   in Temporal instead of being refused. 200 with empty TwiML only once Temporal accepted the
  *   signal; 503 if it could not, or if the `To` is not in the map and Postgres cannot be asked
@@ -15,16 +15,17 @@
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import twilio from 'twilio';
 import { z } from 'zod';
-import { findTwilioMessageForStatus } from '../../db/twilio-routing';
-import { parseTwilioAddress } from '../../domain/addresses';
-import { fromTwilioStatus, twilioErrorReason } from '../../domain/delivery';
+import { findTwilioMessageForStatus } from './status-routing';
+import { parseTwilioAddress } from './addresses';
+import { fromTwilioStatus, twilioErrorReason } from './status';
 import type { NewConversation } from '../../domain/conversation';
 import type { Attachment } from '../../domain/message';
 import { conversationIdFor } from '../../domain/routing';
 import { ChannelDirectory } from '../channel-directory';
-import type { ApiDeps } from '../deps';
-import { HttpError } from '../errors';
-import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
+import { TWILIO_KINDS } from './kinds';
+import type { ApiDeps } from '../../api/deps';
+import { HttpError } from '../../api/errors';
+import { defineRoute, type RouteDefinition, routerFor } from '../../api/http/define-route';
 import { applyDeliveryUpdate } from '../../activities/conversation-store';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
@@ -107,7 +108,7 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
       errors: TWILIO_ERRORS,
     },
     ({ db, conversations, logger }) => {
-      const channels = new ChannelDirectory(db, logger);
+      const channels = new ChannelDirectory(db, logger, TWILIO_KINDS);
       return async (req, res) => {
         const form = InboundForm.parse(req.body);
         const to = parseTwilioAddress(form.To);
@@ -134,7 +135,7 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
           orgId: channel.orgId,
           channelId: channel.channelId,
           channelKind: to.kind,
-          customer: { kind: to.kind, phone: from.phone, profileName: form.ProfileName ?? null },
+          customer: { kind: to.kind, address: from.phone, profileName: form.ProfileName ?? null },
         };
         try {
           await conversations.deliverInbound(conversation, {

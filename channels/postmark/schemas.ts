@@ -233,7 +233,7 @@ export type PostmarkBounceWebhook = z.infer<typeof PostmarkBounceWebhook>;
 // ---- Raw body / exact bounce ID --------------------------------------------------------------
 
 /**
- * The 200 answer of both Postmark webhooks (`api/routes/postmark-webhooks.ts`): `conversationId` for an
+ * The 200 answer of both Postmark webhooks (`channels/postmark/webhooks.ts`): `conversationId` for an
  * inbound email, `applied` (whether the event changed the message row) or `ignored` (why not) for events.
  */
 export const PostmarkWebhookAnswer = z.object({
