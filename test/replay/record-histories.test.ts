@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { chatCompletionBody } from '../../scripts/openai-standin';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from '../../scripts/embedded-temporal';
+import { conversationIdFor } from '../../domain/routing';
 import { conversationWorkflowId } from '../../workflows/conversation/contract';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 import type { PostmarkHeader } from '../support/postmark-inbound';
@@ -71,6 +72,24 @@ const scenario = (name: string, title: string, fn: () => Promise<void>, timeoutM
     expect((await h.inbound({ from, body: 'Thanks! One more thing', sid: sid() })).status).toBe(200);
     await h.waitFor(async () => (await api().get(`/v1/conversations/${id}`)).body.status === 'open', 'reopened');
     await save('sms', id);
+  });
+
+  scenario('telegram', 'message, redelivered update, photo (getFile import), customer edit, reply', async () => {
+    const chatId = 700_000_000 + Math.floor(Math.random() * 1_000_000);
+    const id = conversationIdFor(h.org.orgId, h.org.telegramChannelId, String(chatId));
+    const first = h.telegram.update({ chatId, firstName: 'Ada', text: 'teh parcel is late' });
+    expect((await h.telegramWebhook(first)).status).toBe(200);
+    expect((await h.telegramWebhook(first)).status).toBe(200);
+    const photo = h.telegram.addFile(Buffer.from('89504e470d0a1a0a', 'hex'), 'image/jpeg');
+    expect((await h.telegramWebhook(h.telegram.update({ chatId, caption: 'the box', photo }))).status).toBe(200);
+    await h.waitFor(async () => (await messages(id)).filter((m) => m.attachments.every((a) => a.attachmentId)).length === 2, 'stored');
+    const messageId = (first.message as { message_id: number }).message_id;
+    expect((await h.telegramWebhook(h.telegram.update({ chatId, messageId, text: 'the parcel is late', edit: true }))).status).toBe(200);
+    await h.waitFor(async () => (await messages(id)).some((m) => m.edited_at !== null), 'edit applied');
+    const reply = await api().post(`/v1/conversations/${id}/messages`, { text: 'Sorry! It ships today.' });
+    expect(reply.status).toBe(201);
+    await h.waitFor(async () => (await messages(id)).find((m) => m.id === reply.body.id)?.provider_message_id, 'sent');
+    await save('telegram', id);
   });
 
   scenario('whatsapp', 'inbound, reply, duplicate webhook', async () => {
