@@ -122,7 +122,9 @@ export type TelegramFailure =
 
 /**
  * Classifies an error from a Bot API call: 429 (flood control, with `retry_after`) and 5xx are
- * retryable, as are network failures (`HttpError`: no answer, so the call may have gone through);
+ * retryable and known unsent (a `GrammyError` is the Bot API's own JSON answer `ok: false`: the
+ * method did not run; a proxy's non-JSON error page reaches grammy as an `HttpError` instead), as are
+ * network failures (`HttpError`: no answer from the Bot API, so the call may have gone through);
  * every other `error_code` (400 chat not found / bad request, 401 token revoked, 403 bot blocked or
  * kicked, 404 unknown method) is permanent. Anything else (a bug) is left to the caller (`null`).
  */
