@@ -37,6 +37,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type OpenAI from 'openai';
+import { CHANNEL_KIND_SPECS } from '../channels/kinds';
 import type { Db } from '../db/client';
 import { identityAddress } from '../db/contacts';
 import { insertTodo } from '../db/todos';
@@ -59,6 +60,9 @@ import { AI_CONVERSATION_NOT_FOUND, DEFAULT_AI_CONTEXT_MESSAGES } from './ai-dra
 import { AI_REFUSAL, type ChatMessage, OPENAI_REJECTED, messageContent, openAiFailure, threadMessages } from './openai-thread';
 
 export { AI_CONVERSATION_NOT_FOUND, AI_REFUSAL, OPENAI_REJECTED };
+
+/** The kinds whose conversations the agent tools work on (`capabilities.aiAgentTools`: email). */
+const AGENT_TOOL_KINDS = CHANNEL_KIND_SPECS.filter((s) => s.capabilities.aiAgentTools).map((s) => s.kind);
 
 /** Non-retryable failure type: the model answered without a choice (defined in domain/ai-assistant.ts). */
 export { INVALID_AGENT_STEP };
@@ -314,7 +318,10 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
     if (problems.length > 0) throw ApplicationFailure.nonRetryable(`Invalid agent step input: ${problems.join('; ')}`, INVALID_AGENT_INPUT);
   }
 
-  /** The org's email conversations (inbox items) with their contact, as the tools read them. */
+  /**
+   * The org's conversations on kinds with `capabilities.aiAgentTools` (email: the inbox items) with
+   * their contact, as the tools read them.
+   */
   const inboxItems = (orgId: string) =>
     db
       .selectFrom('conversations as c')
@@ -337,7 +344,7 @@ export function createAiAgentActivities(deps: AiAgentDeps): AiAgentActivities {
         identityAddress('email', 'ct.id').as('contact_email'),
       ])
       .where('c.org_id', '=', orgId)
-      .where('c.channel_kind', '=', 'email');
+      .where('c.channel_kind', 'in', AGENT_TOOL_KINDS);
 
   /** The org's email conversation `id`, or a {@link ToolError} `inbox_item_not_found`. */
   async function inboxItem(orgId: string, id: string) {

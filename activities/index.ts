@@ -12,14 +12,14 @@ import { createConversationStoreActivities } from './conversation-store';
 import { createMediaImportActivities, type MediaImportDeps } from './media-import';
 
 /** Everything the activities need: database, carrier SDK clients, blob store, URLs and secrets, the optional OpenAI client. */
-export type ActivityDeps = CarrierDeps &
-  Pick<MediaImportDeps, 'twilioCredentials' | 'extraMediaHosts'> & {
-    maxAttachmentBytes: number;
-    /** OpenAI client built with `maxRetries: 0` (Temporal retries); `undefined` without OPENAI_API_KEY: the assistant is unavailable. */
-    openai?: OpenAI;
-    /** Runs updates on conversation workflows (the agent tools act through them, like a human would): a `ConversationClient`. */
-    commands: InboxCommands & ConversationSignaller;
-  };
+export type ActivityDeps = CarrierDeps & {
+  /** Largest inbound media imported, in bytes (see {@link MediaImportDeps.maxBytes}). */
+  maxAttachmentBytes: number;
+  /** OpenAI client built with `maxRetries: 0` (Temporal retries); `undefined` without OPENAI_API_KEY: the assistant is unavailable. */
+  openai?: OpenAI;
+  /** Runs updates on conversation workflows (the agent tools act through them, like a human would): a `ConversationClient`. */
+  commands: InboxCommands & ConversationSignaller;
+};
 
 /** Builds the activity object registered on the worker. */
 export function createActivities(deps: ActivityDeps) {

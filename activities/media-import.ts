@@ -1,12 +1,9 @@
 /**
- * Imports the media of an inbound carrier message (MMS, WhatsApp, Telegram): each carrier media URL
- * is fetched (Twilio's with the account's credentials, HTTP Basic, following Twilio's redirect to its
- * media store; a file the carrier only named by id, e.g. a Telegram `file_id`, where the channel's
- * adapter says it can be downloaded), stored as an attachment record with sha256 and size, and the
- * message's attachment list is rewritten to reference it. Source:
- * twilio.com/docs/messaging/guides/media-support (media URLs require auth when "HTTP Basic
- * Authentication for media access" is on; fetch them rather than keeping bare carrier URLs),
- * core.telegram.org/bots/api#getfile.
+ * Imports the media of an inbound carrier message (MMS, WhatsApp, Telegram): each carrier media is
+ * fetched where the channel's adapter says it can be downloaded (`ChannelAdapter.mediaDownload`: the
+ * URL and the headers, e.g. the provider's credentials; an adapter without it = the media's own URL,
+ * no credentials), following redirects, stored as an attachment record with sha256 and size, and the
+ * message's attachment list is rewritten to reference it (rather than keeping bare carrier URLs).
  */
 import { sql } from 'kysely';
 import { v5 as uuidv5 } from 'uuid';
@@ -14,7 +11,7 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { storeAttachment } from '../db/attachment-store';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
-import type { ChannelAdapters } from '../channels';
+import type { ChannelAdapters, ChannelKind } from '../channels';
 import type { MediaDownload } from '../channels/types';
 import type { Attachment } from '../domain/message';
 import { SWITCHBOARD_NAMESPACE } from '../domain/routing';
@@ -23,26 +20,16 @@ import { SWITCHBOARD_NAMESPACE } from '../domain/routing';
 export interface MediaImportDeps {
   db: Db;
   blobs: BlobStore;
-  /** Twilio account credentials, sent as HTTP Basic auth to media URLs on Twilio's hosts. */
-  twilioCredentials: { accountSid: string; authToken: string };
-  /** Host names besides `twilio.com` / `*.twilio.com` that get the credentials (a stand-in's). */
-  extraMediaHosts?: string[];
   /** Largest media accepted, in bytes (a larger one is skipped and recorded as not imported). */
   maxBytes: number;
-  /** The channel adapters: where a file a carrier only named (`providerFileId`) is downloaded. */
+  /** The channel adapters: where (and with which credentials) a carrier's media is downloaded. */
   channels: Pick<ChannelAdapters, 'adapterFor'>;
 }
 
 /** Builds the media import activity. */
 export function createMediaImportActivities(deps: MediaImportDeps) {
-  const credentialHosts = new Set((deps.extraMediaHosts ?? []).map((h) => h.toLowerCase()));
-  const sendsCredentials = (url: URL): boolean => {
-    const host = url.hostname.toLowerCase();
-    return host === 'twilio.com' || host.endsWith('.twilio.com') || credentialHosts.has(host);
-  };
-
   /**
-   * Fetches one media URL (credentials only to Twilio's hosts), refuses bodies over `maxBytes`
+   * Fetches one media as its adapter said (`download`), refuses bodies over `maxBytes`
    * (by Content-Length, then while reading), stores it under an id derived from message + position.
    * @returns the stored attachment reference, or `undefined` when too large (the URL is kept)
    */
@@ -96,13 +83,13 @@ export function createMediaImportActivities(deps: MediaImportDeps) {
   };
 
   /**
-   * Where one media is downloaded: a carrier URL (with the Twilio credentials on Twilio's hosts), or
-   * what the channel's adapter says for a file it only named; `null` = it cannot be downloaded.
+   * Where one media is downloaded: what the channel's adapter says (its `mediaDownload`), else the
+   * media's own URL without credentials; `null` = it cannot be downloaded (kept as it is).
    */
-  const downloadOf = async (kind: Parameters<MediaImportDeps['channels']['adapterFor']>[0], media: Attachment, auth: string) => {
-    if (media.providerFileId) return (await deps.channels.adapterFor(kind).mediaDownload?.(media)) ?? null;
-    const url = new URL(media.url!);
-    return { url: url.href, headers: sendsCredentials(url) ? { Authorization: auth } : {} };
+  const downloadOf = async (kind: ChannelKind, media: Attachment): Promise<MediaDownload | null> => {
+    const adapter = deps.channels.adapterFor(kind);
+    if (adapter.mediaDownload) return adapter.mediaDownload(media);
+    return media.url ? { url: media.url, headers: {} } : null;
   };
 
   return {
@@ -120,7 +107,6 @@ export function createMediaImportActivities(deps: MediaImportDeps) {
         .where('m.id', '=', input.messageId)
         .executeTakeFirst();
       if (!message) return { imported: 0 };
-      const auth = `Basic ${Buffer.from(`${deps.twilioCredentials.accountSid}:${deps.twilioCredentials.authToken}`).toString('base64')}`;
       let imported = 0;
       const attachments: Attachment[] = [];
       for (const [index, media] of message.attachments.entries()) {
@@ -129,7 +115,7 @@ export function createMediaImportActivities(deps: MediaImportDeps) {
           continue;
         }
         try {
-          const download = await downloadOf(message.channel_kind, media, auth);
+          const download = await downloadOf(message.channel_kind, media);
           if (download === null) {
             attachments.push(media);
             continue;

@@ -6,7 +6,7 @@
 import { attachmentRef, findAttachments } from '../db/attachment-store';
 import type { Db } from '../db/client';
 import { findTemplateByName } from '../db/templates';
-import type { ChannelKind } from '../domain/channels';
+import { type ChannelKind, kindSpec } from '../domain/channels';
 import { DomainError } from '../domain/errors';
 import type { Attachment, TemplateUse } from '../domain/message';
 import { assertTemplateSendable, renderTemplate, whatsAppContentVariables } from '../domain/templates';
@@ -28,7 +28,7 @@ export interface OutboundContent {
 /**
  * Renders `template` (by name, in the org) for a conversation on `channelKind`.
  * @throws DomainError 404 `template_not_found`; 422 `template_variables_missing` (with
- *   `details.missing`), `template_channel_mismatch`, `template_not_approved` (WhatsApp)
+ *   `details.missing`), `template_channel_mismatch`, `template_not_approved` (provider-approved templates: WhatsApp)
  */
 export async function renderTemplateRequest(
   db: Db,
@@ -43,14 +43,15 @@ export async function renderTemplateRequest(
     channelKind,
   );
   const rendered = renderTemplate({ subject: row.subject, body: row.body, variables: row.variables }, request.variables);
-  const whatsapp = row.channel === 'whatsapp';
+  // a provider-approved template (WhatsApp) is sent by its id with numbered variables; the text is what it reads
+  const approved = kindSpec(row.channel).capabilities.templates === 'approved';
   return {
     text: rendered.body,
     template: {
       templateId: row.id,
       name: row.name,
-      contentSid: whatsapp ? row.whatsapp_content_sid : null,
-      contentVariables: whatsapp ? whatsAppContentVariables(row, request.variables) : null,
+      contentSid: approved ? row.whatsapp_content_sid : null,
+      contentVariables: approved ? whatsAppContentVariables(row, request.variables) : null,
       subject: rendered.subject,
     },
   };
@@ -68,7 +69,12 @@ export async function attachmentRefs(db: Db, orgId: string, ids: readonly string
   return ids.map((id) => attachmentRef(rows.find((r) => r.id === id)!));
 }
 
-/** Resolves a send request's content (exactly one of `text` / `template`, plus attachments). */
+/**
+ * Resolves a send request's content (exactly one of `text` / `template`, plus attachments).
+ * @throws HttpError 422 `attachment_not_found`; 422 `attachments_not_allowed` for attachments with a
+ *   provider-approved template (`capabilities.templates === 'approved'`: WhatsApp), which carries its own media;
+ *   the errors of {@link renderTemplateRequest}
+ */
 export async function outboundContent(
   db: Db,
   orgId: string,
@@ -76,11 +82,12 @@ export async function outboundContent(
   body: { text?: string; template?: TemplateRequest; attachments?: string[] },
 ): Promise<OutboundContent> {
   const attachments = await attachmentRefs(db, orgId, body.attachments ?? []);
-  if (body.template && channelKind === 'whatsapp' && attachments.length > 0) {
+  const spec = kindSpec(channelKind);
+  if (body.template && spec.capabilities.templates === 'approved' && attachments.length > 0) {
     throw new HttpError(
       422,
       'attachments_not_allowed',
-      'A WhatsApp template carries its own media; send attachments in a separate message',
+      `A ${spec.label} template carries its own media; send attachments in a separate message`,
     );
   }
   if (body.template) return { ...(await renderTemplateRequest(db, orgId, channelKind, body.template)), attachments };

@@ -10,6 +10,7 @@ import { decodeKeyset, encodeKeyset } from '../db/keyset';
 import { suggestionViewFromJson } from './ai-suggestion-schemas';
 import { mergeAiAssistantConfig } from '../db/ai-assistant-settings';
 import { effectiveAiAssist, type AiAssistantConfig } from '../domain/ai-assistant';
+import { kindSpec } from '../channels/kinds';
 
 const CursorTuple = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
@@ -17,11 +18,11 @@ const iso = (d: Date): string => d.toISOString();
 const isoOrNull = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
 /**
- * Warnings for staff about to reply: `email_address_bounced` on an email conversation whose
- * contact's address is flagged (a reply is refused with 422 unless sent with `force: true`).
+ * Warnings for staff about to reply: `email_address_bounced` on a conversation whose kind reports
+ * bounced addresses (`capabilities.addressBounces`: email) and whose contact's address is flagged (a reply is refused with 422 unless sent with `force: true`).
  */
 function conversationWarnings(row: ConversationListRow): ConversationView['warnings'] {
-  if (row.channel_kind !== 'email' || row.contact_email_bounced_at === null) return [];
+  if (!kindSpec(row.channel_kind).capabilities.addressBounces || row.contact_email_bounced_at === null) return [];
   return [
     {
       code: 'email_address_bounced',

@@ -24,18 +24,49 @@ import type { DeliveryStatus } from '../domain/delivery';
 import type { Attachment, EmailRecipients, TemplateUse } from '../domain/message';
 
 
-/** What a channel kind can carry; checked by test/channels/adapter-contract.test.ts. */
+/**
+ * How a kind's outbound templates are sent (`templates.channel` = the kind):
+ * - `'rendered'`: Switchboard renders the body (and subject) with the merge-tag values and sends the
+ *   result as an ordinary message (SMS, email); no approval step (`approvalStatus` is not looked at);
+ * - `'approved'`: the provider sends a template it approved beforehand, named by its id
+ *   (`templates.whatsapp_content_sid`, a Twilio Content SID) with numbered variables (WhatsApp, Meta's
+ *   approval): only an `approved` template with an id may be sent, and it carries its own media (no
+ *   attachments with it);
+ * - `false`: the kind has no templates (web chat, Telegram).
+ */
+export type TemplateSupport = 'rendered' | 'approved' | false;
+
+/** What a channel kind can carry; checked for consistency by test/channels/adapter-contract.test.ts. */
 export interface ChannelCapabilities {
   /** Outbound attachments (MMS media URLs, email attachments). */
   media: boolean;
-  /** Outbound templates: provider-approved (WhatsApp Content SID) or rendered (SMS, email). */
-  templates: boolean;
+  /** Outbound templates: see {@link TemplateSupport}. */
+  templates: TemplateSupport;
+  /**
+   * Templates of this kind have a subject, and must (email: the `Subject` header); the other kinds'
+   * templates have none (`null`). Only with `templates`.
+   */
+  templateSubject: boolean;
   /** Typing indicators. */
   typing: boolean;
   /** Longest outbound text in characters the provider accepts (Twilio `Body` 1600; email: none → `null`). */
   maxTextLength: number | null;
   /** The provider threads messages itself (email `In-Reply-To` / `References`). */
   threading: boolean;
+  /** Staff may copy extra recipients on a reply (`cc` / `bcc` of the send request: email); elsewhere 400. */
+  copyRecipients: boolean;
+  /**
+   * The provider reports addresses that bounced permanently (email hard bounces and spam complaints,
+   * stored as the contact's `email_bounced_at`): a reply to a flagged address is refused (422
+   * `email_address_bounced`) unless forced, staff see a warning, the assistant never auto-sends there.
+   * The flag belongs to the contact's email address, so such a kind's `identityKinds` include `email`.
+   */
+  addressBounces: boolean;
+  /**
+   * The AI assistant may run its agent loop with inbox tools (`agentTools`) on this kind, instead of
+   * one drafted reply: email only (asynchronous, long-form replies; product rule, docs/ai-assistant.md).
+   */
+  aiAgentTools: boolean;
 }
 
 /**
@@ -213,10 +244,13 @@ export interface ChannelAdapter {
    */
   reconcile(ctx: SendContext, outbound: OutboundMessage): Promise<Reconciliation>;
   /**
-   * Where an inbound attachment the provider only named (`providerFileId`, e.g. a Telegram `file_id`)
-   * can be downloaded; `null` = it cannot be (no credentials). Absent = the provider's attachments
-   * carry their own URL.
-   * @throws any error from the provider's API (retried by the media import)
+   * Where an inbound attachment can be downloaded (activities/media-import.ts): its `url` with the
+   * headers the provider needs (Twilio: the account's credentials, only on Twilio's hosts), or where a
+   * file the provider only named (`providerFileId`, e.g. a Telegram `file_id`) lives; `null` = it cannot
+   * be downloaded (no URL or file id, no credentials: the attachment is kept as it is). Absent = the
+   * provider's attachments carry their own public URL, fetched without credentials.
+   * @throws any error from the provider's API (retried by the media import; `ApplicationFailure`
+   *   non-retryable when no retry can help)
    */
   mediaDownload?(attachment: Attachment): Promise<MediaDownload | null>;
 }

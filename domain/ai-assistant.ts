@@ -10,7 +10,7 @@
  * Nothing here does I/O or depends on Temporal or a schema library; the unit tests in
  * `test/unit/ai-assistant.test.ts` pin every edge down.
  */
-import { CHANNEL_KINDS, type ChannelKind } from './channels';
+import { CHANNEL_KINDS, type ChannelKind, kindSpec } from './channels';
 
 /** Assistant modes: `suggest` = drafts always wait for staff; `auto` = confident, simple drafts may send themselves. */
 export const AI_MODES = ['suggest', 'auto'] as const;
@@ -326,13 +326,19 @@ export interface AiDecisionInput {
   /** Whether the contact is marked VIP. */
   contactVip: boolean;
   channelKind: ChannelKind;
-  /** Whether a free-form WhatsApp reply is allowed now (see `isFreeFormReplyAllowed`); ignored for other channels. */
+  /**
+   * Whether a free-form reply is allowed now (see `isFreeFormReplyAllowed`); only looked at on kinds whose
+   * free-form messages need an open window (`freeFormNeedsOpenWindow`: WhatsApp).
+   */
   whatsappWindowOpen: boolean;
   /** A human acted on the conversation since the message being answered (default false). */
   humanActive?: boolean;
   /** A human owns the conversation: assigned to staff, or a staff reply since it was (re)opened (default false). */
   humanOwner?: boolean;
-  /** The contact's email address hard-bounced (`contacts.email_bounced_at`; only counts on email; default false). */
+  /**
+   * The contact's email address hard-bounced (`contacts.email_bounced_at`; only counts on kinds with
+   * `capabilities.addressBounces`: email; default false).
+   */
   contactEmailBounced?: boolean;
   draft: AiDraft;
 }
@@ -344,8 +350,9 @@ export interface AiDecisionInput {
  * 3. the reply is empty or blank → `hand_off` ({@link EMPTY_DRAFT_HANDOFF_REASON}): there is nothing to send or suggest;
  * 4. every auto-send rule holds — mode `auto`, confidence ≥ `autoSendConfidence` (inclusive),
  *    complexity ≤ `maxAutoSendComplexity` (inclusive), contact not VIP, channel in the allow-list,
- *    (for WhatsApp) the window open, no human acted since the message, and no human owns the
- *    conversation, (for email) the address did not hard-bounce → `auto_send` after `autoSendDelaySeconds`;
+ *    the window open (kinds whose free-form messages need one: WhatsApp), no human acted since the
+ *    message, no human owns the conversation, and the address did not hard-bounce (kinds with
+ *    `capabilities.addressBounces`: email) → `auto_send` after `autoSendDelaySeconds`;
  * 5. otherwise → `suggest`, listing every failed rule in {@link AI_SUGGEST_REASONS} order.
  * A channel outside the allow-list therefore still gets suggestions (if the conversation's
  * `aiAssist` is on), never auto-sends.
@@ -364,10 +371,10 @@ export function decideAiAction(input: AiDecisionInput): AiDecision {
     too_complex: complexityRank(draft.complexity) > complexityRank(config.maxAutoSendComplexity),
     vip_contact: input.contactVip,
     channel_not_allowed: !config.channels.includes(input.channelKind),
-    whatsapp_window_closed: input.channelKind === 'whatsapp' && !input.whatsappWindowOpen,
+    whatsapp_window_closed: kindSpec(input.channelKind).freeFormNeedsOpenWindow && !input.whatsappWindowOpen,
     human_active: input.humanActive === true,
     human_owner: input.humanOwner === true,
-    email_address_bounced: input.channelKind === 'email' && input.contactEmailBounced === true,
+    email_address_bounced: kindSpec(input.channelKind).capabilities.addressBounces && input.contactEmailBounced === true,
   };
   const reasons = AI_SUGGEST_REASONS.filter((r) => failed[r]);
   if (reasons.length > 0) return { action: 'suggest', reasons };

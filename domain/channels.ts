@@ -1,5 +1,14 @@
 /**
- * Channel kinds and their session-window rules: re-exported from the workflow-safe registry
- * `channels/kinds.ts` (each kind's spec holds its window and free-form rule).
+ * Channel kinds, their specs (`kindSpec(kind)`: capabilities, labels) and their session-window rules:
+ * re-exported from the workflow-safe registry `channels/kinds.ts` (each kind's spec holds its window
+ * and free-form rule).
  */
-export { CHANNEL_KINDS, type ChannelKind, SESSION_WINDOW_MS, isFreeFormReplyAllowed, sessionExpiresAt } from '../channels/kinds';
+export {
+  CHANNEL_KINDS,
+  CHANNEL_KIND_SPECS,
+  type ChannelKind,
+  SESSION_WINDOW_MS,
+  isFreeFormReplyAllowed,
+  kindSpec,
+  sessionExpiresAt,
+} from '../channels/kinds';

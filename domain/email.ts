@@ -18,8 +18,8 @@ export interface EmailHeader {
   Value: string;
 }
 
-/** An address as Postmark delivers it in `FromFull`, `ToFull`, `CcFull`, `BccFull`. */
-export interface PostmarkAddressFull {
+/** An address as the email provider delivers it (Postmark's `FromFull`, `ToFull`, `CcFull`, `BccFull`). */
+export interface RawEmailAddress {
   Email: string;
   Name: string;
 }
@@ -147,7 +147,7 @@ export function outboundMessageId(messageId: string, domain: string): string {
 }
 
 /** One Postmark `…Full` address → {@link EmailAddress} (trimmed; empty name → `null`). */
-export function parseEmailAddress(full: PostmarkAddressFull): EmailAddress {
+export function parseEmailAddress(full: RawEmailAddress): EmailAddress {
   const name = full.Name.trim();
   return { email: full.Email.trim(), name: name === '' ? null : name };
 }
@@ -157,7 +157,7 @@ export function parseEmailAddress(full: PostmarkAddressFull): EmailAddress {
  * `Email` are dropped. Addresses are kept as sent (trimmed, case preserved: the local part is
  * case-sensitive per RFC 5321 §2.4; compare case-insensitively where matching contacts).
  */
-export function parseEmailAddressList(full: readonly PostmarkAddressFull[]): EmailAddress[] {
+export function parseEmailAddressList(full: readonly RawEmailAddress[]): EmailAddress[] {
   return full.map(parseEmailAddress).filter((a) => a.email !== '');
 }
 

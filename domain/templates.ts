@@ -12,8 +12,11 @@
  *   placeholders follow (see {@link whatsAppContentVariables}).
  * - WhatsApp templates are sent through an approved Twilio Content template (`whatsappContentSid`,
  *   `HX` + 32 lower-case hex) whose Meta `approvalStatus` is `approved`.
+ * Which rule applies to which channel comes from its kind spec (`channels/types.ts`):
+ * `capabilities.templates` (`'approved'`: WhatsApp, `'rendered'`: the others) and
+ * `capabilities.templateSubject` (email).
  */
-import type { ChannelKind } from './channels';
+import { CHANNEL_KIND_SPECS, type ChannelKind, kindSpec } from './channels';
 import { DomainError } from './errors';
 
 /** Meta (WhatsApp) approval states of a template; only `approved` WhatsApp templates can be sent. */
@@ -143,8 +146,9 @@ export function whatsAppContentVariables(template: { variables: string[] }, valu
  *
  * Rules, in this order:
  * - the template's channel must be the conversation's channel kind;
- * - a WhatsApp template must be `approved` by Meta and have a Twilio Content SID. Other channels have
- *   no approval step: their `approvalStatus` is not looked at.
+ * - on a kind with provider-approved templates (`capabilities.templates === 'approved'`: WhatsApp) the
+ *   template must be `approved` (by Meta) and have a Content SID. Other channels have no approval
+ *   step: their `approvalStatus` is not looked at.
  * @throws DomainError `template_channel_mismatch` (422, `details: { templateChannel, conversationChannel }`);
  *   `template_not_approved` (422, `details: { approvalStatus }`) when not approved or without a Content SID
  */
@@ -160,21 +164,32 @@ export function assertTemplateSendable(
       { templateChannel: template.channel, conversationChannel: channelKind },
     );
   }
-  if (template.channel !== 'whatsapp') return;
+  const spec = kindSpec(template.channel);
+  if (spec.capabilities.templates !== 'approved') return;
   if (template.approvalStatus !== 'approved') {
     throw new DomainError(
       'template_not_approved',
-      `The WhatsApp template is ${template.approvalStatus}, not approved: only approved templates can be sent`,
+      `The ${spec.label} template is ${template.approvalStatus}, not approved: only approved templates can be sent`,
       422,
       { approvalStatus: template.approvalStatus },
     );
   }
   if (template.whatsappContentSid === null) {
-    throw new DomainError('template_not_approved', 'The WhatsApp template has no Content SID: it cannot be sent', 422, {
+    throw new DomainError('template_not_approved', `The ${spec.label} template has no Content SID: it cannot be sent`, 422, {
       approvalStatus: template.approvalStatus,
     });
   }
 }
+
+/** The kinds whose templates have a subject (`capabilities.templateSubject`), for messages: `email`. */
+const SUBJECT_TEMPLATE_KINDS = CHANNEL_KIND_SPECS.filter((s) => s.capabilities.templateSubject)
+  .map((s) => s.kind)
+  .join(' / ');
+
+/** The labels of the kinds with provider-approved templates (`capabilities.templates === 'approved'`), for messages: `WhatsApp`. */
+const APPROVED_TEMPLATE_LABELS = CHANNEL_KIND_SPECS.filter((s) => s.capabilities.templates === 'approved')
+  .map((s) => s.label)
+  .join(' / ');
 
 /** One broken rule of a template's combined state: the field to fix and why. */
 export interface TemplateProblem {
@@ -184,26 +199,33 @@ export interface TemplateProblem {
 
 /**
  * The rules a stored template must satisfy as a whole (what a create or an update must leave behind):
- * - an email template has a subject; other channels have none (`null`);
- * - only a WhatsApp template has a Content SID, and an `approved` WhatsApp template must have one
- *   (a `pending` or `rejected` one may not have it yet);
+ * - a template of a kind with `capabilities.templateSubject` (email) has a subject; other channels
+ *   have none (`null`);
+ * - only a template of a kind with provider-approved templates (`capabilities.templates === 'approved'`:
+ *   WhatsApp) has a Content SID, and an `approved` one must have it (a `pending` or `rejected` one may
+ *   not have it yet);
  * - `variables` declares every merge tag used in the subject and body.
  * Field formats (lengths, SID pattern, variable names) are the schemas' job, not checked here.
  * @returns the broken rules (empty when the template is valid)
  */
 export function templateProblems(template: TemplateState): TemplateProblem[] {
   const problems: TemplateProblem[] = [];
-  if (template.channel === 'email' && template.subject === null) {
-    problems.push({ path: 'subject', message: 'an email template needs a subject' });
+  const { capabilities, label } = kindSpec(template.channel);
+  if (capabilities.templateSubject && template.subject === null) {
+    problems.push({ path: 'subject', message: `an ${template.channel} template needs a subject` });
   }
-  if (template.channel !== 'email' && template.subject !== null) {
-    problems.push({ path: 'subject', message: `only email templates have a subject (set it to null for ${template.channel})` });
+  if (!capabilities.templateSubject && template.subject !== null) {
+    problems.push({
+      path: 'subject',
+      message: `only ${SUBJECT_TEMPLATE_KINDS} templates have a subject (set it to null for ${template.channel})`,
+    });
   }
-  if (template.channel !== 'whatsapp' && template.whatsappContentSid !== null) {
-    problems.push({ path: 'whatsappContentSid', message: 'only WhatsApp templates have a Content SID' });
+  const approved = capabilities.templates === 'approved';
+  if (!approved && template.whatsappContentSid !== null) {
+    problems.push({ path: 'whatsappContentSid', message: `only ${APPROVED_TEMPLATE_LABELS} templates have a Content SID` });
   }
-  if (template.channel === 'whatsapp' && template.approvalStatus === 'approved' && template.whatsappContentSid === null) {
-    problems.push({ path: 'whatsappContentSid', message: 'an approved WhatsApp template needs a Content SID' });
+  if (approved && template.approvalStatus === 'approved' && template.whatsappContentSid === null) {
+    problems.push({ path: 'whatsappContentSid', message: `an approved ${label} template needs a Content SID` });
   }
   const undeclared = templateMergeTags(template.subject, template.body).filter((tag) => !template.variables.includes(tag));
   if (undeclared.length > 0) {

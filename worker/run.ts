@@ -59,9 +59,6 @@ export async function startWorker(config: Config, address: string, opts: StartWo
       blobs: new FileBlobStore(config.attachments.dir),
       publicBaseUrl: config.publicBaseUrl,
       mediaUrlSecret: mediaSigningSecret(config.jwtSecret),
-      twilioCredentials: { accountSid: config.twilio.accountSid, authToken: config.twilio.authToken },
-      // a Twilio stand-in serves media too: it gets the credentials like twilio.com
-      extraMediaHosts: config.twilio.apiBaseUrl ? [new URL(config.twilio.apiBaseUrl).hostname] : [],
       maxAttachmentBytes: config.attachments.maxBytes,
       openai,
       commands,

@@ -18,6 +18,7 @@ import {
   workflowConversationOf,
 } from '../../workflows/conversation/contract';
 import { assertEmailDeliverable, bounceFlagOf } from '../bounced-address';
+import { CHANNEL_KIND_SPECS, kindSpec } from '../../channels/kinds';
 import { AiSuggestion, AiSuggestionList, SendSuggestionBody, SuggestionParams, toSuggestionView } from '../ai-suggestion-schemas';
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -40,6 +41,11 @@ import {
   SetStatusBody,
 } from '../schemas';
 import { decodeCursor, encodeCursor, toConversationView } from '../views';
+
+/** The labels of the kinds whose replies may copy recipients (`capabilities.copyRecipients`), for error messages (`Email`). */
+const copyRecipientKindLabels = CHANNEL_KIND_SPECS.filter((s) => s.capabilities.copyRecipients)
+  .map((s) => s.label)
+  .join(' / ');
 
 /** What the conversations routes need. */
 export type ConversationRoutesDeps = Pick<ApiDeps, 'db' | 'conversations' | 'logger'>;
@@ -157,9 +163,10 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
         const { id } = IdParams.parse(req.params);
         const body = SendMessageBody.parse(req.body);
         const row = await load(db, me.orgId, id);
-        const isEmail = row.channel_kind === 'email';
-        if (!isEmail && (body.cc?.length || body.bcc?.length)) {
-          throw new HttpError(400, 'validation_failed', 'cc and bcc are for email conversations only', { channel: row.channel_kind });
+        const spec = kindSpec(row.channel_kind);
+        if (!spec.capabilities.copyRecipients && (body.cc?.length || body.bcc?.length)) {
+          const message = `cc and bcc are for ${copyRecipientKindLabels} conversations only, not ${spec.label}`;
+          throw new HttpError(400, 'validation_failed', message, { channel: row.channel_kind });
         }
         if (!body.isInternalNote) assertEmailDeliverable(bounceFlagOf(row), body.force);
         const content = await outboundContent(db, me.orgId, row.channel_kind, body);

@@ -39,14 +39,27 @@ export function normalizeEmailAddress(raw: string): string | null {
   return EMAIL_ADDRESS.test(address) ? address : null;
 }
 
-/** Email over Postmark: no session window, attachments, rendered templates with a subject, threading headers. */
+/**
+ * Email over Postmark: no session window, attachments, rendered templates with a subject, threading
+ * headers, Cc / Bcc, hard-bounce flags, the assistant's agent tools.
+ */
 export const EMAIL_KIND: ChannelKindSpec<'email', 'postmark'> = {
   kind: 'email',
   provider: 'postmark',
   label: 'Email',
   sessionWindowMs: null,
   freeFormNeedsOpenWindow: false,
-  capabilities: { media: true, templates: true, typing: false, maxTextLength: null, threading: true },
+  capabilities: {
+    media: true,
+    templates: 'rendered',
+    templateSubject: true,
+    typing: false,
+    maxTextLength: null,
+    threading: true,
+    copyRecipients: true,
+    addressBounces: true,
+    aiAgentTools: true,
+  },
   addressLabel: 'email address',
   identityKinds: ['email'],
   normalizeAddress: normalizeEmailAddress,

@@ -87,7 +87,9 @@ export function telegramAdapter(api: Api | null, bot: TelegramBotConfig | null):
       return { outcome: 'undecided', reason: 'the Telegram Bot API cannot list the messages a bot sent' };
     },
     async mediaDownload(attachment) {
-      if (api === null || bot === null || !attachment.providerFileId) return null;
+      // an attachment with its own URL (none from Telegram today) is fetched as it is
+      if (!attachment.providerFileId) return attachment.url ? { url: attachment.url, headers: {} } : null;
+      if (api === null || bot === null) return null;
       try {
         return { url: await telegramFileUrl(api, bot, attachment.providerFileId), headers: {} };
       } catch (err) {

@@ -7,7 +7,8 @@
  * `channels.settings.messagingServiceSid` is set; `StatusCallback =
  * <PUBLIC_BASE_URL>/webhooks/twilio/status?messageId=<id>`. Permanent errors: every 4xx but 408 / 429
  * (twilio.com/docs/usage/twilios-response), stored with Twilio's error code and a readable reason.
- * Reconcile: the message list (channels/twilio/reconcile.ts). Inbound: channels/twilio/webhooks.ts.
+ * Reconcile: the message list (channels/twilio/reconcile.ts). Inbound: channels/twilio/webhooks.ts;
+ * inbound media are downloaded with the account's credentials on Twilio's hosts (channels/twilio/media.ts).
  */
 import type { Twilio } from 'twilio';
 import { twilioWebhookRoutes, twilioWebhooksRouter } from './webhooks';
@@ -16,12 +17,19 @@ import { TWILIO_DEV_STAND_IN } from './dev';
 import { type TwilioKind, toTwilioAddress } from './addresses';
 import { type TwilioClientOptions, createTwilioClient } from './client';
 import { SMS_KIND, WHATSAPP_KIND } from './kinds';
+import { type TwilioMediaAccess, twilioMediaDownload, twilioMediaHosts } from './media';
 import { reconcileTwilio } from './reconcile';
 import { fromTwilioStatus, isPermanentTwilioError, twilioErrorReason } from './status';
 
 /** The configuration the Twilio adapter needs (a subset of `Config['twilio']`). */
 export interface TwilioAdapterConfig {
-  twilio: TwilioClientOptions;
+  twilio: TwilioClientOptions & {
+    /**
+     * Host names besides `twilio.com` / `*.twilio.com` (and `apiBaseUrl`'s host) whose inbound media
+     * URLs get the account's credentials, e.g. `['127.0.0.1']` for test media servers; default none.
+     */
+    mediaHosts?: readonly string[];
+  };
 }
 
 interface TwilioErrorLike {
@@ -55,8 +63,11 @@ function twilioOutbound(outbound: OutboundMessage): OutboundMessage & { kind: Tw
   return outbound as OutboundMessage & { kind: TwilioKind };
 }
 
-/** Builds the Twilio adapter around an SDK client (tests pass one pointed at a stand-in). */
-export function twilioAdapter(twilio: Twilio): ChannelAdapter {
+/**
+ * Builds the Twilio adapter around an SDK client (tests pass one pointed at a stand-in) and the
+ * credentials inbound media downloads use (the client's account; `extraHosts` as in {@link twilioMediaHosts}).
+ */
+export function twilioAdapter(twilio: Twilio, media: TwilioMediaAccess): ChannelAdapter {
   return {
     provider: 'twilio',
     kinds: [SMS_KIND, WHATSAPP_KIND],
@@ -99,6 +110,7 @@ export function twilioAdapter(twilio: Twilio): ChannelAdapter {
       const since = outbound.sendStartedAt ?? outbound.createdAt;
       return reconcileTwilio({ db: ctx.db, twilio }, { messageId: outbound.id, ...addresses, body, since });
     },
+    mediaDownload: twilioMediaDownload(media),
   };
 }
 
@@ -106,7 +118,12 @@ export function twilioAdapter(twilio: Twilio): ChannelAdapter {
 export const TWILIO_CHANNEL: ChannelAdapterDefinition<TwilioAdapterConfig> = {
   provider: 'twilio',
   kinds: [SMS_KIND, WHATSAPP_KIND],
-  create: (config) => twilioAdapter(createTwilioClient(config.twilio)),
+  create: (config) =>
+    twilioAdapter(createTwilioClient(config.twilio), {
+      accountSid: config.twilio.accountSid,
+      authToken: config.twilio.authToken,
+      extraHosts: twilioMediaHosts(config.twilio),
+    }),
   webhooks: twilioWebhooksRouter,
   webhookRoutes: twilioWebhookRoutes,
   dev: TWILIO_DEV_STAND_IN,

@@ -93,7 +93,11 @@ const STAND_INS: Partial<Record<ChannelProvider, () => Promise<StandInRun>>> = {
   twilio: async () => {
     const stub = await startTwilioStub();
     return {
-      adapter: twilioAdapter(createTwilioClient({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: stub.url })),
+      adapter: twilioAdapter(createTwilioClient({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: stub.url }), {
+        accountSid: ACCOUNT_SID,
+        authToken: AUTH_TOKEN,
+        extraHosts: [],
+      }),
       recipients: () => stub.requests.filter((r) => r.method === 'POST').map((r) => String(r.form.To)),
       reconciles: true,
       stop: () => stub.stop(),
@@ -247,6 +251,24 @@ describe.each(CHANNEL_KIND_SPECS.map((spec) => [spec.kind, spec] as const))('cha
         expect(spec.identityKinds.length).toBeGreaterThan(0);
         expect(messageProviderOf(kind)).not.toBeNull();
       }
+    });
+
+    it('has a subject on templates only if it has templates, and provider-approved templates only with a provider', () => {
+      expect([false, 'rendered', 'approved']).toContain(spec.capabilities.templates);
+      if (spec.capabilities.templateSubject) expect(spec.capabilities.templates).not.toBe(false);
+      if (spec.capabilities.templates === 'approved') expect(messageProviderOf(kind)).not.toBeNull();
+    });
+
+    it('copies recipients, reports bounced addresses and runs the agent tools only where it can be sent to', () => {
+      const sendable = spec.identityKinds.length > 0 && messageProviderOf(kind) !== null;
+      for (const capability of ['copyRecipients', 'addressBounces', 'aiAgentTools'] as const) {
+        if (spec.capabilities[capability]) expect({ capability, sendable }).toEqual({ capability, sendable: true });
+      }
+    });
+
+    it('reports bounced addresses only on a kind addressed by the contact email the bounce flag belongs to', () => {
+      // the flag is contacts.email_bounced_at (set by the provider's bounce webhooks)
+      if (spec.capabilities.addressBounces) expect(spec.identityKinds).toContain('email');
     });
 
     it('needs an open window for free-form messages only if it has a window', () => {

@@ -1,6 +1,10 @@
-/** Twilio's pure pieces: addresses (`whatsapp:` prefix), status mapping, error reasons (moved from test/unit/addresses + delivery). */
+/**
+ * Twilio's pure pieces: addresses (`whatsapp:` prefix), status mapping, error reasons (moved from
+ * test/unit/addresses + delivery), and where inbound media are downloaded (credentials only to Twilio's hosts).
+ */
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../domain/delivery';
 import { parseTwilioAddress, toTwilioAddress } from '../../channels/twilio/addresses';
+import { twilioMediaDownload, twilioMediaHosts } from '../../channels/twilio/media';
 import { fromTwilioStatus, twilioErrorReason } from '../../channels/twilio/status';
 
 describe('channels/twilio', () => {
@@ -117,6 +121,40 @@ describe('channels/twilio', () => {
 
     it.each(['toString', 'constructor', '__proto__'])('treats the object key %j as an unknown code', (code) => {
       expect(twilioErrorReason(code, 'fallback')).toBe('fallback');
+    });
+  });
+
+  describe('mediaDownload', () => {
+    const access = { accountSid: 'AC0123456789abcdef0123456789abcdef', authToken: 'secret-token', extraHosts: ['Media.Local.Test'] };
+    const basic = `Basic ${Buffer.from(`${access.accountSid}:${access.authToken}`).toString('base64')}`;
+    const download = twilioMediaDownload(access);
+
+    it.each([
+      'https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1',
+      'https://twilio.com/media/ME1',
+      'https://MEDIA.TWILIO.COM/ME1',
+      'http://media.local.test:8080/ME1',
+    ])('sends the account credentials to %s', async (url) => {
+      expect(await download({ url, contentType: 'image/png' })).toEqual({ url: new URL(url).href, headers: { Authorization: basic } });
+    });
+
+    it.each(['https://example.com/ME1', 'https://twilio.com.evil.test/ME1', 'https://nottwilio.com/ME1'])(
+      'sends no credentials to %s',
+      async (url) => {
+        expect(await download({ url, contentType: 'image/png' })).toEqual({ url, headers: {} });
+      },
+    );
+
+    it('has nothing to download without a URL', async () => {
+      expect(await download({ contentType: 'image/png', providerFileId: 'file-1' })).toBeNull();
+    });
+
+    it("adds a stand-in's host to the configured media hosts", () => {
+      expect(twilioMediaHosts({ apiBaseUrl: 'http://127.0.0.1:4010/twilio', mediaHosts: ['media.test'] })).toEqual([
+        'media.test',
+        '127.0.0.1',
+      ]);
+      expect(twilioMediaHosts({ apiBaseUrl: undefined })).toEqual([]);
     });
   });
 });

@@ -267,7 +267,13 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   const blobs = new FileBlobStore(mkdtempSync(path.join(tmpdir(), 'switchboard-blobs-')));
   // the real SDKs, pointed at the local stand-ins (or Prism)
   const channels = createChannelAdapters({
-    twilio: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN, apiBaseUrl: twilioStub ? twilioStub.url : resources.prismUrl },
+    twilio: {
+      accountSid: TWILIO_ACCOUNT_SID,
+      authToken: TWILIO_AUTH_TOKEN,
+      apiBaseUrl: twilioStub ? twilioStub.url : resources.prismUrl,
+      // the tests' media servers: they get the account's credentials like twilio.com
+      mediaHosts: ['127.0.0.1'],
+    },
     postmark: { serverToken: POSTMARK_SERVER_TOKEN, apiBaseUrl: postmark.url, inboundDomain: INBOUND_EMAIL_DOMAIN },
     telegram: { botToken: TELEGRAM_BOT_TOKEN, apiRoot: telegram.url },
   });
@@ -283,8 +289,6 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       blobs,
       publicBaseUrl: PUBLIC_BASE_URL,
       mediaUrlSecret: mediaSigningSecret(JWT_SECRET),
-      twilioCredentials: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN },
-      extraMediaHosts: ['127.0.0.1'],
       maxAttachmentBytes: TEST_MAX_ATTACHMENT_BYTES,
       openai: openai ? createOpenAiClient({ apiKey: OPENAI_API_KEY, baseURL: openai.url, maxRetries: 0 }) : undefined,
       commands: conversations,

@@ -94,7 +94,12 @@ async function main(raw: string): Promise<void> {
     activities: createActivities({
       db,
       channels: createChannelAdapters({
-        twilio: { accountSid: config.twilioAccountSid, authToken: config.twilioAuthToken, apiBaseUrl: config.twilioUrl },
+        twilio: {
+          accountSid: config.twilioAccountSid,
+          authToken: config.twilioAuthToken,
+          apiBaseUrl: config.twilioUrl,
+          mediaHosts: ['127.0.0.1'],
+        },
         postmark: { serverToken: config.postmarkServerToken, apiBaseUrl: config.postmarkUrl, inboundDomain: config.inboundEmailDomain },
         // no Telegram bot in this worker: Telegram sends fail `not_configured`
         telegram: { botToken: undefined, apiRoot: undefined },
@@ -102,8 +107,6 @@ async function main(raw: string): Promise<void> {
       blobs: new FileBlobStore(mkdtempSync(path.join(tmpdir(), 'switchboard-blobs-'))),
       publicBaseUrl: config.publicBaseUrl,
       mediaUrlSecret: mediaSigningSecret(config.jwtSecret),
-      twilioCredentials: { accountSid: config.twilioAccountSid, authToken: config.twilioAuthToken },
-      extraMediaHosts: ['127.0.0.1'],
       maxAttachmentBytes: config.maxAttachmentBytes,
       commands,
     }),

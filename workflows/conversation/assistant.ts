@@ -2,7 +2,8 @@
  * The AI assistant as one more participant of the conversation workflow.
  *
  * A coroutine beside the main loop: every new customer message queues a draft request; the
- * coroutine asks OpenAI (activity `draftReply`, or the agent loop with inbox tools for email), then,
+ * coroutine asks OpenAI (activity `draftReply`, or the agent loop with inbox tools on kinds with
+ * `capabilities.aiAgentTools`: email), then,
  * under the conversation lock, applies the pure decision (`decideAiAction`): suggest (stored for
  * staff), hand off (status open + `needsHuman` + an internal note), or auto-send — held for
  * `autoSendDelay` on a durable timer and sent as an `ai` message through the same outbox as staff
@@ -48,7 +49,7 @@ import {
   INVALID_AI_DRAFT,
 } from '../../domain/ai-assistant';
 import type { AgentMessage } from '../../domain/ai-agent-tools';
-import { isFreeFormReplyAllowed } from '../../domain/channels';
+import { isFreeFormReplyAllowed, kindSpec } from '../../domain/channels';
 import type { ConversationState } from '../../domain/conversation';
 import { DomainError } from '../../domain/errors';
 import type { MessageRecord } from '../../domain/message';
@@ -341,7 +342,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     }
   };
 
-  /** The agent loop with inbox tools (email): model step → tool calls → results, at most `maxSteps` steps. */
+  /** The agent loop with inbox tools (kinds with `capabilities.aiAgentTools`: email): model step → tool calls → results, at most `maxSteps` steps. */
   const runAgentLoop = async (req: DraftRequest, config: AiAssistantConfig): Promise<void> => {
     const state = host.state();
     const transcript: AgentMessage[] = [];
@@ -423,7 +424,7 @@ export function createAssistant(host: AssistantHost, initialPending: PendingSugg
     if (req.generation !== generation || answeredGeneration >= req.generation) return;
     // The agent acts by itself, so only where an auto-send could happen: mode auto, not a VIP, no human owner.
     if (
-      state.channelKind === 'email' &&
+      kindSpec(state.channelKind).capabilities.aiAgentTools &&
       config.agentTools.enabled &&
       config.mode === 'auto' &&
       !contactVip &&
