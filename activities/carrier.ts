@@ -2,7 +2,7 @@
  * Carrier activities: the send half of the outbox (docs/architecture.md "Outbox"), provider-neutral.
  * The at-most-once bookkeeping (`sending`, `send_started_at`, reconciliation of an earlier attempt,
  * `unknown` / `send_unconfirmed`) lives here; the carrier call is the channel adapter's
- * (`channels/index.ts` `adapterFor(kind)`: Twilio for SMS / WhatsApp, Postmark for email).
+ * (`channels/index.ts` `adapterFor(kind)`: Twilio for SMS / WhatsApp, Postmark for email, Telegram).
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { sql } from 'kysely';

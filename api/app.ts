@@ -1,5 +1,5 @@
 /**
- * The Express app: `/healthz`, `/openapi.json`, the Twilio and Postmark webhooks, signed `/media`, and
+ * The Express app: `/healthz`, `/openapi.json`, every channel's webhooks (`/webhooks/<provider>`), signed `/media`, and
  * the JWT-protected `/v1` API. The routes are declared in `api/routes/*` with `defineRoute`
  * (registry: `api/routes/index.ts`); this file mounts their routers in Express match order.
  */

@@ -131,7 +131,7 @@ export const Conversation = z
     lastMessagePreview: z.string().nullable(),
     lastActivityAt: IsoDateTime,
     lastCustomerMessageAt: IsoDateTime.nullable(),
-    sessionExpiresAt: IsoDateTime.nullable().openapi({ description: 'End of the channel session window (WhatsApp 24 h, SMS 4 h)' }),
+    sessionExpiresAt: IsoDateTime.nullable().openapi({ description: 'End of the channel session window (WhatsApp 24 h, SMS 4 h; `null` on kinds without one)' }),
     sessionExpired: z.boolean(),
     slaDueAt: IsoDateTime.nullable(),
     overdue: z.boolean(),
@@ -176,7 +176,8 @@ export const MessageAttachment = z
 
 /**
  * A stored message or internal note: items of `GET /v1/conversations/{id}/messages` and the 201 body
- * of `POST /v1/conversations/{id}/messages`. `providerMessageId` is Twilio's MessageSid; `createdAt` ISO-8601 UTC.
+ * of `POST /v1/conversations/{id}/messages`. `providerMessageId` is the carrier's id (Twilio MessageSid, Postmark
+ * MessageID, Telegram `<chat id>:<message_id>`); `createdAt` ISO-8601 UTC.
  */
 export const Message = z
   .object({
@@ -448,7 +449,11 @@ export const CreateContactBody = z
   })
   .openapi('CreateContact');
 
-/** Body of `POST /v1/contacts/{id}/conversations`: the channel kind (only `sms` can be started today; others 422). */
+/**
+ * Body of `POST /v1/contacts/{id}/conversations`: the channel kind. Any kind whose contacts have an
+ * address (not `chat`: 422 `channel_not_supported`); 422 `no_channel` when the org has no channel of
+ * that kind, 422 `contact_has_no_address` when the contact has no address for it.
+ */
 export const StartConversationBody = z
   .object({ channel: z.enum(CHANNEL_KINDS) })
   .strict()
