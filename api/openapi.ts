@@ -9,15 +9,15 @@ import { API_ROUTES } from './routes';
 
 /**
  * Builds the OpenAPI 3.1 document (JSON object) served at `GET /openapi.json`: one operation per
- * declared route (the bearer-JWT `/v1` routes, attachments and signed media, `/healthz`, and the
- * Twilio and Postmark webhooks), their security schemes and tags.
+ * declared route (the bearer-JWT `/v1` routes, attachments and signed media, `/healthz`, and every
+ * channel's webhooks), their security schemes and tags.
  * @param routes the routes to document (default: every route of the app)
  * @throws Error when two routes share an `operationId` or a method + path
  */
 export function buildOpenApiDocument(routes: readonly RouteSpec[] = API_ROUTES) {
   assertUniqueRoutes(routes);
   const registry = new OpenAPIRegistry();
-  registerSecuritySchemes(registry);
+  registerSecuritySchemes(registry, routes);
   for (const route of routes) registerRoute(registry, route);
   const used = new Set<string>(routes.flatMap((r) => r.tags));
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -25,19 +25,41 @@ import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN } from '../idempotency';
 import { ErrorResponse } from '../schemas';
 import type { ApiTag } from './api-tags';
 
+/** An OpenAPI security scheme object, as zod-to-openapi's registry takes it. */
+type SecuritySchemeObject = Parameters<OpenAPIRegistry['registerComponent']>[2] & { type: string };
+
 /** HTTP methods a route may use (lower case, as Express and OpenAPI spell them). */
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /**
- * How a route authenticates its caller, each with its OpenAPI security scheme ({@link SECURITY_SCHEMES}):
+ * How a provider's webhooks authenticate, declared by the channel beside its routes
+ * (`channels/<provider>/webhooks.ts`): the OpenAPI security scheme the document names and the error
+ * statuses a request that fails it gets (e.g. Twilio's `X-Twilio-Signature`, 403).
+ */
+export interface WebhookAuth {
+  /** The provider (`twilio`): the webhooks live under `/webhooks/<provider>`. */
+  readonly webhook: string;
+  /** The security scheme's component name in the OpenAPI document (`twilioSignature`). */
+  readonly scheme: string;
+  /** The OpenAPI security scheme object (`apiKey` header, HTTP Basic, …) with a description. */
+  readonly definition: SecuritySchemeObject;
+  /** Statuses of a request that fails the check (before the handler runs), e.g. `[403]`. */
+  readonly errors: readonly number[];
+}
+
+/**
+ * How a route authenticates its caller, each with its OpenAPI security scheme:
  * - `staff`: `Authorization: Bearer <JWT>` (`api/auth.ts`; 401 without or with a bad token, 403 when `X-Org-Id` differs);
- * - `webhook:twilio`: `X-Twilio-Signature` (403 when wrong);
- * - `webhook:postmark`: HTTP Basic credentials in the configured webhook URL (401 when wrong);
- * - `webhook:telegram`: `X-Telegram-Bot-Api-Secret-Token`, the channel's `secret_token` given to `setWebhook` (403 when wrong);
+ * - a {@link WebhookAuth}: the provider's own signature or secret, declared by its channel;
  * - `signedUrl`: `?expires=&signature=` of a signed, time-limited URL (403 when invalid or expired);
  * - `none`: public.
  */
-export type RouteAuth = 'staff' | 'webhook:twilio' | 'webhook:postmark' | 'webhook:telegram' | 'signedUrl' | 'none';
+export type RouteAuth = 'staff' | 'signedUrl' | 'none' | WebhookAuth;
+
+/** A route auth's name: `staff`, `signedUrl`, `none`, or `webhook:<provider>`. */
+export function authName(auth: RouteAuth): string {
+  return typeof auth === 'string' ? auth : `webhook:${auth.webhook}`;
+}
 
 /** The success answer of a route. */
 export interface SuccessResponse {
@@ -153,7 +175,9 @@ export function routerFor<D>(routes: readonly RouteDefinition<D>[], deps: D, opt
   for (const middleware of options.before ?? []) router.use(middleware);
   for (const { spec, handler } of routes) {
     const where = `${spec.method.toUpperCase()} ${spec.path} (${spec.operationId})`;
-    if (spec.auth !== options.auth) throw new Error(`${where}: auth ${spec.auth} on a router whose mount enforces ${options.auth}`);
+    if (authName(spec.auth) !== authName(options.auth)) {
+      throw new Error(`${where}: auth ${authName(spec.auth)} on a router whose mount enforces ${authName(options.auth)}`);
+    }
     const rest = spec.path.slice(options.prefix.length);
     if (!spec.path.startsWith(options.prefix) || (rest !== '' && !rest.startsWith('/'))) {
       throw new Error(`${where}: not under the router prefix ${options.prefix}`);
@@ -169,44 +193,9 @@ export function routerFor<D>(routes: readonly RouteDefinition<D>[], deps: D, opt
   return router;
 }
 
-/** The OpenAPI security scheme of each {@link RouteAuth} but `none`: component name and definition. */
+/** The OpenAPI security schemes of the app's own auths (`staff`, `signedUrl`): component name and definition. */
 export const SECURITY_SCHEMES = {
   staff: { name: 'bearerAuth', scheme: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-  'webhook:postmark': {
-    name: 'postmarkWebhookBasic',
-    scheme: {
-      type: 'http',
-      scheme: 'basic',
-      description:
-        'POSTMARK_INBOUND_USER / POSTMARK_INBOUND_PASSWORD, put in the webhook URLs configured at Postmark ' +
-        '(`https://user:password@host/webhooks/postmark/…`), which Postmark sends as `Authorization: Basic`. ' +
-        'Missing or wrong → 401 `unauthorized` with `WWW-Authenticate`, nothing stored.',
-    },
-  },
-  'webhook:twilio': {
-    name: 'twilioSignature',
-    scheme: {
-      type: 'apiKey',
-      in: 'header',
-      name: 'X-Twilio-Signature',
-      description:
-        "Twilio's request signature (https://www.twilio.com/docs/usage/security): the base64 HMAC-SHA1, keyed with " +
-        'TWILIO_AUTH_TOKEN, of PUBLIC_BASE_URL + the request path and query string, followed by every form parameter ' +
-        'name and value, sorted by name. Checked on every request; missing or wrong → 403 `invalid_signature`.',
-    },
-  },
-  'webhook:telegram': {
-    name: 'telegramSecretToken',
-    scheme: {
-      type: 'apiKey',
-      in: 'header',
-      name: 'X-Telegram-Bot-Api-Secret-Token',
-      description:
-        "The secret token the channel's bot was given with `setWebhook` (https://core.telegram.org/bots/api#setwebhook), " +
-        "stored as the Telegram channel's `webhookSecret`; Telegram sends it with every update. Missing or wrong → 403 " +
-        '`invalid_secret_token`, nothing stored.',
-    },
-  },
   signedUrl: {
     name: 'mediaUrlSignature',
     scheme: {
@@ -219,22 +208,29 @@ export const SECURITY_SCHEMES = {
         'Invalid, or `expires` in the past → 403 `forbidden`.',
     },
   },
-} as const satisfies Record<Exclude<RouteAuth, 'none'>, { name: string; scheme: object }>;
+} as const satisfies Record<'staff' | 'signedUrl', { name: string; scheme: SecuritySchemeObject }>;
 
-/** Registers every {@link SECURITY_SCHEMES} component (call once per registry, before {@link registerRoute}). */
-export function registerSecuritySchemes(registry: OpenAPIRegistry): void {
-  for (const { name, scheme } of Object.values(SECURITY_SCHEMES)) registry.registerComponent('securitySchemes', name, scheme);
+/**
+ * Registers the security scheme of every auth `routes` use (the app's own and each webhook's), once
+ * each (call once per registry, before {@link registerRoute}).
+ */
+export function registerSecuritySchemes(registry: OpenAPIRegistry, routes: readonly RouteSpec[]): void {
+  const schemes = new Map<string, SecuritySchemeObject>(Object.values(SECURITY_SCHEMES).map(({ name, scheme }) => [name, scheme]));
+  for (const { auth } of routes) if (typeof auth !== 'string') schemes.set(auth.scheme, auth.definition);
+  for (const [name, scheme] of schemes) registry.registerComponent('securitySchemes', name, scheme);
 }
 
-/** Error statuses each auth can answer before the handler runs. */
-const AUTH_ERRORS: Record<RouteAuth, number[]> = {
-  staff: [401, 403],
-  'webhook:postmark': [401],
-  'webhook:twilio': [403],
-  'webhook:telegram': [403],
-  signedUrl: [403],
-  none: [],
-};
+/** Error statuses an auth can answer before the handler runs. */
+function authErrorsOf(auth: RouteAuth): readonly number[] {
+  if (typeof auth !== 'string') return auth.errors;
+  return { staff: [401, 403], signedUrl: [403], none: [] }[auth];
+}
+
+/** The security requirement of a route in the document (`[]` = public). */
+function securityOf(auth: RouteAuth): Record<string, string[]>[] {
+  if (auth === 'none') return [];
+  return [{ [typeof auth === 'string' ? SECURITY_SCHEMES[auth].name : auth.scheme]: [] }];
+}
 
 /** The optional `Idempotency-Key` request header of the commands that act (see `api/idempotency.ts`). */
 const IdempotencyHeaders = z.object({
@@ -261,7 +257,7 @@ const retryAfterHeader = { 'Retry-After': { description: 'Seconds to wait before
 export function errorStatusesOf(spec: RouteSpec): Map<number, string> {
   const request = spec.request ?? {};
   const implied = [
-    ...AUTH_ERRORS[spec.auth],
+    ...authErrorsOf(spec.auth),
     ...(request.params || request.query || request.headers || request.body || spec.idempotent ? [400] : []),
     ...(request.body ? [413, 415] : []),
     ...(spec.idempotent ? [409, 422] : []),
@@ -302,7 +298,7 @@ export function operationOf(spec: RouteSpec): RouteConfig {
     operationId: spec.operationId,
     summary: spec.summary,
     tags: spec.tags,
-    security: spec.auth === 'none' ? [] : [{ [SECURITY_SCHEMES[spec.auth].name]: [] }],
+    security: securityOf(spec.auth),
     request: {
       ...(request.params ? { params: request.params } : {}),
       ...(request.query ? { query: request.query } : {}),

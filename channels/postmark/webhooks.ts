@@ -40,7 +40,7 @@ import { SWITCHBOARD_NAMESPACE } from '../../domain/routing';
 import { attachmentRef, storeAttachment } from '../../db/attachment-store';
 import type { ApiDeps } from '../../api/deps';
 import { HttpError } from '../../api/errors';
-import { defineRoute, type RouteDefinition, routerFor } from '../../api/http/define-route';
+import { defineRoute, type RouteDefinition, routerFor, type WebhookAuth } from '../../api/http/define-route';
 import {
   keepRawBody,
   PostmarkBounceWebhook,
@@ -104,13 +104,28 @@ export type PostmarkWebhookDeps = Pick<ApiDeps, 'db' | 'blobs' | 'conversations'
 /** The JSON body of a Postmark webhook as documented: an object (each route validates its record type). */
 const PostmarkBody = z.record(z.string(), z.unknown());
 
+/** How Postmark's webhooks authenticate: HTTP Basic credentials in the webhook URL (401 when wrong). */
+export const POSTMARK_WEBHOOK_AUTH: WebhookAuth = {
+  webhook: 'postmark',
+  scheme: 'postmarkWebhookBasic',
+  definition: {
+    type: 'http',
+    scheme: 'basic',
+    description:
+      'POSTMARK_INBOUND_USER / POSTMARK_INBOUND_PASSWORD, put in the webhook URLs configured at Postmark ' +
+      '(`https://user:password@host/webhooks/postmark/…`), which Postmark sends as `Authorization: Basic`. ' +
+      'Missing or wrong → 401 `unauthorized` with `WWW-Authenticate`, nothing stored.',
+  },
+  errors: [401],
+};
+
 /** The routes under `/webhooks/postmark` (HTTP Basic and the JSON body parser run in the router first). */
 export const postmarkWebhookRoutes: RouteDefinition<PostmarkWebhookDeps>[] = [
   defineRoute(
     {
       method: 'post',
       path: '/webhooks/postmark/inbound',
-      auth: 'webhook:postmark',
+      auth: POSTMARK_WEBHOOK_AUTH,
       operationId: 'postmarkInboundWebhook',
       tags: ['webhooks'],
       summary: 'Postmark inbound email (HTTP Basic credentials in the webhook URL)',
@@ -248,7 +263,7 @@ export const postmarkWebhookRoutes: RouteDefinition<PostmarkWebhookDeps>[] = [
     {
       method: 'post',
       path: '/webhooks/postmark/events',
-      auth: 'webhook:postmark',
+      auth: POSTMARK_WEBHOOK_AUTH,
       operationId: 'postmarkEventsWebhook',
       tags: ['webhooks'],
       summary:
@@ -348,7 +363,7 @@ export function postmarkWebhooksRouter(deps: PostmarkWebhookDeps): Router {
   const bodyLimit = Math.max(Math.ceil(config.attachments.maxBytes * 1.4) + 5 * 1024 * 1024, 50 * 1024 * 1024);
   return routerFor(postmarkWebhookRoutes, deps, {
     prefix: '/webhooks/postmark',
-    auth: 'webhook:postmark',
+    auth: POSTMARK_WEBHOOK_AUTH,
     before: [
       requireBasicAuth(config.postmark.webhookUser, config.postmark.webhookPassword),
       express.json({ limit: bodyLimit, verify: keepRawBody }),

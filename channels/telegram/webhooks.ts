@@ -21,7 +21,7 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../../api/deps';
 import { HttpError } from '../../api/errors';
-import { defineRoute, type RouteDefinition, routerFor } from '../../api/http/define-route';
+import { defineRoute, type RouteDefinition, routerFor, type WebhookAuth } from '../../api/http/define-route';
 import type { NewConversation } from '../../domain/conversation';
 import { conversationIdFor } from '../../domain/routing';
 import { ChannelDirectory, type ChannelRoute } from '../channel-directory';
@@ -30,6 +30,22 @@ import { readTelegramUpdate, TelegramUpdate } from './updates';
 
 /** The header Telegram sends the webhook's secret token in. */
 export const TELEGRAM_SECRET_HEADER = 'X-Telegram-Bot-Api-Secret-Token';
+
+/** How Telegram's webhook authenticates: the channel's secret token in `X-Telegram-Bot-Api-Secret-Token` (403 when wrong). */
+export const TELEGRAM_WEBHOOK_AUTH: WebhookAuth = {
+  webhook: 'telegram',
+  scheme: 'telegramSecretToken',
+  definition: {
+    type: 'apiKey',
+    in: 'header',
+    name: TELEGRAM_SECRET_HEADER,
+    description:
+      "The secret token the channel's bot was given with `setWebhook` (https://core.telegram.org/bots/api#setwebhook), " +
+      "stored as the Telegram channel's `webhookSecret`; Telegram sends it with every update. Missing or wrong → 403 " +
+      '`invalid_secret_token`, nothing stored.',
+  },
+  errors: [403],
+};
 
 /** What the Telegram webhook answers when it took the update (stored, queued or ignored). */
 const TelegramWebhookAnswer = z.object({ ok: z.literal(true) }).openapi('TelegramWebhookAnswer');
@@ -49,7 +65,7 @@ export const telegramWebhookRoutes: RouteDefinition<ApiDeps>[] = [
     {
       method: 'post',
       path: '/webhooks/telegram/:channelId',
-      auth: 'webhook:telegram',
+      auth: TELEGRAM_WEBHOOK_AUTH,
       operationId: 'telegramWebhook',
       tags: ['webhooks'],
       summary: 'Telegram bot webhook (an Update, X-Telegram-Bot-Api-Secret-Token)',
@@ -67,7 +83,10 @@ export const telegramWebhookRoutes: RouteDefinition<ApiDeps>[] = [
         const lookup = await channels.lookupById(channelId);
         if (!lookup.found && lookup.reason === 'unknown') throw new HttpError(404, 'unknown_channel', 'No Telegram channel with this id');
         if (!lookup.found) {
-          logger.warn({ err: String(lookup.error), channelId }, 'channel not cached and the database is unreachable: Telegram will redeliver');
+          logger.warn(
+            { err: String(lookup.error), channelId },
+            'channel not cached and the database is unreachable: Telegram will redeliver',
+          );
           res.setHeader('Retry-After', '30');
           throw new HttpError(503, 'temporarily_unavailable', 'The update could not be routed right now; retry later');
         }
@@ -76,7 +95,8 @@ export const telegramWebhookRoutes: RouteDefinition<ApiDeps>[] = [
           throw new HttpError(403, 'invalid_secret_token', `${TELEGRAM_SECRET_HEADER} does not match this channel's webhook secret`);
         }
         const parsed = TelegramUpdate.safeParse(req.body);
-        if (!parsed.success) throw new HttpError(400, 'invalid_update', 'The body is not a Telegram Update', { issues: parsed.error.issues });
+        if (!parsed.success)
+          throw new HttpError(400, 'invalid_update', 'The body is not a Telegram Update', { issues: parsed.error.issues });
         const inbound = readTelegramUpdate(parsed.data);
         if (inbound.type === 'ignored') {
           logger.info({ channelId, updateId: parsed.data.update_id, reason: inbound.reason }, 'Telegram update ignored');
@@ -88,7 +108,11 @@ export const telegramWebhookRoutes: RouteDefinition<ApiDeps>[] = [
           orgId: channel.orgId,
           channelId: channel.channelId,
           channelKind: TELEGRAM_KIND.kind,
-          customer: { kind: TELEGRAM_KIND.kind, address: inbound.chatId, profileName: inbound.type === 'message' ? inbound.profileName : null },
+          customer: {
+            kind: TELEGRAM_KIND.kind,
+            address: inbound.chatId,
+            profileName: inbound.type === 'message' ? inbound.profileName : null,
+          },
         };
         try {
           if (inbound.type === 'message') {
@@ -121,7 +145,7 @@ export const telegramWebhookRoutes: RouteDefinition<ApiDeps>[] = [
 export function telegramWebhooksRouter(deps: ApiDeps): Router {
   return routerFor(telegramWebhookRoutes, deps, {
     prefix: '/webhooks/telegram',
-    auth: 'webhook:telegram',
+    auth: TELEGRAM_WEBHOOK_AUTH,
     before: [express.json({ limit: '1mb' })],
   });
 }

@@ -25,7 +25,7 @@ import { ChannelDirectory } from '../channel-directory';
 import { TWILIO_KINDS } from './kinds';
 import type { ApiDeps } from '../../api/deps';
 import { HttpError } from '../../api/errors';
-import { defineRoute, type RouteDefinition, routerFor } from '../../api/http/define-route';
+import { defineRoute, type RouteDefinition, routerFor, type WebhookAuth } from '../../api/http/define-route';
 import { applyDeliveryUpdate } from '../../activities/conversation-store';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
@@ -93,13 +93,29 @@ const TWILIO_ERRORS = [
 /** 200 with empty TwiML. */
 const TWIML_ACCEPTED = { status: 200, description: 'Accepted (empty TwiML)', schema: z.string(), contentType: 'text/xml' };
 
+/** How Twilio's webhooks authenticate: `X-Twilio-Signature` (checked by the router; 403 when wrong). */
+export const TWILIO_WEBHOOK_AUTH: WebhookAuth = {
+  webhook: 'twilio',
+  scheme: 'twilioSignature',
+  definition: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Twilio-Signature',
+    description:
+      "Twilio's request signature (https://www.twilio.com/docs/usage/security): the base64 HMAC-SHA1, keyed with " +
+      'TWILIO_AUTH_TOKEN, of PUBLIC_BASE_URL + the request path and query string, followed by every form parameter ' +
+      'name and value, sorted by name. Checked on every request; missing or wrong → 403 `invalid_signature`.',
+  },
+  errors: [403],
+};
+
 /** The routes under `/webhooks/twilio` (form-encoded, `X-Twilio-Signature` checked by the router). */
 export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
   defineRoute(
     {
       method: 'post',
       path: '/webhooks/twilio/messaging',
-      auth: 'webhook:twilio',
+      auth: TWILIO_WEBHOOK_AUTH,
       operationId: 'twilioMessagingWebhook',
       tags: ['webhooks'],
       summary: 'Twilio webhook (form-encoded, X-Twilio-Signature)',
@@ -157,7 +173,7 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
     {
       method: 'post',
       path: '/webhooks/twilio/status',
-      auth: 'webhook:twilio',
+      auth: TWILIO_WEBHOOK_AUTH,
       operationId: 'twilioStatusWebhook',
       tags: ['webhooks'],
       summary: 'Twilio webhook (form-encoded, X-Twilio-Signature)',
@@ -208,7 +224,7 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
 export function twilioWebhooksRouter(deps: TwilioWebhookDeps): Router {
   return routerFor(twilioWebhookRoutes, deps, {
     prefix: '/webhooks/twilio',
-    auth: 'webhook:twilio',
+    auth: TWILIO_WEBHOOK_AUTH,
     before: [
       express.urlencoded({ extended: false, limit: '256kb' }),
       verifySignature(deps.config.twilio.authToken, deps.config.publicBaseUrl),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { buildOpenApiDocument } from '../../api/openapi';
 import { API_ROUTES } from '../../api/routes';
 import {
+  authName,
   assertUniqueRoutes,
   defineRoute,
   openApiPath,
@@ -133,6 +134,24 @@ describe('operationOf', () => {
     expect(Object.keys(op.responses).sort()).toEqual(['200', '404', '503']);
   });
 
+  test("a channel's webhook auth brings its own security scheme and error statuses", () => {
+    const auth = {
+      webhook: 'fax',
+      scheme: 'faxSignature',
+      definition: { type: 'apiKey', in: 'header', name: 'X-Fax-Signature' },
+      errors: [401, 403],
+    } as const;
+    const spec = { ...base, path: '/webhooks/fax/in', method: 'post' as const, auth, errors: [] };
+    const op = operationOf(spec);
+    expect(op.security).toEqual([{ faxSignature: [] }]);
+    expect(Object.keys(op.responses).sort()).toEqual(['200', '401', '403', '503']);
+    expect(authName(auth)).toBe('webhook:fax');
+    const doc = buildOpenApiDocument([spec]);
+    expect(doc.components?.securitySchemes?.faxSignature).toEqual(auth.definition);
+    // the router refuses a route whose webhook auth is another provider's
+    expect(() => routerFor([defineRoute(spec, () => mark('h'))], {}, { prefix: '/webhooks/fax', auth: 'none' })).toThrow(/webhook:fax/);
+  });
+
   test('assertUniqueRoutes refuses a repeated operationId or method + path', () => {
     expect(() => assertUniqueRoutes([base, { ...base, path: '/v1/other' }])).toThrow(/operationId listThings/);
     expect(() => assertUniqueRoutes([base, { ...base, operationId: 'again' }])).toThrow(/GET \/v1\/things is declared twice/);
@@ -144,7 +163,7 @@ describe('the app registry', () => {
     for (const route of API_ROUTES) {
       expect({ path: route.path, staff: route.auth === 'staff' }).toEqual({ path: route.path, staff: route.path.startsWith('/v1/') });
     }
-    const auths = Object.fromEntries(API_ROUTES.filter((r) => r.auth !== 'staff').map((r) => [r.operationId, r.auth]));
+    const auths = Object.fromEntries(API_ROUTES.filter((r) => r.auth !== 'staff').map((r) => [r.operationId, authName(r.auth)]));
     expect(auths).toEqual({
       downloadSignedMedia: 'signedUrl',
       postmarkInboundWebhook: 'webhook:postmark',
