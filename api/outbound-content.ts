@@ -73,13 +73,13 @@ export async function attachmentRefs(db: Db, orgId: string, ids: readonly string
  * Resolves a send request's content (exactly one of `text` / `template`, plus attachments).
  * @throws HttpError 422 `attachment_not_found`; 422 `attachments_not_allowed` for attachments with a
  *   provider-approved template (`capabilities.templates === 'approved'`: WhatsApp), which carries its own media;
- *   the errors of {@link renderTemplateRequest}
+ *   for messages (not internal notes) the errors of {@link assertSendable}; the errors of {@link renderTemplateRequest}
  */
 export async function outboundContent(
   db: Db,
   orgId: string,
   channelKind: ChannelKind,
-  body: { text?: string; template?: TemplateRequest; attachments?: string[] },
+  body: { text?: string; template?: TemplateRequest; attachments?: string[]; isInternalNote?: boolean },
 ): Promise<OutboundContent> {
   const attachments = await attachmentRefs(db, orgId, body.attachments ?? []);
   const spec = kindSpec(channelKind);
@@ -90,6 +90,34 @@ export async function outboundContent(
       `A ${spec.label} template carries its own media; send attachments in a separate message`,
     );
   }
-  if (body.template) return { ...(await renderTemplateRequest(db, orgId, channelKind, body.template)), attachments };
-  return { text: body.text ?? '', template: null, attachments };
+  const content: OutboundContent = body.template
+    ? { ...(await renderTemplateRequest(db, orgId, channelKind, body.template)), attachments }
+    : { text: body.text ?? '', template: null, attachments };
+  if (!body.isInternalNote) assertSendable(channelKind, content);
+  return content;
+}
+
+/**
+ * Refuses content the channel cannot carry, before anything is recorded (the provider would only
+ * fail it later): files on a kind without `media` → 422 `attachments_not_supported`; text longer
+ * than the kind's `maxTextLength` (with files: `maxCaptionLength` when set) → 422 `text_too_long`
+ * with `details: { maxLength, length }`. A provider-approved template is sent by its id, not its
+ * text, so its length is not checked. Lengths in UTF-16 code units (JavaScript string length).
+ * @throws HttpError 422 as above
+ */
+export function assertSendable(channelKind: ChannelKind, content: OutboundContent): void {
+  const { label, capabilities } = kindSpec(channelKind);
+  const withFiles = content.attachments.length > 0;
+  if (withFiles && !capabilities.media) {
+    throw new HttpError(422, 'attachments_not_supported', `${label} messages cannot carry attachments`);
+  }
+  if (content.template?.contentSid) return;
+  const maxLength = (withFiles ? capabilities.maxCaptionLength : null) ?? capabilities.maxTextLength;
+  if (maxLength !== null && content.text.length > maxLength) {
+    const what = withFiles && capabilities.maxCaptionLength !== null ? 'with attachments' : '';
+    throw new HttpError(422, 'text_too_long', `A ${label} message ${what ? `${what} ` : ''}carries at most ${maxLength} characters`, {
+      maxLength,
+      length: content.text.length,
+    });
+  }
 }

@@ -23,7 +23,6 @@ import type { Db } from '../db/client';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { Attachment, EmailRecipients, TemplateUse } from '../domain/message';
 
-
 /**
  * How a kind's outbound templates are sent (`templates.channel` = the kind):
  * - `'rendered'`: Switchboard renders the body (and subject) with the merge-tag values and sends the
@@ -51,6 +50,11 @@ export interface ChannelCapabilities {
   typing: boolean;
   /** Longest outbound text in characters the provider accepts (Twilio `Body` 1600; email: none → `null`). */
   maxTextLength: number | null;
+  /**
+   * Longest text in characters sent together with files, when shorter than `maxTextLength`
+   * (Telegram: a caption, 1024); `null` = `maxTextLength` applies with files too.
+   */
+  maxCaptionLength: number | null;
   /** The provider threads messages itself (email `In-Reply-To` / `References`). */
   threading: boolean;
   /** Staff may copy extra recipients on a reply (`cc` / `bcc` of the send request: email); elsewhere 400. */

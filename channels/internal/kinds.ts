@@ -26,6 +26,7 @@ export const CHAT_KIND: ChannelKindSpec<'chat', 'internal'> = {
     templateSubject: false,
     typing: false,
     maxTextLength: null,
+    maxCaptionLength: null,
     threading: false,
     copyRecipients: false,
     addressBounces: false,

@@ -55,6 +55,7 @@ export const EMAIL_KIND: ChannelKindSpec<'email', 'postmark'> = {
     templateSubject: true,
     typing: false,
     maxTextLength: null,
+    maxCaptionLength: null,
     threading: true,
     copyRecipients: true,
     addressBounces: true,

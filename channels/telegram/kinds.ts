@@ -7,7 +7,7 @@
  * read receipts (a sent message stays `sent`); `sendChatAction` shows "typing…".
  */
 import type { ChannelKindSpec } from '../types';
-import { TELEGRAM_MAX_TEXT_LENGTH } from './limits';
+import { TELEGRAM_MAX_CAPTION_LENGTH, TELEGRAM_MAX_TEXT_LENGTH } from './limits';
 
 /** A Telegram chat id: a signed 52-bit integer, written in decimal (private chats: the user's id). */
 function normalizeChatId(raw: string): string | null {
@@ -30,6 +30,7 @@ export const TELEGRAM_KIND: ChannelKindSpec<'telegram', 'telegram'> = {
     templateSubject: false,
     typing: true,
     maxTextLength: TELEGRAM_MAX_TEXT_LENGTH,
+    maxCaptionLength: TELEGRAM_MAX_CAPTION_LENGTH,
     threading: false,
     copyRecipients: false,
     addressBounces: false,

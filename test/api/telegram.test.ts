@@ -196,6 +196,24 @@ describe('outbound', () => {
     expect(typeof photo!.file === 'object' && photo!.file !== null && Buffer.compare(photo!.file.bytes, PNG)).toBe(0);
   });
 
+  it('text over the limits is refused before anything is recorded: 4096 alone, 1024 with files (422 text_too_long)', async () => {
+    const { chatId, conversationId } = await openChat();
+    const long = await reply(conversationId, { text: 'x'.repeat(4097) });
+    expect(long.status).toBe(422);
+    expect(long.body.error).toMatchObject({ code: 'text_too_long', details: { maxLength: 4096, length: 4097 } });
+    const upload = await request(h.app)
+      .post('/v1/attachments')
+      .set('Authorization', h.auth)
+      .attach('file', PNG, { filename: 'a.png', contentType: 'image/png' });
+    const caption = await reply(conversationId, { text: 'y'.repeat(1025), attachments: [upload.body.id] });
+    expect(caption.status).toBe(422);
+    expect(caption.body.error.details).toEqual({ maxLength: 1024, length: 1025 });
+    // an internal note is not sent: no carrier limit
+    expect((await reply(conversationId, { text: 'z'.repeat(5000), isInternalNote: true })).status).toBe(201);
+    expect((await messagesOf(conversationId)).filter((m) => m.direction === 'outbound')).toHaveLength(1);
+    expect(h.telegram.sent.filter((m) => m.chatId === String(chatId))).toHaveLength(0);
+  });
+
   it('a customer who blocked the bot: the reply fails permanently with telegram_403 and a reason', async () => {
     const { chatId, conversationId } = await openChat();
     h.telegram.block(chatId);

@@ -242,6 +242,12 @@ describe.each(CHANNEL_KIND_SPECS.map((spec) => [spec.kind, spec] as const))('cha
     it('has a sane text limit and label', () => {
       const max = spec.capabilities.maxTextLength;
       expect(max === null || (Number.isInteger(max) && max > 0)).toBe(true);
+      // a caption limit is a tighter limit for text with files, only on kinds that carry files
+      const caption = spec.capabilities.maxCaptionLength;
+      if (caption !== null) {
+        expect(spec.capabilities.media).toBe(true);
+        expect(Number.isInteger(caption) && caption > 0 && (max === null || caption <= max)).toBe(true);
+      }
       expect(spec.label.trim()).not.toBe('');
       expect(spec.addressLabel.trim()).not.toBe('');
     });
@@ -353,7 +359,8 @@ describe.each(CHANNEL_KIND_SPECS.map((spec) => [spec.kind, spec] as const))('cha
       expect(DELIVERY_STATUSES).toContain(sent.status);
       expect(run!.recipients().at(-1)).toContain(address);
       const again = await run!.adapter.reconcile(ctx, message);
-      if (run!.reconciles) expect(again).toEqual({ outcome: 'sent', providerMessageId: sent.providerMessageId, status: expect.any(String) });
+      if (run!.reconciles)
+        expect(again).toEqual({ outcome: 'sent', providerMessageId: sent.providerMessageId, status: expect.any(String) });
       // a provider that cannot list sends never says `not_sent` for a message that may have gone out
       else expect(again).toEqual({ outcome: 'undecided', reason: expect.any(String) });
     });
