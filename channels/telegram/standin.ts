@@ -18,11 +18,12 @@
  *   `{ error_code: 429, description: 'Too Many Requests: retry after 3', parameters: { retry_after: 3 } }`.
  * - `update(…)` builds an Update with a fresh `update_id` (what Telegram would POST to the bot's
  *   webhook); `addFile(bytes, …)` stores a file the bot can `getFile` and download.
- * Every request is recorded (`requests`), every accepted send is kept (`sent`).
+ * Every request is recorded (`requests`), every accepted send is kept (`sent`); `holdSends(true)`
+ * holds the answers of accepted sends (the moment a crashed sender leaves behind).
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listenOnLoopback, sendJson } from '../../scripts/loopback-server';
+import { HeldAnswers, listenOnLoopback, sendJson } from '../../scripts/loopback-server';
 
 /** A Bot API error answer (`ok: false`). */
 export interface BotApiError {
@@ -95,6 +96,15 @@ export interface TelegramStandIn {
   block(chatId: number | string): void;
   /** Queues `error` as the answer to the next call of `method`. */
   failNext(method: string, error: BotApiError): void;
+  /**
+   * `true`: accepted sends are stored (in `sent`) at once but their answer is held until
+   * {@link releaseHeld} or the client disconnects (a sender that dies mid-call).
+   */
+  holdSends(on: boolean): void;
+  /** How many send answers are held right now. */
+  readonly heldCount: number;
+  /** Releases every held answer. */
+  releaseHeld(): void;
   /** Stores a file; returns what a message's `photo` / `document` carries. */
   addFile(bytes: Buffer, mimeType: string): { file_id: string; file_unique_id: string; file_size: number };
   /**
@@ -155,6 +165,7 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
   const files = new Map<string, StoredFile>();
   const nextMessageId = new Map<string, number>();
   let nextUpdateId = 100_000;
+  const held = new HeldAnswers();
   const bot = { id: botId, is_bot: true, first_name: 'Switchboard', username };
 
   const newMessageId = (chatId: string): number => {
@@ -175,6 +186,13 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
     failNext(method, error) {
       queued.set(method, [...(queued.get(method) ?? []), error]);
     },
+    holdSends(on) {
+      held.holding = on;
+    },
+    get heldCount() {
+      return held.count;
+    },
+    releaseHeld: () => held.releaseAll(),
     addFile(bytes, mimeType) {
       const fileUniqueId = randomBytes(8).toString('hex');
       const fileId = `F${randomBytes(12).toString('hex')}`;
@@ -256,6 +274,17 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
       record(200);
       ok(res, result);
     };
+    /** The answer of an accepted send: held while `holdSends(true)` (the message is sent already). */
+    const answerSend = async (result: unknown) => {
+      if (held.holding) {
+        record(200);
+        await held.until(res);
+        if (res.destroyed || res.writableEnded) return;
+        ok(res, result);
+        return;
+      }
+      answer(result);
+    };
 
     switch (method) {
       case 'getMe':
@@ -314,7 +343,7 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
         standIn.sent.push(sent);
         const stored =
           upload && typeof upload !== 'string' ? standIn.addFile(upload.bytes, upload.type || 'application/octet-stream') : null;
-        return answer({
+        return answerSend({
           message_id: messageId,
           from: bot,
           chat: chatOf(chatId!),
@@ -349,7 +378,7 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
             media_group_id: 'G1',
           });
         }
-        return answer(results);
+        return answerSend(results);
       }
       default:
         return answerError({ error_code: 404, description: 'Not Found' });
@@ -358,6 +387,9 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
 
   const server = await listenOnLoopback(handle, options.port ?? 0);
   standIn.url = server.url;
-  standIn.stop = server.stop;
+  standIn.stop = () => {
+    held.releaseAll();
+    return server.stop();
+  };
   return standIn;
 }

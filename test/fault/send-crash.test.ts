@@ -20,6 +20,7 @@ import { ConversationClient } from '../../workflows/conversation/client';
 import { createDb, type Db } from '../../db/client';
 import { conversationIdFor } from '../../domain/routing';
 import { type PostmarkStandIn, startPostmarkStandIn } from '../../channels/postmark/standin';
+import { startTelegramStandIn, type TelegramStandIn } from '../../channels/telegram/standin';
 import { buildInboundMessageForm, signTwilioRequest } from '../../scripts/twilio-form';
 import { globalResources } from '../support/global-resources';
 import {
@@ -31,6 +32,8 @@ import {
   POSTMARK_WEBHOOK_USER,
   PUBLIC_BASE_URL,
   randomPhone,
+  TELEGRAM_BOT_TOKEN,
+  TELEGRAM_WEBHOOK_SECRET,
   TEST_MAX_ATTACHMENT_BYTES,
   type TestOrg,
   testApiDeps,
@@ -49,6 +52,7 @@ let db: Db;
 let org: TestOrg;
 let twilio: TwilioStub;
 let postmark: PostmarkStandIn;
+let telegram: TelegramStandIn;
 let connection: Connection;
 let app: Express;
 let auth: string;
@@ -61,6 +65,7 @@ beforeAll(async () => {
   org = await createTestOrg(db);
   twilio = await startTwilioStub();
   postmark = await startPostmarkStandIn({ serverToken: POSTMARK_SERVER_TOKEN });
+  telegram = await startTelegramStandIn({ token: TELEGRAM_BOT_TOKEN });
   const taskQueue = `fault-${randomBytes(6).toString('hex')}`;
   connection = await Connection.connect({ address: resources.temporalAddress });
   const conversations = new ConversationClient(new Client({ connection, namespace: 'default' }), taskQueue);
@@ -76,6 +81,7 @@ beforeAll(async () => {
     twilioAuthToken: TWILIO_AUTH_TOKEN,
     postmarkUrl: postmark.url,
     postmarkServerToken: POSTMARK_SERVER_TOKEN,
+    telegram: { url: telegram.url, botToken: TELEGRAM_BOT_TOKEN },
     publicBaseUrl: PUBLIC_BASE_URL,
     jwtSecret: JWT_SECRET,
     inboundEmailDomain: INBOUND_EMAIL_DOMAIN,
@@ -87,9 +93,11 @@ beforeAll(async () => {
 afterAll(async () => {
   twilio?.releaseHeld();
   postmark?.releaseHeld();
+  telegram?.releaseHeld();
   await worker?.kill();
   await twilio?.stop();
   await postmark?.stop();
+  await telegram?.stop();
   await connection?.close();
   await db?.destroy();
 });
@@ -317,5 +325,42 @@ describe('a worker killed while Postmark holds an accepted email', () => {
     expect(settled).toMatchObject({ provider_message_id: copies()[0]!.MessageID, delivery_status: 'sent' });
     const searches = postmark.requests.filter((r) => r.method === 'GET' && r.path === '/messages/outbound');
     expect(searches.length).toBeGreaterThan(0);
+  });
+});
+
+describe('a worker killed while Telegram holds an accepted reply (the Bot API cannot list sent messages)', () => {
+  test('the reply is flagged unknown / send_unconfirmed and not sent again by itself; the retry route sends it once more', async () => {
+    const chatId = 800_000_000 + Math.floor(Math.random() * 1_000_000);
+    const update = telegram.update({ chatId, text: 'Hello from Telegram?' });
+    const inbound = await request(app)
+      .post(`/webhooks/telegram/${org.telegramChannelId}`)
+      .set('X-Telegram-Bot-Api-Secret-Token', TELEGRAM_WEBHOOK_SECRET)
+      .send(update);
+    expect(inbound.status).toBe(200);
+    const conversationId = conversationIdFor(org.orgId, org.telegramChannelId, String(chatId));
+    await waitFor(
+      async () => (await request(app).get(`/v1/conversations/${conversationId}`).set('Authorization', auth)).status === 200,
+      'telegram conversation',
+    );
+    const text = `Telegram reply (${randomUUID().slice(0, 8)})`;
+    const copies = () => telegram.sent.filter((m) => m.text === text);
+    telegram.holdSends(true);
+    const messageId = await reply(conversationId, text);
+    await waitFor(async () => copies().length > 0 && telegram.heldCount > 0, 'Telegram accepting the reply');
+    await crashAndRestartWorker(async () => {
+      expect((await row(messageId)).delivery_status).toBe('sending');
+    });
+    await waitFor(async () => (await row(messageId)).delivery_status === 'unknown', 'the reply flagged unknown');
+    telegram.holdSends(false);
+    telegram.releaseHeld();
+    expect(await row(messageId)).toMatchObject({ delivery_status: 'unknown', error_code: 'send_unconfirmed', provider_message_id: null });
+    expect(copies()).toHaveLength(1); // never sent twice silently
+
+    // a human decides the customer did not get it and asks for it again: sent once more, recorded
+    const retried = await request(app).post(`/v1/conversations/${conversationId}/messages/${messageId}/retry`).set('Authorization', auth);
+    expect(retried.status).toBe(200);
+    await waitFor(async () => (await row(messageId)).delivery_status === 'sent', 'the retried reply sent');
+    expect(copies()).toHaveLength(2);
+    expect((await row(messageId)).provider_message_id).toBe(`${chatId}:${copies()[1]!.messageId}`);
   });
 });

@@ -28,6 +28,8 @@ export interface WorkerProcessConfig {
   twilioAccountSid: string;
   twilioAuthToken: string;
   postmarkUrl: string;
+  /** The Telegram Bot API stand-in and its bot token; absent = no Telegram bot (sends fail `not_configured`). */
+  telegram?: { url: string; botToken: string };
   postmarkServerToken: string;
   publicBaseUrl: string;
   jwtSecret: string;
@@ -101,8 +103,7 @@ async function main(raw: string): Promise<void> {
           mediaHosts: ['127.0.0.1'],
         },
         postmark: { serverToken: config.postmarkServerToken, apiBaseUrl: config.postmarkUrl, inboundDomain: config.inboundEmailDomain },
-        // no Telegram bot in this worker: Telegram sends fail `not_configured`
-        telegram: { botToken: undefined, apiRoot: undefined },
+        telegram: { botToken: config.telegram?.botToken, apiRoot: config.telegram?.url },
       }),
       blobs: new FileBlobStore(mkdtempSync(path.join(tmpdir(), 'switchboard-blobs-'))),
       publicBaseUrl: config.publicBaseUrl,
