@@ -15,6 +15,7 @@ import { conversationsRouter } from './routes/conversations';
 import { aiAssistantRouter } from './routes/ai-assistant';
 import { aiTrainingPairsRouter } from './routes/ai-training-pairs';
 import { attachmentsRouter, mediaRouter } from './routes/attachments';
+import { authRouter } from './routes/auth';
 import { conversationStatsRouter } from './routes/conversation-stats';
 import { healthRouter } from './routes/health';
 import { meRouter } from './routes/me';
@@ -65,8 +66,10 @@ export function createApp(deps: ApiDeps): Express {
   }
   app.use('/media', mediaRouter({ db: deps.db, blobs: deps.blobs, secret: mediaSigningSecret(deps.config.jwtSecret) }));
 
+  // public sign-in routes, before the /v1 JWT middleware
+  app.use('/v1/auth', authRouter(deps));
   const v1 = express.Router();
-  v1.use(requireAuth(deps.config.jwtSecret));
+  v1.use(requireAuth(deps.config.jwtSecret, deps.db));
   v1.use(express.json({ limit: '1mb' }));
   // before the conversations router, whose `/:id` would take `stats` for an id
   v1.use('/conversations/stats', conversationStatsRouter(deps));

@@ -31,6 +31,43 @@ export interface StaffUsersTable {
   name: string;
   role: 'admin' | 'agent';
   created_at: Timestamp;
+  /** argon2id PHC string (`$argon2id$v=19$…`); `null` = no password set yet (migration 0011). */
+  password_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the user was deactivated; `null` = active. Deactivated users cannot sign in. */
+  deactivated_at: NullableTimestamp;
+  /** Bumped to revoke every access token whose `tv` claim is older (deactivation, password change). */
+  token_version: Generated<number>;
+}
+
+/**
+ * `staff_refresh_tokens`: rotating refresh tokens (migration 0011). One `family_id` per login; each
+ * refresh marks the presented token `used_at` and issues a new one in the family; presenting a used
+ * token again revokes the family. `token_hash` = SHA-256 hex of the token (the token is never stored).
+ */
+export interface StaffRefreshTokensTable {
+  id: Generated<string>;
+  staff_id: string;
+  family_id: string;
+  token_hash: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  created_at: Timestamp;
+  used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+/** Purposes of a {@link StaffOneTimeTokensTable} row. */
+export type OneTimeTokenPurpose = 'set_password' | 'reset_password';
+
+/** `staff_one_time_tokens`: single-use password tokens (24 h) printed by the admin CLI (migration 0011). */
+export interface StaffOneTimeTokensTable {
+  id: Generated<string>;
+  staff_id: string;
+  purpose: OneTimeTokenPurpose;
+  /** SHA-256 hex of the token. */
+  token_hash: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  used_at: NullableTimestamp;
+  created_at: Timestamp;
 }
 
 /** `contacts`: an org's customers; their addresses are `contact_identities` rows. */
@@ -276,6 +313,8 @@ export interface TodosTable {
 export interface Database {
   orgs: OrgsTable;
   staff_users: StaffUsersTable;
+  staff_refresh_tokens: StaffRefreshTokensTable;
+  staff_one_time_tokens: StaffOneTimeTokensTable;
   contacts: ContactsTable;
   contact_identities: ContactIdentitiesTable;
   channels: ChannelsTable;

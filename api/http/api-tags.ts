@@ -10,6 +10,7 @@ export const API_TAGS = {
   attachments: 'Uploaded files and their downloads, and the signed media URLs Twilio fetches',
   'ai-assistant': 'AI assistant settings and the training-pair export',
   todos: 'Follow-ups about conversations',
+  auth: 'Signing in: set a password with a one-time token, log in, refresh and log out (public)',
   me: 'The signed-in staff user',
   webhooks: 'Carrier webhooks (Twilio, Postmark), authenticated the way each provider signs them',
   health: 'Reachability of the database and Temporal',

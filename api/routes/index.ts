@@ -10,6 +10,7 @@ import type { RouteSpec } from '../http/define-route';
 import { aiAssistantRoutes } from './ai-assistant';
 import { aiTrainingPairRoutes } from './ai-training-pairs';
 import { attachmentRoutes, mediaRoutes } from './attachments';
+import { authRoutes } from './auth';
 import { contactRoutes } from './contacts';
 import { conversationStatsRoutes } from './conversation-stats';
 import { conversationRoutes } from './conversations';
@@ -29,6 +30,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...aiAssistantRoutes,
   ...aiTrainingPairRoutes,
   ...todoRoutes,
+  ...authRoutes,
   ...meRoutes,
   ...attachmentRoutes,
   ...mediaRoutes,

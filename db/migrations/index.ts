@@ -9,6 +9,7 @@ import * as m0007 from './0007_ai_hardening';
 import * as m0008 from './0008_email_hardening';
 import * as m0009 from './0009_contact_identities';
 import * as m0010 from './0010_telegram';
+import * as m0011 from './0011_staff_sign_in';
 
 /**
  * Every migration, in order. Listed statically (not read from the folder) so they work the same
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_email_hardening': m0008,
   '0009_contact_identities': m0009,
   '0010_telegram': m0010,
+  '0011_staff_sign_in': m0011,
 };

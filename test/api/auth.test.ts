@@ -232,9 +232,10 @@ describe('public endpoints', () => {
     };
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
     expect(doc.info.title).toEqual(expect.any(String));
-    // exactly the registry's staff routes, which are exactly the /v1 routes the app serves
+    // exactly the registry's staff routes, which are exactly the /v1 routes the app serves but the public /v1/auth/*
+    const staffPath = (p: string): boolean => p.startsWith('/v1') && !p.startsWith('/v1/auth/');
     const documented = Object.entries(doc.paths)
-      .filter(([p]) => p.startsWith('/v1'))
+      .filter(([p]) => staffPath(p))
       .flatMap(([p, ops]) =>
         Object.keys(ops)
           .filter((m) => ['get', 'post', 'patch', 'put', 'delete'].includes(m))
@@ -242,9 +243,10 @@ describe('public endpoints', () => {
       );
     const staff = STAFF_ROUTES.map((r) => `${r.method.toUpperCase()} ${openApiPath(r.path)}`);
     const served = expressRoutes(h.app)
-      .filter((r) => r.path.startsWith('/v1'))
+      .filter((r) => staffPath(r.path))
       .map((r) => `${r.method} ${r.path}`);
     expect(documented.sort()).toEqual([...staff].sort());
+    expect(API_ROUTES.filter((r) => r.path.startsWith('/v1/auth/')).map((r) => r.auth)).toEqual(['none', 'none', 'none', 'none']);
     expect(served.sort()).toEqual([...staff].sort());
     expect(doc.paths['/healthz']?.get).toBeDefined();
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Conversation', 'Message', 'Error']));

@@ -11,6 +11,7 @@ import addFormats from 'ajv-formats';
 import type { Express } from 'express';
 import request from 'supertest';
 import { mediaSigningSecret, signMediaUrl } from '../../db/media-urls';
+import { issueOneTimeToken } from '../../db/staff-auth';
 import { insertSuggestion, insertTrainingPairs } from './db-fixtures';
 import { expressRoutes } from '../support/routes';
 import { createHarness, type Harness, INBOUND_EMAIL_DOMAIN, JWT_SECRET, PUBLIC_BASE_URL, randomPhone } from '../support/harness';
@@ -333,6 +334,25 @@ test('webhook error answers', async () => {
   conforms(await h.telegramWebhook(update, 'wrong-secret'), 'post', telegram);
   conforms(await h.telegramWebhook({ update_id: 'x' }), 'post', telegram);
   conforms(await request(h.app).post(`/webhooks/telegram/${randomUUID()}`).send(update), 'post', telegram);
+});
+
+test('sign-in: set-password, login, refresh, logout and their errors', async () => {
+  const { token } = await issueOneTimeToken(h.db, h.org.agentId, 'set_password');
+  const email = `agent-${h.org.agentId}@example.test`;
+  const password = 'conformance-password-1';
+  await call('post', '/v1/auth/set-password').send({ token, password: 'short' });
+  await call('post', '/v1/auth/set-password').send({ token, password });
+  await call('post', '/v1/auth/set-password').send({ token, password });
+  await call('post', '/v1/auth/login').send({ email, password: 'wrong-password-here' });
+  await call('post', '/v1/auth/login').send({ email });
+  const login = await call('post', '/v1/auth/login').send({ email, password });
+  expect(login.status).toBe(200);
+  const refreshed = await call('post', '/v1/auth/refresh').send({ refreshToken: login.body.refreshToken });
+  expect(refreshed.status).toBe(200);
+  await call('post', '/v1/auth/refresh').send({ refreshToken: login.body.refreshToken });
+  await call('post', '/v1/auth/refresh').send({});
+  await call('post', '/v1/auth/logout').send({ refreshToken: refreshed.body.refreshToken });
+  await call('post', '/v1/auth/logout').send({ refreshToken: 1 });
 });
 
 test('every documented operation was called, and every route of the app is documented', () => {

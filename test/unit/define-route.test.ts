@@ -159,9 +159,10 @@ describe('operationOf', () => {
 });
 
 describe('the app registry', () => {
-  test('/v1 routes are exactly the staff routes; webhooks, media and health declare their own auth', () => {
+  test('/v1 routes are exactly the staff routes, but the public /v1/auth/*; webhooks, media and health declare their own auth', () => {
     for (const route of API_ROUTES) {
-      expect({ path: route.path, staff: route.auth === 'staff' }).toEqual({ path: route.path, staff: route.path.startsWith('/v1/') });
+      const staff = route.path.startsWith('/v1/') && !route.path.startsWith('/v1/auth/');
+      expect({ path: route.path, staff: route.auth === 'staff' }).toEqual({ path: route.path, staff });
     }
     const auths = Object.fromEntries(API_ROUTES.filter((r) => r.auth !== 'staff').map((r) => [r.operationId, authName(r.auth)]));
     expect(auths).toEqual({
@@ -172,6 +173,10 @@ describe('the app registry', () => {
       twilioStatusWebhook: 'webhook:twilio',
       telegramWebhook: 'webhook:telegram',
       getHealth: 'none',
+      setPassword: 'none',
+      login: 'none',
+      refreshToken: 'none',
+      logout: 'none',
     });
   });
 
