@@ -219,7 +219,7 @@ export interface Harness {
   postSignedForm(pathWithQuery: string, formBody: string): Promise<request.Response>;
   /** The conversation id a customer number maps to on the org's SMS or WhatsApp channel. */
   conversationIdOf(from: string, kind?: 'sms' | 'whatsapp'): string;
-  /** Polls until `probe` returns a truthy value (default 15 s). */
+  /** Polls until `probe` returns a truthy value (default 30 s: slow only when it fails, and a loaded 2-core CI machine needs the room). */
   waitFor<T>(probe: () => Promise<T | undefined | null | false>, what?: string, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
 }
@@ -352,7 +352,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
         .set('Content-Type', 'application/json')
         .send(typeof body === 'string' ? body : JSON.stringify(body)),
     conversationIdOf: (from, kind = 'sms') => conversationIdFor(org.orgId, kind === 'sms' ? org.smsChannelId : org.whatsappChannelId, from),
-    async waitFor(probe, what = 'condition', timeoutMs = 15_000) {
+    async waitFor(probe, what = 'condition', timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const value = await probe();
