@@ -22,6 +22,19 @@ const phoneAddress = {
   fromProviderStatus: fromTwilioStatus,
 };
 
+/** What SMS and WhatsApp over Twilio share: media, a 1600-character `Body`, nothing email-like. */
+const twilioCapabilities = {
+  media: true,
+  templateSubject: false,
+  typing: false,
+  maxTextLength: TWILIO_MAX_BODY,
+  maxCaptionLength: null,
+  threading: false,
+  copyRecipients: false,
+  addressBounces: false,
+  aiAgentTools: false,
+} as const;
+
 /** SMS / MMS over Twilio: 4 h session (product rule), free-form always allowed, media, rendered templates. */
 export const SMS_KIND: ChannelKindSpec<'sms', 'twilio'> = {
   kind: 'sms',
@@ -29,18 +42,7 @@ export const SMS_KIND: ChannelKindSpec<'sms', 'twilio'> = {
   label: 'SMS',
   sessionWindowMs: 4 * HOUR_MS,
   freeFormNeedsOpenWindow: false,
-  capabilities: {
-    media: true,
-    templates: 'rendered',
-    templateSubject: false,
-    typing: false,
-    maxTextLength: TWILIO_MAX_BODY,
-    maxCaptionLength: null,
-    threading: false,
-    copyRecipients: false,
-    addressBounces: false,
-    aiAgentTools: false,
-  },
+  capabilities: { ...twilioCapabilities, templates: 'rendered' },
   addressLabel: 'number',
   identityKinds: ['sms'],
   ...phoneAddress,
@@ -53,18 +55,7 @@ export const WHATSAPP_KIND: ChannelKindSpec<'whatsapp', 'twilio'> = {
   label: 'WhatsApp',
   sessionWindowMs: 24 * HOUR_MS,
   freeFormNeedsOpenWindow: true,
-  capabilities: {
-    media: true,
-    templates: 'approved',
-    templateSubject: false,
-    typing: false,
-    maxTextLength: TWILIO_MAX_BODY,
-    maxCaptionLength: null,
-    threading: false,
-    copyRecipients: false,
-    addressBounces: false,
-    aiAgentTools: false,
-  },
+  capabilities: { ...twilioCapabilities, templates: 'approved' },
   addressLabel: 'number',
   identityKinds: ['whatsapp', 'sms'],
   ...phoneAddress,
