@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
+import { parseKeyring } from './keyring';
 
 /** Dev-only defaults: never used when `NODE_ENV=production`. */
 export const DEV_DEFAULTS = {
@@ -19,6 +20,8 @@ export const DEV_DEFAULTS = {
   telegramBotToken: '4242424242:dev-telegram-bot-token',
   /** The demo Telegram channel's webhook secret (`X-Telegram-Bot-Api-Secret-Token`). */
   telegramWebhookSecret: 'dev-telegram-webhook-secret',
+  /** The dev keyring of channel credentials at rest (`<key id>:<base64 of 32 bytes>`); public, never for production. */
+  credentialsKeys: 'dev:ZGV2LWNyZWRlbnRpYWxzLWtleS1wdWJsaWMtMzJieXQ=',
 } as const;
 
 const emptyToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -85,6 +88,7 @@ const EnvSchema = z.object({
   ),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl,
+  CREDENTIALS_ENCRYPTION_KEYS: optionalString,
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -150,6 +154,12 @@ export interface Config {
     /** OPENAI_BASE_URL; `undefined` = the real OpenAI API; set = send the SDK's requests there (stand-ins, compatible servers). */
     baseUrl: string | undefined;
   };
+  /**
+   * CREDENTIALS_ENCRYPTION_KEYS: the keyring that encrypts channel credentials at rest
+   * (`db/credentials-crypto.ts`), as `<key id>:<base64 of 32 random bytes>` entries separated by
+   * commas; the first encrypts, every one decrypts (rotation: put the new key first, keep the old).
+   */
+  credentialsKeys: string;
   logLevel: string;
 }
 
@@ -190,6 +200,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { deploym
   requireIn('POSTMARK_INBOUND_USER', e.POSTMARK_INBOUND_USER, production);
   // the dev default password is public: never accept it where the API is deployed
   requireIn('POSTMARK_INBOUND_PASSWORD', e.POSTMARK_INBOUND_PASSWORD, production || deployment);
+  // the dev keyring is public: channel credentials must be encrypted with the operator's own key
+  requireIn('CREDENTIALS_ENCRYPTION_KEYS', e.CREDENTIALS_ENCRYPTION_KEYS, production || deployment);
+  if (e.CREDENTIALS_ENCRYPTION_KEYS !== undefined) {
+    try {
+      parseKeyring(e.CREDENTIALS_ENCRYPTION_KEYS);
+    } catch (err) {
+      missing.push(`CREDENTIALS_ENCRYPTION_KEYS: ${(err as Error).message}`);
+    }
+  }
   if (missing.length > 0) throw new ConfigError(missing);
 
   return {
@@ -227,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { deploym
     },
     attachments: { dir: e.ATTACHMENTS_DIR ?? path.resolve(__dirname, '..', '.data', 'attachments'), maxBytes: e.MAX_ATTACHMENT_BYTES },
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
+    credentialsKeys: e.CREDENTIALS_ENCRYPTION_KEYS ?? DEV_DEFAULTS.credentialsKeys,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -70,6 +70,26 @@ export interface StaffOneTimeTokensTable {
   created_at: Timestamp;
 }
 
+/** Who did an audited action: a staff user (JWT), an API key, or the system (admin CLI, migrations). */
+export type AuditActorType = 'staff' | 'api_key' | 'system';
+
+/** `audit_log`: admin actions of an org (migration 0012); `before` / `after` never hold secrets. */
+export interface AuditLogTable {
+  id: Generated<string>;
+  org_id: string;
+  actor_type: AuditActorType;
+  /** The staff user or API key id; `null` for `system`. */
+  actor_id: string | null;
+  /** Dotted verb, e.g. `channel.create`, `staff.deactivate`, `api_key.revoke`. */
+  action: string;
+  /** What was acted on: `channel`, `staff`, `team`, `api_key`, … */
+  target_type: string;
+  target_id: string | null;
+  before: JSONColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  after: JSONColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  created_at: Timestamp;
+}
+
 /** `contacts`: an org's customers; their addresses are `contact_identities` rows. */
 export interface ContactsTable {
   id: string;
@@ -107,7 +127,14 @@ export interface ChannelsTable {
   name: string;
   provider: ChannelProvider;
   settings: JSONColumnType<Record<string, unknown>>;
+  /** The channel's own credentials, sealed by `config/keyring.ts` (AAD = id); `null` = the environment's (migration 0012). */
+  credentials_ciphertext: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Id of the key that sealed `credentials_ciphertext`; set exactly when it is. */
+  credentials_key_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Set when the channel was deleted while it still had conversations (it then takes no new messages). */
+  archived_at: NullableTimestamp;
   created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 /**
@@ -326,6 +353,7 @@ export interface Database {
   ai_suggestions: AiSuggestionsTable;
   ai_training_pairs: AiTrainingPairsTable;
   todos: TodosTable;
+  audit_log: AuditLogTable;
 }
 
 /** An `orgs` row as selected. */

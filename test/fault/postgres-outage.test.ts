@@ -134,6 +134,7 @@ beforeAll(async () => {
     JWT_SECRET: 'fault-test-jwt-secret-0123456789',
     TWILIO_AUTH_TOKEN: AUTH_TOKEN,
     POSTMARK_INBOUND_PASSWORD: 'fault-test-postmark-password',
+    CREDENTIALS_ENCRYPTION_KEYS: `fault:${Buffer.alloc(32, 3).toString('base64')}`,
     ATTACHMENTS_DIR: path.join(dataDir, 'attachments'),
     HOST: '127.0.0.1',
     OPENAI_API_KEY: '',

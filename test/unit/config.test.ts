@@ -35,7 +35,7 @@ describe('loadConfig', () => {
 
   it('requires TEMPORAL_ADDRESS, DATABASE_URL, JWT_SECRET and the Postmark webhook password for the api/worker halves in any environment', () => {
     expect(() => loadConfig({}, { deployment: true })).toThrow(
-      /TEMPORAL_ADDRESS[\s\S]*DATABASE_URL[\s\S]*JWT_SECRET[\s\S]*POSTMARK_INBOUND_PASSWORD/,
+      /TEMPORAL_ADDRESS[\s\S]*DATABASE_URL[\s\S]*JWT_SECRET[\s\S]*POSTMARK_INBOUND_PASSWORD[\s\S]*CREDENTIALS_ENCRYPTION_KEYS/,
     );
     const ok = loadConfig(
       {
@@ -43,6 +43,7 @@ describe('loadConfig', () => {
         DATABASE_URL: 'postgres://db/switchboard',
         JWT_SECRET: 'a-secret-of-32-characters-xxxxx',
         POSTMARK_INBOUND_PASSWORD: 'a-webhook-password-of-32-chars-x',
+        CREDENTIALS_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
       },
       { deployment: true },
     );
