@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import type { Keyring } from '../config/keyring';
 import type { Logger } from '../config/logger';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
@@ -26,4 +27,6 @@ export interface ApiDeps {
   blobs: BlobStore;
   config: ApiConfig;
   logger: Logger;
+  /** Seals and opens channel credentials at rest (`CREDENTIALS_ENCRYPTION_KEYS`, config/keyring.ts). */
+  keyring: Keyring;
 }

@@ -4,6 +4,7 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
+import { Keyring } from '../config/keyring';
 import type { Logger } from '../config/logger';
 import { FileBlobStore } from '../db/blob-store';
 import { createDb, type Db } from '../db/client';
@@ -27,7 +28,8 @@ export async function startApi(config: Config, temporalAddress: string, logger: 
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const blobs = new FileBlobStore(config.attachments.dir);
-  const app = createApp({ db, conversations: new ConversationClient(client, config.taskQueue), blobs, config, logger });
+  const keyring = new Keyring(config.credentialsKeys);
+  const app = createApp({ db, conversations: new ConversationClient(client, config.taskQueue), blobs, config, logger, keyring });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });

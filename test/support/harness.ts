@@ -25,6 +25,7 @@ import { createOpenAiClient } from '../../activities/openai-client';
 import { signStaffToken } from '../../api/auth';
 import { createApp } from '../../api/app';
 import { ConversationClient } from '../../workflows/conversation/client';
+import { Keyring } from '../../config/keyring';
 import { createLogger } from '../../config/logger';
 import { createDb, type Db } from '../../db/client';
 import { conversationIdFor } from '../../domain/routing';
@@ -48,12 +49,15 @@ export const OPENAI_API_KEY = 'sk-test-switchboard';
 export const TELEGRAM_BOT_TOKEN = '777000:test-telegram-bot-token';
 /** The test org's Telegram channel webhook secret (`X-Telegram-Bot-Api-Secret-Token`). */
 export const TELEGRAM_WEBHOOK_SECRET = 'test-telegram-webhook-secret';
+/** The tests' keyring of channel credentials at rest (`CREDENTIALS_ENCRYPTION_KEYS`). */
+export const TEST_CREDENTIALS_KEYS = `test:${Buffer.alloc(32, 42).toString('base64')}`;
 
 /** Complete API dependencies for tests: the harness's test configuration plus what the caller gives. */
 export function testApiDeps(deps: Pick<ApiDeps, 'db' | 'conversations'> & Partial<ApiDeps>): ApiDeps {
   return {
     blobs: new FileBlobStore(mkdtempSync(path.join(tmpdir(), 'switchboard-blobs-'))),
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    keyring: new Keyring(TEST_CREDENTIALS_KEYS),
     config: {
       jwtSecret: JWT_SECRET,
       publicBaseUrl: PUBLIC_BASE_URL,
