@@ -21,6 +21,8 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { type RequestHandler, Router } from 'express';
 import { z } from 'zod';
+import { principalOf } from '../auth';
+import { HttpError } from '../errors';
 import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN } from '../idempotency';
 import { ErrorResponse } from '../schemas';
 import type { ApiTag } from './api-tags';
@@ -81,6 +83,13 @@ export interface RouteSpec {
   /** Absolute Express path, e.g. `/v1/conversations/:id` (documented as `/v1/conversations/{id}`). */
   path: string;
   auth: RouteAuth;
+  /**
+   * `'admin'`: only admins may call it (a staff token with role `admin`, or an API key with the `admin`
+   * scope). {@link routerFor} answers anyone else 403 `forbidden` before the request is read, and the
+   * document marks the operation (`x-required-role: admin`, "Admins only." in its description). Only
+   * with `auth: 'staff'`. Absent = any signed-in staff user.
+   */
+  role?: 'admin';
   /** Unique across the document (clients generated from it name their methods after it). */
   operationId: string;
   summary: string;
@@ -183,6 +192,10 @@ export function routerFor<D>(routes: readonly RouteDefinition<D>[], deps: D, opt
       throw new Error(`${where}: not under the router prefix ${options.prefix}`);
     }
     const chain: RequestHandler[] = [];
+    if (spec.role !== undefined) {
+      if (spec.auth !== 'staff') throw new Error(`${where}: a role requires staff auth`);
+      chain.push(requireRole(spec.role));
+    }
     if (spec.idempotent) {
       if (!options.idempotency) throw new Error(`${where}: idempotent, but the router has no idempotency middleware`);
       chain.push(options.idempotency);
@@ -191,6 +204,14 @@ export function routerFor<D>(routes: readonly RouteDefinition<D>[], deps: D, opt
     router[spec.method](rest === '' ? '/' : rest, ...chain);
   }
   return router;
+}
+
+/** 403 `forbidden` unless the caller (set by `requireAuth`) has `role`. */
+function requireRole(role: 'admin'): RequestHandler {
+  return (_req, res, next) => {
+    if (principalOf(res).role === role) return next();
+    next(new HttpError(403, 'forbidden', 'Only admins may do this'));
+  };
 }
 
 /** The OpenAPI security schemes of the app's own auths (`staff`, `signedUrl`): component name and definition. */
@@ -297,6 +318,7 @@ export function operationOf(spec: RouteSpec): RouteConfig {
     path: openApiPath(spec.path),
     operationId: spec.operationId,
     summary: spec.summary,
+    ...(spec.role ? { description: 'Admins only.', 'x-required-role': spec.role } : {}),
     tags: spec.tags,
     security: securityOf(spec.auth),
     request: {

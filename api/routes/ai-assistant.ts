@@ -60,6 +60,7 @@ export const aiAssistantRoutes: RouteDefinition<AiAssistantRoutesDeps>[] = [
       method: 'put',
       path: '/v1/ai-assistant',
       auth: 'staff',
+      role: 'admin',
       operationId: 'updateAiAssistantSettings',
       tags: ['ai-assistant'],
       summary:
@@ -73,7 +74,6 @@ export const aiAssistantRoutes: RouteDefinition<AiAssistantRoutesDeps>[] = [
     ({ db, openAiAvailable, conversations }) =>
       async (req, res) => {
         const me = principalOf(res);
-        if (me.role !== 'admin') throw new HttpError(403, 'forbidden', 'Only admins can change the AI assistant settings');
         const body = PutAiAssistantBody.parse(req.body);
         const saved = await saveAiAssistantConfig(db, me.orgId, me.userId, (current) => {
           const next = applyAiAssistantPut(current, body);

@@ -9,7 +9,6 @@ import { toTrainingPairView, trainingPairPages } from '../../db/ai-training-pair
 import { AiTrainingPair, TrainingPairsParams, TrainingPairsQuery } from '../ai-training-pair-schemas';
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import { HttpError } from '../errors';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 
 /** Rows fetched per database query while exporting. */
@@ -46,6 +45,7 @@ export const aiTrainingPairRoutes: RouteDefinition<Pick<ApiDeps, 'db' | 'logger'
       method: 'get',
       path: '/v1/ai-assistant/training-pairs',
       auth: 'staff',
+      role: 'admin',
       operationId: 'exportAiTrainingPairs',
       tags: ['ai-assistant'],
       summary:
@@ -62,7 +62,6 @@ export const aiTrainingPairRoutes: RouteDefinition<Pick<ApiDeps, 'db' | 'logger'
     ({ db, logger }) =>
       async (req, res) => {
         const me = principalOf(res);
-        if (me.role !== 'admin') throw new HttpError(403, 'forbidden', 'Only admins can export AI training pairs');
         const range = TrainingPairsQuery.parse(req.query);
         const pages = trainingPairPages(db, me.orgId, range, TRAINING_PAIR_EXPORT_PAGE_SIZE);
         let page = await pages.next(); // a failure here still answers with a JSON error

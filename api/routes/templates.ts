@@ -7,7 +7,7 @@ import type { Router } from 'express';
 import type { TemplateRow } from '../../db/schema';
 import { deleteTemplate, findTemplate, insertTemplate, listTemplates, updateTemplate } from '../../db/templates';
 import { type TemplateState, templateMergeTags, templateProblems } from '../../domain/templates';
-import { type Principal, principalOf } from '../auth';
+import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { IdParams } from '../schemas';
@@ -30,9 +30,6 @@ export function toTemplateView(row: TemplateRow): TemplateView {
   };
 }
 
-function assertAdmin(me: Principal): void {
-  if (me.role !== 'admin') throw new HttpError(403, 'forbidden', 'Only admins can create, change or delete templates');
-}
 
 const templateExists = (name: string): HttpError =>
   new HttpError(409, 'template_exists', `A template named "${name}" already exists`, { name });
@@ -65,6 +62,7 @@ export const templateRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       method: 'post',
       path: '/v1/templates',
       auth: 'staff',
+      role: 'admin',
       operationId: 'createTemplate',
       tags: ['templates'],
       summary: 'Create a message template (admins only)',
@@ -75,7 +73,6 @@ export const templateRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
     ({ db }) =>
       async (req, res) => {
         const me = principalOf(res);
-        assertAdmin(me);
         const body = CreateTemplateBody.parse(req.body);
         const subject = body.subject ?? null;
         const inserted = await insertTemplate(db, me.orgId, {
@@ -122,6 +119,7 @@ export const templateRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       method: 'patch',
       path: '/v1/templates/:id',
       auth: 'staff',
+      role: 'admin',
       operationId: 'updateTemplate',
       tags: ['templates'],
       summary: 'Change a message template (admins only; 422 when the result breaks a template rule)',
@@ -132,7 +130,6 @@ export const templateRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
     ({ db }) =>
       async (req, res) => {
         const me = principalOf(res);
-        assertAdmin(me);
         const { id } = IdParams.parse(req.params);
         const patch = PatchTemplateBody.parse(req.body);
         const result = await updateTemplate(db, me.orgId, id, (row) => {
@@ -171,6 +168,7 @@ export const templateRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       method: 'delete',
       path: '/v1/templates/:id',
       auth: 'staff',
+      role: 'admin',
       operationId: 'deleteTemplate',
       tags: ['templates'],
       summary: 'Delete a message template (admins only)',
@@ -181,7 +179,6 @@ export const templateRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
     ({ db }) =>
       async (req, res) => {
         const me = principalOf(res);
-        assertAdmin(me);
         const { id } = IdParams.parse(req.params);
         if (!(await deleteTemplate(db, me.orgId, id))) throw notFound('Template');
         res.status(204).end();

@@ -16,6 +16,8 @@ import { api, type ConversationBody, expectError, inboundAndWait, listAll, type 
 
 /** The routes that take a staff JWT, from the route registry. */
 const STAFF_ROUTES = API_ROUTES.filter((r) => r.auth === 'staff');
+/** The routes only admins may call (`role: 'admin'` in their declaration). */
+const ADMIN_ROUTES = API_ROUTES.filter((r) => r.role === 'admin');
 
 let h: Harness;
 let other: TestOrg;
@@ -113,6 +115,21 @@ describe('every staff route of the registry', () => {
       const path = concrete(route.path);
       expectError(await request(h.app)[route.method](path), 401, 'unauthorized');
       expectError(await request(h.app)[route.method](path).set('Authorization', h.auth).set('X-Org-Id', randomUUID()), 403, 'forbidden');
+    },
+  );
+
+  test('admin-only routes are declared (role: admin)', () => {
+    expect(ADMIN_ROUTES.length).toBeGreaterThan(0);
+    for (const route of ADMIN_ROUTES) expect(route.auth).toBe('staff');
+  });
+
+  test.each(ADMIN_ROUTES.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))(
+    '%s with an agent token → 403 forbidden before the request is read',
+    async (_name, route) => {
+      const path = concrete(route.path);
+      // a body that fails every schema: the role check answers first
+      const res = await request(h.app)[route.method](path).set('Authorization', `Bearer ${h.tokens.agent}`).send({ '\u0000': 1 });
+      expectError(res, 403, 'forbidden');
     },
   );
 });
