@@ -20,7 +20,9 @@ export const ApiKey = z
   .object({
     id: z.uuid(),
     name: z.string(),
-    prefix: z.string().openapi({ description: 'The first 12 characters of the key, to recognise it (`sb_Ab12Cd34E…`)', example: 'sb_Ab12Cd34E' }),
+    prefix: z
+      .string()
+      .openapi({ description: 'The first 12 characters of the key, to recognise it (`sb_Ab12Cd34E…`)', example: 'sb_Ab12Cd34E' }),
     scopes: z.array(Scope),
     createdBy: z.uuid().nullable().openapi({ description: 'The staff user who created the key; `null` = the admin CLI' }),
     createdAt: IsoDateTime,

@@ -43,15 +43,14 @@ export type AuditLogPage = z.infer<typeof AuditLogPage>;
  * (AND-combined), `limit` 1–100 (default 50), the opaque `cursor`. Unknown keys or bad values → 400
  * `validation_failed`; a cursor not made by the API → 400 `invalid_cursor`.
  */
-export const AuditLogQuery = z
-  .strictObject({
-    action: text(100).optional().openapi({ example: 'api_key.revoke' }),
-    targetType: text(100).optional().openapi({ example: 'api_key' }),
-    targetId: text(200).optional(),
-    actorId: z.uuid().optional().openapi({ description: 'Staff user or API key id' }),
-    limit: z.coerce.number().int().min(1).max(100).default(50),
-    cursor: z.string().min(1).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
-  });
+export const AuditLogQuery = z.strictObject({
+  action: text(100).optional().openapi({ example: 'api_key.revoke' }),
+  targetType: text(100).optional().openapi({ example: 'api_key' }),
+  targetId: text(200).optional(),
+  actorId: z.uuid().optional().openapi({ description: 'Staff user or API key id' }),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
+});
 
 /** `true` when `A` and `B` are mutually assignable. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -35,12 +35,15 @@ export const LoginBody = z
       .uuid()
       .optional()
       .openapi({ description: 'Needed only when the same email and password sign in to several orgs (409 `org_required`)' }),
-    refreshTokenIn: z.enum(REFRESH_TOKEN_DELIVERIES).optional().openapi({
-      description:
-        'Where the refresh token goes: `body` (default) = `refreshToken` in the answer; `cookie` = an httpOnly, SameSite=Strict cookie ' +
-        '(`Secure` when PUBLIC_BASE_URL is https) scoped to `/v1/auth`, and no `refreshToken` in the answer; refresh and logout then ' +
-        'read the cookie when their body has no token',
-    }),
+    refreshTokenIn: z
+      .enum(REFRESH_TOKEN_DELIVERIES)
+      .optional()
+      .openapi({
+        description:
+          'Where the refresh token goes: `body` (default) = `refreshToken` in the answer; `cookie` = an httpOnly, SameSite=Strict cookie ' +
+          '(`Secure` when PUBLIC_BASE_URL is https) scoped to `/v1/auth`, and no `refreshToken` in the answer; refresh and logout then ' +
+          'read the cookie when their body has no token',
+      }),
   })
   .openapi('LoginRequest');
 
@@ -70,11 +73,14 @@ export const TokenPair = z
     accessToken: z.string().openapi({ description: 'HS256 JWT for `Authorization: Bearer …` (claims sub, org, role, tv, exp)' }),
     tokenType: z.literal('Bearer'),
     expiresIn: z.number().int().openapi({ description: 'Seconds until the access token expires (900)' }),
-    refreshToken: z.string().optional().openapi({
-      description:
-        'Single-use refresh token (30 days): each refresh returns the next one. Absent when it is delivered in the refresh cookie ' +
-        '(login with `refreshTokenIn: "cookie"`, or a refresh that presented the cookie)',
-    }),
+    refreshToken: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          'Single-use refresh token (30 days): each refresh returns the next one. Absent when it is delivered in the refresh cookie ' +
+          '(login with `refreshTokenIn: "cookie"`, or a refresh that presented the cookie)',
+      }),
   })
   .openapi('TokenPair');
 

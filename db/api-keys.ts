@@ -114,7 +114,13 @@ export async function createApiKey(
 
 /** Every API key of org `orgId`, revoked ones included, newest first. */
 export async function listApiKeys(db: Db, orgId: string): Promise<ApiKeyRow[]> {
-  return db.selectFrom('api_keys').select(COLUMNS).where('org_id', '=', orgId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+  return db
+    .selectFrom('api_keys')
+    .select(COLUMNS)
+    .where('org_id', '=', orgId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
 }
 
 /**
@@ -122,7 +128,13 @@ export async function listApiKeys(db: Db, orgId: string): Promise<ApiKeyRow[]> {
  * @returns the key before and after, or `undefined` when org `orgId` has no key `id`
  */
 export async function revokeApiKey(db: Db, orgId: string, id: string): Promise<{ before: ApiKeyRow; after: ApiKeyRow } | undefined> {
-  const before = await db.selectFrom('api_keys').select(COLUMNS).where('id', '=', id).where('org_id', '=', orgId).forUpdate().executeTakeFirst();
+  const before = await db
+    .selectFrom('api_keys')
+    .select(COLUMNS)
+    .where('id', '=', id)
+    .where('org_id', '=', orgId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!before) return undefined;
   if (before.revoked_at !== null) return { before, after: before };
   const after = await db

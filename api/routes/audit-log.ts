@@ -19,7 +19,8 @@ export const auditLogRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       auth: 'staff',
       operationId: 'listAuditLog',
       tags: ['audit-log'],
-      summary: 'List the org’s audit log of admin actions, newest first (admins only; cursor pagination; filter by action, target or actor)',
+      summary:
+        'List the org’s audit log of admin actions, newest first (admins only; cursor pagination; filter by action, target or actor)',
       request: { query: AuditLogQuery },
       response: { status: 200, schema: AuditLogPage, description: 'A page' },
       errors: [400],
@@ -27,7 +28,8 @@ export const auditLogRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
     ({ db }) =>
       async (req, res) => {
         const me = principalOf(res);
-        if (me.role !== 'admin') throw new HttpError(403, 'forbidden', 'Only admins (or API keys with the admin scope) can read the audit log');
+        if (me.role !== 'admin')
+          throw new HttpError(403, 'forbidden', 'Only admins (or API keys with the admin scope) can read the audit log');
         const q = AuditLogQuery.parse(req.query);
         const page = await listAuditLog(
           db,

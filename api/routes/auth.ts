@@ -139,36 +139,35 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
         },
       ],
     },
-    (deps) =>
-      async (req, res) => {
-        const { db, loginLimiter } = deps;
-        const body = LoginBody.parse(req.body);
-        const lockedFor = await loginLimiter.lockedForSeconds(body.email);
-        if (lockedFor > 0) {
-          res.set('Retry-After', String(lockedFor));
-          throw new HttpError(429, 'too_many_attempts', 'Too many failed sign-in attempts for this email; try again later', {
-            retryAfterSeconds: lockedFor,
-          });
-        }
-        const candidates = (await findStaffByEmail(db, body.email, body.orgId)).filter(
-          (u) => u.deactivated_at === null && u.password_hash !== null,
-        );
-        const matches: StaffSignInRow[] = [];
-        if (candidates.length === 0) await verifyNothing(body.password);
-        for (const user of candidates) if (await verifyPassword(user.password_hash!, body.password)) matches.push(user);
-        if (matches.length === 0) {
-          await loginLimiter.recordFailure(body.email);
-          throw invalidCredentials();
-        }
-        if (matches.length > 1) {
-          throw new HttpError(409, 'org_required', 'This email signs in to several organisations: send orgId');
-        }
-        const user = matches[0]!;
-        await loginLimiter.reset(body.email);
-        // opportunistic housekeeping: a bounded batch of dead one-time and refresh tokens
-        await deleteExpiredAuthTokens(db);
-        sendTokenPair(res, deps, user, await issueRefreshToken(db, user.id), body.refreshTokenIn ?? 'body');
-      },
+    (deps) => async (req, res) => {
+      const { db, loginLimiter } = deps;
+      const body = LoginBody.parse(req.body);
+      const lockedFor = await loginLimiter.lockedForSeconds(body.email);
+      if (lockedFor > 0) {
+        res.set('Retry-After', String(lockedFor));
+        throw new HttpError(429, 'too_many_attempts', 'Too many failed sign-in attempts for this email; try again later', {
+          retryAfterSeconds: lockedFor,
+        });
+      }
+      const candidates = (await findStaffByEmail(db, body.email, body.orgId)).filter(
+        (u) => u.deactivated_at === null && u.password_hash !== null,
+      );
+      const matches: StaffSignInRow[] = [];
+      if (candidates.length === 0) await verifyNothing(body.password);
+      for (const user of candidates) if (await verifyPassword(user.password_hash!, body.password)) matches.push(user);
+      if (matches.length === 0) {
+        await loginLimiter.recordFailure(body.email);
+        throw invalidCredentials();
+      }
+      if (matches.length > 1) {
+        throw new HttpError(409, 'org_required', 'This email signs in to several organisations: send orgId');
+      }
+      const user = matches[0]!;
+      await loginLimiter.reset(body.email);
+      // opportunistic housekeeping: a bounded batch of dead one-time and refresh tokens
+      await deleteExpiredAuthTokens(db);
+      sendTokenPair(res, deps, user, await issueRefreshToken(db, user.id), body.refreshTokenIn ?? 'body');
+    },
   ),
   defineRoute(
     {
@@ -193,17 +192,16 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
         },
       ],
     },
-    (deps) =>
-      async (req, res) => {
-        const presented = presentedRefreshToken(req);
-        const outcome = await rotateRefreshToken(deps.db, presented.token);
-        if (outcome.kind !== 'rotated' && presented.delivery === 'cookie') clearRefreshCookie(res, deps);
-        if (outcome.kind === 'reused') {
-          throw new HttpError(401, 'refresh_token_reused', 'The refresh token was already used; this sign-in is revoked, sign in again');
-        }
-        if (outcome.kind === 'invalid') throw new HttpError(401, 'invalid_refresh_token', 'The refresh token is not valid; sign in again');
-        sendTokenPair(res, deps, outcome.user, outcome.refreshToken, presented.delivery);
-      },
+    (deps) => async (req, res) => {
+      const presented = presentedRefreshToken(req);
+      const outcome = await rotateRefreshToken(deps.db, presented.token);
+      if (outcome.kind !== 'rotated' && presented.delivery === 'cookie') clearRefreshCookie(res, deps);
+      if (outcome.kind === 'reused') {
+        throw new HttpError(401, 'refresh_token_reused', 'The refresh token was already used; this sign-in is revoked, sign in again');
+      }
+      if (outcome.kind === 'invalid') throw new HttpError(401, 'invalid_refresh_token', 'The refresh token is not valid; sign in again');
+      sendTokenPair(res, deps, outcome.user, outcome.refreshToken, presented.delivery);
+    },
   ),
   defineRoute(
     {
@@ -218,13 +216,12 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
       response: { status: 204, description: 'Signed out (also for an unknown or already revoked token)' },
       errors: [],
     },
-    (deps) =>
-      async (req, res) => {
-        const presented = presentedRefreshToken(req);
-        await revokeRefreshFamily(deps.db, presented.token);
-        if (presented.delivery === 'cookie') clearRefreshCookie(res, deps);
-        res.status(204).end();
-      },
+    (deps) => async (req, res) => {
+      const presented = presentedRefreshToken(req);
+      await revokeRefreshFamily(deps.db, presented.token);
+      if (presented.delivery === 'cookie') clearRefreshCookie(res, deps);
+      res.status(204).end();
+    },
   ),
 ];
 
