@@ -59,7 +59,13 @@ type Delivery = 'body' | 'cookie';
  * Answers 200 with the access token for `user` and the already issued `refreshToken`: in the body, or
  * (delivery `cookie`) in the refresh cookie and not in the body.
  */
-function sendTokenPair(res: Response, deps: AuthRouteDeps, user: StaffSignInRow, refreshToken: string, delivery: Delivery): void {
+function sendTokenPair(
+  res: Response,
+  deps: Pick<AuthRouteDeps, 'jwtSecret' | 'refreshCookie'>,
+  user: StaffSignInRow,
+  refreshToken: string,
+  delivery: Delivery,
+): void {
   const accessToken = signStaffToken(
     deps.jwtSecret,
     { userId: user.id, orgId: user.org_id, role: user.role },
@@ -85,8 +91,8 @@ function presentedRefreshToken(req: Request): { token: string; delivery: Deliver
 }
 
 /** Expires the refresh cookie (same name, path and attributes, so the browser replaces it). */
-function clearRefreshCookie(res: Response, deps: AuthRouteDeps): void {
-  const { maxAge: _maxAge, ...attributes } = deps.refreshCookie;
+function clearRefreshCookie(res: Response, refreshCookie: CookieOptions): void {
+  const { maxAge: _maxAge, ...attributes } = refreshCookie;
   res.clearCookie(REFRESH_COOKIE, attributes);
 }
 
@@ -139,35 +145,35 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
         },
       ],
     },
-    (deps) => async (req, res) => {
-      const { db, loginLimiter } = deps;
-      const body = LoginBody.parse(req.body);
-      const lockedFor = await loginLimiter.lockedForSeconds(body.email);
-      if (lockedFor > 0) {
-        res.set('Retry-After', String(lockedFor));
-        throw new HttpError(429, 'too_many_attempts', 'Too many failed sign-in attempts for this email; try again later', {
-          retryAfterSeconds: lockedFor,
-        });
-      }
-      const candidates = (await findStaffByEmail(db, body.email, body.orgId)).filter(
-        (u) => u.deactivated_at === null && u.password_hash !== null,
-      );
-      const matches: StaffSignInRow[] = [];
-      if (candidates.length === 0) await verifyNothing(body.password);
-      for (const user of candidates) if (await verifyPassword(user.password_hash!, body.password)) matches.push(user);
-      if (matches.length === 0) {
-        await loginLimiter.recordFailure(body.email);
-        throw invalidCredentials();
-      }
-      if (matches.length > 1) {
-        throw new HttpError(409, 'org_required', 'This email signs in to several organisations: send orgId');
-      }
-      const user = matches[0]!;
-      await loginLimiter.reset(body.email);
-      // opportunistic housekeeping: a bounded batch of dead one-time and refresh tokens
-      await deleteExpiredAuthTokens(db);
-      sendTokenPair(res, deps, user, await issueRefreshToken(db, user.id), body.refreshTokenIn ?? 'body');
-    },
+    ({ db, jwtSecret, loginLimiter, refreshCookie }) =>
+      async (req, res) => {
+        const body = LoginBody.parse(req.body);
+        const lockedFor = await loginLimiter.lockedForSeconds(body.email);
+        if (lockedFor > 0) {
+          res.set('Retry-After', String(lockedFor));
+          throw new HttpError(429, 'too_many_attempts', 'Too many failed sign-in attempts for this email; try again later', {
+            retryAfterSeconds: lockedFor,
+          });
+        }
+        const candidates = (await findStaffByEmail(db, body.email, body.orgId)).filter(
+          (u) => u.deactivated_at === null && u.password_hash !== null,
+        );
+        const matches: StaffSignInRow[] = [];
+        if (candidates.length === 0) await verifyNothing(body.password);
+        for (const user of candidates) if (await verifyPassword(user.password_hash!, body.password)) matches.push(user);
+        if (matches.length === 0) {
+          await loginLimiter.recordFailure(body.email);
+          throw invalidCredentials();
+        }
+        if (matches.length > 1) {
+          throw new HttpError(409, 'org_required', 'This email signs in to several organisations: send orgId');
+        }
+        const user = matches[0]!;
+        await loginLimiter.reset(body.email);
+        // opportunistic housekeeping: a bounded batch of dead one-time and refresh tokens
+        await deleteExpiredAuthTokens(db);
+        sendTokenPair(res, { jwtSecret, refreshCookie }, user, await issueRefreshToken(db, user.id), body.refreshTokenIn ?? 'body');
+      },
   ),
   defineRoute(
     {
@@ -192,16 +198,17 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
         },
       ],
     },
-    (deps) => async (req, res) => {
-      const presented = presentedRefreshToken(req);
-      const outcome = await rotateRefreshToken(deps.db, presented.token);
-      if (outcome.kind !== 'rotated' && presented.delivery === 'cookie') clearRefreshCookie(res, deps);
-      if (outcome.kind === 'reused') {
-        throw new HttpError(401, 'refresh_token_reused', 'The refresh token was already used; this sign-in is revoked, sign in again');
-      }
-      if (outcome.kind === 'invalid') throw new HttpError(401, 'invalid_refresh_token', 'The refresh token is not valid; sign in again');
-      sendTokenPair(res, deps, outcome.user, outcome.refreshToken, presented.delivery);
-    },
+    ({ db, jwtSecret, refreshCookie }) =>
+      async (req, res) => {
+        const presented = presentedRefreshToken(req);
+        const outcome = await rotateRefreshToken(db, presented.token);
+        if (outcome.kind !== 'rotated' && presented.delivery === 'cookie') clearRefreshCookie(res, refreshCookie);
+        if (outcome.kind === 'reused') {
+          throw new HttpError(401, 'refresh_token_reused', 'The refresh token was already used; this sign-in is revoked, sign in again');
+        }
+        if (outcome.kind === 'invalid') throw new HttpError(401, 'invalid_refresh_token', 'The refresh token is not valid; sign in again');
+        sendTokenPair(res, { jwtSecret, refreshCookie }, outcome.user, outcome.refreshToken, presented.delivery);
+      },
   ),
   defineRoute(
     {
@@ -216,12 +223,13 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
       response: { status: 204, description: 'Signed out (also for an unknown or already revoked token)' },
       errors: [],
     },
-    (deps) => async (req, res) => {
-      const presented = presentedRefreshToken(req);
-      await revokeRefreshFamily(deps.db, presented.token);
-      if (presented.delivery === 'cookie') clearRefreshCookie(res, deps);
-      res.status(204).end();
-    },
+    ({ db, refreshCookie }) =>
+      async (req, res) => {
+        const presented = presentedRefreshToken(req);
+        await revokeRefreshFamily(db, presented.token);
+        if (presented.delivery === 'cookie') clearRefreshCookie(res, refreshCookie);
+        res.status(204).end();
+      },
   ),
 ];
 
