@@ -15,6 +15,8 @@ import { conversationsRouter } from './routes/conversations';
 import { aiAssistantRouter } from './routes/ai-assistant';
 import { aiTrainingPairsRouter } from './routes/ai-training-pairs';
 import { attachmentsRouter, mediaRouter } from './routes/attachments';
+import { apiKeysRouter } from './routes/api-keys';
+import { auditLogRouter } from './routes/audit-log';
 import { authRouter } from './routes/auth';
 import { conversationStatsRouter } from './routes/conversation-stats';
 import { healthRouter } from './routes/health';
@@ -86,6 +88,8 @@ export function createApp(deps: ApiDeps): Express {
     aiAssistantRouter({ db: deps.db, openAiAvailable: deps.config.openai?.apiKey !== undefined, conversations: deps.conversations }),
   );
   v1.use('/send-template', sendTemplateRouter(deps));
+  v1.use('/api-keys', apiKeysRouter(deps));
+  v1.use('/audit-log', auditLogRouter(deps));
   app.use('/v1', v1);
 
   app.use(unknownRoute);

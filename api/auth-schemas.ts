@@ -8,6 +8,9 @@ extendZodWithOpenApi(z);
 /** A token from the admin CLI or a refresh token: 1–200 characters (they are 43). */
 const OpaqueToken = z.string().min(1).max(200);
 
+/** Where login puts the refresh token: the answer's body (default) or an httpOnly cookie. */
+export const REFRESH_TOKEN_DELIVERIES = ['body', 'cookie'] as const;
+
 /** `POST /v1/auth/set-password` body: a one-time token and the new password. */
 export const SetPasswordBody = z
   .strictObject({
@@ -32,13 +35,37 @@ export const LoginBody = z
       .uuid()
       .optional()
       .openapi({ description: 'Needed only when the same email and password sign in to several orgs (409 `org_required`)' }),
+    refreshTokenIn: z
+      .enum(REFRESH_TOKEN_DELIVERIES)
+      .optional()
+      .openapi({
+        description:
+          'Where the refresh token goes: `body` (default) = `refreshToken` in the answer; `cookie` = an httpOnly, SameSite=Strict cookie ' +
+          '(`Secure` when PUBLIC_BASE_URL is https) scoped to `/v1/auth`, and no `refreshToken` in the answer; refresh and logout then ' +
+          'read the cookie when their body has no token',
+      }),
   })
   .openapi('LoginRequest');
 
-/** `POST /v1/auth/refresh` and `POST /v1/auth/logout` body. */
+/**
+ * `POST /v1/auth/refresh` and `POST /v1/auth/logout` body: the refresh token, or nothing (an empty
+ * object or no body) when it is in the refresh cookie (login with `refreshTokenIn: "cookie"`).
+ */
 export const RefreshTokenBody = z
-  .strictObject({ refreshToken: OpaqueToken.openapi({ description: 'The refresh token from login or the last refresh' }) })
+  .strictObject({
+    refreshToken: OpaqueToken.optional().openapi({
+      description: 'The refresh token from login or the last refresh; omit it to use the refresh cookie instead',
+    }),
+  })
   .openapi('RefreshTokenRequest');
+
+/** The refresh token a refresh or logout presents (from the body, else the cookie): required. */
+export const PresentedRefreshToken = z.object({
+  refreshToken: z
+    .string({ error: 'send refreshToken in the body, or the refresh cookie set by login with refreshTokenIn "cookie"' })
+    .min(1)
+    .max(200),
+});
 
 /** 200 body of login and refresh: a 15-minute access JWT and the next refresh token. */
 export const TokenPair = z
@@ -46,7 +73,14 @@ export const TokenPair = z
     accessToken: z.string().openapi({ description: 'HS256 JWT for `Authorization: Bearer …` (claims sub, org, role, tv, exp)' }),
     tokenType: z.literal('Bearer'),
     expiresIn: z.number().int().openapi({ description: 'Seconds until the access token expires (900)' }),
-    refreshToken: z.string().openapi({ description: 'Single-use refresh token (30 days): each refresh returns the next one' }),
+    refreshToken: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          'Single-use refresh token (30 days): each refresh returns the next one. Absent when it is delivered in the refresh cookie ' +
+          '(login with `refreshTokenIn: "cookie"`, or a refresh that presented the cookie)',
+      }),
   })
   .openapi('TokenPair');
 

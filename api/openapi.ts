@@ -26,7 +26,9 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = API_ROUTES) 
       title: 'Switchboard API',
       version: '0.1.0',
       description:
-        'Omnichannel inbox backend. `/v1` takes a staff JWT; the webhooks are authenticated the way each provider signs them; ' +
+        'Omnichannel inbox backend. `/v1` takes a staff JWT or, in the same `bearerAuth` header, an API key ' +
+        '(`Authorization: Bearer sb_…`, `/v1/api-keys`; scopes `read` / `write` / `admin`, 403 `insufficient_scope` otherwise); ' +
+        'the webhooks are authenticated the way each provider signs them; ' +
         '`/healthz` and this document (`GET /openapi.json`) need no auth.',
       license: { name: 'MIT', identifier: 'MIT' },
     },

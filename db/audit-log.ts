@@ -4,7 +4,9 @@
  * `hasCredentials`, never its tokens); {@link recordAudit} also drops any key that names a secret,
  * as a second line of defence.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Db } from './client';
+import { exactIso } from './keyset';
 import type { AuditActorType, Database } from './schema';
 
 /** Who acted: a staff user, an API key (acting as the org), or the system (admin CLI). */
@@ -68,4 +70,77 @@ export async function recordAudit(db: Kysely<Database> | Transaction<Database>, 
       after: entry.after ? JSON.stringify(withoutSecrets(entry.after)) : null,
     })
     .execute();
+}
+
+/** Filters of {@link listAuditLog} (AND-combined; exact matches). */
+export interface AuditLogFilters {
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  /** Staff user or API key id. */
+  actorId?: string;
+}
+
+/** Keyset position in the newest-first order: `created_at` exact ISO-8601 UTC (µs) and the id. */
+export interface AuditLogCursor {
+  createdAt: string;
+  id: string;
+}
+
+/** JSON view of one entry (the `AuditLogEntry` schema of `api/audit-log-schemas.ts`); `createdAt` ISO-8601 UTC. */
+export interface AuditLogEntryJson {
+  id: string;
+  /** `name`: the staff user's name or the API key's name, when it still exists; absent for `system`. */
+  actor: { type: AuditActorType; id: string | null; name?: string };
+  action: string;
+  target: { type: string; id: string | null };
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  createdAt: string;
+}
+
+/**
+ * One page of org `orgId`'s audit log, newest first, keyset-paginated on the exact `(created_at, id)`
+ * (the `audit_log_org_created_idx` order), with the actor's current name (staff user or API key).
+ * @param page `limit` entries per page (the caller bounds it) and the cursor of the previous page
+ * @returns up to `limit` entries and the cursor of the last one when more may follow (else `null`)
+ */
+export async function listAuditLog(
+  db: Db,
+  orgId: string,
+  filters: AuditLogFilters,
+  page: { limit: number; cursor?: AuditLogCursor },
+): Promise<{ entries: AuditLogEntryJson[]; next: AuditLogCursor | null }> {
+  let q = db
+    .selectFrom('audit_log as a')
+    .leftJoin('staff_users as s', (j) => j.onRef('s.id', '=', 'a.actor_id').on('a.actor_type', '=', 'staff').onRef('s.org_id', '=', 'a.org_id'))
+    .leftJoin('api_keys as k', (j) => j.onRef('k.id', '=', 'a.actor_id').on('a.actor_type', '=', 'api_key').onRef('k.org_id', '=', 'a.org_id'))
+    .select(['a.id', 'a.actor_type', 'a.actor_id', 'a.action', 'a.target_type', 'a.target_id', 'a.before', 'a.after', 'a.created_at'])
+    .select([sql<string | null>`coalesce(s.name, k.name)`.as('actor_name'), exactIso('a.created_at').as('cursor_created_at')])
+    .where('a.org_id', '=', orgId);
+  if (filters.action !== undefined) q = q.where('a.action', '=', filters.action);
+  if (filters.targetType !== undefined) q = q.where('a.target_type', '=', filters.targetType);
+  if (filters.targetId !== undefined) q = q.where('a.target_id', '=', filters.targetId);
+  if (filters.actorId !== undefined) q = q.where('a.actor_id', '=', filters.actorId);
+  if (page.cursor) q = q.where(sql<boolean>`(a.created_at, a.id) < (${page.cursor.createdAt}::timestamptz, ${page.cursor.id}::uuid)`);
+  const rows = await q
+    .orderBy('a.created_at', 'desc')
+    .orderBy('a.id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
+  const more = rows.length > page.limit;
+  const pageRows = more ? rows.slice(0, page.limit) : rows;
+  const last = pageRows.at(-1);
+  return {
+    entries: pageRows.map((r) => ({
+      id: r.id,
+      actor: { type: r.actor_type, id: r.actor_id, ...(r.actor_name !== null ? { name: r.actor_name } : {}) },
+      action: r.action,
+      target: { type: r.target_type, id: r.target_id },
+      before: r.before,
+      after: r.after,
+      createdAt: r.created_at.toISOString(),
+    })),
+    next: more && last ? { createdAt: last.cursor_created_at, id: last.id } : null,
+  };
 }

@@ -90,6 +90,27 @@ export interface AuditLogTable {
   created_at: Timestamp;
 }
 
+/** Scopes of an API key: `read` (GET/HEAD), `write` (+ every other non-admin request), `admin` (+ admin routes). */
+export type ApiKeyScope = 'read' | 'write' | 'admin';
+
+/**
+ * `api_keys`: an org's integration keys (migration 0014). `key_hash` = SHA-256 hex of the whole key
+ * (the key itself is shown once and never stored); `prefix` = its first characters, for lists;
+ * `created_by` = the creating staff user (`null` from the admin CLI); `revoked_at` `null` = live.
+ */
+export interface ApiKeysTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  scopes: ApiKeyScope[];
+  created_by: string | null;
+  created_at: Timestamp;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
 /** `contacts`: an org's customers; their addresses are `contact_identities` rows. */
 export interface ContactsTable {
   id: string;
@@ -354,6 +375,7 @@ export interface Database {
   ai_training_pairs: AiTrainingPairsTable;
   todos: TodosTable;
   audit_log: AuditLogTable;
+  api_keys: ApiKeysTable;
 }
 
 /** An `orgs` row as selected. */

@@ -234,3 +234,37 @@ export async function deactivateStaff(db: Db, staffId: string): Promise<boolean>
     return true;
   });
 }
+
+/** Rows {@link deleteExpiredAuthTokens} deletes per table per call by default. */
+export const AUTH_TOKEN_CLEANUP_BATCH = 200;
+
+/**
+ * Deletes, in one bounded batch per table (at most `limit` rows each), the sign-in tokens nobody can use
+ * any more: one-time tokens that are used or expired, and refresh tokens past their expiry (used and
+ * revoked ones are kept until then: a used one must still be recognised, so that replaying it revokes
+ * its family). Cheap enough to call opportunistically (on every login); repeated calls catch up on a backlog.
+ * @param now the cut-off (default: the database's `now()`)
+ * @returns how many rows were deleted from each table
+ */
+export async function deleteExpiredAuthTokens(
+  db: Db,
+  opts: { limit?: number; now?: Date } = {},
+): Promise<{ oneTimeTokens: number; refreshTokens: number }> {
+  const limit = opts.limit ?? AUTH_TOKEN_CLEANUP_BATCH;
+  const now = opts.now ?? sql<Date>`now()`;
+  const oneTime = await db
+    .deleteFrom('staff_one_time_tokens')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('staff_one_time_tokens')
+        .select('id')
+        .where((w) => w.or([w('used_at', 'is not', null), w('expires_at', '<=', now)]))
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  const refresh = await db
+    .deleteFrom('staff_refresh_tokens')
+    .where('id', 'in', (eb) => eb.selectFrom('staff_refresh_tokens').select('id').where('expires_at', '<=', now).limit(limit))
+    .executeTakeFirst();
+  return { oneTimeTokens: Number(oneTime.numDeletedRows), refreshTokens: Number(refresh.numDeletedRows) };
+}

@@ -7,22 +7,34 @@
  * - `list-orgs`: id, active staff count, created-at and name of every org;
  * - `reset-password --email x [--org <id>]`: prints a one-time reset-password token;
  * - `deactivate --email x [--org <id>]`: deactivates the staff user (access and refresh tokens stop
- *   working at once).
+ *   working at once);
+ * - `create-api-key --org <id|name> --name "CRM sync" --scopes read,write`: creates an API key of the
+ *   org and prints it once (`key: sb_…`); scopes `read`, `write`, `admin` (comma-separated).
  * Tokens are valid 24 h, single use; the user sets the password with `POST /v1/auth/set-password`.
- * Exit codes: 0 done, 1 failure, 2 bad usage or no such (single) staff user.
+ * Every change is written to the org's audit log with actor `system` (`org.create`,
+ * `staff.reset_password`, `staff.deactivate`, `api_key.create`).
+ * Exit codes: 0 done, 1 failure, 2 bad usage or no such (single) staff user or org.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
+import { API_KEY_SCOPES, createApiKey, toApiKeyView } from '../db/api-keys';
+import { recordAudit } from '../db/audit-log';
 import { createDatabaseIfMissing, createDb, type Db, migrateToLatest } from '../db/client';
 import { createOrgWithAdmin, listOrgs } from '../db/orgs-admin';
 import { deactivateStaff, findStaffByEmail, issueOneTimeToken, type StaffSignInRow } from '../db/staff-auth';
-import type { OneTimeTokenPurpose } from '../db/schema';
+import type { ApiKeyScope, OneTimeTokenPurpose } from '../db/schema';
 
 const USAGE = `usage: npm run admin -- <command> [options]
   create-org --name <name> --admin-email <email> [--admin-name <name>]
   list-orgs
   reset-password --email <email> [--org <org id>]
-  deactivate --email <email> [--org <org id>]`;
+  deactivate --email <email> [--org <org id>]
+  create-api-key --org <org id or name> --name <name> --scopes <read,write,admin>`;
+
+const COMMANDS = ['create-org', 'list-orgs', 'reset-password', 'deactivate', 'create-api-key'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The admin CLI in the audit log. */
+const SYSTEM = { type: 'system' } as const;
 
 /** A usage error: printed with the usage, exit code 2. */
 class UsageError extends Error {}
@@ -42,14 +54,54 @@ async function oneStaff(db: Db, email: string, orgId: string | undefined): Promi
   return found[0]!;
 }
 
-/** Prints a one-time token and how to use it. */
+/** The org `ref` names: its id, or its name (case-insensitive). @throws UsageError when none or several */
+async function oneOrg(db: Db, ref: string): Promise<{ id: string; name: string }> {
+  const found = await db
+    .selectFrom('orgs')
+    .select(['id', 'name'])
+    .where((eb) => (UUID.test(ref) ? eb('id', '=', ref) : eb(eb.fn('lower', ['name']), '=', ref.toLowerCase())))
+    .orderBy('created_at')
+    .execute();
+  if (found.length === 0) throw new UsageError(`no org ${ref} (npm run admin -- list-orgs)`);
+  if (found.length > 1) throw new UsageError(`several orgs are named ${ref} (${found.map((o) => o.id).join(', ')}): pass --org <id>`);
+  return found[0]!;
+}
+
+/** `--scopes read,write`: each a known scope. @throws UsageError otherwise */
+function parseScopes(value: string): ApiKeyScope[] {
+  const scopes = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  const known: readonly string[] = API_KEY_SCOPES;
+  const unknown = scopes.filter((s) => !known.includes(s));
+  if (scopes.length === 0 || unknown.length > 0) {
+    throw new UsageError(
+      `--scopes must be a comma-separated list of ${API_KEY_SCOPES.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}`,
+    );
+  }
+  return API_KEY_SCOPES.filter((s) => scopes.includes(s));
+}
+
+/** Issues a one-time token, audits it (`staff.reset_password`, actor `system`), and prints it and how to use it. */
 async function printToken(
   db: Db,
-  staff: { id: string; email: string },
+  staff: { id: string; email: string; org_id: string },
   purpose: OneTimeTokenPurpose,
   publicBaseUrl: string,
+  audit: boolean,
 ): Promise<void> {
   const { token, expiresAt } = await issueOneTimeToken(db, staff.id, purpose);
+  if (audit) {
+    await recordAudit(db, {
+      orgId: staff.org_id,
+      actor: SYSTEM,
+      action: 'staff.reset_password',
+      targetType: 'staff',
+      targetId: staff.id,
+      after: { email: staff.email, purpose, expiresAt: expiresAt.toISOString() },
+    });
+  }
   console.log(
     `${purpose === 'set_password' ? 'set-password' : 'reset-password'} token for ${staff.email} (single use, until ${expiresAt.toISOString()}):`,
   );
@@ -70,12 +122,14 @@ async function main(argv: string[]): Promise<void> {
       'admin-name': { type: 'string' },
       email: { type: 'string' },
       org: { type: 'string' },
+      scopes: { type: 'string' },
     },
   });
   const command = positionals[0];
   if (!command || positionals.length > 1) throw new UsageError(command ? `unexpected argument ${positionals[1]}` : 'missing command');
-  if (!['create-org', 'list-orgs', 'reset-password', 'deactivate'].includes(command)) throw new UsageError(`unknown command ${command}`);
-  if (values.org !== undefined && !/^[0-9a-f-]{36}$/i.test(values.org)) throw new UsageError('--org must be an org id (uuid)');
+  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command ${command}`);
+  if (values.org !== undefined && command !== 'create-api-key' && !UUID.test(values.org))
+    throw new UsageError('--org must be an org id (uuid)');
 
   const config = loadConfig();
   await createDatabaseIfMissing(config.databaseUrl);
@@ -92,8 +146,25 @@ async function main(argv: string[]): Promise<void> {
           adminEmail,
           ...(values['admin-name'] ? { adminName: values['admin-name'] } : {}),
         });
+        if (org.created) {
+          await recordAudit(db, {
+            orgId: org.orgId,
+            actor: SYSTEM,
+            action: 'org.create',
+            targetType: 'org',
+            targetId: org.orgId,
+            after: { id: org.orgId, name: org.orgName, adminId: org.adminId, adminEmail: org.adminEmail },
+          });
+        }
         console.log(`${org.created ? 'created' : 'exists'}: org ${org.orgId} "${org.orgName}", admin ${org.adminEmail} (${org.adminId})`);
-        await printToken(db, { id: org.adminId, email: org.adminEmail }, 'set_password', config.publicBaseUrl);
+        // a new org's first token is part of org.create; again for an existing org it is a reset
+        await printToken(
+          db,
+          { id: org.adminId, email: org.adminEmail, org_id: org.orgId },
+          'set_password',
+          config.publicBaseUrl,
+          !org.created,
+        );
         break;
       }
       case 'list-orgs': {
@@ -105,13 +176,46 @@ async function main(argv: string[]): Promise<void> {
       case 'reset-password': {
         const staff = await oneStaff(db, required(values.email, '--email'), values.org);
         if (staff.deactivated_at !== null) throw new UsageError(`${staff.email} is deactivated`);
-        await printToken(db, staff, staff.password_hash === null ? 'set_password' : 'reset_password', config.publicBaseUrl);
+        await printToken(db, staff, staff.password_hash === null ? 'set_password' : 'reset_password', config.publicBaseUrl, true);
         break;
       }
       case 'deactivate': {
         const staff = await oneStaff(db, required(values.email, '--email'), values.org);
         await deactivateStaff(db, staff.id);
+        const after = await db.selectFrom('staff_users').select('deactivated_at').where('id', '=', staff.id).executeTakeFirstOrThrow();
+        await recordAudit(db, {
+          orgId: staff.org_id,
+          actor: SYSTEM,
+          action: 'staff.deactivate',
+          targetType: 'staff',
+          targetId: staff.id,
+          before: { email: staff.email, role: staff.role, deactivatedAt: staff.deactivated_at?.toISOString() ?? null },
+          after: { email: staff.email, role: staff.role, deactivatedAt: after.deactivated_at?.toISOString() ?? null },
+        });
         console.log(`deactivated: ${staff.email} (${staff.id}) in org ${staff.org_id}; their sessions are revoked`);
+        break;
+      }
+      case 'create-api-key': {
+        const org = await oneOrg(db, required(values.org, '--org'));
+        const name = required(values.name, '--name');
+        if (name.length > 100) throw new UsageError('--name must be at most 100 characters');
+        const scopes = parseScopes(required(values.scopes, '--scopes'));
+        const { row, key } = await db.transaction().execute(async (trx) => {
+          const made = await createApiKey(trx, { orgId: org.id, name, scopes, createdBy: null });
+          await recordAudit(trx, {
+            orgId: org.id,
+            actor: SYSTEM,
+            action: 'api_key.create',
+            targetType: 'api_key',
+            targetId: made.row.id,
+            after: { ...toApiKeyView(made.row) },
+          });
+          return made;
+        });
+        console.log(`created: API key ${row.id} "${row.name}" in org ${org.id} "${org.name}", scopes ${row.scopes.join(',')}`);
+        console.log('the key is shown only now; store it (only its hash is kept):');
+        console.log(`key: ${key}`);
+        console.log(`use it: curl ${config.publicBaseUrl}/v1/conversations -H 'Authorization: Bearer ${key}'`);
         break;
       }
     }

@@ -12,6 +12,8 @@ export const API_TAGS = {
   todos: 'Follow-ups about conversations',
   auth: 'Signing in: set a password with a one-time token, log in, refresh and log out (public)',
   me: 'The signed-in staff user',
+  'api-keys': 'API keys for integrations (admins): `Authorization: Bearer sb_…` acting as the org',
+  'audit-log': 'The audit log of admin actions (admins)',
   webhooks: 'Carrier webhooks (Twilio, Postmark), authenticated the way each provider signs them',
   health: 'Reachability of the database and Temporal',
 } as const;

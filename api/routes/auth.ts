@@ -7,17 +7,27 @@
  * - `POST /v1/auth/logout` → 204: revokes the refresh token's family.
  * Access tokens last {@link ACCESS_TOKEN_TTL_S} and carry `tv` (the user's `token_version`), so
  * deactivation and password changes revoke them at once (`api/auth.ts`).
+ *
+ * The refresh token travels in the JSON body by default; login with `refreshTokenIn: "cookie"` puts it in
+ * the {@link REFRESH_COOKIE} cookie instead (httpOnly, SameSite=Strict, `Secure` when PUBLIC_BASE_URL is
+ * https, path `/v1/auth`, 30 days) and leaves it out of the body. Refresh and logout read the cookie
+ * when their body has no token; a refresh that presented the cookie answers with the next token in the
+ * cookie again. Cookies are parsed with the `cookie` package (the one Express uses for `res.cookie`).
+ * Every successful login also deletes a bounded batch of dead sign-in tokens ({@link deleteExpiredAuthTokens}).
  */
-import express, { type Router } from 'express';
+import { parse as parseCookies } from 'cookie';
+import express, { type CookieOptions, type Request, type Response, type Router } from 'express';
 import {
+  deleteExpiredAuthTokens,
   findStaffByEmail,
   issueRefreshToken,
   revokeRefreshFamily,
+  REFRESH_TOKEN_TTL_MS,
   rotateRefreshToken,
   setPasswordWithToken,
   type StaffSignInRow,
 } from '../../db/staff-auth';
-import { LoginBody, RefreshTokenBody, SetPasswordBody, TokenPair, type TokenPairJson } from '../auth-schemas';
+import { LoginBody, PresentedRefreshToken, RefreshTokenBody, SetPasswordBody, TokenPair, type TokenPairJson } from '../auth-schemas';
 import { signStaffToken } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
@@ -28,22 +38,62 @@ import { hashPassword, verifyNothing, verifyPassword } from '../passwords';
 /** Lifetime of an access token issued here: 15 min (s). */
 export const ACCESS_TOKEN_TTL_S = 15 * 60;
 
+/** Name of the refresh-token cookie (login with `refreshTokenIn: "cookie"`). */
+export const REFRESH_COOKIE = 'switchboard_refresh';
+/** The only path the browser sends the refresh cookie to. */
+export const REFRESH_COOKIE_PATH = '/v1/auth';
+
 /** What the auth routes need. */
 export interface AuthRouteDeps {
   db: ApiDeps['db'];
   jwtSecret: string;
   loginLimiter: LoginLimiter;
+  /** Attributes of the refresh cookie (`Secure` when PUBLIC_BASE_URL is https). */
+  refreshCookie: CookieOptions;
 }
 
-/** The access token + refresh token answer for `user`; `refreshToken` already issued. */
-function tokenPair(jwtSecret: string, user: StaffSignInRow, refreshToken: string): TokenPairJson {
+/** Where a refresh token is delivered / was presented. */
+type Delivery = 'body' | 'cookie';
+
+/**
+ * Answers 200 with the access token for `user` and the already issued `refreshToken`: in the body, or
+ * (delivery `cookie`) in the refresh cookie and not in the body.
+ */
+function sendTokenPair(
+  res: Response,
+  deps: Pick<AuthRouteDeps, 'jwtSecret' | 'refreshCookie'>,
+  user: StaffSignInRow,
+  refreshToken: string,
+  delivery: Delivery,
+): void {
   const accessToken = signStaffToken(
-    jwtSecret,
+    deps.jwtSecret,
     { userId: user.id, orgId: user.org_id, role: user.role },
     ACCESS_TOKEN_TTL_S,
     user.token_version,
   );
-  return { accessToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_S, refreshToken };
+  const pair: TokenPairJson = { accessToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_S };
+  if (delivery === 'cookie') res.cookie(REFRESH_COOKIE, refreshToken, deps.refreshCookie);
+  else pair.refreshToken = refreshToken;
+  res.json(pair);
+}
+
+/**
+ * The refresh token of a refresh or logout request: `refreshToken` of the body, else the refresh cookie.
+ * @throws ZodError (400 `validation_failed`) when the body is malformed or neither holds a token
+ */
+function presentedRefreshToken(req: Request): { token: string; delivery: Delivery } {
+  const body = RefreshTokenBody.parse(req.body ?? {});
+  if (body.refreshToken !== undefined) return { token: body.refreshToken, delivery: 'body' };
+  const header = req.header('cookie');
+  const fromCookie = header === undefined ? undefined : parseCookies(header)[REFRESH_COOKIE];
+  return { token: PresentedRefreshToken.parse({ refreshToken: fromCookie }).refreshToken, delivery: 'cookie' };
+}
+
+/** Expires the refresh cookie (same name, path and attributes, so the browser replaces it). */
+function clearRefreshCookie(res: Response, refreshCookie: CookieOptions): void {
+  const { maxAge: _maxAge, ...attributes } = refreshCookie;
+  res.clearCookie(REFRESH_COOKIE, attributes);
 }
 
 const invalidCredentials = (): HttpError => new HttpError(401, 'invalid_credentials', 'The email or password is not correct');
@@ -81,7 +131,11 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
       tags: ['auth'],
       summary: 'Sign in with email and password: a 15-minute access token and a refresh token',
       request: { body: LoginBody },
-      response: { status: 200, schema: TokenPair, description: 'Signed in' },
+      response: {
+        status: 200,
+        schema: TokenPair,
+        description: 'Signed in; with `refreshTokenIn: "cookie"` the refresh token is in the `Set-Cookie` header, not the body',
+      },
       errors: [
         { status: 401, description: '`invalid_credentials`: unknown email, wrong password or deactivated user (one answer for all)' },
         { status: 409, description: '`org_required`: the email and password sign in to several orgs; send `orgId`' },
@@ -91,7 +145,7 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
         },
       ],
     },
-    ({ db, jwtSecret, loginLimiter }) =>
+    ({ db, jwtSecret, loginLimiter, refreshCookie }) =>
       async (req, res) => {
         const body = LoginBody.parse(req.body);
         const lockedFor = await loginLimiter.lockedForSeconds(body.email);
@@ -116,7 +170,9 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
         }
         const user = matches[0]!;
         await loginLimiter.reset(body.email);
-        res.json(tokenPair(jwtSecret, user, await issueRefreshToken(db, user.id)));
+        // opportunistic housekeeping: a bounded batch of dead one-time and refresh tokens
+        await deleteExpiredAuthTokens(db);
+        sendTokenPair(res, { jwtSecret, refreshCookie }, user, await issueRefreshToken(db, user.id), body.refreshTokenIn ?? 'body');
       },
   ),
   defineRoute(
@@ -128,7 +184,12 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
       tags: ['auth'],
       summary: 'Exchange a refresh token for a new access token and refresh token (rotation)',
       request: { body: RefreshTokenBody },
-      response: { status: 200, schema: TokenPair, description: 'The next pair; the presented refresh token is used up' },
+      response: {
+        status: 200,
+        schema: TokenPair,
+        description:
+          'The next pair; the presented refresh token is used up. A token presented in the refresh cookie is answered with the next one in the cookie',
+      },
       errors: [
         {
           status: 401,
@@ -137,15 +198,16 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
         },
       ],
     },
-    ({ db, jwtSecret }) =>
+    ({ db, jwtSecret, refreshCookie }) =>
       async (req, res) => {
-        const body = RefreshTokenBody.parse(req.body);
-        const outcome = await rotateRefreshToken(db, body.refreshToken);
+        const presented = presentedRefreshToken(req);
+        const outcome = await rotateRefreshToken(db, presented.token);
+        if (outcome.kind !== 'rotated' && presented.delivery === 'cookie') clearRefreshCookie(res, refreshCookie);
         if (outcome.kind === 'reused') {
           throw new HttpError(401, 'refresh_token_reused', 'The refresh token was already used; this sign-in is revoked, sign in again');
         }
         if (outcome.kind === 'invalid') throw new HttpError(401, 'invalid_refresh_token', 'The refresh token is not valid; sign in again');
-        res.json(tokenPair(jwtSecret, outcome.user, outcome.refreshToken));
+        sendTokenPair(res, { jwtSecret, refreshCookie }, outcome.user, outcome.refreshToken, presented.delivery);
       },
   ),
   defineRoute(
@@ -155,31 +217,48 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
       auth: 'none',
       operationId: 'logout',
       tags: ['auth'],
-      summary: 'Sign out: revokes the refresh token and every token of its sign-in (access tokens expire within 15 min)',
+      summary:
+        'Sign out: revokes the refresh token (body, else the refresh cookie, which is then cleared) and every token of its sign-in (access tokens expire within 15 min)',
       request: { body: RefreshTokenBody },
       response: { status: 204, description: 'Signed out (also for an unknown or already revoked token)' },
       errors: [],
     },
-    ({ db }) =>
+    ({ db, refreshCookie }) =>
       async (req, res) => {
-        const body = RefreshTokenBody.parse(req.body);
-        await revokeRefreshFamily(db, body.refreshToken);
+        const presented = presentedRefreshToken(req);
+        await revokeRefreshFamily(db, presented.token);
+        if (presented.delivery === 'cookie') clearRefreshCookie(res, refreshCookie);
         res.status(204).end();
       },
   ),
 ];
 
 /**
+ * Attributes of the refresh cookie: httpOnly, SameSite=Strict, path {@link REFRESH_COOKIE_PATH}, max-age
+ * the refresh token's lifetime (30 days), `Secure` when `publicBaseUrl` is https (plain http in development).
+ */
+export function refreshCookieOptions(publicBaseUrl: string): CookieOptions {
+  return {
+    httpOnly: true,
+    secure: publicBaseUrl.toLowerCase().startsWith('https:'),
+    sameSite: 'strict',
+    path: REFRESH_COOKIE_PATH,
+    maxAge: REFRESH_TOKEN_TTL_MS,
+  };
+}
+
+/**
  * Builds the `/v1/auth` router (public; its own JSON body parser).
  * @param deps.loginLimiter default: the Postgres-backed limiter ({@link postgresLoginLimiter})
  */
 export function authRouter(
-  deps: Pick<ApiDeps, 'db'> & { config: Pick<ApiDeps['config'], 'jwtSecret'>; loginLimiter?: LoginLimiter },
+  deps: Pick<ApiDeps, 'db'> & { config: Pick<ApiDeps['config'], 'jwtSecret' | 'publicBaseUrl'>; loginLimiter?: LoginLimiter },
 ): Router {
   const routeDeps: AuthRouteDeps = {
     db: deps.db,
     jwtSecret: deps.config.jwtSecret,
     loginLimiter: deps.loginLimiter ?? postgresLoginLimiter(deps.db),
+    refreshCookie: refreshCookieOptions(deps.config.publicBaseUrl),
   };
   return routerFor(authRoutes, routeDeps, { prefix: '/v1/auth', auth: 'none', before: [express.json({ limit: '16kb' })] });
 }

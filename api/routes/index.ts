@@ -9,7 +9,9 @@ import { CHANNEL_ADAPTERS } from '../../channels';
 import type { RouteSpec } from '../http/define-route';
 import { aiAssistantRoutes } from './ai-assistant';
 import { aiTrainingPairRoutes } from './ai-training-pairs';
+import { apiKeyRoutes } from './api-keys';
 import { attachmentRoutes, mediaRoutes } from './attachments';
+import { auditLogRoutes } from './audit-log';
 import { authRoutes } from './auth';
 import { contactRoutes } from './contacts';
 import { conversationStatsRoutes } from './conversation-stats';
@@ -32,6 +34,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...todoRoutes,
   ...authRoutes,
   ...meRoutes,
+  ...apiKeyRoutes,
+  ...auditLogRoutes,
   ...attachmentRoutes,
   ...mediaRoutes,
   // every channel's inbound webhooks (channels/<provider>/webhooks.ts)

@@ -347,12 +347,37 @@ test('sign-in: set-password, login, refresh, logout and their errors', async () 
   await call('post', '/v1/auth/login').send({ email });
   const login = await call('post', '/v1/auth/login').send({ email, password });
   expect(login.status).toBe(200);
+  const inCookie = await call('post', '/v1/auth/login').send({ email, password, refreshTokenIn: 'cookie' });
+  expect(inCookie.body.refreshToken).toBeUndefined();
   const refreshed = await call('post', '/v1/auth/refresh').send({ refreshToken: login.body.refreshToken });
   expect(refreshed.status).toBe(200);
   await call('post', '/v1/auth/refresh').send({ refreshToken: login.body.refreshToken });
   await call('post', '/v1/auth/refresh').send({});
   await call('post', '/v1/auth/logout').send({ refreshToken: refreshed.body.refreshToken });
   await call('post', '/v1/auth/logout').send({ refreshToken: 1 });
+});
+
+test('API keys and the audit log', async () => {
+  await call('get', '/v1/api-keys').send();
+  const created = await call('post', '/v1/api-keys').send({ name: 'conformance', scopes: ['read'] });
+  expect(created.status).toBe(201);
+  await call('post', '/v1/api-keys').send({ name: '', scopes: [] });
+  // the read-only key writing: 403 insufficient_scope
+  const refused = conforms(
+    await request(h.app)
+      .post('/v1/api-keys')
+      .set('Authorization', `Bearer ${created.body.key}`)
+      .send({ name: 'x', scopes: ['read'] }),
+    'post',
+    '/v1/api-keys',
+  );
+  expect(refused.status).toBe(403);
+  await call('delete', '/v1/api-keys/{id}', `/v1/api-keys/${created.body.id}`).send();
+  await call('delete', '/v1/api-keys/{id}', `/v1/api-keys/${randomUUID()}`).send();
+  const log = await call('get', '/v1/audit-log', '/v1/audit-log?limit=1').send();
+  expect(log.body.nextCursor).toEqual(expect.any(String));
+  await call('get', '/v1/audit-log', `/v1/audit-log?limit=1&cursor=${log.body.nextCursor}&action=api_key.create`).send();
+  await call('get', '/v1/audit-log', '/v1/audit-log?cursor=bad').send();
 });
 
 test('every documented operation was called, and every route of the app is documented', () => {

@@ -1,0 +1,78 @@
+/** Request and response schemas (zod, with OpenAPI metadata) of `GET /v1/audit-log`, and its opaque cursor. */
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import type { AuditLogCursor, AuditLogEntryJson } from '../db/audit-log';
+import { decodeKeyset, encodeKeyset } from '../db/keyset';
+import { HttpError } from './errors';
+import { IsoDateTime, text } from './schemas';
+
+extendZodWithOpenApi(z);
+
+/** One audited admin action. `before` / `after` never contain secrets. */
+export const AuditLogEntry = z
+  .object({
+    id: z.uuid(),
+    actor: z.object({
+      type: z.enum(['staff', 'api_key', 'system']).openapi({ description: '`system` = the admin CLI' }),
+      id: z.uuid().nullable().openapi({ description: 'Staff user or API key id; `null` for `system`' }),
+      name: z.string().optional().openapi({ description: 'The staff user’s or API key’s name (absent for `system`)' }),
+    }),
+    action: z.string().openapi({ description: '`<target>.<verb>`', example: 'api_key.create' }),
+    target: z.object({
+      type: z.string().openapi({ example: 'api_key' }),
+      id: z.string().nullable(),
+    }),
+    before: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'The object before the action; `null` on create' }),
+    after: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'The object after the action; `null` on delete' }),
+    createdAt: IsoDateTime,
+  })
+  .openapi('AuditLogEntry');
+
+/** 200 body of `GET /v1/audit-log`: newest first; `nextCursor` is `null` on the last page. */
+export const AuditLogPage = z
+  .object({
+    data: z.array(AuditLogEntry),
+    nextCursor: z.string().nullable().openapi({ description: 'Opaque cursor of the next page (`cursor=`), `null` on the last one' }),
+  })
+  .openapi('AuditLogPage');
+/** JSON shape of {@link AuditLogPage}. */
+export type AuditLogPage = z.infer<typeof AuditLogPage>;
+
+/**
+ * Query of `GET /v1/audit-log`: exact-match filters `action`, `targetType`, `targetId`, `actorId`
+ * (AND-combined), `limit` 1–100 (default 50), the opaque `cursor`. Unknown keys or bad values → 400
+ * `validation_failed`; a cursor not made by the API → 400 `invalid_cursor`.
+ */
+export const AuditLogQuery = z.strictObject({
+  action: text(100).optional().openapi({ example: 'api_key.revoke' }),
+  targetType: text(100).optional().openapi({ example: 'api_key' }),
+  targetId: text(200).optional(),
+  actorId: z.uuid().optional().openapi({ description: 'Staff user or API key id' }),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
+});
+
+/** `true` when `A` and `B` are mutually assignable. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Compiles only when `T` is `true`. */
+type Assert<T extends true> = T;
+/** Compile-time guard: `listAuditLog` (`db/audit-log.ts`) builds exactly the {@link AuditLogEntry} shape. */
+export type AuditLogEntryMatchesSchema = Assert<Same<z.infer<typeof AuditLogEntry>, AuditLogEntryJson>>;
+
+const CursorTuple = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
+
+/** Encodes an audit log position as an opaque base64url cursor (`[createdAt, id]`). */
+export function encodeAuditLogCursor(cursor: AuditLogCursor): string {
+  return encodeKeyset([cursor.createdAt, cursor.id]);
+}
+
+/**
+ * Decodes a cursor made by {@link encodeAuditLogCursor}.
+ * @throws HttpError 400 `invalid_cursor` when it was not made by the API
+ */
+export function decodeAuditLogCursor(value: string): AuditLogCursor {
+  const parsed = CursorTuple.safeParse(decodeKeyset(value));
+  if (!parsed.success) throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
+  const [createdAt, id] = parsed.data;
+  return { createdAt, id };
+}

@@ -1,0 +1,522 @@
+/**
+ * API keys (issue 10): created by an admin and shown once, only a SHA-256 hash at rest, `Bearer sb_…`
+ * on reads and writes acting as the org (and as the creating admin for authored rows), scopes
+ * (`read` → 403 `insufficient_scope` on a write; `admin` needed for admin routes), revocation → 401,
+ * another org's key → 404, `last_used_at` (written at most once a minute), audit entries, and the
+ * admin CLI's `create-api-key` on a fresh database (run as a child process, actor `system`).
+ * Real Postgres and the real Express app (no Temporal: these routes never reach it).
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import type { Express } from 'express';
+import { Pool } from 'pg';
+import request from 'supertest';
+import { createApp } from '../../api/app';
+import { signStaffToken } from '../../api/auth';
+import { createDb, type Db } from '../../db/client';
+import { deactivateStaff } from '../../db/staff-auth';
+import { ConversationClient } from '../../workflows/conversation/client';
+import { globalResources } from '../support/global-resources';
+import { createTestOrg, JWT_SECRET, PUBLIC_BASE_URL, type TestOrg, testApiDeps } from '../support/harness';
+import { insertConversation } from './db-fixtures';
+import { expectError } from './rest-helpers';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The app on `db`, with a Temporal client that never connects (these routes do not use it). */
+function appOn(db: Db): Express {
+  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+  return createApp(testApiDeps({ db, conversations: new ConversationClient(client, 'unused') }));
+}
+
+const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+const bearer = (token: string): [string, string] => ['Authorization', `Bearer ${token}`];
+
+describe('API keys through the API (shared test database)', () => {
+  let db: Db;
+  let app: Express;
+  let org: TestOrg;
+  let other: TestOrg;
+  let adminJwt: string;
+  let agentJwt: string;
+
+  /** Creates a key as the org's admin (JWT) and returns the 201 body. */
+  async function createKey(scopes: string[], name = `key ${scopes.join('+')}`) {
+    const res = await request(app)
+      .post('/v1/api-keys')
+      .set(...bearer(adminJwt))
+      .send({ name, scopes });
+    expect(res.status).toBe(201);
+    return res.body as { id: string; key: string; prefix: string; scopes: string[]; createdBy: string | null };
+  }
+
+  beforeAll(async () => {
+    db = createDb(globalResources().databaseUrl, { max: 4 });
+    app = appOn(db);
+    org = await createTestOrg(db);
+    other = await createTestOrg(db);
+    adminJwt = signStaffToken(JWT_SECRET, { userId: org.adminId, orgId: org.orgId, role: 'admin' });
+    agentJwt = signStaffToken(JWT_SECRET, { userId: org.agentId, orgId: org.orgId, role: 'agent' });
+  });
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  test('created once-shown and hashed at rest; listed without the secret; audited', async () => {
+    const res = await request(app)
+      .post('/v1/api-keys')
+      .set(...bearer(adminJwt))
+      .send({ name: '  CRM sync ', scopes: ['write', 'read', 'write'] });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      name: 'CRM sync',
+      prefix: res.body.key.slice(0, 12),
+      scopes: ['read', 'write'],
+      createdBy: org.adminId,
+      createdAt: expect.any(String),
+      lastUsedAt: null,
+      revokedAt: null,
+      key: expect.stringMatching(/^sb_[A-Za-z0-9_-]{43}$/),
+    });
+    const key = res.body.key as string;
+
+    // at rest: the hash of the whole key, never the key
+    const row = await db.selectFrom('api_keys').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
+    expect(row.key_hash).toBe(sha256(key));
+    expect(JSON.stringify(row)).not.toContain(key);
+    expect(row.prefix).toBe(key.slice(0, 12));
+
+    const list = await request(app)
+      .get('/v1/api-keys')
+      .set(...bearer(adminJwt));
+    expect(list.status).toBe(200);
+    const listed = (list.body.data as { id: string }[]).find((k) => k.id === res.body.id);
+    expect(listed).toEqual({ ...res.body, key: undefined });
+    expect(Object.keys(listed!)).not.toContain('key');
+    expect(list.text).not.toContain(key);
+
+    const audit = await db.selectFrom('audit_log').selectAll().where('target_id', '=', res.body.id).execute();
+    expect(audit).toEqual([
+      expect.objectContaining({ org_id: org.orgId, actor_type: 'staff', actor_id: org.adminId, action: 'api_key.create', before: null }),
+    ]);
+    expect(JSON.stringify(audit)).not.toContain(key);
+
+    // validation
+    for (const body of [{ name: 'x', scopes: [] }, { name: '', scopes: ['read'] }, { name: 'x', scopes: ['root'] }, { name: 'x' }]) {
+      expectError(
+        await request(app)
+          .post('/v1/api-keys')
+          .set(...bearer(adminJwt))
+          .send(body),
+        400,
+        'validation_failed',
+      );
+    }
+  });
+
+  test('a write key works as a bearer on a GET and a write, acting as the org and its creating admin', async () => {
+    const { key, id } = await createKey(['write']);
+    const conversationId = await insertConversation(db, org);
+    const listed = await request(app)
+      .get('/v1/conversations')
+      .set(...bearer(key));
+    expect(listed.status).toBe(200);
+    expect((listed.body.data as { id: string }[]).map((c) => c.id)).toContain(conversationId);
+
+    const todo = await request(app)
+      .post('/v1/todos')
+      .set(...bearer(key))
+      .send({ title: 'Call back', sourceType: 'inbox', sourceId: conversationId });
+    expect(todo.status).toBe(201);
+    expect(todo.body).toMatchObject({ createdByType: 'staff', createdBy: org.adminId });
+    const me = await request(app)
+      .get('/v1/me')
+      .set(...bearer(key));
+    expect(me.body).toMatchObject({ id: org.adminId, orgId: org.orgId });
+
+    // acting as its org: another org's conversation is 404
+    const theirs = await insertConversation(db, other);
+    expectError(
+      await request(app)
+        .get(`/v1/conversations/${theirs}`)
+        .set(...bearer(key)),
+      404,
+      'not_found',
+    );
+    expectError(
+      await request(app)
+        .get('/v1/me')
+        .set(...bearer(key))
+        .set('X-Org-Id', other.orgId),
+      403,
+      'forbidden',
+    );
+
+    // write does not include admin: admin routes answer 403 as for an agent
+    expectError(
+      await request(app)
+        .get('/v1/api-keys')
+        .set(...bearer(key)),
+      403,
+      'forbidden',
+    );
+    expectError(
+      await request(app)
+        .get('/v1/audit-log')
+        .set(...bearer(key)),
+      403,
+      'forbidden',
+    );
+    expectError(
+      await request(app)
+        .put('/v1/ai-assistant')
+        .set(...bearer(key))
+        .send({ enabled: false }),
+      403,
+      'forbidden',
+    );
+
+    // last_used_at is set, and not written again within a minute
+    const first = await db.selectFrom('api_keys').select('last_used_at').where('id', '=', id).executeTakeFirstOrThrow();
+    expect(first.last_used_at).toBeInstanceOf(Date);
+    const stale = new Date(Date.now() - 30_000);
+    await db.updateTable('api_keys').set({ last_used_at: stale }).where('id', '=', id).execute();
+    expect(
+      (
+        await request(app)
+          .get('/v1/me')
+          .set(...bearer(key))
+      ).status,
+    ).toBe(200);
+    const unchanged = await db.selectFrom('api_keys').select('last_used_at').where('id', '=', id).executeTakeFirstOrThrow();
+    expect(unchanged.last_used_at?.getTime()).toBe(stale.getTime());
+    await db
+      .updateTable('api_keys')
+      .set({ last_used_at: new Date(Date.now() - 61_000) })
+      .where('id', '=', id)
+      .execute();
+    expect(
+      (
+        await request(app)
+          .get('/v1/me')
+          .set(...bearer(key))
+      ).status,
+    ).toBe(200);
+    const touched = await db.selectFrom('api_keys').select('last_used_at').where('id', '=', id).executeTakeFirstOrThrow();
+    expect(touched.last_used_at!.getTime()).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  test('a read key: GET works, any write is 403 insufficient_scope (and changes nothing)', async () => {
+    const { key } = await createKey(['read']);
+    const conversationId = await insertConversation(db, org);
+    expect(
+      (
+        await request(app)
+          .get('/v1/todos')
+          .set(...bearer(key))
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(app)
+          .head('/v1/todos')
+          .set(...bearer(key))
+      ).status,
+    ).toBe(200);
+    const refused = expectError(
+      await request(app)
+        .post('/v1/todos')
+        .set(...bearer(key))
+        .send({ title: 'Nope', sourceType: 'inbox', sourceId: conversationId }),
+      403,
+      'insufficient_scope',
+    );
+    expect(refused.error.details).toEqual({ scopes: ['read'] });
+    expect(await db.selectFrom('todos').select('id').where('source_id', '=', conversationId).execute()).toEqual([]);
+    expectError(
+      await request(app)
+        .delete(`/v1/api-keys/${randomUUID()}`)
+        .set(...bearer(key)),
+      403,
+      'insufficient_scope',
+    );
+  });
+
+  test('an admin key reaches admin routes (it can list, create and revoke keys itself)', async () => {
+    const { key, id } = await createKey(['admin']);
+    const list = await request(app)
+      .get('/v1/api-keys')
+      .set(...bearer(key));
+    expect(list.status).toBe(200);
+    expect((list.body.data as { id: string }[]).map((k) => k.id)).toContain(id);
+    expect(
+      (
+        await request(app)
+          .get('/v1/audit-log')
+          .set(...bearer(key))
+      ).status,
+    ).toBe(200);
+    // admin includes write
+    const made = await request(app)
+      .post('/v1/api-keys')
+      .set(...bearer(key))
+      .send({ name: 'made by a key', scopes: ['read'] });
+    expect(made.status).toBe(201);
+    expect(made.body.createdBy).toBe(org.adminId);
+    expect(
+      (
+        await request(app)
+          .delete(`/v1/api-keys/${made.body.id}`)
+          .set(...bearer(key))
+      ).status,
+    ).toBe(204);
+    const audit = await db
+      .selectFrom('audit_log')
+      .select(['action', 'actor_type', 'actor_id'])
+      .where('target_id', '=', made.body.id)
+      .orderBy('created_at')
+      .execute();
+    expect(audit).toEqual([
+      { action: 'api_key.create', actor_type: 'api_key', actor_id: id },
+      { action: 'api_key.revoke', actor_type: 'api_key', actor_id: id },
+    ]);
+  });
+
+  test('agents get 403 on every /v1/api-keys route', async () => {
+    const { id } = await createKey(['read']);
+    expectError(
+      await request(app)
+        .get('/v1/api-keys')
+        .set(...bearer(agentJwt)),
+      403,
+      'forbidden',
+    );
+    expectError(
+      await request(app)
+        .post('/v1/api-keys')
+        .set(...bearer(agentJwt))
+        .send({ name: 'x', scopes: ['read'] }),
+      403,
+      'forbidden',
+    );
+    expectError(
+      await request(app)
+        .delete(`/v1/api-keys/${id}`)
+        .set(...bearer(agentJwt)),
+      403,
+      'forbidden',
+    );
+  });
+
+  test('revoked or unknown keys → 401; revoking again → 204; another org’s key id → 404', async () => {
+    const { key, id } = await createKey(['read', 'write']);
+    expect(
+      (
+        await request(app)
+          .get('/v1/me')
+          .set(...bearer(key))
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(app)
+          .delete(`/v1/api-keys/${id}`)
+          .set(...bearer(adminJwt))
+      ).status,
+    ).toBe(204);
+    expectError(
+      await request(app)
+        .get('/v1/me')
+        .set(...bearer(key)),
+      401,
+      'unauthorized',
+    );
+    expect(
+      (
+        await request(app)
+          .delete(`/v1/api-keys/${id}`)
+          .set(...bearer(adminJwt))
+      ).status,
+    ).toBe(204);
+    const revocations = await db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('target_id', '=', id)
+      .where('action', '=', 'api_key.revoke')
+      .execute();
+    expect(revocations).toHaveLength(1);
+    const listed = await request(app)
+      .get('/v1/api-keys')
+      .set(...bearer(adminJwt));
+    expect((listed.body.data as { id: string; revokedAt: string | null }[]).find((k) => k.id === id)?.revokedAt).toEqual(
+      expect.any(String),
+    );
+
+    expectError(
+      await request(app)
+        .get('/v1/me')
+        .set(...bearer(`sb_${'A'.repeat(43)}`)),
+      401,
+      'unauthorized',
+    );
+    expectError(
+      await request(app)
+        .get('/v1/me')
+        .set(...bearer('sb_')),
+      401,
+      'unauthorized',
+    );
+
+    // another org's admin cannot see or revoke our key
+    const otherAdmin = signStaffToken(JWT_SECRET, { userId: other.adminId, orgId: other.orgId, role: 'admin' });
+    const ours = await createKey(['read']);
+    expectError(
+      await request(app)
+        .delete(`/v1/api-keys/${ours.id}`)
+        .set(...bearer(otherAdmin)),
+      404,
+      'not_found',
+    );
+    expectError(
+      await request(app)
+        .delete(`/v1/api-keys/${randomUUID()}`)
+        .set(...bearer(otherAdmin)),
+      404,
+      'not_found',
+    );
+    expectError(
+      await request(app)
+        .delete('/v1/api-keys/not-a-uuid')
+        .set(...bearer(otherAdmin)),
+      400,
+      'validation_failed',
+    );
+    const theirList = await request(app)
+      .get('/v1/api-keys')
+      .set(...bearer(otherAdmin));
+    expect((theirList.body.data as { id: string }[]).map((k) => k.id)).not.toContain(ours.id);
+    expect(
+      (
+        await request(app)
+          .get('/v1/me')
+          .set(...bearer(ours.key))
+      ).status,
+    ).toBe(200);
+  });
+
+  test('a key keeps working (attributed to its creator) after the creator is deactivated', async () => {
+    const third = await createTestOrg(db);
+    const thirdAdmin = signStaffToken(JWT_SECRET, { userId: third.adminId, orgId: third.orgId, role: 'admin' });
+    const created = await request(app)
+      .post('/v1/api-keys')
+      .set(...bearer(thirdAdmin))
+      .send({ name: 'integration', scopes: ['read'] });
+    expect(created.status).toBe(201);
+    await deactivateStaff(db, third.adminId);
+    const me = await request(app)
+      .get('/v1/me')
+      .set(...bearer(created.body.key));
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ id: third.adminId, orgId: third.orgId });
+  });
+});
+
+describe('create-api-key in the admin CLI on a fresh database', () => {
+  const dbName = `switchboard_apikeys_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const url = new URL(globalResources().databaseUrl);
+  url.pathname = `/${dbName}`;
+  const databaseUrl = url.toString();
+  let db: Db | undefined;
+
+  /** Runs `npm run admin -- …` (as `node --import tsx scripts/admin.ts …`) against the fresh database. */
+  async function admin(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+    try {
+      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/admin.ts', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: databaseUrl, PUBLIC_BASE_URL, JWT_SECRET },
+        timeout: 60_000,
+      });
+      return { stdout, stderr, code: 0 };
+    } catch (err) {
+      const e = err as { stdout: string; stderr: string; code: number };
+      return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+    }
+  }
+
+  afterAll(async () => {
+    await db?.destroy();
+    const maintenance = new URL(globalResources().databaseUrl);
+    maintenance.pathname = '/postgres';
+    const pool = new Pool({ connectionString: maintenance.toString(), max: 1 });
+    await pool.query(`drop database if exists "${dbName}" with (force)`);
+    await pool.end();
+  });
+
+  test('by org name, printed once, works as the org (acting as its oldest active admin), audited as system', async () => {
+    const org = await admin('create-org', '--name', 'Key Corp', '--admin-email', 'ops@keycorp.test');
+    expect(org.code).toBe(0);
+    const orgId = /org ([0-9a-f-]{36})/.exec(org.stdout)![1]!;
+    const adminId = /\(([0-9a-f-]{36})\)/.exec(org.stdout)![1]!;
+
+    const created = await admin('create-api-key', '--org', 'key corp', '--name', 'Zapier', '--scopes', 'read, write');
+    expect(created).toMatchObject({ code: 0 });
+    expect(created.stdout).toMatch(
+      new RegExp(`^created: API key [0-9a-f-]{36} "Zapier" in org ${orgId} "Key Corp", scopes read,write$`, 'm'),
+    );
+    const key = /^key: (sb_\S+)$/m.exec(created.stdout)![1]!;
+    const keyId = /API key ([0-9a-f-]{36})/.exec(created.stdout)![1]!;
+    expect((await admin('create-api-key', '--org', orgId, '--name', 'by id', '--scopes', 'admin')).code).toBe(0);
+
+    // usage errors: exit code 2
+    expect((await admin('create-api-key', '--org', 'No Such Org', '--name', 'x', '--scopes', 'read')).code).toBe(2);
+    expect((await admin('create-api-key', '--org', orgId, '--name', 'x', '--scopes', 'read,root')).code).toBe(2);
+    expect((await admin('create-api-key', '--org', orgId, '--scopes', 'read')).code).toBe(2);
+    expect((await admin('list-orgs')).stdout).toContain(orgId);
+
+    db = createDb(databaseUrl, { max: 2 });
+    const row = await db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ org_id: orgId, name: 'Zapier', scopes: ['read', 'write'], created_by: null, key_hash: sha256(key) });
+
+    const app = appOn(db);
+    const me = await request(app)
+      .get('/v1/me')
+      .set(...bearer(key));
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ id: adminId, orgId });
+
+    // the CLI's actions are in the audit log with actor system
+    const audit = await db
+      .selectFrom('audit_log')
+      .select(['actor_type', 'actor_id', 'action', 'target_id'])
+      .orderBy('created_at')
+      .execute();
+    expect(audit).toEqual([
+      { actor_type: 'system', actor_id: null, action: 'org.create', target_id: orgId },
+      { actor_type: 'system', actor_id: null, action: 'api_key.create', target_id: keyId },
+      { actor_type: 'system', actor_id: null, action: 'api_key.create', target_id: expect.any(String) },
+    ]);
+
+    // with no active admin left, a CLI-created key has no one to act as: 401
+    expect((await admin('deactivate', '--email', 'ops@keycorp.test')).code).toBe(0);
+    expectError(
+      await request(app)
+        .get('/v1/me')
+        .set(...bearer(key)),
+      401,
+      'unauthorized',
+    );
+    const deactivation = await db.selectFrom('audit_log').selectAll().where('action', '=', 'staff.deactivate').executeTakeFirstOrThrow();
+    expect(deactivation).toMatchObject({
+      actor_type: 'system',
+      target_type: 'staff',
+      target_id: adminId,
+      before: { email: 'ops@keycorp.test', role: 'admin', deactivatedAt: null },
+      after: { email: 'ops@keycorp.test', role: 'admin', deactivatedAt: expect.any(String) },
+    });
+  }, 120_000);
+});
