@@ -51,7 +51,8 @@ export interface WebhookAuth {
 
 /**
  * How a route authenticates its caller, each with its OpenAPI security scheme:
- * - `staff`: `Authorization: Bearer <JWT>` (`api/auth.ts`; 401 without or with a bad token, 403 when `X-Org-Id` differs);
+ * - `staff`: `Authorization: Bearer <JWT>` or `Bearer sb_…` (an API key acting as its org, with scopes) (`api/auth.ts`;
+ *   401 without or with a bad token or key, 403 when `X-Org-Id` differs or the key's scope is too narrow);
  * - a {@link WebhookAuth}: the provider's own signature or secret, declared by its channel;
  * - `signedUrl`: `?expires=&signature=` of a signed, time-limited URL (403 when invalid or expired);
  * - `none`: public.
@@ -216,7 +217,16 @@ function requireRole(role: 'admin'): RequestHandler {
 
 /** The OpenAPI security schemes of the app's own auths (`staff`, `signedUrl`): component name and definition. */
 export const SECURITY_SCHEMES = {
-  staff: { name: 'bearerAuth', scheme: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+  staff: {
+    name: 'bearerAuth',
+    scheme: {
+      type: 'http',
+      scheme: 'bearer',
+      description:
+        'A staff access token (JWT from `POST /v1/auth/login`) or an API key (`sb_…`, from `POST /v1/api-keys`) acting as its ' +
+        'org: scope `read` allows GET only (else 403 `insufficient_scope`), `write` everything but admin routes, `admin` all.',
+    },
+  },
   signedUrl: {
     name: 'mediaUrlSignature',
     scheme: {

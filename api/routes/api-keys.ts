@@ -7,16 +7,11 @@ import type { Router } from 'express';
 import { createApiKey, listApiKeys, revokeApiKey, toApiKeyView } from '../../db/api-keys';
 import { auditActorOf, recordAudit } from '../../db/audit-log';
 import { ApiKey, ApiKeyList, CreateApiKeyBody, CreatedApiKey } from '../api-key-schemas';
-import { type Principal, principalOf } from '../auth';
+import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import { HttpError, notFound } from '../errors';
+import { notFound } from '../errors';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 import { IdParams } from '../schemas';
-
-/** @throws HttpError 403 `forbidden` unless the caller is an admin (or a key with the `admin` scope) */
-function requireAdmin(me: Principal): void {
-  if (me.role !== 'admin') throw new HttpError(403, 'forbidden', 'Only admins (or API keys with the admin scope) can manage API keys');
-}
 
 /**
  * The routes under `/v1/api-keys` (behind auth and `express.json()`):
@@ -30,6 +25,7 @@ export const apiKeyRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       method: 'get',
       path: '/v1/api-keys',
       auth: 'staff',
+      role: 'admin',
       operationId: 'listApiKeys',
       tags: ['api-keys'],
       summary: 'List the org’s API keys, revoked ones too, newest first (admins only; never the keys themselves)',
@@ -39,7 +35,6 @@ export const apiKeyRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
     ({ db }) =>
       async (_req, res) => {
         const me = principalOf(res);
-        requireAdmin(me);
         const data: ApiKey[] = (await listApiKeys(db, me.orgId)).map(toApiKeyView);
         res.json({ data });
       },
@@ -49,6 +44,7 @@ export const apiKeyRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       method: 'post',
       path: '/v1/api-keys',
       auth: 'staff',
+      role: 'admin',
       operationId: 'createApiKey',
       tags: ['api-keys'],
       summary: 'Create an API key (admins only): the answer holds the key, shown this once',
@@ -59,7 +55,6 @@ export const apiKeyRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
     ({ db }) =>
       async (req, res) => {
         const me = principalOf(res);
-        requireAdmin(me);
         const body = CreateApiKeyBody.parse(req.body);
         const created = await db.transaction().execute(async (trx) => {
           const made = await createApiKey(trx, { orgId: me.orgId, name: body.name, scopes: body.scopes, createdBy: me.userId });
@@ -82,6 +77,7 @@ export const apiKeyRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       method: 'delete',
       path: '/v1/api-keys/:id',
       auth: 'staff',
+      role: 'admin',
       operationId: 'revokeApiKey',
       tags: ['api-keys'],
       summary: 'Revoke an API key at once (admins only): its next request is 401',
@@ -92,7 +88,6 @@ export const apiKeyRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
     ({ db }) =>
       async (req, res) => {
         const me = principalOf(res);
-        requireAdmin(me);
         const { id } = IdParams.parse(req.params);
         const found = await db.transaction().execute(async (trx) => {
           const revoked = await revokeApiKey(trx, me.orgId, id);

@@ -7,7 +7,6 @@ import { listAuditLog } from '../../db/audit-log';
 import { AuditLogPage, AuditLogQuery, decodeAuditLogCursor, encodeAuditLogCursor } from '../audit-log-schemas';
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import { HttpError } from '../errors';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 
 /** `GET /v1/audit-log` → 200 `AuditLogPage` (400 `validation_failed` / `invalid_cursor`, 403 for non-admins). */
@@ -17,6 +16,7 @@ export const auditLogRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       method: 'get',
       path: '/v1/audit-log',
       auth: 'staff',
+      role: 'admin',
       operationId: 'listAuditLog',
       tags: ['audit-log'],
       summary:
@@ -28,8 +28,6 @@ export const auditLogRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
     ({ db }) =>
       async (req, res) => {
         const me = principalOf(res);
-        if (me.role !== 'admin')
-          throw new HttpError(403, 'forbidden', 'Only admins (or API keys with the admin scope) can read the audit log');
         const q = AuditLogQuery.parse(req.query);
         const page = await listAuditLog(
           db,
