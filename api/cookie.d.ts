@@ -1,6 +1,6 @@
 /**
  * Types of the `cookie` package's `parse` (jshttp/cookie 0.7, which Express 5 depends on and uses for
- * `res.cookie`; the package ships no types of its own and `@types/cookie` is not installed).
+ * `res.cookie`; a direct dependency; the package ships no types of its own).
  */
 declare module 'cookie' {
   /** Parses a `Cookie` request header into name → value (values URI-decoded; the first of repeated names wins). */
