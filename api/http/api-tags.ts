@@ -12,6 +12,8 @@ export const API_TAGS = {
   todos: 'Follow-ups about conversations',
   auth: 'Signing in: set a password with a one-time token, log in, refresh and log out (public)',
   me: 'The signed-in staff user',
+  staff: "The org's staff users: list, invite by email, change role or name, deactivate and reactivate",
+  teams: 'Teams of staff users that conversations can be assigned to, and their members',
   webhooks: 'Carrier webhooks (Twilio, Postmark), authenticated the way each provider signs them',
   health: 'Reachability of the database and Temporal',
 } as const;
