@@ -411,7 +411,7 @@ export const AssignBody = z
     teamId: Uuid.nullable().optional().openapi({ description: 'A team of the org; `null` = no team; absent = unchanged' }),
   })
   .strict()
-  .refine((b) => b.assigneeId !== undefined || b.teamId !== undefined, { message: 'give assigneeId, teamId or both' })
+  .refine((b) => b.assigneeId !== undefined || b.teamId !== undefined, { message: 'give assigneeId, teamId or both', path: ['assigneeId'] })
   .openapi('Assign');
 
 /**
