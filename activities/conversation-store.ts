@@ -434,7 +434,12 @@ export function createConversationStoreActivities(db: Db) {
 
     /** Whether `teamId` is a team of `orgId` (team assignment rule). */
     async isOrgTeam(input: { orgId: string; teamId: string }): Promise<boolean> {
-      const row = await db.selectFrom('teams').select('id').where('org_id', '=', input.orgId).where('id', '=', input.teamId).executeTakeFirst();
+      const row = await db
+        .selectFrom('teams')
+        .select('id')
+        .where('org_id', '=', input.orgId)
+        .where('id', '=', input.teamId)
+        .executeTakeFirst();
       return row !== undefined;
     },
 

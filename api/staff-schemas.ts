@@ -82,7 +82,9 @@ export const PatchStaffBody = z
     active: z.boolean().optional().openapi({ description: '`false` deactivates (sessions revoked at once), `true` reactivates' }),
   })
   .strict()
-  .refine((b) => b.name !== undefined || b.role !== undefined || b.active !== undefined, { message: 'give at least one of name, role, active' })
+  .refine((b) => b.name !== undefined || b.role !== undefined || b.active !== undefined, {
+    message: 'give at least one of name, role, active',
+  })
   .openapi('PatchStaff');
 
 // ---- Teams ----------------------------------------------------------------------------------

@@ -51,7 +51,10 @@ export function conversationColumns(
     status: state.status,
     snoozed_until: state.snoozedUntil,
     assignee_id: state.assigneeId,
-    team_id: teamId === null ? null : sql<string | null>`(select t.id from teams t where t.id = ${teamId}::uuid and t.org_id = ${state.orgId}::uuid)`,
+    team_id:
+      teamId === null
+        ? null
+        : sql<string | null>`(select t.id from teams t where t.id = ${teamId}::uuid and t.org_id = ${state.orgId}::uuid)`,
     tags: state.tags,
     priority: state.priority,
     subject: state.subject,

@@ -14,7 +14,6 @@ function conversationSelect(db: Db) {
     .selectFrom('conversations as c')
     .innerJoin('channels as ch', 'ch.id', 'c.channel_id')
     .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
-    // the assignee's row, for `assigneeInactive` (one join, no lookup per row)
     .leftJoin('staff_users as asg', 'asg.id', 'c.assignee_id')
     .select([
       'c.id',
@@ -24,6 +23,7 @@ function conversationSelect(db: Db) {
       'c.snoozed_until',
       'c.priority',
       'c.assignee_id',
+      // the assignee's row comes with the same statement (a left join, no lookup per row)
       sql<boolean>`coalesce(asg.deactivated_at is not null, false)`.as('assignee_inactive'),
       'c.team_id',
       'c.tags',

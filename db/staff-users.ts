@@ -126,7 +126,10 @@ export async function inviteStaff(
   const email = input.email.trim().toLowerCase();
   return db.transaction().execute(async (trx): Promise<InviteOutcome> => {
     await sql`select pg_advisory_xact_lock(hashtext(${`staff-invite:${orgId}:${email}`}))`.execute(trx);
-    const existing = await staffMemberSelect(trx, orgId).where(sql<string>`lower(u.email)`, '=', email).orderBy('u.created_at').executeTakeFirst();
+    const existing = await staffMemberSelect(trx, orgId)
+      .where(sql<string>`lower(u.email)`, '=', email)
+      .orderBy('u.created_at')
+      .executeTakeFirst();
     if (existing && (existing.password_set || existing.deactivated_at !== null)) return { kind: 'exists', staff: existing };
     let staffId = existing?.id;
     if (!staffId) {

@@ -57,7 +57,10 @@ export function isTeamNameTaken(err: unknown): boolean {
 
 /** Every team of the org, by name (case-insensitive), then id. */
 export async function listTeams(db: Db, orgId: string): Promise<TeamRow[]> {
-  return teamSelect(db, orgId).orderBy(sql`lower(t.name)`).orderBy('t.id').execute();
+  return teamSelect(db, orgId)
+    .orderBy(sql`lower(t.name)`)
+    .orderBy('t.id')
+    .execute();
 }
 
 /** Team `id` of org `orgId`, or `undefined` (also for another org's team). */
@@ -93,7 +96,11 @@ export async function renameTeam(db: Db, orgId: string, id: string, name: string
   return db.transaction().execute(async (trx) => {
     const before = await teamSelect(trx, orgId).where('t.id', '=', id).forUpdate('t').executeTakeFirst();
     if (!before) return undefined;
-    await trx.updateTable('teams').set({ name, updated_at: sql`now()` }).where('id', '=', id).execute();
+    await trx
+      .updateTable('teams')
+      .set({ name, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .execute();
     const after = (await findTeam(trx, orgId, id))!;
     await recordAudit(trx, {
       orgId,
@@ -134,7 +141,13 @@ export type SetMembersOutcome =
  * Replaces the members of team `id` of org `orgId` with `staffIds` (duplicates ignored; deactivated
  * users may stay members) in one transaction with its audit entry (`team.members`).
  */
-export async function setTeamMembers(db: Db, orgId: string, id: string, staffIds: readonly string[], actor: AuditActor): Promise<SetMembersOutcome> {
+export async function setTeamMembers(
+  db: Db,
+  orgId: string,
+  id: string,
+  staffIds: readonly string[],
+  actor: AuditActor,
+): Promise<SetMembersOutcome> {
   const wanted = [...new Set(staffIds)];
   return db.transaction().execute(async (trx): Promise<SetMembersOutcome> => {
     const before = await teamSelect(trx, orgId).where('t.id', '=', id).forUpdate('t').executeTakeFirst();
@@ -155,7 +168,11 @@ export async function setTeamMembers(db: Db, orgId: string, id: string, staffIds
         .onConflict((oc) => oc.doNothing())
         .execute();
     }
-    await trx.updateTable('teams').set({ updated_at: sql`now()` }).where('id', '=', id).execute();
+    await trx
+      .updateTable('teams')
+      .set({ updated_at: sql`now()` })
+      .where('id', '=', id)
+      .execute();
     const team = (await findTeam(trx, orgId, id))!;
     await recordAudit(trx, {
       orgId,

@@ -58,7 +58,8 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
       auth: 'none',
       operationId: 'setPassword',
       tags: ['auth'],
-      summary: 'Set a password with a one-time token (admin CLI: 24 h; invite from `POST /v1/staff`: 7 days; single use); signs the user out everywhere',
+      summary:
+        'Set a password with a one-time token (admin CLI: 24 h; invite from `POST /v1/staff`: 7 days; single use); signs the user out everywhere',
       request: { body: SetPasswordBody },
       response: { status: 204, description: 'Password set' },
       errors: [

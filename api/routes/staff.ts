@@ -16,7 +16,15 @@ import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 import { IdParams } from '../schemas';
-import { InviteStaffBody, ListStaffQuery, PatchStaffBody, StaffInvite, StaffList, StaffMember, type StaffMemberView } from '../staff-schemas';
+import {
+  InviteStaffBody,
+  ListStaffQuery,
+  PatchStaffBody,
+  StaffInvite,
+  StaffList,
+  StaffMember,
+  type StaffMemberView,
+} from '../staff-schemas';
 
 /** What the staff routes need. */
 export type StaffRoutesDeps = Pick<ApiDeps, 'db'> & { config: Pick<ApiDeps['config'], 'publicBaseUrl'> };
@@ -81,7 +89,10 @@ export const staffRoutes: RouteDefinition<StaffRoutesDeps>[] = [
       response: { status: 201, schema: StaffInvite, description: 'The user and the invite (shown once)' },
       errors: [
         400,
-        { status: 409, description: '`staff_exists`: a user with this email already set a password, or is deactivated (reactivate with `PATCH`)' },
+        {
+          status: 409,
+          description: '`staff_exists`: a user with this email already set a password, or is deactivated (reactivate with `PATCH`)',
+        },
       ],
     },
     ({ db, config }) =>
@@ -151,7 +162,9 @@ export const staffRoutes: RouteDefinition<StaffRoutesDeps>[] = [
         const outcome = await updateStaff(db, me.orgId, id, body, auditActorOf(me));
         if (outcome.kind === 'not_found') throw notFound('Staff user');
         if (outcome.kind === 'last_admin') {
-          throw new HttpError(409, 'last_admin', 'The organisation needs at least one active admin: promote another admin first', { staffId: id });
+          throw new HttpError(409, 'last_admin', 'The organisation needs at least one active admin: promote another admin first', {
+            staffId: id,
+          });
         }
         res.json(toStaffView(outcome.staff));
       },

@@ -132,7 +132,7 @@ export const teamRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       auth: 'staff',
       operationId: 'deleteTeam',
       tags: ['teams'],
-      summary: "Delete a team (admins only): its conversations keep their assignee and lose the team",
+      summary: 'Delete a team (admins only): its conversations keep their assignee and lose the team',
       request: { params: IdParams },
       response: { status: 204, description: 'Deleted' },
       errors: [400, 404],

@@ -116,7 +116,11 @@ describe('staff', () => {
     expect(again.created).toBe(false);
     expect(again.staff).toMatchObject({ id: first.staff.id, role: 'agent', name: 'Grace Agent' });
     expect(again.invite.token).not.toBe(first.invite.token);
-    expectError(await request(h.app).post('/v1/auth/set-password').send({ token: first.invite.token, password: PASSWORD }), 400, 'invalid_token');
+    expectError(
+      await request(h.app).post('/v1/auth/set-password').send({ token: first.invite.token, password: PASSWORD }),
+      400,
+      'invalid_token',
+    );
     expect((await request(h.app).post('/v1/auth/set-password').send({ token: again.invite.token, password: PASSWORD })).status).toBe(204);
 
     const login = await request(h.app).post('/v1/auth/login').send({ email, password: PASSWORD });
@@ -184,7 +188,11 @@ describe('staff', () => {
     expect(((await theirs.get('/v1/staff')).body.data as StaffBody[]).map((s) => s.id)).toEqual(
       expect.not.arrayContaining([h.org.adminId, h.org.agentId]),
     );
-    const unknown = expectError(await as().put(`/v1/teams/${team.id}/members`, { staffIds: [h.org.agentId, other.agentId] }), 422, 'staff_not_found');
+    const unknown = expectError(
+      await as().put(`/v1/teams/${team.id}/members`, { staffIds: [h.org.agentId, other.agentId] }),
+      422,
+      'staff_not_found',
+    );
     expect(unknown.error.details).toEqual({ staffIds: [other.agentId] });
     expect((await as().get(`/v1/staff/${h.org.agentId}`)).body).toMatchObject({ active: true });
     // the same email may be invited in two orgs: each its own user
@@ -209,7 +217,11 @@ describe('staff', () => {
     // their access token stops working at once, their refresh token too, and they cannot sign in
     expectError(await as(user.accessToken).get('/v1/me'), 401, 'token_revoked');
     expectError(await request(h.app).post('/v1/auth/refresh').send({ refreshToken: user.refreshToken }), 401, 'invalid_refresh_token');
-    expectError(await request(h.app).post('/v1/auth/login').send({ email: user.staff.email, password: PASSWORD }), 401, 'invalid_credentials');
+    expectError(
+      await request(h.app).post('/v1/auth/login').send({ email: user.staff.email, password: PASSWORD }),
+      401,
+      'invalid_credentials',
+    );
 
     expect(await conversation(c.id)).toMatchObject({ assigneeId: user.staff.id, assigneeInactive: true });
     const mine = (await listAll(h, `assignee=${user.staff.id}`)) as ConversationView[];
@@ -239,7 +251,10 @@ describe('staff', () => {
     const admin = as(signStaffToken(JWT_SECRET, { userId: org.adminId, orgId: org.orgId, role: 'admin' }));
     expectError(await admin.patch(`/v1/staff/${org.adminId}`, { role: 'agent' }), 409, 'last_admin');
     expectError(await admin.patch(`/v1/staff/${org.adminId}`, { active: false }), 409, 'last_admin');
-    expect((await admin.patch(`/v1/staff/${org.adminId}`, { name: 'Still Admin' })).body).toMatchObject({ name: 'Still Admin', role: 'admin' });
+    expect((await admin.patch(`/v1/staff/${org.adminId}`, { name: 'Still Admin' })).body).toMatchObject({
+      name: 'Still Admin',
+      role: 'admin',
+    });
 
     const versionOf = async (id: string) =>
       (await h.db.selectFrom('staff_users').select('token_version').where('id', '=', id).executeTakeFirstOrThrow()).token_version;
@@ -288,12 +303,17 @@ describe('teams', () => {
     const agentRow = ((await as().get('/v1/staff')).body.data as StaffBody[]).find((s) => s.id === h.org.agentId)!;
     expect(agentRow.teams).toEqual(expect.arrayContaining([{ id: team.id, name: `Accounts ${suffix}` }]));
     const listed = (await as(h.tokens.agent).get('/v1/teams')).body.data as TeamBody[];
-    expect(listed.find((t) => t.id === team.id)?.members.map((m) => m.id).sort()).toEqual([h.org.adminId, h.org.agentId].sort());
+    expect(
+      listed
+        .find((t) => t.id === team.id)
+        ?.members.map((m) => m.id)
+        .sort(),
+    ).toEqual([h.org.adminId, h.org.agentId].sort());
 
     // replace: only the admin stays; [] empties
-    expect(((await as().put(`/v1/teams/${team.id}/members`, { staffIds: [h.org.adminId] })).body as TeamBody).members.map((m) => m.id)).toEqual([
-      h.org.adminId,
-    ]);
+    expect(
+      ((await as().put(`/v1/teams/${team.id}/members`, { staffIds: [h.org.adminId] })).body as TeamBody).members.map((m) => m.id),
+    ).toEqual([h.org.adminId]);
     expect((await as().put(`/v1/teams/${team.id}/members`, { staffIds: [] })).body).toMatchObject({ members: [] });
     expectValidationError(await as().put(`/v1/teams/${team.id}/members`, { staffIds: ['alan'] }), 'staffIds.0');
     expectError(await as().put(`/v1/teams/${randomUUID()}/members`, { staffIds: [] }), 404, 'not_found');
@@ -304,7 +324,14 @@ describe('teams', () => {
     expect((await as(h.tokens.agent).get('/v1/me')).body.teams).not.toContainEqual(expect.objectContaining({ id: team.id }));
 
     const audit = await auditOf(h.org.orgId, team.id);
-    expect(audit.map((a) => a.action)).toEqual(['team.create', 'team.update', 'team.members', 'team.members', 'team.members', 'team.delete']);
+    expect(audit.map((a) => a.action)).toEqual([
+      'team.create',
+      'team.update',
+      'team.members',
+      'team.members',
+      'team.members',
+      'team.delete',
+    ]);
     expect(audit[1]).toMatchObject({ before: { name: `Billing ${suffix}` }, after: { name: `Accounts ${suffix}` } });
     expect(audit[5]).toMatchObject({ actor_type: 'staff', actor_id: h.org.adminId, after: null, before: { memberIds: [] } });
   });
@@ -332,7 +359,10 @@ describe('conversations with teams', () => {
     });
 
     const ids = async (query: string, token?: string) =>
-      (await listAll(h, query, token)).map((c) => c.id).filter((id) => ours.has(id)).sort();
+      (await listAll(h, query, token))
+        .map((c) => c.id)
+        .filter((id) => ours.has(id))
+        .sort();
     expect(await ids('scope=mine', h.tokens.agent)).toEqual([c2!.id, c3!.id].sort());
     expect(await ids('scope=team', h.tokens.agent)).toEqual([c1!.id, c2!.id].sort());
     expect(await ids(`teamId=${team.id}`)).toEqual([c1!.id, c2!.id].sort());
@@ -360,7 +390,11 @@ describe('conversations with teams', () => {
     const theirTeam = (await as(otherAdmin).post('/v1/teams', { name: 'Theirs' })).body as TeamBody;
     const refused = expectError(await as().post(`/v1/conversations/${c4!.id}/assign`, { teamId: theirTeam.id }), 422, 'team_not_found');
     expect(refused.error.details).toEqual({ teamId: theirTeam.id });
-    expectError(await as().post(`/v1/conversations/${c4!.id}/assign`, { assigneeId: h.org.agentId, teamId: randomUUID() }), 422, 'team_not_found');
+    expectError(
+      await as().post(`/v1/conversations/${c4!.id}/assign`, { assigneeId: h.org.agentId, teamId: randomUUID() }),
+      422,
+      'team_not_found',
+    );
     expect(await conversation(c4!.id)).toMatchObject({ teamId: null, assigneeId: null });
 
     // deleting the team clears it from its conversations; the workflow's stale team id never breaks a later write
@@ -370,7 +404,11 @@ describe('conversations with teams', () => {
       teamId: null,
       assigneeId: h.org.adminId,
     });
-    const stored = await h.db.selectFrom('conversations').select(['team_id', 'assignee_id']).where('id', '=', c2!.id).executeTakeFirstOrThrow();
+    const stored = await h.db
+      .selectFrom('conversations')
+      .select(['team_id', 'assignee_id'])
+      .where('id', '=', c2!.id)
+      .executeTakeFirstOrThrow();
     expect(stored).toEqual({ team_id: null, assignee_id: h.org.adminId });
   });
 });
