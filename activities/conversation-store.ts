@@ -432,6 +432,17 @@ export function createConversationStoreActivities(db: Db) {
       return row !== undefined;
     },
 
+    /** Whether `teamId` is a team of `orgId` (team assignment rule). */
+    async isOrgTeam(input: { orgId: string; teamId: string }): Promise<boolean> {
+      const row = await db
+        .selectFrom('teams')
+        .select('id')
+        .where('org_id', '=', input.orgId)
+        .where('id', '=', input.teamId)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     /** Applies a carrier delivery report (monotonic: never moves a status backwards). */
     async applyDeliveryReport(update: DeliveryUpdate): Promise<{ applied: boolean }> {
       return { applied: await applyDeliveryUpdate(db, update) };

@@ -22,6 +22,8 @@ import { conversationStatsRouter } from './routes/conversation-stats';
 import { healthRouter } from './routes/health';
 import { meRouter } from './routes/me';
 import { sendTemplateRouter } from './routes/send-template';
+import { staffRouter } from './routes/staff';
+import { teamsRouter } from './routes/teams';
 import { templatesRouter } from './routes/templates';
 import { todosRouter } from './routes/todos';
 
@@ -78,6 +80,8 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/conversations', conversationsRouter(deps));
   v1.use('/contacts', contactsRouter(deps));
   v1.use('/me', meRouter(deps));
+  v1.use('/staff', staffRouter(deps));
+  v1.use('/teams', teamsRouter(deps));
   v1.use('/attachments', attachmentsRouter({ db: deps.db, blobs: deps.blobs, maxBytes: deps.config.attachments.maxBytes }));
   v1.use('/templates', templatesRouter(deps));
   v1.use('/todos', todosRouter(deps));

@@ -15,7 +15,8 @@ export const REFRESH_TOKEN_DELIVERIES = ['body', 'cookie'] as const;
 export const SetPasswordBody = z
   .strictObject({
     token: OpaqueToken.openapi({
-      description: 'The one-time token printed by `npm run admin -- create-org | reset-password` (24 h, single use)',
+      description:
+        'The one-time token printed by `npm run admin -- create-org | reset-password` (24 h), or of an invite from `POST /v1/staff` (7 days); single use',
     }),
     password: NewPassword.openapi({ description: `The new password, ${MIN_PASSWORD_LENGTH}–${MAX_PASSWORD_LENGTH} characters` }),
   })

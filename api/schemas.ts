@@ -126,6 +126,10 @@ export const Conversation = z
     snoozedUntil: IsoDateTime.nullable(),
     priority: z.enum(PRIORITIES),
     assigneeId: Uuid.nullable(),
+    assigneeInactive: z.boolean().openapi({
+      description: 'The assignee is deactivated (the conversation stays assigned to them until someone reassigns it)',
+    }),
+    teamId: Uuid.nullable().openapi({ description: 'The team the conversation is assigned to; `null` = none' }),
     tags: z.array(z.string()),
     unreadCount: z.number().int(),
     lastMessagePreview: z.string().nullable(),
@@ -264,6 +268,10 @@ export const ListConversationsQuery = z
       .union([z.literal('me'), z.literal('none'), Uuid])
       .optional()
       .openapi({ description: '`me`, `none` or a staff user id' }),
+    scope: z.enum(['mine', 'team', 'all']).optional().openapi({
+      description: '`mine` = assigned to me, `team` = assigned to one of my teams, `all` (default) = every conversation of the org',
+    }),
+    teamId: Uuid.optional().openapi({ description: 'Only conversations assigned to this team' }),
     tag: text(64).optional().openapi({ description: 'Conversations carrying this tag (1–64 chars, no NUL)' }),
     priority: z.enum(PRIORITIES).optional(),
     overdue: booleanQuery.optional(),
@@ -392,8 +400,19 @@ export const SetStatusBody = z
   })
   .openapi('SetStatus');
 
-/** Body of `POST /v1/conversations/{id}/assign`: a staff user id of the org (422 otherwise), or `null` to unassign. */
-export const AssignBody = z.object({ assigneeId: Uuid.nullable() }).strict().openapi('Assign');
+/**
+ * Body of `POST /v1/conversations/{id}/assign`: at least one of `assigneeId` (a staff user id of the
+ * org, 422 `assignee_not_member` otherwise; `null` unassigns) and `teamId` (a team of the org, 422
+ * `team_not_found` otherwise; `null` removes the team). An absent field is left unchanged.
+ */
+export const AssignBody = z
+  .object({
+    assigneeId: Uuid.nullable().optional().openapi({ description: 'A staff user of the org; `null` unassigns; absent = unchanged' }),
+    teamId: Uuid.nullable().optional().openapi({ description: 'A team of the org; `null` = no team; absent = unchanged' }),
+  })
+  .strict()
+  .refine((b) => b.assigneeId !== undefined || b.teamId !== undefined, { message: 'give assigneeId, teamId or both', path: ['assigneeId'] })
+  .openapi('Assign');
 
 /**
  * Body of `PATCH /v1/conversations/{id}`: at least one of `tags` (at most 50, each 1–64 chars),
@@ -461,7 +480,10 @@ export const StartConversationBody = z
 
 // ---- Me / health ----------------------------------------------------------------------------
 
-/** 200 body of `GET /v1/me`: the signed-in staff user and their org. */
+/** A team as embedded in a staff user or `Me`: `{ id, name }`. */
+export const TeamRef = z.object({ id: Uuid, name: z.string() }).openapi('TeamRef');
+
+/** 200 body of `GET /v1/me`: the signed-in staff user, their org and their teams (by name). */
 export const Me = z
   .object({
     id: Uuid,
@@ -470,6 +492,7 @@ export const Me = z
     name: z.string(),
     role: z.enum(['admin', 'agent']),
     org: z.object({ id: Uuid, name: z.string() }),
+    teams: z.array(TeamRef),
   })
   .openapi('Me');
 

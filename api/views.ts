@@ -53,6 +53,8 @@ export function toConversationView(row: ConversationListRow): ConversationView {
     snoozedUntil: isoOrNull(row.snoozed_until),
     priority: row.priority,
     assigneeId: row.assignee_id,
+    assigneeInactive: row.assignee_inactive,
+    teamId: row.team_id,
     tags: row.tags,
     unreadCount: row.unread_count,
     lastMessagePreview: row.last_message_preview,

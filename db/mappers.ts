@@ -4,7 +4,7 @@
 import type { ConversationState } from '../domain/conversation';
 import type { MessageRecord } from '../domain/message';
 import type { ConversationRow, ConversationsTable, MessageRow } from './schema';
-import type { Updateable } from 'kysely';
+import { type RawBuilder, sql, type Updateable } from 'kysely';
 
 const isoOrNull = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
@@ -19,6 +19,7 @@ export function conversationStateFromRow(row: ConversationRow): ConversationStat
     status: row.status,
     snoozedUntil: isoOrNull(row.snoozed_until),
     assigneeId: row.assignee_id,
+    teamId: row.team_id,
     tags: row.tags,
     priority: row.priority,
     subject: row.subject,
@@ -37,12 +38,23 @@ export function conversationStateFromRow(row: ConversationRow): ConversationStat
   };
 }
 
-/** The mutable columns of a conversation row for a {@link ConversationState} (timestamps as ISO-8601 strings). */
-export function conversationColumns(state: ConversationState): Updateable<ConversationsTable> {
+/**
+ * The mutable columns of a conversation row for a {@link ConversationState} (timestamps as ISO-8601 strings).
+ * `team_id` is written through a lookup of the team (`null` when it was deleted since the state took
+ * it), so a run holding a deleted team's id never fails its writes on the foreign key.
+ */
+export function conversationColumns(
+  state: ConversationState,
+): Omit<Updateable<ConversationsTable>, 'team_id'> & { team_id: RawBuilder<string | null> | null } {
+  const teamId = state.teamId ?? null;
   return {
     status: state.status,
     snoozed_until: state.snoozedUntil,
     assignee_id: state.assigneeId,
+    team_id:
+      teamId === null
+        ? null
+        : sql<string | null>`(select t.id from teams t where t.id = ${teamId}::uuid and t.org_id = ${state.orgId}::uuid)`,
     tags: state.tags,
     priority: state.priority,
     subject: state.subject,

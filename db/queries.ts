@@ -14,6 +14,7 @@ function conversationSelect(db: Db) {
     .selectFrom('conversations as c')
     .innerJoin('channels as ch', 'ch.id', 'c.channel_id')
     .innerJoin('contacts as ct', 'ct.id', 'c.contact_id')
+    .leftJoin('staff_users as asg', 'asg.id', 'c.assignee_id')
     .select([
       'c.id',
       'c.org_id',
@@ -22,6 +23,9 @@ function conversationSelect(db: Db) {
       'c.snoozed_until',
       'c.priority',
       'c.assignee_id',
+      // the assignee's row comes with the same statement (a left join, no lookup per row)
+      sql<boolean>`coalesce(asg.deactivated_at is not null, false)`.as('assignee_inactive'),
+      'c.team_id',
       'c.tags',
       'c.unread_count',
       'c.last_message_preview',
@@ -67,6 +71,12 @@ export interface ConversationFilters {
   inboxId?: string;
   /** A staff user id, or `null` for unassigned. */
   assigneeId?: string | null;
+  /** Only conversations assigned to this team. */
+  teamId?: string;
+  /** Only conversations assigned to this staff user (`?scope=mine`; combined with `assigneeId` by AND). */
+  mineOfStaffId?: string;
+  /** Only conversations whose team is one of this staff user's teams (`?scope=team`). */
+  teamOfStaffId?: string;
   /** Matched case-insensitively (tags are stored lower-cased). */
   tag?: string;
   priority?: 'low' | 'normal' | 'high' | 'urgent';
@@ -103,6 +113,12 @@ export async function listConversations(
   if (filters.inboxId) q = q.where('c.channel_id', '=', filters.inboxId);
   if (filters.assigneeId === null) q = q.where('c.assignee_id', 'is', null);
   else if (filters.assigneeId !== undefined) q = q.where('c.assignee_id', '=', filters.assigneeId);
+  if (filters.mineOfStaffId !== undefined) q = q.where('c.assignee_id', '=', filters.mineOfStaffId);
+  if (filters.teamId !== undefined) q = q.where('c.team_id', '=', filters.teamId);
+  if (filters.teamOfStaffId !== undefined) {
+    const staffId = filters.teamOfStaffId;
+    q = q.where('c.team_id', 'in', (eb) => eb.selectFrom('team_members as tm').select('tm.team_id').where('tm.staff_id', '=', staffId));
+  }
   if (filters.tag) q = q.where(sql<boolean>`c.tags @> array[${filters.tag.trim().toLowerCase()}]::text[]`);
   if (filters.priority) q = q.where('c.priority', '=', filters.priority);
   if (filters.overdue !== undefined) q = q.where('c.overdue', '=', filters.overdue);

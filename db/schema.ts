@@ -56,9 +56,12 @@ export interface StaffRefreshTokensTable {
 }
 
 /** Purposes of a {@link StaffOneTimeTokensTable} row. */
-export type OneTimeTokenPurpose = 'set_password' | 'reset_password';
+export type OneTimeTokenPurpose = 'set_password' | 'reset_password' | 'invite';
 
-/** `staff_one_time_tokens`: single-use password tokens (24 h) printed by the admin CLI (migration 0011). */
+/**
+ * `staff_one_time_tokens`: single-use password tokens printed by the admin CLI (migration 0011, 24 h),
+ * or handed out by `POST /v1/staff` (`invite`, migration 0013, 7 days).
+ */
 export interface StaffOneTimeTokensTable {
   id: Generated<string>;
   staff_id: string;
@@ -109,6 +112,22 @@ export interface ApiKeysTable {
   created_at: Timestamp;
   last_used_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
+}
+
+/** `teams`: groups of an org's staff (migration 0013); `name` unique per org, case-insensitive. */
+export interface TeamsTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** `team_members`: which staff users belong to which team (primary key `(team_id, staff_id)`; migration 0013). */
+export interface TeamMembersTable {
+  team_id: string;
+  staff_id: string;
+  created_at: Timestamp;
 }
 
 /** `contacts`: an org's customers; their addresses are `contact_identities` rows. */
@@ -173,6 +192,8 @@ export interface ConversationsTable {
   snoozed_until: NullableTimestamp;
   priority: 'low' | 'normal' | 'high' | 'urgent';
   assignee_id: string | null;
+  /** The team the conversation is assigned to (migration 0013); `null` = none (also once the team is deleted). */
+  team_id: ColumnType<string | null, string | null | undefined, string | null>;
   tags: ColumnType<string[], string[] | undefined, string[]>;
   unread_count: number;
   last_message_preview: string | null;
@@ -376,6 +397,8 @@ export interface Database {
   todos: TodosTable;
   audit_log: AuditLogTable;
   api_keys: ApiKeysTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
 }
 
 /** An `orgs` row as selected. */

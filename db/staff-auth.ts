@@ -4,12 +4,19 @@
  * 32-byte base64url strings handed out once; only their SHA-256 hex is stored.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from './client';
-import type { OneTimeTokenPurpose } from './schema';
+import type { Database, OneTimeTokenPurpose } from './schema';
 
 /** Lifetime of a one-time set/reset-password token: 24 h (ms). */
 export const ONE_TIME_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+/** Lifetime of an invite token (`POST /v1/staff`): 7 days (ms). */
+export const INVITE_TOKEN_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Runs `fn` inside `db` when it is already a transaction (the caller's), else in a new transaction. */
+function inTransaction<T>(db: Db, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db as Transaction<Database>) : db.transaction().execute(fn);
+}
 /** Lifetime of a refresh token: 30 days (ms). Each refresh issues a new one. */
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -65,8 +72,9 @@ export async function findTokenState(
 }
 
 /**
- * Issues a one-time token of `purpose` for staff user `staffId`, valid {@link ONE_TIME_TOKEN_TTL_MS};
- * the user's earlier unused tokens stop working.
+ * Issues a one-time token of `purpose` for staff user `staffId`, valid `ttlMs` (default
+ * {@link ONE_TIME_TOKEN_TTL_MS}); the user's earlier unused tokens stop working. `db` may be the
+ * caller's transaction.
  * @returns the token (shown once) and its expiry
  */
 export async function issueOneTimeToken(
@@ -74,10 +82,11 @@ export async function issueOneTimeToken(
   staffId: string,
   purpose: OneTimeTokenPurpose,
   now = new Date(),
+  ttlMs = ONE_TIME_TOKEN_TTL_MS,
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = newSecretToken();
-  const expiresAt = new Date(now.getTime() + ONE_TIME_TOKEN_TTL_MS);
-  await db.transaction().execute(async (trx) => {
+  const expiresAt = new Date(now.getTime() + ttlMs);
+  await inTransaction(db, async (trx) => {
     await trx
       .updateTable('staff_one_time_tokens')
       .set({ used_at: now })
@@ -219,11 +228,11 @@ export async function revokeRefreshFamily(db: Db, token: string): Promise<boolea
 /**
  * Deactivates staff user `staffId` at once: sets `deactivated_at` (kept when already set), bumps
  * `token_version` (every access token with a `tv` claim fails its next request with 401) and revokes
- * every refresh token. Their conversations stay assigned.
+ * every refresh token. Their conversations stay assigned. `db` may be the caller's transaction.
  * @returns false when there is no such user
  */
 export async function deactivateStaff(db: Db, staffId: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const updated = await trx
       .updateTable('staff_users')
       .set({ deactivated_at: sql`coalesce(deactivated_at, now())`, token_version: sql`token_version + 1` })

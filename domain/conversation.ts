@@ -41,6 +41,11 @@ export interface ConversationState {
   /** Set while snoozed with a wake-up time; `null` = snoozed until the customer's next message. */
   snoozedUntil: string | null;
   assigneeId: string | null;
+  /**
+   * The team the conversation is assigned to; `null` = none. Optional: states written before teams
+   * existed lack it (read as `null`, see {@link teamIdOf}).
+   */
+  teamId?: string | null;
   tags: string[];
   priority: Priority;
   subject: string | null;
@@ -155,6 +160,7 @@ export function newConversationState(input: NewConversation, nowMs: number): Con
     status: 'open',
     snoozedUntil: null,
     assigneeId: null,
+    teamId: null,
     tags: [],
     priority: 'normal',
     subject: input.subject ?? null,
@@ -323,9 +329,16 @@ export function applyStatusChange(state: ConversationState, change: StatusChange
   }
 }
 
-/** Changes to assignee, tags, priority, subject or AI assist (each optional; `undefined` = unchanged). */
+/** The team of a state (`null` for states written before teams existed). */
+export function teamIdOf(state: ConversationState): string | null {
+  return state.teamId ?? null;
+}
+
+/** Changes to assignee, team, tags, priority, subject or AI assist (each optional; `undefined` = unchanged). */
 export interface AttributeChange {
   assigneeId?: string | null;
+  /** A team id of the org, or `null` = no team. */
+  teamId?: string | null;
   tags?: string[];
   priority?: Priority;
   subject?: string | null;
@@ -339,7 +352,7 @@ export const ATTRIBUTE_LIMITS = { maxTags: 50, maxTagLength: 64, maxSubjectLengt
 /**
  * Checks an attribute change before anything is recorded.
  * @throws DomainError `invalid_attributes` (400) for an unknown priority, too many / empty / too
- *   long tags, a too long subject, or an empty assignee id
+ *   long tags, a too long subject, or an empty assignee or team id
  */
 export function assertValidAttributes(change: AttributeChange): void {
   const fail = (message: string): never => {
@@ -358,6 +371,7 @@ export function assertValidAttributes(change: AttributeChange): void {
     fail('subject is too long');
   if (change.assigneeId !== undefined && change.assigneeId !== null && change.assigneeId.trim() === '')
     fail('assigneeId must not be empty');
+  if (change.teamId !== undefined && change.teamId !== null && change.teamId.trim() === '') fail('teamId must not be empty');
 }
 
 /** Normalises tags: trimmed, lower-cased, de-duplicated, empty ones dropped, sorted. */
@@ -365,11 +379,12 @@ export function normalizeTags(tags: readonly string[]): string[] {
   return [...new Set(tags.map((t) => t.trim().toLowerCase()).filter((t) => t !== ''))].sort();
 }
 
-/** Applies assignee / tags / priority / subject / AI-assist changes. */
+/** Applies assignee / team / tags / priority / subject / AI-assist changes. */
 export function applyAttributes(state: ConversationState, change: AttributeChange): ConversationState {
   return {
     ...state,
     ...(change.assigneeId !== undefined ? { assigneeId: change.assigneeId } : {}),
+    ...(change.teamId !== undefined ? { teamId: change.teamId } : {}),
     ...(change.tags !== undefined ? { tags: normalizeTags(change.tags) } : {}),
     ...(change.priority !== undefined ? { priority: change.priority } : {}),
     ...(change.subject !== undefined ? { subject: change.subject } : {}),

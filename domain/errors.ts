@@ -27,6 +27,7 @@ export type DomainErrorCode =
   | 'invalid_status_change'
   | 'empty_message'
   | 'assignee_not_member'
+  | 'team_not_found'
   | 'invalid_address'
   | 'invalid_attributes'
   | 'channel_not_supported'
@@ -45,6 +46,7 @@ export const domainErrorStatus: Record<DomainErrorCode, 400 | 404 | 409 | 422> =
   invalid_status_change: 422,
   empty_message: 400,
   assignee_not_member: 422,
+  team_not_found: 422,
   invalid_address: 400,
   invalid_attributes: 400,
   channel_not_supported: 422,

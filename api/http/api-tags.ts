@@ -14,6 +14,8 @@ export const API_TAGS = {
   me: 'The signed-in staff user',
   'api-keys': 'API keys for integrations (admins): `Authorization: Bearer sb_…` acting as the org',
   'audit-log': 'The audit log of admin actions (admins)',
+  staff: "The org's staff users: list, invite by email, change role or name, deactivate and reactivate",
+  teams: 'Teams of staff users that conversations can be assigned to, and their members',
   webhooks: 'Carrier webhooks (Twilio, Postmark), authenticated the way each provider signs them',
   health: 'Reachability of the database and Temporal',
 } as const;

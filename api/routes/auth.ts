@@ -1,6 +1,7 @@
 /**
  * Public sign-in routes (`auth: 'none'`), mounted at `/v1/auth` before the `/v1` JWT middleware:
- * - `POST /v1/auth/set-password` → 204: sets the password with a one-time token from the admin CLI;
+ * - `POST /v1/auth/set-password` → 204: sets the password with a one-time token from the admin CLI
+ *   or an invite (`POST /v1/staff`);
  * - `POST /v1/auth/login` → 200 {@link TokenPair}: email + password (+ `orgId` when needed);
  * - `POST /v1/auth/refresh` → 200 {@link TokenPair}: rotates the refresh token (a reused one
  *   revokes its family);
@@ -107,7 +108,8 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
       auth: 'none',
       operationId: 'setPassword',
       tags: ['auth'],
-      summary: 'Set a password with a one-time token (24 h, single use); signs the user out everywhere',
+      summary:
+        'Set a password with a one-time token (admin CLI: 24 h; invite from `POST /v1/staff`: 7 days; single use); signs the user out everywhere',
       request: { body: SetPasswordBody },
       response: { status: 204, description: 'Password set' },
       errors: [

@@ -90,6 +90,10 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
             channel: q.channel,
             inboxId: q.inboxId,
             assigneeId,
+            // `scope` narrows like any other filter (AND): `mine` with `assignee=<someone else>` finds nothing
+            mineOfStaffId: q.scope === 'mine' ? me.userId : undefined,
+            teamId: q.teamId,
+            teamOfStaffId: q.scope === 'team' ? me.userId : undefined,
             tag: q.tag,
             priority: q.priority,
             overdue: q.overdue,
@@ -250,7 +254,7 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
       auth: 'staff',
       operationId: 'assignConversation',
       tags: ['conversations'],
-      summary: 'Assign to an org member, or unassign with null',
+      summary: 'Assign to an org member and/or a team; null removes either, an absent field stays unchanged',
       idempotent: true,
       request: { params: IdParams, body: AssignBody },
       response: { status: 200, schema: Conversation, description: 'The updated conversation' },
@@ -263,7 +267,9 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
         const body = AssignBody.parse(req.body);
         const row = await load(db, me.orgId, id);
         await commandClient(conversations, res).update(workflowConversationOf(row), assignUpdate, {
-          assigneeId: body.assigneeId,
+          // only the given fields: a command without `teamId` is the one runs before teams recorded
+          ...(body.assigneeId !== undefined ? { assigneeId: body.assigneeId } : {}),
+          ...(body.teamId !== undefined ? { teamId: body.teamId } : {}),
           actorId: me.userId,
         });
         res.json(await reload(db, me.orgId, id));

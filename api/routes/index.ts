@@ -19,6 +19,8 @@ import { conversationRoutes } from './conversations';
 import { healthRoutes } from './health';
 import { meRoutes } from './me';
 import { sendTemplateRoutes } from './send-template';
+import { staffRoutes } from './staff';
+import { teamRoutes } from './teams';
 import { templateRoutes } from './templates';
 import { todoRoutes } from './todos';
 
@@ -36,6 +38,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...meRoutes,
   ...apiKeyRoutes,
   ...auditLogRoutes,
+  ...staffRoutes,
+  ...teamRoutes,
   ...attachmentRoutes,
   ...mediaRoutes,
   // every channel's inbound webhooks (channels/<provider>/webhooks.ts)

@@ -1,6 +1,6 @@
-/** `GET /v1/me`: the signed-in staff user and their org. */
+/** `GET /v1/me`: the signed-in staff user, their org and their teams. */
 import type { Router } from 'express';
-import { findStaffUserWithOrg } from '../../db/staff-users';
+import { findStaffUserWithOrg, teamsOfStaff } from '../../db/staff-users';
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
@@ -16,7 +16,7 @@ export const meRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       auth: 'staff',
       operationId: 'getMe',
       tags: ['me'],
-      summary: 'The signed-in staff user',
+      summary: 'The signed-in staff user, their org and their teams',
       response: { status: 200, schema: Me, description: 'The user' },
       errors: [],
     },
@@ -32,6 +32,7 @@ export const meRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
           name: row.name,
           role: row.role,
           org: { id: row.org_id, name: row.org_name },
+          teams: await teamsOfStaff(db, me.orgId, me.userId),
         });
       },
   ),

@@ -193,6 +193,7 @@ describe('GET /v1/me', () => {
       name: 'Ada Admin',
       role: 'admin',
       org: { id: h.org.orgId, name: org.name },
+      teams: [],
     });
   });
 

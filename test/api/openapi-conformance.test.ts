@@ -380,6 +380,48 @@ test('API keys and the audit log', async () => {
   await call('get', '/v1/audit-log', '/v1/audit-log?cursor=bad').send();
 });
 
+test('staff and teams, their errors, and assigning a team', async () => {
+  const asAgent = (r: request.Test) => r.set('Authorization', `Bearer ${h.tokens.agent}`);
+  await call('get', '/v1/staff', '/v1/staff?includeDeactivated=true').send();
+  await call('get', '/v1/staff', '/v1/staff?includeDeactivated=maybe').send();
+  const email = `conformance-${randomBytes(3).toString('hex')}@example.test`;
+  const invited = await call('post', '/v1/staff').send({ email, name: 'Conformance Agent', role: 'agent' });
+  expect(invited.status).toBe(201);
+  await call('post', '/v1/staff').send({ email, name: 'x', role: 'owner' });
+  await call('post', '/v1/staff').with(asAgent).send({ email, name: 'x', role: 'agent' });
+  await call('post', '/v1/auth/set-password').send({ token: invited.body.invite.token, password: 'conformance-password-2' });
+  await call('post', '/v1/staff').send({ email, name: 'Conformance Agent', role: 'agent' });
+  const staffPath = `/v1/staff/${invited.body.staff.id}`;
+  await call('get', '/v1/staff/{id}', staffPath).send();
+  await call('get', '/v1/staff/{id}', `/v1/staff/${randomUUID()}`).send();
+  await call('patch', '/v1/staff/{id}', staffPath).send({ name: 'Renamed', active: false });
+  await call('patch', '/v1/staff/{id}', staffPath).send({});
+  await call('patch', '/v1/staff/{id}', `/v1/staff/${h.org.adminId}`).send({ role: 'agent' });
+  await call('patch', '/v1/staff/{id}', staffPath).with(asAgent).send({ active: true });
+
+  const name = `Conformance ${randomBytes(3).toString('hex')}`;
+  const team = await call('post', '/v1/teams').send({ name });
+  expect(team.status).toBe(201);
+  await call('post', '/v1/teams').send({ name });
+  await call('post', '/v1/teams').with(asAgent).send({ name: 'x' });
+  const teamPath = `/v1/teams/${team.body.id}`;
+  await call('get', '/v1/teams').send();
+  await call('get', '/v1/teams/{id}', teamPath).send();
+  await call('get', '/v1/teams/{id}', `/v1/teams/${randomUUID()}`).send();
+  await call('patch', '/v1/teams/{id}', teamPath).send({ name: `${name} 2` });
+  await call('patch', '/v1/teams/{id}', teamPath).send({ name: '' });
+  await call('put', '/v1/teams/{id}/members', `${teamPath}/members`).send({ staffIds: [h.org.agentId] });
+  await call('put', '/v1/teams/{id}/members', `${teamPath}/members`).send({ staffIds: [randomUUID()] });
+  await call('get', '/v1/me').with(asAgent).send();
+  const c = `/v1/conversations/${smsConversationId}`;
+  await call('post', '/v1/conversations/{id}/assign', `${c}/assign`).send({ teamId: team.body.id });
+  await call('post', '/v1/conversations/{id}/assign', `${c}/assign`).send({ teamId: randomUUID() });
+  await call('get', '/v1/conversations', `/v1/conversations?scope=team&teamId=${team.body.id}`).send();
+  await call('delete', '/v1/teams/{id}', teamPath).with(asAgent).send();
+  await call('delete', '/v1/teams/{id}', teamPath).send();
+  await call('delete', '/v1/teams/{id}', teamPath).send();
+});
+
 test('every documented operation was called, and every route of the app is documented', () => {
   const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
   expect(documented.filter((op) => !covered.has(op)).sort()).toEqual([]);

@@ -74,6 +74,22 @@ const scenario = (name: string, title: string, fn: () => Promise<void>, timeoutM
     await save('sms', id);
   });
 
+  scenario('teams', 'inbound, assign to a team and a member, the team deleted, assign again, unassign the team', async () => {
+    const from = randomPhone();
+    const id = h.conversationIdOf(from);
+    expect((await h.inbound({ from, body: 'Billing question', sid: sid() })).status).toBe(200);
+    await h.waitFor(async () => (await messages(id)).length === 1, 'first message');
+    const team = await api().post('/v1/teams', { name: `Billing ${randomBytes(3).toString('hex')}` });
+    expect(team.status).toBe(201);
+    expect((await api().post(`/v1/conversations/${id}/assign`, { teamId: team.body.id })).status).toBe(200);
+    expect((await api().post(`/v1/conversations/${id}/assign`, { assigneeId: h.org.agentId, teamId: team.body.id })).status).toBe(200);
+    expect((await api().post(`/v1/conversations/${id}/assign`, { teamId: randomUUID() })).status).toBe(422);
+    expect((await request(h.app).delete(`/v1/teams/${team.body.id}`).set('Authorization', h.auth)).status).toBe(204);
+    expect((await api().post(`/v1/conversations/${id}/assign`, { assigneeId: h.org.adminId })).status).toBe(200);
+    expect((await api().post(`/v1/conversations/${id}/assign`, { teamId: null })).status).toBe(200);
+    await save('teams', id);
+  });
+
   scenario('telegram', 'message, redelivered update, photo (getFile import), customer edit, reply', async () => {
     const chatId = 700_000_000 + Math.floor(Math.random() * 1_000_000);
     const id = conversationIdFor(h.org.orgId, h.org.telegramChannelId, String(chatId));

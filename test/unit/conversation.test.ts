@@ -4,6 +4,8 @@ import {
   type ConversationStatus,
   PREVIEW_LENGTH,
   applyAttributes,
+  assertValidAttributes,
+  teamIdOf,
   applyDueDeadlines,
   applyHandOff,
   applyInboundMessage,
@@ -47,6 +49,7 @@ describe('newConversationState', () => {
       status: 'open',
       snoozedUntil: null,
       assigneeId: null,
+      teamId: null,
       tags: [],
       priority: 'normal',
       subject: null,
@@ -663,6 +666,16 @@ describe('applyAttributes', () => {
 
   it('unassigns with a null assignee', () => {
     expect(applyAttributes(state, { assigneeId: null }).assigneeId).toBeNull();
+  });
+
+  it('sets and clears the team, leaving the assignee alone (a state from before teams reads as no team)', () => {
+    const { teamId: _absent, ...old } = makeState({ assigneeId: 'user-1' });
+    expect(teamIdOf(old)).toBeNull();
+    const teamed = applyAttributes(old, { teamId: 'team-1' });
+    expect({ teamId: teamed.teamId, assigneeId: teamed.assigneeId }).toEqual({ teamId: 'team-1', assigneeId: 'user-1' });
+    expect(teamIdOf(applyAttributes(teamed, { teamId: null }))).toBeNull();
+    expect(applyAttributes(teamed, { assigneeId: null }).teamId).toBe('team-1');
+    expect(() => assertValidAttributes({ teamId: ' ' })).toThrow('teamId must not be empty');
   });
 
   it('normalises tags and can clear them', () => {

@@ -152,9 +152,14 @@ export interface ReplyCommand {
 /** Status change request plus who made it; closing may carry a resolution note (stored as an internal note). */
 export type StatusCommand = StatusChange & { actorId: string; actorType?: ActorType; resolutionNote?: string | null };
 
-/** Assignment request: `assigneeId: null` unassigns. */
+/**
+ * Assignment request: to a member (`assigneeId`), to a team (`teamId`), or both; `null` removes it,
+ * `undefined` leaves it unchanged. A team is checked (422 `team_not_found` unless a team of the org)
+ * only when `teamId` is given, so runs recorded before teams replay the same commands.
+ */
 export interface AssignCommand {
-  assigneeId: string | null;
+  assigneeId?: string | null;
+  teamId?: string | null;
   actorId: string;
 }
 
@@ -209,7 +214,7 @@ export const aiSettingsSignal = defineSignal<[AiSettingsSnapshot]>('aiSettingsCh
 export const replyUpdate = defineUpdate<MessageRecord, [ReplyCommand]>('reply');
 /** Update: change status (`snoozed` may carry `until`); returns the new state. */
 export const setStatusUpdate = defineUpdate<ConversationState, [StatusCommand]>('setStatus');
-/** Update: assign to an org member or unassign; returns the new state. */
+/** Update: assign to an org member and/or team, or unassign; returns the new state. */
 export const assignUpdate = defineUpdate<ConversationState, [AssignCommand]>('assign');
 /** Update: change tags, priority and/or subject; returns the new state. */
 export const updateAttributesUpdate = defineUpdate<ConversationState, [AttributesCommand]>('updateAttributes');

@@ -429,7 +429,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     assignUpdate,
     (command) =>
       exclusive(async () => {
-        if (command.assigneeId !== null) {
+        if (command.assigneeId !== undefined && command.assigneeId !== null) {
           const member = await store.isOrgMember({ orgId: state.orgId, staffUserId: command.assigneeId });
           if (!member) {
             enforce(() => {
@@ -439,13 +439,22 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
             });
           }
         }
-        const next = applyAttributes(state, { assigneeId: command.assigneeId });
+        // only commands that carry a team ask for it: runs recorded before teams replay unchanged
+        if (command.teamId !== undefined && command.teamId !== null) {
+          const team = await store.isOrgTeam({ orgId: state.orgId, teamId: command.teamId });
+          if (!team) {
+            enforce(() => {
+              throw new DomainError('team_not_found', 'The team is not a team of this organisation', 422, { teamId: command.teamId });
+            });
+          }
+        }
+        const next = applyAttributes(state, { assigneeId: command.assigneeId, teamId: command.teamId });
         await store.saveConversation(next);
         commit(next);
         await assistant.onHumanAction({ closed: false });
         return state;
       }),
-    { validator: (command) => enforce(() => assertValidAttributes({ assigneeId: command.assigneeId })) },
+    { validator: (command) => enforce(() => assertValidAttributes({ assigneeId: command.assigneeId, teamId: command.teamId })) },
   );
 
   setHandler(
