@@ -110,6 +110,26 @@ export function normalizeChannelAddress(kind: ChannelKind, raw: string): string 
 }
 
 /**
+ * Validates `credentials` against the provider's schema.
+ * @returns the parsed credentials
+ * @throws HttpError 422 `credentials_not_supported` (provider without credentials, e.g. web chat),
+ *   422 `invalid_credentials` with the zod issues as `details.fields` (paths under `credentials.`)
+ */
+export function checkCredentials(provider: ChannelProvider, credentials: unknown): unknown {
+  if (!hasCredentialsSchema(provider)) {
+    throw new HttpError(422, 'credentials_not_supported', `${provider} channels have no credentials`);
+  }
+  try {
+    return CREDENTIALS_BY_PROVIDER[provider].parse(credentials);
+  } catch (err) {
+    if (err instanceof ZodError) {
+      throw new HttpError(422, 'invalid_credentials', `The ${provider} credentials are not valid`, prefixed(zodDetails(err), 'credentials'));
+    }
+    throw err;
+  }
+}
+
+/**
  * Validates `credentials` against the provider's schema and seals them for the channel `channelId`.
  * @throws HttpError 422 `credentials_not_supported` (provider without credentials, e.g. web chat),
  *   422 `invalid_credentials` with the zod issues as `details.fields`
@@ -120,19 +140,7 @@ export function sealCredentialsFor(
   provider: ChannelProvider,
   credentials: unknown,
 ): { credentials_ciphertext: string; credentials_key_id: string } {
-  if (!hasCredentialsSchema(provider)) {
-    throw new HttpError(422, 'credentials_not_supported', `${provider} channels have no credentials`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = CREDENTIALS_BY_PROVIDER[provider].parse(credentials);
-  } catch (err) {
-    if (err instanceof ZodError) {
-      throw new HttpError(422, 'invalid_credentials', `The ${provider} credentials are not valid`, prefixed(zodDetails(err), 'credentials'));
-    }
-    throw err;
-  }
-  const sealed = keyring.seal(parsed, channelId);
+  const sealed = keyring.seal(checkCredentials(provider, credentials), channelId);
   return { credentials_ciphertext: sealed.ciphertext, credentials_key_id: sealed.keyId };
 }
 
