@@ -14,7 +14,7 @@ import type { Db } from '../db/client';
 import type { ChannelAdapters } from '../channels';
 import { type ResolvableChannel, createChannelAdapterResolver } from '../channels/resolver';
 import type { MediaDownload } from '../channels/types';
-import type { Keyring } from '../config/keyring';
+import { DecryptionError, type Keyring } from '../config/keyring';
 import type { Attachment } from '../domain/message';
 import { SWITCHBOARD_NAMESPACE } from '../domain/routing';
 
@@ -95,7 +95,17 @@ export function createMediaImportActivities(deps: MediaImportDeps) {
    * media's own URL without credentials; `null` = it cannot be downloaded (kept as it is).
    */
   const downloadOf = async (channel: ResolvableChannel, media: Attachment): Promise<MediaDownload | null> => {
-    const adapter = adapters.forRow(channel);
+    let adapter;
+    try {
+      adapter = adapters.forRow(channel);
+    } catch (err) {
+      if (!(err instanceof DecryptionError)) throw err;
+      // no retry helps until an operator restores the key: keep the carrier reference
+      throw ApplicationFailure.nonRetryable(
+        `the channel's credentials cannot be decrypted: ${err.message}`,
+        'ChannelCredentialsUnavailable',
+      );
+    }
     if (adapter.mediaDownload) return adapter.mediaDownload(media);
     return media.url ? { url: media.url, headers: {} } : null;
   };

@@ -38,6 +38,12 @@ const ACCOUNT_B = { accountSid: `AC${hex32('b')}`, authToken: 'org-b-secret-auth
 const SECRETS = [ACCOUNT_A.authToken, ACCOUNT_B.authToken];
 
 let orgB: TestOrg;
+/** Org A's conversation on its own-account SMS channel (set by the two-accounts test). */
+let orgAShared: { conversationId: string; channelId: string } | undefined;
+function orgAConversationRef() {
+  if (!orgAShared) throw new Error('the two-accounts test did not run');
+  return orgAShared;
+}
 const tokens = { adminA: '', agentA: '', adminB: '' };
 
 /** Every response body text of this file, checked for secrets at the end. */
@@ -367,7 +373,12 @@ describe('two orgs, two Twilio accounts', () => {
     expect(conversation.body.inbox.id).toBe(channel.body.id);
     const sent = await staff.post(`/v1/conversations/${conversation.body.id}/messages`, { text });
     expect(sent.status).toBe(201);
-    return { number, conversationId: conversation.body.id as string, messageId: sent.body.id as string };
+    return {
+      number,
+      channelId: channel.body.id as string,
+      conversationId: conversation.body.id as string,
+      messageId: sent.body.id as string,
+    };
   }
 
   test("each org's reply reaches Twilio with its own account SID and auth token", async () => {
@@ -375,6 +386,7 @@ describe('two orgs, two Twilio accounts', () => {
     const textB = `reply from org B ${randomPhone()}`;
     const a = await replyThroughOwnAccount(tokens.adminA, ACCOUNT_A, textA);
     const b = await replyThroughOwnAccount(tokens.adminB, ACCOUNT_B, textB);
+    orgAShared = a;
 
     const creates = (text: string) =>
       h.twilioStub!.requests.filter((r) => r.method === 'POST' && /\/Messages\.json$/.test(r.path) && r.form.Body === text);
@@ -402,6 +414,26 @@ describe('two orgs, two Twilio accounts', () => {
           .executeTakeFirst(),
       );
     }
+  });
+});
+
+describe('credentials that cannot be opened', () => {
+  test('a reply on a channel whose key left the ring fails channel_credentials_unavailable, nothing sent', async () => {
+    const { channelId, conversationId } = orgAConversationRef();
+    await h.db.updateTable('channels').set({ credentials_key_id: 'retired-key' }).where('id', '=', channelId).execute();
+    const text = `after the key was dropped ${randomPhone()}`;
+    const sent = await as(tokens.adminA).post(`/v1/conversations/${conversationId}/messages`, { text });
+    expect(sent.status).toBe(201);
+    const failed = await h.waitFor(async () =>
+      h.db
+        .selectFrom('messages')
+        .select(['delivery_status', 'error_code'])
+        .where('id', '=', sent.body.id)
+        .where('delivery_status', '=', 'failed')
+        .executeTakeFirst(),
+    );
+    expect(failed.error_code).toBe('channel_credentials_unavailable');
+    expect(h.twilioStub!.requests.filter((r) => r.form.Body === text)).toEqual([]);
   });
 });
 
