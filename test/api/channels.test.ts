@@ -417,6 +417,30 @@ describe('two orgs, two Twilio accounts', () => {
   });
 });
 
+describe('Twilio API key', () => {
+  test('a channel whose credentials carry an API key sends with it, for its own account', async () => {
+    const channels = await as(tokens.adminB).get('/v1/channels');
+    const own = (channels.body.data as { id: string; kind: string; hasCredentials: boolean }[]).find(
+      (c) => c.kind === 'sms' && c.hasCredentials,
+    );
+    expect(own).toBeDefined();
+    const apiKey = { apiKeySid: `SK${hex32('e')}`, apiKeySecret: 'org-b-api-key-secret-3333' };
+    SECRETS.push(apiKey.apiKeySecret);
+    expect((await as(tokens.adminB).patch(`/v1/channels/${own!.id}`, { credentials: { ...ACCOUNT_B, ...apiKey } })).status).toBe(200);
+    const conversation = await h.db.selectFrom('conversations').select('id').where('channel_id', '=', own!.id).executeTakeFirstOrThrow();
+    const text = `sent with an API key ${randomPhone()}`;
+    expect((await as(tokens.adminB).post(`/v1/conversations/${conversation.id}/messages`, { text })).status).toBe(201);
+    const [sent] = await h.waitFor(async () => {
+      const found = h.twilioStub!.requests.filter((r) => r.method === 'POST' && r.form.Body === text);
+      return found.length > 0 ? found : undefined;
+    }, 'API-key send at Twilio');
+    expect(sent).toMatchObject({
+      accountSid: ACCOUNT_B.accountSid,
+      basicAuth: { username: apiKey.apiKeySid, password: apiKey.apiKeySecret },
+    });
+  });
+});
+
 describe('credentials that cannot be opened', () => {
   test('a reply on a channel whose key left the ring fails channel_credentials_unavailable, nothing sent', async () => {
     const { channelId, conversationId } = orgAConversationRef();
