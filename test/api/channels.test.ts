@@ -314,6 +314,27 @@ describe('Telegram', () => {
     expect(h.telegram.webhooks.get(botToken)).toMatchObject({ url: created.body.webhookUrl, secretToken: 'second-secret' });
   });
 
+  test("a reply on the bot's channel is sent with the channel's own bot token", async () => {
+    // the seeded Telegram channel (environment bot) goes, so the org's first live Telegram channel is the own bot's
+    expect((await as(tokens.adminA).delete(`/v1/channels/${h.org.telegramChannelId}`)).status).toBe(204);
+    const chatId = 424242000 + Math.floor(Math.random() * 1000);
+    h.telegram.knowChat(chatId);
+    const contact = await as(tokens.adminA).post('/v1/contacts', { name: 'Telegram customer', email: `tg-${chatId}@example.test` });
+    await h.db
+      .insertInto('contact_identities')
+      .values({ org_id: h.org.orgId, contact_id: contact.body.id, kind: 'telegram', address: String(chatId) })
+      .execute();
+    const conversation = await as(tokens.adminA).post(`/v1/contacts/${contact.body.id}/conversations`, { channel: 'telegram' });
+    expect(conversation.status).toBe(201);
+    const text = `hello from the own bot ${chatId}`;
+    expect((await as(tokens.adminA).post(`/v1/conversations/${conversation.body.id}/messages`, { text })).status).toBe(201);
+    const sent = await h.waitFor(
+      async () => h.telegram.requests.find((r) => r.method === 'sendMessage' && r.params.text === text),
+      'sendMessage',
+    );
+    expect(sent.token).toBe(botToken);
+  });
+
   test('a Bot API error is 422 telegram_webhook_failed and stores nothing', async () => {
     const count = async () =>
       Number(
