@@ -2,11 +2,13 @@
  * Carrier activities: the send half of the outbox (docs/architecture.md "Outbox"), provider-neutral.
  * The at-most-once bookkeeping (`sending`, `send_started_at`, reconciliation of an earlier attempt,
  * `unknown` / `send_unconfirmed`) lives here; the carrier call is the channel adapter's
- * (`channels/index.ts` `adapterFor(kind)`: Twilio for SMS / WhatsApp, Postmark for email, Telegram).
+ * (`channels/index.ts` `adapterFor(kind)`: Twilio for SMS / WhatsApp, Postmark for email, Telegram),
+ * built from the conversation's channel's own credentials when it has any (`channels/resolver.ts`).
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { sql } from 'kysely';
 import {
+  type ChannelAdapter,
   type ChannelAdapters,
   type OutboundMessage,
   PermanentSendError,
@@ -16,6 +18,8 @@ import {
   contactAddressOf,
 } from '../channels';
 import { SEND_UNCONFIRMED } from '../channels/reconciliation';
+import { createChannelAdapterResolver } from '../channels/resolver';
+import { DecryptionError, type Keyring } from '../config/keyring';
 import { mediaUrlFor } from '../db/media-urls';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
@@ -61,11 +65,16 @@ export const TRANSIENT_CARRIER_ERROR = 'TransientCarrierError';
 /** `type` of the non-retryable failure thrown for permanent carrier errors. */
 export const PERMANENT_CARRIER_ERROR = 'PermanentCarrierError';
 
+/** `error_code` of a message whose channel's own credentials cannot be decrypted (a key missing from the ring, an altered row). */
+export const CHANNEL_CREDENTIALS_UNAVAILABLE = 'channel_credentials_unavailable';
+
 /** Dependencies of the carrier activities. */
 export interface CarrierDeps {
   db: Db;
-  /** The channel adapters (`createChannelAdapters(config)`), one per provider. */
+  /** The channel adapters (`createChannelAdapters(config)`), one per provider: channels without their own credentials send with them. */
   channels: ChannelAdapters;
+  /** Opens a channel's own credentials (`CREDENTIALS_ENCRYPTION_KEYS`): its sends use an adapter built from them. */
+  keyring: Keyring;
   /** Where attachment bytes live (email attachments are read from it). */
   blobs: BlobStore;
   /** Public base URL (no trailing slash): status callbacks and signed media URLs. */
@@ -97,6 +106,11 @@ async function loadOutbound(db: Db, messageId: string) {
       'c.subject',
       'c.reply_token',
       'ch.kind',
+      'ch.id as channelId',
+      'ch.provider',
+      'ch.credentials_ciphertext',
+      'ch.credentials_key_id',
+      'ch.updated_at as channelUpdatedAt',
       'ch.address as channelAddress',
       'ch.name as channelName',
       'ch.settings',
@@ -134,6 +148,17 @@ function toOutbound(row: OutboundRow): OutboundMessage {
 /** Builds the carrier activities. */
 export function createCarrierActivities(deps: CarrierDeps) {
   const { db } = deps;
+  const adapters = createChannelAdapterResolver({ db, channels: deps.channels, keyring: deps.keyring });
+  /** The adapter of the row's channel: its own credentials, else the environment's. */
+  const adapterOf = (row: OutboundRow) =>
+    adapters.forRow({
+      id: row.channelId,
+      kind: row.kind,
+      provider: row.provider,
+      credentials_ciphertext: row.credentials_ciphertext,
+      credentials_key_id: row.credentials_key_id,
+      updated_at: row.channelUpdatedAt,
+    });
 
   const fail = async (messageId: string, errorCode: string, errorMessage: string, details: object): Promise<never> => {
     await applyDeliveryUpdate(db, { messageId, status: 'failed', errorCode, errorMessage });
@@ -152,12 +177,26 @@ export function createCarrierActivities(deps: CarrierDeps) {
    * `reconcile`, see channels/reconciliation.ts). The window starts at the attempt's `send_started_at`
    * (rows from before migration 0005: the message's creation).
    */
-  const reconcile = (row: OutboundRow): Promise<Reconciliation> => deps.channels.adapterFor(row.kind).reconcile(ctx, toOutbound(row));
+  const reconcile = (row: OutboundRow, adapter: ChannelAdapter): Promise<Reconciliation> => adapter.reconcile(ctx, toOutbound(row));
+
+  /**
+   * The row's adapter, or why there is none: its channel's credentials do not decrypt (no retry can
+   * help until an operator restores the key: the message is failed, or flagged `unknown` when an
+   * earlier attempt may have reached the carrier).
+   */
+  const resolveAdapter = (row: OutboundRow): { adapter: ChannelAdapter } | { unavailable: string } => {
+    try {
+      return { adapter: adapterOf(row) };
+    } catch (err) {
+      if (!(err instanceof DecryptionError)) throw err;
+      return { unavailable: `the channel's credentials cannot be decrypted (${err.message}); check CREDENTIALS_ENCRYPTION_KEYS` };
+    }
+  };
 
   /** The carrier call: records the provider's id and status, or fails the message on a permanent error. */
-  const sendNow = async (row: OutboundRow): Promise<string> => {
+  const sendNow = async (row: OutboundRow, adapter: ChannelAdapter): Promise<string> => {
     try {
-      const sent = await deps.channels.adapterFor(row.kind).send(ctx, toOutbound(row));
+      const sent = await adapter.send(ctx, toOutbound(row));
       await applyDeliveryUpdate(db, {
         messageId: row.id,
         providerMessageId: sent.providerMessageId,
@@ -220,10 +259,17 @@ export function createCarrierActivities(deps: CarrierDeps) {
     if (row.is_internal_note) return { providerMessageId: null, alreadySent: true };
     if (row.provider_message_id !== null) return { providerMessageId: row.provider_message_id, alreadySent: true };
     if (row.delivery_status === 'unknown') return { providerMessageId: null, alreadySent: false, unconfirmed: true };
+    const resolved = resolveAdapter(row);
+    if ('unavailable' in resolved) {
+      log.warn('send impossible: channel credentials unavailable', { messageId: row.id });
+      if (row.delivery_status === 'sending') return settle(row, { outcome: 'undecided', reason: resolved.unavailable });
+      return fail(row.id, CHANNEL_CREDENTIALS_UNAVAILABLE, `Not sent: ${resolved.unavailable}.`, {});
+    }
+    const { adapter } = resolved;
     if (row.delivery_status === 'sending') {
       // An earlier attempt reached the carrier call and did not record its outcome (crash, timeout,
       // transient error): the carrier's own records decide whether sending again is safe.
-      const result = await reconcile(row);
+      const result = await reconcile(row, adapter);
       if (result.outcome !== 'not_sent') return settle(row, result);
       log.info('earlier send attempt not found at the carrier: sending', { messageId: row.id });
     }
@@ -247,7 +293,7 @@ export function createCarrierActivities(deps: CarrierDeps) {
       log.warn('send not started: the message changed meanwhile', { messageId: row.id, deliveryStatus: now?.delivery_status });
       return { providerMessageId: null, alreadySent: false, unconfirmed: now?.delivery_status === 'unknown' };
     }
-    return { providerMessageId: await sendNow(row), alreadySent: false };
+    return { providerMessageId: await sendNow(row, adapter), alreadySent: false };
   };
 
   return {
@@ -262,7 +308,9 @@ export function createCarrierActivities(deps: CarrierDeps) {
      * - otherwise the row turns `sending` (with `send_started_at = now()`) before the carrier call.
      * What goes on the wire is the adapter's (`channels/<provider>/adapter.ts`).
      * @throws ApplicationFailure (non-retryable, type `PermanentCarrierError`, details `[{ code, status }]`)
-     *   for permanent carrier errors (the adapter's `PermanentSendError`), after marking the message `failed` with the carrier's code;
+     *   for permanent carrier errors (the adapter's `PermanentSendError`), after marking the message `failed` with the carrier's code,
+     *   and when the channel's own credentials cannot be decrypted (`channel_credentials_unavailable`; a message an
+     *   earlier attempt left `sending` is flagged `unknown` instead);
      *   any other error (429, 5xx, network) is thrown as is, so Temporal retries.
      */
     async sendMessage(input: { messageId: string }): Promise<SendResult> {
@@ -283,7 +331,9 @@ export function createCarrierActivities(deps: CarrierDeps) {
     async markMessageFailed(input: { messageId: string; errorCode: string; errorMessage: string }): Promise<void> {
       const row = await loadOutbound(db, input.messageId);
       if (row && row.provider_message_id === null && row.delivery_status === 'sending') {
-        const result = await reconcile(row);
+        const resolved = resolveAdapter(row);
+        const result: Reconciliation =
+          'unavailable' in resolved ? { outcome: 'undecided', reason: resolved.unavailable } : await reconcile(row, resolved.adapter);
         if (result.outcome !== 'not_sent') {
           await settle(row, result);
           return;

@@ -18,6 +18,7 @@ import { attachmentsRouter, mediaRouter } from './routes/attachments';
 import { apiKeysRouter } from './routes/api-keys';
 import { auditLogRouter } from './routes/audit-log';
 import { authRouter } from './routes/auth';
+import { channelsRouter } from './routes/channels';
 import { conversationStatsRouter } from './routes/conversation-stats';
 import { healthRouter } from './routes/health';
 import { meRouter } from './routes/me';
@@ -84,6 +85,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/teams', teamsRouter(deps));
   v1.use('/attachments', attachmentsRouter({ db: deps.db, blobs: deps.blobs, maxBytes: deps.config.attachments.maxBytes }));
   v1.use('/templates', templatesRouter(deps));
+  v1.use('/channels', channelsRouter(deps));
   v1.use('/todos', todosRouter(deps));
   // before the `/ai-assistant` router
   v1.use('/ai-assistant/training-pairs', aiTrainingPairsRouter(deps));

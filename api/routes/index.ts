@@ -13,6 +13,7 @@ import { apiKeyRoutes } from './api-keys';
 import { attachmentRoutes, mediaRoutes } from './attachments';
 import { auditLogRoutes } from './audit-log';
 import { authRoutes } from './auth';
+import { channelRoutes } from './channels';
 import { contactRoutes } from './contacts';
 import { conversationStatsRoutes } from './conversation-stats';
 import { conversationRoutes } from './conversations';
@@ -40,6 +41,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...auditLogRoutes,
   ...staffRoutes,
   ...teamRoutes,
+  ...channelRoutes,
   ...attachmentRoutes,
   ...mediaRoutes,
   // every channel's inbound webhooks (channels/<provider>/webhooks.ts)
