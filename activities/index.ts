@@ -10,6 +10,7 @@ import { createAiSuggestionActivities } from './ai-suggestions';
 import { type CarrierDeps, createCarrierActivities } from './carrier';
 import { createConversationStoreActivities } from './conversation-store';
 import { createMediaImportActivities, type MediaImportDeps } from './media-import';
+import { createStaffEmailActivities, type StaffEmailDeps } from './staff-email';
 
 /** Everything the activities need: database, carrier SDK clients, blob store, URLs and secrets, the optional OpenAI client. */
 export type ActivityDeps = CarrierDeps & {
@@ -19,6 +20,8 @@ export type ActivityDeps = CarrierDeps & {
   openai?: OpenAI;
   /** Runs updates on conversation workflows (the agent tools act through them, like a human would): a `ConversationClient`. */
   commands: InboxCommands & ConversationSignaller;
+  /** The environment's Postmark settings, for staff emails (see {@link StaffEmailDeps.postmark}). */
+  postmark: StaffEmailDeps['postmark'];
 };
 
 /** Builds the activity object registered on the worker. */
@@ -31,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAiSuggestionActivities({ db: deps.db, openAiAvailable: deps.openai !== undefined }),
     ...createAiAgentActivities({ db: deps.db, openai: deps.openai, commands: deps.commands }),
     ...createAiSettingsBroadcastActivities({ db: deps.db, openAiAvailable: deps.openai !== undefined, signaller: deps.commands }),
+    ...createStaffEmailActivities(deps),
   };
 }
 

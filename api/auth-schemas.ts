@@ -22,6 +22,19 @@ export const SetPasswordBody = z
   })
   .openapi('SetPasswordRequest');
 
+/** `POST /v1/auth/forgot-password` body: the email (and org, when the email signs in to several). */
+export const ForgotPasswordBody = z
+  .strictObject({
+    email: z
+      .string()
+      .trim()
+      .min(3)
+      .max(320)
+      .openapi({ description: 'The staff user’s email (case-insensitive)', example: 'ops@acme.test' }),
+    orgId: z.uuid().optional().openapi({ description: 'Only this org’s account (default: every org the email belongs to)' }),
+  })
+  .openapi('ForgotPasswordRequest');
+
 /** `POST /v1/auth/login` body. */
 export const LoginBody = z
   .strictObject({

@@ -75,3 +75,42 @@ export function postgresLoginLimiter(db: Db, opts: { maxFailures?: number; windo
     },
   };
 }
+
+/** Password-reset emails per email address allowed within {@link RESET_WINDOW_S}. */
+export const RESET_MAX_REQUESTS = 3;
+/** The reset window, in seconds (1 h). */
+export const RESET_WINDOW_S = 60 * 60;
+
+/** A budget of requests per key (same Postgres store as the login limiter). */
+export interface RequestBudget {
+  /** Takes one request from `key`'s budget: `true` if it had one left, `false` when spent until the window ends. */
+  take(key: string): Promise<boolean>;
+}
+
+/**
+ * The Postgres-backed budget of password-reset requests per email address (RESET_MAX_REQUESTS per
+ * RESET_WINDOW_S), so `POST /v1/auth/forgot-password` cannot be used to flood someone's inbox.
+ */
+export function postgresResetBudget(db: Db, opts: { maxRequests?: number; windowSeconds?: number } = {}): RequestBudget {
+  const limiter = new RateLimiterPostgres({
+    storeClient: pgLikeClient(db),
+    storeType: 'pool',
+    tableName: 'login_rate_limits',
+    tableCreated: true,
+    clearExpiredByTimeout: false,
+    keyPrefix: 'reset',
+    points: opts.maxRequests ?? RESET_MAX_REQUESTS,
+    duration: opts.windowSeconds ?? RESET_WINDOW_S,
+  });
+  return {
+    async take(key) {
+      try {
+        await limiter.consume(key.trim().toLowerCase());
+        return true;
+      } catch (err) {
+        if (err instanceof RateLimiterRes) return false;
+        throw err;
+      }
+    },
+  };
+}

@@ -64,6 +64,7 @@ export async function startWorker(config: Config, address: string, opts: StartWo
       maxAttachmentBytes: config.attachments.maxBytes,
       openai,
       commands,
+      postmark: { serverToken: config.postmark.serverToken, apiBaseUrl: config.postmark.apiBaseUrl },
     }),
   });
   const done = worker.run().finally(async () => {

@@ -1,3 +1,4 @@
 /** Workflow entry point for the worker bundle. */
 export { conversationWorkflow } from './conversation/workflow';
 export { aiSettingsBroadcastWorkflow } from './ai-settings-broadcast';
+export { passwordResetEmailWorkflow } from './staff-email';

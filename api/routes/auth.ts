@@ -5,7 +5,9 @@
  * - `POST /v1/auth/login` → 200 {@link TokenPair}: email + password (+ `orgId` when needed);
  * - `POST /v1/auth/refresh` → 200 {@link TokenPair}: rotates the refresh token (a reused one
  *   revokes its family);
- * - `POST /v1/auth/logout` → 204: revokes the refresh token's family.
+ * - `POST /v1/auth/logout` → 204: revokes the refresh token's family;
+ * - `POST /v1/auth/forgot-password` → 202: emails a reset link through the org's email channel
+ *   (`passwordResetEmailWorkflow`), the same answer whether or not the email is known.
  * Access tokens last {@link ACCESS_TOKEN_TTL_S} and carry `tv` (the user's `token_version`), so
  * deactivation and password changes revoke them at once (`api/auth.ts`).
  *
@@ -16,6 +18,7 @@
  * cookie again. Cookies are parsed with the `cookie` package (the one Express uses for `res.cookie`).
  * Every successful login also deletes a bounded batch of dead sign-in tokens ({@link deleteExpiredAuthTokens}).
  */
+import { randomUUID } from 'node:crypto';
 import { parse as parseCookies } from 'cookie';
 import express, { type CookieOptions, type Request, type Response, type Router } from 'express';
 import {
@@ -28,12 +31,21 @@ import {
   setPasswordWithToken,
   type StaffSignInRow,
 } from '../../db/staff-auth';
-import { LoginBody, PresentedRefreshToken, RefreshTokenBody, SetPasswordBody, TokenPair, type TokenPairJson } from '../auth-schemas';
+import { ForgotPasswordBody, LoginBody, PresentedRefreshToken, RefreshTokenBody, SetPasswordBody, TokenPair, type TokenPairJson } from '../auth-schemas';
 import { signStaffToken } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
-import { LOGIN_MAX_FAILURES, type LoginLimiter, postgresLoginLimiter } from '../login-limiter';
+import {
+  LOGIN_MAX_FAILURES,
+  type LoginLimiter,
+  postgresLoginLimiter,
+  postgresResetBudget,
+  RESET_MAX_REQUESTS,
+  type RequestBudget,
+} from '../login-limiter';
+import { PASSWORD_RESET_EMAIL_WORKFLOW_TYPE, passwordResetEmailWorkflowId } from '../../workflows/staff-email';
+import type { PasswordResetEmailInput } from '../../activities/staff-email';
 import { hashPassword, verifyNothing, verifyPassword } from '../passwords';
 
 /** Lifetime of an access token issued here: 15 min (s). */
@@ -49,6 +61,10 @@ export interface AuthRouteDeps {
   db: ApiDeps['db'];
   jwtSecret: string;
   loginLimiter: LoginLimiter;
+  /** Password-reset requests per email ({@link postgresResetBudget}). */
+  resetBudget: RequestBudget;
+  /** Starts the reset email workflow (`ConversationClient.startOnce`). */
+  workflows: Pick<ApiDeps['conversations'], 'startOnce'>;
   /** Attributes of the refresh cookie (`Secure` when PUBLIC_BASE_URL is https). */
   refreshCookie: CookieOptions;
 }
@@ -101,6 +117,36 @@ const invalidCredentials = (): HttpError => new HttpError(401, 'invalid_credenti
 
 /** The `/v1/auth/*` routes. */
 export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/auth/forgot-password',
+      auth: 'none',
+      operationId: 'forgotPassword',
+      tags: ['auth'],
+      summary:
+        'Ask for a password-reset link by email (1 h, single use), sent from the org’s email channel; the same 202 whether or not ' +
+        `the email is known, deactivated, over its budget (${RESET_MAX_REQUESTS} per hour) or in an org without an email channel`,
+      request: { body: ForgotPasswordBody },
+      response: { status: 202, description: 'Accepted: if the email belongs to an active user, a link is on its way' },
+      errors: [],
+    },
+    ({ db, resetBudget, workflows }) =>
+      async (req, res) => {
+        const body = ForgotPasswordBody.parse(req.body);
+        if (await resetBudget.take(body.email)) {
+          const users = (await findStaffByEmail(db, body.email, body.orgId)).filter((u) => u.deactivated_at === null);
+          for (const user of users) {
+            // the token is made by the activity: it never enters the workflow's input or history
+            await workflows.startOnce<PasswordResetEmailInput>(PASSWORD_RESET_EMAIL_WORKFLOW_TYPE, passwordResetEmailWorkflowId(randomUUID()), {
+              orgId: user.org_id,
+              staffId: user.id,
+            });
+          }
+        }
+        res.status(202).end();
+      },
+  ),
   defineRoute(
     {
       method: 'post',
@@ -254,12 +300,18 @@ export function refreshCookieOptions(publicBaseUrl: string): CookieOptions {
  * @param deps.loginLimiter default: the Postgres-backed limiter ({@link postgresLoginLimiter})
  */
 export function authRouter(
-  deps: Pick<ApiDeps, 'db'> & { config: Pick<ApiDeps['config'], 'jwtSecret' | 'publicBaseUrl'>; loginLimiter?: LoginLimiter },
+  deps: Pick<ApiDeps, 'db' | 'conversations'> & {
+    config: Pick<ApiDeps['config'], 'jwtSecret' | 'publicBaseUrl'>;
+    loginLimiter?: LoginLimiter;
+    resetBudget?: RequestBudget;
+  },
 ): Router {
   const routeDeps: AuthRouteDeps = {
     db: deps.db,
     jwtSecret: deps.config.jwtSecret,
     loginLimiter: deps.loginLimiter ?? postgresLoginLimiter(deps.db),
+    resetBudget: deps.resetBudget ?? postgresResetBudget(deps.db),
+    workflows: deps.conversations,
     refreshCookie: refreshCookieOptions(deps.config.publicBaseUrl),
   };
   return routerFor(authRoutes, routeDeps, { prefix: '/v1/auth', auth: 'none', before: [express.json({ limit: '16kb' })] });

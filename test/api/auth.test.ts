@@ -264,7 +264,7 @@ describe('public endpoints', () => {
       .filter((r) => staffPath(r.path))
       .map((r) => `${r.method} ${r.path}`);
     expect(documented.sort()).toEqual([...staff].sort());
-    expect(API_ROUTES.filter((r) => r.path.startsWith('/v1/auth/')).map((r) => r.auth)).toEqual(['none', 'none', 'none', 'none']);
+    expect(API_ROUTES.filter((r) => r.path.startsWith('/v1/auth/')).map((r) => r.auth)).toEqual(['none', 'none', 'none', 'none', 'none']);
     expect(served.sort()).toEqual([...staff].sort());
     expect(doc.paths['/healthz']?.get).toBeDefined();
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Conversation', 'Message', 'Error']));

@@ -385,6 +385,8 @@ test('sign-in: set-password, login, refresh, logout and their errors', async () 
   await call('post', '/v1/auth/refresh').send({});
   await call('post', '/v1/auth/logout').send({ refreshToken: refreshed.body.refreshToken });
   await call('post', '/v1/auth/logout').send({ refreshToken: 1 });
+  await call('post', '/v1/auth/forgot-password').send({ email: `nobody-${randomUUID()}@example.test` });
+  await call('post', '/v1/auth/forgot-password').send({ email: 1 });
 });
 
 test('API keys and the audit log', async () => {

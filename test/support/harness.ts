@@ -297,6 +297,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       maxAttachmentBytes: TEST_MAX_ATTACHMENT_BYTES,
       openai: openai ? createOpenAiClient({ apiKey: OPENAI_API_KEY, baseURL: openai.url, maxRetries: 0 }) : undefined,
       commands: conversations,
+      postmark: { serverToken: POSTMARK_SERVER_TOKEN, apiBaseUrl: postmark.url },
     }),
     workflowBundle: { codePath: resources.workflowBundlePath },
   });

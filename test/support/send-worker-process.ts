@@ -113,6 +113,7 @@ async function main(raw: string): Promise<void> {
       mediaUrlSecret: mediaSigningSecret(config.jwtSecret),
       maxAttachmentBytes: config.maxAttachmentBytes,
       commands,
+      postmark: { serverToken: config.postmarkServerToken, apiBaseUrl: config.postmarkUrl },
     }),
     workflowBundle: { codePath: config.workflowBundlePath },
   });

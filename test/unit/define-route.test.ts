@@ -167,6 +167,7 @@ describe('the app registry', () => {
     const auths = Object.fromEntries(API_ROUTES.filter((r) => r.auth !== 'staff').map((r) => [r.operationId, authName(r.auth)]));
     expect(auths).toEqual({
       downloadSignedMedia: 'signedUrl',
+      forgotPassword: 'none',
       postmarkInboundWebhook: 'webhook:postmark',
       postmarkEventsWebhook: 'webhook:postmark',
       twilioMessagingWebhook: 'webhook:twilio',
