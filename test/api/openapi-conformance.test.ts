@@ -14,7 +14,16 @@ import { mediaSigningSecret, signMediaUrl } from '../../db/media-urls';
 import { issueOneTimeToken } from '../../db/staff-auth';
 import { insertSuggestion, insertTrainingPairs } from './db-fixtures';
 import { expressRoutes } from '../support/routes';
-import { createHarness, type Harness, INBOUND_EMAIL_DOMAIN, JWT_SECRET, PUBLIC_BASE_URL, randomPhone } from '../support/harness';
+import {
+  createHarness,
+  type Harness,
+  INBOUND_EMAIL_DOMAIN,
+  JWT_SECRET,
+  POSTMARK_WEBHOOK_PASSWORD,
+  POSTMARK_WEBHOOK_USER,
+  PUBLIC_BASE_URL,
+  randomPhone,
+} from '../support/harness';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 interface MediaType {
@@ -328,6 +337,32 @@ test('webhook error answers', async () => {
     '/webhooks/postmark/events',
   );
   conforms(await request(h.app).post('/webhooks/postmark/events').send({}), 'post', '/webhooks/postmark/events');
+  // the per-channel Postmark URLs (the test org's email channel has no credentials of its own: the environment's apply)
+  const channelEvents = '/webhooks/postmark/{channelId}/events';
+  const channelInbound = '/webhooks/postmark/{channelId}/inbound';
+  const delivery = { RecordType: 'Delivery', MessageID: randomUUID(), Recipient: 'x@example.test', DeliveredAt: new Date().toISOString() };
+  conforms(
+    await request(h.app)
+      .post(`/webhooks/postmark/${h.org.emailChannelId}/events`)
+      .auth(POSTMARK_WEBHOOK_USER, POSTMARK_WEBHOOK_PASSWORD)
+      .send(delivery),
+    'post',
+    channelEvents,
+  );
+  conforms(await request(h.app).post(`/webhooks/postmark/${h.org.emailChannelId}/events`).send(delivery), 'post', channelEvents);
+  conforms(
+    await request(h.app).post(`/webhooks/postmark/${randomUUID()}/inbound`).auth(POSTMARK_WEBHOOK_USER, POSTMARK_WEBHOOK_PASSWORD).send({}),
+    'post',
+    channelInbound,
+  );
+  conforms(
+    await request(h.app)
+      .post(`/webhooks/postmark/${h.org.emailChannelId}/inbound`)
+      .auth(POSTMARK_WEBHOOK_USER, POSTMARK_WEBHOOK_PASSWORD)
+      .send({ From: 'not an email' }),
+    'post',
+    channelInbound,
+  );
   const telegram = '/webhooks/telegram/{channelId}';
   const update = h.telegram.update({ chatId: 424_242, text: 'Hello from Telegram' });
   conforms(await h.telegramWebhook(update), 'post', telegram);

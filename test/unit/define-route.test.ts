@@ -169,6 +169,8 @@ describe('the app registry', () => {
       downloadSignedMedia: 'signedUrl',
       postmarkInboundWebhook: 'webhook:postmark',
       postmarkEventsWebhook: 'webhook:postmark',
+      postmarkChannelInboundWebhook: 'webhook:postmark',
+      postmarkChannelEventsWebhook: 'webhook:postmark',
       twilioMessagingWebhook: 'webhook:twilio',
       twilioStatusWebhook: 'webhook:twilio',
       telegramWebhook: 'webhook:telegram',
