@@ -2,7 +2,8 @@
  * Carrier activities: the send half of the outbox (docs/architecture.md "Outbox"), provider-neutral.
  * The at-most-once bookkeeping (`sending`, `send_started_at`, reconciliation of an earlier attempt,
  * `unknown` / `send_unconfirmed`) lives here; the carrier call is the channel adapter's
- * (`channels/index.ts` `adapterFor(kind)`: Twilio for SMS / WhatsApp, Postmark for email, Telegram).
+ * (`channels/index.ts` `adapterFor(kind)`: Twilio for SMS / WhatsApp, Postmark for email, Telegram),
+ * built from the conversation's channel's own credentials when it has any (`channels/resolver.ts`).
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { sql } from 'kysely';
@@ -16,6 +17,8 @@ import {
   contactAddressOf,
 } from '../channels';
 import { SEND_UNCONFIRMED } from '../channels/reconciliation';
+import { createChannelAdapterResolver } from '../channels/resolver';
+import type { Keyring } from '../config/keyring';
 import { mediaUrlFor } from '../db/media-urls';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
@@ -64,8 +67,10 @@ export const PERMANENT_CARRIER_ERROR = 'PermanentCarrierError';
 /** Dependencies of the carrier activities. */
 export interface CarrierDeps {
   db: Db;
-  /** The channel adapters (`createChannelAdapters(config)`), one per provider. */
+  /** The channel adapters (`createChannelAdapters(config)`), one per provider: channels without their own credentials send with them. */
   channels: ChannelAdapters;
+  /** Opens a channel's own credentials (`CREDENTIALS_ENCRYPTION_KEYS`): its sends use an adapter built from them. */
+  keyring: Keyring;
   /** Where attachment bytes live (email attachments are read from it). */
   blobs: BlobStore;
   /** Public base URL (no trailing slash): status callbacks and signed media URLs. */
@@ -97,6 +102,11 @@ async function loadOutbound(db: Db, messageId: string) {
       'c.subject',
       'c.reply_token',
       'ch.kind',
+      'ch.id as channelId',
+      'ch.provider',
+      'ch.credentials_ciphertext',
+      'ch.credentials_key_id',
+      'ch.updated_at as channelUpdatedAt',
       'ch.address as channelAddress',
       'ch.name as channelName',
       'ch.settings',
@@ -134,6 +144,17 @@ function toOutbound(row: OutboundRow): OutboundMessage {
 /** Builds the carrier activities. */
 export function createCarrierActivities(deps: CarrierDeps) {
   const { db } = deps;
+  const adapters = createChannelAdapterResolver({ db, channels: deps.channels, keyring: deps.keyring });
+  /** The adapter of the row's channel: its own credentials, else the environment's. */
+  const adapterOf = (row: OutboundRow) =>
+    adapters.forRow({
+      id: row.channelId,
+      kind: row.kind,
+      provider: row.provider,
+      credentials_ciphertext: row.credentials_ciphertext,
+      credentials_key_id: row.credentials_key_id,
+      updated_at: row.channelUpdatedAt,
+    });
 
   const fail = async (messageId: string, errorCode: string, errorMessage: string, details: object): Promise<never> => {
     await applyDeliveryUpdate(db, { messageId, status: 'failed', errorCode, errorMessage });
@@ -152,12 +173,12 @@ export function createCarrierActivities(deps: CarrierDeps) {
    * `reconcile`, see channels/reconciliation.ts). The window starts at the attempt's `send_started_at`
    * (rows from before migration 0005: the message's creation).
    */
-  const reconcile = (row: OutboundRow): Promise<Reconciliation> => deps.channels.adapterFor(row.kind).reconcile(ctx, toOutbound(row));
+  const reconcile = (row: OutboundRow): Promise<Reconciliation> => adapterOf(row).reconcile(ctx, toOutbound(row));
 
   /** The carrier call: records the provider's id and status, or fails the message on a permanent error. */
   const sendNow = async (row: OutboundRow): Promise<string> => {
     try {
-      const sent = await deps.channels.adapterFor(row.kind).send(ctx, toOutbound(row));
+      const sent = await adapterOf(row).send(ctx, toOutbound(row));
       await applyDeliveryUpdate(db, {
         messageId: row.id,
         providerMessageId: sent.providerMessageId,

@@ -11,8 +11,10 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { storeAttachment } from '../db/attachment-store';
 import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
-import type { ChannelAdapters, ChannelKind } from '../channels';
+import type { ChannelAdapters } from '../channels';
+import { type ResolvableChannel, createChannelAdapterResolver } from '../channels/resolver';
 import type { MediaDownload } from '../channels/types';
+import type { Keyring } from '../config/keyring';
 import type { Attachment } from '../domain/message';
 import { SWITCHBOARD_NAMESPACE } from '../domain/routing';
 
@@ -22,12 +24,18 @@ export interface MediaImportDeps {
   blobs: BlobStore;
   /** Largest media accepted, in bytes (a larger one is skipped and recorded as not imported). */
   maxBytes: number;
-  /** The channel adapters: where (and with which credentials) a carrier's media is downloaded. */
-  channels: Pick<ChannelAdapters, 'adapterFor'>;
+  /**
+   * The channel adapters: where (and with which credentials) a carrier's media is downloaded; a channel
+   * with its own credentials downloads with an adapter built from them (`channels/resolver.ts`).
+   */
+  channels: Pick<ChannelAdapters, 'adapterFor' | 'withConfig'>;
+  /** Opens a channel's own credentials. */
+  keyring: Keyring;
 }
 
 /** Builds the media import activity. */
 export function createMediaImportActivities(deps: MediaImportDeps) {
+  const adapters = createChannelAdapterResolver({ db: deps.db, channels: deps.channels, keyring: deps.keyring });
   /**
    * Fetches one media as its adapter said (`download`), refuses bodies over `maxBytes`
    * (by Content-Length, then while reading), stores it under an id derived from message + position.
@@ -86,8 +94,8 @@ export function createMediaImportActivities(deps: MediaImportDeps) {
    * Where one media is downloaded: what the channel's adapter says (its `mediaDownload`), else the
    * media's own URL without credentials; `null` = it cannot be downloaded (kept as it is).
    */
-  const downloadOf = async (kind: ChannelKind, media: Attachment): Promise<MediaDownload | null> => {
-    const adapter = deps.channels.adapterFor(kind);
+  const downloadOf = async (channel: ResolvableChannel, media: Attachment): Promise<MediaDownload | null> => {
+    const adapter = adapters.forRow(channel);
     if (adapter.mediaDownload) return adapter.mediaDownload(media);
     return media.url ? { url: media.url, headers: {} } : null;
   };
@@ -103,7 +111,9 @@ export function createMediaImportActivities(deps: MediaImportDeps) {
       const message = await deps.db
         .selectFrom('messages as m')
         .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-        .select(['m.id', 'm.org_id', 'm.attachments', 'c.channel_kind'])
+        .innerJoin('channels as ch', 'ch.id', 'c.channel_id')
+        .select(['m.id', 'm.org_id', 'm.attachments', 'ch.id as channelId', 'ch.kind', 'ch.provider'])
+        .select(['ch.credentials_ciphertext', 'ch.credentials_key_id', 'ch.updated_at'])
         .where('m.id', '=', input.messageId)
         .executeTakeFirst();
       if (!message) return { imported: 0 };
@@ -115,7 +125,7 @@ export function createMediaImportActivities(deps: MediaImportDeps) {
           continue;
         }
         try {
-          const download = await downloadOf(message.channel_kind, media);
+          const download = await downloadOf({ ...message, id: message.channelId }, media);
           if (download === null) {
             attachments.push(media);
             continue;

@@ -16,6 +16,7 @@ import { aiAssistantRouter } from './routes/ai-assistant';
 import { aiTrainingPairsRouter } from './routes/ai-training-pairs';
 import { attachmentsRouter, mediaRouter } from './routes/attachments';
 import { authRouter } from './routes/auth';
+import { channelsRouter } from './routes/channels';
 import { conversationStatsRouter } from './routes/conversation-stats';
 import { healthRouter } from './routes/health';
 import { meRouter } from './routes/me';
@@ -78,6 +79,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/me', meRouter(deps));
   v1.use('/attachments', attachmentsRouter({ db: deps.db, blobs: deps.blobs, maxBytes: deps.config.attachments.maxBytes }));
   v1.use('/templates', templatesRouter(deps));
+  v1.use('/channels', channelsRouter(deps));
   v1.use('/todos', todosRouter(deps));
   // before the `/ai-assistant` router
   v1.use('/ai-assistant/training-pairs', aiTrainingPairsRouter(deps));

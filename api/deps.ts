@@ -15,6 +15,8 @@ export interface ApiConfig {
   postmark: Pick<Config['postmark'], 'webhookUser' | 'webhookPassword' | 'inboundDomain'>;
   /** Largest attachment accepted, in bytes (413 above). */
   attachments: Pick<Config['attachments'], 'maxBytes'>;
+  /** Bot API root Telegram channels are connected through (`setWebhook`, `getMe`); absent / `undefined` = api.telegram.org. */
+  telegram?: Pick<Config['telegram'], 'apiRoot'>;
   /** `apiKey` set = the AI assistant is available (`GET /v1/ai-assistant` → `available`). */
   openai?: Pick<Config['openai'], 'apiKey'>;
 }

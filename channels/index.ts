@@ -47,6 +47,13 @@ export interface ChannelAdapters {
   readonly all: readonly ChannelAdapter[];
   /** The adapter carrying `kind`. @throws Error for a kind no adapter carries (a registry bug). */
   adapterFor(kind: ChannelKind): ChannelAdapter;
+  /**
+   * Builds a new adapter of `provider` from the process configuration with `overlay` merged over the
+   * provider's slice (a channel's own credentials, e.g. `{ accountSid, authToken }` over `config.twilio`);
+   * the override when `provider` has one (tests: a fake adapter). See `channels/resolver.ts`.
+   * @throws Error for a provider without an adapter definition
+   */
+  withConfig(provider: ChannelProvider, overlay: Record<string, unknown>): ChannelAdapter;
 }
 
 /**
@@ -77,6 +84,12 @@ export function createChannelAdapters(
       const adapter = byKind.get(kind);
       if (adapter === undefined) throw new Error(`no channel adapter carries ${kind}`);
       return adapter;
+    },
+    withConfig(provider, overlay) {
+      const override = overrides[provider];
+      if (override !== undefined) return override;
+      const slice = (config as unknown as Record<string, Record<string, unknown> | undefined>)[provider] ?? {};
+      return adapterDefinition(provider).create({ ...config, [provider]: { ...slice, ...overlay } } as ChannelsConfig);
     },
   };
 }

@@ -7,6 +7,7 @@ import { createOpenAiClient } from '../activities/openai-client';
 import { ConversationClient } from '../workflows/conversation/client';
 import { createActivities } from '../activities';
 import { createChannelAdapters } from '../channels';
+import { Keyring } from '../config/keyring';
 import { mediaSigningSecret } from '../db/media-urls';
 import { FileBlobStore } from '../db/blob-store';
 import type { Config } from '../config';
@@ -56,6 +57,7 @@ export async function startWorker(config: Config, address: string, opts: StartWo
     activities: createActivities({
       db,
       channels: createChannelAdapters(config),
+      keyring: new Keyring(config.credentialsKeys),
       blobs: new FileBlobStore(config.attachments.dir),
       publicBaseUrl: config.publicBaseUrl,
       mediaUrlSecret: mediaSigningSecret(config.jwtSecret),

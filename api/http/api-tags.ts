@@ -12,6 +12,7 @@ export const API_TAGS = {
   todos: 'Follow-ups about conversations',
   auth: 'Signing in: set a password with a one-time token, log in, refresh and log out (public)',
   me: 'The signed-in staff user',
+  channels: "The org's channels (inboxes) and their carrier credentials (never returned)",
   webhooks: 'Carrier webhooks (Twilio, Postmark), authenticated the way each provider signs them',
   health: 'Reachability of the database and Temporal',
 } as const;

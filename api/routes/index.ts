@@ -11,6 +11,7 @@ import { aiAssistantRoutes } from './ai-assistant';
 import { aiTrainingPairRoutes } from './ai-training-pairs';
 import { attachmentRoutes, mediaRoutes } from './attachments';
 import { authRoutes } from './auth';
+import { channelRoutes } from './channels';
 import { contactRoutes } from './contacts';
 import { conversationStatsRoutes } from './conversation-stats';
 import { conversationRoutes } from './conversations';
@@ -32,6 +33,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...todoRoutes,
   ...authRoutes,
   ...meRoutes,
+  ...channelRoutes,
   ...attachmentRoutes,
   ...mediaRoutes,
   // every channel's inbound webhooks (channels/<provider>/webhooks.ts)

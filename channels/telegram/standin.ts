@@ -10,7 +10,9 @@
  * Methods: `getMe`, `setWebhook`, `deleteWebhook`, `getWebhookInfo`, `sendMessage`, `sendPhoto`,
  * `sendDocument` (multipart uploads or a `file_id` / URL string), `sendMediaGroup` (`attach://` uploads;
  * each item is recorded as a `sendPhoto` / `sendDocument` in `sent`), `sendChatAction`, `getFile`; any
- * other method answers 404 `Not Found`, a wrong token 401 `Unauthorized`.
+ * other method answers 404 `Not Found`, a wrong token 401 `Unauthorized`. More bots than the one it
+ * starts with can be added (`addBot`): each token is answered as its own bot and its webhook is kept
+ * apart (`webhooks`), so tests can connect several Telegram channels.
  * - A chat the bot never heard from (see {@link TelegramStandIn.knowChat}, {@link TelegramStandIn.update})
  *   answers 400 `Bad Request: chat not found`; a blocked one ({@link TelegramStandIn.block}) 403
  *   `Forbidden: bot was blocked by the user`.
@@ -88,8 +90,12 @@ export interface TelegramStandIn {
   botId: number;
   requests: RecordedBotApiRequest[];
   sent: SentTelegramMessage[];
-  /** The webhook set with `setWebhook` (`null` until then or after `deleteWebhook`). */
+  /** The webhook set with `setWebhook` by the main bot (`null` until then or after `deleteWebhook`). */
   webhook: { url: string; secretToken: string | null } | null;
+  /** The webhook each bot (main and added ones) set, by token; absent until its `setWebhook`. */
+  webhooks: Map<string, { url: string; secretToken: string | null; allowedUpdates: string[] | null }>;
+  /** Lets another bot use this stand-in: requests with `token` are answered as that bot (`getMe` → `username`). */
+  addBot(token: string, username: string): void;
   /** Lets the bot write to `chatId` (a private chat whose user pressed Start). */
   knowChat(chatId: number | string): void;
   /** The user of `chatId` blocks the bot: sends answer 403. */
@@ -166,7 +172,9 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
   const nextMessageId = new Map<string, number>();
   let nextUpdateId = 100_000;
   const held = new HeldAnswers();
-  const bot = { id: botId, is_bot: true, first_name: 'Switchboard', username };
+  const bots = new Map<string, { id: number; is_bot: true; first_name: string; username: string }>([
+    [options.token, { id: botId, is_bot: true, first_name: 'Switchboard', username }],
+  ]);
 
   const newMessageId = (chatId: string): number => {
     const id = (nextMessageId.get(chatId) ?? 0) + 1;
@@ -181,6 +189,10 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
     requests: [],
     sent: [],
     webhook: null,
+    webhooks: new Map(),
+    addBot(token, botUsername) {
+      bots.set(token, { id: Number(token.split(':')[0]), is_bot: true, first_name: botUsername, username: botUsername });
+    },
     knowChat: (chatId) => void knownChats.add(String(chatId)),
     block: (chatId) => void blockedChats.add(String(chatId)),
     failNext(method, error) {
@@ -241,7 +253,7 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
       const [, token, filePath] = fileRoute;
       const file = [...files.values()].find((f) => f.path === filePath);
       standIn.requests.push({ method: 'file', token: token!, params: { path: filePath }, files: {}, status: file ? 200 : 404 });
-      if (token !== options.token || !file) return fail(res, { error_code: 404, description: 'Not Found' });
+      if (!bots.has(token!) || !file) return fail(res, { error_code: 404, description: 'Not Found' });
       res.writeHead(200, { 'content-type': file.mimeType, 'content-length': file.bytes.length });
       res.end(file.bytes);
       return;
@@ -259,7 +271,8 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
     };
     if (!route) return answerError({ error_code: 404, description: 'Not Found' });
     const [, token, method] = route as unknown as [string, string, string];
-    if (token !== options.token) return answerError({ error_code: 401, description: 'Unauthorized' });
+    const bot = bots.get(token);
+    if (bot === undefined) return answerError({ error_code: 401, description: 'Unauthorized' });
     const canned = queued.get(method)?.shift();
     if (canned) return answerError(canned);
 
@@ -289,17 +302,22 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
     switch (method) {
       case 'getMe':
         return answer(bot);
-      case 'setWebhook':
-        standIn.webhook = {
+      case 'setWebhook': {
+        const webhook = {
           url: String(params.url ?? ''),
           secretToken: typeof params.secret_token === 'string' ? params.secret_token : null,
         };
+        if (token === options.token) standIn.webhook = webhook;
+        const allowed = typeof params.allowed_updates === 'string' ? (JSON.parse(params.allowed_updates) as unknown) : params.allowed_updates;
+        standIn.webhooks.set(token, { ...webhook, allowedUpdates: Array.isArray(allowed) ? allowed.map(String) : null });
         return answer(true);
+      }
       case 'deleteWebhook':
-        standIn.webhook = null;
+        if (token === options.token) standIn.webhook = null;
+        standIn.webhooks.delete(token);
         return answer(true);
       case 'getWebhookInfo':
-        return answer({ url: standIn.webhook?.url ?? '', has_custom_certificate: false, pending_update_count: 0 });
+        return answer({ url: standIn.webhooks.get(token)?.url ?? '', has_custom_certificate: false, pending_update_count: 0 });
       case 'sendChatAction': {
         const error = needsChat();
         return error ? answerError(error) : answer(true);

@@ -30,6 +30,12 @@ export interface TwilioClientOptions {
    * Unset (or empty) = talk to the real Twilio API.
    */
   apiBaseUrl?: string;
+  /**
+   * An API key of the account (`SK…`) and its secret: REST calls authenticate with them (Basic
+   * `apiKeySid:apiKeySecret`) instead of `accountSid:authToken` (twilio.com/docs/iam/api-keys). Both or neither.
+   */
+  apiKeySid?: string;
+  apiKeySecret?: string;
 }
 
 /**
@@ -86,6 +92,9 @@ export function createTwilioClient(opts: TwilioClientOptions): twilio.Twilio {
   const clientOpts: twilio.ClientOpts = {};
   if (opts.apiBaseUrl) {
     clientOpts.httpClient = new BaseUrlRequestClient(opts.apiBaseUrl);
+  }
+  if (opts.apiKeySid !== undefined && opts.apiKeySecret !== undefined) {
+    return twilio(opts.apiKeySid, opts.apiKeySecret, { ...clientOpts, accountSid: opts.accountSid });
   }
   return twilio(opts.accountSid, opts.authToken, clientOpts);
 }

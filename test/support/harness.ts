@@ -290,6 +290,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     activities: createActivities({
       db,
       channels,
+      keyring: new Keyring(TEST_CREDENTIALS_KEYS),
       blobs,
       publicBaseUrl: PUBLIC_BASE_URL,
       mediaUrlSecret: mediaSigningSecret(JWT_SECRET),

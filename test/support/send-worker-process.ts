@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createChannelAdapters } from '../../channels';
+import { Keyring } from '../../config/keyring';
 import { ConversationClient } from '../../workflows/conversation/client';
 import { FileBlobStore } from '../../db/blob-store';
 import { createDb } from '../../db/client';
@@ -105,6 +106,8 @@ async function main(raw: string): Promise<void> {
         postmark: { serverToken: config.postmarkServerToken, apiBaseUrl: config.postmarkUrl, inboundDomain: config.inboundEmailDomain },
         telegram: { botToken: config.telegram?.botToken, apiRoot: config.telegram?.url },
       }),
+      // the harness's TEST_CREDENTIALS_KEYS (not imported: this child process stays light)
+      keyring: new Keyring(`test:${Buffer.alloc(32, 42).toString('base64')}`),
       blobs: new FileBlobStore(mkdtempSync(path.join(tmpdir(), 'switchboard-blobs-'))),
       publicBaseUrl: config.publicBaseUrl,
       mediaUrlSecret: mediaSigningSecret(config.jwtSecret),
