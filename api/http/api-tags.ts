@@ -13,6 +13,7 @@ export const API_TAGS = {
   auth: 'Signing in: set a password with a one-time token, log in, refresh and log out (public)',
   me: 'The signed-in staff user',
   channels: "The org's channels (inboxes) and their carrier credentials (never returned)",
+  communications: 'Twilio onboarding: connect the org’s Twilio account, search and buy numbers, the primary outbound number (admins)',
   webhooks: 'Carrier webhooks (Twilio, Postmark), authenticated the way each provider signs them',
   health: 'Reachability of the database and Temporal',
 } as const;

@@ -12,6 +12,7 @@ import { aiTrainingPairRoutes } from './ai-training-pairs';
 import { attachmentRoutes, mediaRoutes } from './attachments';
 import { authRoutes } from './auth';
 import { channelRoutes } from './channels';
+import { twilioOnboardingRoutes } from './twilio-onboarding';
 import { contactRoutes } from './contacts';
 import { conversationStatsRoutes } from './conversation-stats';
 import { conversationRoutes } from './conversations';
@@ -34,6 +35,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...authRoutes,
   ...meRoutes,
   ...channelRoutes,
+  ...twilioOnboardingRoutes,
   ...attachmentRoutes,
   ...mediaRoutes,
   // every channel's inbound webhooks (channels/<provider>/webhooks.ts)

@@ -11,6 +11,7 @@ import * as m0009 from './0009_contact_identities';
 import * as m0010 from './0010_telegram';
 import * as m0011 from './0011_staff_sign_in';
 import * as m0012 from './0012_channel_credentials_audit_log';
+import * as m0016 from './0016_twilio_accounts';
 
 /**
  * Every migration, in order. Listed statically (not read from the folder) so they work the same
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_telegram': m0010,
   '0011_staff_sign_in': m0011,
   '0012_channel_credentials_audit_log': m0012,
+  '0016_twilio_accounts': m0016,
 };
