@@ -13,14 +13,12 @@ import { IsoDateTime, text } from './schemas';
 extendZodWithOpenApi(z);
 
 const ChannelName = text(100).openapi({ description: 'Shown to staff (the inbox name)', example: 'Support line' });
-const Settings = z
-  .record(z.string(), z.unknown())
-  .openapi({
-    description:
-      'Provider settings, non-secret (Twilio: `messagingServiceSid`). Keys that name a secret (token, secret, password, …) ' +
-      'are never shown back.',
-    example: {},
-  });
+const Settings = z.record(z.string(), z.unknown()).openapi({
+  description:
+    'Provider settings, non-secret (Twilio: `messagingServiceSid`). Keys that name a secret (token, secret, password, …) ' +
+    'are never shown back.',
+  example: {},
+});
 
 /**
  * A channel (inbox): 201 body of `POST /v1/channels`, 200 of `GET` / `PATCH /v1/channels/{id}`. Never
@@ -41,11 +39,14 @@ export const Channel = z
     archivedAt: IsoDateTime.nullable().openapi({ description: 'Set when deleted while it had conversations: it takes no new messages' }),
     createdAt: IsoDateTime,
     updatedAt: IsoDateTime,
-    webhookUrl: z.url().nullable().openapi({
-      description:
-        "Where the provider must send this channel's inbound webhooks (Twilio: the number's incoming-message URL; Postmark: " +
-        "the server's inbound webhook; Telegram: registered by Switchboard with `setWebhook`); `null` for web chat",
-    }),
+    webhookUrl: z
+      .url()
+      .nullable()
+      .openapi({
+        description:
+          "Where the provider must send this channel's inbound webhooks (Twilio: the number's incoming-message URL; Postmark: " +
+          "the server's inbound webhook; Telegram: registered by Switchboard with `setWebhook`); `null` for web chat",
+      }),
   })
   .openapi('Channel');
 /** JSON shape of {@link Channel}. */
@@ -132,6 +133,4 @@ export const PatchChannelEnvelope = z.strictObject({
 });
 
 /** 200 body of `DELETE /v1/channels/{id}` when the channel had conversations and was archived instead. */
-export const ArchivedChannel = z
-  .object({ archived: z.literal(true), channel: Channel })
-  .openapi('ArchivedChannel');
+export const ArchivedChannel = z.object({ archived: z.literal(true), channel: Channel }).openapi('ArchivedChannel');

@@ -18,7 +18,10 @@ import type { ChannelAdapters } from './index';
 import type { ChannelAdapter } from './types';
 
 /** The channel columns the resolver reads. */
-export type ResolvableChannel = Pick<ChannelRow, 'id' | 'kind' | 'provider' | 'credentials_ciphertext' | 'credentials_key_id' | 'updated_at'>;
+export type ResolvableChannel = Pick<
+  ChannelRow,
+  'id' | 'kind' | 'provider' | 'credentials_ciphertext' | 'credentials_key_id' | 'updated_at'
+>;
 
 /** Finds the adapter a channel sends with (see the module comment). */
 export interface ChannelAdapterResolver {

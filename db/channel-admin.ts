@@ -123,7 +123,12 @@ export function checkCredentials(provider: ChannelProvider, credentials: unknown
     return CREDENTIALS_BY_PROVIDER[provider].parse(credentials);
   } catch (err) {
     if (err instanceof ZodError) {
-      throw new HttpError(422, 'invalid_credentials', `The ${provider} credentials are not valid`, prefixed(zodDetails(err), 'credentials'));
+      throw new HttpError(
+        422,
+        'invalid_credentials',
+        `The ${provider} credentials are not valid`,
+        prefixed(zodDetails(err), 'credentials'),
+      );
     }
     throw err;
   }

@@ -132,42 +132,41 @@ export const channelRoutes: RouteDefinition<ChannelDeps>[] = [
         },
       ],
     },
-    (deps) =>
-      async (req, res) => {
-        const me = principalOf(res);
-        assertAdmin(me);
-        const body = CreateChannelEnvelope.parse(req.body);
-        const id = randomUUID();
-        let { address } = body;
-        let credentials = body.credentials;
-        let options: WriteOptions = {};
-        if (body.kind === 'telegram' && credentials !== undefined) {
-          credentials = withWebhookSecret(credentials);
-          checkCredentials('telegram', credentials);
-          if (address === undefined) {
-            try {
-              address = (await telegramBotIdentity(String(credentials.botToken), deps.config.telegram?.apiRoot)).username;
-            } catch (err) {
-              if (err instanceof TelegramSetupError) throw telegramFailed(err);
-              throw err;
-            }
-          }
-          options = registerWebhookStep(deps, credentials);
-        }
+    (deps) => async (req, res) => {
+      const me = principalOf(res);
+      assertAdmin(me);
+      const body = CreateChannelEnvelope.parse(req.body);
+      const id = randomUUID();
+      let { address } = body;
+      let credentials = body.credentials;
+      let options: WriteOptions = {};
+      if (body.kind === 'telegram' && credentials !== undefined) {
+        credentials = withWebhookSecret(credentials);
+        checkCredentials('telegram', credentials);
         if (address === undefined) {
-          throw new HttpError(422, 'address_required', `A ${kindSpec(body.kind).label} channel needs an address`, {
-            fields: [{ path: 'address', message: 'Required', code: 'invalid_type' }],
-          });
+          try {
+            address = (await telegramBotIdentity(String(credentials.botToken), deps.config.telegram?.apiRoot)).username;
+          } catch (err) {
+            if (err instanceof TelegramSetupError) throw telegramFailed(err);
+            throw err;
+          }
         }
-        const row = await createChannel(
-          deps.db,
-          deps.keyring,
-          { id, orgId: me.orgId, kind: body.kind, name: body.name, address, settings: body.settings, credentials },
-          actorOf(me),
-          options,
-        );
-        res.status(201).json(channelView(row, deps.config.publicBaseUrl));
-      },
+        options = registerWebhookStep(deps, credentials);
+      }
+      if (address === undefined) {
+        throw new HttpError(422, 'address_required', `A ${kindSpec(body.kind).label} channel needs an address`, {
+          fields: [{ path: 'address', message: 'Required', code: 'invalid_type' }],
+        });
+      }
+      const row = await createChannel(
+        deps.db,
+        deps.keyring,
+        { id, orgId: me.orgId, kind: body.kind, name: body.name, address, settings: body.settings, credentials },
+        actorOf(me),
+        options,
+      );
+      res.status(201).json(channelView(row, deps.config.publicBaseUrl));
+    },
   ),
   defineRoute(
     {
@@ -207,32 +206,31 @@ export const channelRoutes: RouteDefinition<ChannelDeps>[] = [
         { status: 422, description: '`invalid_credentials`, `credentials_not_supported`, `telegram_webhook_failed`' },
       ],
     },
-    (deps) =>
-      async (req, res) => {
-        const me = principalOf(res);
-        assertAdmin(me);
-        const { id } = IdParams.parse(req.params);
-        const body = PatchChannelEnvelope.parse(req.body);
-        const current = await findChannel(deps.db, me.orgId, id);
-        if (!current) throw notFound('Channel');
-        let credentials = body.credentials;
-        let options: WriteOptions = {};
-        if (current.provider === 'telegram' && credentials !== undefined && credentials !== null) {
-          credentials = withWebhookSecret(credentials);
-          options = registerWebhookStep(deps, credentials);
-        }
-        const row = await updateChannel(
-          deps.db,
-          deps.keyring,
-          me.orgId,
-          id,
-          { name: body.name, settings: body.settings, credentials },
-          actorOf(me),
-          options,
-        );
-        if (!row) throw notFound('Channel');
-        res.json(channelView(row, deps.config.publicBaseUrl));
-      },
+    (deps) => async (req, res) => {
+      const me = principalOf(res);
+      assertAdmin(me);
+      const { id } = IdParams.parse(req.params);
+      const body = PatchChannelEnvelope.parse(req.body);
+      const current = await findChannel(deps.db, me.orgId, id);
+      if (!current) throw notFound('Channel');
+      let credentials = body.credentials;
+      let options: WriteOptions = {};
+      if (current.provider === 'telegram' && credentials !== undefined && credentials !== null) {
+        credentials = withWebhookSecret(credentials);
+        options = registerWebhookStep(deps, credentials);
+      }
+      const row = await updateChannel(
+        deps.db,
+        deps.keyring,
+        me.orgId,
+        id,
+        { name: body.name, settings: body.settings, credentials },
+        actorOf(me),
+        options,
+      );
+      if (!row) throw notFound('Channel');
+      res.json(channelView(row, deps.config.publicBaseUrl));
+    },
   ),
   defineRoute(
     {

@@ -308,7 +308,8 @@ export async function startTelegramStandIn(options: TelegramStandInOptions): Pro
           secretToken: typeof params.secret_token === 'string' ? params.secret_token : null,
         };
         if (token === options.token) standIn.webhook = webhook;
-        const allowed = typeof params.allowed_updates === 'string' ? (JSON.parse(params.allowed_updates) as unknown) : params.allowed_updates;
+        const allowed =
+          typeof params.allowed_updates === 'string' ? (JSON.parse(params.allowed_updates) as unknown) : params.allowed_updates;
         standIn.webhooks.set(token, { ...webhook, allowedUpdates: Array.isArray(allowed) ? allowed.map(String) : null });
         return answer(true);
       }

@@ -276,6 +276,36 @@ test('contacts, templates and send-template', async () => {
   await call('delete', '/v1/templates/{id}', `/v1/templates/${scratch.body.id}`).send();
 });
 
+test('channels: create, list, read, change, delete / archive and their errors', async () => {
+  const credentials = { accountSid: `AC${'d'.repeat(32)}`, authToken: 'conformance-auth-token' };
+  const created = await call('post', '/v1/channels').send({ kind: 'sms', name: 'Conformance', address: randomPhone(), credentials });
+  expect(created.status).toBe(201);
+  await call('post', '/v1/channels').send({ kind: 'sms', name: 'Conformance', address: created.body.address });
+  await call('post', '/v1/channels').send({ kind: 'sms', name: 'Bad', address: randomPhone(), credentials: { accountSid: 'x' } });
+  await call('post', '/v1/channels').send({ kind: 'fax' });
+  await call('get', '/v1/channels', '/v1/channels?includeArchived=true').send();
+  await call('get', '/v1/channels/{id}', `/v1/channels/${created.body.id}`).send();
+  await call('get', '/v1/channels/{id}', `/v1/channels/${randomUUID()}`).send();
+  await call('patch', '/v1/channels/{id}', `/v1/channels/${created.body.id}`).send({ name: 'Renamed', credentials: null });
+  await call('patch', '/v1/channels/{id}', `/v1/channels/${created.body.id}`).send({ credentials: { authToken: 1 } });
+  await call('delete', '/v1/channels/{id}', `/v1/channels/${created.body.id}`).send();
+  await call('delete', '/v1/channels/{id}', `/v1/channels/${created.body.id}`).send();
+  // a channel with conversations is archived (200 with the channel): a copy of the SMS conversation on a new channel
+  const used = await call('post', '/v1/channels').send({ kind: 'sms', name: 'Used', address: randomPhone() });
+  const { id: _id, ...copy } = await h.db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('id', '=', smsConversationId)
+    .executeTakeFirstOrThrow();
+  await h.db
+    .insertInto('conversations')
+    .values({ ...copy, id: randomUUID(), channel_id: used.body.id })
+    .execute();
+  const archived = await call('delete', '/v1/channels/{id}', `/v1/channels/${used.body.id}`).send();
+  expect(archived.status).toBe(200);
+  await call('patch', '/v1/channels/{id}', `/v1/channels/${used.body.id}`).send({ name: 'x' });
+});
+
 test('assistant settings, training pairs and todos', async () => {
   await call('get', '/v1/ai-assistant').send();
   await call('put', '/v1/ai-assistant').send({ enabled: false });
