@@ -306,6 +306,25 @@ test('channels: create, list, read, change, delete / archive and their errors', 
   await call('patch', '/v1/channels/{id}', `/v1/channels/${used.body.id}`).send({ name: 'x' });
 });
 
+test('Twilio onboarding: setup, verify, available numbers, buying one, the system phone and their errors', async () => {
+  const base = '/v1/communications/twilio';
+  const account = { sid: `AC${randomBytes(16).toString('hex')}`, authToken: `conformance-${randomBytes(8).toString('hex')}` };
+  h.twilioStub!.addAccount(account);
+  await call('post', `${base}/verify`).send();
+  await call('post', `${base}/setup`).send({ accountSid: account.sid, authToken: 'wrong-token' });
+  await call('post', `${base}/setup`).send({ accountSid: 'AC1' });
+  expect((await call('post', `${base}/setup`).send({ accountSid: account.sid, authToken: account.authToken })).status).toBe(200);
+  await call('post', `${base}/verify`).send();
+  const numbers = await call('get', `${base}/available-numbers`, `${base}/available-numbers?areaCode=${300 + Math.floor(Math.random() * 100)}&limit=2`).send();
+  expect(numbers.status).toBe(200);
+  await call('get', `${base}/available-numbers`, `${base}/available-numbers?areaCode=1`).send();
+  expect((await call('post', `${base}/numbers`).send({ phoneNumber: numbers.body.data[0].phoneNumber })).status).toBe(201);
+  await call('post', `${base}/numbers`).send({ phoneNumber: numbers.body.data[0].phoneNumber });
+  await call('post', `${base}/numbers`).send({ phoneNumber: 'x' });
+  await call('get', `${base}/system-phone`).send();
+  await call('get', `${base}/system-phone`).with((r) => r.set('Authorization', `Bearer ${h.tokens.agent}`)).send();
+});
+
 test('assistant settings, training pairs and todos', async () => {
   await call('get', '/v1/ai-assistant').send();
   await call('put', '/v1/ai-assistant').send({ enabled: false });
