@@ -15,6 +15,9 @@
  *   (refresh or miss), never per request. A row that does not open (key missing from
  *   `CREDENTIALS_ENCRYPTION_KEYS`, altered ciphertext, wrong shape) is logged with its channel id and
  *   key id only, and carries `credentials: 'unusable'`: its webhooks answer 403, never 500.
+ *   A webhook whose verification fails against a cached channel may {@link ChannelDirectory.recheck}
+ *   it (at most once per {@link RECHECK_INTERVAL_MS} per channel): credentials changed since the last
+ *   refresh (rotated at the carrier and `PATCH`ed) then take effect at once, not after the refresh.
  * Channels are rarely changed and never re-pointed to another org, so a stale entry is harmless
  * for at most one refresh interval.
  */
@@ -81,6 +84,9 @@ export const CHANNEL_REFRESH_INTERVAL_MS = 60_000;
 /** Least time (ms) between two reloads caused by an unknown Twilio AccountSid ({@link ChannelDirectory.twilioAccountTokens}): 5 s. */
 export const ACCOUNT_MISS_RELOAD_MS = 5_000;
 
+/** Least time (ms) between two {@link ChannelDirectory.recheck}s of one channel: 5 s. */
+export const RECHECK_INTERVAL_MS = 5_000;
+
 const keyOf = (kind: string, address: string): string => `${kind}:${address}`;
 
 /** Options of {@link ChannelDirectory}. */
@@ -104,6 +110,10 @@ export class ChannelDirectory {
   private loadedAt = 0;
   /** Epoch ms of the last reload caused by an unknown AccountSid. */
   private accountMissAt = 0;
+  /** AccountSids known not to be ours since the last complete load (the environment's account, typically). */
+  private notOurAccounts = new Set<string>();
+  /** Channel id → epoch ms of its last {@link recheck}. */
+  private readonly recheckedAt = new Map<string, number>();
   private refreshing: Promise<void> | undefined;
   private readonly refreshIntervalMs: number;
   private readonly keyring: Keyring | undefined;
@@ -196,6 +206,7 @@ export class ChannelDirectory {
         this.byAddress = byAddress;
         this.byId = byId;
         this.byTwilioAccount = byTwilioAccount;
+        this.notOurAccounts = new Set();
         this.loadedAt = Date.now();
         if (first) this.logger.info({ channels: byId.size, kinds: this.kinds }, 'channel map loaded');
       } catch (err) {
@@ -255,18 +266,56 @@ export class ChannelDirectory {
   }
 
   /**
+   * Reads a cached channel again from Postgres (after a failed verification: its credentials may have
+   * changed since the last refresh) and caches what it finds. At most once per
+   * {@link RECHECK_INTERVAL_MS} per channel. Never throws.
+   * @returns the fresh route; `undefined` when not re-read (too soon, Postgres unavailable) or when the
+   *   channel is gone or archived (it is then dropped from the cache)
+   */
+  async recheck(route: ChannelRoute): Promise<ChannelRoute | undefined> {
+    const last = this.recheckedAt.get(route.channelId) ?? 0;
+    if (Date.now() - last < RECHECK_INTERVAL_MS) return undefined;
+    this.recheckedAt.set(route.channelId, Date.now());
+    try {
+      const row = await findChannelById(this.db, route.channelId);
+      if (!row || !this.kinds.includes(row.kind)) {
+        if (this.byId.get(route.channelId) === route) this.byId.delete(route.channelId);
+        if (this.byAddress.get(keyOf(route.kind, route.address)) === route) this.byAddress.delete(keyOf(route.kind, route.address));
+        return undefined;
+      }
+      return this.remember(this.routeOf(row));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Reloads the whole map now when the last reload caused by an account lookup is older than
+   * {@link ACCOUNT_MISS_RELOAD_MS} (a status callback whose signature failed: the account's token may
+   * have changed since the last refresh). Never throws.
+   * @returns whether it reloaded
+   */
+  async reloadForAccount(): Promise<boolean> {
+    if (Date.now() - this.accountMissAt <= ACCOUNT_MISS_RELOAD_MS) return false;
+    this.accountMissAt = Date.now();
+    await this.refresh();
+    return true;
+  }
+
+  /**
    * The auth tokens of our channels on Twilio account `accountSid` (status callbacks are signed with
    * the account's token); `[]` when none of our channels uses that account (the caller then verifies
    * with the environment's token). An unknown account reloads the map first (at most once per
-   * {@link ACCOUNT_MISS_RELOAD_MS}), so a channel connected since the last refresh is found. Never throws.
+   * {@link ACCOUNT_MISS_RELOAD_MS}), so a channel connected since the last refresh is found; one still
+   * unknown after that is remembered as not ours until the next complete load (so the environment's
+   * account, on every status callback of a single-tenant deployment, costs no reloads). Never throws.
    */
   async twilioAccountTokens(accountSid: string): Promise<string[]> {
     this.refreshIfStale();
     let tokens = this.byTwilioAccount.get(accountSid);
-    if (!tokens && Date.now() - this.accountMissAt > ACCOUNT_MISS_RELOAD_MS) {
-      this.accountMissAt = Date.now();
-      await this.refresh();
+    if (!tokens && !this.notOurAccounts.has(accountSid) && (await this.reloadForAccount())) {
       tokens = this.byTwilioAccount.get(accountSid);
+      if (!tokens) this.notOurAccounts.add(accountSid);
     }
     return tokens ? [...tokens] : [];
   }

@@ -158,8 +158,14 @@ function requireChannelAuth(deps: PostmarkWebhookDeps): RequestHandler {
     const lookup = await channels.lookupById(String(req.params.channelId));
     if (!lookup.found && lookup.reason === 'unknown') return next(new HttpError(404, 'unknown_channel', 'No email channel with this id'));
     if (!lookup.found) return next(lookup.error);
-    if (!channelAuthMatches(req, lookup.route, deps.config)) return next(unauthorized(res));
-    res.locals[CHANNEL_LOCAL] = lookup.route;
+    let route = lookup.route;
+    if (!channelAuthMatches(req, route, deps.config)) {
+      // the cached credentials may be older than a change: read the channel again (rate-limited)
+      const fresh = await channels.recheck(route);
+      if (!fresh || !channelAuthMatches(req, fresh, deps.config)) return next(unauthorized(res));
+      route = fresh;
+    }
+    res.locals[CHANNEL_LOCAL] = route;
     next();
   };
 }

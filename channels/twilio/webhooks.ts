@@ -84,6 +84,20 @@ function authTokenOf(route: ChannelRoute, envToken: string): string | undefined 
   return twilioCredentialsOf(route)?.authToken;
 }
 
+/**
+ * Why an inbound request is refused for this channel, or `null`: 403 `invalid_signature` unless the
+ * channel's token signed it, 403 `account_mismatch` when a channel with credentials gets another `AccountSid`.
+ */
+function inboundRefusal(req: Request, channel: ChannelRoute, config: TwilioWebhookDeps['config']): HttpError | null {
+  const token = authTokenOf(channel, config.twilio.authToken);
+  if (token === undefined || !signatureValid(req, [token], config.publicBaseUrl)) return invalidSignature();
+  const own = twilioCredentialsOf(channel);
+  if (own && accountSidOf(req.body) !== own.accountSid) {
+    return new HttpError(403, 'account_mismatch', "AccountSid is not this channel's Twilio account");
+  }
+  return null;
+}
+
 /** The form's `AccountSid` (a string), if any. */
 function accountSidOf(body: unknown): string | undefined {
   const value = (body as { AccountSid?: unknown } | undefined)?.AccountSid;
@@ -190,12 +204,16 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
           // a To we cannot read (short code, alphanumeric sender) cannot be one of our channels
           throw new HttpError(404, 'unknown_channel', to ? `No ${to.kind} channel for ${form.To}` : `No channel for ${form.To}`);
         }
-        const channel = lookup.route;
-        const token = authTokenOf(channel, config.twilio.authToken);
-        if (token === undefined || !signatureValid(req, [token], config.publicBaseUrl)) throw invalidSignature();
-        const own = twilioCredentialsOf(channel);
-        if (own && accountSidOf(req.body) !== own.accountSid) {
-          throw new HttpError(403, 'account_mismatch', "AccountSid is not this channel's Twilio account");
+        let channel = lookup.route;
+        let refused = inboundRefusal(req, channel, config);
+        if (refused) {
+          // the cached credentials may be older than a rotation: read the channel again (rate-limited)
+          const fresh = await channels.recheck(channel);
+          if (fresh) {
+            channel = fresh;
+            refused = inboundRefusal(req, fresh, config);
+          }
+          if (refused) throw refused;
         }
         const form = InboundForm.parse(req.body);
         const from = parseTwilioAddress(form.From);
@@ -252,9 +270,15 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
       return async (req, res) => {
         // the token of the account the callback names (ours, else the environment's)
         const accountSid = accountSidOf(req.body);
-        const accountTokens = accountSid ? await channels.twilioAccountTokens(accountSid) : [];
-        const tokens = accountTokens.length > 0 ? accountTokens : [config.twilio.authToken];
-        if (!signatureValid(req, tokens, config.publicBaseUrl)) throw invalidSignature();
+        const tokensOf = async (): Promise<string[]> => {
+          const accountTokens = accountSid ? await channels.twilioAccountTokens(accountSid) : [];
+          return accountTokens.length > 0 ? accountTokens : [config.twilio.authToken];
+        };
+        if (!signatureValid(req, await tokensOf(), config.publicBaseUrl)) {
+          // the account's token may have been rotated since the last refresh: reload once (rate-limited)
+          const reloaded = accountSid !== undefined && (await channels.reloadForAccount());
+          if (!reloaded || !signatureValid(req, await tokensOf(), config.publicBaseUrl)) throw invalidSignature();
+        }
         const form = StatusForm.parse(req.body);
         const errorCode = form.ErrorCode && form.ErrorCode !== '0' ? form.ErrorCode : null;
         // 63016 (WhatsApp free-form outside the 24 h window) never delivers: always `failed`.
@@ -267,14 +291,21 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
         // touch this org's messages (an archived channel's messages keep the environment's rule)
         const lookup = await channels.lookupById(message.channel_id);
         if (!lookup.found && lookup.reason === 'unavailable') throw lookup.error;
-        const channelToken = lookup.found ? authTokenOf(lookup.route, config.twilio.authToken) : config.twilio.authToken;
-        const channelAccount = lookup.found ? twilioCredentialsOf(lookup.route)?.accountSid : undefined;
-        if (
-          channelToken === undefined ||
-          !signatureValid(req, [channelToken], config.publicBaseUrl) ||
-          (channelAccount !== undefined && channelAccount !== accountSid)
-        ) {
-          throw new HttpError(403, 'account_mismatch', "The callback's account does not own this message's channel");
+        const signsFor = (route: ChannelRoute | undefined): boolean => {
+          const channelToken = route ? authTokenOf(route, config.twilio.authToken) : config.twilio.authToken;
+          const channelAccount = route ? twilioCredentialsOf(route)?.accountSid : undefined;
+          return (
+            channelToken !== undefined &&
+            signatureValid(req, [channelToken], config.publicBaseUrl) &&
+            (channelAccount === undefined || channelAccount === accountSid)
+          );
+        };
+        const route = lookup.found ? lookup.route : undefined;
+        if (!signsFor(route)) {
+          const fresh = route ? await channels.recheck(route) : undefined;
+          if (!fresh || !signsFor(fresh)) {
+            throw new HttpError(403, 'account_mismatch', "The callback's account does not own this message's channel");
+          }
         }
         if (status === null) {
           logger.info({ status: form.MessageStatus }, 'ignoring unknown Twilio message status');

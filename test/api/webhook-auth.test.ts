@@ -217,6 +217,42 @@ describe('Twilio inbound: verified with the To channel’s own account token', (
   });
 });
 
+describe('credentials changed after the channel was cached', () => {
+  it('a rotated Twilio token verifies at once (the channel is read again after a failed check); the old one no longer does', async () => {
+    const t = await createTenant();
+    const first = buildInboundMessageForm({ from: randomPhone(), body: 'cache me', to: t.sms.number, accountSid: t.account.sid });
+    expect((await postInbound(first, t.account.authToken)).status).toBe(200); // cached with the first token
+    const rotated = `rotated-${randomBytes(8).toString('hex')}`;
+    await h.db
+      .updateTable('channels')
+      .set({ ...sealChannelCredentials(keyring, t.sms.id, 'twilio', { accountSid: t.account.sid, authToken: rotated }), updated_at: new Date() })
+      .where('id', '=', t.sms.id)
+      .execute();
+    const form = buildInboundMessageForm({ from: randomPhone(), body: 'after rotation', to: t.sms.number, accountSid: t.account.sid });
+    expect((await postInbound(form, rotated)).status).toBe(200);
+    expect((await postInbound(form, t.account.authToken)).status).toBe(403);
+  });
+
+  it("a Postmark channel's new webhook password works at once", async () => {
+    const t = await createTenant();
+    const path = `/webhooks/postmark/${t.email.id}/inbound`;
+    const send = (password: string) =>
+      request(h.app)
+        .post(path)
+        .auth(t.email.user, password)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify(inboundEmail(`r-${randomBytes(3).toString('hex')}@mail.example.net`, t.email.address)));
+    expect((await send(t.email.password)).status).toBe(200); // cached with the first password
+    const password = `new-${randomBytes(12).toString('hex')}`;
+    await h.db
+      .updateTable('channels')
+      .set(sealChannelCredentials(keyring, t.email.id, 'postmark', { serverToken: POSTMARK_SERVER_TOKEN, webhookUser: t.email.user, webhookPassword: password }))
+      .where('id', '=', t.email.id)
+      .execute();
+    expect((await send(password)).status).toBe(200);
+  });
+});
+
 describe('Twilio replies and status callbacks per account', () => {
   let messageId: string;
   let messageSid: string;
