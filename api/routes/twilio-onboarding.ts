@@ -18,6 +18,7 @@
  * Errors: no connected account → 404 `twilio_not_connected`; Twilio refuses the credentials (401 /
  * code 20003) → 422 `twilio_auth_failed`; another Twilio 4xx (e.g. 21422 number not available) → 422
  * `twilio_request_failed` with `details.twilioCode`; Twilio unreachable or 5xx → 502 `twilio_unavailable`;
+ * stored credentials that no longer open → 409 `twilio_credentials_unusable` (run setup again);
  * the number is already a live channel → 409 `channel_address_taken` (checked before buying).
  */
 import type { Router } from 'express';
@@ -178,11 +179,23 @@ function clientFor(deps: OnboardingDeps, credentials: { accountSid: string; auth
   return createTwilioClient({ ...credentials, apiBaseUrl: deps.config.twilio.apiBaseUrl });
 }
 
-/** The org's connected account and its opened credentials. @throws HttpError 404 `twilio_not_connected` */
+/**
+ * The org's connected account and its opened credentials.
+ * @throws HttpError 404 `twilio_not_connected`; 409 `twilio_credentials_unusable` when the stored
+ *   credentials do not open (their key is no longer in CREDENTIALS_ENCRYPTION_KEYS, or the row was altered)
+ */
 async function connectedAccount(deps: OnboardingDeps, orgId: string) {
   const row = await findTwilioAccount(deps.db, orgId);
   if (!row) throw new HttpError(404, 'twilio_not_connected', 'This org has no Twilio account: POST /v1/communications/twilio/setup first');
-  return { row, credentials: openTwilioAccountCredentials(deps.keyring, row) };
+  try {
+    return { row, credentials: openTwilioAccountCredentials(deps.keyring, row) };
+  } catch (err) {
+    deps.logger.warn(
+      { orgId, twilioAccountId: row.id, keyId: row.credentials_key_id, error: err instanceof Error ? err.name : 'Error' },
+      'stored Twilio credentials cannot be opened',
+    );
+    throw new HttpError(409, 'twilio_credentials_unusable', 'The stored Twilio credentials cannot be opened: connect the account again (setup)');
+  }
 }
 
 const TAGS: ['communications'] = ['communications'];
@@ -224,7 +237,7 @@ export const twilioOnboardingRoutes: RouteDefinition<OnboardingDeps>[] = [
       tags: TAGS,
       summary: "Check the connected Twilio account's stored credentials with Twilio (admins only)",
       response: { status: 200, schema: TwilioVerifyResult, description: "What Twilio says of the account" },
-      errors: [404, 422, 502],
+      errors: [404, 409, 422, 502],
     },
     (deps) => async (_req, res) => {
       const me = principalOf(res);
@@ -245,7 +258,7 @@ export const twilioOnboardingRoutes: RouteDefinition<OnboardingDeps>[] = [
       summary: 'Search purchasable local numbers on the connected Twilio account (admins only)',
       request: { query: AvailableNumbersQuery },
       response: { status: 200, schema: AvailableNumberList, description: 'Purchasable numbers' },
-      errors: [404, 422, 502],
+      errors: [404, 409, 422, 502],
     },
     (deps) => async (req, res) => {
       const me = principalOf(res);

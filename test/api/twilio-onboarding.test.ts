@@ -208,4 +208,14 @@ describe('Twilio onboarding', () => {
     const phone = await get('/system-phone', h.auth);
     expect(phone.body.phoneNumber).toBe(h.org.smsNumber);
   });
+
+  it('stored credentials that no longer open (key gone from the ring) → 409 twilio_credentials_unusable, never 500', async () => {
+    await h.db.updateTable('twilio_accounts').set({ credentials_key_id: 'retired-key' }).where('org_id', '=', org.orgId).execute();
+    for (const r of [await post('/verify', org.admin), await get('/available-numbers', org.admin)]) {
+      expect([r.status, r.body.error.code]).toEqual([409, 'twilio_credentials_unusable']);
+    }
+    // setup again replaces them
+    expect((await post('/setup', org.admin, { accountSid: ACCOUNT.sid, authToken: ACCOUNT.authToken })).status).toBe(200);
+    expect((await post('/verify', org.admin)).body.ok).toBe(true);
+  });
 });
