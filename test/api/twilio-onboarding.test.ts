@@ -209,6 +209,19 @@ describe('Twilio onboarding', () => {
     expect(phone.body.phoneNumber).toBe(h.org.smsNumber);
   });
 
+  it('buying with an Idempotency-Key: a retry replays the answer and buys nothing more', async () => {
+    const available = await get('/available-numbers?areaCode=629&limit=1', org.admin);
+    const phoneNumber = available.body.data[0].phoneNumber as string;
+    const key = `buy-${randomUUID()}`;
+    const first = await post('/numbers', org.admin, { phoneNumber }).set('Idempotency-Key', key);
+    expect(first.status).toBe(201);
+    const retry = await post('/numbers', org.admin, { phoneNumber }).set('Idempotency-Key', key);
+    expect(retry.status).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect(h.twilioStub!.incomingPhoneNumbers.filter((n) => n.phone_number === phoneNumber)).toHaveLength(1);
+  });
+
   it('stored credentials that no longer open (key gone from the ring) → 409 twilio_credentials_unusable, never 500', async () => {
     await h.db.updateTable('twilio_accounts').set({ credentials_key_id: 'retired-key' }).where('org_id', '=', org.orgId).execute();
     for (const r of [await post('/verify', org.admin), await get('/available-numbers', org.admin)]) {
