@@ -70,9 +70,8 @@ export const TelegramCredentialsInput = TelegramCredentials.extend({
   }),
 }).openapi('TelegramCredentialsInput');
 
-// (`.extend({})`: a schema made after `extendZodWithOpenApi`, whatever module loaded channels/credentials.ts first)
-const twilioCreds = TwilioCredentials.extend({}).openapi('TwilioCredentials');
-const postmarkCreds = PostmarkCredentials.extend({}).openapi('PostmarkCredentials');
+const twilioCreds = TwilioCredentials.openapi('TwilioCredentials');
+const postmarkCreds = PostmarkCredentials.openapi('PostmarkCredentials');
 
 const createOf = <K extends (typeof CHANNEL_KINDS)[number], C extends z.ZodType | null>(kind: K, credentials: C, addressOptional = false) =>
   z.strictObject({

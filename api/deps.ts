@@ -9,8 +9,11 @@ import type { ConversationClient } from '../workflows/conversation/client';
 export interface ApiConfig {
   jwtSecret: string;
   publicBaseUrl: string;
-  /** `authToken` verifies Twilio webhook signatures. */
-  twilio: Pick<Config['twilio'], 'authToken'>;
+  /**
+   * `authToken` verifies the Twilio webhook signatures of channels without credentials of their own;
+   * `apiBaseUrl` (absent / `undefined` = api.twilio.com) is where the Twilio onboarding routes send the SDK's requests.
+   */
+  twilio: Pick<Config['twilio'], 'authToken'> & Partial<Pick<Config['twilio'], 'apiBaseUrl'>>;
   /** Basic-auth credentials of the Postmark webhooks and the inbound domain of reply addresses. */
   postmark: Pick<Config['postmark'], 'webhookUser' | 'webhookPassword' | 'inboundDomain'>;
   /** Largest attachment accepted, in bytes (413 above). */

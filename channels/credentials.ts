@@ -5,8 +5,12 @@
  * `hasCredentials`), never logged. A channel without credentials uses the environment's (dev seed,
  * single-tenant deployments).
  */
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { ChannelProvider } from './kinds';
+
+// idempotent; the API documents these schemas (`.openapi()`, api/channel-schemas.ts) whatever was imported first
+extendZodWithOpenApi(z);
 
 /**
  * Twilio: the (sub-)account SID and its auth token. The auth token also verifies the account's webhook

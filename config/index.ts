@@ -2,8 +2,13 @@
  * Configuration, read from the environment and validated once (zod) at start-up.
  * A bad value fails fast with a message naming the variable; in production the secrets and
  * addresses that have no safe default (`DATABASE_URL`, `TEMPORAL_ADDRESS`, `JWT_SECRET`,
- * `PUBLIC_BASE_URL`, Twilio credentials) are required.
+ * `PUBLIC_BASE_URL`, `POSTMARK_INBOUND_PASSWORD`, `CREDENTIALS_ENCRYPTION_KEYS`) are required.
+ * The environment's carrier credentials (`TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`,
+ * `POSTMARK_SERVER_TOKEN`, `POSTMARK_INBOUND_USER`) are optional: each channel may carry its own
+ * (issue 10); the environment's are the default of channels without credentials (dev seed,
+ * single-tenant deployments).
  */
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { parseKeyring } from './keyring';
@@ -114,7 +119,11 @@ export interface Config {
     accountSid: string;
     authToken: string;
     apiBaseUrl: string | undefined;
-    /** Whether TWILIO_ACCOUNT_SID was set (else dev placeholders are in use). */
+    /**
+     * Whether TWILIO_ACCOUNT_SID was set (else placeholders: `npm start` then uses its local stand-in).
+     * TWILIO_AUTH_TOKEN unset in production: `authToken` is a random per-process value nobody knows, so
+     * channels without credentials of their own refuse every Twilio webhook (403) and their sends fail.
+     */
     credentialsConfigured: boolean;
     /** Port of the local Twilio stand-in `npm start` runs in development without credentials (0 = any). */
     standInPort: number;
@@ -123,7 +132,7 @@ export interface Config {
     serverToken: string;
     /** `undefined` = the real Postmark API; set = send the SDK's requests there (stand-ins). */
     apiBaseUrl: string | undefined;
-    /** Whether POSTMARK_SERVER_TOKEN was set (else a dev placeholder is in use). */
+    /** Whether POSTMARK_SERVER_TOKEN was set (else a placeholder: sends of channels without a server token of their own fail). */
     credentialsConfigured: boolean;
     /** Domain of our inbound addresses (`<local>+<reply token>@<domain>`); `undefined` = the email channel's own domain. */
     inboundDomain: string | undefined;
@@ -163,6 +172,11 @@ export interface Config {
   logLevel: string;
 }
 
+/** A random secret of this process only (stands for an unset secret that must match nothing). */
+function unknowableSecret(): string {
+  return `unset-${randomBytes(32).toString('hex')}`;
+}
+
 /** Thrown when the environment is invalid; `issues` lists `VARIABLE: problem` lines. */
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
@@ -194,10 +208,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { deploym
   requireIn('DATABASE_URL', env.DATABASE_URL?.trim() || undefined, production || deployment);
   requireIn('JWT_SECRET', e.JWT_SECRET, production || deployment);
   requireIn('PUBLIC_BASE_URL', e.PUBLIC_BASE_URL, production);
-  requireIn('TWILIO_ACCOUNT_SID', e.TWILIO_ACCOUNT_SID, production);
-  requireIn('TWILIO_AUTH_TOKEN', e.TWILIO_AUTH_TOKEN, production);
-  requireIn('POSTMARK_SERVER_TOKEN', e.POSTMARK_SERVER_TOKEN, production);
-  requireIn('POSTMARK_INBOUND_USER', e.POSTMARK_INBOUND_USER, production);
+  // TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN / POSTMARK_SERVER_TOKEN / POSTMARK_INBOUND_USER are optional:
+  // channels carry their own credentials; the environment's are the default of those that do not
   // the dev default password is public: never accept it where the API is deployed
   requireIn('POSTMARK_INBOUND_PASSWORD', e.POSTMARK_INBOUND_PASSWORD, production || deployment);
   // the dev keyring is public: channel credentials must be encrypted with the operator's own key
@@ -226,7 +238,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { deploym
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
     twilio: {
       accountSid: e.TWILIO_ACCOUNT_SID ?? DEV_DEFAULTS.twilioAccountSid,
-      authToken: e.TWILIO_AUTH_TOKEN ?? DEV_DEFAULTS.twilioAuthToken,
+      // the dev placeholder is public: in production an unset token must verify nothing
+      authToken: e.TWILIO_AUTH_TOKEN ?? (production ? unknowableSecret() : DEV_DEFAULTS.twilioAuthToken),
       apiBaseUrl: e.TWILIO_API_BASE_URL,
       credentialsConfigured: e.TWILIO_ACCOUNT_SID !== undefined,
       standInPort: e.TWILIO_STANDIN_PORT,

@@ -1,6 +1,7 @@
 /**
  * Channels (`channels`: an org's numbers and addresses) as the API's routing and start-a-conversation
- * code reads them: live channels only (an archived channel takes no new messages, migration 0012).
+ * code reads them. Archived channels (`archived_at` set: deleted while they still had conversations)
+ * are skipped by every query here: they take no new messages and are not routed to.
  */
 import type { Db } from './client';
 import type { ChannelRow } from './schema';
@@ -14,14 +15,21 @@ export async function findFirstChannelOfKind(db: Db, orgId: string, kind: Channe
     .where('kind', '=', kind)
     .where('archived_at', 'is', null)
     .orderBy('created_at')
+    .orderBy('id')
     .executeTakeFirst();
 }
 
-/** The columns inbound routing reads of a channel. */
-type ChannelRouteRow = Pick<ChannelRow, 'id' | 'org_id' | 'kind' | 'address' | 'settings'>;
-const ROUTE_COLUMNS = ['id', 'org_id', 'kind', 'address', 'settings'] as const;
+/**
+ * The columns inbound routing reads of a channel: id, org, kind, address, settings, provider and the
+ * sealed credentials (opened by the channel directory with the keyring; never logged).
+ */
+export type ChannelRouteRow = Pick<
+  ChannelRow,
+  'id' | 'org_id' | 'kind' | 'address' | 'settings' | 'provider' | 'credentials_ciphertext' | 'credentials_key_id'
+>;
+const ROUTE_COLUMNS = ['id', 'org_id', 'kind', 'address', 'settings', 'provider', 'credentials_ciphertext', 'credentials_key_id'] as const;
 
-/** Every live channel of `kinds` of every org (id, org, kind, address, settings), unordered; none for an empty list. */
+/** Every live channel of `kinds` of every org (the {@link ChannelRouteRow} columns), unordered; none for an empty list. */
 export async function listChannelsOfKinds(db: Db, kinds: readonly ChannelRow['kind'][]): Promise<ChannelRouteRow[]> {
   if (kinds.length === 0) return [];
   return db.selectFrom('channels').select(ROUTE_COLUMNS).where('kind', 'in', kinds).where('archived_at', 'is', null).execute();

@@ -76,6 +76,29 @@ export interface StaffOneTimeTokensTable {
 /** Who did an audited action: a staff user (JWT), an API key, or the system (admin CLI, migrations). */
 export type AuditActorType = 'staff' | 'api_key' | 'system';
 
+/**
+ * `twilio_accounts`: the Twilio (sub-)account an org connected (migration 0015), one per org; its
+ * credentials sealed by `config/keyring.ts` (AAD = the row id), never returned by the API.
+ */
+export interface TwilioAccountsTable {
+  id: Generated<string>;
+  org_id: string;
+  /** `AC` + 32 hex digits (not a secret). */
+  account_sid: string;
+  /** `{ accountSid, authToken }` sealed (AES-256-GCM, AAD = `id`). */
+  credentials_ciphertext: string;
+  credentials_key_id: string;
+  /** Twilio's `friendly_name` of the account at the last check. */
+  friendly_name: string | null;
+  /** Twilio's account status at the last check: `active`, `suspended` or `closed`. */
+  status: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A selected `twilio_accounts` row. */
+export type TwilioAccountRow = Selectable<TwilioAccountsTable>;
+
 /** `audit_log`: admin actions of an org (migration 0012); `before` / `after` never hold secrets. */
 export interface AuditLogTable {
   id: Generated<string>;
@@ -399,6 +422,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   teams: TeamsTable;
   team_members: TeamMembersTable;
+  twilio_accounts: TwilioAccountsTable;
 }
 
 /** An `orgs` row as selected. */

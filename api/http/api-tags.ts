@@ -17,6 +17,7 @@ export const API_TAGS = {
   staff: "The org's staff users: list, invite by email, change role or name, deactivate and reactivate",
   teams: 'Teams of staff users that conversations can be assigned to, and their members',
   channels: "The org's channels (inboxes) and their carrier credentials (never returned)",
+  communications: 'Twilio onboarding: connect the org’s Twilio account, search and buy numbers, the primary outbound number (admins)',
   webhooks: 'Carrier webhooks (Twilio, Postmark), authenticated the way each provider signs them',
   health: 'Reachability of the database and Temporal',
 } as const;

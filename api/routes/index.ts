@@ -14,6 +14,7 @@ import { attachmentRoutes, mediaRoutes } from './attachments';
 import { auditLogRoutes } from './audit-log';
 import { authRoutes } from './auth';
 import { channelRoutes } from './channels';
+import { twilioOnboardingRoutes } from './twilio-onboarding';
 import { contactRoutes } from './contacts';
 import { conversationStatsRoutes } from './conversation-stats';
 import { conversationRoutes } from './conversations';
@@ -42,6 +43,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...staffRoutes,
   ...teamRoutes,
   ...channelRoutes,
+  ...twilioOnboardingRoutes,
   ...attachmentRoutes,
   ...mediaRoutes,
   // every channel's inbound webhooks (channels/<provider>/webhooks.ts)

@@ -17,15 +17,46 @@ export interface EmailConversationTarget {
 /**
  * The email conversation whose `reply_token` is one of `tokens` (any org: tokens are 96 random
  * bits), or `undefined`; also `undefined` without a query when `tokens` is empty.
+ * @param channelId only a conversation of this channel (a per-channel webhook URL)
  */
-export async function findEmailConversationByReplyToken(db: Db, tokens: string[]): Promise<EmailConversationTarget | undefined> {
+export async function findEmailConversationByReplyToken(
+  db: Db,
+  tokens: string[],
+  channelId?: string,
+): Promise<EmailConversationTarget | undefined> {
   if (tokens.length === 0) return undefined;
-  return db
+  let query = db
     .selectFrom('conversations')
     .select(['id', 'org_id', 'channel_id', 'contact_id', 'subject'])
     .where('reply_token', 'in', tokens)
-    .where('channel_kind', '=', 'email')
-    .executeTakeFirst();
+    .where('channel_kind', '=', 'email');
+  if (channelId !== undefined) query = query.where('channel_id', '=', channelId);
+  return query.executeTakeFirst();
+}
+
+/** `local@domain` lower-cased, with a `+tag` of the local part dropped; `''` when not an address. */
+function baseEmail(address: string): string {
+  const lower = address.trim().toLowerCase();
+  const at = lower.lastIndexOf('@');
+  if (at <= 0) return '';
+  return `${lower.slice(0, at).split('+')[0] ?? ''}${lower.slice(at)}`;
+}
+
+/**
+ * Whether one of `recipients` is the channel's own: its address (or a `+tag` variant), or the address
+ * its reply tokens live at, `<local>+<token>@<inboundDomain>` (domain/email.ts `replyToAddress`),
+ * compared case-insensitively. `inboundDomain` null/empty = the channel's own domain.
+ */
+export function recipientsIncludeChannel(recipients: readonly string[], channelAddress: string, inboundDomain: string | null | undefined): boolean {
+  const own = baseEmail(channelAddress);
+  if (own === '') return false;
+  const local = own.slice(0, own.lastIndexOf('@'));
+  const inbound = inboundDomain?.trim().replace(/^@/, '').toLowerCase() ?? '';
+  const replyBase = inbound === '' ? own : `${local}@${inbound}`;
+  return recipients.some((r) => {
+    const base = baseEmail(r);
+    return base !== '' && (base === own || base === replyBase);
+  });
 }
 
 /**
@@ -50,6 +81,7 @@ export async function findEmailChannel(db: Db, recipients: string[]): Promise<{ 
     .selectFrom('channels')
     .select(['id', 'org_id'])
     .where('kind', '=', 'email')
+    .where('archived_at', 'is', null)
     .where(sql<string>`lower(address)`, 'in', bases)
     .executeTakeFirst();
 }
@@ -59,14 +91,16 @@ export async function findEmailChannel(db: Db, recipients: string[]): Promise<{ 
  * `threadIds` (normalised Message-IDs) or, for mail we sent through Postmark under its own
  * Message-ID `<postmark MessageID@…>`, whose Postmark message id is one of their local parts.
  * `undefined` if none matches.
+ * @param channelId only a conversation of this channel (a per-channel webhook URL)
  */
 export async function findEmailConversationByThread(
   db: Db,
   orgId: string,
   threadIds: string[],
+  channelId?: string,
 ): Promise<EmailConversationTarget | undefined> {
   const localParts = threadIds.map((id) => id.split('@')[0] ?? id);
-  return db
+  let query = db
     .selectFrom('messages as m')
     .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
     .select(['c.id', 'c.org_id', 'c.channel_id', 'c.contact_id', 'c.subject'])
@@ -77,13 +111,13 @@ export async function findEmailConversationByThread(
         eb('m.email_message_id', 'in', threadIds),
         eb.and([eb('m.provider', '=', 'postmark'), eb('m.provider_message_id', 'in', localParts)]),
       ]),
-    )
-    .orderBy('m.seq', 'desc')
-    .executeTakeFirst();
+    );
+  if (channelId !== undefined) query = query.where('c.channel_id', '=', channelId);
+  return query.orderBy('m.seq', 'desc').executeTakeFirst();
 }
 
 /**
- * Our outbound Postmark message a delivery event is about (its id and the conversation's contact):
+ * Our outbound Postmark message a delivery event is about (its id, the conversation's contact and channel):
  * by Postmark's `MessageID`; or, if the send crashed before recording it, by our own message id
  * (`ourMessageId`, from the event's Metadata) among messages with no provider id yet. `undefined` if none.
  */
@@ -91,11 +125,11 @@ export async function findOutboundPostmarkMessage(
   db: Db,
   postmarkMessageId: string,
   ourMessageId: string | undefined,
-): Promise<{ message_id: string; contact_id: string } | undefined> {
+): Promise<{ message_id: string; contact_id: string; channel_id: string } | undefined> {
   return db
     .selectFrom('messages as m')
     .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-    .select(['m.id as message_id', 'c.contact_id'])
+    .select(['m.id as message_id', 'c.contact_id', 'c.channel_id'])
     .where('m.provider', '=', 'postmark')
     .where('m.direction', '=', 'outbound')
     .where((eb) => {

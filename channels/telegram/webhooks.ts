@@ -2,9 +2,10 @@
  * The Telegram webhook: `POST /webhooks/telegram/:channelId`, where the channel's bot is told to
  * deliver its updates (`setWebhook` with the channel's `webhookSecret` as `secret_token`).
  *
- * - Verified by `X-Telegram-Bot-Api-Secret-Token` against the channel's `settings.webhookSecret`
- *   (constant-time compare; 403 `invalid_secret_token` when missing or wrong, or when the channel has
- *   no secret: fail closed). 404 `unknown_channel` for a channel id that is not a Telegram channel.
+ * - Verified by `X-Telegram-Bot-Api-Secret-Token` against the channel's webhook secret: the one in its
+ *   sealed credentials (channels connected through `POST /v1/channels`), else `settings.webhookSecret`
+ *   (the dev seed's channel); constant-time compare; 403 `invalid_secret_token` when missing or wrong,
+ *   or when the channel has no secret or its credentials do not open: fail closed. 404 `unknown_channel` for a channel id that is not a Telegram channel.
  * - Needs no Postgres: the channel comes from the cached channel map, the contact is found or created
  *   by the workflow's first activity, so while the database is down updates wait in Temporal.
  * - A message → signal-with-start of the conversation workflow (dedupe: the provider message id
@@ -24,7 +25,7 @@ import { HttpError } from '../../api/errors';
 import { defineRoute, type RouteDefinition, routerFor, type WebhookAuth } from '../../api/http/define-route';
 import type { NewConversation } from '../../domain/conversation';
 import { conversationIdFor } from '../../domain/routing';
-import { ChannelDirectory, type ChannelRoute } from '../channel-directory';
+import { ChannelDirectory, type ChannelRoute, telegramCredentialsOf } from '../channel-directory';
 import { TELEGRAM_KIND } from './kinds';
 import { readTelegramUpdate, TelegramUpdate } from './updates';
 
@@ -41,7 +42,7 @@ export const TELEGRAM_WEBHOOK_AUTH: WebhookAuth = {
     name: TELEGRAM_SECRET_HEADER,
     description:
       "The secret token the channel's bot was given with `setWebhook` (https://core.telegram.org/bots/api#setwebhook), " +
-      "stored as the Telegram channel's `webhookSecret`; Telegram sends it with every update. Missing or wrong → 403 " +
+      "kept sealed with the Telegram channel's credentials (`POST /v1/channels`); Telegram sends it with every update. Missing or wrong → 403 " +
       '`invalid_secret_token`, nothing stored.',
   },
   errors: [403],
@@ -50,9 +51,10 @@ export const TELEGRAM_WEBHOOK_AUTH: WebhookAuth = {
 /** What the Telegram webhook answers when it took the update (stored, queued or ignored). */
 const TelegramWebhookAnswer = z.object({ ok: z.literal(true) }).openapi('TelegramWebhookAnswer');
 
-/** Whether `given` is the channel's webhook secret (constant time; `false` without a secret). */
+/** Whether `given` is the channel's webhook secret (constant time; `false` without a usable secret). */
 function secretMatches(route: ChannelRoute, given: string | undefined): boolean {
-  const expected = route.settings.webhookSecret;
+  if (route.credentials === 'unusable') return false;
+  const expected = telegramCredentialsOf(route)?.webhookSecret ?? route.settings.webhookSecret;
   if (typeof expected !== 'string' || expected === '' || given === undefined) return false;
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
@@ -76,8 +78,8 @@ export const telegramWebhookRoutes: RouteDefinition<ApiDeps>[] = [
       response: { status: 200, description: 'Taken: stored, queued for storing, or ignored', schema: TelegramWebhookAnswer },
       errors: [404],
     },
-    ({ db, conversations, logger }) => {
-      const channels = new ChannelDirectory(db, logger, [TELEGRAM_KIND.kind]);
+    ({ db, conversations, logger, keyring }) => {
+      const channels = new ChannelDirectory(db, logger, [TELEGRAM_KIND.kind], { keyring });
       return async (req, res) => {
         const channelId = String(req.params.channelId);
         const lookup = await channels.lookupById(channelId);

@@ -16,6 +16,20 @@
  * `date_sent`, or `date_created` while it is unset; a date-only value covers that whole UTC day),
  * paged by `PageSize` (default 50, 1–1000) and `Page`; `{messages, start, end, page, page_size, uri,
  * first_page_uri, next_page_uri, previous_page_uri}`. Auth as for create.
+ *
+ * Accounts and numbers (the Twilio onboarding, api/routes/twilio-onboarding.ts), shapes from
+ * twilio_api_v2010.json (`api.v2010.account`, `ListAvailablePhoneNumberLocalResponse`,
+ * `api.v2010.account.incoming_phone_number`):
+ *   - `GET /2010-04-01/Accounts/{Sid}.json` (FetchAccount): the account registered with `accounts` /
+ *     `addAccount` (friendly name, status, type), or a generic active one for an unregistered SID;
+ *   - `GET /2010-04-01/Accounts/{AccountSid}/AvailablePhoneNumbers/{Country}/Local.json`: for `US` / `CA`,
+ *     `PageSize` (default 20, 1–1000) numbers `+1<AreaCode>555<nnnn>` (AreaCode default 415) that the
+ *     stand-in has not sold yet; other countries: none. `{ available_phone_numbers, uri }`, like Twilio's;
+ *   - `POST /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json` (buy): `PhoneNumber` (E.164,
+ *     else 400 `{code: 21421}`) not sold yet (else 400 `{code: 21422}`) → 201 with the number's `sid`
+ *     (`PN` + 32 hex), `sms_url`, `sms_method`, `status_callback`, … as given; kept in `incomingPhoneNumbers`.
+ * Auth: a registered account's routes require exactly its SID and auth token (else 401 `{code: 20003}`);
+ * an unregistered account's, any Basic credentials (or `expectAuth`).
  * Any other route answers 404 `{code: 20404}`. Every request (matched or not) is recorded.
  * `failNext(status, body)` queues a canned answer for the next Messages create (FIFO, one per call);
  * with `{ accepted: true }` the message is stored (and listed) anyway: an answer lost after Twilio
@@ -54,8 +68,21 @@ export interface RecordedTwilioRequest {
   responseBody: unknown;
 }
 
+/** A Twilio (sub-)account the stand-in knows: its routes then require exactly these credentials. */
+export interface TwilioStubAccount {
+  /** `AC` + 32 hex digits. */
+  sid: string;
+  authToken: string;
+  /** Default `Switchboard test <sid prefix>`. */
+  friendlyName?: string;
+  /** Default `active`. */
+  status?: 'active' | 'suspended' | 'closed';
+}
+
 /** Options for {@link startTwilioStub}. */
 export interface TwilioStubOptions {
+  /** Accounts known from the start (see {@link TwilioStub.addAccount}). */
+  accounts?: TwilioStubAccount[];
   /** If set, Basic auth must be exactly these credentials (else 401 code 20003). */
   expectAuth?: { username: string; password: string };
   /** Called after each request is answered (the dev runner logs outbound messages with it). */
@@ -74,6 +101,10 @@ export interface TwilioStub {
   failNext(status: number, body: object, opts?: { accepted?: boolean }): void;
   /** Every message accepted by create, oldest first (the list endpoint serves them). */
   messages: TwilioMessageResource[];
+  /** Every number bought (`POST …/IncomingPhoneNumbers.json`), oldest first: `api.v2010.account.incoming_phone_number` bodies. */
+  incomingPhoneNumbers: TwilioMessageResource[];
+  /** Registers (or replaces) an account: its routes then require exactly its SID and auth token. */
+  addAccount(account: TwilioStubAccount): void;
   /** Every list request answers `status` with JSON `body` (e.g. 503) until called with `null`. */
   failList(failure: { status: number; body: object } | null): void;
   /** While `true`, accepted creates are stored but their answer is held (see {@link TwilioStub.releaseHeld}). */
@@ -82,7 +113,7 @@ export interface TwilioStub {
   readonly heldCount: number;
   /** Sends every held create answer (to clients still connected). */
   releaseHeld(): void;
-  /** Clears recorded requests, stored messages, pending failures and holds. */
+  /** Clears recorded requests, stored messages and numbers, pending failures and holds (registered accounts stay). */
   reset(): void;
   /** Stops listening and closes open (keep-alive) connections. Idempotent. */
   stop(): Promise<void>;
@@ -120,6 +151,25 @@ const MESSAGE_TEMPLATE: TwilioMessageResource = {
 };
 
 const MESSAGES_ROUTE = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
+const ACCOUNT_ROUTE = /^\/2010-04-01\/Accounts\/([^/]+)\.json$/;
+const AVAILABLE_LOCAL_ROUTE = /^\/2010-04-01\/Accounts\/([^/]+)\/AvailablePhoneNumbers\/([^/]+)\/Local\.json$/;
+const INCOMING_NUMBERS_ROUTE = /^\/2010-04-01\/Accounts\/([^/]+)\/IncomingPhoneNumbers\.json$/;
+
+/** Subresource URIs of an account, as FetchAccount lists them. */
+function accountSubresources(sid: string): Record<string, string> {
+  const base = `/2010-04-01/Accounts/${sid}`;
+  return {
+    available_phone_numbers: `${base}/AvailablePhoneNumbers.json`,
+    incoming_phone_numbers: `${base}/IncomingPhoneNumbers.json`,
+    messages: `${base}/Messages.json`,
+  };
+}
+
+/** `(415) 555-1000` for `+14155551000` (how Twilio prints US numbers as friendly names). */
+function friendlyUsNumber(e164: string): string {
+  const d = e164.replace(/^\+1/, '');
+  return `(${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6)}`;
+}
 
 /** RFC 2822 (`Thu, 15 Jan 2026 14:31:07 +0000`) or ISO date → ms; NaN if unreadable. */
 function parseTwilioDate(value: unknown): number {
@@ -169,11 +219,19 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
   const requests: RecordedTwilioRequest[] = [];
   const failures: Array<{ status: number; body: object; accepted: boolean }> = [];
   const messages: TwilioMessageResource[] = [];
+  const incomingPhoneNumbers: TwilioMessageResource[] = [];
+  const accounts = new Map<string, TwilioStubAccount>((opts.accounts ?? []).map((a) => [a.sid, a]));
   let listFailure: { status: number; body: object } | null = null;
   const held = new HeldAnswers();
 
-  const authError = (basicAuth: RecordedTwilioRequest['basicAuth']): { status: number; body: unknown } | null => {
+  const authError = (basicAuth: RecordedTwilioRequest['basicAuth'], accountSid?: string): { status: number; body: unknown } | null => {
     if (basicAuth === null) return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
+    const account = accountSid === undefined ? undefined : accounts.get(accountSid);
+    if (account) {
+      return basicAuth.username === account.sid && basicAuth.password === account.authToken
+        ? null
+        : { status: 401, body: twilioError(401, 20003, 'Authenticate') };
+    }
     if (opts.expectAuth && (basicAuth.username !== opts.expectAuth.username || basicAuth.password !== opts.expectAuth.password)) {
       return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
     }
@@ -182,7 +240,7 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
 
   /** `GET …/Messages.json`: the stored messages, newest first, filtered and paged. */
   const list = (accountSid: string, path: string, query: URLSearchParams, basicAuth: RecordedTwilioRequest['basicAuth']) => {
-    const denied = authError(basicAuth);
+    const denied = authError(basicAuth, accountSid);
     if (denied) return denied;
     if (listFailure) return { status: listFailure.status, body: listFailure.body };
     const pageSize = Number(query.get('PageSize') ?? '50');
@@ -233,7 +291,7 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     form: Record<string, string[]>,
     basicAuth: RecordedTwilioRequest['basicAuth'],
   ): { status: number; body: unknown } => {
-    const denied = authError(basicAuth);
+    const denied = authError(basicAuth, accountSid);
     if (denied) return denied;
     const failure = failures.shift();
     if (failure && !failure.accepted) return { status: failure.status, body: failure.body };
@@ -275,6 +333,127 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     return { status: 201, body };
   };
 
+  /** `GET /Accounts/{Sid}.json`: FetchAccount. */
+  const fetchAccount = (sid: string, basicAuth: RecordedTwilioRequest['basicAuth']): { status: number; body: unknown } => {
+    const denied = authError(basicAuth, sid);
+    if (denied) return denied;
+    const account = accounts.get(sid);
+    const created = twilioDate(new Date(Date.UTC(2026, 0, 15, 14, 31, 7)));
+    return {
+      status: 200,
+      body: {
+        auth_token: account?.authToken ?? basicAuth?.password ?? null,
+        date_created: created,
+        date_updated: created,
+        friendly_name: account?.friendlyName ?? `Switchboard test ${sid.slice(0, 10)}`,
+        owner_account_sid: sid,
+        sid,
+        status: account?.status ?? 'active',
+        subresource_uris: accountSubresources(sid),
+        type: 'Full',
+        uri: `/2010-04-01/Accounts/${sid}.json`,
+      },
+    };
+  };
+
+  const sold = (phoneNumber: string): boolean => incomingPhoneNumbers.some((n) => n.phone_number === phoneNumber);
+
+  /** `GET …/AvailablePhoneNumbers/{Country}/Local.json`. */
+  const availableLocal = (
+    accountSid: string,
+    country: string,
+    path: string,
+    query: URLSearchParams,
+    basicAuth: RecordedTwilioRequest['basicAuth'],
+  ): { status: number; body: unknown } => {
+    const denied = authError(basicAuth, accountSid);
+    if (denied) return denied;
+    const pageSize = Number(query.get('PageSize') ?? '20');
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) return { status: 400, body: twilioError(400, 20001, 'Invalid PageSize') };
+    const areaCode = query.get('AreaCode') ?? '415';
+    if (!/^\d{3}$/.test(areaCode)) return { status: 400, body: twilioError(400, 21452, 'No phone numbers found in area code') };
+    const numbers: TwilioMessageResource[] = [];
+    if (country === 'US' || country === 'CA') {
+      for (let n = 1000; n <= 9999 && numbers.length < pageSize; n++) {
+        const phoneNumber = `+1${areaCode}555${n}`;
+        if (sold(phoneNumber)) continue;
+        numbers.push({
+          friendly_name: friendlyUsNumber(phoneNumber),
+          phone_number: phoneNumber,
+          lata: '722',
+          locality: 'San Francisco',
+          rate_center: 'SNFC CNTRL',
+          latitude: 37.77,
+          longitude: -122.41,
+          region: country === 'US' ? 'CA' : 'ON',
+          postal_code: '94103',
+          iso_country: country,
+          address_requirements: 'none',
+          beta: false,
+          capabilities: { voice: true, sms: true, mms: true },
+        });
+      }
+    }
+    return { status: 200, body: { available_phone_numbers: numbers, uri: `${path}?${query.toString()}` } };
+  };
+
+  /** `POST …/IncomingPhoneNumbers.json`: buys a number. */
+  const buyNumber = (
+    accountSid: string,
+    form: Record<string, string[]>,
+    basicAuth: RecordedTwilioRequest['basicAuth'],
+  ): { status: number; body: unknown } => {
+    const denied = authError(basicAuth, accountSid);
+    if (denied) return denied;
+    const first = (k: string): string | undefined => form[k]?.[0];
+    const phoneNumber = first('PhoneNumber');
+    if (!phoneNumber || !/^\+[1-9]\d{6,14}$/.test(phoneNumber)) {
+      return { status: 400, body: twilioError(400, 21421, 'PhoneNumber is invalid') };
+    }
+    if (sold(phoneNumber)) return { status: 400, body: twilioError(400, 21422, 'PhoneNumber is not available') };
+    const sid = newTwilioSid('PN');
+    const now = twilioDate(new Date());
+    const body: TwilioMessageResource = {
+      account_sid: accountSid,
+      address_requirements: 'none',
+      address_sid: null,
+      api_version: '2010-04-01',
+      beta: false,
+      capabilities: { voice: true, sms: true, mms: true, fax: false },
+      date_created: now,
+      date_updated: now,
+      emergency_status: 'Inactive',
+      emergency_address_sid: null,
+      emergency_address_status: 'unregistered',
+      friendly_name: first('FriendlyName') ?? friendlyUsNumber(phoneNumber),
+      identity_sid: null,
+      origin: 'twilio',
+      phone_number: phoneNumber,
+      sid,
+      sms_application_sid: null,
+      sms_fallback_method: first('SmsFallbackMethod') ?? 'POST',
+      sms_fallback_url: first('SmsFallbackUrl') ?? null,
+      sms_method: first('SmsMethod') ?? 'POST',
+      sms_url: first('SmsUrl') ?? null,
+      status_callback: first('StatusCallback') ?? null,
+      status_callback_method: first('StatusCallbackMethod') ?? 'POST',
+      trunk_sid: null,
+      uri: `/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers/${sid}.json`,
+      voice_application_sid: null,
+      voice_caller_id_lookup: false,
+      voice_fallback_method: 'POST',
+      voice_fallback_url: null,
+      voice_method: 'POST',
+      voice_url: null,
+      bundle_sid: null,
+      voice_receive_mode: 'voice',
+      status: 'in-use',
+      type: 'local',
+    };
+    incomingPhoneNumbers.push(body);
+    return { status: 201, body };
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const rawBody = await readBody(req);
     const parsedUrl = new URL(req.url ?? '/', 'http://stub.invalid');
@@ -283,18 +462,34 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     const basicAuth = parseBasicAuth(req.headers.authorization);
     const formAll = allValues(rawBody);
 
+    const accountMatch = ACCOUNT_ROUTE.exec(parsedUrl.pathname);
+    const availableMatch = AVAILABLE_LOCAL_ROUTE.exec(parsedUrl.pathname);
+    const numbersMatch = INCOMING_NUMBERS_ROUTE.exec(parsedUrl.pathname);
     const result =
       match?.[1] && method === 'POST'
         ? answer(decodeURIComponent(match[1]), formAll, basicAuth)
         : match?.[1] && method === 'GET'
           ? list(decodeURIComponent(match[1]), parsedUrl.pathname, parsedUrl.searchParams, basicAuth)
-          : { status: 404, body: twilioError(404, 20404, `The requested resource ${parsedUrl.pathname} was not found`) };
+          : accountMatch?.[1] && method === 'GET'
+            ? fetchAccount(decodeURIComponent(accountMatch[1]), basicAuth)
+            : availableMatch?.[1] && availableMatch[2] && method === 'GET'
+              ? availableLocal(
+                  decodeURIComponent(availableMatch[1]),
+                  decodeURIComponent(availableMatch[2]),
+                  parsedUrl.pathname,
+                  parsedUrl.searchParams,
+                  basicAuth,
+                )
+              : numbersMatch?.[1] && method === 'POST'
+                ? buyNumber(decodeURIComponent(numbersMatch[1]), formAll, basicAuth)
+                : { status: 404, body: twilioError(404, 20404, `The requested resource ${parsedUrl.pathname} was not found`) };
+    const routeAccount = match?.[1] ?? accountMatch?.[1] ?? availableMatch?.[1] ?? numbersMatch?.[1];
 
     const recorded: RecordedTwilioRequest = {
       method,
       path: parsedUrl.pathname,
       query: formToParams(parsedUrl.search.replace(/^\?/, '')),
-      accountSid: match?.[1] ? decodeURIComponent(match[1]) : null,
+      accountSid: routeAccount ? decodeURIComponent(routeAccount) : null,
       headers: req.headers,
       basicAuth,
       rawBody,
@@ -306,7 +501,7 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     requests.push(recorded);
     opts.onRequest?.(recorded);
 
-    if (held.holding && method === 'POST' && result.status === 201) {
+    if (held.holding && match && method === 'POST' && result.status === 201) {
       // accepted and listed, but the sender does not hear so until released (or it disconnects)
       await held.until(res);
       if (res.destroyed || res.writableEnded) return;
@@ -322,6 +517,10 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     url: server.url,
     requests,
     messages,
+    incomingPhoneNumbers,
+    addAccount(account: TwilioStubAccount) {
+      accounts.set(account.sid, account);
+    },
     failNext(status: number, body: object, failOpts: { accepted?: boolean } = {}) {
       failures.push({ status, body, accepted: failOpts.accepted === true });
     },
@@ -339,6 +538,7 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
       requests.length = 0;
       failures.length = 0;
       messages.length = 0;
+      incomingPhoneNumbers.length = 0;
       listFailure = null;
       held.holding = false;
       releaseHeld();

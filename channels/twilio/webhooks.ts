@@ -9,10 +9,23 @@
  *   (Twilio retries once, then calls the fallback URL); 403 bad signature; 404 unknown `To`; 400 malformed.
  * - `POST /webhooks/twilio/status?messageId=<id>`: delivery status callbacks → the message row in
  *   Postgres directly (provider id + status, never backwards); 503 if Postgres is unreachable.
+ *
+ * Verification per channel (issue 10): Twilio signs each request with the auth token of the account
+ * that owns the number, so each org's channels verify with their own account's token:
+ * - inbound: the channel is found by `To` first (cached map), then `X-Twilio-Signature` is checked with
+ *   that channel's auth token (a channel without its own credentials: the environment's
+ *   `TWILIO_AUTH_TOKEN`), and a channel with credentials also requires the form's `AccountSid` to be
+ *   its account (403 `account_mismatch`). A `To` that is none of our channels, or a form that cannot be
+ *   read, is checked with the environment's token (403 before 404 / 400, as before). A channel whose
+ *   sealed credentials do not open answers 403.
+ * - status callbacks: checked with the token of the account named by `AccountSid` (our channels on
+ *   that account; the environment's token when none of ours), then the message must belong to a
+ *   channel that the same token verifies (its own account's token, or the environment's for a channel
+ *   without credentials): a request signed with another org's account token → 403, nothing stored.
  * Source: twilio.com/docs/messaging/guides/webhook-request, /docs/usage/security#validating-requests,
  * /docs/messaging/guides/outbound-message-status-in-status-callbacks.
  */
-import express, { type Request, type RequestHandler, type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 import twilio from 'twilio';
 import { z } from 'zod';
 import { findTwilioMessageForStatus } from './status-routing';
@@ -21,7 +34,7 @@ import { fromTwilioStatus, twilioErrorReason } from './status';
 import type { NewConversation } from '../../domain/conversation';
 import type { Attachment } from '../../domain/message';
 import { conversationIdFor } from '../../domain/routing';
-import { ChannelDirectory } from '../channel-directory';
+import { ChannelDirectory, type ChannelRoute, twilioCredentialsOf } from '../channel-directory';
 import { TWILIO_KINDS } from './kinds';
 import type { ApiDeps } from '../../api/deps';
 import { HttpError } from '../../api/errors';
@@ -51,17 +64,55 @@ const StatusForm = z.looseObject({
   ErrorMessage: z.string().optional(),
 });
 
-/** Verifies `X-Twilio-Signature` over `PUBLIC_BASE_URL + originalUrl` and the form params (403 if wrong). */
-function verifySignature(authToken: string, publicBaseUrl: string): RequestHandler {
-  return (req: Request, _res, next) => {
-    const signature = req.header('x-twilio-signature');
-    const url = publicBaseUrl + req.originalUrl;
-    const params = (req.body ?? {}) as Record<string, string | string[]>;
-    if (!signature || !twilio.validateRequest(authToken, signature, url, params)) {
-      return next(new HttpError(403, 'invalid_signature', 'X-Twilio-Signature does not match this request'));
-    }
-    next();
-  };
+/** Whether `X-Twilio-Signature` over `PUBLIC_BASE_URL + originalUrl` and the form params matches one of `authTokens`. */
+function signatureValid(req: Request, authTokens: readonly string[], publicBaseUrl: string): boolean {
+  const signature = req.header('x-twilio-signature');
+  if (!signature) return false;
+  const url = publicBaseUrl + req.originalUrl;
+  const params = (req.body ?? {}) as Record<string, string | string[]>;
+  return authTokens.some((token) => twilio.validateRequest(token, signature, url, params));
+}
+
+const invalidSignature = (): HttpError => new HttpError(403, 'invalid_signature', 'X-Twilio-Signature does not match this request');
+
+/**
+ * The auth token a channel's webhooks are signed with: its own account's, the environment's when it has
+ * no credentials, `undefined` when its credentials do not open (its webhooks are refused).
+ */
+function authTokenOf(route: ChannelRoute, envToken: string): string | undefined {
+  if (route.credentials === 'none') return envToken;
+  return twilioCredentialsOf(route)?.authToken;
+}
+
+/**
+ * Why an inbound request is refused for this channel, or `null`: 403 `invalid_signature` unless the
+ * channel's token signed it, 403 `account_mismatch` when a channel with credentials gets another `AccountSid`.
+ */
+function inboundRefusal(req: Request, channel: ChannelRoute, config: TwilioWebhookDeps['config']): HttpError | null {
+  const token = authTokenOf(channel, config.twilio.authToken);
+  if (token === undefined || !signatureValid(req, [token], config.publicBaseUrl)) return invalidSignature();
+  const own = twilioCredentialsOf(channel);
+  if (own && accountSidOf(req.body) !== own.accountSid) {
+    return new HttpError(403, 'account_mismatch', "AccountSid is not this channel's Twilio account");
+  }
+  return null;
+}
+
+/** The form's `AccountSid` (a string), if any. */
+function accountSidOf(body: unknown): string | undefined {
+  const value = (body as { AccountSid?: unknown } | undefined)?.AccountSid;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** One channel directory per router's dependencies, shared by the messaging and status routes. */
+const directories = new WeakMap<TwilioWebhookDeps, ChannelDirectory>();
+function directoryOf(deps: TwilioWebhookDeps): ChannelDirectory {
+  let directory = directories.get(deps);
+  if (!directory) {
+    directory = new ChannelDirectory(deps.db, deps.logger, TWILIO_KINDS, { keyring: deps.keyring });
+    directories.set(deps, directory);
+  }
+  return directory;
 }
 
 function mediaOf(form: Record<string, unknown>, count: number): Attachment[] {
@@ -77,7 +128,7 @@ function mediaOf(form: Record<string, unknown>, count: number): Attachment[] {
 }
 
 /** What the Twilio webhook routes need. */
-export type TwilioWebhookDeps = Pick<ApiDeps, 'db' | 'conversations' | 'config' | 'logger'>;
+export type TwilioWebhookDeps = Pick<ApiDeps, 'db' | 'conversations' | 'config' | 'logger' | 'keyring'>;
 
 /** The form body of a Twilio webhook as documented: every parameter a string. */
 const TwilioForm = z.record(z.string(), z.string());
@@ -103,8 +154,13 @@ export const TWILIO_WEBHOOK_AUTH: WebhookAuth = {
     name: 'X-Twilio-Signature',
     description:
       "Twilio's request signature (https://www.twilio.com/docs/usage/security): the base64 HMAC-SHA1, keyed with " +
-      'TWILIO_AUTH_TOKEN, of PUBLIC_BASE_URL + the request path and query string, followed by every form parameter ' +
-      'name and value, sorted by name. Checked on every request; missing or wrong → 403 `invalid_signature`.',
+      "the auth token of the Twilio account that owns the number, of PUBLIC_BASE_URL + the request path and query string, " +
+      'followed by every form parameter name and value, sorted by name. Verified per channel: inbound messages with the ' +
+      "auth token of the channel named by `To` (its own Twilio account's, or TWILIO_AUTH_TOKEN for a channel without " +
+      "credentials), whose `AccountSid` must also be the channel's account; status callbacks with the token of the " +
+      'account named by `AccountSid` (TWILIO_AUTH_TOKEN when it is none of our channels\' accounts), and the message must ' +
+      "belong to a channel of that account. Missing or wrong → 403 `invalid_signature` (`account_mismatch` for another " +
+      'account), nothing stored.',
   },
   errors: [403],
 };
@@ -123,27 +179,45 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
       response: TWIML_ACCEPTED,
       errors: TWILIO_ERRORS,
     },
-    ({ db, conversations, logger }) => {
-      const channels = new ChannelDirectory(db, logger, TWILIO_KINDS);
+    (deps) => {
+      const { conversations, logger, config } = deps;
+      const channels = directoryOf(deps);
+      const envToken = [config.twilio.authToken];
       return async (req, res) => {
-        const form = InboundForm.parse(req.body);
-        const to = parseTwilioAddress(form.To);
-        const from = parseTwilioAddress(form.From);
-        // a To we cannot read (short code, alphanumeric sender) cannot be one of our channels
-        if (!to) throw new HttpError(404, 'unknown_channel', `No channel for ${form.To}`);
-        if (!from) throw new HttpError(400, 'invalid_address', 'From is not a valid phone number');
-        const lookup = await channels.lookup(to.kind, to.phone);
-        if (!lookup.found && lookup.reason === 'unknown')
-          throw new HttpError(404, 'unknown_channel', `No ${to.kind} channel for ${form.To}`);
-        if (!lookup.found) {
+        // the channel first (by `To`), then its own account's signature; anything that names no channel
+        // of ours is checked with the environment's token, so an unsigned request learns nothing
+        const parsed = InboundForm.safeParse(req.body);
+        const to = parsed.success ? parseTwilioAddress(parsed.data.To) : null;
+        const lookup = to ? await channels.lookup(to.kind, to.phone) : undefined;
+        if (lookup && !lookup.found && lookup.reason === 'unavailable') {
+          // the channel (hence its token) is unknown until Postgres answers: nothing is stored, Twilio retries
           logger.warn(
-            { err: String(lookup.error), to: form.To },
+            { err: String(lookup.error), to: parsed.success ? parsed.data.To : undefined },
             'channel not cached and the database is unreachable: asking Twilio to retry',
           );
           res.setHeader('Retry-After', '30');
           throw new HttpError(503, 'temporarily_unavailable', 'The message could not be routed right now; retry later');
         }
-        const channel = lookup.route;
+        if (!lookup?.found) {
+          if (!signatureValid(req, envToken, config.publicBaseUrl)) throw invalidSignature();
+          const form = InboundForm.parse(req.body);
+          // a To we cannot read (short code, alphanumeric sender) cannot be one of our channels
+          throw new HttpError(404, 'unknown_channel', to ? `No ${to.kind} channel for ${form.To}` : `No channel for ${form.To}`);
+        }
+        let channel = lookup.route;
+        let refused = inboundRefusal(req, channel, config);
+        if (refused) {
+          // the cached credentials may be older than a rotation: read the channel again (rate-limited)
+          const fresh = await channels.recheck(channel);
+          if (fresh) {
+            channel = fresh;
+            refused = inboundRefusal(req, fresh, config);
+          }
+          if (refused) throw refused;
+        }
+        const form = InboundForm.parse(req.body);
+        const from = parseTwilioAddress(form.From);
+        if (!from || !to) throw new HttpError(400, 'invalid_address', 'From is not a valid phone number');
         // No contact id: the run's first activity finds or creates the contact from `customer`
         // (retrying until Postgres answers), so accepting the message needs only Temporal.
         const conversation: NewConversation = {
@@ -190,8 +264,21 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
       response: TWIML_ACCEPTED,
       errors: TWILIO_ERRORS,
     },
-    ({ db, logger }) =>
-      async (req, res) => {
+    (deps) => {
+      const { db, logger, config } = deps;
+      const channels = directoryOf(deps);
+      return async (req, res) => {
+        // the token of the account the callback names (ours, else the environment's)
+        const accountSid = accountSidOf(req.body);
+        const tokensOf = async (): Promise<string[]> => {
+          const accountTokens = accountSid ? await channels.twilioAccountTokens(accountSid) : [];
+          return accountTokens.length > 0 ? accountTokens : [config.twilio.authToken];
+        };
+        if (!signatureValid(req, await tokensOf(), config.publicBaseUrl)) {
+          // the account's token may have been rotated since the last refresh: reload once (rate-limited)
+          const reloaded = accountSid !== undefined && (await channels.reloadForAccount());
+          if (!reloaded || !signatureValid(req, await tokensOf(), config.publicBaseUrl)) throw invalidSignature();
+        }
         const form = StatusForm.parse(req.body);
         const errorCode = form.ErrorCode && form.ErrorCode !== '0' ? form.ErrorCode : null;
         // 63016 (WhatsApp free-form outside the 24 h window) never delivers: always `failed`.
@@ -200,6 +287,26 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
         const messageId = messageIdParam.success ? messageIdParam.data : undefined;
         const message = await findTwilioMessageForStatus(db, messageId, form.MessageSid);
         if (!message) throw new HttpError(404, 'message_not_found', 'No outbound message matches this status callback');
+        // the message's channel must be signed for by the same token: another org's account cannot
+        // touch this org's messages (an archived channel's messages keep the environment's rule)
+        const lookup = await channels.lookupById(message.channel_id);
+        if (!lookup.found && lookup.reason === 'unavailable') throw lookup.error;
+        const signsFor = (route: ChannelRoute | undefined): boolean => {
+          const channelToken = route ? authTokenOf(route, config.twilio.authToken) : config.twilio.authToken;
+          const channelAccount = route ? twilioCredentialsOf(route)?.accountSid : undefined;
+          return (
+            channelToken !== undefined &&
+            signatureValid(req, [channelToken], config.publicBaseUrl) &&
+            (channelAccount === undefined || channelAccount === accountSid)
+          );
+        };
+        const route = lookup.found ? lookup.route : undefined;
+        if (!signsFor(route)) {
+          const fresh = route ? await channels.recheck(route) : undefined;
+          if (!fresh || !signsFor(fresh)) {
+            throw new HttpError(403, 'account_mismatch', "The callback's account does not own this message's channel");
+          }
+        }
         if (status === null) {
           logger.info({ status: form.MessageStatus }, 'ignoring unknown Twilio message status');
           res.status(200).type('text/xml').send(EMPTY_TWIML);
@@ -216,18 +323,19 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
           errorMessage: errorCode ? twilioErrorReason(errorCode, form.ErrorMessage) : null,
         });
         res.status(200).type('text/xml').send(EMPTY_TWIML);
-      },
+      };
+    },
   ),
 ];
 
-/** Builds the Twilio webhooks router (mounted at `/webhooks/twilio`): form parser, then the signature check, then the routes. */
+/**
+ * Builds the Twilio webhooks router (mounted at `/webhooks/twilio`): form parser, then the routes, which
+ * check the signature with the auth token of the channel / account the request is for.
+ */
 export function twilioWebhooksRouter(deps: TwilioWebhookDeps): Router {
   return routerFor(twilioWebhookRoutes, deps, {
     prefix: '/webhooks/twilio',
     auth: TWILIO_WEBHOOK_AUTH,
-    before: [
-      express.urlencoded({ extended: false, limit: '256kb' }),
-      verifySignature(deps.config.twilio.authToken, deps.config.publicBaseUrl),
-    ],
+    before: [express.urlencoded({ extended: false, limit: '256kb' })],
   });
 }

@@ -13,6 +13,7 @@ import * as m0011 from './0011_staff_sign_in';
 import * as m0012 from './0012_channel_credentials_audit_log';
 import * as m0013 from './0013_teams';
 import * as m0014 from './0014_api_keys';
+import * as m0015 from './0015_twilio_accounts';
 
 /**
  * Every migration, in order. Listed statically (not read from the folder) so they work the same
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '0012_channel_credentials_audit_log': m0012,
   '0013_teams': m0013,
   '0014_api_keys': m0014,
+  '0015_twilio_accounts': m0015,
 };

@@ -297,6 +297,27 @@ describe('Telegram', () => {
     expect(JSON.stringify(row.settings)).not.toContain(sealed.webhookSecret);
   });
 
+  test('its webhook takes updates with the sealed secret (403 without it) and opens a conversation in its org', async () => {
+    const created = (await as(tokens.adminA).get('/v1/channels')).body.data.find(
+      (c: { kind: string; address: string }) => c.kind === 'telegram' && c.address === 'acme_support_bot',
+    );
+    const secret = h.telegram.webhooks.get(botToken)!.secretToken!;
+    const chatId = 700_000_000 + Math.floor(Math.random() * 1_000_000);
+    const update = h.telegram.update({ chatId, text: 'Hello from a connected bot' });
+    const post = (token: string | null) => {
+      const r = request(app).post(`/webhooks/telegram/${created.id}`);
+      return (token === null ? r : r.set('X-Telegram-Bot-Api-Secret-Token', token)).send(update);
+    };
+    expect((await post(null)).status).toBe(403);
+    expect((await post('not-the-secret')).status).toBe(403);
+    expect((await post(secret)).status).toBe(200);
+    const conversation = await h.waitFor(
+      async () => h.db.selectFrom('conversations').select(['org_id', 'channel_id']).where('channel_id', '=', created.id).executeTakeFirst(),
+      'the conversation of the connected bot',
+    );
+    expect(conversation).toEqual({ org_id: h.org.orgId, channel_id: created.id });
+  });
+
   test('new credentials re-register the webhook with the given secret', async () => {
     const created = await as(tokens.adminA).post('/v1/channels', {
       kind: 'telegram',

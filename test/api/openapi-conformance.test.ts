@@ -14,7 +14,16 @@ import { mediaSigningSecret, signMediaUrl } from '../../db/media-urls';
 import { issueOneTimeToken } from '../../db/staff-auth';
 import { insertSuggestion, insertTrainingPairs } from './db-fixtures';
 import { expressRoutes } from '../support/routes';
-import { createHarness, type Harness, INBOUND_EMAIL_DOMAIN, JWT_SECRET, PUBLIC_BASE_URL, randomPhone } from '../support/harness';
+import {
+  createHarness,
+  type Harness,
+  INBOUND_EMAIL_DOMAIN,
+  JWT_SECRET,
+  POSTMARK_WEBHOOK_PASSWORD,
+  POSTMARK_WEBHOOK_USER,
+  PUBLIC_BASE_URL,
+  randomPhone,
+} from '../support/harness';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 interface MediaType {
@@ -297,6 +306,25 @@ test('channels: create, list, read, change, delete / archive and their errors', 
   await call('patch', '/v1/channels/{id}', `/v1/channels/${used.body.id}`).send({ name: 'x' });
 });
 
+test('Twilio onboarding: setup, verify, available numbers, buying one, the system phone and their errors', async () => {
+  const base = '/v1/communications/twilio';
+  const account = { sid: `AC${randomBytes(16).toString('hex')}`, authToken: `conformance-${randomBytes(8).toString('hex')}` };
+  h.twilioStub!.addAccount(account);
+  await call('post', `${base}/verify`).send();
+  await call('post', `${base}/setup`).send({ accountSid: account.sid, authToken: 'wrong-token' });
+  await call('post', `${base}/setup`).send({ accountSid: 'AC1' });
+  expect((await call('post', `${base}/setup`).send({ accountSid: account.sid, authToken: account.authToken })).status).toBe(200);
+  await call('post', `${base}/verify`).send();
+  const numbers = await call('get', `${base}/available-numbers`, `${base}/available-numbers?areaCode=${300 + Math.floor(Math.random() * 100)}&limit=2`).send();
+  expect(numbers.status).toBe(200);
+  await call('get', `${base}/available-numbers`, `${base}/available-numbers?areaCode=1`).send();
+  expect((await call('post', `${base}/numbers`).send({ phoneNumber: numbers.body.data[0].phoneNumber })).status).toBe(201);
+  await call('post', `${base}/numbers`).send({ phoneNumber: numbers.body.data[0].phoneNumber });
+  await call('post', `${base}/numbers`).send({ phoneNumber: 'x' });
+  await call('get', `${base}/system-phone`).send();
+  await call('get', `${base}/system-phone`).with((r) => r.set('Authorization', `Bearer ${h.tokens.agent}`)).send();
+});
+
 test('assistant settings, training pairs and todos', async () => {
   await call('get', '/v1/ai-assistant').send();
   await call('put', '/v1/ai-assistant').send({ enabled: false });
@@ -358,6 +386,32 @@ test('webhook error answers', async () => {
     '/webhooks/postmark/events',
   );
   conforms(await request(h.app).post('/webhooks/postmark/events').send({}), 'post', '/webhooks/postmark/events');
+  // the per-channel Postmark URLs (the test org's email channel has no credentials of its own: the environment's apply)
+  const channelEvents = '/webhooks/postmark/{channelId}/events';
+  const channelInbound = '/webhooks/postmark/{channelId}/inbound';
+  const delivery = { RecordType: 'Delivery', MessageID: randomUUID(), Recipient: 'x@example.test', DeliveredAt: new Date().toISOString() };
+  conforms(
+    await request(h.app)
+      .post(`/webhooks/postmark/${h.org.emailChannelId}/events`)
+      .auth(POSTMARK_WEBHOOK_USER, POSTMARK_WEBHOOK_PASSWORD)
+      .send(delivery),
+    'post',
+    channelEvents,
+  );
+  conforms(await request(h.app).post(`/webhooks/postmark/${h.org.emailChannelId}/events`).send(delivery), 'post', channelEvents);
+  conforms(
+    await request(h.app).post(`/webhooks/postmark/${randomUUID()}/inbound`).auth(POSTMARK_WEBHOOK_USER, POSTMARK_WEBHOOK_PASSWORD).send({}),
+    'post',
+    channelInbound,
+  );
+  conforms(
+    await request(h.app)
+      .post(`/webhooks/postmark/${h.org.emailChannelId}/inbound`)
+      .auth(POSTMARK_WEBHOOK_USER, POSTMARK_WEBHOOK_PASSWORD)
+      .send({ From: 'not an email' }),
+    'post',
+    channelInbound,
+  );
   const telegram = '/webhooks/telegram/{channelId}';
   const update = h.telegram.update({ chatId: 424_242, text: 'Hello from Telegram' });
   conforms(await h.telegramWebhook(update), 'post', telegram);

@@ -304,6 +304,8 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   const workerDone = worker.run();
 
   const apiDeps = testApiDeps({ db, conversations, blobs });
+  // the Twilio onboarding routes' SDK talks to the same stand-in as the worker's
+  apiDeps.config.twilio = { ...apiDeps.config.twilio, apiBaseUrl: twilioStub ? twilioStub.url : resources.prismUrl };
   const app = createApp(openai ? { ...apiDeps, config: { ...apiDeps.config, openai: { apiKey: OPENAI_API_KEY } } } : apiDeps);
   const tokens = {
     admin: signStaffToken(JWT_SECRET, { userId: org.adminId, orgId: org.orgId, role: 'admin' }),

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../config';
+import { ConfigError, DEV_DEFAULTS, loadConfig } from '../../config';
 
 describe('loadConfig', () => {
   it('gives working development defaults with an empty environment', () => {
@@ -29,8 +29,48 @@ describe('loadConfig', () => {
 
   it('requires the deployment settings in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
-      /TEMPORAL_ADDRESS: required[\s\S]*DATABASE_URL[\s\S]*JWT_SECRET[\s\S]*PUBLIC_BASE_URL[\s\S]*TWILIO_ACCOUNT_SID[\s\S]*TWILIO_AUTH_TOKEN/,
+      /TEMPORAL_ADDRESS: required[\s\S]*DATABASE_URL[\s\S]*JWT_SECRET[\s\S]*PUBLIC_BASE_URL[\s\S]*POSTMARK_INBOUND_PASSWORD[\s\S]*CREDENTIALS_ENCRYPTION_KEYS/,
     );
+  });
+
+  /** A production environment without any carrier credentials (a multi-tenant deployment: channels carry their own). */
+  const productionWithoutCarriers = {
+    NODE_ENV: 'production',
+    TEMPORAL_ADDRESS: 'temporal:7233',
+    DATABASE_URL: 'postgres://db/switchboard',
+    JWT_SECRET: 'a-secret-of-32-characters-xxxxx',
+    PUBLIC_BASE_URL: 'https://inbox.example.test',
+    POSTMARK_INBOUND_PASSWORD: 'a-webhook-password-of-32-chars-x',
+    CREDENTIALS_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  };
+
+  it('does not require the environment carrier credentials in production (channels carry their own)', () => {
+    let error: unknown;
+    try {
+      loadConfig({ NODE_ENV: 'production' });
+    } catch (err) {
+      error = err;
+    }
+    const issues = (error as ConfigError).issues.join('\n');
+    for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'POSTMARK_SERVER_TOKEN', 'POSTMARK_INBOUND_USER']) {
+      expect(issues).not.toContain(name);
+    }
+    const config = loadConfig(productionWithoutCarriers);
+    expect(config.twilio.credentialsConfigured).toBe(false);
+    expect(config.postmark.credentialsConfigured).toBe(false);
+    expect(config.postmark.webhookUser).toBe('postmark');
+  });
+
+  it('in production an unset TWILIO_AUTH_TOKEN is never the public dev placeholder (it verifies nothing)', () => {
+    const a = loadConfig(productionWithoutCarriers);
+    const b = loadConfig(productionWithoutCarriers);
+    expect(a.twilio.authToken).not.toBe(DEV_DEFAULTS.twilioAuthToken);
+    expect(a.twilio.authToken).not.toBe(b.twilio.authToken);
+    expect(a.twilio.authToken.length).toBeGreaterThanOrEqual(64);
+    expect(loadConfig({ ...productionWithoutCarriers, TWILIO_AUTH_TOKEN: 'real-token' }).twilio.authToken).toBe('real-token');
+    // outside production the dev placeholders stay (npm start, the dev seed)
+    expect(loadConfig({}).twilio.authToken).toBe(DEV_DEFAULTS.twilioAuthToken);
+    expect(loadConfig({}).postmark.serverToken).toBe(DEV_DEFAULTS.postmarkServerToken);
   });
 
   it('requires TEMPORAL_ADDRESS, DATABASE_URL, JWT_SECRET and the Postmark webhook password for the api/worker halves in any environment', () => {

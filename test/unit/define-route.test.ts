@@ -170,6 +170,8 @@ describe('the app registry', () => {
       forgotPassword: 'none',
       postmarkInboundWebhook: 'webhook:postmark',
       postmarkEventsWebhook: 'webhook:postmark',
+      postmarkChannelInboundWebhook: 'webhook:postmark',
+      postmarkChannelEventsWebhook: 'webhook:postmark',
       twilioMessagingWebhook: 'webhook:twilio',
       twilioStatusWebhook: 'webhook:twilio',
       telegramWebhook: 'webhook:telegram',

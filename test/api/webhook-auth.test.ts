@@ -1,0 +1,383 @@
+/**
+ * Webhook verification with each channel's own credentials (issue 10), through the real path: two
+ * orgs, each with an SMS channel sealed with its own Twilio account (the stand-in knows both accounts
+ * and their tokens) and an email channel with its own Postmark webhook credentials.
+ * - Twilio inbound: signed with the channel's account token → routed to that org; with the other
+ *   org's token, the environment's token, or another `AccountSid` → 403 and nothing stored.
+ * - Replies go out through the channel's own account; their status callbacks are verified with the
+ *   token of the account named by `AccountSid`, and the other org's account cannot touch them.
+ * - Postmark per-channel URLs: the channel's own Basic credentials (else 401), routed to that channel;
+ *   the global URL refuses a channel with its own credentials.
+ * - Archived channels → 404; credentials that do not open → 403 (never 500).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import request from 'supertest';
+import { signStaffToken } from '../../api/auth';
+import { Keyring } from '../../config/keyring';
+import { sealChannelCredentials } from '../../db/channel-credentials';
+import { conversationIdFor } from '../../domain/routing';
+import { conversationWorkflowId } from '../../workflows/conversation/contract';
+import {
+  createHarness,
+  createTestOrg,
+  type Harness,
+  JWT_SECRET,
+  POSTMARK_SERVER_TOKEN,
+  POSTMARK_WEBHOOK_PASSWORD,
+  POSTMARK_WEBHOOK_USER,
+  PUBLIC_BASE_URL,
+  randomPhone,
+  TEST_CREDENTIALS_KEYS,
+  TWILIO_AUTH_TOKEN,
+  type TestOrg,
+} from '../support/harness';
+import { inboundEmail } from '../support/postmark-inbound';
+import { buildInboundMessageForm, newTwilioSid, signTwilioRequest } from '../support/twilio-webhooks';
+
+const MESSAGING = '/webhooks/twilio/messaging';
+const keyring = new Keyring(TEST_CREDENTIALS_KEYS);
+
+/** A Twilio account of one org (the stand-in knows it). */
+interface Account {
+  sid: string;
+  authToken: string;
+}
+const newAccount = (): Account => ({ sid: `AC${randomBytes(16).toString('hex')}`, authToken: `token-${randomBytes(12).toString('hex')}` });
+
+/** One org of the test: its SMS channel on its own Twilio account, its email channel with its own Postmark credentials. */
+interface Tenant {
+  org: TestOrg;
+  admin: string;
+  account: Account;
+  sms: { id: string; number: string };
+  email: { id: string; address: string; user: string; password: string };
+}
+
+let h: Harness;
+let a: Tenant;
+let b: Tenant;
+
+async function insertChannel(
+  orgId: string,
+  row: { kind: 'sms' | 'email'; address: string; provider: 'twilio' | 'postmark'; archived?: boolean },
+  seal: (id: string) => { credentials_ciphertext: string; credentials_key_id: string } | null,
+): Promise<string> {
+  const id = randomUUID();
+  await h.db
+    .insertInto('channels')
+    .values({
+      id,
+      org_id: orgId,
+      kind: row.kind,
+      address: row.address,
+      name: `${row.kind} ${id.slice(0, 6)}`,
+      provider: row.provider,
+      settings: JSON.stringify({}),
+      ...(seal(id) ?? {}),
+      ...(row.archived ? { archived_at: new Date() } : {}),
+    })
+    .execute();
+  return id;
+}
+
+async function createTenant(): Promise<Tenant> {
+  const org = await createTestOrg(h.db);
+  const account = newAccount();
+  h.twilioStub!.addAccount({ sid: account.sid, authToken: account.authToken });
+  const number = randomPhone();
+  const smsId = await insertChannel(org.orgId, { kind: 'sms', address: number, provider: 'twilio' }, (id) =>
+    sealChannelCredentials(keyring, id, 'twilio', { accountSid: account.sid, authToken: account.authToken }),
+  );
+  const address = `help-${randomBytes(4).toString('hex')}@tenant.example.test`;
+  const email = { address, user: `pm-${randomBytes(3).toString('hex')}`, password: `pw-${randomBytes(12).toString('hex')}` };
+  const emailId = await insertChannel(org.orgId, { kind: 'email', address, provider: 'postmark' }, (id) =>
+    sealChannelCredentials(keyring, id, 'postmark', { serverToken: POSTMARK_SERVER_TOKEN, webhookUser: email.user, webhookPassword: email.password }),
+  );
+  return {
+    org,
+    admin: `Bearer ${signStaffToken(JWT_SECRET, { userId: org.adminId, orgId: org.orgId, role: 'admin' })}`,
+    account,
+    sms: { id: smsId, number },
+    email: { id: emailId, ...email },
+  };
+}
+
+beforeAll(async () => {
+  h = await createHarness();
+  a = await createTenant();
+  b = await createTenant();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+/** Posts an inbound SMS form to the messaging webhook, signed with `token`. */
+function postInbound(form: string, token: string) {
+  return request(h.app)
+    .post(MESSAGING)
+    .set('Content-Type', 'application/x-www-form-urlencoded')
+    .set('X-Twilio-Signature', signTwilioRequest(token, PUBLIC_BASE_URL + MESSAGING, form))
+    .send(form);
+}
+
+/** Posts a status callback for our message, signed with `token`. */
+function postStatus(messageId: string, form: string, token: string) {
+  const path = `/webhooks/twilio/status?messageId=${messageId}`;
+  return request(h.app)
+    .post(path)
+    .set('Content-Type', 'application/x-www-form-urlencoded')
+    .set('X-Twilio-Signature', signTwilioRequest(token, PUBLIC_BASE_URL + path, form))
+    .send(form);
+}
+
+async function workflowExists(conversationId: string): Promise<boolean> {
+  try {
+    await h.client.workflow.getHandle(conversationWorkflowId(conversationId)).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Nothing of a refused inbound was stored or started: no workflow for the sender on either org's channel, no message. */
+async function expectNothingStored(from: string, sid: string): Promise<void> {
+  for (const t of [a, b]) expect(await workflowExists(conversationIdFor(t.org.orgId, t.sms.id, from))).toBe(false);
+  expect(await h.db.selectFrom('messages').select('id').where('provider_message_id', '=', sid).execute()).toEqual([]);
+}
+
+describe('Twilio inbound: verified with the To channel’s own account token', () => {
+  it("signed with its account's token → 200, routed to that org's channel", async () => {
+    const from = randomPhone();
+    const sid = newTwilioSid('SM');
+    const form = buildInboundMessageForm({ from, body: 'Hello A', to: a.sms.number, sid, accountSid: a.account.sid });
+    expect((await postInbound(form, a.account.authToken)).status).toBe(200);
+    const message = await h.waitFor(
+      () => h.db.selectFrom('messages').select(['org_id', 'conversation_id', 'text']).where('provider_message_id', '=', sid).executeTakeFirst(),
+      'the inbound message',
+    );
+    expect(message).toEqual({ org_id: a.org.orgId, conversation_id: conversationIdFor(a.org.orgId, a.sms.id, from), text: 'Hello A' });
+  });
+
+  it("signed with the other org's account token → 403, nothing stored", async () => {
+    const from = randomPhone();
+    const sid = newTwilioSid('SM');
+    // as org B's account would sign it, naming itself or the victim's account
+    for (const accountSid of [b.account.sid, a.account.sid]) {
+      const form = buildInboundMessageForm({ from, body: 'Injected', to: a.sms.number, sid, accountSid });
+      const r = await postInbound(form, b.account.authToken);
+      expect([r.status, r.body.error.code]).toEqual([403, 'invalid_signature']);
+    }
+    // the environment's token does not verify a channel with its own account either
+    const envSigned = await postInbound(buildInboundMessageForm({ from, body: 'x', to: a.sms.number, sid, accountSid: a.account.sid }), TWILIO_AUTH_TOKEN);
+    expect(envSigned.status).toBe(403);
+    await expectNothingStored(from, sid);
+  });
+
+  it("signed with the channel's token but another AccountSid → 403 account_mismatch, nothing stored", async () => {
+    const from = randomPhone();
+    const sid = newTwilioSid('SM');
+    const form = buildInboundMessageForm({ from, body: 'Mismatch', to: a.sms.number, sid, accountSid: b.account.sid });
+    const r = await postInbound(form, a.account.authToken);
+    expect([r.status, r.body.error.code]).toEqual([403, 'account_mismatch']);
+    await expectNothingStored(from, sid);
+  });
+
+  it('a channel without credentials still verifies with the environment token (and refuses an account token)', async () => {
+    const from = randomPhone();
+    const form = buildInboundMessageForm({ from, body: 'Env', to: h.org.smsNumber });
+    expect((await postInbound(form, a.account.authToken)).status).toBe(403);
+    expect((await postInbound(form, TWILIO_AUTH_TOKEN)).status).toBe(200);
+  });
+
+  it('an archived channel → 404 (with the environment signature; its own token no longer verifies: 403)', async () => {
+    const number = randomPhone();
+    await insertChannel(a.org.orgId, { kind: 'sms', address: number, provider: 'twilio', archived: true }, (id) =>
+      sealChannelCredentials(keyring, id, 'twilio', { accountSid: a.account.sid, authToken: a.account.authToken }),
+    );
+    const form = buildInboundMessageForm({ from: randomPhone(), body: 'Archived', to: number, accountSid: a.account.sid });
+    expect((await postInbound(form, TWILIO_AUTH_TOKEN)).body.error.code).toBe('unknown_channel');
+    expect((await postInbound(form, a.account.authToken)).status).toBe(403);
+  });
+
+  it('a channel whose credentials do not open (sealed for another row) → 403, never 500', async () => {
+    const number = randomPhone();
+    await insertChannel(a.org.orgId, { kind: 'sms', address: number, provider: 'twilio' }, () =>
+      sealChannelCredentials(keyring, randomUUID(), 'twilio', { accountSid: a.account.sid, authToken: a.account.authToken }),
+    );
+    const from = randomPhone();
+    const sid = newTwilioSid('SM');
+    const form = buildInboundMessageForm({ from, body: 'Unusable', to: number, sid, accountSid: a.account.sid });
+    for (const token of [a.account.authToken, TWILIO_AUTH_TOKEN]) {
+      const r = await postInbound(form, token);
+      expect([r.status, r.body.error.code]).toEqual([403, 'invalid_signature']);
+    }
+    expect(await h.db.selectFrom('messages').select('id').where('provider_message_id', '=', sid).execute()).toEqual([]);
+  });
+});
+
+describe('credentials changed after the channel was cached', () => {
+  it('a rotated Twilio token verifies at once (the channel is read again after a failed check); the old one no longer does', async () => {
+    const t = await createTenant();
+    const first = buildInboundMessageForm({ from: randomPhone(), body: 'cache me', to: t.sms.number, accountSid: t.account.sid });
+    expect((await postInbound(first, t.account.authToken)).status).toBe(200); // cached with the first token
+    const rotated = `rotated-${randomBytes(8).toString('hex')}`;
+    await h.db
+      .updateTable('channels')
+      .set({ ...sealChannelCredentials(keyring, t.sms.id, 'twilio', { accountSid: t.account.sid, authToken: rotated }), updated_at: new Date() })
+      .where('id', '=', t.sms.id)
+      .execute();
+    const form = buildInboundMessageForm({ from: randomPhone(), body: 'after rotation', to: t.sms.number, accountSid: t.account.sid });
+    expect((await postInbound(form, rotated)).status).toBe(200);
+    expect((await postInbound(form, t.account.authToken)).status).toBe(403);
+  });
+
+  it("a Postmark channel's new webhook password works at once", async () => {
+    const t = await createTenant();
+    const path = `/webhooks/postmark/${t.email.id}/inbound`;
+    const send = (password: string) =>
+      request(h.app)
+        .post(path)
+        .auth(t.email.user, password)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify(inboundEmail(`r-${randomBytes(3).toString('hex')}@mail.example.net`, t.email.address)));
+    expect((await send(t.email.password)).status).toBe(200); // cached with the first password
+    const password = `new-${randomBytes(12).toString('hex')}`;
+    await h.db
+      .updateTable('channels')
+      .set(sealChannelCredentials(keyring, t.email.id, 'postmark', { serverToken: POSTMARK_SERVER_TOKEN, webhookUser: t.email.user, webhookPassword: password }))
+      .where('id', '=', t.email.id)
+      .execute();
+    expect((await send(password)).status).toBe(200);
+  });
+});
+
+describe('Twilio replies and status callbacks per account', () => {
+  let messageId: string;
+  let messageSid: string;
+
+  beforeAll(async () => {
+    const from = randomPhone();
+    const form = buildInboundMessageForm({ from, body: 'Please reply', to: a.sms.number, accountSid: a.account.sid });
+    expect((await postInbound(form, a.account.authToken)).status).toBe(200);
+    const conversationId = conversationIdFor(a.org.orgId, a.sms.id, from);
+    await h.waitFor(() => h.db.selectFrom('conversations').select('id').where('id', '=', conversationId).executeTakeFirst(), 'conversation');
+    const reply = await request(h.app).post(`/v1/conversations/${conversationId}/messages`).set('Authorization', a.admin).send({ text: 'Answer from A' });
+    expect(reply.status).toBe(201);
+    messageId = reply.body.id as string;
+    messageSid = await h.waitFor(async () => {
+      const row = await h.db.selectFrom('messages').select('provider_message_id').where('id', '=', messageId).executeTakeFirst();
+      return row?.provider_message_id ?? undefined;
+    }, 'the reply sent');
+  });
+
+  it("the reply went out through the channel's own account", () => {
+    const sent = h.twilioStub!.requests.find((r) => r.method === 'POST' && r.form.Body === 'Answer from A');
+    expect(sent).toMatchObject({ accountSid: a.account.sid, basicAuth: { username: a.account.sid, password: a.account.authToken }, responseStatus: 201 });
+  });
+
+  it("a callback from the other org's account (or the environment's) → 403, the message untouched", async () => {
+    const before = await h.db.selectFrom('messages').select(['delivery_status']).where('id', '=', messageId).executeTakeFirstOrThrow();
+    const attempts = [
+      { accountSid: b.account.sid, token: b.account.authToken, code: 'account_mismatch' },
+      { accountSid: a.account.sid, token: b.account.authToken, code: 'invalid_signature' },
+      { accountSid: 'AC00000000000000000000000000000000', token: TWILIO_AUTH_TOKEN, code: 'account_mismatch' },
+    ];
+    for (const { accountSid, token, code } of attempts) {
+      const form = new URLSearchParams({ MessageSid: messageSid, MessageStatus: 'failed', ErrorCode: '30003', AccountSid: accountSid }).toString();
+      const r = await postStatus(messageId, form, token);
+      expect([r.status, r.body.error.code]).toEqual([403, code]);
+    }
+    const after = await h.db.selectFrom('messages').select(['delivery_status']).where('id', '=', messageId).executeTakeFirstOrThrow();
+    expect(after).toEqual(before);
+  });
+
+  it("a callback signed with the message's account token → 200, applied", async () => {
+    const form = new URLSearchParams({ MessageSid: messageSid, MessageStatus: 'delivered', AccountSid: a.account.sid }).toString();
+    expect((await postStatus(messageId, form, a.account.authToken)).status).toBe(200);
+    const row = await h.db.selectFrom('messages').select(['delivery_status']).where('id', '=', messageId).executeTakeFirstOrThrow();
+    expect(row.delivery_status).toBe('delivered');
+  });
+});
+
+describe('Postmark per-channel webhook URLs', () => {
+  const inboundPath = (t: Tenant) => `/webhooks/postmark/${t.email.id}/inbound`;
+  const post = (path: string, body: object, auth: { user: string; password: string } | null) => {
+    const req = request(h.app).post(path).set('Content-Type', 'application/json');
+    if (auth) req.auth(auth.user, auth.password);
+    return req.send(JSON.stringify(body));
+  };
+  const creds = (t: Tenant) => ({ user: t.email.user, password: t.email.password });
+
+  it("the channel's own credentials → 200, routed to that channel", async () => {
+    const customer = `amara-${randomBytes(3).toString('hex')}@mail.example.net`;
+    const mail = inboundEmail(customer, a.email.address);
+    const r = await post(inboundPath(a), mail, creds(a));
+    expect(r.status).toBe(200);
+    const conversation = await h.waitFor(
+      () => h.db.selectFrom('conversations').select(['org_id', 'channel_id']).where('id', '=', r.body.conversationId).executeTakeFirst(),
+      'the email conversation',
+    );
+    expect(conversation).toEqual({ org_id: a.org.orgId, channel_id: a.email.id });
+  });
+
+  it("wrong, missing, or the other channel's credentials → 401, nothing stored; the environment's → 401 too", async () => {
+    const mail = inboundEmail(`x-${randomBytes(3).toString('hex')}@mail.example.net`, a.email.address);
+    for (const auth of [{ user: a.email.user, password: 'wrong-password-xxxxxxxx' }, creds(b), null, { user: POSTMARK_WEBHOOK_USER, password: POSTMARK_WEBHOOK_PASSWORD }]) {
+      const r = await post(inboundPath(a), mail, auth);
+      expect([r.status, r.body.error.code]).toEqual([401, 'unauthorized']);
+      expect(r.headers['www-authenticate']).toMatch(/^Basic/);
+    }
+    expect(await h.db.selectFrom('messages').select('id').where('provider_message_id', '=', mail.MessageID).execute()).toEqual([]);
+  });
+
+  it("mail not addressed to the channel (another org's address) → 404 on its URL, nothing stored", async () => {
+    const mail = inboundEmail(`y-${randomBytes(3).toString('hex')}@mail.example.net`, b.email.address);
+    const r = await post(inboundPath(a), mail, creds(a));
+    expect([r.status, r.body.error.code]).toEqual([404, 'unknown_channel']);
+    expect(await h.db.selectFrom('messages').select('id').where('provider_message_id', '=', mail.MessageID).execute()).toEqual([]);
+  });
+
+  it('the global URL (environment credentials) refuses a channel with its own credentials: 401', async () => {
+    const mail = inboundEmail(`z-${randomBytes(3).toString('hex')}@mail.example.net`, a.email.address);
+    const r = await h.postmarkWebhook('/webhooks/postmark/inbound', mail);
+    expect(r.status).toBe(401);
+    expect(await h.db.selectFrom('messages').select('id').where('provider_message_id', '=', mail.MessageID).execute()).toEqual([]);
+  });
+
+  it('unknown or archived channel → 404, before the credentials are checked', async () => {
+    const archived = await insertChannel(a.org.orgId, { kind: 'email', address: `old-${randomBytes(3).toString('hex')}@tenant.example.test`, provider: 'postmark', archived: true }, () => null);
+    for (const id of [randomUUID(), archived, a.sms.id]) {
+      const r = await post(`/webhooks/postmark/${id}/inbound`, {}, creds(a));
+      expect([r.status, r.body.error.code]).toEqual([404, 'unknown_channel']);
+    }
+  });
+
+  it("events: about the channel's own message with its credentials → 200 applied; other credentials → 401; another channel's URL → 404", async () => {
+    const customer = `events-${randomBytes(3).toString('hex')}@mail.example.net`;
+    const inbound = await post(inboundPath(a), inboundEmail(customer, a.email.address), creds(a));
+    expect(inbound.status).toBe(200);
+    const conversationId = inbound.body.conversationId as string;
+    await h.waitFor(() => h.db.selectFrom('conversations').select('id').where('id', '=', conversationId).executeTakeFirst(), 'conversation');
+    const reply = await request(h.app).post(`/v1/conversations/${conversationId}/messages`).set('Authorization', a.admin).send({ text: 'Email answer' });
+    expect(reply.status).toBe(201);
+    const postmarkId = await h.waitFor(async () => {
+      const row = await h.db.selectFrom('messages').select('provider_message_id').where('id', '=', reply.body.id).executeTakeFirst();
+      return row?.provider_message_id ?? undefined;
+    }, 'the email sent');
+    const delivery = { RecordType: 'Delivery', MessageID: postmarkId, Recipient: customer, DeliveredAt: new Date().toISOString(), Details: '', Tag: '', ServerID: 1, MessageStream: 'outbound', Metadata: {} };
+
+    expect((await post(`/webhooks/postmark/${a.email.id}/events`, delivery, creds(b))).status).toBe(401);
+    const elsewhere = await post(`/webhooks/postmark/${b.email.id}/events`, delivery, creds(b));
+    expect([elsewhere.status, elsewhere.body.error.code]).toEqual([404, 'message_not_found']);
+    expect((await h.postmarkWebhook('/webhooks/postmark/events', delivery)).status).toBe(401);
+    const before = await h.db.selectFrom('messages').select('delivery_status').where('id', '=', reply.body.id).executeTakeFirstOrThrow();
+    expect(before.delivery_status).not.toBe('delivered');
+
+    const ok = await post(`/webhooks/postmark/${a.email.id}/events`, delivery, creds(a));
+    expect(ok.status).toBe(200);
+    const after = await h.db.selectFrom('messages').select('delivery_status').where('id', '=', reply.body.id).executeTakeFirstOrThrow();
+    expect(after.delivery_status).toBe('delivered');
+  });
+});
