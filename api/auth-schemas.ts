@@ -8,6 +8,14 @@ extendZodWithOpenApi(z);
 /** A token from the admin CLI or a refresh token: 1–200 characters (they are 43). */
 const OpaqueToken = z.string().min(1).max(200);
 
+/** A staff user's email as typed at sign-in (trimmed; matched case-insensitively). */
+const StaffEmail = z
+  .string()
+  .trim()
+  .min(3)
+  .max(320)
+  .openapi({ description: 'The staff user’s email (case-insensitive)', example: 'ops@acme.test' });
+
 /** Where login puts the refresh token: the answer's body (default) or an httpOnly cookie. */
 export const REFRESH_TOKEN_DELIVERIES = ['body', 'cookie'] as const;
 
@@ -25,12 +33,7 @@ export const SetPasswordBody = z
 /** `POST /v1/auth/forgot-password` body: the email (and org, when the email signs in to several). */
 export const ForgotPasswordBody = z
   .strictObject({
-    email: z
-      .string()
-      .trim()
-      .min(3)
-      .max(320)
-      .openapi({ description: 'The staff user’s email (case-insensitive)', example: 'ops@acme.test' }),
+    email: StaffEmail,
     orgId: z.uuid().optional().openapi({ description: 'Only this org’s account (default: every org the email belongs to)' }),
   })
   .openapi('ForgotPasswordRequest');
@@ -38,12 +41,7 @@ export const ForgotPasswordBody = z
 /** `POST /v1/auth/login` body. */
 export const LoginBody = z
   .strictObject({
-    email: z
-      .string()
-      .trim()
-      .min(3)
-      .max(320)
-      .openapi({ description: 'The staff user’s email (case-insensitive)', example: 'ops@acme.test' }),
+    email: StaffEmail,
     password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
     orgId: z
       .uuid()

@@ -37,6 +37,21 @@ function pgLikeClient(db: Db): { query(q: { text: string; values?: unknown[] }):
   };
 }
 
+/** A `RateLimiterPostgres` on `login_rate_limits` counting `points` per key (prefixed `keyPrefix`) per `durationS` seconds. */
+function postgresLimiter(db: Db, keyPrefix: string, points: number, durationS: number): RateLimiterPostgres {
+  return new RateLimiterPostgres({
+    storeClient: pgLikeClient(db),
+    storeType: 'pool',
+    tableName: 'login_rate_limits',
+    tableCreated: true,
+    // expired rows are deleted lazily by the next upsert of their key; no background timer
+    clearExpiredByTimeout: false,
+    keyPrefix,
+    points,
+    duration: durationS,
+  });
+}
+
 /**
  * The Postgres-backed login limiter.
  * @param opts.maxFailures failures allowed per window (default {@link LOGIN_MAX_FAILURES})
@@ -44,17 +59,7 @@ function pgLikeClient(db: Db): { query(q: { text: string; values?: unknown[] }):
  */
 export function postgresLoginLimiter(db: Db, opts: { maxFailures?: number; windowSeconds?: number } = {}): LoginLimiter {
   const maxFailures = opts.maxFailures ?? LOGIN_MAX_FAILURES;
-  const limiter = new RateLimiterPostgres({
-    storeClient: pgLikeClient(db),
-    storeType: 'pool',
-    tableName: 'login_rate_limits',
-    tableCreated: true,
-    // expired rows are deleted lazily by the next upsert of their key; no background timer
-    clearExpiredByTimeout: false,
-    keyPrefix: 'login',
-    points: maxFailures,
-    duration: opts.windowSeconds ?? LOGIN_FAILURE_WINDOW_S,
-  });
+  const limiter = postgresLimiter(db, 'login', maxFailures, opts.windowSeconds ?? LOGIN_FAILURE_WINDOW_S);
   const key = (email: string): string => email.trim().toLowerCase();
   return {
     async lockedForSeconds(email) {
@@ -92,16 +97,7 @@ export interface RequestBudget {
  * RESET_WINDOW_S), so `POST /v1/auth/forgot-password` cannot be used to flood someone's inbox.
  */
 export function postgresResetBudget(db: Db, opts: { maxRequests?: number; windowSeconds?: number } = {}): RequestBudget {
-  const limiter = new RateLimiterPostgres({
-    storeClient: pgLikeClient(db),
-    storeType: 'pool',
-    tableName: 'login_rate_limits',
-    tableCreated: true,
-    clearExpiredByTimeout: false,
-    keyPrefix: 'reset',
-    points: opts.maxRequests ?? RESET_MAX_REQUESTS,
-    duration: opts.windowSeconds ?? RESET_WINDOW_S,
-  });
+  const limiter = postgresLimiter(db, 'reset', opts.maxRequests ?? RESET_MAX_REQUESTS, opts.windowSeconds ?? RESET_WINDOW_S);
   return {
     async take(key) {
       try {

@@ -6,7 +6,7 @@
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Db } from './client';
-import { exactIso } from './keyset';
+import { exactIso, splitPage } from './keyset';
 import type { AuditActorType, Database } from './schema';
 
 /** Who acted: a staff user, an API key (acting as the org), or the system (admin CLI). */
@@ -128,9 +128,7 @@ export async function listAuditLog(
     .orderBy('a.id', 'desc')
     .limit(page.limit + 1)
     .execute();
-  const more = rows.length > page.limit;
-  const pageRows = more ? rows.slice(0, page.limit) : rows;
-  const last = pageRows.at(-1);
+  const { page: pageRows, last } = splitPage(rows, page.limit);
   return {
     entries: pageRows.map((r) => ({
       id: r.id,
@@ -141,6 +139,6 @@ export async function listAuditLog(
       after: r.after,
       createdAt: r.created_at.toISOString(),
     })),
-    next: more && last ? { createdAt: last.cursor_created_at, id: last.id } : null,
+    next: last ? { createdAt: last.cursor_created_at, id: last.id } : null,
   };
 }

@@ -31,3 +31,13 @@ export function decodeKeyset(cursor: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * Splits the `limit + 1` rows a keyset query fetched into the page (`limit` rows at most) and, when a
+ * further page exists, the page's last row (its cursor's source); `last` is `undefined` on the final page.
+ */
+export function splitPage<T>(rows: readonly T[], limit: number): { page: T[]; last: T | undefined } {
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : [...rows];
+  return { page, last: more ? page.at(-1) : undefined };
+}

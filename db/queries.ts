@@ -8,6 +8,7 @@ import type { Db } from './client';
 import { contactAddressColumns } from './contacts';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { Database, MessageRow } from './schema';
+import { splitPage } from './keyset';
 
 function conversationSelect(db: Db) {
   return db
@@ -143,12 +144,10 @@ export async function listConversations(
     .orderBy('c.id', 'desc')
     .limit(page.limit + 1)
     .execute();
-  const more = rows.length > page.limit;
-  const pageRows = more ? rows.slice(0, page.limit) : rows;
-  const last = pageRows.at(-1);
+  const { page: pageRows, last } = splitPage(rows, page.limit);
   return {
     rows: pageRows,
-    next: more && last ? { lastActivityAt: last.last_activity_at.toISOString(), id: last.id } : null,
+    next: last ? { lastActivityAt: last.last_activity_at.toISOString(), id: last.id } : null,
   };
 }
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from './client';
-import { exactIso } from './keyset';
+import { exactIso, splitPage } from './keyset';
 import type { TodoRow } from './schema';
 
 /** A todo's states: `open` until someone marks it `done` (it can be reopened). */
@@ -176,12 +176,10 @@ export async function listTodos(
     .orderBy('id')
     .limit(page.limit + 1)
     .execute();
-  const more = rows.length > page.limit;
-  const pageRows = more ? rows.slice(0, page.limit) : rows;
-  const last = pageRows.at(-1);
+  const { page: pageRows, last } = splitPage(rows, page.limit);
   return {
     rows: pageRows.map(({ cursor_due_at: _due, cursor_created_at: _created, ...row }) => row),
-    next: more && last ? { dueAt: last.cursor_due_at, createdAt: last.cursor_created_at, id: last.id } : null,
+    next: last ? { dueAt: last.cursor_due_at, createdAt: last.cursor_created_at, id: last.id } : null,
   };
 }
 
