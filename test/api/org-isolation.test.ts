@@ -58,6 +58,7 @@ interface Fixtures {
   suggestionId: string;
   contactId: string;
   templateId: string;
+  templateName: string;
   todoId: string;
   attachmentId: string;
   channelId: string;
@@ -203,6 +204,7 @@ beforeAll(async () => {
     suggestionId: await insertSuggestion(h.db, h.org.orgId, conversation.id, { at: new Date() }),
     contactId: conversation.contact.id,
     templateId: template.body.id,
+    templateName: template.body.name,
     todoId: todo.body.id,
     attachmentId: attachment.body.id,
     channelId: a.sms.id,
@@ -498,6 +500,9 @@ describe("ids of org A in org B's bodies", () => {
   test("org B cannot open a conversation, a todo or a template send on org A's contact / conversation, nor assign or add org A's staff", async () => {
     const before = await orgAState();
     const bConversation = await inboundAndWaitFor(b);
+    const bContactId = (
+      await h.db.selectFrom('conversations').select('contact_id').where('id', '=', bConversation).executeTakeFirstOrThrow()
+    ).contact_id;
     const bTemplate = `b-${randomBytes(3).toString('hex')}`;
     expect((await call('post', '/v1/templates', b.adminToken, { name: bTemplate, channel: 'sms', body: 'Hello' })).status).toBe(201);
     const answers = {
@@ -510,6 +515,19 @@ describe("ids of org A in org B's bodies", () => {
         variables: {},
       }),
       assign: await call('post', `/v1/conversations/${bConversation}/assign`, b.adminToken, { assigneeId: h.org.agentId }),
+      assignTeam: await call('post', `/v1/conversations/${bConversation}/assign`, b.adminToken, { teamId: f.teamId }),
+      // org A's uploaded file sent to org B's customer
+      attachment: await call('post', `/v1/conversations/${bConversation}/messages`, b.adminToken, {
+        text: 'Here is a file',
+        attachments: [f.attachmentId],
+      }),
+      // org A's template name, org B's own contact
+      foreignTemplate: await call('post', '/v1/send-template', b.adminToken, {
+        templateName: f.templateName,
+        contactId: bContactId,
+        channel: 'sms',
+        variables: {},
+      }),
     };
     const codes = Object.fromEntries(
       Object.entries(answers).map(([name, res]) => [name, [res.status, (res.body as ErrorBody).error?.code]]),
@@ -518,14 +536,52 @@ describe("ids of org A in org B's bodies", () => {
       todo: [422, 'unknown_source'],
       sendTemplate: [404, 'not_found'],
       assign: [422, 'assignee_not_member'],
+      assignTeam: [422, 'team_not_found'],
+      attachment: [422, 'attachment_not_found'],
+      foreignTemplate: [404, 'template_not_found'],
     });
+    const leakedFile = await h.db
+      .selectFrom('messages')
+      .select('id')
+      .where('conversation_id', '=', bConversation)
+      .where('text', '=', 'Here is a file')
+      .execute();
+    expect(leakedFile).toEqual([]);
     const bTeam = await call('post', '/v1/teams', b.adminToken, { name: `B team ${randomBytes(2).toString('hex')}` });
     const members = await call('put', `/v1/teams/${bTeam.body.id}/members`, b.adminToken, { staffIds: [h.org.agentId] });
     expect([members.status, (members.body as ErrorBody).error?.code]).toEqual([422, 'staff_not_found']);
     expect(await h.db.selectFrom('team_members').select('staff_id').where('team_id', '=', bTeam.body.id).execute()).toEqual([]);
-    const assigned = await h.db.selectFrom('conversations').select('assignee_id').where('id', '=', bConversation).executeTakeFirstOrThrow();
-    expect(assigned.assignee_id).toBeNull();
+    const assigned = await h.db
+      .selectFrom('conversations')
+      .select(['assignee_id', 'team_id'])
+      .where('id', '=', bConversation)
+      .executeTakeFirstOrThrow();
+    expect(assigned).toEqual({ assignee_id: null, team_id: null });
     expect(await orgAState()).toEqual(before);
+  });
+});
+
+describe("org B inviting org A's staff email", () => {
+  test("creates org B's own user: org A's user, password and sessions are untouched", async () => {
+    const email = `agent-${h.org.agentId}@example.test`;
+    const before = await h.db.selectFrom('staff_users').selectAll().where('id', '=', h.org.agentId).executeTakeFirstOrThrow();
+    const invited = await call('post', '/v1/staff', b.adminToken, { email, name: 'Impostor', role: 'admin' });
+    expect(invited.status).toBe(201);
+    expect(invited.body.staff.id).not.toBe(h.org.agentId);
+    // the invite token sets the password of org B's new user only
+    const set = await request(h.app)
+      .post('/v1/auth/set-password')
+      .send({ token: invited.body.invite.token, password: 'impostor password 123' });
+    expect(set.status).toBe(204);
+    expect(await h.db.selectFrom('staff_users').selectAll().where('id', '=', h.org.agentId).executeTakeFirstOrThrow()).toEqual(before);
+    const created = await h.db
+      .selectFrom('staff_users')
+      .select(['org_id', 'role'])
+      .where('id', '=', invited.body.staff.id)
+      .executeTakeFirstOrThrow();
+    expect(created).toEqual({ org_id: b.org.orgId, role: 'admin' });
+    // org A's agent token still works and still names org A
+    expect((await call('get', '/v1/me', h.tokens.agent)).body).toMatchObject({ id: h.org.agentId, org: { id: h.org.orgId } });
   });
 });
 
