@@ -561,6 +561,23 @@ describe("ids of org A in org B's bodies", () => {
   });
 });
 
+describe('Idempotency-Key is kept per org', () => {
+  test("org B replaying org A's key on org A's conversation gets 404, not org A's stored answer", async () => {
+    const key = `iso-${randomUUID()}`;
+    const path = `/v1/conversations/${f.conversation.id}/messages`;
+    const body = { text: 'Internal note with a key', isInternalNote: true };
+    const first = await call('post', path, h.tokens.admin, body).set('Idempotency-Key', key);
+    expect(first.status).toBe(201);
+    const replayed = await call('post', path, b.adminToken, body).set('Idempotency-Key', key);
+    expect([replayed.status, (replayed.body as ErrorBody).error?.code]).toEqual([404, 'not_found']);
+    expect(replayed.headers['idempotent-replayed']).toBeUndefined();
+    expect(replayed.text).not.toContain(first.body.id);
+    // org A's own retry still replays
+    const again = await call('post', path, h.tokens.admin, body).set('Idempotency-Key', key);
+    expect([again.status, again.headers['idempotent-replayed'], again.body.id]).toEqual([201, 'true', first.body.id]);
+  });
+});
+
 describe("org B inviting org A's staff email", () => {
   test("creates org B's own user: org A's user, password and sessions are untouched", async () => {
     const email = `agent-${h.org.agentId}@example.test`;
