@@ -201,7 +201,6 @@ export async function listInboxChats(db: Db, orgId: string, sources: readonly In
         .limit(MAX_INBOX_CHATS),
     )
     .selectFrom('rooms as r')
-    .innerJoin('contacts as ct', 'ct.id', 'r.contact_id')
     .innerJoinLateral(
       (eb) =>
         eb
@@ -221,7 +220,8 @@ export async function listInboxChats(db: Db, orgId: string, sources: readonly In
       'r.id',
       'r.channel_kind',
       'r.subject',
-      'ct.name as contact_name',
+      // a scalar lookup (primary key per room), never a join that could scan every org's contacts
+      (eb) => eb.selectFrom('contacts as ct').select('ct.name').whereRef('ct.id', '=', 'r.contact_id').as('contact_name'),
       'lm.text as last_text',
       'lm.created_at as last_at',
       (eb) =>
