@@ -5,7 +5,13 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { INBOX_SOURCES, type InboxChat as InboxChatData, type InboxMessage as InboxMessageData, type InboxSource, isInboxSource } from '../db/inbox-feed';
+import {
+  INBOX_SOURCES,
+  type InboxChat as InboxChatData,
+  type InboxMessage as InboxMessageData,
+  type InboxSource,
+  isInboxSource,
+} from '../db/inbox-feed';
 import { LAST_MESSAGE_TEXT_MAX, MAX_INBOX_CHATS } from '../db/inbox-feed';
 
 extendZodWithOpenApi(z);
@@ -53,7 +59,9 @@ export const InboxMessagesParams = z
       .min(1)
       .max(INBOX_MESSAGES_MAX_LIMIT)
       .default(INBOX_MESSAGES_DEFAULT_LIMIT)
-      .openapi({ description: `Most messages to return, 1–${INBOX_MESSAGES_MAX_LIMIT} (default ${INBOX_MESSAGES_DEFAULT_LIMIT}; above → 400)` }),
+      .openapi({
+        description: `Most messages to return, 1–${INBOX_MESSAGES_MAX_LIMIT} (default ${INBOX_MESSAGES_DEFAULT_LIMIT}; above → 400)`,
+      }),
     sources: sourcesParam.optional(),
     roomId: z.uuid().optional().openapi({
       description: "Only this conversation's messages; a conversation of another org (or none) → 404",
@@ -84,7 +92,9 @@ export const InboxChatsQuery = z
 export const InboxMessage = z
   .object({
     id: z.uuid().openapi({ description: 'The message id' }),
-    role: z.enum(['user', 'assistant']).openapi({ description: '`user` = the customer (inbound); `assistant` = staff or the AI (outbound)' }),
+    role: z
+      .enum(['user', 'assistant'])
+      .openapi({ description: '`user` = the customer (inbound); `assistant` = staff or the AI (outbound)' }),
     text: z.string(),
     timestamp: z.number().int().openapi({ description: 'When the message was created, epoch milliseconds', example: 1718000000000 }),
     source: InboxSourceSchema,
@@ -93,16 +103,14 @@ export const InboxMessage = z
       description: "Display name: the contact's name (else their handle), the staff user's name, or `AI assistant`; absent when unknown",
     }),
     fromUserName: z.string().optional().openapi({
-      description: "Customer messages only: Telegram `@username` (when the profile has one), the email address, or the E.164 number",
+      description: 'Customer messages only: Telegram `@username` (when the profile has one), the email address, or the E.164 number',
     }),
     avatarUrl: z.url().optional().openapi({ description: 'Never set: Switchboard stores no avatars (kept for the seed’s shape)' }),
   })
   .openapi('InboxMessage');
 
 /** 200 body of `GET /v1/inbox/messages`: newest first; `count` = `messages.length`. */
-export const InboxMessagePage = z
-  .object({ messages: z.array(InboxMessage), count: z.number().int().min(0) })
-  .openapi('InboxMessagePage');
+export const InboxMessagePage = z.object({ messages: z.array(InboxMessage), count: z.number().int().min(0) }).openapi('InboxMessagePage');
 /** JSON shape of {@link InboxMessagePage}. */
 export type InboxMessagePageView = z.infer<typeof InboxMessagePage>;
 
@@ -111,10 +119,13 @@ export const InboxChat = z
   .object({
     id: z.uuid().openapi({ description: 'The conversation id (the `roomId` of its messages)' }),
     source: InboxSourceSchema,
-    title: z.string().openapi({ description: "The conversation's subject, else the contact's name, else `\"<source> chat\"`" }),
-    lastMessageText: z.string().max(LAST_MESSAGE_TEXT_MAX).openapi({
-      description: `The newest feed message's text, cut to ${LAST_MESSAGE_TEXT_MAX} characters (the last one \`…\` when cut)`,
-    }),
+    title: z.string().openapi({ description: 'The conversation\'s subject, else the contact\'s name, else `"<source> chat"`' }),
+    lastMessageText: z
+      .string()
+      .max(LAST_MESSAGE_TEXT_MAX)
+      .openapi({
+        description: `The newest feed message's text, cut to ${LAST_MESSAGE_TEXT_MAX} characters (the last one \`…\` when cut)`,
+      }),
     lastMessageAt: z.number().int().openapi({ description: 'When the newest feed message was created, epoch milliseconds' }),
     messageCount: z.number().int().min(0).openapi({ description: 'Feed messages in the room (no notes, no system messages) when read' }),
   })

@@ -156,10 +156,17 @@ export async function listInboxMessages(
   const rows = await query.orderBy('m.created_at', 'desc').orderBy('m.seq', 'desc').limit(opts.limit).execute();
 
   // staff names in one more query (author_id is text: an id that is not a uuid names no staff user)
-  const staffIds = [...new Set(rows.filter((r) => r.author_type === 'staff' && r.author_id && UUID.test(r.author_id)).map((r) => r.author_id!))];
+  const staffIds = [
+    ...new Set(rows.filter((r) => r.author_type === 'staff' && r.author_id && UUID.test(r.author_id)).map((r) => r.author_id!)),
+  ];
   const staffNames = new Map<string, string>();
   if (staffIds.length > 0) {
-    const staff = await db.selectFrom('staff_users').select(['id', 'name']).where('org_id', '=', orgId).where('id', 'in', staffIds).execute();
+    const staff = await db
+      .selectFrom('staff_users')
+      .select(['id', 'name'])
+      .where('org_id', '=', orgId)
+      .where('id', 'in', staffIds)
+      .execute();
     for (const s of staff) staffNames.set(s.id, s.name);
   }
 
@@ -173,7 +180,11 @@ export async function listInboxMessages(
       roomId: r.conversation_id,
     };
     if (r.author_type === 'customer') {
-      const { name, handle } = contactDisplay(source, r.contact_name, source === 'email' ? (r.email_from ?? r.contact_address) : r.contact_address);
+      const { name, handle } = contactDisplay(
+        source,
+        r.contact_name,
+        source === 'email' ? (r.email_from ?? r.contact_address) : r.contact_address,
+      );
       const from = name ?? handle;
       return { ...base, role: 'user', ...(from !== undefined ? { from } : {}), ...(handle !== undefined ? { fromUserName: handle } : {}) };
     }

@@ -57,7 +57,8 @@ async function freshOrg(): Promise<{ org: TestOrg; token: string }> {
 /** Waits until the conversation has a stored message with this text. */
 const stored = (conversationId: string, text: string) =>
   h.waitFor(
-    () => h.db.selectFrom('messages').select('id').where('conversation_id', '=', conversationId).where('text', '=', text).executeTakeFirst(),
+    () =>
+      h.db.selectFrom('messages').select('id').where('conversation_id', '=', conversationId).where('text', '=', text).executeTakeFirst(),
     `message "${text}" in ${conversationId}`,
   );
 
@@ -105,8 +106,11 @@ describe('through the real path, every channel of the harness org', () => {
     emailId = (await deliverEmail(h, mail)).conversationId;
 
     expect(
-      (await h.telegramWebhook(h.telegram.update({ chatId: tgChat, firstName: 'Grace', lastName: 'Hopper', username: 'ghopper', text: 'tg: hi' })))
-        .status,
+      (
+        await h.telegramWebhook(
+          h.telegram.update({ chatId: tgChat, firstName: 'Grace', lastName: 'Hopper', username: 'ghopper', text: 'tg: hi' }),
+        )
+      ).status,
     ).toBe(200);
     tgId = conversationIdFor(h.org.orgId, h.org.telegramChannelId, String(tgChat));
     await stored(tgId, 'tg: hi');
@@ -139,11 +143,23 @@ describe('through the real path, every channel of the harness org', () => {
     });
     expect(byText('sms: it ships today')).toMatchObject({ role: 'assistant', source: 'sms', roomId: smsId, from: 'Ada Admin' });
     expect(byText('sms: it ships today')).not.toHaveProperty('fromUserName');
-    expect(byText('wa: hola')).toMatchObject({ role: 'user', source: 'whatsapp', roomId: waId, from: 'Wanda Whats', fromUserName: waPhone });
+    expect(byText('wa: hola')).toMatchObject({
+      role: 'user',
+      source: 'whatsapp',
+      roomId: waId,
+      from: 'Wanda Whats',
+      fromUserName: waPhone,
+    });
     expect(messages.find((m) => m.id === aiMessageId)).toMatchObject({ role: 'assistant', source: 'whatsapp', from: 'AI assistant' });
     const email = messages.find((m) => m.roomId === emailId);
     expect(email).toMatchObject({ role: 'user', source: 'email', from: 'Amara Okafor', fromUserName: emailAddress });
-    expect(byText('tg: hi')).toMatchObject({ role: 'user', source: 'telegram', roomId: tgId, from: 'Grace Hopper', fromUserName: '@ghopper' });
+    expect(byText('tg: hi')).toMatchObject({
+      role: 'user',
+      source: 'telegram',
+      roomId: tgId,
+      from: 'Grace Hopper',
+      fromUserName: '@ghopper',
+    });
     expect(byText('tg: hello Grace')).toMatchObject({ role: 'assistant', source: 'telegram', from: 'Alan Agent' });
 
     expect(byText('sms: secret internal note')).toBeUndefined();
