@@ -277,7 +277,7 @@ export async function listInboxSources(db: Db, orgId: string): Promise<InboxSour
         and exists (
           select 1 from messages m
           where m.conversation_id = c.id and m.org_id = ${orgId} and not m.is_internal_note
-            and m.author_type in ('customer', 'staff', 'ai')
+            and m.author_type = any(${sql.val([...FEED_AUTHORS])}::text[])
         )
     )
     order by k.ord`.execute(db);
