@@ -22,6 +22,7 @@ import { channelsRouter } from './routes/channels';
 import { twilioOnboardingRouter } from './routes/twilio-onboarding';
 import { conversationStatsRouter } from './routes/conversation-stats';
 import { healthRouter } from './routes/health';
+import { inboxFeedRouter } from './routes/inbox-feed';
 import { meRouter } from './routes/me';
 import { sendTemplateRouter } from './routes/send-template';
 import { staffRouter } from './routes/staff';
@@ -98,6 +99,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/send-template', sendTemplateRouter(deps));
   v1.use('/api-keys', apiKeysRouter(deps));
   v1.use('/audit-log', auditLogRouter(deps));
+  v1.use('/inbox', inboxFeedRouter(deps));
   app.use('/v1', v1);
 
   app.use(unknownRoute);

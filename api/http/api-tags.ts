@@ -6,6 +6,7 @@ export const API_TAGS = {
   conversations: 'Conversations: list, read, messages, and the commands sent to their workflows',
   suggestions: "The AI assistant's drafts of a conversation: list, send, dismiss",
   contacts: 'Contacts and staff-initiated conversations',
+  inbox: 'The cross-channel feed: every carrier channel’s messages newest first, its rooms and sources (read-only)',
   templates: 'Message templates and sending them',
   attachments: 'Uploaded files and their downloads, and the signed media URLs Twilio fetches',
   'ai-assistant': 'AI assistant settings and the training-pair export',

@@ -19,6 +19,7 @@ import { contactRoutes } from './contacts';
 import { conversationStatsRoutes } from './conversation-stats';
 import { conversationRoutes } from './conversations';
 import { healthRoutes } from './health';
+import { inboxFeedRoutes } from './inbox-feed';
 import { meRoutes } from './me';
 import { sendTemplateRoutes } from './send-template';
 import { staffRoutes } from './staff';
@@ -31,6 +32,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...conversationStatsRoutes,
   ...conversationRoutes,
   ...contactRoutes,
+  ...inboxFeedRoutes,
   ...templateRoutes,
   ...sendTemplateRoutes,
   ...aiAssistantRoutes,

@@ -508,6 +508,19 @@ test('staff and teams, their errors, and assigning a team', async () => {
   await call('delete', '/v1/teams/{id}', teamPath).send();
 });
 
+test('the cross-channel feed: messages, chats, sources and their errors', async () => {
+  const feed = await call('get', '/v1/inbox/messages', '/v1/inbox/messages?limit=5&sources=sms,email').send();
+  expect(feed.status).toBe(200);
+  expect(feed.body.count).toBeGreaterThan(0);
+  await call('get', '/v1/inbox/messages', `/v1/inbox/messages?roomId=${emailConversationId}`).send();
+  await call('get', '/v1/inbox/messages', `/v1/inbox/messages?roomId=${randomUUID()}`).send();
+  await call('get', '/v1/inbox/messages', '/v1/inbox/messages?limit=501&sources=gmail').send();
+  const chats = await call('get', '/v1/inbox/chats').send();
+  expect(chats.body.count).toBeGreaterThan(0);
+  await call('get', '/v1/inbox/chats', '/v1/inbox/chats?sources=chat').send();
+  await call('get', '/v1/inbox/sources').send();
+});
+
 test('every documented operation was called, and every route of the app is documented', () => {
   const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
   expect(documented.filter((op) => !covered.has(op)).sort()).toEqual([]);
