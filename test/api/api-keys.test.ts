@@ -6,32 +6,18 @@
  * admin CLI's `create-api-key` on a fresh database (run as a child process, actor `system`).
  * Real Postgres and the real Express app (no Temporal: these routes never reach it).
  */
-import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import * as path from 'node:path';
-import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
 import type { Express } from 'express';
-import { Pool } from 'pg';
 import request from 'supertest';
-import { createApp } from '../../api/app';
 import { signStaffToken } from '../../api/auth';
 import { createDb, type Db } from '../../db/client';
 import { deactivateStaff } from '../../db/staff-auth';
-import { ConversationClient } from '../../workflows/conversation/client';
+import { runAdminCli, scratchDatabase } from '../support/admin-cli';
+import { appWithoutTemporal } from '../support/app-without-temporal';
 import { globalResources } from '../support/global-resources';
-import { createTestOrg, JWT_SECRET, PUBLIC_BASE_URL, type TestOrg, testApiDeps } from '../support/harness';
+import { createTestOrg, JWT_SECRET, type TestOrg } from '../support/harness';
 import { insertConversation } from './db-fixtures';
 import { expectError } from './rest-helpers';
-
-const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** The app on `db`, with a Temporal client that never connects (these routes do not use it). */
-function appOn(db: Db): Express {
-  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-  return createApp(testApiDeps({ db, conversations: new ConversationClient(client, 'unused') }));
-}
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 const bearer = (token: string): [string, string] => ['Authorization', `Bearer ${token}`];
@@ -56,7 +42,7 @@ describe('API keys through the API (shared test database)', () => {
 
   beforeAll(async () => {
     db = createDb(globalResources().databaseUrl, { max: 4 });
-    app = appOn(db);
+    app = appWithoutTemporal(db);
     org = await createTestOrg(db);
     other = await createTestOrg(db);
     adminJwt = signStaffToken(JWT_SECRET, { userId: org.adminId, orgId: org.orgId, role: 'admin' });
@@ -427,34 +413,15 @@ describe('API keys through the API (shared test database)', () => {
 });
 
 describe('create-api-key in the admin CLI on a fresh database', () => {
-  const dbName = `switchboard_apikeys_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const url = new URL(globalResources().databaseUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
+  const scratch = scratchDatabase('switchboard_apikeys');
   let db: Db | undefined;
 
   /** Runs `npm run admin -- …` (as `node --import tsx scripts/admin.ts …`) against the fresh database. */
-  async function admin(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/admin.ts', ...args], {
-        cwd: ROOT,
-        env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: databaseUrl, PUBLIC_BASE_URL, JWT_SECRET },
-        timeout: 60_000,
-      });
-      return { stdout, stderr, code: 0 };
-    } catch (err) {
-      const e = err as { stdout: string; stderr: string; code: number };
-      return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-    }
-  }
+  const admin = (...args: string[]) => runAdminCli(scratch.url, args);
 
   afterAll(async () => {
     await db?.destroy();
-    const maintenance = new URL(globalResources().databaseUrl);
-    maintenance.pathname = '/postgres';
-    const pool = new Pool({ connectionString: maintenance.toString(), max: 1 });
-    await pool.query(`drop database if exists "${dbName}" with (force)`);
-    await pool.end();
+    await scratch.drop();
   });
 
   test('by org name, printed once, works as the org (acting as its oldest active admin), audited as system', async () => {
@@ -478,11 +445,11 @@ describe('create-api-key in the admin CLI on a fresh database', () => {
     expect((await admin('create-api-key', '--org', orgId, '--scopes', 'read')).code).toBe(2);
     expect((await admin('list-orgs')).stdout).toContain(orgId);
 
-    db = createDb(databaseUrl, { max: 2 });
+    db = createDb(scratch.url, { max: 2 });
     const row = await db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ org_id: orgId, name: 'Zapier', scopes: ['read', 'write'], created_by: null, key_hash: sha256(key) });
 
-    const app = appOn(db);
+    const app = appWithoutTemporal(db);
     const me = await request(app)
       .get('/v1/me')
       .set(...bearer(key));

@@ -5,16 +5,14 @@
  * `system`), and entries written by real admin actions. Real Postgres and the real Express app.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApp } from '../../api/app';
 import { signStaffToken } from '../../api/auth';
 import { recordAudit } from '../../db/audit-log';
 import { createDb, type Db } from '../../db/client';
-import { ConversationClient } from '../../workflows/conversation/client';
+import { appWithoutTemporal } from '../support/app-without-temporal';
 import { globalResources } from '../support/global-resources';
-import { createTestOrg, JWT_SECRET, type TestOrg, testApiDeps } from '../support/harness';
+import { createTestOrg, JWT_SECRET, type TestOrg } from '../support/harness';
 import { expectError } from './rest-helpers';
 
 interface Entry {
@@ -25,11 +23,6 @@ interface Entry {
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
   createdAt: string;
-}
-
-function appOn(db: Db): Express {
-  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-  return createApp(testApiDeps({ db, conversations: new ConversationClient(client, 'unused') }));
 }
 
 let db: Db;
@@ -61,7 +54,7 @@ async function all(query: string, limit: number): Promise<{ entries: Entry[]; pa
 
 beforeAll(async () => {
   db = createDb(globalResources().databaseUrl, { max: 4 });
-  app = appOn(db);
+  app = appWithoutTemporal(db);
   org = await createTestOrg(db);
   other = await createTestOrg(db);
   adminJwt = signStaffToken(JWT_SECRET, { userId: org.adminId, orgId: org.orgId, role: 'admin' });
