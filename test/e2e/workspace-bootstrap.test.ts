@@ -16,6 +16,7 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import { conversationIdFor } from '../../domain/routing';
 import { runAdminCli } from '../support/admin-cli';
+import { type BearerRequests, bearerRequests } from '../support/bearer-requests';
 import { globalResources } from '../support/global-resources';
 import { createHarness, type Harness, POSTMARK_SERVER_TOKEN, PUBLIC_BASE_URL, randomPhone, testApiDeps } from '../support/harness';
 import { inboundEmail } from '../support/postmark-inbound';
@@ -94,13 +95,9 @@ let app: Express;
 const adminCli = (...args: string[]) => runAdminCli(globalResources().databaseUrl, args, { via: 'npm', timeoutMs: 90_000 });
 
 /** Requests as a bearer token. */
-function as(token: string | undefined) {
+function as(token: string | undefined): BearerRequests {
   if (!token) throw new Error('no token yet: an earlier step failed');
-  const auth = `Bearer ${token}`;
-  return {
-    get: (p: string) => request(app).get(p).set('Authorization', auth),
-    post: (p: string, body: object = {}) => request(app).post(p).set('Authorization', auth).send(body),
-  };
+  return bearerRequests(app, token);
 }
 
 const need = <T>(value: T | undefined, what: string): T => {
