@@ -20,7 +20,8 @@ import { type BearerRequests, bearerRequests } from '../support/bearer-requests'
 import { globalResources } from '../support/global-resources';
 import { createHarness, type Harness, POSTMARK_SERVER_TOKEN, PUBLIC_BASE_URL, randomPhone, testApiDeps } from '../support/harness';
 import { inboundEmail } from '../support/postmark-inbound';
-import { buildInboundMessageForm, signTwilioRequest } from '../support/twilio-webhooks';
+import { buildInboundMessageForm } from '../support/twilio-webhooks';
+import { postSignedTwilioForm } from '../support/webhook-requests';
 
 jest.setTimeout(180_000);
 
@@ -229,12 +230,7 @@ test("an inbound SMS to each org's number, signed with its own account token, is
       to: need(w.number, 'number'),
       accountSid: w.account.sid,
     });
-    const signed = (token: string) =>
-      request(app)
-        .post(messaging)
-        .set('Content-Type', 'application/x-www-form-urlencoded')
-        .set('X-Twilio-Signature', signTwilioRequest(token, `${PUBLIC_BASE_URL}${messaging}`, form))
-        .send(form);
+    const signed = (token: string) => postSignedTwilioForm(app, messaging, form, token);
     // the other org's account token does not verify this org's number
     expect((await signed(otherOf(w).account.authToken)).status).toBe(403);
     expect((await signed(w.account.authToken)).status).toBe(200);
