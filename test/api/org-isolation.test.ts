@@ -599,6 +599,13 @@ async function inboundAndWaitFor(t: Tenant): Promise<string> {
 
 describe("every webhook: org A's channel with org B's credentials is refused, nothing stored", () => {
   const bCreds = () => ({ user: b.email.user, password: b.email.password });
+  /** A Postmark Delivery event about a message no org has. */
+  const deliveryEvent = () => ({
+    RecordType: 'Delivery',
+    MessageID: randomUUID(),
+    Recipient: 'x@example.test',
+    DeliveredAt: new Date().toISOString(),
+  });
   const noMessage = async (providerId: string) =>
     expect(await h.db.selectFrom('messages').select('id').where('provider_message_id', '=', providerId).execute()).toEqual([]);
 
@@ -647,13 +654,7 @@ describe("every webhook: org A's channel with org B's credentials is refused, no
       await noMessage(mail.MessageID);
     },
     'POST /webhooks/postmark/events': async () => {
-      const bounce = {
-        RecordType: 'Delivery',
-        MessageID: randomUUID(),
-        Recipient: 'x@example.test',
-        DeliveredAt: new Date().toISOString(),
-      };
-      expect((await postJsonWebhook(h.app, '/webhooks/postmark/events', bounce, bCreds())).status).toBe(401);
+      expect((await postJsonWebhook(h.app, '/webhooks/postmark/events', deliveryEvent(), bCreds())).status).toBe(401);
     },
     'POST /webhooks/postmark/:channelId/inbound': async () => {
       const mail = inboundEmail(`y-${randomBytes(3).toString('hex')}@mail.example.net`, a.email.address);
@@ -666,31 +667,17 @@ describe("every webhook: org A's channel with org B's credentials is refused, no
       await noMessage(mail.MessageID);
     },
     'POST /webhooks/postmark/:channelId/events': async () => {
-      const delivery = {
-        RecordType: 'Delivery',
-        MessageID: randomUUID(),
-        Recipient: 'x@example.test',
-        DeliveredAt: new Date().toISOString(),
-      };
-      expect((await postJsonWebhook(h.app, `/webhooks/postmark/${a.email.id}/events`, delivery, bCreds())).status).toBe(401);
+      expect((await postJsonWebhook(h.app, `/webhooks/postmark/${a.email.id}/events`, deliveryEvent(), bCreds())).status).toBe(401);
     },
     'POST /webhooks/telegram/:channelId': async () => {
       const chatId = 800_000_000 + Math.floor(Math.random() * 1_000_000);
       const update = h.telegram.update({ chatId, text: 'Cross-org Telegram' });
-      const r = await postJsonWebhook(h.app, `/webhooks/telegram/${a.telegram.id}`, update, undefined, {
-        'X-Telegram-Bot-Api-Secret-Token': b.telegram.secret,
-      });
+      const bSecret = { 'X-Telegram-Bot-Api-Secret-Token': b.telegram.secret };
+      const r = await postJsonWebhook(h.app, `/webhooks/telegram/${a.telegram.id}`, update, undefined, bSecret);
       expect(r.status).toBe(403);
       // the positive control: org B's own bot with its own secret is taken
-      const own = await postJsonWebhook(
-        h.app,
-        `/webhooks/telegram/${b.telegram.id}`,
-        h.telegram.update({ chatId: chatId + 1, text: 'Own bot' }),
-        undefined,
-        {
-          'X-Telegram-Bot-Api-Secret-Token': b.telegram.secret,
-        },
-      );
+      const ownUpdate = h.telegram.update({ chatId: chatId + 1, text: 'Own bot' });
+      const own = await postJsonWebhook(h.app, `/webhooks/telegram/${b.telegram.id}`, ownUpdate, undefined, bSecret);
       expect(own.status).toBe(200);
       expect(await h.db.selectFrom('conversations').select('id').where('channel_id', '=', a.telegram.id).execute()).toEqual([]);
     },
