@@ -9,7 +9,7 @@
  * `invalid_address`, 422 `invalid_credentials` (zod details), 422 `credentials_not_supported`.
  */
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { ZodError } from 'zod';
 import { HttpError, zodDetails } from '../api/errors';
 import { CREDENTIALS_BY_PROVIDER, hasCredentialsSchema } from '../channels/credentials';
@@ -17,7 +17,7 @@ import { type ChannelKind, type ChannelProvider, kindSpec } from '../channels/ki
 import type { Keyring } from '../config/keyring';
 import { type AuditActor, recordAudit, withoutSecrets } from './audit-log';
 import type { Db } from './client';
-import type { ChannelRow } from './schema';
+import type { ChannelRow, Database } from './schema';
 
 /** A channel as the API shows it: no credentials, no secret settings. Times are ISO-8601 strings. */
 export interface ChannelView {
@@ -239,7 +239,12 @@ export async function createChannel(
 /** The org's channel with this id (live or archived), or `undefined` (also for a malformed id). */
 export async function findChannel(db: Db, orgId: string, channelId: string): Promise<ChannelRow | undefined> {
   if (!UUID.test(channelId)) return undefined;
-  return db.selectFrom('channels').selectAll().where('org_id', '=', orgId).where('id', '=', channelId).executeTakeFirst();
+  return selectChannel(db, orgId, channelId).executeTakeFirst();
+}
+
+/** The query for the org's channel `channelId` (a UUID: the caller checks), on `db` or in a transaction. */
+function selectChannel(db: Kysely<Database>, orgId: string, channelId: string) {
+  return db.selectFrom('channels').selectAll().where('org_id', '=', orgId).where('id', '=', channelId);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -278,13 +283,7 @@ export async function updateChannel(
 ): Promise<ChannelRow | undefined> {
   if (!UUID.test(channelId)) return undefined;
   return db.transaction().execute(async (trx) => {
-    const before = await trx
-      .selectFrom('channels')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('id', '=', channelId)
-      .forUpdate()
-      .executeTakeFirst();
+    const before = await selectChannel(trx, orgId, channelId).forUpdate().executeTakeFirst();
     if (!before) return undefined;
     if (before.archived_at !== null) throw new HttpError(409, 'channel_archived', 'An archived channel cannot be changed');
     const sealed =
@@ -330,13 +329,7 @@ export type ChannelRemoval = { kind: 'deleted' } | { kind: 'archived'; row: Chan
 export async function archiveOrDeleteChannel(db: Db, orgId: string, channelId: string, actor: AuditActor): Promise<ChannelRemoval> {
   if (!UUID.test(channelId)) return { kind: 'not_found' };
   return db.transaction().execute(async (trx): Promise<ChannelRemoval> => {
-    const before = await trx
-      .selectFrom('channels')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('id', '=', channelId)
-      .forUpdate()
-      .executeTakeFirst();
+    const before = await selectChannel(trx, orgId, channelId).forUpdate().executeTakeFirst();
     if (!before) return { kind: 'not_found' };
     if (before.archived_at !== null) return { kind: 'archived', row: before };
     const used = await trx.selectFrom('conversations').select('id').where('channel_id', '=', channelId).limit(1).executeTakeFirst();

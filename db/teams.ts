@@ -68,6 +68,41 @@ export async function findTeam(db: Db, orgId: string, id: string): Promise<TeamR
   return teamSelect(db, orgId).where('t.id', '=', id).executeTakeFirst();
 }
 
+/** Team `id` of org `orgId`, locked (`FOR UPDATE`) until `trx` ends, or `undefined`. */
+function lockTeam(trx: Db, orgId: string, id: string): Promise<TeamRow | undefined> {
+  return teamSelect(trx, orgId).where('t.id', '=', id).forUpdate('t').executeTakeFirst();
+}
+
+/**
+ * In `trx`: sets `change` and `updated_at` = now on the locked team `before`, reads it again and records
+ * `action` from `before` to the result in the audit log. Returns the team as it is now.
+ */
+async function touchTeam(
+  trx: Db,
+  orgId: string,
+  before: TeamRow,
+  change: { name?: string },
+  actor: AuditActor,
+  action: 'team.update' | 'team.members',
+): Promise<TeamRow> {
+  await trx
+    .updateTable('teams')
+    .set({ ...change, updated_at: sql`now()` })
+    .where('id', '=', before.id)
+    .execute();
+  const after = (await findTeam(trx, orgId, before.id))!;
+  await recordAudit(trx, {
+    orgId,
+    actor,
+    action,
+    targetType: 'team',
+    targetId: before.id,
+    before: auditView(before),
+    after: auditView(after),
+  });
+  return after;
+}
+
 /**
  * Creates team `name` in org `orgId` (audit `team.create`).
  * @returns the team, or `undefined` when the org has a team of that name (case-insensitive)
@@ -94,24 +129,9 @@ export async function createTeam(db: Db, orgId: string, name: string, actor: Aud
  */
 export async function renameTeam(db: Db, orgId: string, id: string, name: string, actor: AuditActor): Promise<TeamRow | undefined> {
   return db.transaction().execute(async (trx) => {
-    const before = await teamSelect(trx, orgId).where('t.id', '=', id).forUpdate('t').executeTakeFirst();
+    const before = await lockTeam(trx, orgId, id);
     if (!before) return undefined;
-    await trx
-      .updateTable('teams')
-      .set({ name, updated_at: sql`now()` })
-      .where('id', '=', id)
-      .execute();
-    const after = (await findTeam(trx, orgId, id))!;
-    await recordAudit(trx, {
-      orgId,
-      actor,
-      action: 'team.update',
-      targetType: 'team',
-      targetId: id,
-      before: auditView(before),
-      after: auditView(after),
-    });
-    return after;
+    return touchTeam(trx, orgId, before, { name }, actor, 'team.update');
   });
 }
 
@@ -122,7 +142,7 @@ export async function renameTeam(db: Db, orgId: string, id: string, name: string
  */
 export async function deleteTeam(db: Db, orgId: string, id: string, actor: AuditActor): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const before = await teamSelect(trx, orgId).where('t.id', '=', id).forUpdate('t').executeTakeFirst();
+    const before = await lockTeam(trx, orgId, id);
     if (!before) return false;
     await trx.deleteFrom('teams').where('id', '=', id).where('org_id', '=', orgId).execute();
     await recordAudit(trx, { orgId, actor, action: 'team.delete', targetType: 'team', targetId: id, before: auditView(before) });
@@ -150,7 +170,7 @@ export async function setTeamMembers(
 ): Promise<SetMembersOutcome> {
   const wanted = [...new Set(staffIds)];
   return db.transaction().execute(async (trx): Promise<SetMembersOutcome> => {
-    const before = await teamSelect(trx, orgId).where('t.id', '=', id).forUpdate('t').executeTakeFirst();
+    const before = await lockTeam(trx, orgId, id);
     if (!before) return { kind: 'not_found' };
     if (wanted.length > 0) {
       const found = await trx.selectFrom('staff_users').select('id').where('org_id', '=', orgId).where('id', 'in', wanted).execute();
@@ -168,21 +188,6 @@ export async function setTeamMembers(
         .onConflict((oc) => oc.doNothing())
         .execute();
     }
-    await trx
-      .updateTable('teams')
-      .set({ updated_at: sql`now()` })
-      .where('id', '=', id)
-      .execute();
-    const team = (await findTeam(trx, orgId, id))!;
-    await recordAudit(trx, {
-      orgId,
-      actor,
-      action: 'team.members',
-      targetType: 'team',
-      targetId: id,
-      before: auditView(before),
-      after: auditView(team),
-    });
-    return { kind: 'updated', team };
+    return { kind: 'updated', team: await touchTeam(trx, orgId, before, {}, actor, 'team.members') };
   });
 }

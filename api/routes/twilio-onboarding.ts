@@ -29,7 +29,13 @@ import { auditActorOf } from '../../db/audit-log';
 import { channelView, normalizeChannelAddress } from '../../db/channel-admin';
 import { findChannelByAddress, findFirstChannelOfKind } from '../../db/channels';
 import type { TwilioAccountRow } from '../../db/schema';
-import { connectTwilioAccount, findTwilioAccount, openTwilioAccountCredentials, updateTwilioAccountFacts } from '../../db/twilio-accounts';
+import {
+  connectTwilioAccount,
+  findTwilioAccount,
+  openTwilioAccountCredentials,
+  type TwilioAccountFacts,
+  updateTwilioAccountFacts,
+} from '../../db/twilio-accounts';
 import { createChannel } from '../../db/channel-admin';
 import { idempotent } from '../idempotency';
 import { principalOf } from '../auth';
@@ -171,6 +177,18 @@ function clientFor(deps: OnboardingDeps, credentials: { accountSid: string; auth
 }
 
 /**
+ * What Twilio says of the account these credentials open (FetchAccount).
+ * @throws HttpError from {@link twilioFailure}: 422 when Twilio refuses the credentials, 502 when it cannot be reached
+ */
+async function fetchAccountFacts(
+  deps: OnboardingDeps,
+  credentials: { accountSid: string; authToken: string },
+): Promise<TwilioAccountFacts> {
+  const account = await callTwilio(() => clientFor(deps, credentials).api.v2010.accounts(credentials.accountSid).fetch());
+  return { friendlyName: account.friendlyName ?? null, status: account.status };
+}
+
+/**
  * The org's connected account and its opened credentials.
  * @throws HttpError 404 `twilio_not_connected`; 409 `twilio_credentials_unusable` when the stored
  *   credentials do not open (their key is no longer in CREDENTIALS_ENCRYPTION_KEYS, or the row was altered)
@@ -209,13 +227,8 @@ export const twilioOnboardingRoutes: RouteDefinition<OnboardingDeps>[] = [
     (deps) => async (req, res) => {
       const me = principalOf(res);
       const body = TwilioSetupBody.parse(req.body);
-      const account = await callTwilio(() => clientFor(deps, body).api.v2010.accounts(body.accountSid).fetch());
-      const row = await connectTwilioAccount(
-        deps.db,
-        deps.keyring,
-        { orgId: me.orgId, credentials: body, facts: { friendlyName: account.friendlyName ?? null, status: account.status } },
-        auditActorOf(me),
-      );
+      const facts = await fetchAccountFacts(deps, body);
+      const row = await connectTwilioAccount(deps.db, deps.keyring, { orgId: me.orgId, credentials: body, facts }, auditActorOf(me));
       res.json(accountView(row));
     },
   ),
@@ -234,8 +247,7 @@ export const twilioOnboardingRoutes: RouteDefinition<OnboardingDeps>[] = [
     (deps) => async (_req, res) => {
       const me = principalOf(res);
       const { row, credentials } = await connectedAccount(deps, me.orgId);
-      const account = await callTwilio(() => clientFor(deps, credentials).api.v2010.accounts(credentials.accountSid).fetch());
-      const updated = await updateTwilioAccountFacts(deps.db, row.id, { friendlyName: account.friendlyName ?? null, status: account.status });
+      const updated = await updateTwilioAccountFacts(deps.db, row.id, await fetchAccountFacts(deps, credentials));
       res.json({ ok: updated.status === 'active', status: updated.status, friendlyName: updated.friendly_name });
     },
   ),

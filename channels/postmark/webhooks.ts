@@ -55,7 +55,7 @@ import { SWITCHBOARD_NAMESPACE } from '../../domain/routing';
 import { attachmentRef, storeAttachment } from '../../db/attachment-store';
 import type { ApiDeps } from '../../api/deps';
 import { HttpError } from '../../api/errors';
-import { defineRoute, type RouteDefinition, routerFor, type WebhookAuth } from '../../api/http/define-route';
+import { defineRoute, type RouteDefinition, type RouteSpec, routerFor, type WebhookAuth } from '../../api/http/define-route';
 import {
   keepRawBody,
   PostmarkBounceWebhook,
@@ -489,61 +489,54 @@ const EVENTS_SUMMARY =
   'Postmark Delivery, Bounce, SpamComplaint, Open and Click webhooks (HTTP Basic credentials in the webhook URL); ' +
   'written to the message directly, a hard bounce or spam complaint is final';
 
+/** What the four routes below declare alike: POST, Postmark's Basic auth, the answer and the errors. */
+const WEBHOOK_ROUTE = {
+  method: 'post',
+  auth: POSTMARK_WEBHOOK_AUTH,
+  tags: ['webhooks'],
+  response: { status: 200, schema: PostmarkWebhookAnswer, description: 'Accepted' },
+  errors: [400, 404, 413],
+} satisfies Partial<RouteSpec>;
+
 /** The routes under `/webhooks/postmark` (each checks its HTTP Basic credentials, then parses the JSON body). */
 export const postmarkWebhookRoutes: RouteDefinition<PostmarkWebhookDeps>[] = [
   defineRoute(
     {
-      method: 'post',
+      ...WEBHOOK_ROUTE,
       path: '/webhooks/postmark/inbound',
-      auth: POSTMARK_WEBHOOK_AUTH,
       operationId: 'postmarkInboundWebhook',
-      tags: ['webhooks'],
       summary: `${INBOUND_SUMMARY}; environment credentials, for channels without their own`,
       request: { body: PostmarkBody },
-      response: { status: 200, schema: PostmarkWebhookAnswer, description: 'Accepted' },
-      errors: [400, 404, 413],
     },
     (deps) => withAuth(deps, 'global', inboundHandler(deps)),
   ),
   defineRoute(
     {
-      method: 'post',
+      ...WEBHOOK_ROUTE,
       path: '/webhooks/postmark/events',
-      auth: POSTMARK_WEBHOOK_AUTH,
       operationId: 'postmarkEventsWebhook',
-      tags: ['webhooks'],
       summary: `${EVENTS_SUMMARY}; environment credentials, for channels without their own`,
       request: { body: PostmarkBody },
-      response: { status: 200, schema: PostmarkWebhookAnswer, description: 'Accepted' },
-      errors: [400, 404, 413],
     },
     (deps) => withAuth(deps, 'global', eventsHandler(deps)),
   ),
   defineRoute(
     {
-      method: 'post',
+      ...WEBHOOK_ROUTE,
       path: '/webhooks/postmark/:channelId/inbound',
-      auth: POSTMARK_WEBHOOK_AUTH,
       operationId: 'postmarkChannelInboundWebhook',
-      tags: ['webhooks'],
       summary: `${INBOUND_SUMMARY}; the channel's own credentials, routed to that channel only`,
       request: { params: ChannelParams, body: PostmarkBody },
-      response: { status: 200, schema: PostmarkWebhookAnswer, description: 'Accepted' },
-      errors: [400, 404, 413],
     },
     (deps) => withAuth(deps, 'channel', inboundHandler(deps)),
   ),
   defineRoute(
     {
-      method: 'post',
+      ...WEBHOOK_ROUTE,
       path: '/webhooks/postmark/:channelId/events',
-      auth: POSTMARK_WEBHOOK_AUTH,
       operationId: 'postmarkChannelEventsWebhook',
-      tags: ['webhooks'],
       summary: `${EVENTS_SUMMARY}; the channel's own credentials, about that channel's messages only`,
       request: { params: ChannelParams, body: PostmarkBody },
-      response: { status: 200, schema: PostmarkWebhookAnswer, description: 'Accepted' },
-      errors: [400, 404, 413],
     },
     (deps) => withAuth(deps, 'channel', eventsHandler(deps)),
   ),

@@ -194,6 +194,19 @@ function twilioError(status: number, code: number, message: string): object {
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
 }
 
+/** A stand-in answer: HTTP status and JSON body. */
+type StubAnswer = { status: number; body: unknown };
+
+/** Twilio's 401 (code 20003) for missing or wrong Basic credentials. */
+function unauthenticated(): StubAnswer {
+  return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
+}
+
+/** Reads the first value of a key of a parsed form body (see {@link allValues}), or `undefined`. */
+function firstValues(form: Record<string, string[]>): (key: string) => string | undefined {
+  return (key) => form[key]?.[0];
+}
+
 function parseBasicAuth(header: string | undefined): { username: string; password: string } | null {
   const m = /^Basic\s+(.+)$/i.exec(header ?? '');
   if (!m?.[1]) return null;
@@ -224,16 +237,14 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
   let listFailure: { status: number; body: object } | null = null;
   const held = new HeldAnswers();
 
-  const authError = (basicAuth: RecordedTwilioRequest['basicAuth'], accountSid?: string): { status: number; body: unknown } | null => {
-    if (basicAuth === null) return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
+  const authError = (basicAuth: RecordedTwilioRequest['basicAuth'], accountSid?: string): StubAnswer | null => {
+    if (basicAuth === null) return unauthenticated();
     const account = accountSid === undefined ? undefined : accounts.get(accountSid);
     if (account) {
-      return basicAuth.username === account.sid && basicAuth.password === account.authToken
-        ? null
-        : { status: 401, body: twilioError(401, 20003, 'Authenticate') };
+      return basicAuth.username === account.sid && basicAuth.password === account.authToken ? null : unauthenticated();
     }
     if (opts.expectAuth && (basicAuth.username !== opts.expectAuth.username || basicAuth.password !== opts.expectAuth.password)) {
-      return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
+      return unauthenticated();
     }
     return null;
   };
@@ -286,17 +297,13 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     };
   };
 
-  const answer = (
-    accountSid: string,
-    form: Record<string, string[]>,
-    basicAuth: RecordedTwilioRequest['basicAuth'],
-  ): { status: number; body: unknown } => {
+  const answer = (accountSid: string, form: Record<string, string[]>, basicAuth: RecordedTwilioRequest['basicAuth']): StubAnswer => {
     const denied = authError(basicAuth, accountSid);
     if (denied) return denied;
     const failure = failures.shift();
     if (failure && !failure.accepted) return { status: failure.status, body: failure.body };
 
-    const first = (k: string): string | undefined => form[k]?.[0];
+    const first = firstValues(form);
     const to = first('To');
     const from = first('From');
     const messagingServiceSid = first('MessagingServiceSid');
@@ -334,7 +341,7 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
   };
 
   /** `GET /Accounts/{Sid}.json`: FetchAccount. */
-  const fetchAccount = (sid: string, basicAuth: RecordedTwilioRequest['basicAuth']): { status: number; body: unknown } => {
+  const fetchAccount = (sid: string, basicAuth: RecordedTwilioRequest['basicAuth']): StubAnswer => {
     const denied = authError(basicAuth, sid);
     if (denied) return denied;
     const account = accounts.get(sid);
@@ -365,7 +372,7 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
     path: string,
     query: URLSearchParams,
     basicAuth: RecordedTwilioRequest['basicAuth'],
-  ): { status: number; body: unknown } => {
+  ): StubAnswer => {
     const denied = authError(basicAuth, accountSid);
     if (denied) return denied;
     const pageSize = Number(query.get('PageSize') ?? '20');
@@ -398,14 +405,10 @@ export async function startTwilioStub(opts: TwilioStubOptions = {}): Promise<Twi
   };
 
   /** `POST …/IncomingPhoneNumbers.json`: buys a number. */
-  const buyNumber = (
-    accountSid: string,
-    form: Record<string, string[]>,
-    basicAuth: RecordedTwilioRequest['basicAuth'],
-  ): { status: number; body: unknown } => {
+  const buyNumber = (accountSid: string, form: Record<string, string[]>, basicAuth: RecordedTwilioRequest['basicAuth']): StubAnswer => {
     const denied = authError(basicAuth, accountSid);
     if (denied) return denied;
-    const first = (k: string): string | undefined => form[k]?.[0];
+    const first = firstValues(form);
     const phoneNumber = first('PhoneNumber');
     if (!phoneNumber || !/^\+[1-9]\d{6,14}$/.test(phoneNumber)) {
       return { status: 400, body: twilioError(400, 21421, 'PhoneNumber is invalid') };

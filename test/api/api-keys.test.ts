@@ -6,35 +6,20 @@
  * admin CLI's `create-api-key` on a fresh database (run as a child process, actor `system`).
  * Real Postgres and the real Express app (no Temporal: these routes never reach it).
  */
-import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import * as path from 'node:path';
-import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
 import type { Express } from 'express';
-import { Pool } from 'pg';
-import request from 'supertest';
-import { createApp } from '../../api/app';
 import { signStaffToken } from '../../api/auth';
 import { createDb, type Db } from '../../db/client';
 import { deactivateStaff } from '../../db/staff-auth';
-import { ConversationClient } from '../../workflows/conversation/client';
+import { runAdminCli, scratchDatabase } from '../support/admin-cli';
+import { appWithoutTemporal } from '../support/app-without-temporal';
+import { bearerRequests } from '../support/bearer-requests';
 import { globalResources } from '../support/global-resources';
-import { createTestOrg, JWT_SECRET, PUBLIC_BASE_URL, type TestOrg, testApiDeps } from '../support/harness';
+import { createTestOrg, JWT_SECRET, type TestOrg } from '../support/harness';
 import { insertConversation } from './db-fixtures';
 import { expectError } from './rest-helpers';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** The app on `db`, with a Temporal client that never connects (these routes do not use it). */
-function appOn(db: Db): Express {
-  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-  return createApp(testApiDeps({ db, conversations: new ConversationClient(client, 'unused') }));
-}
-
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
-const bearer = (token: string): [string, string] => ['Authorization', `Bearer ${token}`];
 
 describe('API keys through the API (shared test database)', () => {
   let db: Db;
@@ -43,20 +28,18 @@ describe('API keys through the API (shared test database)', () => {
   let other: TestOrg;
   let adminJwt: string;
   let agentJwt: string;
+  const as = (token: string) => bearerRequests(app, token);
 
   /** Creates a key as the org's admin (JWT) and returns the 201 body. */
   async function createKey(scopes: string[], name = `key ${scopes.join('+')}`) {
-    const res = await request(app)
-      .post('/v1/api-keys')
-      .set(...bearer(adminJwt))
-      .send({ name, scopes });
+    const res = await as(adminJwt).post('/v1/api-keys', { name, scopes });
     expect(res.status).toBe(201);
     return res.body as { id: string; key: string; prefix: string; scopes: string[]; createdBy: string | null };
   }
 
   beforeAll(async () => {
     db = createDb(globalResources().databaseUrl, { max: 4 });
-    app = appOn(db);
+    app = appWithoutTemporal(db);
     org = await createTestOrg(db);
     other = await createTestOrg(db);
     adminJwt = signStaffToken(JWT_SECRET, { userId: org.adminId, orgId: org.orgId, role: 'admin' });
@@ -67,10 +50,7 @@ describe('API keys through the API (shared test database)', () => {
   });
 
   test('created once-shown and hashed at rest; listed without the secret; audited', async () => {
-    const res = await request(app)
-      .post('/v1/api-keys')
-      .set(...bearer(adminJwt))
-      .send({ name: '  CRM sync ', scopes: ['write', 'read', 'write'] });
+    const res = await as(adminJwt).post('/v1/api-keys', { name: '  CRM sync ', scopes: ['write', 'read', 'write'] });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       id: expect.any(String),
@@ -91,9 +71,7 @@ describe('API keys through the API (shared test database)', () => {
     expect(JSON.stringify(row)).not.toContain(key);
     expect(row.prefix).toBe(key.slice(0, 12));
 
-    const list = await request(app)
-      .get('/v1/api-keys')
-      .set(...bearer(adminJwt));
+    const list = await as(adminJwt).get('/v1/api-keys');
     expect(list.status).toBe(200);
     const listed = (list.body.data as { id: string }[]).find((k) => k.id === res.body.id);
     expect(listed).toEqual({ ...res.body, key: undefined });
@@ -108,91 +86,39 @@ describe('API keys through the API (shared test database)', () => {
 
     // validation
     for (const body of [{ name: 'x', scopes: [] }, { name: '', scopes: ['read'] }, { name: 'x', scopes: ['root'] }, { name: 'x' }]) {
-      expectError(
-        await request(app)
-          .post('/v1/api-keys')
-          .set(...bearer(adminJwt))
-          .send(body),
-        400,
-        'validation_failed',
-      );
+      expectError(await as(adminJwt).post('/v1/api-keys', body), 400, 'validation_failed');
     }
   });
 
   test('a write key works as a bearer on a GET and a write, acting as the org and its creating admin', async () => {
     const { key, id } = await createKey(['write']);
     const conversationId = await insertConversation(db, org);
-    const listed = await request(app)
-      .get('/v1/conversations')
-      .set(...bearer(key));
+    const listed = await as(key).get('/v1/conversations');
     expect(listed.status).toBe(200);
     expect((listed.body.data as { id: string }[]).map((c) => c.id)).toContain(conversationId);
 
-    const todo = await request(app)
-      .post('/v1/todos')
-      .set(...bearer(key))
-      .send({ title: 'Call back', sourceType: 'inbox', sourceId: conversationId });
+    const todo = await as(key).post('/v1/todos', { title: 'Call back', sourceType: 'inbox', sourceId: conversationId });
     expect(todo.status).toBe(201);
     expect(todo.body).toMatchObject({ createdByType: 'staff', createdBy: org.adminId });
-    const me = await request(app)
-      .get('/v1/me')
-      .set(...bearer(key));
+    const me = await as(key).get('/v1/me');
     expect(me.body).toMatchObject({ id: org.adminId, orgId: org.orgId });
 
     // acting as its org: another org's conversation is 404
     const theirs = await insertConversation(db, other);
-    expectError(
-      await request(app)
-        .get(`/v1/conversations/${theirs}`)
-        .set(...bearer(key)),
-      404,
-      'not_found',
-    );
-    expectError(
-      await request(app)
-        .get('/v1/me')
-        .set(...bearer(key))
-        .set('X-Org-Id', other.orgId),
-      403,
-      'forbidden',
-    );
+    expectError(await as(key).get(`/v1/conversations/${theirs}`), 404, 'not_found');
+    expectError(await as(key).get('/v1/me').set('X-Org-Id', other.orgId), 403, 'forbidden');
 
     // write does not include admin: admin routes answer 403 as for an agent
-    expectError(
-      await request(app)
-        .get('/v1/api-keys')
-        .set(...bearer(key)),
-      403,
-      'forbidden',
-    );
-    expectError(
-      await request(app)
-        .get('/v1/audit-log')
-        .set(...bearer(key)),
-      403,
-      'forbidden',
-    );
-    expectError(
-      await request(app)
-        .put('/v1/ai-assistant')
-        .set(...bearer(key))
-        .send({ enabled: false }),
-      403,
-      'forbidden',
-    );
+    expectError(await as(key).get('/v1/api-keys'), 403, 'forbidden');
+    expectError(await as(key).get('/v1/audit-log'), 403, 'forbidden');
+    expectError(await as(key).put('/v1/ai-assistant', { enabled: false }), 403, 'forbidden');
 
     // last_used_at is set, and not written again within a minute
     const first = await db.selectFrom('api_keys').select('last_used_at').where('id', '=', id).executeTakeFirstOrThrow();
     expect(first.last_used_at).toBeInstanceOf(Date);
     const stale = new Date(Date.now() - 30_000);
     await db.updateTable('api_keys').set({ last_used_at: stale }).where('id', '=', id).execute();
-    expect(
-      (
-        await request(app)
-          .get('/v1/me')
-          .set(...bearer(key))
-      ).status,
-    ).toBe(200);
+    expect((await as(key).get('/v1/me')).status).toBe(200);
     const unchanged = await db.selectFrom('api_keys').select('last_used_at').where('id', '=', id).executeTakeFirstOrThrow();
     expect(unchanged.last_used_at?.getTime()).toBe(stale.getTime());
     await db
@@ -200,13 +126,7 @@ describe('API keys through the API (shared test database)', () => {
       .set({ last_used_at: new Date(Date.now() - 61_000) })
       .where('id', '=', id)
       .execute();
-    expect(
-      (
-        await request(app)
-          .get('/v1/me')
-          .set(...bearer(key))
-      ).status,
-    ).toBe(200);
+    expect((await as(key).get('/v1/me')).status).toBe(200);
     const touched = await db.selectFrom('api_keys').select('last_used_at').where('id', '=', id).executeTakeFirstOrThrow();
     expect(touched.last_used_at!.getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
@@ -214,67 +134,29 @@ describe('API keys through the API (shared test database)', () => {
   test('a read key: GET works, any write is 403 insufficient_scope (and changes nothing)', async () => {
     const { key } = await createKey(['read']);
     const conversationId = await insertConversation(db, org);
-    expect(
-      (
-        await request(app)
-          .get('/v1/todos')
-          .set(...bearer(key))
-      ).status,
-    ).toBe(200);
-    expect(
-      (
-        await request(app)
-          .head('/v1/todos')
-          .set(...bearer(key))
-      ).status,
-    ).toBe(200);
+    expect((await as(key).get('/v1/todos')).status).toBe(200);
+    expect((await as(key).head('/v1/todos')).status).toBe(200);
     const refused = expectError(
-      await request(app)
-        .post('/v1/todos')
-        .set(...bearer(key))
-        .send({ title: 'Nope', sourceType: 'inbox', sourceId: conversationId }),
+      await as(key).post('/v1/todos', { title: 'Nope', sourceType: 'inbox', sourceId: conversationId }),
       403,
       'insufficient_scope',
     );
     expect(refused.error.details).toEqual({ scopes: ['read'] });
     expect(await db.selectFrom('todos').select('id').where('source_id', '=', conversationId).execute()).toEqual([]);
-    expectError(
-      await request(app)
-        .delete(`/v1/api-keys/${randomUUID()}`)
-        .set(...bearer(key)),
-      403,
-      'insufficient_scope',
-    );
+    expectError(await as(key).delete(`/v1/api-keys/${randomUUID()}`), 403, 'insufficient_scope');
   });
 
   test('an admin key reaches admin routes (it can list, create and revoke keys itself)', async () => {
     const { key, id } = await createKey(['admin']);
-    const list = await request(app)
-      .get('/v1/api-keys')
-      .set(...bearer(key));
+    const list = await as(key).get('/v1/api-keys');
     expect(list.status).toBe(200);
     expect((list.body.data as { id: string }[]).map((k) => k.id)).toContain(id);
-    expect(
-      (
-        await request(app)
-          .get('/v1/audit-log')
-          .set(...bearer(key))
-      ).status,
-    ).toBe(200);
+    expect((await as(key).get('/v1/audit-log')).status).toBe(200);
     // admin includes write
-    const made = await request(app)
-      .post('/v1/api-keys')
-      .set(...bearer(key))
-      .send({ name: 'made by a key', scopes: ['read'] });
+    const made = await as(key).post('/v1/api-keys', { name: 'made by a key', scopes: ['read'] });
     expect(made.status).toBe(201);
     expect(made.body.createdBy).toBe(org.adminId);
-    expect(
-      (
-        await request(app)
-          .delete(`/v1/api-keys/${made.body.id}`)
-          .set(...bearer(key))
-      ).status,
-    ).toBe(204);
+    expect((await as(key).delete(`/v1/api-keys/${made.body.id}`)).status).toBe(204);
     const audit = await db
       .selectFrom('audit_log')
       .select(['action', 'actor_type', 'actor_id'])
@@ -289,60 +171,17 @@ describe('API keys through the API (shared test database)', () => {
 
   test('agents get 403 on every /v1/api-keys route', async () => {
     const { id } = await createKey(['read']);
-    expectError(
-      await request(app)
-        .get('/v1/api-keys')
-        .set(...bearer(agentJwt)),
-      403,
-      'forbidden',
-    );
-    expectError(
-      await request(app)
-        .post('/v1/api-keys')
-        .set(...bearer(agentJwt))
-        .send({ name: 'x', scopes: ['read'] }),
-      403,
-      'forbidden',
-    );
-    expectError(
-      await request(app)
-        .delete(`/v1/api-keys/${id}`)
-        .set(...bearer(agentJwt)),
-      403,
-      'forbidden',
-    );
+    expectError(await as(agentJwt).get('/v1/api-keys'), 403, 'forbidden');
+    expectError(await as(agentJwt).post('/v1/api-keys', { name: 'x', scopes: ['read'] }), 403, 'forbidden');
+    expectError(await as(agentJwt).delete(`/v1/api-keys/${id}`), 403, 'forbidden');
   });
 
   test('revoked or unknown keys → 401; revoking again → 204; another org’s key id → 404', async () => {
     const { key, id } = await createKey(['read', 'write']);
-    expect(
-      (
-        await request(app)
-          .get('/v1/me')
-          .set(...bearer(key))
-      ).status,
-    ).toBe(200);
-    expect(
-      (
-        await request(app)
-          .delete(`/v1/api-keys/${id}`)
-          .set(...bearer(adminJwt))
-      ).status,
-    ).toBe(204);
-    expectError(
-      await request(app)
-        .get('/v1/me')
-        .set(...bearer(key)),
-      401,
-      'unauthorized',
-    );
-    expect(
-      (
-        await request(app)
-          .delete(`/v1/api-keys/${id}`)
-          .set(...bearer(adminJwt))
-      ).status,
-    ).toBe(204);
+    expect((await as(key).get('/v1/me')).status).toBe(200);
+    expect((await as(adminJwt).delete(`/v1/api-keys/${id}`)).status).toBe(204);
+    expectError(await as(key).get('/v1/me'), 401, 'unauthorized');
+    expect((await as(adminJwt).delete(`/v1/api-keys/${id}`)).status).toBe(204);
     const revocations = await db
       .selectFrom('audit_log')
       .select('action')
@@ -350,111 +189,47 @@ describe('API keys through the API (shared test database)', () => {
       .where('action', '=', 'api_key.revoke')
       .execute();
     expect(revocations).toHaveLength(1);
-    const listed = await request(app)
-      .get('/v1/api-keys')
-      .set(...bearer(adminJwt));
+    const listed = await as(adminJwt).get('/v1/api-keys');
     expect((listed.body.data as { id: string; revokedAt: string | null }[]).find((k) => k.id === id)?.revokedAt).toEqual(
       expect.any(String),
     );
 
-    expectError(
-      await request(app)
-        .get('/v1/me')
-        .set(...bearer(`sb_${'A'.repeat(43)}`)),
-      401,
-      'unauthorized',
-    );
-    expectError(
-      await request(app)
-        .get('/v1/me')
-        .set(...bearer('sb_')),
-      401,
-      'unauthorized',
-    );
+    expectError(await as(`sb_${'A'.repeat(43)}`).get('/v1/me'), 401, 'unauthorized');
+    expectError(await as('sb_').get('/v1/me'), 401, 'unauthorized');
 
     // another org's admin cannot see or revoke our key
     const otherAdmin = signStaffToken(JWT_SECRET, { userId: other.adminId, orgId: other.orgId, role: 'admin' });
     const ours = await createKey(['read']);
-    expectError(
-      await request(app)
-        .delete(`/v1/api-keys/${ours.id}`)
-        .set(...bearer(otherAdmin)),
-      404,
-      'not_found',
-    );
-    expectError(
-      await request(app)
-        .delete(`/v1/api-keys/${randomUUID()}`)
-        .set(...bearer(otherAdmin)),
-      404,
-      'not_found',
-    );
-    expectError(
-      await request(app)
-        .delete('/v1/api-keys/not-a-uuid')
-        .set(...bearer(otherAdmin)),
-      400,
-      'validation_failed',
-    );
-    const theirList = await request(app)
-      .get('/v1/api-keys')
-      .set(...bearer(otherAdmin));
+    expectError(await as(otherAdmin).delete(`/v1/api-keys/${ours.id}`), 404, 'not_found');
+    expectError(await as(otherAdmin).delete(`/v1/api-keys/${randomUUID()}`), 404, 'not_found');
+    expectError(await as(otherAdmin).delete('/v1/api-keys/not-a-uuid'), 400, 'validation_failed');
+    const theirList = await as(otherAdmin).get('/v1/api-keys');
     expect((theirList.body.data as { id: string }[]).map((k) => k.id)).not.toContain(ours.id);
-    expect(
-      (
-        await request(app)
-          .get('/v1/me')
-          .set(...bearer(ours.key))
-      ).status,
-    ).toBe(200);
+    expect((await as(ours.key).get('/v1/me')).status).toBe(200);
   });
 
   test('a key keeps working (attributed to its creator) after the creator is deactivated', async () => {
     const third = await createTestOrg(db);
     const thirdAdmin = signStaffToken(JWT_SECRET, { userId: third.adminId, orgId: third.orgId, role: 'admin' });
-    const created = await request(app)
-      .post('/v1/api-keys')
-      .set(...bearer(thirdAdmin))
-      .send({ name: 'integration', scopes: ['read'] });
+    const created = await as(thirdAdmin).post('/v1/api-keys', { name: 'integration', scopes: ['read'] });
     expect(created.status).toBe(201);
     await deactivateStaff(db, third.adminId);
-    const me = await request(app)
-      .get('/v1/me')
-      .set(...bearer(created.body.key));
+    const me = await as(created.body.key).get('/v1/me');
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ id: third.adminId, orgId: third.orgId });
   });
 });
 
 describe('create-api-key in the admin CLI on a fresh database', () => {
-  const dbName = `switchboard_apikeys_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const url = new URL(globalResources().databaseUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
+  const scratch = scratchDatabase('switchboard_apikeys');
   let db: Db | undefined;
 
   /** Runs `npm run admin -- …` (as `node --import tsx scripts/admin.ts …`) against the fresh database. */
-  async function admin(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/admin.ts', ...args], {
-        cwd: ROOT,
-        env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: databaseUrl, PUBLIC_BASE_URL, JWT_SECRET },
-        timeout: 60_000,
-      });
-      return { stdout, stderr, code: 0 };
-    } catch (err) {
-      const e = err as { stdout: string; stderr: string; code: number };
-      return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-    }
-  }
+  const admin = (...args: string[]) => runAdminCli(scratch.url, args);
 
   afterAll(async () => {
     await db?.destroy();
-    const maintenance = new URL(globalResources().databaseUrl);
-    maintenance.pathname = '/postgres';
-    const pool = new Pool({ connectionString: maintenance.toString(), max: 1 });
-    await pool.query(`drop database if exists "${dbName}" with (force)`);
-    await pool.end();
+    await scratch.drop();
   });
 
   test('by org name, printed once, works as the org (acting as its oldest active admin), audited as system', async () => {
@@ -478,14 +253,13 @@ describe('create-api-key in the admin CLI on a fresh database', () => {
     expect((await admin('create-api-key', '--org', orgId, '--scopes', 'read')).code).toBe(2);
     expect((await admin('list-orgs')).stdout).toContain(orgId);
 
-    db = createDb(databaseUrl, { max: 2 });
+    db = createDb(scratch.url, { max: 2 });
     const row = await db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ org_id: orgId, name: 'Zapier', scopes: ['read', 'write'], created_by: null, key_hash: sha256(key) });
 
-    const app = appOn(db);
-    const me = await request(app)
-      .get('/v1/me')
-      .set(...bearer(key));
+    const app = appWithoutTemporal(db);
+    const as = (token: string) => bearerRequests(app, token);
+    const me = await as(key).get('/v1/me');
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ id: adminId, orgId });
 
@@ -503,13 +277,7 @@ describe('create-api-key in the admin CLI on a fresh database', () => {
 
     // with no active admin left, a CLI-created key has no one to act as: 401
     expect((await admin('deactivate', '--email', 'ops@keycorp.test')).code).toBe(0);
-    expectError(
-      await request(app)
-        .get('/v1/me')
-        .set(...bearer(key)),
-      401,
-      'unauthorized',
-    );
+    expectError(await as(key).get('/v1/me'), 401, 'unauthorized');
     const deactivation = await db.selectFrom('audit_log').selectAll().where('action', '=', 'staff.deactivate').executeTakeFirstOrThrow();
     expect(deactivation).toMatchObject({
       actor_type: 'system',

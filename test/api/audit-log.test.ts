@@ -5,16 +5,14 @@
  * `system`), and entries written by real admin actions. Real Postgres and the real Express app.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApp } from '../../api/app';
 import { signStaffToken } from '../../api/auth';
 import { recordAudit } from '../../db/audit-log';
 import { createDb, type Db } from '../../db/client';
-import { ConversationClient } from '../../workflows/conversation/client';
+import { appWithoutTemporal } from '../support/app-without-temporal';
 import { globalResources } from '../support/global-resources';
-import { createTestOrg, JWT_SECRET, type TestOrg, testApiDeps } from '../support/harness';
+import { createTestOrg, JWT_SECRET, type TestOrg } from '../support/harness';
 import { expectError } from './rest-helpers';
 
 interface Entry {
@@ -25,11 +23,6 @@ interface Entry {
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
   createdAt: string;
-}
-
-function appOn(db: Db): Express {
-  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-  return createApp(testApiDeps({ db, conversations: new ConversationClient(client, 'unused') }));
 }
 
 let db: Db;
@@ -61,7 +54,7 @@ async function all(query: string, limit: number): Promise<{ entries: Entry[]; pa
 
 beforeAll(async () => {
   db = createDb(globalResources().databaseUrl, { max: 4 });
-  app = appOn(db);
+  app = appWithoutTemporal(db);
   org = await createTestOrg(db);
   other = await createTestOrg(db);
   adminJwt = signStaffToken(JWT_SECRET, { userId: org.adminId, orgId: org.orgId, role: 'admin' });
@@ -78,57 +71,22 @@ beforeAll(async () => {
     })
     .execute();
   // seven entries; three share one timestamp, two differ by a microsecond
-  const at = (s: string) => `2026-03-01T10:00:${s}Z`;
+  const entry = (
+    second: string,
+    actor_type: 'system' | 'staff' | 'api_key',
+    actor_id: string | null,
+    action: string,
+    target_type: string,
+    target_id: string,
+  ) => ({ at: `2026-03-01T10:00:${second}Z`, actor_type, actor_id, action, target_type, target_id });
   const seed = [
-    { at: at('00.000000'), actor_type: 'system' as const, actor_id: null, action: 'org.create', target_type: 'org', target_id: org.orgId },
-    {
-      at: at('01.000000'),
-      actor_type: 'staff' as const,
-      actor_id: org.adminId,
-      action: 'channel.create',
-      target_type: 'channel',
-      target_id: targetA,
-    },
-    {
-      at: at('02.000000'),
-      actor_type: 'staff' as const,
-      actor_id: org.adminId,
-      action: 'channel.update',
-      target_type: 'channel',
-      target_id: targetA,
-    },
-    {
-      at: at('02.000000'),
-      actor_type: 'api_key' as const,
-      actor_id: keyId,
-      action: 'channel.update',
-      target_type: 'channel',
-      target_id: targetA,
-    },
-    {
-      at: at('02.000000'),
-      actor_type: 'api_key' as const,
-      actor_id: keyId,
-      action: 'staff.update',
-      target_type: 'staff',
-      target_id: org.agentId,
-    },
-    {
-      at: at('03.000001'),
-      actor_type: 'staff' as const,
-      actor_id: org.adminId,
-      action: 'staff.deactivate',
-      target_type: 'staff',
-      target_id: org.agentId,
-    },
-    {
-      at: at('03.000002'),
-      actor_type: 'system' as const,
-      actor_id: null,
-      action: 'staff.reset_password',
-      target_type: 'staff',
-      target_id: org.adminId,
-    },
+    entry('00.000000', 'system', null, 'org.create', 'org', org.orgId),
+    entry('01.000000', 'staff', org.adminId, 'channel.create', 'channel', targetA),
+    entry('02.000000', 'staff', org.adminId, 'channel.update', 'channel', targetA),
+    entry('02.000000', 'api_key', keyId, 'channel.update', 'channel', targetA),
+    entry('02.000000', 'api_key', keyId, 'staff.update', 'staff', org.agentId),
+    entry('03.000001', 'staff', org.adminId, 'staff.deactivate', 'staff', org.agentId),
+    entry('03.000002', 'system', null, 'staff.reset_password', 'staff', org.adminId),
   ];
   const rows = await db
     .insertInto('audit_log')

@@ -12,6 +12,7 @@ import { createApp } from '../../api/app';
 import { signStaffToken } from '../../api/auth';
 import { Keyring } from '../../config/keyring';
 import { findChannelByAddress } from '../../db/channels';
+import { bearerRequests } from '../support/bearer-requests';
 import {
   createHarness,
   createTestOrg,
@@ -50,17 +51,17 @@ const tokens = { adminA: '', agentA: '', adminB: '' };
 const responses: string[] = [];
 
 function as(token: string) {
-  const auth = `Bearer ${token}`;
+  const bearer = bearerRequests(app, token);
   const record = async (req: request.Test) => {
     const res = await req;
     responses.push(res.text ?? '');
     return res;
   };
   return {
-    get: (path: string) => record(request(app).get(path).set('Authorization', auth)),
-    post: (path: string, body: object) => record(request(app).post(path).set('Authorization', auth).send(body)),
-    patch: (path: string, body: object) => record(request(app).patch(path).set('Authorization', auth).send(body)),
-    delete: (path: string) => record(request(app).delete(path).set('Authorization', auth)),
+    get: (path: string) => record(bearer.get(path)),
+    post: (path: string, body: object) => record(bearer.post(path, body)),
+    patch: (path: string, body: object) => record(bearer.patch(path, body)),
+    delete: (path: string) => record(bearer.delete(path)),
   };
 }
 

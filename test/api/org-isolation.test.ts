@@ -23,21 +23,22 @@ import { signStaffToken } from '../../api/auth';
 import { authName, type RouteSpec } from '../../api/http/define-route';
 import { API_ROUTES } from '../../api/routes';
 import { Keyring } from '../../config/keyring';
-import { type SealedCredentialColumns, sealChannelCredentials } from '../../db/channel-credentials';
+import { sealChannelCredentials } from '../../db/channel-credentials';
 import { conversationIdFor } from '../../domain/routing';
+import { insertChannelRow } from '../support/channel-rows';
 import {
   createHarness,
   createTestOrg,
   type Harness,
   JWT_SECRET,
   POSTMARK_SERVER_TOKEN,
-  PUBLIC_BASE_URL,
   randomPhone,
   TEST_CREDENTIALS_KEYS,
   type TestOrg,
 } from '../support/harness';
 import { inboundEmail } from '../support/postmark-inbound';
-import { buildInboundMessageForm, newTwilioSid, signTwilioRequest } from '../support/twilio-webhooks';
+import { buildInboundMessageForm, newTwilioSid } from '../support/twilio-webhooks';
+import { postJsonWebhook, postSignedTwilioForm } from '../support/webhook-requests';
 import { insertSuggestion, insertTrainingPairs } from './db-fixtures';
 import { type ConversationBody, type ErrorBody, inboundAndWait } from './rest-helpers';
 
@@ -89,34 +90,12 @@ let f: Fixtures;
 /** Org B's admin-scope API key (`sb_…`). */
 let bApiKey: string;
 
-async function insertChannel(
-  orgId: string,
-  row: { kind: 'sms' | 'email' | 'telegram'; address: string; provider: 'twilio' | 'postmark' | 'telegram' },
-  seal: (id: string) => SealedCredentialColumns,
-): Promise<string> {
-  const id = randomUUID();
-  await h.db
-    .insertInto('channels')
-    .values({
-      id,
-      org_id: orgId,
-      kind: row.kind,
-      address: row.address,
-      name: `${row.kind} ${id.slice(0, 6)}`,
-      provider: row.provider,
-      settings: JSON.stringify({}),
-      ...seal(id),
-    })
-    .execute();
-  return id;
-}
-
 /** An org with its own Twilio account, SMS channel, Postmark channel and Telegram bot (all sealed). */
 async function createTenant(org: TestOrg): Promise<Tenant> {
   const account = { sid: `AC${randomBytes(16).toString('hex')}`, authToken: `token-${randomBytes(12).toString('hex')}` };
   h.twilioStub!.addAccount(account);
   const number = randomPhone();
-  const smsId = await insertChannel(org.orgId, { kind: 'sms', address: number, provider: 'twilio' }, (id) =>
+  const smsId = await insertChannelRow(h.db, org.orgId, { kind: 'sms', address: number, provider: 'twilio' }, (id) =>
     sealChannelCredentials(keyring, id, 'twilio', { accountSid: account.sid, authToken: account.authToken }),
   );
   const email = {
@@ -124,7 +103,7 @@ async function createTenant(org: TestOrg): Promise<Tenant> {
     user: `pm-${randomBytes(3).toString('hex')}`,
     password: `pw-${randomBytes(12).toString('hex')}`,
   };
-  const emailId = await insertChannel(org.orgId, { kind: 'email', address: email.address, provider: 'postmark' }, (id) =>
+  const emailId = await insertChannelRow(h.db, org.orgId, { kind: 'email', address: email.address, provider: 'postmark' }, (id) =>
     sealChannelCredentials(keyring, id, 'postmark', {
       serverToken: POSTMARK_SERVER_TOKEN,
       webhookUser: email.user,
@@ -132,7 +111,8 @@ async function createTenant(org: TestOrg): Promise<Tenant> {
     }),
   );
   const secret = `tg-secret-${randomBytes(16).toString('hex')}`;
-  const telegramId = await insertChannel(
+  const telegramId = await insertChannelRow(
+    h.db,
     org.orgId,
     { kind: 'telegram', address: `bot_${randomBytes(4).toString('hex')}_bot`, provider: 'telegram' },
     (id) =>
@@ -611,29 +591,21 @@ describe("org B inviting org A's staff email", () => {
 async function inboundAndWaitFor(t: Tenant): Promise<string> {
   const from = randomPhone();
   const form = buildInboundMessageForm({ from, body: 'Hello B', to: t.sms.number, accountSid: t.account.sid });
-  expect((await postTwilio('/webhooks/twilio/messaging', form, t.account.authToken)).status).toBe(200);
+  expect((await postSignedTwilioForm(h.app, '/webhooks/twilio/messaging', form, t.account.authToken)).status).toBe(200);
   const id = conversationIdFor(t.org.orgId, t.sms.id, from);
   await h.waitFor(() => h.db.selectFrom('conversations').select('id').where('id', '=', id).executeTakeFirst(), 'org B conversation');
   return id;
 }
 
-function postTwilio(pathWithQuery: string, form: string, token: string) {
-  return request(h.app)
-    .post(pathWithQuery)
-    .set('Content-Type', 'application/x-www-form-urlencoded')
-    .set('X-Twilio-Signature', signTwilioRequest(token, PUBLIC_BASE_URL + pathWithQuery, form))
-    .send(form);
-}
-
-function postJson(path: string, body: object, auth?: { user: string; password: string }, headers: Record<string, string> = {}) {
-  const req = request(h.app).post(path).set('Content-Type', 'application/json');
-  if (auth) req.auth(auth.user, auth.password);
-  for (const [k, v] of Object.entries(headers)) req.set(k, v);
-  return req.send(JSON.stringify(body));
-}
-
 describe("every webhook: org A's channel with org B's credentials is refused, nothing stored", () => {
   const bCreds = () => ({ user: b.email.user, password: b.email.password });
+  /** A Postmark Delivery event about a message no org has. */
+  const deliveryEvent = () => ({
+    RecordType: 'Delivery',
+    MessageID: randomUUID(),
+    Recipient: 'x@example.test',
+    DeliveredAt: new Date().toISOString(),
+  });
   const noMessage = async (providerId: string) =>
     expect(await h.db.selectFrom('messages').select('id').where('provider_message_id', '=', providerId).execute()).toEqual([]);
 
@@ -644,7 +616,7 @@ describe("every webhook: org A's channel with org B's credentials is refused, no
       const sid = newTwilioSid('SM');
       for (const accountSid of [b.account.sid, a.account.sid]) {
         const form = buildInboundMessageForm({ from, body: 'Cross-org', to: a.sms.number, sid, accountSid });
-        expect((await postTwilio('/webhooks/twilio/messaging', form, b.account.authToken)).status).toBe(403);
+        expect((await postSignedTwilioForm(h.app, '/webhooks/twilio/messaging', form, b.account.authToken)).status).toBe(403);
       }
       await noMessage(sid);
       const stored = await h.db
@@ -668,7 +640,9 @@ describe("every webhook: org A's channel with org B's credentials is refused, no
           ErrorCode: '30003',
           AccountSid: accountSid,
         }).toString();
-        expect((await postTwilio(`/webhooks/twilio/status?messageId=${f.messageId}`, form, b.account.authToken)).status).toBe(403);
+        expect(
+          (await postSignedTwilioForm(h.app, `/webhooks/twilio/status?messageId=${f.messageId}`, form, b.account.authToken)).status,
+        ).toBe(403);
       }
       expect(
         await h.db.selectFrom('messages').select(['id', 'delivery_status']).where('id', '=', f.messageId).executeTakeFirstOrThrow(),
@@ -676,53 +650,34 @@ describe("every webhook: org A's channel with org B's credentials is refused, no
     },
     'POST /webhooks/postmark/inbound': async () => {
       const mail = inboundEmail(`x-${randomBytes(3).toString('hex')}@mail.example.net`, a.email.address);
-      expect((await postJson('/webhooks/postmark/inbound', mail, bCreds())).status).toBe(401);
+      expect((await postJsonWebhook(h.app, '/webhooks/postmark/inbound', mail, bCreds())).status).toBe(401);
       await noMessage(mail.MessageID);
     },
     'POST /webhooks/postmark/events': async () => {
-      const bounce = {
-        RecordType: 'Delivery',
-        MessageID: randomUUID(),
-        Recipient: 'x@example.test',
-        DeliveredAt: new Date().toISOString(),
-      };
-      expect((await postJson('/webhooks/postmark/events', bounce, bCreds())).status).toBe(401);
+      expect((await postJsonWebhook(h.app, '/webhooks/postmark/events', deliveryEvent(), bCreds())).status).toBe(401);
     },
     'POST /webhooks/postmark/:channelId/inbound': async () => {
       const mail = inboundEmail(`y-${randomBytes(3).toString('hex')}@mail.example.net`, a.email.address);
       // org A's URL with org B's credentials → 401 (Postmark's Basic scheme)
-      const r = await postJson(`/webhooks/postmark/${a.email.id}/inbound`, mail, bCreds());
+      const r = await postJsonWebhook(h.app, `/webhooks/postmark/${a.email.id}/inbound`, mail, bCreds());
       expect([r.status, r.body.error.code]).toEqual([401, 'unauthorized']);
       // org B's own URL and credentials, mail addressed to org A → 404, never routed into org A
-      const r2 = await postJson(`/webhooks/postmark/${b.email.id}/inbound`, mail, bCreds());
+      const r2 = await postJsonWebhook(h.app, `/webhooks/postmark/${b.email.id}/inbound`, mail, bCreds());
       expect(r2.status).toBe(404);
       await noMessage(mail.MessageID);
     },
     'POST /webhooks/postmark/:channelId/events': async () => {
-      const delivery = {
-        RecordType: 'Delivery',
-        MessageID: randomUUID(),
-        Recipient: 'x@example.test',
-        DeliveredAt: new Date().toISOString(),
-      };
-      expect((await postJson(`/webhooks/postmark/${a.email.id}/events`, delivery, bCreds())).status).toBe(401);
+      expect((await postJsonWebhook(h.app, `/webhooks/postmark/${a.email.id}/events`, deliveryEvent(), bCreds())).status).toBe(401);
     },
     'POST /webhooks/telegram/:channelId': async () => {
       const chatId = 800_000_000 + Math.floor(Math.random() * 1_000_000);
       const update = h.telegram.update({ chatId, text: 'Cross-org Telegram' });
-      const r = await postJson(`/webhooks/telegram/${a.telegram.id}`, update, undefined, {
-        'X-Telegram-Bot-Api-Secret-Token': b.telegram.secret,
-      });
+      const bSecret = { 'X-Telegram-Bot-Api-Secret-Token': b.telegram.secret };
+      const r = await postJsonWebhook(h.app, `/webhooks/telegram/${a.telegram.id}`, update, undefined, bSecret);
       expect(r.status).toBe(403);
       // the positive control: org B's own bot with its own secret is taken
-      const own = await postJson(
-        `/webhooks/telegram/${b.telegram.id}`,
-        h.telegram.update({ chatId: chatId + 1, text: 'Own bot' }),
-        undefined,
-        {
-          'X-Telegram-Bot-Api-Secret-Token': b.telegram.secret,
-        },
-      );
+      const ownUpdate = h.telegram.update({ chatId: chatId + 1, text: 'Own bot' });
+      const own = await postJsonWebhook(h.app, `/webhooks/telegram/${b.telegram.id}`, ownUpdate, undefined, bSecret);
       expect(own.status).toBe(200);
       expect(await h.db.selectFrom('conversations').select('id').where('channel_id', '=', a.telegram.id).execute()).toEqual([]);
     },

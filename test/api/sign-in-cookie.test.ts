@@ -6,25 +6,19 @@
  * login). Real Postgres and the real Express app (no Temporal: these routes never reach it).
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApp } from '../../api/app';
+// Before api/routes/auth: api/app's imports give zod its OpenAPI extension before api/passwords builds
+// NewPassword; imported first on its own, api/routes/auth fails with `NewPassword.openapi is not a function`.
+import { appWithoutTemporal } from '../support/app-without-temporal';
 import { REFRESH_COOKIE } from '../../api/routes/auth';
 import { createDb, type Db } from '../../db/client';
 import { deleteExpiredAuthTokens, issueOneTimeToken, tokenHash } from '../../db/staff-auth';
-import { ConversationClient } from '../../workflows/conversation/client';
 import { globalResources } from '../support/global-resources';
-import { createTestOrg, type TestOrg, testApiDeps } from '../support/harness';
+import { createTestOrg, type TestOrg } from '../support/harness';
 import { expectError } from './rest-helpers';
 
 const PASSWORD = 'correct horse battery staple';
-
-function appOn(db: Db, publicBaseUrl?: string): Express {
-  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-  const deps = testApiDeps({ db, conversations: new ConversationClient(client, 'unused') });
-  return createApp(publicBaseUrl ? { ...deps, config: { ...deps.config, publicBaseUrl } } : deps);
-}
 
 /** The `Set-Cookie` line of the refresh cookie in `res`, or `undefined`. */
 function refreshSetCookie(res: request.Response): string | undefined {
@@ -49,7 +43,7 @@ const email = () => `agent-${org.agentId}@example.test`;
 
 beforeAll(async () => {
   db = createDb(globalResources().databaseUrl, { max: 4 });
-  app = appOn(db);
+  app = appWithoutTemporal(db);
   org = await createTestOrg(db);
   const { token } = await issueOneTimeToken(db, org.agentId, 'set_password');
   expect((await request(app).post('/v1/auth/set-password').send({ token, password: PASSWORD })).status).toBe(204);
@@ -84,7 +78,7 @@ test('login with refreshTokenIn "cookie": httpOnly SameSite=Strict cookie on /v1
 });
 
 test('Secure when PUBLIC_BASE_URL is https', async () => {
-  const secureApp = appOn(db, 'https://switchboard.example');
+  const secureApp = appWithoutTemporal(db, 'https://switchboard.example');
   const res = await request(secureApp).post('/v1/auth/login').send({ email: email(), password: PASSWORD, refreshTokenIn: 'cookie' });
   expect(res.status).toBe(200);
   expect(

@@ -5,50 +5,27 @@
  * refresh tokens at once; one 401 for an unknown email and a wrong password; 409 `org_required`;
  * validation 400s. Real Postgres, the real Express app (no Temporal: these routes never reach it).
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import * as path from 'node:path';
-import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
 import type { Express } from 'express';
 import jwt from 'jsonwebtoken';
-import { Pool } from 'pg';
 import request from 'supertest';
-import { createApp } from '../../api/app';
+// Before api/routes/auth: api/app's imports give zod its OpenAPI extension before api/passwords builds
+// NewPassword; imported first on its own, api/routes/auth fails with `NewPassword.openapi is not a function`.
+import { appWithoutTemporal } from '../support/app-without-temporal';
 import { signStaffToken } from '../../api/auth';
 import { LOGIN_MAX_FAILURES } from '../../api/login-limiter';
 import { ACCESS_TOKEN_TTL_S } from '../../api/routes/auth';
 import { createDb, type Db } from '../../db/client';
 import { deactivateStaff, issueOneTimeToken } from '../../db/staff-auth';
-import { ConversationClient } from '../../workflows/conversation/client';
+import { runAdminCli, scratchDatabase } from '../support/admin-cli';
 import { globalResources } from '../support/global-resources';
-import { createTestOrg, JWT_SECRET, PUBLIC_BASE_URL, type TestOrg, testApiDeps } from '../support/harness';
+import { createTestOrg, JWT_SECRET, PUBLIC_BASE_URL, type TestOrg } from '../support/harness';
 import { expectError } from './rest-helpers';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '..', '..');
 const PASSWORD = 'correct horse battery staple';
 
-/** The app on `db`, with a Temporal client that never connects (the auth routes do not use it). */
-function appOn(db: Db): Express {
-  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-  return createApp(testApiDeps({ db, conversations: new ConversationClient(client, 'unused') }));
-}
-
 /** Runs `npm run admin -- …` (as `node --import tsx scripts/admin.ts …`) against `databaseUrl`. */
-async function admin(databaseUrl: string, ...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/admin.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: databaseUrl, PUBLIC_BASE_URL, JWT_SECRET },
-      timeout: 60_000,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const admin = (databaseUrl: string, ...args: string[]) => runAdminCli(databaseUrl, args);
 
 /** The token a CLI run printed. */
 function printedToken(stdout: string): string {
@@ -62,19 +39,13 @@ const refresh = (app: Express, refreshToken: string) => request(app).post('/v1/a
 const me = (app: Express, accessToken: string) => request(app).get('/v1/me').set('Authorization', `Bearer ${accessToken}`);
 
 describe('the admin CLI on a fresh database, then signing in', () => {
-  const dbName = `switchboard_signin_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const url = new URL(globalResources().databaseUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
+  const scratch = scratchDatabase('switchboard_signin');
+  const databaseUrl = scratch.url;
   let db: Db | undefined;
 
   afterAll(async () => {
     await db?.destroy();
-    const maintenance = new URL(globalResources().databaseUrl);
-    maintenance.pathname = '/postgres';
-    const pool = new Pool({ connectionString: maintenance.toString(), max: 1 });
-    await pool.query(`drop database if exists "${dbName}" with (force)`);
-    await pool.end();
+    await scratch.drop();
   });
 
   test('create-org (idempotent), list-orgs, set-password, login, refresh rotation, reuse, logout, reset-password, deactivate', async () => {
@@ -97,7 +68,7 @@ describe('the admin CLI on a fresh database, then signing in', () => {
     expect((await admin(databaseUrl, 'frobnicate')).code).toBe(2);
 
     db = createDb(databaseUrl, { max: 4 });
-    const app = appOn(db);
+    const app = appWithoutTemporal(db);
     // a new token replaces the earlier one
     expectError(await request(app).post('/v1/auth/set-password').send({ token: firstToken, password: PASSWORD }), 400, 'invalid_token');
     expect((await request(app).post('/v1/auth/set-password').send({ token, password: PASSWORD })).status).toBe(204);
@@ -176,7 +147,7 @@ describe('sign-in rules (shared test database)', () => {
 
   beforeAll(async () => {
     db = createDb(globalResources().databaseUrl, { max: 4 });
-    app = appOn(db);
+    app = appWithoutTemporal(db);
     org = await createTestOrg(db);
     await setPassword(org.agentId);
   });

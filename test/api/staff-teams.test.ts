@@ -10,6 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { signStaffToken } from '../../api/auth';
+import { bearerRequests } from '../support/bearer-requests';
 import { createHarness, createTestOrg, type Harness, JWT_SECRET, PUBLIC_BASE_URL, randomPhone, type TestOrg } from '../support/harness';
 import { type ConversationBody, expectError, expectValidationError, inboundAndWait, listAll } from './rest-helpers';
 
@@ -29,16 +30,7 @@ afterAll(async () => {
 });
 
 /** Requests as `token` (default: the harness admin). */
-function as(token: string = h.tokens.admin) {
-  const auth = `Bearer ${token}`;
-  return {
-    get: (path: string) => request(h.app).get(path).set('Authorization', auth),
-    post: (path: string, body: object) => request(h.app).post(path).set('Authorization', auth).send(body),
-    patch: (path: string, body: object) => request(h.app).patch(path).set('Authorization', auth).send(body),
-    put: (path: string, body: object) => request(h.app).put(path).set('Authorization', auth).send(body),
-    delete: (path: string) => request(h.app).delete(path).set('Authorization', auth),
-  };
-}
+const as = (token: string = h.tokens.admin) => bearerRequests(h.app, token);
 
 interface StaffBody {
   id: string;

@@ -12,7 +12,8 @@ import { openChannelCredentials } from '../../db/channel-credentials';
 import { Keyring } from '../../config/keyring';
 import { conversationIdFor } from '../../domain/routing';
 import { createHarness, type Harness, JWT_SECRET, PUBLIC_BASE_URL, TEST_CREDENTIALS_KEYS, testApiDeps } from '../support/harness';
-import { buildInboundMessageForm, signTwilioRequest } from '../support/twilio-webhooks';
+import { buildInboundMessageForm } from '../support/twilio-webhooks';
+import { postSignedTwilioForm } from '../support/webhook-requests';
 
 const BASE = '/v1/communications/twilio';
 const ACCOUNT = { sid: `AC${randomBytes(16).toString('hex')}`, authToken: `tok-${randomBytes(12).toString('hex')}`, friendlyName: 'Acme sub-account' };
@@ -162,11 +163,7 @@ describe('Twilio onboarding', () => {
     // the bought number receives a message signed with its account's token
     const customer = '+15557770123';
     const form = buildInboundMessageForm({ from: customer, body: 'Hi from a new number', to: phoneNumber, accountSid: ACCOUNT.sid });
-    const inbound = await request(h.app)
-      .post('/webhooks/twilio/messaging')
-      .set('Content-Type', 'application/x-www-form-urlencoded')
-      .set('X-Twilio-Signature', signTwilioRequest(ACCOUNT.authToken, `${PUBLIC_BASE_URL}/webhooks/twilio/messaging`, form))
-      .send(form);
+    const inbound = await postSignedTwilioForm(h.app, '/webhooks/twilio/messaging', form, ACCOUNT.authToken);
     expect(inbound.status).toBe(200);
     const conversationId = conversationIdFor(org.orgId, channel.id, customer);
     const row = await h.waitFor(

@@ -4,13 +4,14 @@
  * Samples come from test/contracts/samples, with `To` rewritten to this file's org numbers.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { ConversationClient } from '../../workflows/conversation/client';
-import { conversationWorkflowId } from '../../workflows/conversation/contract';
 import { createHarness, type Harness, PUBLIC_BASE_URL, randomPhone, TWILIO_AUTH_TOKEN, testApiDeps } from '../support/harness';
 import { newTwilioSid, readSampleForm, signTwilioRequest, withFields } from '../support/twilio-webhooks';
+import { postTwilioForm } from '../support/webhook-requests';
+import { workflowExists } from '../support/workflow-exists';
 import { hasIdentity } from '../../db/contacts';
 
 const MESSAGING = '/webhooks/twilio/messaging';
@@ -23,13 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-/** POSTs a form body with an explicit (or no) `X-Twilio-Signature`. */
-function postForm(app: Parameters<typeof request>[0], path: string, body: string, signature: string | null) {
-  const req = request(app).post(path).set('Content-Type', 'application/x-www-form-urlencoded');
-  if (signature !== null) req.set('X-Twilio-Signature', signature);
-  return req.send(body);
-}
 
 /** Signature Twilio would compute for our public URL + path. */
 const sign = (path: string, body: string): string => signTwilioRequest(TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL + path, body);
@@ -58,24 +52,13 @@ async function messageRowBySid(sid: string) {
     .executeTakeFirst();
 }
 
-/** Whether a workflow run exists for the conversation (any state). */
-async function workflowExists(conversationId: string): Promise<boolean> {
-  try {
-    await h.client.workflow.getHandle(conversationWorkflowId(conversationId)).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
-
 /**
  * Asserts a rejected inbound left no trace: no contact for the sender, no conversation, no message
  * with that MessageSid, and no workflow was started (so nothing can be stored later either).
  */
 async function expectNothingStored(from: string, sid: string, kind: 'sms' | 'whatsapp' = 'sms') {
   const conversationId = h.conversationIdOf(from, kind);
-  expect(await workflowExists(conversationId)).toBe(false);
+  expect(await workflowExists(h.client, conversationId)).toBe(false);
   const contacts = await h.db
     .selectFrom('contacts')
     .select('id')
@@ -145,7 +128,7 @@ describe('signature verification', () => {
         ? { To: `whatsapp:${h.org.whatsappNumber}`, From: `whatsapp:${customer}`, WaId: customer.slice(1) }
         : { To: h.org.smsNumber, From: customer },
     );
-    const res = await postForm(h.app, MESSAGING, body, sign(MESSAGING, body));
+    const res = await postTwilioForm(h.app, MESSAGING, body, sign(MESSAGING, body));
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/xml/);
     expect(res.text).toContain(EMPTY_TWIML);
@@ -164,7 +147,7 @@ describe('signature verification', () => {
     const { body, sid } = smsForm(customer, { Body: 'Original text' });
     const signature = sign(MESSAGING, body);
     const tampered = withFields(body, { Body: 'Send the refund to my other account' });
-    const res = await postForm(h.app, MESSAGING, tampered, signature);
+    const res = await postTwilioForm(h.app, MESSAGING, tampered, signature);
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
     await expectNothingStored(customer, sid);
@@ -173,7 +156,7 @@ describe('signature verification', () => {
   test('a missing X-Twilio-Signature → 403 and nothing stored', async () => {
     const customer = randomPhone();
     const { body, sid } = smsForm(customer);
-    const res = await postForm(h.app, MESSAGING, body, null);
+    const res = await postTwilioForm(h.app, MESSAGING, body, null);
     expect(res.status).toBe(403);
     expect(res.body.error.code).toEqual(expect.any(String));
     await expectNothingStored(customer, sid);
@@ -188,11 +171,11 @@ describe('signature verification', () => {
       `${PUBLIC_BASE_URL}/webhooks/twilio/status`, // other path
       `${PUBLIC_BASE_URL}${MESSAGING}?x=1`, // other query
     ]) {
-      const res = await postForm(h.app, MESSAGING, body, signTwilioRequest(TWILIO_AUTH_TOKEN, url, body));
+      const res = await postTwilioForm(h.app, MESSAGING, body, signTwilioRequest(TWILIO_AUTH_TOKEN, url, body));
       expect(res.status).toBe(403);
     }
     // signed with another auth token
-    const res = await postForm(h.app, MESSAGING, body, signTwilioRequest('some-other-token', PUBLIC_BASE_URL + MESSAGING, body));
+    const res = await postTwilioForm(h.app, MESSAGING, body, signTwilioRequest('some-other-token', PUBLIC_BASE_URL + MESSAGING, body));
     expect(res.status).toBe(403);
     await expectNothingStored(customer, sid);
   });
@@ -205,7 +188,7 @@ describe('signature verification', () => {
       ChannelMetadata: JSON.stringify({ type: 'sms', data: { x: 1 } }),
       AddOns: '{"status":"successful"}',
     });
-    const res = await postForm(h.app, MESSAGING, body, sign(MESSAGING, body));
+    const res = await postTwilioForm(h.app, MESSAGING, body, sign(MESSAGING, body));
     expect(res.status).toBe(200);
     expect(res.text).toContain(EMPTY_TWIML);
     const row = await h.waitFor(() => messageRowBySid(sid), 'message stored');
@@ -217,7 +200,7 @@ describe('routing and validation', () => {
   test('unknown To → 404 JSON error and nothing stored', async () => {
     const customer = randomPhone();
     const { body, sid } = smsForm(customer, { To: randomPhone() });
-    const res = await postForm(h.app, MESSAGING, body, sign(MESSAGING, body));
+    const res = await postTwilioForm(h.app, MESSAGING, body, sign(MESSAGING, body));
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/application\/json/);
     expect(res.body).toEqual({ error: { code: expect.any(String), message: expect.any(String), details: null } });
@@ -235,7 +218,7 @@ describe('routing and validation', () => {
       SmsSid: sid,
       SmsMessageSid: sid,
     });
-    const res = await postForm(h.app, MESSAGING, body, sign(MESSAGING, body));
+    const res = await postTwilioForm(h.app, MESSAGING, body, sign(MESSAGING, body));
     expect(res.status).toBe(404);
     await expectNothingStored(customer, sid, 'whatsapp');
   });
@@ -243,7 +226,7 @@ describe('routing and validation', () => {
   test.each(['MessageSid', 'From'])('missing %s → 400 with {error:{code,message,details}} and nothing stored', async (field) => {
     const customer = randomPhone();
     const { body, sid } = smsForm(customer, { [field]: null });
-    const res = await postForm(h.app, MESSAGING, body, sign(MESSAGING, body));
+    const res = await postTwilioForm(h.app, MESSAGING, body, sign(MESSAGING, body));
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: { code: expect.any(String), message: expect.any(String), details: expect.anything() } });
     expect(JSON.stringify(res.body.error.details)).toContain(field);
@@ -252,7 +235,7 @@ describe('routing and validation', () => {
 
   test('a From that is not a phone number → 400', async () => {
     const { body } = smsForm('not-a-number');
-    const res = await postForm(h.app, MESSAGING, body, sign(MESSAGING, body));
+    const res = await postTwilioForm(h.app, MESSAGING, body, sign(MESSAGING, body));
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
   });
@@ -265,7 +248,7 @@ describe('message content', () => {
     const customer = randomPhone();
     const sid = newTwilioSid('MM');
     const body = withFields(sample, { To: h.org.smsNumber, From: customer, MessageSid: sid, SmsSid: sid, SmsMessageSid: sid });
-    const res = await postForm(h.app, MESSAGING, body, sign(MESSAGING, body));
+    const res = await postTwilioForm(h.app, MESSAGING, body, sign(MESSAGING, body));
     expect(res.status).toBe(200);
 
     const expected = [
@@ -288,7 +271,7 @@ describe('message content', () => {
     // Fresh MessageSid: the sample's own was already used by the signature test above (and is deduped per org).
     const sid = newTwilioSid('SM');
     const body = withFields(sample, { To: `whatsapp:${h.org.whatsappNumber}`, MessageSid: sid, SmsSid: sid, SmsMessageSid: sid });
-    const res = await postForm(h.app, MESSAGING, body, sign(MESSAGING, body));
+    const res = await postTwilioForm(h.app, MESSAGING, body, sign(MESSAGING, body));
     expect(res.status).toBe(200);
 
     const waNumber = `+${params.get('WaId')}`; // +447700900123
@@ -317,12 +300,12 @@ describe('concurrency and dedupe', () => {
     const customer = randomPhone();
     const { body, sid } = smsForm(customer, { Body: 'retry storm' });
     const signature = sign(MESSAGING, body);
-    const responses = await Promise.all(Array.from({ length: 10 }, () => postForm(h.app, MESSAGING, body, signature)));
+    const responses = await Promise.all(Array.from({ length: 10 }, () => postTwilioForm(h.app, MESSAGING, body, signature)));
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
 
     // A later message in the same conversation: once it is stored, every earlier signal was processed.
     const sentinel = smsForm(customer, { Body: 'sentinel' });
-    expect((await postForm(h.app, MESSAGING, sentinel.body, sign(MESSAGING, sentinel.body))).status).toBe(200);
+    expect((await postTwilioForm(h.app, MESSAGING, sentinel.body, sign(MESSAGING, sentinel.body))).status).toBe(200);
     await h.waitFor(() => messageRowBySid(sentinel.sid), 'sentinel stored');
 
     const rows = await h.db.selectFrom('messages').select(['id', 'text']).where('provider_message_id', '=', sid).execute();
@@ -336,7 +319,7 @@ describe('concurrency and dedupe', () => {
   test('five different first messages of a brand-new contact at once → one contact, one conversation, five messages', async () => {
     const customer = randomPhone();
     const forms = Array.from({ length: 5 }, (_, i) => smsForm(customer, { Body: `part ${i + 1}` }));
-    const responses = await Promise.all(forms.map((f) => postForm(h.app, MESSAGING, f.body, sign(MESSAGING, f.body))));
+    const responses = await Promise.all(forms.map((f) => postTwilioForm(h.app, MESSAGING, f.body, sign(MESSAGING, f.body))));
     expect(responses.map((r) => r.status)).toEqual(Array(5).fill(200));
 
     const id = h.conversationIdOf(customer);
@@ -378,7 +361,7 @@ describe('status callbacks', () => {
       From: `whatsapp:${h.org.whatsappNumber}`,
       ChannelToAddress: customer,
     });
-    const res = await postForm(h.app, path, body, sign(path, body));
+    const res = await postTwilioForm(h.app, path, body, sign(path, body));
     expect(res.status).toBe(200);
     expect(res.text).toContain(EMPTY_TWIML);
 
@@ -398,7 +381,7 @@ describe('status callbacks', () => {
       To: customer,
       From: h.org.smsNumber,
     });
-    const res = await postForm(h.app, path, body, sign(path, body));
+    const res = await postTwilioForm(h.app, path, body, sign(path, body));
     expect(res.status).toBe(200);
     await waitForDeliveryStatus(messageId, 'delivered');
   });
@@ -409,11 +392,11 @@ describe('status callbacks', () => {
       SmsSid: null,
     });
     const withId = `/webhooks/twilio/status?messageId=${randomUUID()}`;
-    const r1 = await postForm(h.app, withId, body, sign(withId, body));
+    const r1 = await postTwilioForm(h.app, withId, body, sign(withId, body));
     expect(r1.status).toBe(404);
     expect(r1.body.error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
     const withoutId = '/webhooks/twilio/status';
-    const r2 = await postForm(h.app, withoutId, body, sign(withoutId, body));
+    const r2 = await postTwilioForm(h.app, withoutId, body, sign(withoutId, body));
     expect(r2.status).toBe(404);
   });
 
@@ -421,7 +404,7 @@ describe('status callbacks', () => {
     const { messageId, sid } = await outboundReply('sms', 'Unsigned callback');
     const path = `/webhooks/twilio/status?messageId=${messageId}`;
     const body = new URLSearchParams({ MessageSid: sid, MessageStatus: 'delivered', AccountSid: `AC${'0'.repeat(32)}` }).toString();
-    const res = await postForm(h.app, path, body, sign('/webhooks/twilio/status', body)); // signed without the query
+    const res = await postTwilioForm(h.app, path, body, sign('/webhooks/twilio/status', body)); // signed without the query
     expect(res.status).toBe(403);
     await new Promise((r) => setTimeout(r, 300));
     const row = await h.db.selectFrom('messages').select('delivery_status').where('id', '=', messageId).executeTakeFirstOrThrow();
@@ -434,7 +417,7 @@ describe('status callbacks', () => {
     const post = (messageId: string, sid: string, status: string) => {
       const path = `/webhooks/twilio/status?messageId=${messageId}`;
       const body = new URLSearchParams({ MessageSid: sid, MessageStatus: status, AccountSid: `AC${'0'.repeat(32)}` }).toString();
-      return postForm(h.app, path, body, sign(path, body));
+      return postTwilioForm(h.app, path, body, sign(path, body));
     };
     expect((await post(first.messageId, first.sid, 'delivered')).status).toBe(200);
     await waitForDeliveryStatus(first.messageId, 'delivered');
@@ -459,18 +442,18 @@ describe('Temporal unavailable', () => {
       const customer = randomPhone();
       const { body, sid } = smsForm(customer, { Body: 'Is anyone there?' });
       const started = Date.now();
-      const res = await postForm(app, MESSAGING, body, sign(MESSAGING, body));
+      const res = await postTwilioForm(app, MESSAGING, body, sign(MESSAGING, body));
       expect(res.status).toBe(503);
       expect(res.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
       expect(Date.now() - started).toBeLessThan(15_000);
 
       const conversationId = h.conversationIdOf(customer);
-      expect(await workflowExists(conversationId)).toBe(false);
+      expect(await workflowExists(h.client, conversationId)).toBe(false);
       expect(await h.db.selectFrom('conversations').select('id').where('id', '=', conversationId).execute()).toEqual([]);
       expect(await h.db.selectFrom('messages').select('id').where('provider_message_id', '=', sid).execute()).toEqual([]);
 
       // Twilio's retry, once Temporal is back, is accepted and stored exactly once.
-      const retry = await postForm(h.app, MESSAGING, body, sign(MESSAGING, body));
+      const retry = await postTwilioForm(h.app, MESSAGING, body, sign(MESSAGING, body));
       expect(retry.status).toBe(200);
       await h.waitFor(() => messageRowBySid(sid), 'retried message stored');
     } finally {

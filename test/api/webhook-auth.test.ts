@@ -11,13 +11,12 @@
  * - Archived channels → 404; credentials that do not open → 403 (never 500).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { signStaffToken } from '../../api/auth';
 import { Keyring } from '../../config/keyring';
 import { sealChannelCredentials } from '../../db/channel-credentials';
 import { conversationIdFor } from '../../domain/routing';
-import { conversationWorkflowId } from '../../workflows/conversation/contract';
+import { insertChannelRow } from '../support/channel-rows';
 import {
   createHarness,
   createTestOrg,
@@ -26,14 +25,15 @@ import {
   POSTMARK_SERVER_TOKEN,
   POSTMARK_WEBHOOK_PASSWORD,
   POSTMARK_WEBHOOK_USER,
-  PUBLIC_BASE_URL,
   randomPhone,
   TEST_CREDENTIALS_KEYS,
   TWILIO_AUTH_TOKEN,
   type TestOrg,
 } from '../support/harness';
 import { inboundEmail } from '../support/postmark-inbound';
-import { buildInboundMessageForm, newTwilioSid, signTwilioRequest } from '../support/twilio-webhooks';
+import { buildInboundMessageForm, newTwilioSid } from '../support/twilio-webhooks';
+import { type BasicCredentials, postJsonWebhook, postSignedTwilioForm } from '../support/webhook-requests';
+import { workflowExists } from '../support/workflow-exists';
 
 const MESSAGING = '/webhooks/twilio/messaging';
 const keyring = new Keyring(TEST_CREDENTIALS_KEYS);
@@ -58,40 +58,17 @@ let h: Harness;
 let a: Tenant;
 let b: Tenant;
 
-async function insertChannel(
-  orgId: string,
-  row: { kind: 'sms' | 'email'; address: string; provider: 'twilio' | 'postmark'; archived?: boolean },
-  seal: (id: string) => { credentials_ciphertext: string; credentials_key_id: string } | null,
-): Promise<string> {
-  const id = randomUUID();
-  await h.db
-    .insertInto('channels')
-    .values({
-      id,
-      org_id: orgId,
-      kind: row.kind,
-      address: row.address,
-      name: `${row.kind} ${id.slice(0, 6)}`,
-      provider: row.provider,
-      settings: JSON.stringify({}),
-      ...(seal(id) ?? {}),
-      ...(row.archived ? { archived_at: new Date() } : {}),
-    })
-    .execute();
-  return id;
-}
-
 async function createTenant(): Promise<Tenant> {
   const org = await createTestOrg(h.db);
   const account = newAccount();
   h.twilioStub!.addAccount({ sid: account.sid, authToken: account.authToken });
   const number = randomPhone();
-  const smsId = await insertChannel(org.orgId, { kind: 'sms', address: number, provider: 'twilio' }, (id) =>
+  const smsId = await insertChannelRow(h.db, org.orgId, { kind: 'sms', address: number, provider: 'twilio' }, (id) =>
     sealChannelCredentials(keyring, id, 'twilio', { accountSid: account.sid, authToken: account.authToken }),
   );
   const address = `help-${randomBytes(4).toString('hex')}@tenant.example.test`;
   const email = { address, user: `pm-${randomBytes(3).toString('hex')}`, password: `pw-${randomBytes(12).toString('hex')}` };
-  const emailId = await insertChannel(org.orgId, { kind: 'email', address, provider: 'postmark' }, (id) =>
+  const emailId = await insertChannelRow(h.db, org.orgId, { kind: 'email', address, provider: 'postmark' }, (id) =>
     sealChannelCredentials(keyring, id, 'postmark', { serverToken: POSTMARK_SERVER_TOKEN, webhookUser: email.user, webhookPassword: email.password }),
   );
   return {
@@ -113,37 +90,15 @@ afterAll(async () => {
 });
 
 /** Posts an inbound SMS form to the messaging webhook, signed with `token`. */
-function postInbound(form: string, token: string) {
-  return request(h.app)
-    .post(MESSAGING)
-    .set('Content-Type', 'application/x-www-form-urlencoded')
-    .set('X-Twilio-Signature', signTwilioRequest(token, PUBLIC_BASE_URL + MESSAGING, form))
-    .send(form);
-}
+const postInbound = (form: string, token: string) => postSignedTwilioForm(h.app, MESSAGING, form, token);
 
 /** Posts a status callback for our message, signed with `token`. */
-function postStatus(messageId: string, form: string, token: string) {
-  const path = `/webhooks/twilio/status?messageId=${messageId}`;
-  return request(h.app)
-    .post(path)
-    .set('Content-Type', 'application/x-www-form-urlencoded')
-    .set('X-Twilio-Signature', signTwilioRequest(token, PUBLIC_BASE_URL + path, form))
-    .send(form);
-}
-
-async function workflowExists(conversationId: string): Promise<boolean> {
-  try {
-    await h.client.workflow.getHandle(conversationWorkflowId(conversationId)).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
+const postStatus = (messageId: string, form: string, token: string) =>
+  postSignedTwilioForm(h.app, `/webhooks/twilio/status?messageId=${messageId}`, form, token);
 
 /** Nothing of a refused inbound was stored or started: no workflow for the sender on either org's channel, no message. */
 async function expectNothingStored(from: string, sid: string): Promise<void> {
-  for (const t of [a, b]) expect(await workflowExists(conversationIdFor(t.org.orgId, t.sms.id, from))).toBe(false);
+  for (const t of [a, b]) expect(await workflowExists(h.client, conversationIdFor(t.org.orgId, t.sms.id, from))).toBe(false);
   expect(await h.db.selectFrom('messages').select('id').where('provider_message_id', '=', sid).execute()).toEqual([]);
 }
 
@@ -193,7 +148,7 @@ describe('Twilio inbound: verified with the To channel’s own account token', (
 
   it('an archived channel → 404 (with the environment signature; its own token no longer verifies: 403)', async () => {
     const number = randomPhone();
-    await insertChannel(a.org.orgId, { kind: 'sms', address: number, provider: 'twilio', archived: true }, (id) =>
+    await insertChannelRow(h.db, a.org.orgId, { kind: 'sms', address: number, provider: 'twilio', archived: true }, (id) =>
       sealChannelCredentials(keyring, id, 'twilio', { accountSid: a.account.sid, authToken: a.account.authToken }),
     );
     const form = buildInboundMessageForm({ from: randomPhone(), body: 'Archived', to: number, accountSid: a.account.sid });
@@ -203,7 +158,7 @@ describe('Twilio inbound: verified with the To channel’s own account token', (
 
   it('a channel whose credentials do not open (sealed for another row) → 403, never 500', async () => {
     const number = randomPhone();
-    await insertChannel(a.org.orgId, { kind: 'sms', address: number, provider: 'twilio' }, () =>
+    await insertChannelRow(h.db, a.org.orgId, { kind: 'sms', address: number, provider: 'twilio' }, () =>
       sealChannelCredentials(keyring, randomUUID(), 'twilio', { accountSid: a.account.sid, authToken: a.account.authToken }),
     );
     const from = randomPhone();
@@ -237,11 +192,10 @@ describe('credentials changed after the channel was cached', () => {
     const t = await createTenant();
     const path = `/webhooks/postmark/${t.email.id}/inbound`;
     const send = (password: string) =>
-      request(h.app)
-        .post(path)
-        .auth(t.email.user, password)
-        .set('Content-Type', 'application/json')
-        .send(JSON.stringify(inboundEmail(`r-${randomBytes(3).toString('hex')}@mail.example.net`, t.email.address)));
+      postJsonWebhook(h.app, path, inboundEmail(`r-${randomBytes(3).toString('hex')}@mail.example.net`, t.email.address), {
+        user: t.email.user,
+        password,
+      });
     expect((await send(t.email.password)).status).toBe(200); // cached with the first password
     const password = `new-${randomBytes(12).toString('hex')}`;
     await h.db
@@ -303,11 +257,7 @@ describe('Twilio replies and status callbacks per account', () => {
 
 describe('Postmark per-channel webhook URLs', () => {
   const inboundPath = (t: Tenant) => `/webhooks/postmark/${t.email.id}/inbound`;
-  const post = (path: string, body: object, auth: { user: string; password: string } | null) => {
-    const req = request(h.app).post(path).set('Content-Type', 'application/json');
-    if (auth) req.auth(auth.user, auth.password);
-    return req.send(JSON.stringify(body));
-  };
+  const post = (path: string, body: object, auth: BasicCredentials | null) => postJsonWebhook(h.app, path, body, auth);
   const creds = (t: Tenant) => ({ user: t.email.user, password: t.email.password });
 
   it("the channel's own credentials → 200, routed to that channel", async () => {
@@ -347,7 +297,7 @@ describe('Postmark per-channel webhook URLs', () => {
   });
 
   it('unknown or archived channel → 404, before the credentials are checked', async () => {
-    const archived = await insertChannel(a.org.orgId, { kind: 'email', address: `old-${randomBytes(3).toString('hex')}@tenant.example.test`, provider: 'postmark', archived: true }, () => null);
+    const archived = await insertChannelRow(h.db, a.org.orgId, { kind: 'email', address: `old-${randomBytes(3).toString('hex')}@tenant.example.test`, provider: 'postmark', archived: true }, () => null);
     for (const id of [randomUUID(), archived, a.sms.id]) {
       const r = await post(`/webhooks/postmark/${id}/inbound`, {}, creds(a));
       expect([r.status, r.body.error.code]).toEqual([404, 'unknown_channel']);

@@ -10,31 +10,21 @@
  * open conversations that the agent answers through the org's own channels; each org lists only its
  * own conversations and channels and gets 404 on the other's.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
-import { promisify } from 'node:util';
 import type { Express } from 'express';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { conversationIdFor } from '../../domain/routing';
+import { runAdminCli } from '../support/admin-cli';
+import { type BearerRequests, bearerRequests } from '../support/bearer-requests';
 import { globalResources } from '../support/global-resources';
-import {
-  createHarness,
-  type Harness,
-  JWT_SECRET,
-  POSTMARK_SERVER_TOKEN,
-  PUBLIC_BASE_URL,
-  randomPhone,
-  testApiDeps,
-} from '../support/harness';
+import { createHarness, type Harness, POSTMARK_SERVER_TOKEN, PUBLIC_BASE_URL, randomPhone, testApiDeps } from '../support/harness';
 import { inboundEmail } from '../support/postmark-inbound';
-import { buildInboundMessageForm, signTwilioRequest } from '../support/twilio-webhooks';
+import { buildInboundMessageForm } from '../support/twilio-webhooks';
+import { postSignedTwilioForm } from '../support/webhook-requests';
 
 jest.setTimeout(180_000);
 
-const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '..', '..');
 const PASSWORD = 'correct horse battery staple';
 
 /** One org of the scenario, filled in step by step. */
@@ -103,28 +93,12 @@ let h: Harness;
 let app: Express;
 
 /** `npm run admin -- …` as an operator runs it, against the harness database. */
-async function adminCli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run('npm', ['run', '--silent', 'admin', '--', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: globalResources().databaseUrl, PUBLIC_BASE_URL, JWT_SECRET },
-      timeout: 90_000,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const adminCli = (...args: string[]) => runAdminCli(globalResources().databaseUrl, args, { via: 'npm', timeoutMs: 90_000 });
 
 /** Requests as a bearer token. */
-function as(token: string | undefined) {
+function as(token: string | undefined): BearerRequests {
   if (!token) throw new Error('no token yet: an earlier step failed');
-  const auth = `Bearer ${token}`;
-  return {
-    get: (p: string) => request(app).get(p).set('Authorization', auth),
-    post: (p: string, body: object = {}) => request(app).post(p).set('Authorization', auth).send(body),
-  };
+  return bearerRequests(app, token);
 }
 
 const need = <T>(value: T | undefined, what: string): T => {
@@ -256,12 +230,7 @@ test("an inbound SMS to each org's number, signed with its own account token, is
       to: need(w.number, 'number'),
       accountSid: w.account.sid,
     });
-    const signed = (token: string) =>
-      request(app)
-        .post(messaging)
-        .set('Content-Type', 'application/x-www-form-urlencoded')
-        .set('X-Twilio-Signature', signTwilioRequest(token, `${PUBLIC_BASE_URL}${messaging}`, form))
-        .send(form);
+    const signed = (token: string) => postSignedTwilioForm(app, messaging, form, token);
     // the other org's account token does not verify this org's number
     expect((await signed(otherOf(w).account.authToken)).status).toBe(403);
     expect((await signed(w.account.authToken)).status).toBe(200);

@@ -4,8 +4,9 @@
  * `CreateChatCompletionRequest` / `CreateResponse`, and the stand-in's answers against
  * `CreateChatCompletionResponse` / `Response` / `ErrorResponse`.
  *
- * How: Ajv's JSON Schema 2020-12 dialect (`ajv/dist/2020`, `strict: false` so OpenAPI's extra
- * keywords — `discriminator`, `example`, `x-oai*`, … — are ignored) with `ajv-formats`; the whole
+ * How (test/support/openapi-validator.ts, shared with test/support/twilio-contract.ts): Ajv's JSON
+ * Schema 2020-12 dialect (`ajv/dist/2020`, `strict: false` so OpenAPI's extra keywords —
+ * `discriminator`, `example`, `x-oai*`, … — are ignored) with `ajv-formats`; the whole
  * document is added once under {@link OPENAI_OPENAPI_ID}, so a component is compiled as
  * `${OPENAI_OPENAPI_ID}#/components/schemas/${name}` and its `#/components/schemas/…` refs resolve
  * inside the same document. Compiled validators are cached per name.
@@ -17,10 +18,10 @@
  *    document's intent (null is allowed); `nullable: false` is dropped;
  *  - OpenAI's own `format: "unixtime"` (144 places) is registered as "a non-negative integer".
  */
-import { readFileSync } from 'node:fs';
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { OPENAI_OPENAPI_PATH } from './contracts';
+import { openApiValidator } from './openapi-validator';
 
 /** The OpenAPI document (3.4 MB, not read at import time). */
 export { OPENAI_OPENAPI_PATH };
@@ -28,51 +29,17 @@ export { OPENAI_OPENAPI_PATH };
 /** The `$id` under which the document is registered with Ajv. */
 export const OPENAI_OPENAPI_ID = 'https://switchboard.invalid/contracts/openai_openapi.json';
 
-let ajv: Ajv2020 | undefined;
-let schemaNames: Set<string> | undefined;
-const validators = new Map<string, ValidateFunction>();
-
-/** Rewrites OpenAPI 3.0 `nullable` where Ajv cannot take it (see the file comment). Mutates `node`. */
-function normalizeNullable(node: unknown): void {
-  if (Array.isArray(node)) {
-    for (const item of node) normalizeNullable(item);
-    return;
-  }
-  if (typeof node !== 'object' || node === null) return;
-  const obj = node as Record<string, unknown>;
-  if (typeof obj.nullable === 'boolean') {
-    const nullable = obj.nullable;
-    delete obj.nullable;
-    if (nullable && obj.type !== undefined) {
-      obj.nullable = true;
-    } else if (nullable) {
-      const rest = { ...obj };
-      for (const key of Object.keys(obj)) delete obj[key];
-      obj.anyOf = [{ type: 'null' }, rest];
-    }
-  }
-  for (const value of Object.values(obj)) normalizeNullable(value);
-}
-
-function loadAjv(): Ajv2020 {
-  if (ajv) return ajv;
-  const doc = JSON.parse(readFileSync(OPENAI_OPENAPI_PATH, 'utf8')) as { components?: { schemas?: Record<string, unknown> } };
-  normalizeNullable(doc);
-  schemaNames = new Set(Object.keys(doc.components?.schemas ?? {}));
-  // validateSchema: false — the document as a whole is not a JSON schema (paths, info, …), only its components are.
-  const instance = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
-  addFormats(instance);
-  instance.addFormat('unixtime', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) && n >= 0 });
-  instance.addSchema(doc, OPENAI_OPENAPI_ID);
-  ajv = instance;
-  return instance;
-}
-
-function formatError(e: ErrorObject): string {
-  const where = e.instancePath === '' ? '(root)' : e.instancePath;
-  const params = Object.keys(e.params).length > 0 ? ` ${JSON.stringify(e.params)}` : '';
-  return `${where} ${e.message ?? e.keyword}${params} [${e.schemaPath}]`;
-}
+const openai = openApiValidator({
+  path: OPENAI_OPENAPI_PATH,
+  id: OPENAI_OPENAPI_ID,
+  createAjv: () => {
+    // validateSchema: false — the document as a whole is not a JSON schema (paths, info, …), only its components are.
+    const instance = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
+    addFormats(instance);
+    instance.addFormat('unixtime', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) && n >= 0 });
+    return instance;
+  },
+});
 
 /**
  * Validates `value` against `components.schemas[schemaName]` of the OpenAI OpenAPI document.
@@ -80,16 +47,5 @@ function formatError(e: ErrorObject): string {
  * @throws Error if the document has no such schema
  */
 export function validateAgainstOpenApi(schemaName: string, value: unknown): string[] {
-  const instance = loadAjv();
-  if (!schemaNames?.has(schemaName)) throw new Error(`openai_openapi.json has no components.schemas[${JSON.stringify(schemaName)}]`);
-  let validate = validators.get(schemaName);
-  if (!validate) {
-    const pointer = schemaName.replace(/~/g, '~0').replace(/\//g, '~1');
-    const found = instance.getSchema(`${OPENAI_OPENAPI_ID}#/components/schemas/${pointer}`);
-    if (!found) throw new Error(`Ajv could not resolve components.schemas[${JSON.stringify(schemaName)}]`);
-    validate = found;
-    validators.set(schemaName, validate);
-  }
-  if (validate(value)) return [];
-  return (validate.errors ?? []).map(formatError);
+  return openai.schema(schemaName, value);
 }
