@@ -4,8 +4,12 @@
  * argon2id first). Hashes are PHC strings (`$argon2id$v=19$m=65536,t=3,p=4$…`) carrying their own
  * parameters, so raising them later keeps old hashes verifiable.
  */
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import argon2 from 'argon2';
 import { z } from 'zod';
+
+// `NewPassword` carries OpenAPI metadata, whichever module loads this one first
+extendZodWithOpenApi(z);
 
 /** Shortest accepted password (characters). */
 export const MIN_PASSWORD_LENGTH = 12;

@@ -9,8 +9,6 @@ import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-// Before api/routes/auth: api/app's imports give zod its OpenAPI extension before api/passwords builds
-// NewPassword; imported first on its own, api/routes/auth fails with `NewPassword.openapi is not a function`.
 import { appWithoutTemporal } from '../support/app-without-temporal';
 import { signStaffToken } from '../../api/auth';
 import { LOGIN_MAX_FAILURES } from '../../api/login-limiter';

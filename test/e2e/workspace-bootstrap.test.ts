@@ -239,9 +239,10 @@ test("an inbound SMS to each org's number, signed with its own account token, is
   for (const w of BOTH) {
     const id = need(w.conversations.sms, 'SMS conversation');
     const seen = await h.waitFor(async () => {
+      // the row exists from the workflow's first save; the message is recorded just after it
       const r = await as(w.agentToken).get(`/v1/conversations/${id}`);
-      return r.status === 200 ? r.body : undefined;
-    }, `${w.label}'s SMS conversation`);
+      return r.status === 200 && r.body.lastMessagePreview !== null ? r.body : undefined;
+    }, `${w.label}'s SMS conversation with its message`);
     expect(seen).toMatchObject({ channel: 'sms', inbox: { id: w.smsChannelId }, lastMessagePreview: `Hello ${w.label}` });
   }
   for (const w of BOTH) {
