@@ -57,7 +57,13 @@ export function createAiSettingsBroadcastActivities(deps: { db: Db; openAiAvaila
     async broadcastAiSettings(input: { orgId: string }): Promise<AiSettingsBroadcastResult> {
       const { version, config } = await loadVersionedAiAssistantConfig(db, input.orgId);
       const snapshot: AiSettingsSnapshot = { version, config, available: deps.openAiAvailable };
-      const { signalled, notRunning } = await signalRunningConversations({ db, signaller }, input.orgId, version, aiSettingsSignal, snapshot);
+      const { signalled, notRunning } = await signalRunningConversations(
+        { db, signaller },
+        input.orgId,
+        version,
+        aiSettingsSignal,
+        snapshot,
+      );
       return { version, signalled, notRunning };
     },
   };

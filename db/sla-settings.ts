@@ -99,3 +99,32 @@ export async function saveSlaSettings(
     return stored;
   });
 }
+
+/**
+ * How many of the org's conversations that are not closed have a breached SLA target (`overdue`) and
+ * how many are past a warning instant but not breached (`atRisk`), in one query. `mineOfStaffId`:
+ * only those assigned to that staff user; `teamOfStaffId`: only those of that staff user's teams.
+ * @throws database errors
+ */
+export async function countSlaConversations(
+  db: Db,
+  orgId: string,
+  scope: { mineOfStaffId?: string; teamOfStaffId?: string } = {},
+): Promise<{ count: number; atRisk: number }> {
+  let q = db
+    .selectFrom('conversations as c')
+    .select([
+      sql<string>`count(*) filter (where c.overdue)`.as('overdue'),
+      sql<string>`count(*) filter (where c.sla_at_risk and not c.overdue)`.as('at_risk'),
+    ])
+    .where('c.org_id', '=', orgId)
+    .where('c.status', '!=', 'closed')
+    .where((eb) => eb.or([eb('c.overdue', '=', true), eb('c.sla_at_risk', '=', true)]));
+  if (scope.mineOfStaffId !== undefined) q = q.where('c.assignee_id', '=', scope.mineOfStaffId);
+  if (scope.teamOfStaffId !== undefined) {
+    const staffId = scope.teamOfStaffId;
+    q = q.where('c.team_id', 'in', (eb) => eb.selectFrom('team_members as tm').select('tm.team_id').where('tm.staff_id', '=', staffId));
+  }
+  const row = await q.executeTakeFirstOrThrow();
+  return { count: Number(row.overdue), atRisk: Number(row.at_risk) };
+}

@@ -95,7 +95,8 @@ export function calendarIssues(calendar: BusinessCalendar): CalendarIssue[] {
     if (!(WEEKDAYS as readonly string[]).includes(p.day)) issues.push({ path: `periods.${index}.day`, message: 'day must be mon … sun' });
     const start = minutesOf(p.start);
     const end = minutesOf(p.end);
-    if (start === null || start >= 1440) issues.push({ path: `periods.${index}.start`, message: 'start must be HH:MM from 00:00 to 23:59' });
+    if (start === null || start >= 1440)
+      issues.push({ path: `periods.${index}.start`, message: 'start must be HH:MM from 00:00 to 23:59' });
     if (end === null || end === 0) issues.push({ path: `periods.${index}.end`, message: 'end must be HH:MM from 00:01 to 24:00' });
     if (start === null || end === null) return;
     if (start >= end) {

@@ -257,7 +257,13 @@ export function applySla<S extends SlaStateFields>(state: S, settings: SlaSettin
   let response = state.slaClocks?.response ?? null;
   let resolution = state.slaClocks?.resolution ?? null;
   if (state.slaClocks === undefined && state.slaDueAt !== null && state.status !== 'closed' && state.lastCustomerMessageAt !== null) {
-    response = startClock(state.hasStaffReplied ? 'next' : 'first', settings, state.priority, Date.parse(state.lastCustomerMessageAt), nowMs);
+    response = startClock(
+      state.hasStaffReplied ? 'next' : 'first',
+      settings,
+      state.priority,
+      Date.parse(state.lastCustomerMessageAt),
+      nowMs,
+    );
   }
   if (event.type === 'customerMessage') {
     response ??= startClock(state.hasStaffReplied ? 'next' : 'first', settings, state.priority, event.atMs, nowMs);

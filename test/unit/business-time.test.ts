@@ -1,10 +1,4 @@
-import {
-  type BusinessCalendar,
-  addBusinessMinutes,
-  businessMinutesBetween,
-  calendarIssues,
-  isOpen,
-} from '../../domain/business-time';
+import { type BusinessCalendar, addBusinessMinutes, businessMinutesBetween, calendarIssues, isOpen } from '../../domain/business-time';
 
 const at = (iso: string): number => Date.parse(iso);
 const isoOf = (ms: number): string => new Date(ms).toISOString();
@@ -79,7 +73,11 @@ describe('business time', () => {
 
     it('counts real elapsed time across a DST night inside a 24 h period', () => {
       // Sunday 2026-03-08 open 00:00–24:00 in New York: the day has 23 hours
-      const sundays: BusinessCalendar = { timeZone: 'America/New_York', periods: [{ day: 'sun', start: '00:00', end: '24:00' }], holidays: [] };
+      const sundays: BusinessCalendar = {
+        timeZone: 'America/New_York',
+        periods: [{ day: 'sun', start: '00:00', end: '24:00' }],
+        holidays: [],
+      };
       expect(businessMinutesBetween(sundays, at('2026-03-08T00:00:00-05:00'), at('2026-03-09T00:00:00-04:00'))).toBe(23 * 60);
       // and 25 hours on the fall-back Sunday 2026-11-01
       expect(businessMinutesBetween(sundays, at('2026-11-01T00:00:00-04:00'), at('2026-11-02T00:00:00-05:00'))).toBe(25 * 60);
@@ -88,7 +86,11 @@ describe('business time', () => {
     });
 
     it('moves a period boundary that falls into a DST gap forward (compatible disambiguation)', () => {
-      const early: BusinessCalendar = { timeZone: 'America/New_York', periods: [{ day: 'sun', start: '02:30', end: '05:00' }], holidays: [] };
+      const early: BusinessCalendar = {
+        timeZone: 'America/New_York',
+        periods: [{ day: 'sun', start: '02:30', end: '05:00' }],
+        holidays: [],
+      };
       // 02:30 does not exist on 2026-03-08: opening at 03:30 EDT (07:30Z)
       expect(isoOf(addBusinessMinutes(early, at('2026-03-08T00:00:00-05:00'), 1))).toBe('2026-03-08T07:31:00.000Z');
     });
