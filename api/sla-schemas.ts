@@ -95,12 +95,22 @@ export const PutSlaSettingsBody = z
 /** Parsed {@link PutSlaSettingsBody}. */
 export type PutSlaSettingsBody = z.infer<typeof PutSlaSettingsBody>;
 
-/** 200 body of `GET` / `PUT /v1/conversations/sla`. */
-export const SlaSettingsView = PutSlaSettingsBody.extend({
-  resolutionMinutes: Minutes.nullable(),
-  version: z.number().int().min(0).openapi({ description: 'Increments with every change; 0 = never saved (defaults)' }),
-  updatedAt: IsoDateTime.nullable().openapi({ description: '`null` = never saved' }),
-}).openapi('SlaSettings');
+/** 200 body of `GET` / `PUT /v1/conversations/sla`: every setting (defaults filled in), its version and time. */
+export const SlaSettingsView = z
+  .object({
+    firstResponseMinutes: Minutes,
+    nextResponseMinutes: Minutes,
+    resolutionMinutes: Minutes.nullable(),
+    businessHours: SlaBusinessHours.nullable(),
+    pauseWhile: z.object({ pending: z.boolean(), snoozed: z.boolean() }),
+    warningMinutes: z.number().int().min(0),
+    priorityOverrides: z
+      .object({ urgent: SlaTargetOverride, high: SlaTargetOverride, normal: SlaTargetOverride, low: SlaTargetOverride })
+      .partial(),
+    version: z.number().int().min(0).openapi({ description: 'Increments with every change; 0 = never saved (defaults)' }),
+    updatedAt: IsoDateTime.nullable().openapi({ description: '`null` = never saved' }),
+  })
+  .openapi('SlaSettings');
 /** JSON shape of {@link SlaSettingsView}. */
 export type SlaSettingsView = z.infer<typeof SlaSettingsView>;
 
