@@ -9,6 +9,10 @@ import { type BusinessCalendar, addBusinessMs, businessMsBetween } from './busin
  *   answered within `nextResponseMinutes`.
  * The clock starts at the first unanswered customer message (later messages do not move it)
  * and is cleared by a staff reply (not by an internal note) or by closing; snoozing keeps it running.
+ *
+ * That wall-clock rule ({@link slaDueAt}) is what runs from before patch `sla-business-hours` keep.
+ * Since then {@link applySla} runs the clocks in business time (domain/business-time.ts) with a
+ * resolution target, a warning (`atRisk`), pausing while pending / snoozed and per-priority targets.
  */
 export interface SlaPolicy {
   /** Minutes allowed for the first staff response. */
