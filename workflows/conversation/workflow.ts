@@ -149,9 +149,7 @@ function needsImport(a: Attachment): boolean {
 function sameSla(a: ConversationState, b: ConversationState): boolean {
   const none = { response: null, resolution: null };
   return (
-    a.slaDueAt === b.slaDueAt &&
-    a.overdue === b.overdue &&
-    JSON.stringify(a.slaClocks ?? none) === JSON.stringify(b.slaClocks ?? none)
+    a.slaDueAt === b.slaDueAt && a.overdue === b.overdue && JSON.stringify(a.slaClocks ?? none) === JSON.stringify(b.slaClocks ?? none)
   );
 }
 
