@@ -238,3 +238,31 @@ test('an urgent override tightens the target; new settings reach the running con
   await h.waitFor(async () => (await conversationRow(id)).overdue, 'overdue');
   await expectTimerAt(id, t0 + 10 * MINUTE);
 });
+
+test('paused while snoozed: the snooze wake-up resumes the clock with the time left', async () => {
+  await putSettings({
+    firstResponseMinutes: 60,
+    nextResponseMinutes: 240,
+    businessHours: null,
+    pauseWhile: { pending: false, snoozed: true },
+  });
+  const id = await receive(randomPhone(), 'Call me tomorrow');
+  const t0 = ms((await conversationRow(id)).last_customer_message_at);
+  await sleepUntil(t0 + 20 * MINUTE);
+  const snoozeAt = await h.env!.currentTimeMs();
+  const untilMs = Math.ceil((snoozeAt + 2 * HOUR) / 1000) * 1000;
+  const snoozed = await api().post(`/v1/conversations/${id}/status`, { status: 'snoozed', until: new Date(untilMs).toISOString() });
+  expect(snoozed.status).toBe(200);
+  expect(snoozed.body.sla).toMatchObject({ firstResponseDueAt: null, overdue: false });
+  const elapsed = (await conversationRow(id)).sla_clocks!.response!.elapsedMs;
+  expect(elapsed).toBeGreaterThanOrEqual(20 * MINUTE);
+  expect(elapsed).toBeLessThan(21 * MINUTE);
+
+  await sleepUntil(untilMs);
+  await h.waitFor(async () => (await conversationRow(id)).status === 'open', 'woke up');
+  const resumed = await conversationRow(id);
+  expect(ms(resumed.sla_first_response_due_at)).toBe(untilMs + 60 * MINUTE - elapsed);
+  await sleepUntil(untilMs + 60 * MINUTE - elapsed);
+  await h.waitFor(async () => (await conversationRow(id)).overdue, 'overdue');
+  await expectTimerAt(id, untilMs + 60 * MINUTE - elapsed);
+});

@@ -691,7 +691,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const applyDeadlines = async (): Promise<void> => {
     const due = applyDueDeadlines(state, Date.now());
     slaDirty = false;
-    const next = slaOn ? applySla(due, sla, { type: 'sync' }, Date.now()) : due;
+    // a snooze wake-up resumes paused clocks at the wake-up instant itself, not when the timer was handled
+    const woke = state.status === 'snoozed' && due.status === 'open' && state.snoozedUntil !== null;
+    const at = woke ? Math.min(Date.now(), Date.parse(state.snoozedUntil!)) : Date.now();
+    const next = slaOn ? applySla(due, sla, { type: 'sync' }, at) : due;
     if (next === state || (due === state && sameSla(next, state))) return;
     await store.saveConversation(next);
     log.info('deadline reached', {
