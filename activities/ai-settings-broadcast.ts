@@ -57,38 +57,58 @@ export function createAiSettingsBroadcastActivities(deps: { db: Db; openAiAvaila
     async broadcastAiSettings(input: { orgId: string }): Promise<AiSettingsBroadcastResult> {
       const { version, config } = await loadVersionedAiAssistantConfig(db, input.orgId);
       const snapshot: AiSettingsSnapshot = { version, config, available: deps.openAiAvailable };
-      const resumed = Context.current().info.heartbeatDetails as { afterId?: string; version?: number } | undefined;
-      let afterId = resumed?.version === version ? (resumed.afterId ?? null) : null;
-      let signalled = 0;
-      let notRunning = 0;
-      for (;;) {
-        let q = db
-          .selectFrom('conversations')
-          .select('id')
-          .where('org_id', '=', input.orgId)
-          .where((eb) =>
-            eb.or([
-              eb('status', '!=', 'closed'),
-              eb('updated_at', '>', sql<Date>`now() - make_interval(hours => ${RECENTLY_CLOSED_HOURS})`),
-            ]),
-          )
-          .orderBy('id')
-          .limit(PAGE_SIZE);
-        if (afterId !== null) q = q.where('id', '>', afterId);
-        const rows = await q.execute();
-        if (rows.length === 0) break;
-        for (let i = 0; i < rows.length; i += CONCURRENCY) {
-          const results = await Promise.all(
-            rows.slice(i, i + CONCURRENCY).map((r) => signaller.signalIfRunning(r.id, aiSettingsSignal, snapshot)),
-          );
-          for (const ok of results)
-            if (ok) signalled++;
-            else notRunning++;
-        }
-        afterId = rows.at(-1)!.id;
-        Context.current().heartbeat({ afterId, version });
-      }
+      const { signalled, notRunning } = await signalRunningConversations(
+        { db, signaller },
+        input.orgId,
+        version,
+        aiSettingsSignal,
+        snapshot,
+      );
       return { version, signalled, notRunning };
     },
   };
+}
+
+/**
+ * Sends `signal(arg)` to every conversation of the org whose run may be open (see the file comment:
+ * not closed, or closed within {@link RECENTLY_CLOSED_HOURS} h), {@link CONCURRENCY} at a time, in
+ * pages of {@link PAGE_SIZE} by id. Call it from an activity: it heartbeats the last id done with
+ * `version`, and a retried attempt of the same version resumes there. Shared by every settings broadcast.
+ * @throws database / Temporal infrastructure errors (retryable)
+ */
+export async function signalRunningConversations<Arg>(
+  deps: { db: Db; signaller: ConversationSignaller },
+  orgId: string,
+  version: number,
+  signal: SignalDefinition<[Arg]>,
+  arg: Arg,
+): Promise<{ signalled: number; notRunning: number }> {
+  const { db, signaller } = deps;
+  const resumed = Context.current().info.heartbeatDetails as { afterId?: string; version?: number } | undefined;
+  let afterId = resumed?.version === version ? (resumed.afterId ?? null) : null;
+  let signalled = 0;
+  let notRunning = 0;
+  for (;;) {
+    let q = db
+      .selectFrom('conversations')
+      .select('id')
+      .where('org_id', '=', orgId)
+      .where((eb) =>
+        eb.or([eb('status', '!=', 'closed'), eb('updated_at', '>', sql<Date>`now() - make_interval(hours => ${RECENTLY_CLOSED_HOURS})`)]),
+      )
+      .orderBy('id')
+      .limit(PAGE_SIZE);
+    if (afterId !== null) q = q.where('id', '>', afterId);
+    const rows = await q.execute();
+    if (rows.length === 0) break;
+    for (let i = 0; i < rows.length; i += CONCURRENCY) {
+      const results = await Promise.all(rows.slice(i, i + CONCURRENCY).map((r) => signaller.signalIfRunning(r.id, signal, arg)));
+      for (const ok of results)
+        if (ok) signalled++;
+        else notRunning++;
+    }
+    afterId = rows.at(-1)!.id;
+    Context.current().heartbeat({ afterId, version });
+  }
+  return { signalled, notRunning };
 }

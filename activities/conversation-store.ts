@@ -12,14 +12,16 @@ import { conversationColumns, conversationStateFromRow, messageRecordFromRow } f
 import { type ConversationState, type NewConversation, customerAddressOf, newConversationState } from '../domain/conversation';
 import { type DeliveryStatus, deliveryUpdateApplies } from '../domain/delivery';
 import type { Attachment, AuthorType, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
-import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla';
+import type { SlaSettings } from '../domain/sla';
+import { loadSlaSettingsForRun } from '../db/sla-settings';
 import type { InboundEdit, PendingSuggestion } from '../workflows/conversation/contract';
 import { findOrCreateContactByPhone } from './contact-directory';
 
 /** What a run starts from: the stored state (created if missing), the org's SLA policy and the open AI suggestion. */
 export interface LoadedConversation {
   state: ConversationState;
-  sla: SlaPolicy;
+  /** The org's SLA settings (the full settings since migration 0017; older histories hold only the two targets). */
+  sla: SlaSettings;
   /** The newest `pending` / `scheduled` AI suggestion, if any (a run that ended left it open). */
   pendingSuggestion: PendingSuggestion | null;
 }
@@ -288,11 +290,8 @@ export function createConversationStoreActivities(db: Db) {
         .onConflict((oc) => oc.column('id').doNothing())
         .execute();
       const row = await db.selectFrom('conversations').selectAll().where('id', '=', input.conversationId).executeTakeFirstOrThrow();
-      const org = await db
-        .selectFrom('orgs')
-        .select(['sla_first_response_minutes', 'sla_next_response_minutes'])
-        .where('id', '=', input.orgId)
-        .executeTakeFirst();
+      // the org's SLA settings (org_sla_settings, else the orgs targets)
+      const sla = await loadSlaSettingsForRun(db, input.orgId);
       const open = await db
         .selectFrom('ai_suggestions')
         .select(['id', 'status', 'reply', 'intent', 'send_at'])
@@ -313,9 +312,7 @@ export function createConversationStoreActivities(db: Db) {
               }
             : null,
         state: conversationStateFromRow(row),
-        sla: org
-          ? { firstResponseMinutes: org.sla_first_response_minutes, nextResponseMinutes: org.sla_next_response_minutes }
-          : DEFAULT_SLA_POLICY,
+        sla,
       };
     },
 

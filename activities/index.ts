@@ -10,6 +10,7 @@ import { createAiSuggestionActivities } from './ai-suggestions';
 import { type CarrierDeps, createCarrierActivities } from './carrier';
 import { createConversationStoreActivities } from './conversation-store';
 import { createMediaImportActivities, type MediaImportDeps } from './media-import';
+import { createSlaSettingsBroadcastActivities } from './sla-settings-broadcast';
 import { createStaffEmailActivities, type StaffEmailDeps } from './staff-email';
 
 /** Everything the activities need: database, carrier SDK clients, blob store, URLs and secrets, the optional OpenAI client. */
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAiSuggestionActivities({ db: deps.db, openAiAvailable: deps.openai !== undefined }),
     ...createAiAgentActivities({ db: deps.db, openai: deps.openai, commands: deps.commands }),
     ...createAiSettingsBroadcastActivities({ db: deps.db, openAiAvailable: deps.openai !== undefined, signaller: deps.commands }),
+    ...createSlaSettingsBroadcastActivities({ db: deps.db, signaller: deps.commands }),
     ...createStaffEmailActivities(deps),
   };
 }

@@ -104,6 +104,25 @@ export const ConversationWarning = z
   })
   .openapi('ConversationWarning');
 
+// ---- SLA (issue 11) ----
+/** The SLA targets of a conversation: due instants in business time (ISO-8601 UTC) and flags. */
+export const ConversationSla = z
+  .object({
+    firstResponseDueAt: IsoDateTime.nullable().openapi({
+      description: 'When the first staff reply is due (business time); `null` when not waiting for one, or paused',
+    }),
+    nextResponseDueAt: IsoDateTime.nullable().openapi({
+      description: 'When the next staff reply is due (business time); `null` when not waiting for one, or paused',
+    }),
+    resolutionDueAt: IsoDateTime.nullable().openapi({
+      description: 'When the conversation should be closed (resolution target); `null` without one, when closed, or paused',
+    }),
+    atRisk: z.boolean().openapi({ description: 'A target passed its warning instant (`warningMinutes` before) and is not breached yet' }),
+    overdue: z.boolean().openapi({ description: 'A target is breached' }),
+  })
+  .openapi('ConversationSla');
+// ---- end SLA ----
+
 /**
  * A conversation with its channel and contact: 200 body of `GET /v1/conversations/{id}` and of the
  * commands (status, assign, `PATCH`), 200/201 of `POST /v1/contacts/{id}/conversations`. Timestamps ISO-8601 UTC.
@@ -140,6 +159,9 @@ export const Conversation = z
     slaDueAt: IsoDateTime.nullable(),
     overdue: z.boolean(),
     closedReason: z.enum(['closed_by_staff', 'session_expired']).nullable(),
+    // ---- SLA (issue 11) ----
+    sla: ConversationSla,
+    // ---- end SLA ----
     aiAssist: z.boolean().openapi({
       description:
         "Whether the AI assistant works on this conversation: `aiAssistSetting` if set, else the org's default (assistant enabled and the channel in its list)",
@@ -275,6 +297,9 @@ export const ListConversationsQuery = z
     tag: text(64).optional().openapi({ description: 'Conversations carrying this tag (1–64 chars, no NUL)' }),
     priority: z.enum(PRIORITIES).optional(),
     overdue: booleanQuery.optional(),
+    atRisk: booleanQuery.optional().openapi({
+      description: 'Only conversations with an SLA target past its warning instant and not breached yet (true) or not (false)',
+    }),
     needsHuman: booleanQuery.optional().openapi({ description: 'Only conversations the AI assistant handed off (true) or not (false)' }),
     deliveryStatus: z.enum(DELIVERY_STATUSES).optional().openapi({
       description: 'Only conversations with at least one outbound message in this delivery status (e.g. `unknown`: a send to check)',

@@ -32,6 +32,32 @@ function conversationWarnings(row: ConversationListRow): ConversationView['warni
   ];
 }
 
+// ---- SLA (issue 11) ----
+/**
+ * The `sla` object of a conversation: the workflow's copy (migration 0017), or for rows written
+ * before SLA clocks the wall-clock `sla_due_at` as the first or next response due.
+ */
+function slaViewOfRow(row: ConversationListRow): ConversationView['sla'] {
+  if (!row.sla_has_clocks) {
+    const due = isoOrNull(row.sla_due_at);
+    return {
+      firstResponseDueAt: row.has_staff_replied ? null : due,
+      nextResponseDueAt: row.has_staff_replied ? due : null,
+      resolutionDueAt: null,
+      atRisk: false,
+      overdue: row.overdue,
+    };
+  }
+  return {
+    firstResponseDueAt: isoOrNull(row.sla_first_response_due_at),
+    nextResponseDueAt: isoOrNull(row.sla_next_response_due_at),
+    resolutionDueAt: isoOrNull(row.sla_resolution_due_at),
+    atRisk: row.sla_at_risk,
+    overdue: row.overdue,
+  };
+}
+// ---- end SLA ----
+
 /** A conversation row (joined with channel and contact) as the `Conversation` schema. */
 export function toConversationView(row: ConversationListRow): ConversationView {
   return {
@@ -65,6 +91,9 @@ export function toConversationView(row: ConversationListRow): ConversationView {
     slaDueAt: isoOrNull(row.sla_due_at),
     overdue: row.overdue,
     closedReason: row.closed_reason,
+    // ---- SLA (issue 11) ----
+    sla: slaViewOfRow(row),
+    // ---- end SLA ----
     aiAssist: effectiveAiAssist(
       mergeAiAssistantConfig((row.ai_config as Partial<AiAssistantConfig> | null) ?? undefined),
       row.channel_kind,

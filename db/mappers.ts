@@ -3,6 +3,7 @@
  */
 import type { ConversationState } from '../domain/conversation';
 import type { MessageRecord } from '../domain/message';
+import { slaViewOf } from '../domain/sla';
 import type { ConversationRow, ConversationsTable, MessageRow } from './schema';
 import { type RawBuilder, sql, type Updateable } from 'kysely';
 
@@ -35,6 +36,8 @@ export function conversationStateFromRow(row: ConversationRow): ConversationStat
     closedReason: row.closed_reason,
     aiAssist: row.ai_assist,
     needsHuman: row.needs_human,
+    // SLA clocks (migration 0017): absent for rows written before
+    ...(row.sla_clocks ? { slaClocks: row.sla_clocks } : {}),
   };
 }
 
@@ -70,6 +73,28 @@ export function conversationColumns(
     closed_reason: state.closedReason,
     ai_assist: state.aiAssist,
     needs_human: state.needsHuman,
+    // ---- SLA copy (migration 0017) ----
+    ...slaColumns(state),
+  };
+}
+
+/** The SLA columns of a state (clocks as jsonb plus the view's instants and flag); none for states without clocks. */
+function slaColumns(
+  state: ConversationState,
+): Partial<
+  Pick<
+    Updateable<ConversationsTable>,
+    'sla_clocks' | 'sla_first_response_due_at' | 'sla_next_response_due_at' | 'sla_resolution_due_at' | 'sla_at_risk'
+  >
+> {
+  if (state.slaClocks === undefined) return {};
+  const view = slaViewOf(state.slaClocks);
+  return {
+    sla_clocks: JSON.stringify(state.slaClocks),
+    sla_first_response_due_at: view.firstResponseDueAt,
+    sla_next_response_due_at: view.nextResponseDueAt,
+    sla_resolution_due_at: view.resolutionDueAt,
+    sla_at_risk: view.atRisk,
   };
 }
 

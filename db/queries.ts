@@ -36,6 +36,14 @@ function conversationSelect(db: Db) {
       'c.session_expired',
       'c.sla_due_at',
       'c.overdue',
+      // ---- SLA (migration 0017) ----
+      'c.sla_first_response_due_at',
+      'c.sla_next_response_due_at',
+      'c.sla_resolution_due_at',
+      'c.sla_at_risk',
+      'c.has_staff_replied',
+      sql<boolean>`c.sla_clocks is not null`.as('sla_has_clocks'),
+      // ---- end SLA ----
       'c.closed_reason',
       'c.created_at',
       'c.updated_at',
@@ -82,6 +90,8 @@ export interface ConversationFilters {
   tag?: string;
   priority?: 'low' | 'normal' | 'high' | 'urgent';
   overdue?: boolean;
+  /** SLA: a clock passed its warning instant and is not breached yet (`sla_at_risk`). */
+  atRisk?: boolean;
   /** Handed off by the AI assistant and not yet taken by a human. */
   needsHuman?: boolean;
   /** Has at least one message in this delivery status (e.g. `unknown`: a send to check). */
@@ -123,6 +133,7 @@ export async function listConversations(
   if (filters.tag) q = q.where(sql<boolean>`c.tags @> array[${filters.tag.trim().toLowerCase()}]::text[]`);
   if (filters.priority) q = q.where('c.priority', '=', filters.priority);
   if (filters.overdue !== undefined) q = q.where('c.overdue', '=', filters.overdue);
+  if (filters.atRisk !== undefined) q = q.where('c.sla_at_risk', '=', filters.atRisk);
   if (filters.needsHuman !== undefined) q = q.where('c.needs_human', '=', filters.needsHuman);
   if (filters.deliveryStatus) {
     const status = filters.deliveryStatus;

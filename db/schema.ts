@@ -4,6 +4,7 @@
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
 import type { AiAssistantConfig } from '../domain/ai-assistant';
+import type { SlaClocks, SlaSettings } from '../domain/sla';
 import type { ChannelKind, ChannelProvider, MessageProvider } from '../channels/kinds';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { Attachment, EmailDetails, EmailRecipients, TemplateUse } from '../domain/message';
@@ -234,8 +235,28 @@ export interface ConversationsTable {
   ai_assist: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
   /** Set when the AI assistant handed the conversation off to a human; cleared by a staff reply or closing. */
   needs_human: Generated<boolean>;
+  // ---- SLA copy (migration 0017; written by the workflow's activities) ----
+  /** The run's SLA clocks (`SlaClocks`, domain/sla.ts); `null` for states written before. */
+  sla_clocks: ColumnType<SlaClocks | null, SlaClocks | string | null | undefined, SlaClocks | string | null>;
+  sla_first_response_due_at: NullableTimestamp;
+  sla_next_response_due_at: NullableTimestamp;
+  sla_resolution_due_at: NullableTimestamp;
+  /** A clock passed its warning instant and is not breached. */
+  sla_at_risk: Generated<boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/** The stored SLA settings document (the version is its own column). */
+export type SlaSettingsDocument = Omit<SlaSettings, 'version'>;
+
+/** `org_sla_settings` (migration 0017): an org's SLA settings (`SlaSettings` without `version`, jsonb). */
+export interface OrgSlaSettingsTable {
+  org_id: string;
+  version: number;
+  settings: ColumnType<SlaSettingsDocument, string, string>;
+  updated_by: string | null;
+  updated_at: Generated<Date>;
 }
 
 /**
@@ -423,6 +444,7 @@ export interface Database {
   teams: TeamsTable;
   team_members: TeamMembersTable;
   twilio_accounts: TwilioAccountsTable;
+  org_sla_settings: OrgSlaSettingsTable;
 }
 
 /** An `orgs` row as selected. */

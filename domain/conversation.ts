@@ -9,7 +9,7 @@
  */
 import { DomainError } from './errors';
 import { type ChannelKind, isFreeFormReplyAllowed, sessionExpiresAt } from './channels';
-import { type SlaPolicy, slaDueAt } from './sla';
+import { type SlaClocks, type SlaPolicy, slaDueAt } from './sla';
 
 /** Every conversation status (see {@link ConversationStatus}); new conversations start `open`. */
 export const CONVERSATION_STATUSES = ['open', 'pending', 'snoozed', 'closed'] as const;
@@ -67,6 +67,11 @@ export interface ConversationState {
   aiAssist: boolean | null;
   /** The AI assistant handed the conversation off: a human should take it. Cleared by a staff reply or closing. */
   needsHuman: boolean;
+  /**
+   * SLA clocks in business time (response and resolution; see `applySla` in domain/sla.ts). Absent in
+   * states written before business-hours SLAs (patch `sla-business-hours`) and in runs from before it.
+   */
+  slaClocks?: SlaClocks;
 }
 
 /**

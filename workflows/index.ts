@@ -2,3 +2,4 @@
 export { conversationWorkflow } from './conversation/workflow';
 export { aiSettingsBroadcastWorkflow } from './ai-settings-broadcast';
 export { passwordResetEmailWorkflow } from './staff-email';
+export { slaSettingsBroadcastWorkflow } from './sla-settings-broadcast';

@@ -97,6 +97,7 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
             tag: q.tag,
             priority: q.priority,
             overdue: q.overdue,
+            atRisk: q.atRisk,
             needsHuman: q.needsHuman,
             deliveryStatus: q.deliveryStatus,
           },

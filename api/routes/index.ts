@@ -18,6 +18,7 @@ import { twilioOnboardingRoutes } from './twilio-onboarding';
 import { contactRoutes } from './contacts';
 import { conversationStatsRoutes } from './conversation-stats';
 import { conversationRoutes } from './conversations';
+import { overdueCountRoutes, slaRoutes } from './sla';
 import { healthRoutes } from './health';
 import { inboxFeedRoutes } from './inbox-feed';
 import { meRoutes } from './me';
@@ -30,6 +31,8 @@ import { todoRoutes } from './todos';
 /** Every declared route, in document order. */
 export const API_ROUTES: readonly RouteSpec[] = [
   ...conversationStatsRoutes,
+  ...slaRoutes,
+  ...overdueCountRoutes,
   ...conversationRoutes,
   ...contactRoutes,
   ...inboxFeedRoutes,

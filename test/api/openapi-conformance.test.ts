@@ -207,6 +207,22 @@ test('conversations: list, read, messages, commands and their errors', async () 
     `/v1/conversations/stats?from=${new Date(now - 86_400_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}`,
   ).send();
   await call('get', '/v1/conversations/stats', '/v1/conversations/stats').send();
+  // ---- SLA (issue 11) ----
+  await call('get', '/v1/conversations/sla').send();
+  await call('put', '/v1/conversations/sla').send({ firstResponseMinutes: 60, nextResponseMinutes: 240, businessHours: null });
+  await call('put', '/v1/conversations/sla').send({ firstResponseMinutes: 0 });
+  await call('put', '/v1/conversations/sla').send({
+    firstResponseMinutes: 60,
+    nextResponseMinutes: 240,
+    businessHours: { timeZone: 'Nowhere/Town', periods: [], holidays: [] },
+  });
+  await call('put', '/v1/conversations/sla')
+    .with((r) => r.set('Authorization', `Bearer ${h.tokens.agent}`))
+    .send({ firstResponseMinutes: 60, nextResponseMinutes: 240, businessHours: null });
+  await call('get', '/v1/conversations/overdue/count', '/v1/conversations/overdue/count?scope=mine').send();
+  await call('get', '/v1/conversations/overdue/count', '/v1/conversations/overdue/count?scope=x').send();
+  await call('get', '/v1/conversations', '/v1/conversations?atRisk=true').send();
+  // ---- end SLA ----
   await call('get', '/v1/conversations/{id}', c).send();
   await call('get', '/v1/conversations/{id}', `/v1/conversations/${randomUUID()}`).send();
   await call('get', '/v1/conversations/{id}', '/v1/conversations/%FF%FE').send();

@@ -286,4 +286,47 @@ const scenario = (name: string, title: string, fn: () => Promise<void>, timeoutM
     await h.waitFor(async () => (await handle.describe()).runId !== firstRunId, 'continue-as-new', 30_000);
     await save('continued-as-new', id, firstRunId);
   }
+  // Last: it changes the org's SLA settings (removed again at the end).
+  scenario(
+    'sla',
+    'business-hours SLA: at risk, overdue, priority override, paused while pending, resumed, new settings signalled, closed',
+    async () => {
+      // seconds-long targets (fractional minutes: only the API insists on whole minutes), in a zone with DST, 24/7 periods
+      const everyDay = (['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const).map((day) => ({ day, start: '00:00', end: '24:00' }));
+      const settings = {
+        firstResponseMinutes: 0.1,
+        nextResponseMinutes: 0.2,
+        resolutionMinutes: 0.5,
+        businessHours: { timeZone: 'America/New_York', periods: everyDay, holidays: [] },
+        pauseWhile: { pending: true, snoozed: true },
+        warningMinutes: 0.05,
+        priorityOverrides: { urgent: { nextResponseMinutes: 0.15 } },
+      };
+      await h.db
+        .insertInto('org_sla_settings')
+        .values({ org_id: h.org.orgId, version: 1, settings: JSON.stringify(settings), updated_by: null })
+        .onConflict((oc) => oc.column('org_id').doUpdateSet({ settings: JSON.stringify(settings), version: 1 }))
+        .execute();
+      const row = () => h.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const from = randomPhone();
+      const id = h.conversationIdOf(from);
+      expect((await h.inbound({ from, body: 'Is anyone there?', sid: sid() })).status).toBe(200);
+      await h.waitFor(async () => (await messages(id)).length === 1, 'first message');
+      await h.waitFor(async () => (await row()).sla_at_risk, 'at risk', 15_000);
+      await h.waitFor(async () => (await row()).overdue, 'overdue', 15_000);
+      expect((await api().patch(`/v1/conversations/${id}`, { priority: 'urgent' })).status).toBe(200);
+      expect((await api().post(`/v1/conversations/${id}/messages`, { text: 'Sorry for the wait!' })).status).toBe(201);
+      expect((await row()).sla_resolution_due_at).toBeNull(); // paused while pending
+      expect((await h.inbound({ from, body: 'Thanks, still stuck', sid: sid() })).status).toBe(200);
+      await h.waitFor(async () => (await messages(id)).length === 3, 'second customer message');
+      const put = await api().put('/v1/conversations/sla', { firstResponseMinutes: 60, nextResponseMinutes: 240, businessHours: null });
+      expect(put.status).toBe(200);
+      await h.client.workflow.getHandle(`sla-settings-${h.org.orgId}-v${put.body.version}`).result();
+      await h.waitFor(async () => (await row()).sla_next_response_due_at !== null && !(await row()).overdue, 'retargeted', 15_000);
+      expect((await api().post(`/v1/conversations/${id}/status`, { status: 'closed' })).status).toBe(200);
+      await save('sla', id);
+      await h.db.deleteFrom('org_sla_settings').where('org_id', '=', h.org.orgId).execute();
+    },
+    90_000,
+  );
 });

@@ -8,7 +8,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AiAssistantConfig } from '../../domain/ai-assistant';
 import type { AttributeChange, ConversationState, NewConversation, StatusChange } from '../../domain/conversation';
 import type { DeliveryStatus } from '../../domain/delivery';
-import type { SlaPolicy } from '../../domain/sla';
+import type { SlaPolicy, SlaSettings } from '../../domain/sla';
 import type { Attachment, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../../domain/message';
 
 /** A draft waiting for staff (`pending`) or held for an auto-send (`scheduled`, going out at `sendAt`). */
@@ -36,8 +36,11 @@ export function conversationWorkflowId(conversationId: string): string {
 export interface ConversationWorkflowInput {
   conversation: NewConversation;
   state?: ConversationState;
-  /** The org's SLA policy, carried with `state`. */
-  sla?: SlaPolicy;
+  /**
+   * The org's SLA policy, carried with `state`: the full {@link SlaSettings} (business hours, pausing,
+   * warning, overrides) since patch `sla-business-hours`; older runs carry only the two targets.
+   */
+  sla?: SlaPolicy & SlaSettings;
   /** Most recent provider message ids already handled (bounded), for in-workflow dedupe. */
   seenProviderMessageIds?: string[];
   /** How long (ms) a closed, idle conversation's run waits before ending. Default 10 min. */
@@ -209,6 +212,13 @@ export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryRepo
  * the `aiSettingsBroadcastWorkflow` after `PUT /v1/ai-assistant`); ignored unless newer than the run's.
  */
 export const aiSettingsSignal = defineSignal<[AiSettingsSnapshot]>('aiSettingsChanged');
+
+/**
+ * Signal: the org's SLA settings changed (sent to every running conversation of the org by the
+ * `slaSettingsBroadcastWorkflow` after `PUT /v1/conversations/sla`); ignored unless its `version` is
+ * newer than the run's. The run recomputes its due and warning instants at once.
+ */
+export const slaSettingsSignal = defineSignal<[SlaSettings]>('slaSettingsChanged');
 
 /** Update: record a reply (queued for sending) or an internal note; returns the stored message. */
 export const replyUpdate = defineUpdate<MessageRecord, [ReplyCommand]>('reply');

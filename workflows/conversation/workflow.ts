@@ -47,7 +47,7 @@ import { AI_ASSISTANT_AUTHOR_ID } from '../../domain/ai-assistant';
 import { DomainError } from '../../domain/errors';
 import type { Attachment, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../../domain/message';
 import { createAssistant } from './assistant';
-import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../../domain/sla';
+import { DEFAULT_SLA_POLICY, type SlaEvent, type SlaSettings, applySla, nextClockDeadline, slaViewOf } from '../../domain/sla';
 import { RecentKeys } from '../dedupe';
 import {
   type ConversationWorkflowInput,
@@ -67,6 +67,7 @@ import {
   retryMessageUpdate,
   sendSuggestionUpdate,
   setStatusUpdate,
+  slaSettingsSignal,
   updateAttributesUpdate,
 } from './contract';
 import { AssigneeIdSA, ChannelSA, NeedsHumanSA, OrgIdSA, OverdueSA, PrioritySA, StatusSA } from './search-attributes';
@@ -131,11 +132,32 @@ const URGENT_CONTINUE_AS_NEW_AT_SIGNALS = 8_000;
 /** Patch ids (`patched()`): behaviour added after runs already existed. */
 const PATCH_BATCHED_INBOUND = 'batched-inbound-recording';
 const PATCH_CONTINUE_AS_NEW_UNDER_LOAD = 'continue-as-new-under-load';
+/**
+ * SLA clocks in business time with warning (`atRisk`) and resolution targets, pausing and priority
+ * overrides (domain/sla.ts `applySla`), settings signalled by `slaSettingsChanged`. Runs without the
+ * marker keep the wall-clock response deadline (`slaDueAt`).
+ */
+const PATCH_SLA_BUSINESS_HOURS = 'sla-business-hours';
 
 /** Approximate JSON size in bytes of a value (deterministic; for payload bounds only). */
 /** An inbound attachment still to fetch: a carrier URL or a carrier file id, not stored yet. */
 function needsImport(a: Attachment): boolean {
   return (Boolean(a.url) || Boolean(a.providerFileId)) && !a.attachmentId;
+}
+
+/** Whether two states have the same SLA clocks and flags (a state without clocks = no clocks). */
+function sameSla(a: ConversationState, b: ConversationState): boolean {
+  const none = { response: null, resolution: null };
+  return (
+    a.slaDueAt === b.slaDueAt && a.overdue === b.overdue && JSON.stringify(a.slaClocks ?? none) === JSON.stringify(b.slaClocks ?? none)
+  );
+}
+
+/** The earlier of two optional instants (epoch ms). */
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
 }
 
 function jsonBytes(value: unknown): number {
@@ -179,7 +201,13 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const loadLock = lock.acquire();
   let ready = false;
   let state: ConversationState = input.state ?? newConversationState(input.conversation, Date.now());
-  let sla: SlaPolicy = input.sla ?? DEFAULT_SLA_POLICY;
+  let sla: SlaSettings = input.sla ?? DEFAULT_SLA_POLICY;
+  // Decided once per run, at its first activation (a history-only path): see PATCH_SLA_BUSINESS_HOURS.
+  const slaOn = patched(PATCH_SLA_BUSINESS_HOURS);
+  /** New SLA settings arrived (or the run just started): recompute the clocks under the lock. */
+  let slaDirty = slaOn;
+  /** The state after the SLA rules for `event` (unchanged in runs without {@link PATCH_SLA_BUSINESS_HOURS}). */
+  const withSla = (s: ConversationState, event: SlaEvent): ConversationState => (slaOn ? applySla(s, sla, event, Date.now()) : s);
   const seen = new RecentKeys(input.seenProviderMessageIds ?? [], SEEN_CAPACITY);
   const closedRunGraceMs = input.closedRunGraceMs ?? DEFAULT_CLOSED_RUN_GRACE_MS;
   /** Customer messages with the workflow time they arrived (stamped by the signal handler). */
@@ -263,6 +291,12 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     signalsReceived++;
     reports.push(report);
   });
+  setHandler(slaSettingsSignal, (next) => {
+    // the highest version wins (broadcasts may repeat or arrive out of order)
+    if ((next.version ?? 0) <= (sla.version ?? 0)) return;
+    sla = next;
+    slaDirty = slaOn;
+  });
   setHandler(getStateQuery, () => state);
   setHandler(readyUpdate, () => lock.runExclusive(async () => state));
 
@@ -277,12 +311,13 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     emailRecipients?: EmailRecipients | null;
   }): Promise<MessageRecord> => {
     const nowMs = Date.now();
-    const next = applyStaffReply(state, {
+    const replied = applyStaffReply(state, {
       text: input.text,
       isInternalNote: input.isInternalNote,
       sentAtMs: nowMs,
       subject: input.template?.subject,
     });
+    const next = input.isInternalNote ? replied : withSla(replied, { type: 'staffReply' });
     const message = await store.recordOutboundMessage({
       state: next,
       message: {
@@ -313,7 +348,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         return recordReply({ ...reply, isInternalNote: false });
       },
       handOff: async (note) => {
-        const next = applyHandOff(state);
+        const next = withSla(applyHandOff(state), { type: 'sync' });
         await store.recordOutboundMessage({
           state: next,
           message: {
@@ -395,7 +430,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     (command) =>
       exclusive(async () => {
         enforce(() => assertValidStatusChange(command, Date.now()));
-        const next = applyStatusChange(state, command);
+        const next = withSla(applyStatusChange(state, command), { type: 'sync' });
         if (command.status === 'closed' && command.resolutionNote) {
           // the resolution note is an internal note recorded with the close, in one transaction
           await store.recordOutboundMessage({
@@ -461,12 +496,14 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     updateAttributesUpdate,
     (command) =>
       exclusive(async () => {
-        const next = applyAttributes(state, {
+        const changed = applyAttributes(state, {
           tags: command.tags,
           priority: command.priority,
           subject: command.subject,
           aiAssist: command.aiAssist,
         });
+        // a new priority may have other targets
+        const next = withSla(changed, { type: 'sync' });
         await store.saveConversation(next);
         commit(next);
         // switching the assistant off stops a held AI send (the draft stays as a suggestion)
@@ -477,7 +514,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   );
 
   /** Signals the main loop must handle. */
-  const hasWork = (): boolean => inbox.length > 0 || reports.length > 0 || edits.length > 0;
+  const hasWork = (): boolean => inbox.length > 0 || reports.length > 0 || edits.length > 0 || slaDirty;
   /** Nothing queued, nothing being sent: the run may continue-as-new or end. */
   const idle = (): boolean => !hasWork() && outbox.length === 0 && !sending && mediaQueue.length === 0 && !importing && assistant.idle();
 
@@ -506,14 +543,17 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   };
 
   /** The state after one more customer message. */
-  const applyQueued = (from: ConversationState, queued: { message: QueuedInboundMessage; autoReply: boolean }): ConversationState =>
-    applyInboundMessage(from, {
+  const applyQueued = (from: ConversationState, queued: { message: QueuedInboundMessage; autoReply: boolean }): ConversationState => {
+    const next = applyInboundMessage(from, {
       text: queued.message.text,
       receivedAtMs: queued.message.receivedAtMs,
       sla,
       subject: queued.message.email?.subject,
       autoReply: queued.autoReply,
     });
+    // an automatic reply (out-of-office) starts no SLA clock
+    return queued.autoReply ? next : withSla(next, { type: 'customerMessage', atMs: queued.message.receivedAtMs });
+  };
 
   /**
    * Records the `limit` oldest queued customer messages (those queued when it was called, so it ends
@@ -644,12 +684,25 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     }
   };
 
-  /** Fires the deadlines that are due (snooze wake-up, session lapse, SLA overdue). */
+  /**
+   * Fires the deadlines that are due (snooze wake-up, session lapse, SLA at risk / overdue) and, with
+   * {@link PATCH_SLA_BUSINESS_HOURS}, applies new SLA settings; saves only when something changed.
+   */
   const applyDeadlines = async (): Promise<void> => {
-    const next = applyDueDeadlines(state, Date.now());
-    if (next === state) return;
+    const due = applyDueDeadlines(state, Date.now());
+    slaDirty = false;
+    // a snooze wake-up resumes paused clocks at the wake-up instant itself, not when the timer was handled
+    const woke = state.status === 'snoozed' && due.status === 'open' && state.snoozedUntil !== null;
+    const at = woke ? Math.min(Date.now(), Date.parse(state.snoozedUntil!)) : Date.now();
+    const next = slaOn ? applySla(due, sla, { type: 'sync' }, at) : due;
+    if (next === state || (due === state && sameSla(next, state))) return;
     await store.saveConversation(next);
-    log.info('deadline reached', { status: next.status, sessionExpired: next.sessionExpired, overdue: next.overdue });
+    log.info('deadline reached', {
+      status: next.status,
+      sessionExpired: next.sessionExpired,
+      overdue: next.overdue,
+      ...(slaOn ? { atRisk: slaViewOf(next.slaClocks).atRisk } : {}),
+    });
     commit(next);
   };
 
@@ -847,7 +900,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
     // (runs from before the patch woke only on the server's suggestion: replay them the same way)
     const wake = (): boolean => hasWork() || stateChanged || (underLoad ? continueAsNewDue() : workflowInfo().continueAsNewSuggested);
-    const deadline = nextDeadline(state);
+    const deadline = earliest(nextDeadline(state), slaOn ? nextClockDeadline(state.slaClocks) : null);
     if (state.status === 'closed') {
       // A closed conversation still records its session lapse; once idle for the grace period
       // (no customer message, command or send), its run ends.
