@@ -15,6 +15,7 @@ import * as m0013 from './0013_teams';
 import * as m0014 from './0014_api_keys';
 import * as m0015 from './0015_twilio_accounts';
 import * as m0018 from './0018_inbox_feed';
+import * as m0019 from './0019_contacts_search';
 
 /**
  * Every migration, in order. Listed statically (not read from the folder) so they work the same
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '0014_api_keys': m0014,
   '0015_twilio_accounts': m0015,
   '0018_inbox_feed': m0018,
+  '0019_contacts_search': m0019,
 };
