@@ -32,7 +32,7 @@ function phoneOrThrow(field: 'phone' | 'whatsapp', value: string | undefined): s
  * The body's identities normalised by their kind (`kindSpec(kind).normalizeAddress`), duplicates dropped.
  * @throws HttpError 422 `invalid_address` with `details.fields` (`identities.<i>.address`) naming every bad one
  */
-function normalizedIdentities(input: PatchContactBody['identities'] & object): ContactIdentity[] {
+function normalizedIdentities(input: NonNullable<PatchContactBody['identities']>): ContactIdentity[] {
   const fields: FieldError[] = [];
   const identities: ContactIdentity[] = [];
   input.forEach(({ kind, address }, i) => {

@@ -275,7 +275,11 @@ describe('PATCH /v1/contacts/:id', () => {
       ],
     });
     const body = expectError(res, 422, 'invalid_address');
-    expect(body.error.details!.fields!.map((f) => f.path)).toEqual(['identities.0.address', 'identities.2.address', 'identities.3.address']);
+    expect(body.error.details!.fields!.map((f) => f.path)).toEqual([
+      'identities.0.address',
+      'identities.2.address',
+      'identities.3.address',
+    ]);
     expect((await api(h).get(`/v1/contacts/${c.id}`)).body).toEqual(c);
   });
 
