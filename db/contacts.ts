@@ -9,9 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { type ExpressionBuilder, type RawBuilder, sql } from 'kysely';
 import { v5 as uuidv5 } from 'uuid';
-import type { ChannelKind } from '../channels/kinds';
+import { type ChannelKind, kindSpec } from '../channels/kinds';
 import { SWITCHBOARD_NAMESPACE } from '../domain/routing';
 import type { Db } from './client';
+import { exactIso, splitPage } from './keyset';
 import type { ContactIdentity, ContactRow, Database } from './schema';
 
 /**
@@ -39,7 +40,6 @@ export function contactAddressColumns<P extends string = ''>(contactIdRef: strin
     identityAddress('email', contactIdRef).as(`${prefix}email` as `${P}email`),
   ] as const;
 }
-
 
 /** `contacts` with the derived `phone`, `whatsapp`, `email` and `identities` (a {@link ContactRow} query). */
 export function selectContacts(db: Db) {
@@ -207,4 +207,221 @@ export async function markContactEmailBounced(db: Db, contactId: string, email: 
     .where('id', '=', contactId)
     .where(sql<string>`lower(${identityAddress('email', 'contacts.id')})`, '=', email.toLowerCase())
     .execute();
+}
+
+/** Keyset position in the contact list order (newest first): `created_at` exact ISO-8601 UTC (µs) and the id. */
+export interface ContactCursor {
+  createdAt: string;
+  id: string;
+}
+
+/**
+ * The kinds a contact can have an identity of: every kind some kind's `identityKinds` names (every kind
+ * but `chat`: web-chat visitors have no address). A test checks it against `CHANNEL_KIND_SPECS`.
+ */
+export const IDENTITY_KINDS = ['sms', 'whatsapp', 'email', 'telegram'] as const satisfies readonly ChannelKind[];
+/** A kind a contact can have an identity of. */
+export type IdentityKind = (typeof IDENTITY_KINDS)[number];
+
+/** Phone kinds: a digits-only query matches their addresses as a substring (`5550143` → `+12025550143`). */
+const PHONE_KINDS: readonly ChannelKind[] = ['sms', 'whatsapp'];
+
+/** `value` as a `LIKE` / `ILIKE` literal (`\`, `%`, `_` escaped with Postgres' default escape `\`). */
+function likeLiteral(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The ids of org `orgId`'s contacts that a search for `q` (trimmed, non-empty) finds, as a subquery:
+ * - the name contains `q`, case-insensitively (`ILIKE`; the trigram index serves 3+ characters); a
+ *   Telegram contact's name carries `(@username)`, so `@username` finds it;
+ * - an identity address contains `q`, case-insensitively (addresses are normalised: lower-cased email,
+ *   E.164, Telegram chat ids);
+ * - an identity equals `q` normalised by its kind (`+1 (202) 555-0143` → the `sms` / `whatsapp`
+ *   identity `+12025550143`; `Ada@Example.COM` → the email; ` 123456 ` → the Telegram chat id);
+ * - `q` looks like a phone number (digits, spaces, `+().-`) with 3+ digits: a phone identity
+ *   containing its digits (`(202) 555-0143` → `+12025550143`).
+ */
+function contactIdsMatching(db: Db, orgId: string, q: string) {
+  const pattern = `%${likeLiteral(q)}%`;
+  const exact = IDENTITY_KINDS.flatMap((kind) => {
+    const address = kindSpec(kind).normalizeAddress(q);
+    return address === null ? [] : [{ kind, address }];
+  });
+  const digits = /^\+?[\d\s().-]+$/.test(q) ? q.replace(/\D/g, '') : '';
+  return db
+    .selectFrom('contacts as c')
+    .select('c.id')
+    .where('c.org_id', '=', orgId)
+    .where('c.name', 'ilike', pattern)
+    .union(
+      db
+        .selectFrom('contact_identities as ci')
+        .select('ci.contact_id as id')
+        .where('ci.org_id', '=', orgId)
+        .where((eb) =>
+          eb.or([
+            eb('ci.address', 'ilike', pattern),
+            ...exact.map(({ kind, address }) => eb.and([eb('ci.kind', '=', kind), eb('ci.address', '=', address)])),
+            ...(digits.length >= 3 ? [eb.and([eb('ci.kind', 'in', PHONE_KINDS), eb('ci.address', 'like', `%${digits}%`)])] : []),
+          ]),
+        ),
+    );
+}
+
+/**
+ * One page of org `orgId`'s contacts, newest first, keyset-paginated on the exact `(created_at, id)`
+ * (the `contacts_org_created_idx` order: pages stay stable while contacts are added), optionally only
+ * those a search for `q` finds (see {@link contactIdsMatching}; a blank `q` = no search).
+ * @param page `limit` contacts per page (the caller bounds it) and the cursor of the previous page
+ * @returns up to `limit` contacts (as {@link findContact} reads them) and the cursor of the last one
+ *   when more may follow (else `null`)
+ */
+export async function listContacts(
+  db: Db,
+  orgId: string,
+  filters: { q?: string },
+  page: { limit: number; cursor?: ContactCursor },
+): Promise<{ contacts: ContactRow[]; next: ContactCursor | null }> {
+  let query = selectContacts(db).select(exactIso('contacts.created_at').as('cursor_created_at')).where('contacts.org_id', '=', orgId);
+  const q = filters.q?.trim() ?? '';
+  if (q !== '') query = query.where('contacts.id', 'in', contactIdsMatching(db, orgId, q));
+  if (page.cursor) {
+    query = query.where(
+      sql<boolean>`(contacts.created_at, contacts.id) < (${page.cursor.createdAt}::timestamptz, ${page.cursor.id}::uuid)`,
+    );
+  }
+  const rows = await query
+    .orderBy('contacts.created_at', 'desc')
+    .orderBy('contacts.id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
+  const { page: pageRows, last } = splitPage(rows, page.limit);
+  return {
+    contacts: pageRows.map(({ cursor_created_at: _cursor, ...row }) => row),
+    next: last ? { createdAt: last.cursor_created_at, id: last.id } : null,
+  };
+}
+
+/** A change to a contact: only the given fields change. Identities already normalised by their kind. */
+export interface ContactPatch {
+  /** `null` clears the name. */
+  name?: string | null;
+  vip?: boolean;
+  /** The complete new list (replace semantics), in priority order; duplicates are dropped. */
+  identities?: readonly ContactIdentity[];
+}
+
+/** The outcome of {@link updateContact}. */
+export type UpdateContactResult =
+  | { status: 'updated'; contact: ContactRow }
+  | { status: 'not_found' }
+  /** `identity` belongs to the org's contact `contactId`: nothing was written. */
+  | { status: 'identity_taken'; identity: ContactIdentity; contactId: string };
+
+/** Thrown inside the update transaction when an identity is another contact's (rolls everything back). */
+class IdentityTaken extends Error {
+  constructor(
+    readonly identity: ContactIdentity,
+    readonly holder: string,
+  ) {
+    super('identity taken');
+  }
+}
+
+/**
+ * Updates org `orgId`'s contact `contactId` in one transaction (the contact row locked): `name`,
+ * `vip`, and with `identities` its identities become exactly that list: identities not in it are
+ * deleted, identities already held are kept as they are (their age too), new ones are inserted in list
+ * order (so the first new address of a kind becomes the contact's `phone` / `whatsapp` / `email` when
+ * it kept none of that kind). An empty list removes every identity. When the contact's `email` changes,
+ * its bounce flag (`email_bounced_at`, `email_bounce_reason`) is cleared: it belonged to the old address.
+ * `updated_at` is set to now.
+ * @returns the updated contact; `not_found` when the org has no such contact; `identity_taken` when a
+ *   new identity belongs to another contact of the org (the `(org_id, kind, address)` unique index):
+ *   nothing is written then
+ */
+export async function updateContact(db: Db, orgId: string, contactId: string, patch: ContactPatch): Promise<UpdateContactResult> {
+  try {
+    return await db.transaction().execute(async (trx): Promise<UpdateContactResult> => {
+      const locked = await trx
+        .selectFrom('contacts')
+        .select(['id', identityAddress('email', 'contacts.id').as('email')])
+        .where('org_id', '=', orgId)
+        .where('id', '=', contactId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!locked) return { status: 'not_found' };
+      await trx
+        .updateTable('contacts')
+        .set({
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.vip !== undefined ? { vip: patch.vip } : {}),
+          updated_at: sql`now()`,
+        })
+        .where('id', '=', contactId)
+        .execute();
+      if (patch.identities !== undefined) {
+        await replaceIdentities(trx, orgId, contactId, patch.identities);
+        await trx
+          .updateTable('contacts')
+          .set({ email_bounced_at: null, email_bounce_reason: null })
+          .where('id', '=', contactId)
+          .where(sql<boolean>`${identityAddress('email', 'contacts.id')} is distinct from ${locked.email}`)
+          .execute();
+      }
+      const contact = await findContact(trx, orgId, contactId);
+      if (!contact) throw new Error('contact vanished inside its update transaction');
+      return { status: 'updated', contact };
+    });
+  } catch (err) {
+    if (err instanceof IdentityTaken) return { status: 'identity_taken', identity: err.identity, contactId: err.holder };
+    throw err;
+  }
+}
+
+/** A comparable key of an identity (its kind and address). */
+const identityKey = (i: ContactIdentity) => JSON.stringify([i.kind, i.address]);
+
+/**
+ * Makes the contact's identities exactly `wanted` (see {@link updateContact}); inside its transaction.
+ * @throws IdentityTaken when a new identity is another contact's
+ */
+async function replaceIdentities(trx: Db, orgId: string, contactId: string, wanted: readonly ContactIdentity[]): Promise<void> {
+  const current = await trx
+    .selectFrom('contact_identities')
+    .select(['id', 'kind', 'address'])
+    .where('contact_id', '=', contactId)
+    .execute();
+  const wantedKeys = new Set(wanted.map(identityKey));
+  const removed = current.filter((i) => !wantedKeys.has(identityKey(i))).map((i) => i.id);
+  if (removed.length > 0) await trx.deleteFrom('contact_identities').where('id', 'in', removed).execute();
+  const held = new Set(current.map(identityKey));
+  for (const identity of wanted) {
+    const key = identityKey(identity);
+    if (held.has(key)) continue;
+    held.add(key);
+    await insertNewIdentity(trx, orgId, contactId, identity);
+  }
+}
+
+/**
+ * Inserts the identity for the contact (`created_at` = `clock_timestamp()`, not `now()`: each new
+ * identity of a transaction is younger than the one inserted before it).
+ * @throws IdentityTaken when another contact of the org holds it (a concurrent holder's insert is
+ *   waited for by the unique index; one whose row vanished meanwhile gets a second attempt)
+ */
+async function insertNewIdentity(trx: Db, orgId: string, contactId: string, identity: ContactIdentity): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const added = await trx
+      .insertInto('contact_identities')
+      .values({ org_id: orgId, contact_id: contactId, ...identity, created_at: sql`clock_timestamp()` })
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (added) return;
+    const holder = await contactIdByIdentity(trx, orgId, identity.kind, identity.address);
+    if (holder !== undefined) throw new IdentityTaken(identity, holder);
+  }
+  throw new Error(`identity ${identity.kind} ${identity.address} neither inserted nor held`);
 }

@@ -1,15 +1,19 @@
 /**
- * `/v1/contacts`: create and read contacts (not conversation state: the API writes them), and
- * start a staff-initiated conversation with a contact.
+ * `/v1/contacts`: create, list / search, read and update contacts (not conversation state: the API
+ * writes them), and start a staff-initiated conversation with a contact. Every staff user (agents too)
+ * may use them: contacts are not admin data.
  */
 import type { Router } from 'express';
-import { findContact, insertContact } from '../../db/contacts';
+import { findContact, insertContact, listContacts, updateContact } from '../../db/contacts';
+import { kindSpec } from '../../channels/kinds';
 import { normalizePhone } from '../../domain/addresses';
 import { principalOf } from '../auth';
 import { openContactConversation } from '../contact-conversations';
 import type { ApiDeps } from '../deps';
-import { HttpError, notFound } from '../errors';
+import { ContactListQuery, ContactPage, decodeContactCursor, encodeContactCursor, PatchContactBody } from '../contact-schemas';
+import { type FieldError, HttpError, notFound } from '../errors';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
+import type { ContactIdentity } from '../../db/schema';
 import { Contact, Conversation, CreateContactBody, IdParams, StartConversationBody } from '../schemas';
 import { toContactView, toConversationView } from '../views';
 
@@ -22,6 +26,30 @@ function phoneOrThrow(field: 'phone' | 'whatsapp', value: string | undefined): s
     });
   }
   return e164;
+}
+
+/**
+ * The body's identities normalised by their kind (`kindSpec(kind).normalizeAddress`), duplicates dropped.
+ * @throws HttpError 422 `invalid_address` with `details.fields` (`identities.<i>.address`) naming every bad one
+ */
+function normalizedIdentities(input: NonNullable<PatchContactBody['identities']>): ContactIdentity[] {
+  const fields: FieldError[] = [];
+  const identities: ContactIdentity[] = [];
+  input.forEach(({ kind, address }, i) => {
+    const spec = kindSpec(kind);
+    const normalized = spec.normalizeAddress(address);
+    if (normalized === null) {
+      fields.push({
+        path: `identities.${i}.address`,
+        message: `is not a valid ${spec.label} ${spec.addressLabel}`,
+        code: 'invalid_address',
+      });
+    } else if (!identities.some((x) => x.kind === kind && x.address === normalized)) {
+      identities.push({ kind, address: normalized });
+    }
+  });
+  if (fields.length > 0) throw new HttpError(422, 'invalid_address', 'An address is not valid for its kind', { fields });
+  return identities;
 }
 
 /** What the contacts routes need. */
@@ -60,6 +88,36 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
         res.status(201).json(toContactView(inserted));
       },
   ),
+  /**
+   * The org's contacts, newest first (`created_at`, then id), keyset-paginated; `q` searches names and
+   * addresses (db/contacts.ts `listContacts`).
+   */
+  defineRoute(
+    {
+      method: 'get',
+      path: '/v1/contacts',
+      auth: 'staff',
+      operationId: 'listContacts',
+      tags: ['contacts'],
+      summary: 'List or search the org’s contacts, newest first (cursor pagination; `q` matches name or any address)',
+      request: { query: ContactListQuery },
+      response: { status: 200, schema: ContactPage, description: 'A page' },
+      errors: [400],
+    },
+    ({ db }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const q = ContactListQuery.parse(req.query);
+        const page = await listContacts(
+          db,
+          me.orgId,
+          { q: q.q },
+          { limit: q.limit, cursor: q.cursor !== undefined ? decodeContactCursor(q.cursor) : undefined },
+        );
+        const body: ContactPage = { data: page.contacts.map(toContactView), nextCursor: page.next ? encodeContactCursor(page.next) : null };
+        res.json(body);
+      },
+  ),
   defineRoute(
     {
       method: 'get',
@@ -79,6 +137,50 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
         const row = await findContact(db, me.orgId, id);
         if (!row) throw notFound('Contact');
         res.json(toContactView(row));
+      },
+  ),
+  /**
+   * Updates name, vip and / or the complete list of identities (db/contacts.ts `updateContact`).
+   * Removing the address a running conversation sends to is allowed: the conversation's later replies
+   * fail `no_address` at send time (the existing rule for a contact without an address of the kind).
+   */
+  defineRoute(
+    {
+      method: 'patch',
+      path: '/v1/contacts/:id',
+      auth: 'staff',
+      operationId: 'updateContact',
+      tags: ['contacts'],
+      summary: 'Update a contact’s name, VIP flag or addresses (identities: the complete new list)',
+      request: { params: IdParams, body: PatchContactBody },
+      response: { status: 200, schema: Contact, description: 'The updated contact' },
+      errors: [
+        400,
+        404,
+        {
+          status: 409,
+          description: '`identity_taken`: another contact of the org has an address (`details: { kind, address, contactId }`)',
+        },
+        { status: 422, description: '`invalid_address`: an address is not valid for its kind (`details.fields`)' },
+      ],
+    },
+    ({ db }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        const body = PatchContactBody.parse(req.body);
+        const identities = body.identities !== undefined ? normalizedIdentities(body.identities) : undefined;
+        const result = await updateContact(db, me.orgId, id, { name: body.name, vip: body.vip, identities });
+        if (result.status === 'not_found') throw notFound('Contact');
+        if (result.status === 'identity_taken') {
+          const { kind, address } = result.identity;
+          throw new HttpError(409, 'identity_taken', `Another contact already has the ${kind} address ${address}`, {
+            kind,
+            address,
+            contactId: result.contactId,
+          });
+        }
+        res.json(toContactView(result.contact));
       },
   ),
   /**

@@ -269,6 +269,20 @@ test('contacts, templates and send-template', async () => {
   await call('post', '/v1/contacts').send({ name: 'Duplicate', phone });
   await call('get', '/v1/contacts/{id}', `/v1/contacts/${contactId}`).send();
   await call('get', '/v1/contacts/{id}', `/v1/contacts/${randomUUID()}`).send();
+  const firstPage = await call('get', '/v1/contacts', '/v1/contacts?limit=1').send();
+  expect(firstPage.body.nextCursor).toEqual(expect.any(String));
+  await call('get', '/v1/contacts', `/v1/contacts?limit=1&cursor=${encodeURIComponent(firstPage.body.nextCursor)}`).send();
+  await call('get', '/v1/contacts', `/v1/contacts?q=${encodeURIComponent(phone)}`).send();
+  await call('get', '/v1/contacts', '/v1/contacts?cursor=not-a-cursor').send();
+  const holderEmail = `conformance-${randomBytes(3).toString('hex')}@example.test`;
+  expect((await call('post', '/v1/contacts').send({ email: holderEmail })).status).toBe(201);
+  const contactPath = `/v1/contacts/${contactId}`;
+  const patched = await call('patch', '/v1/contacts/{id}', contactPath).send({ vip: true, identities: [{ kind: 'sms', address: phone }] });
+  expect(patched.status).toBe(200);
+  await call('patch', '/v1/contacts/{id}', contactPath).send({ identities: [{ kind: 'email', address: holderEmail }] });
+  await call('patch', '/v1/contacts/{id}', contactPath).send({ identities: [{ kind: 'sms', address: 'nope' }] });
+  await call('patch', '/v1/contacts/{id}', contactPath).send({});
+  await call('patch', '/v1/contacts/{id}', `/v1/contacts/${randomUUID()}`).send({ vip: false });
   await call('post', '/v1/contacts/{id}/conversations', `/v1/contacts/${contactId}/conversations`).send({ channel: 'sms' });
   await call('post', '/v1/contacts/{id}/conversations', `/v1/contacts/${contactId}/conversations`).send({ channel: 'email' });
 

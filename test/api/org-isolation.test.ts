@@ -252,6 +252,7 @@ function validBody(route: RouteSpec): object | undefined {
     'POST /v1/conversations/:id/suggestions/:suggestionId/send': {},
     'POST /v1/conversations/:id/suggestions/:suggestionId/dismiss': undefined,
     'POST /v1/contacts/:id/conversations': { channel: 'sms' },
+    'PATCH /v1/contacts/:id': { name: 'Pwned', vip: true, identities: [] },
     'PATCH /v1/templates/:id': { body: 'Pwned body' },
     'DELETE /v1/templates/:id': undefined,
     'PATCH /v1/todos/:id': { status: 'done' },
@@ -292,7 +293,27 @@ async function orgAState() {
   const apiKey = await db.selectFrom('api_keys').select(['revoked_at']).where('id', '=', f.apiKeyId).executeTakeFirst();
   const suggestion = await db.selectFrom('ai_suggestions').select(['status']).where('id', '=', f.suggestionId).executeTakeFirst();
   const conversationsOfContact = await db.selectFrom('conversations').select('id').where('contact_id', '=', f.contactId).execute();
-  return { conversation, messages, template, todo, staff, team, members, channel, apiKey, suggestion, conversationsOfContact };
+  const contact = await db.selectFrom('contacts').select(['name', 'vip']).where('id', '=', f.contactId).executeTakeFirst();
+  const contactIdentities = await db
+    .selectFrom('contact_identities')
+    .select(['kind', 'address'])
+    .where('contact_id', '=', f.contactId)
+    .execute();
+  return {
+    conversation,
+    messages,
+    template,
+    todo,
+    staff,
+    team,
+    members,
+    channel,
+    apiKey,
+    suggestion,
+    conversationsOfContact,
+    contact,
+    contactIdentities,
+  };
 }
 
 describe('the matrix covers the registry', () => {
@@ -338,7 +359,9 @@ describe("org B's admin on org A's ids → 404, nothing changes", () => {
       apiKey: { revoked_at: null },
       suggestion: { status: 'pending' },
       members: [{ staff_id: h.org.agentId }],
+      contact: { vip: false },
     });
+    expect(before.contactIdentities.length).toBeGreaterThan(0);
     expect(h.twilioStub!.requests.some((r) => r.form?.Body === 'Injected by org B')).toBe(false);
   });
 });
@@ -349,6 +372,7 @@ describe("org B's admin-scope API key (sb_…) behaves like its JWT", () => {
     'GET /v1/conversations/:id/messages',
     'POST /v1/conversations/:id/status',
     'GET /v1/contacts/:id',
+    'PATCH /v1/contacts/:id',
     'PATCH /v1/templates/:id',
     'GET /v1/attachments/:id',
     'PATCH /v1/staff/:id',
@@ -419,6 +443,7 @@ describe('every list route: org B sees none of org A', () => {
   /** For the lists that show org A's resources: an id org A's own admin sees there (the positive control). */
   const ownId: Record<string, () => string> = {
     '/v1/conversations': () => f.conversation.id,
+    '/v1/contacts': () => f.contactId,
     '/v1/templates': () => f.templateId,
     '/v1/todos': () => f.todoId,
     '/v1/staff': () => f.staffId,
@@ -433,6 +458,7 @@ describe('every list route: org B sees none of org A', () => {
 
   /** The query a list needs to answer 200 (a list that needs one and is missing here fails on its 400). */
   const queryOf: Record<string, () => string> = {
+    '/v1/contacts': () => '?limit=100',
     '/v1/conversations/stats': () =>
       `?from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`,
   };

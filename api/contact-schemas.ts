@@ -1,0 +1,99 @@
+/**
+ * Request and response schemas (zod, with OpenAPI metadata) of `GET /v1/contacts` and
+ * `PATCH /v1/contacts/{id}`, and the list's opaque cursor.
+ */
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { type ContactCursor, IDENTITY_KINDS } from '../db/contacts';
+import { decodeKeyset, encodeKeyset } from '../db/keyset';
+import { HttpError } from './errors';
+import { Contact, text } from './schemas';
+
+extendZodWithOpenApi(z);
+
+/**
+ * Query of `GET /v1/contacts`: `q` (at most 200 characters; blank = no search) searches names and
+ * addresses; `limit` 1–100 (default 25); the opaque `cursor`. Unknown keys or bad values → 400
+ * `validation_failed`; a cursor not made by the API → 400 `invalid_cursor`.
+ */
+export const ContactListQuery = z.strictObject({
+  q: z
+    .string()
+    .trim()
+    .max(200)
+    .refine((v) => !v.includes('\u0000'), { message: 'must not contain NUL characters' })
+    .optional()
+    .openapi({
+      description:
+        'Case-insensitive substring of the name or of an address (3+ characters use the trigram indexes), or an address in any ' +
+        'spelling its kind accepts (`+1 (202) 555-0143` finds `+12025550143`; an email in any case; a Telegram chat id; ' +
+        '`@username` is in a Telegram contact’s name)',
+      example: 'ada',
+    }),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().min(1).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
+});
+
+/** 200 body of `GET /v1/contacts`: newest first; `nextCursor` is `null` on the last page. */
+export const ContactPage = z
+  .object({
+    data: z.array(Contact),
+    nextCursor: z.string().nullable().openapi({ description: 'Opaque cursor of the next page (`cursor=`), `null` on the last one' }),
+  })
+  .openapi('ContactPage');
+/** JSON shape of {@link ContactPage}. */
+export type ContactPage = z.infer<typeof ContactPage>;
+
+/** One identity of a `PATCH /v1/contacts/{id}` body: an address as typed, normalised by its kind. */
+export const ContactIdentityInput = z
+  .strictObject({
+    kind: z.enum(IDENTITY_KINDS).openapi({ description: 'A channel kind whose contacts have addresses (not `chat`)' }),
+    address: text(320).openapi({
+      description: 'Phone numbers in any spelling (stored E.164), email any case (stored lower-cased), Telegram chat id',
+      example: '+1 (202) 555-0143',
+    }),
+  })
+  .openapi('ContactIdentityInput');
+
+/**
+ * Body of `PATCH /v1/contacts/{id}`: at least one of `name` (`null` clears it), `vip`, `identities`
+ * (the complete new list, at most 50: replace semantics, `[]` removes every address). Each address is
+ * normalised by its kind (422 `invalid_address` naming the fields otherwise); one another contact of the
+ * org holds → 409 `identity_taken` with that contact's id.
+ */
+export const PatchContactBody = z
+  .strictObject({
+    name: text(200).nullable().optional(),
+    vip: z.boolean().optional(),
+    identities: z
+      .array(ContactIdentityInput)
+      .max(50)
+      .optional()
+      .openapi({
+        description:
+          'The complete new list of addresses (replace semantics); kept ones keep their age, new ones are added in list order, ' +
+          'so the first new address of a kind becomes `phone` / `whatsapp` / `email` when none of that kind was kept',
+      }),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of name, vip, identities' })
+  .openapi('PatchContact');
+/** Parsed {@link PatchContactBody}. */
+export type PatchContactBody = z.infer<typeof PatchContactBody>;
+
+const CursorTuple = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
+
+/** Encodes a contact list position as an opaque base64url cursor (`[createdAt, id]`). */
+export function encodeContactCursor(cursor: ContactCursor): string {
+  return encodeKeyset([cursor.createdAt, cursor.id]);
+}
+
+/**
+ * Decodes a cursor made by {@link encodeContactCursor}.
+ * @throws HttpError 400 `invalid_cursor` when it was not made by the API
+ */
+export function decodeContactCursor(value: string): ContactCursor {
+  const parsed = CursorTuple.safeParse(decodeKeyset(value));
+  if (!parsed.success) throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
+  const [createdAt, id] = parsed.data;
+  return { createdAt, id };
+}
