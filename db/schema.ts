@@ -234,8 +234,34 @@ export interface ConversationsTable {
   ai_assist: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
   /** Set when the AI assistant handed the conversation off to a human; cleared by a staff reply or closing. */
   needs_human: Generated<boolean>;
+  /**
+   * When the conversation was archived for the whole org (migration 0016); `null` = not archived.
+   * Written by the API (`POST …/archive`) and cleared by a new customer message; never part of the
+   * workflow's state upserts (`conversationColumns`).
+   */
+  archived_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/**
+ * `conversation_reads`: how far a staff user has read a conversation (migration 0016; primary key
+ * `(conversation_id, staff_id)`). Inbound messages with `seq` > `last_read_seq` are unread for them;
+ * no row = nothing read.
+ */
+export interface ConversationReadsTable {
+  conversation_id: string;
+  staff_id: string;
+  /** A `messages.seq` (bigint as string). */
+  last_read_seq: ColumnType<string, string | number | bigint, string | number | bigint>;
+  updated_at: Timestamp;
+}
+
+/** `conversation_stars`: a staff user's starred conversations (migration 0016; primary key `(conversation_id, staff_id)`). */
+export interface ConversationStarsTable {
+  conversation_id: string;
+  staff_id: string;
+  created_at: Timestamp;
 }
 
 /**
@@ -423,6 +449,8 @@ export interface Database {
   teams: TeamsTable;
   team_members: TeamMembersTable;
   twilio_accounts: TwilioAccountsTable;
+  conversation_reads: ConversationReadsTable;
+  conversation_stars: ConversationStarsTable;
 }
 
 /** An `orgs` row as selected. */
