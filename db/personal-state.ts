@@ -30,34 +30,36 @@ const nameVector = (alias: string): RawBuilder<unknown> => sql`to_tsvector('simp
  */
 const tsQuery = (q: string): RawBuilder<unknown> => sql`websearch_to_tsquery('simple', ${q})`;
 
-/**
- * `c.id` is one of the org's conversations whose message text, subject or contact name matches `q`.
- * Each of the three is a GIN-indexed lookup; the union of their conversation ids is computed once.
- */
-export function searchMatchSql(orgId: string, q: string): RawBuilder<boolean> {
-  const query = tsQuery(q);
-  return sql<boolean>`c.id in (
-    select sm.conversation_id from messages sm where sm.org_id = ${orgId} and ${messageVector('sm')} @@ ${query}
-    union
-    select sc.id from conversations sc where sc.org_id = ${orgId} and ${subjectVector('sc')} @@ ${query}
-    union
-    select sc2.id from conversations sc2 join contacts sct on sct.id = sc2.contact_id
-      where sc2.org_id = ${orgId} and sct.org_id = ${orgId} and ${nameVector('sct')} @@ ${query}
-  )`;
+/** A row of {@link searchHitsSql}: a matching conversation and its rank. */
+export interface SearchHit {
+  conversation_id: string;
+  /** `real`: the best `ts_rank` among the conversation's matching documents. */
+  rank: number;
 }
 
 /**
- * The search rank of conversation `c` (contact `ct`) for `q` (`real`, higher = better): `ts_rank` of the
- * subject and contact name (weight A: a hit there counts most) plus the best `ts_rank` of one of its
- * messages (default weight D). Stable for unchanged rows, so it can be part of a keyset cursor.
+ * The org's conversations whose message text, subject or contact name matches `q`, each with its rank
+ * (join it as `hits` on `hits.conversation_id = c.id`). Each message, the subject and the contact name
+ * is one document, found through its GIN index; a conversation's rank is the best `ts_rank` of its
+ * matching documents, the subject and contact name weighted A (a hit there counts 10× a message hit,
+ * default weight D). One pass: each matching document is ranked once, no per-conversation subquery.
+ * Stable for unchanged rows, so the rank can be part of a keyset cursor.
  */
-export function searchRankSql(q: string): RawBuilder<number> {
+export function searchHitsSql(orgId: string, q: string): RawBuilder<SearchHit> {
   const query = tsQuery(q);
-  return sql<number>`(
-    ts_rank(setweight(${subjectVector('c')}, 'A') || setweight(${nameVector('ct')}, 'A'), ${query})
-    + coalesce((select max(ts_rank(${messageVector('rm')}, ${query})) from messages rm
-                where rm.conversation_id = c.id and ${messageVector('rm')} @@ ${query}), 0)
-  )::real`;
+  return sql<SearchHit>`(
+    select d.conversation_id, max(d.rank)::real as rank from (
+      select sm.conversation_id, ts_rank(${messageVector('sm')}, ${query}) as rank
+        from messages sm where sm.org_id = ${orgId} and ${messageVector('sm')} @@ ${query}
+      union all
+      select sc.id, ts_rank(setweight(${subjectVector('sc')}, 'A'), ${query})
+        from conversations sc where sc.org_id = ${orgId} and ${subjectVector('sc')} @@ ${query}
+      union all
+      select sc2.id, ts_rank(setweight(${nameVector('sct')}, 'A'), ${query})
+        from contacts sct join conversations sc2 on sc2.contact_id = sct.id
+       where sct.org_id = ${orgId} and sc2.org_id = ${orgId} and ${nameVector('sct')} @@ ${query}
+    ) d group by d.conversation_id
+  )`;
 }
 
 /** The viewer's read marker of conversation `c` (`0` = nothing read). */

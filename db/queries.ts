@@ -12,8 +12,7 @@ import { splitPage } from './keyset';
 import {
   hasUnreadSql,
   myUnreadCountSql,
-  searchMatchSql,
-  searchRankSql,
+  searchHitsSql,
   sessionStatusSql,
   starredSql,
 } from './personal-state';
@@ -189,16 +188,17 @@ export async function listConversations(
   if (filters.contactId !== undefined) q = q.where('c.contact_id', '=', filters.contactId);
   if (filters.sessionStatus !== undefined) q = q.where(sql<boolean>`${sessionStatusSql()} = ${filters.sessionStatus}`);
   if (filters.q !== undefined) {
-    const rank = searchRankSql(filters.q);
-    let ranked = q.where(searchMatchSql(orgId, filters.q)).select(rank.as('search_rank'));
+    let ranked = q
+      .innerJoin(searchHitsSql(orgId, filters.q).as('hits'), 'hits.conversation_id', 'c.id')
+      .select('hits.rank as search_rank');
     if (page.cursor) {
       const cursor = page.cursor;
       ranked = ranked.where(
-        sql<boolean>`(${rank}, c.last_activity_at, c.id) < (${cursor.rank ?? 0}::real, ${cursor.lastActivityAt}::timestamptz, ${cursor.id}::uuid)`,
+        sql<boolean>`(hits.rank, c.last_activity_at, c.id) < (${cursor.rank ?? 0}::real, ${cursor.lastActivityAt}::timestamptz, ${cursor.id}::uuid)`,
       );
     }
     const rows = await ranked
-      .orderBy(sql`search_rank`, 'desc')
+      .orderBy('hits.rank', 'desc')
       .orderBy('c.last_activity_at', 'desc')
       .orderBy('c.id', 'desc')
       .limit(page.limit + 1)
