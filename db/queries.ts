@@ -188,24 +188,39 @@ export async function listConversations(
   if (filters.contactId !== undefined) q = q.where('c.contact_id', '=', filters.contactId);
   if (filters.sessionStatus !== undefined) q = q.where(sql<boolean>`${sessionStatusSql()} = ${filters.sessionStatus}`);
   if (filters.q !== undefined) {
+    // Rank order needs every match sorted: first the page's ids alone (the view's per-row subqueries
+    // would otherwise run for every match before the sort), then the view of just those rows.
     let ranked = q
       .innerJoin(searchHitsSql(orgId, filters.q).as('hits'), 'hits.conversation_id', 'c.id')
-      .select('hits.rank as search_rank');
+      .clearSelect()
+      .select(['c.id', 'c.last_activity_at', 'hits.rank as search_rank']);
     if (page.cursor) {
       const cursor = page.cursor;
       ranked = ranked.where(
         sql<boolean>`(hits.rank, c.last_activity_at, c.id) < (${cursor.rank ?? 0}::real, ${cursor.lastActivityAt}::timestamptz, ${cursor.id}::uuid)`,
       );
     }
-    const rows = await ranked
+    const hits = await ranked
       .orderBy('hits.rank', 'desc')
       .orderBy('c.last_activity_at', 'desc')
       .orderBy('c.id', 'desc')
       .limit(page.limit + 1)
       .execute();
-    const { page: pageRows, last } = splitPage(rows, page.limit);
+    const { page: pageHits, last } = splitPage(hits, page.limit);
+    const views =
+      pageHits.length === 0
+        ? []
+        : await conversationSelect(db, viewerId)
+            .where('c.org_id', '=', orgId)
+            .where(
+              'c.id',
+              'in',
+              pageHits.map((hit) => hit.id),
+            )
+            .execute();
+    const byId = new Map(views.map((row) => [row.id, row]));
     return {
-      rows: pageRows,
+      rows: pageHits.flatMap((hit) => byId.get(hit.id) ?? []),
       next: last ? { rank: last.search_rank, lastActivityAt: last.last_activity_at.toISOString(), id: last.id } : null,
     };
   }
