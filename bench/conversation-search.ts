@@ -32,7 +32,10 @@ async function main(): Promise<void> {
     const channelId = randomUUID();
     const started = Date.now();
     await db.insertInto('orgs').values({ id: orgId, name: 'bench' }).execute();
-    await db.insertInto('staff_users').values({ id: staffId, org_id: orgId, email: 'bench@example.test', name: 'Bench', role: 'admin' }).execute();
+    await db
+      .insertInto('staff_users')
+      .values({ id: staffId, org_id: orgId, email: 'bench@example.test', name: 'Bench', role: 'admin' })
+      .execute();
     await db
       .insertInto('channels')
       .values({ id: channelId, org_id: orgId, kind: 'sms', address: '+15550000000', name: 'SMS', provider: 'twilio', settings: '{}' })
@@ -83,7 +86,9 @@ async function main(): Promise<void> {
       }
       times.sort((a, b) => a - b);
       const at = (p: number) => times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)]!.toFixed(1);
-      console.log(`${label.padEnd(28)} rows ${String(rows).padStart(2)}  p50 ${at(50).padStart(7)} ms  p99 ${at(99).padStart(7)} ms  max ${times.at(-1)!.toFixed(1)} ms`);
+      console.log(
+        `${label.padEnd(28)} rows ${String(rows).padStart(2)}  p50 ${at(50).padStart(7)} ms  p99 ${at(99).padStart(7)} ms  max ${times.at(-1)!.toFixed(1)} ms`,
+      );
     }
   } finally {
     await db.destroy();

@@ -105,9 +105,9 @@ export interface ConversationFilters {
   /** Has at least one message in this delivery status (e.g. `unknown`: a send to check). */
   deliveryStatus?: DeliveryStatus;
   // ---- per-person state, archive, contact, search, session status (issue 11) ----
-  /** Has (true) / has no (false) customer message unread for {@link ConversationFilters.viewerId}. */
+  /** Has (true) / has no (false) customer message unread for the viewer (`listConversations`' `viewerId`, required). */
   unread?: boolean;
-  /** Starred (true) / not starred (false) by {@link ConversationFilters.viewerId}. */
+  /** Starred (true) / not starred (false) by the viewer (`listConversations`' `viewerId`, required). */
   starred?: boolean;
   /** Archived (true) or not (false); `undefined` = both. The API defaults to `false`. */
   archived?: boolean;
@@ -138,6 +138,7 @@ export interface ConversationCursor {
  * search rank first, then newest activity, keyset-paginated on `(rank, last_activity_at, id)`.
  * `viewerId`: whose unread count, star and `unread` / `starred` filters apply (the caller).
  * @returns up to `limit` rows and the cursor of the last row when more may follow
+ * @throws Error for the `unread` / `starred` filters without a `viewerId` (a programming error)
  */
 export async function listConversations(
   db: Db,

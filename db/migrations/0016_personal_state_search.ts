@@ -39,7 +39,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index conversations_org_archived_activity_idx on conversations (org_id, last_activity_at desc, id desc) where archived_at is not null`.execute(
     db,
   );
-  await sql`create index conversations_subject_search_idx on conversations using gin (to_tsvector('simple', coalesce(subject, '')))`.execute(db);
+  await sql`create index conversations_subject_search_idx on conversations using gin (to_tsvector('simple', coalesce(subject, '')))`.execute(
+    db,
+  );
   await sql`create index contacts_name_search_idx on contacts using gin (to_tsvector('simple', coalesce(name, '')))`.execute(db);
 
   await sql`create index messages_search_idx on messages using gin (to_tsvector('simple', left(text, 100000)))`.execute(db);

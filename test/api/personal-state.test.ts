@@ -201,9 +201,13 @@ describe('sessionStatus', () => {
       for (const closed_reason of [null, 'closed_by_staff', 'session_expired'])
         for (const needs_human of [false, true])
           for (const unread_count of [0, 1, 7])
-            for (const has_staff_replied of [false, true]) rows.push({ status, closed_reason, needs_human, unread_count, has_staff_replied });
+            for (const has_staff_replied of [false, true])
+              rows.push({ status, closed_reason, needs_human, unread_count, has_staff_replied });
     const values = sql.join(
-      rows.map((r, i) => sql`(${i}::int, ${r.status}::text, ${r.closed_reason}::text, ${r.needs_human}::boolean, ${r.unread_count}::int, ${r.has_staff_replied}::boolean)`),
+      rows.map(
+        (r, i) =>
+          sql`(${i}::int, ${r.status}::text, ${r.closed_reason}::text, ${r.needs_human}::boolean, ${r.unread_count}::int, ${r.has_staff_replied}::boolean)`,
+      ),
     );
     const result = await sql<{ i: number; s: string }>`
       select c.i, ${sessionStatusSql()} as s
@@ -247,7 +251,11 @@ describe('sessionStatus', () => {
     expect((await view(expired.id)).sessionStatus).toBe('expired');
 
     const all = await listAll(h);
-    const byStatus = (s: SessionStatus) => (all as View[]).filter((c) => c.sessionStatus === s).map((c) => c.id).sort();
+    const byStatus = (s: SessionStatus) =>
+      (all as View[])
+        .filter((c) => c.sessionStatus === s)
+        .map((c) => c.id)
+        .sort();
     for (const [status, member] of [
       ['active', active],
       ['waiting_reply', waiting],
@@ -276,7 +284,14 @@ describe('POST /v1/conversations/reply (seed 003 alias)', () => {
     expect(alias.status).toBe(201);
     const [d, a] = [direct.body as MessageBody, alias.body as MessageBody];
     expect(Object.keys(a).sort()).toEqual(Object.keys(d).sort());
-    const same = (m: MessageBody) => ({ conversationId: m.conversationId, direction: m.direction, authorType: m.authorType, authorId: m.authorId, isInternalNote: m.isInternalNote, deliveryStatus: m.deliveryStatus });
+    const same = (m: MessageBody) => ({
+      conversationId: m.conversationId,
+      direction: m.direction,
+      authorType: m.authorType,
+      authorId: m.authorId,
+      isInternalNote: m.isInternalNote,
+      deliveryStatus: m.deliveryStatus,
+    });
     expect(same(a)).toEqual(same(d));
     expect(a.text).toBe('Alias reply');
     const stored = await h.db.selectFrom('messages').select('text').where('id', '=', a.id).executeTakeFirstOrThrow();
@@ -286,7 +301,11 @@ describe('POST /v1/conversations/reply (seed 003 alias)', () => {
   });
 
   test("another org's or an unknown session → 404; bad bodies → 400 like the direct route", async () => {
-    expectError(await as('admin').post('/v1/conversations/reply', { sessionId: await foreignConversation(), message: 'hi' }), 404, 'not_found');
+    expectError(
+      await as('admin').post('/v1/conversations/reply', { sessionId: await foreignConversation(), message: 'hi' }),
+      404,
+      'not_found',
+    );
     expectError(await as('admin').post('/v1/conversations/reply', { sessionId: randomUUID(), message: 'hi' }), 404, 'not_found');
     expectValidationError(await as('admin').post('/v1/conversations/reply', { sessionId: c.id, message: '   ' }), 'message');
     expectValidationError(await as('admin').post('/v1/conversations/reply', { sessionId: 'ses_abc123', message: 'hi' }), 'sessionId');
@@ -302,7 +321,11 @@ describe('POST /v1/conversations/reply (seed 003 alias)', () => {
     expect(started.status).toBe(201);
     const id = (started.body as View).id;
     const direct = expectError(await as('admin').post(`/v1/conversations/${id}/messages`, { text: 'hi' }), 422, 'whatsapp_session_expired');
-    const alias = expectError(await as('admin').post('/v1/conversations/reply', { sessionId: id, message: 'hi' }), 422, 'whatsapp_session_expired');
+    const alias = expectError(
+      await as('admin').post('/v1/conversations/reply', { sessionId: id, message: 'hi' }),
+      422,
+      'whatsapp_session_expired',
+    );
     expect(alias.error).toEqual(direct.error);
   });
 });
