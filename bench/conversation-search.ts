@@ -4,7 +4,7 @@
  * 100000, 10, 20). Creates its own database (`switchboard_bench_search_<time>`, dropped at the end;
  * `--keep` keeps it), migrates it, fills one org with contacts, conversations and messages in SQL
  * (`generate_series`: words from a 20-word vocabulary, so a word is in ~14 % of messages), some read
- * markers and stars, then times `listConversations` (db/queries.ts, the function the API calls; no HTTP)
+ * markers and stars (then `vacuum analyze`), then times `listConversations` (db/queries.ts, the function the API calls; no HTTP)
  * for each case and prints p50 / p99 / max in ms. Needs Postgres at 127.0.0.1:5432 (user postgres).
  */
 import { randomUUID } from 'node:crypto';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       from conversations c where c.org_id = ${orgId} and random() < 0.5`.execute(db);
     await sql`insert into conversation_stars (conversation_id, staff_id)
       select c.id, ${staffId} from conversations c where c.org_id = ${orgId} and random() < 0.01`.execute(db);
-    await sql`analyze`.execute(db);
+    await sql`vacuum analyze`.execute(db);
     console.log(`seeded ${N} conversations, ${N * PER} messages in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     const cases: [string, ConversationFilters][] = [

@@ -16,8 +16,8 @@ import type { SessionStatus } from '../domain/session-status';
  */
 export const SEARCH_CONFIG = 'simple';
 
-/** The vector of a message's text (alias `m`), exactly the expression of the GIN index `messages_search_idx` (migration 0016). */
-const messageVector = (alias: string): RawBuilder<unknown> => sql`to_tsvector('simple', left(${sql.ref(`${alias}.text`)}, 100000))`;
+/** The vector of a message's text: the stored column `messages.search_vector` (GIN `messages_search_idx`, migration 0016). */
+const messageVector = (alias: string): RawBuilder<unknown> => sql`${sql.ref(`${alias}.search_vector`)}`;
 /** The vector of a conversation's subject, as indexed by `conversations_subject_search_idx`. */
 const subjectVector = (alias: string): RawBuilder<unknown> => sql`to_tsvector('simple', coalesce(${sql.ref(`${alias}.subject`)}, ''))`;
 /** The vector of a contact's name, as indexed by `contacts_name_search_idx`. */

@@ -301,6 +301,11 @@ export interface MessagesTable {
   edited_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /**
+   * `to_tsvector('simple', left(text, 100000))`, generated and stored by Postgres (migration 0016) for
+   * full-text search; never written, read as its text form.
+   */
+  search_vector: ColumnType<string, never, never>;
 }
 
 /** A stored file; its bytes live in the blob store under `storage_key`. */
