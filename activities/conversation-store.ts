@@ -161,6 +161,7 @@ export function newReplyToken(): string {
  * `state` (the state after all of them) when every one of them is new. Dedupe: any unique key
  * (`(org_id, provider, provider_message_id)`, an email's Message-ID), `ON CONFLICT DO NOTHING`.
  * A new email from the contact's address clears its hard-bounce flag (`contacts.email_bounced_at`);
+ * a new customer message (not an automatic reply) unarchives the conversation (`archived_at`);
  * a profile name (WhatsApp `ProfileName`, email `FromName`) fills a contact without a name.
  * @returns `inserted[i]` for `messages[i]`; when any is `false` (already stored), the state was
  *   NOT written: the workflow recomputes it from the inserted ones and saves it.
@@ -206,6 +207,17 @@ async function recordInboundBatch(
         .updateTable('conversations')
         .set({ ...conversationColumns(input.state), updated_at: sql`now()` })
         .where('id', '=', input.state.conversationId)
+        .execute();
+    }
+    // a new customer message brings an archived conversation back (issue 11); an automatic reply
+    // (out-of-office) does not, as it does not reopen a closed one. `archived_at` is the API's column:
+    // only this clears it, the state writes above never touch it.
+    if (input.messages.some((m, i) => inserted[i] && m.message.email?.autoReply !== true)) {
+      await tx
+        .updateTable('conversations')
+        .set({ archived_at: null })
+        .where('id', '=', input.state.conversationId)
+        .where('archived_at', 'is not', null)
         .execute();
     }
     // mail from a hard-bounced address proves it works again: clear the flag

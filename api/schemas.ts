@@ -9,6 +9,7 @@ import { CHANNEL_KINDS, MESSAGE_PROVIDERS } from '../channels/kinds';
 import { CONVERSATION_STATUSES, PRIORITIES } from '../domain/conversation';
 import { DELIVERY_STATUSES } from '../domain/delivery';
 import { AUTHOR_TYPES, MESSAGE_DIRECTIONS } from '../domain/message';
+import { SESSION_STATUSES } from '../domain/session-status';
 
 extendZodWithOpenApi(z);
 
@@ -150,7 +151,10 @@ export const Conversation = z
     }),
     teamId: Uuid.nullable().openapi({ description: 'The team the conversation is assigned to; `null` = none' }),
     tags: z.array(z.string()),
-    unreadCount: z.number().int(),
+    unreadCount: z.number().int().openapi({
+      description:
+        "The caller's own unread count: customer messages after their read marker (`POST …/read`, `…/unread`; replying or closing marks read for the one who did it)",
+    }),
     lastMessagePreview: z.string().nullable(),
     lastActivityAt: IsoDateTime,
     lastCustomerMessageAt: IsoDateTime.nullable(),
@@ -173,6 +177,17 @@ export const Conversation = z
     }),
     warnings: z.array(ConversationWarning).openapi({
       description: "Things staff should know before replying, e.g. `email_address_bounced` (the contact's email address hard-bounced)",
+    }),
+    // ---- per-person state, archive, session status (issue 11) ----
+    starred: z.boolean().openapi({ description: 'Starred by the caller (stars are per staff user)' }),
+    archivedAt: IsoDateTime.nullable().openapi({
+      description: 'When the conversation was archived (for the whole org); `null` = not archived. A new customer message unarchives it',
+    }),
+    sessionStatus: z.enum(SESSION_STATUSES).openapi({
+      description:
+        'Derived session status (seed 003): `expired` (closed by a lapsed session window), `completed` (closed by staff), ' +
+        '`needs_human` (handed off by the AI assistant), `waiting_reply` (pending on the customer, or the last word was a staff / AI reply), ' +
+        '`active` (open, the customer is waiting or the AI assistant is handling it); first match wins, in this order',
     }),
     createdAt: IsoDateTime,
     updatedAt: IsoDateTime,
@@ -304,6 +319,22 @@ export const ListConversationsQuery = z
     deliveryStatus: z.enum(DELIVERY_STATUSES).optional().openapi({
       description: 'Only conversations with at least one outbound message in this delivery status (e.g. `unknown`: a send to check)',
     }),
+    // ---- per-person state, archive, contact, search, session status (issue 11) ----
+    unread: booleanQuery.optional().openapi({ description: 'Only conversations with (true) / without (false) customer messages unread by me' }),
+    starred: booleanQuery.optional().openapi({ description: 'Only conversations I starred (true) / did not star (false)' }),
+    archived: booleanQuery.default(false).openapi({
+      description: 'Archived conversations only (true), or not archived ones (false, the default)',
+    }),
+    contactId: Uuid.optional().openapi({ description: "Only this contact's conversations (sessions)" }),
+    q: text(200)
+      .optional()
+      .openapi({
+        description:
+          'Full-text search over message text, subject and contact name (Postgres `websearch_to_tsquery`, `simple` configuration): ' +
+          'words are ANDed, `"a phrase"` in quotes, `or` between alternatives, `-word` excludes; case-insensitive, no stemming. ' +
+          'Ordered by rank (subject / contact name hits first), then newest activity',
+      }),
+    sessionStatus: z.enum(SESSION_STATUSES).optional().openapi({ description: 'Only conversations in this session status' }),
     limit: z.coerce.number().int().min(1).max(100).default(25),
     cursor: text(2_000).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
   })
@@ -388,6 +419,27 @@ export const SendMessageBody = z
     path: ['isInternalNote'],
   })
   .openapi('SendMessage');
+
+/** Parsed {@link SendMessageBody} (defaults applied). */
+export type SendMessageBody = z.infer<typeof SendMessageBody>;
+
+// ---- Per-person state, archive, the reply alias (issue 11) ------------------------------------
+
+/** Body of `POST /v1/conversations/{id}/archive`: `true` archives (for the whole org), `false` unarchives. */
+export const ArchiveBody = z.object({ archived: z.boolean() }).strict().openapi('Archive');
+
+/**
+ * Body of `POST /v1/conversations/reply` (seed 003's API): `sessionId` is the conversation id, `message`
+ * the reply text (trimmed, 1–10 000 chars, no NUL). The same as `POST /v1/conversations/{sessionId}/messages`
+ * with `{ text: message }`: same rules, same answers.
+ */
+export const ReplyAliasBody = z
+  .object({
+    sessionId: Uuid.openapi({ description: 'The conversation (session) id' }),
+    message: text(10_000).openapi({ description: 'The reply text' }),
+  })
+  .strict()
+  .openapi('ReplyAlias');
 
 /** Body of `POST /v1/send-template`: the template by name, the contact (uuid) and channel, and the variables. */
 export const SendTemplateBody = z

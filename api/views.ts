@@ -13,6 +13,16 @@ import { effectiveAiAssist, type AiAssistantConfig } from '../domain/ai-assistan
 import { kindSpec } from '../channels/kinds';
 
 const CursorTuple = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
+/** A search page's cursor (`?q=`): `[rank as text, lastActivityAt, id]`. */
+const SearchCursorTuple = z.tuple([
+  z
+    .string()
+    .max(40)
+    .transform(Number)
+    .refine((n) => Number.isFinite(n)),
+  z.iso.datetime({ offset: true }),
+  z.uuid(),
+]);
 
 const iso = (d: Date): string => d.toISOString();
 const isoOrNull = (d: Date | null): string | null => (d === null ? null : d.toISOString());
@@ -82,7 +92,8 @@ export function toConversationView(row: ConversationListRow): ConversationView {
     assigneeInactive: row.assignee_inactive,
     teamId: row.team_id,
     tags: row.tags,
-    unreadCount: row.unread_count,
+    // the caller's own: customer messages after their read marker (db/personal-state.ts)
+    unreadCount: row.my_unread_count,
     lastMessagePreview: row.last_message_preview,
     lastActivityAt: iso(row.last_activity_at),
     lastCustomerMessageAt: isoOrNull(row.last_customer_message_at),
@@ -103,6 +114,10 @@ export function toConversationView(row: ConversationListRow): ConversationView {
     needsHuman: row.needs_human,
     pendingSuggestion: suggestionViewFromJson(row.pending_suggestion),
     warnings: conversationWarnings(row),
+    // ---- per-person state, archive, session status (issue 11) ----
+    starred: row.starred,
+    archivedAt: isoOrNull(row.archived_at),
+    sessionStatus: row.session_status,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -125,16 +140,26 @@ export function toContactView(row: ContactRow): z.infer<typeof Contact> {
   };
 }
 
-/** Encodes a list cursor as opaque base64url JSON (`[lastActivityAt ISO-8601, id]`). */
+/**
+ * Encodes a list cursor as opaque base64url JSON (`[lastActivityAt ISO-8601, id]`; a search page's
+ * `[rank, lastActivityAt, id]`).
+ */
 export function encodeCursor(cursor: ConversationCursor): string {
+  if (cursor.rank !== undefined) return encodeKeyset([String(cursor.rank), cursor.lastActivityAt, cursor.id]);
   return encodeKeyset([cursor.lastActivityAt, cursor.id]);
 }
 
 /**
- * Decodes a cursor made by {@link encodeCursor}.
+ * Decodes a cursor made by {@link encodeCursor}; `search`: the list has `?q=` (its cursors carry the rank;
+ * a cursor of the other kind is not valid).
  * @throws HttpError 400 `invalid_cursor` when it was not made by us
  */
-export function decodeCursor(value: string): ConversationCursor {
+export function decodeCursor(value: string, search = false): ConversationCursor {
+  if (search) {
+    const ranked = SearchCursorTuple.safeParse(decodeKeyset(value));
+    if (!ranked.success) throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
+    return { rank: ranked.data[0], lastActivityAt: ranked.data[1], id: ranked.data[2] };
+  }
   const cursor = CursorTuple.safeParse(decodeKeyset(value));
   if (!cursor.success) throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
   return { lastActivityAt: cursor.data[0], id: cursor.data[1] };

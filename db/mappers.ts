@@ -45,10 +45,13 @@ export function conversationStateFromRow(row: ConversationRow): ConversationStat
  * The mutable columns of a conversation row for a {@link ConversationState} (timestamps as ISO-8601 strings).
  * `team_id` is written through a lookup of the team (`null` when it was deleted since the state took
  * it), so a run holding a deleted team's id never fails its writes on the foreign key.
+ * `archived_at` is deliberately not among them (the type excludes it): archiving is the org's, set by
+ * the API, and a workflow save must never overwrite it (a new customer message clears it, in the
+ * inbound activity).
  */
 export function conversationColumns(
   state: ConversationState,
-): Omit<Updateable<ConversationsTable>, 'team_id'> & { team_id: RawBuilder<string | null> | null } {
+): Omit<Updateable<ConversationsTable>, 'team_id' | 'archived_at'> & { team_id: RawBuilder<string | null> | null } {
   const teamId = state.teamId ?? null;
   return {
     status: state.status,

@@ -9,8 +9,20 @@ import { contactAddressColumns } from './contacts';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { Database, MessageRow } from './schema';
 import { splitPage } from './keyset';
+import {
+  hasUnreadSql,
+  myUnreadCountSql,
+  searchHitsSql,
+  sessionStatusSql,
+  starredSql,
+} from './personal-state';
+import type { SessionStatus } from '../domain/session-status';
 
-function conversationSelect(db: Db) {
+/**
+ * The conversation view's select. `viewerId`: the staff user whose per-person state (unread count,
+ * star) the row carries; `null` = nobody's (every customer message unread, not starred).
+ */
+function conversationSelect(db: Db, viewerId: string | null) {
   return db
     .selectFrom('conversations as c')
     .innerJoin('channels as ch', 'ch.id', 'c.channel_id')
@@ -64,6 +76,12 @@ function conversationSelect(db: Db) {
       sql<unknown>`(select to_jsonb(s) from ai_suggestions s where s.conversation_id = c.id and s.status in ('pending', 'scheduled') order by s.created_at desc limit 1)`.as(
         'pending_suggestion',
       ),
+      // ---- per-person state, archive, session status (issue 11, db/personal-state.ts) ----
+      myUnreadCountSql(viewerId).as('my_unread_count'),
+      starredSql(viewerId).as('starred'),
+      'c.archived_at',
+      'c.has_staff_replied',
+      sessionStatusSql().as('session_status'),
     ]);
 }
 
@@ -96,28 +114,50 @@ export interface ConversationFilters {
   needsHuman?: boolean;
   /** Has at least one message in this delivery status (e.g. `unknown`: a send to check). */
   deliveryStatus?: DeliveryStatus;
+  // ---- per-person state, archive, contact, search, session status (issue 11) ----
+  /** Has (true) / has no (false) customer message unread for the viewer (`listConversations`' `viewerId`, required). */
+  unread?: boolean;
+  /** Starred (true) / not starred (false) by the viewer (`listConversations`' `viewerId`, required). */
+  starred?: boolean;
+  /** Archived (true) or not (false); `undefined` = both. The API defaults to `false`. */
+  archived?: boolean;
+  /** Only this contact's conversations (seed 003: a contact's sessions). */
+  contactId?: string;
+  /**
+   * Full-text search (`websearch_to_tsquery('simple', q)`) over message text, subject and contact name;
+   * with it the order is rank first (see {@link listConversations}).
+   */
+  q?: string;
+  /** Only conversations in this session status (`domain/session-status.ts`). */
+  sessionStatus?: SessionStatus;
 }
 
-/** Keyset position in the newest-activity-first order. */
+/** Keyset position in the newest-activity-first order (with `q`: rank first). */
 export interface ConversationCursor {
   /** `last_activity_at` of the last row seen, ISO-8601 UTC. */
   lastActivityAt: string;
   /** Conversation id (UUID) of the last row seen: the tie-breaker. */
   id: string;
+  /** With `q` only: the search rank (`real`) of the last row seen. */
+  rank?: number;
 }
 
 /**
  * One page of an org's conversations, newest activity first, keyset-paginated on
- * `(last_activity_at, id)` so pages stay stable when new conversations arrive.
+ * `(last_activity_at, id)` so pages stay stable when new conversations arrive. With `filters.q`: best
+ * search rank first, then newest activity, keyset-paginated on `(rank, last_activity_at, id)`.
+ * `viewerId`: whose unread count, star and `unread` / `starred` filters apply (the caller).
  * @returns up to `limit` rows and the cursor of the last row when more may follow
+ * @throws Error for the `unread` / `starred` filters without a `viewerId` (a programming error)
  */
 export async function listConversations(
   db: Db,
   orgId: string,
   filters: ConversationFilters,
   page: { limit: number; cursor?: ConversationCursor },
+  viewerId: string | null = null,
 ): Promise<{ rows: ConversationListRow[]; next: ConversationCursor | null }> {
-  let q = conversationSelect(db).where('c.org_id', '=', orgId);
+  let q = conversationSelect(db, viewerId).where('c.org_id', '=', orgId);
   if (filters.status === 'active') q = q.where('c.status', 'in', ['open', 'pending']);
   else if (filters.status) q = q.where('c.status', '=', filters.status);
   if (filters.channel) q = q.where('c.channel_kind', '=', filters.channel);
@@ -147,6 +187,55 @@ export async function listConversations(
       ),
     );
   }
+  // ---- per-person state, archive, contact, search, session status (issue 11) ----
+  if (filters.unread !== undefined) {
+    if (viewerId === null) throw new Error('the unread filter needs a viewer');
+    q = q.where(filters.unread ? hasUnreadSql(viewerId) : sql<boolean>`not ${hasUnreadSql(viewerId)}`);
+  }
+  if (filters.starred !== undefined) {
+    if (viewerId === null) throw new Error('the starred filter needs a viewer');
+    q = q.where(filters.starred ? starredSql(viewerId) : sql<boolean>`not ${starredSql(viewerId)}`);
+  }
+  if (filters.archived !== undefined) q = q.where('c.archived_at', filters.archived ? 'is not' : 'is', null);
+  if (filters.contactId !== undefined) q = q.where('c.contact_id', '=', filters.contactId);
+  if (filters.sessionStatus !== undefined) q = q.where(sql<boolean>`${sessionStatusSql()} = ${filters.sessionStatus}`);
+  if (filters.q !== undefined) {
+    // Rank order needs every match sorted: first the page's ids alone (the view's per-row subqueries
+    // would otherwise run for every match before the sort), then the view of just those rows.
+    let ranked = q
+      .innerJoin(searchHitsSql(orgId, filters.q).as('hits'), 'hits.conversation_id', 'c.id')
+      .clearSelect()
+      .select(['c.id', 'c.last_activity_at', 'hits.rank as search_rank']);
+    if (page.cursor) {
+      const cursor = page.cursor;
+      ranked = ranked.where(
+        sql<boolean>`(hits.rank, c.last_activity_at, c.id) < (${cursor.rank ?? 0}::real, ${cursor.lastActivityAt}::timestamptz, ${cursor.id}::uuid)`,
+      );
+    }
+    const hits = await ranked
+      .orderBy('hits.rank', 'desc')
+      .orderBy('c.last_activity_at', 'desc')
+      .orderBy('c.id', 'desc')
+      .limit(page.limit + 1)
+      .execute();
+    const { page: pageHits, last } = splitPage(hits, page.limit);
+    const views =
+      pageHits.length === 0
+        ? []
+        : await conversationSelect(db, viewerId)
+            .where('c.org_id', '=', orgId)
+            .where(
+              'c.id',
+              'in',
+              pageHits.map((hit) => hit.id),
+            )
+            .execute();
+    const byId = new Map(views.map((row) => [row.id, row]));
+    return {
+      rows: pageHits.flatMap((hit) => byId.get(hit.id) ?? []),
+      next: last ? { rank: last.search_rank, lastActivityAt: last.last_activity_at.toISOString(), id: last.id } : null,
+    };
+  }
   if (page.cursor) {
     q = q.where(sql<boolean>`(c.last_activity_at, c.id) < (${page.cursor.lastActivityAt}::timestamptz, ${page.cursor.id}::uuid)`);
   }
@@ -162,9 +251,17 @@ export async function listConversations(
   };
 }
 
-/** One conversation of the org, or `undefined` (also for another org's id: callers answer 404). */
-export async function getConversation(db: Db, orgId: string, id: string): Promise<ConversationListRow | undefined> {
-  return conversationSelect(db).where('c.org_id', '=', orgId).where('c.id', '=', id).executeTakeFirst();
+/**
+ * One conversation of the org, or `undefined` (also for another org's id: callers answer 404).
+ * `viewerId`: whose unread count and star the row carries (`null` = nobody's).
+ */
+export async function getConversation(
+  db: Db,
+  orgId: string,
+  id: string,
+  viewerId: string | null = null,
+): Promise<ConversationListRow | undefined> {
+  return conversationSelect(db, viewerId).where('c.org_id', '=', orgId).where('c.id', '=', id).executeTakeFirst();
 }
 
 /**

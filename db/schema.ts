@@ -243,6 +243,12 @@ export interface ConversationsTable {
   sla_resolution_due_at: NullableTimestamp;
   /** A clock passed its warning instant and is not breached. */
   sla_at_risk: Generated<boolean>;
+  /**
+   * When the conversation was archived for the whole org (migration 0016); `null` = not archived.
+   * Written by the API (`POST …/archive`) and cleared by a new customer message; never part of the
+   * workflow's state upserts (`conversationColumns`).
+   */
+  archived_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -257,6 +263,26 @@ export interface OrgSlaSettingsTable {
   settings: ColumnType<SlaSettingsDocument, string, string>;
   updated_by: string | null;
   updated_at: Generated<Date>;
+}
+
+/**
+ * `conversation_reads`: how far a staff user has read a conversation (migration 0016; primary key
+ * `(conversation_id, staff_id)`). Inbound messages with `seq` > `last_read_seq` are unread for them;
+ * no row = nothing read.
+ */
+export interface ConversationReadsTable {
+  conversation_id: string;
+  staff_id: string;
+  /** A `messages.seq` (bigint as string). */
+  last_read_seq: ColumnType<string, string | number | bigint, string | number | bigint>;
+  updated_at: Timestamp;
+}
+
+/** `conversation_stars`: a staff user's starred conversations (migration 0016; primary key `(conversation_id, staff_id)`). */
+export interface ConversationStarsTable {
+  conversation_id: string;
+  staff_id: string;
+  created_at: Timestamp;
 }
 
 /**
@@ -296,6 +322,11 @@ export interface MessagesTable {
   edited_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /**
+   * `to_tsvector('simple', left(text, 100000))`, generated and stored by Postgres (migration 0016) for
+   * full-text search; never written, read as its text form.
+   */
+  search_vector: ColumnType<string, never, never>;
 }
 
 /** A stored file; its bytes live in the blob store under `storage_key`. */
@@ -445,6 +476,8 @@ export interface Database {
   team_members: TeamMembersTable;
   twilio_accounts: TwilioAccountsTable;
   org_sla_settings: OrgSlaSettingsTable;
+  conversation_reads: ConversationReadsTable;
+  conversation_stars: ConversationStarsTable;
 }
 
 /** An `orgs` row as selected. */

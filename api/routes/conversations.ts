@@ -2,9 +2,10 @@
  * `/v1/conversations`: list, read, messages, and the commands (updates to the workflow).
  * Commands return the stored result: the message (201) or the updated conversation (200).
  */
-import type { Router } from 'express';
+import type { Response, Router } from 'express';
 import type { Db } from '../../db/client';
 import { getConversation, listConversations, listMessages, messageExists } from '../../db/queries';
+import { markRead, markReadThrough, markUnread, setArchived, setStarred } from '../../db/personal-state';
 import { getSuggestion, listConversationSuggestions } from '../../db/suggestions';
 import { messageRecordFromRow } from '../../db/mappers';
 import {
@@ -20,13 +21,14 @@ import {
 import { assertEmailDeliverable, bounceFlagOf } from '../bounced-address';
 import { CHANNEL_KIND_SPECS, kindSpec } from '../../channels/kinds';
 import { AiSuggestion, AiSuggestionList, SendSuggestionBody, SuggestionParams, toSuggestionView } from '../ai-suggestion-schemas';
-import { principalOf } from '../auth';
+import { type Principal, principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { commandClient, idempotent } from '../idempotency';
 import { outboundContent } from '../outbound-content';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 import {
+  ArchiveBody,
   AssignBody,
   Conversation,
   ConversationPage,
@@ -37,6 +39,7 @@ import {
   MessagePage,
   MessageParams,
   PatchConversationBody,
+  ReplyAliasBody,
   SendMessageBody,
   SetStatusBody,
 } from '../schemas';
@@ -50,14 +53,52 @@ const copyRecipientKindLabels = CHANNEL_KIND_SPECS.filter((s) => s.capabilities.
 /** What the conversations routes need. */
 export type ConversationRoutesDeps = Pick<ApiDeps, 'db' | 'conversations' | 'logger'>;
 
-/** The conversation row of `id` in `orgId`, or HttpError 404 `not_found`. */
-async function load(db: Db, orgId: string, id: string) {
-  const row = await getConversation(db, orgId, id);
+/**
+ * The conversation row of `id` in `orgId`, or HttpError 404 `not_found`; `viewerId`: whose unread
+ * count and star it carries.
+ */
+async function load(db: Db, orgId: string, id: string, viewerId: string | null = null) {
+  const row = await getConversation(db, orgId, id, viewerId);
   if (!row) throw notFound('Conversation');
   return row;
 }
-/** The conversation as the `Conversation` schema (404 like {@link load}). */
-const reload = async (db: Db, orgId: string, id: string) => toConversationView(await load(db, orgId, id));
+/** The conversation as the `Conversation` schema, as `viewerId` sees it (404 like {@link load}). */
+const reload = async (db: Db, orgId: string, id: string, viewerId: string) => toConversationView(await load(db, orgId, id, viewerId));
+
+/**
+ * A reply or internal note on the org's conversation `id` (the handler of `POST …/:id/messages`, also
+ * behind its alias `POST /v1/conversations/reply`): the channel's rules, the bounce check, then the
+ * workflow's `reply` update. A reply (not a note) marks the conversation read for its author up to it.
+ * Answers 201 with the stored message; 404 for an unknown or another org's conversation.
+ */
+async function sendReply(
+  { db, conversations }: Pick<ConversationRoutesDeps, 'db' | 'conversations'>,
+  res: Response,
+  me: Principal,
+  id: string,
+  body: SendMessageBody,
+): Promise<void> {
+  const row = await load(db, me.orgId, id);
+  const spec = kindSpec(row.channel_kind);
+  if (!spec.capabilities.copyRecipients && (body.cc?.length || body.bcc?.length)) {
+    const message = `cc and bcc are for ${copyRecipientKindLabels} conversations only, not ${spec.label}`;
+    throw new HttpError(400, 'validation_failed', message, { channel: row.channel_kind });
+  }
+  if (!body.isInternalNote) assertEmailDeliverable(bounceFlagOf(row), body.force);
+  const content = await outboundContent(db, me.orgId, row.channel_kind, body);
+  const asAddresses = (list: string[] | undefined) => (list ?? []).map((email) => ({ email, name: null }));
+  const message = await commandClient(conversations, res).update(workflowConversationOf(row), replyUpdate, {
+    text: content.text,
+    isInternalNote: body.isInternalNote,
+    authorId: me.userId,
+    attachments: content.attachments,
+    template: content.template,
+    ...(body.cc?.length || body.bcc?.length ? { emailRecipients: { cc: asAddresses(body.cc), bcc: asAddresses(body.bcc) } } : {}),
+  });
+  // whoever answers has read what they answered (a note is not an answer)
+  if (!body.isInternalNote) await markReadThrough(db, me.orgId, id, me.userId, message.id);
+  res.status(201).json(message);
+}
 
 /**
  * The routes under `/v1/conversations` (behind auth and `express.json()`), in Express match order.
@@ -100,10 +141,43 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
             atRisk: q.atRisk,
             needsHuman: q.needsHuman,
             deliveryStatus: q.deliveryStatus,
+            // per-person state, archive, contact, search, session status (issue 11)
+            unread: q.unread,
+            starred: q.starred,
+            archived: q.archived,
+            contactId: q.contactId,
+            q: q.q,
+            sessionStatus: q.sessionStatus,
           },
-          { limit: q.limit, cursor: q.cursor ? decodeCursor(q.cursor) : undefined },
+          { limit: q.limit, cursor: q.cursor ? decodeCursor(q.cursor, q.q !== undefined) : undefined },
+          me.userId,
         );
         res.json({ data: page.rows.map(toConversationView), nextCursor: page.next ? encodeCursor(page.next) : null });
+      },
+  ),
+  /**
+   * Seed 003's reply: `{ sessionId, message }` is `POST /v1/conversations/{sessionId}/messages` with
+   * `{ text: message }` (the same handler: same rules, same answers, 404 for another org's session).
+   * Declared before the `/:id` routes so `reply` is never read as an id.
+   */
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/conversations/reply',
+      auth: 'staff',
+      operationId: 'replyToSession',
+      tags: ['conversations'],
+      summary: 'Reply on a conversation (seed 003 alias of `POST /v1/conversations/{id}/messages` with `{ text }`)',
+      idempotent: true,
+      request: { body: ReplyAliasBody },
+      response: { status: 201, schema: Message, description: 'The stored message (queued for sending)' },
+      errors: [400, 404, 422],
+    },
+    (deps) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { sessionId, message } = ReplyAliasBody.parse(req.body);
+        await sendReply(deps, res, me, sessionId, SendMessageBody.parse({ text: message }));
       },
   ),
   defineRoute(
@@ -121,7 +195,8 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
     ({ db }) =>
       async (req, res) => {
         const { id } = IdParams.parse(req.params);
-        res.json(await reload(db, principalOf(res).orgId, id));
+        const me = principalOf(res);
+        res.json(await reload(db, me.orgId, id, me.userId));
       },
   ),
   defineRoute(
@@ -162,29 +237,12 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
       response: { status: 201, schema: Message, description: 'The stored message' },
       errors: [400, 404, 422],
     },
-    ({ db, conversations }) =>
+    (deps) =>
       async (req, res) => {
         const me = principalOf(res);
         const { id } = IdParams.parse(req.params);
         const body = SendMessageBody.parse(req.body);
-        const row = await load(db, me.orgId, id);
-        const spec = kindSpec(row.channel_kind);
-        if (!spec.capabilities.copyRecipients && (body.cc?.length || body.bcc?.length)) {
-          const message = `cc and bcc are for ${copyRecipientKindLabels} conversations only, not ${spec.label}`;
-          throw new HttpError(400, 'validation_failed', message, { channel: row.channel_kind });
-        }
-        if (!body.isInternalNote) assertEmailDeliverable(bounceFlagOf(row), body.force);
-        const content = await outboundContent(db, me.orgId, row.channel_kind, body);
-        const asAddresses = (list: string[] | undefined) => (list ?? []).map((email) => ({ email, name: null }));
-        const message = await commandClient(conversations, res).update(workflowConversationOf(row), replyUpdate, {
-          text: content.text,
-          isInternalNote: body.isInternalNote,
-          authorId: me.userId,
-          attachments: content.attachments,
-          template: content.template,
-          ...(body.cc?.length || body.bcc?.length ? { emailRecipients: { cc: asAddresses(body.cc), bcc: asAddresses(body.bcc) } } : {}),
-        });
-        res.status(201).json(message);
+        await sendReply(deps, res, me, id, body);
       },
   ),
   /**
@@ -245,7 +303,9 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
           resolutionNote: body.resolutionNote ?? null,
           actorId: me.userId,
         });
-        res.json(await reload(db, me.orgId, id));
+        // whoever closes a conversation has dealt with what it holds
+        if (body.status === 'closed') await markReadThrough(db, me.orgId, id, me.userId, null);
+        res.json(await reload(db, me.orgId, id, me.userId));
       },
   ),
   defineRoute(
@@ -273,7 +333,7 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
           ...(body.teamId !== undefined ? { teamId: body.teamId } : {}),
           actorId: me.userId,
         });
-        res.json(await reload(db, me.orgId, id));
+        res.json(await reload(db, me.orgId, id, me.userId));
       },
   ),
   defineRoute(
@@ -301,7 +361,7 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
           aiAssist: body.aiAssist,
           actorId: me.userId,
         });
-        res.json(await reload(db, me.orgId, id));
+        res.json(await reload(db, me.orgId, id, me.userId));
       },
   ),
   defineRoute(
@@ -353,6 +413,7 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
           text: body.text ?? null,
           actorId: me.userId,
         });
+        await markReadThrough(db, me.orgId, id, me.userId, message.id);
         res.status(201).json(message);
       },
   ),
@@ -377,6 +438,115 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
         await conversations.update(workflowConversationOf(row), dismissSuggestionUpdate, { suggestionId, actorId: me.userId });
         const suggestion = await getSuggestion(db, suggestionId);
         res.json(toSuggestionView(suggestion));
+      },
+  ),
+  // ---- per-person state and archive (issue 11) ----
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/conversations/:id/read',
+      auth: 'staff',
+      operationId: 'markConversationRead',
+      tags: ['conversations'],
+      summary: 'Mark every message read for me (my `unreadCount` becomes 0); opening the messages does not',
+      request: { params: IdParams },
+      response: { status: 200, schema: Conversation, description: 'The conversation as I see it' },
+      errors: [400, 404],
+    },
+    ({ db }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        await load(db, me.orgId, id);
+        await markRead(db, me.orgId, id, me.userId);
+        res.json(await reload(db, me.orgId, id, me.userId));
+      },
+  ),
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/conversations/:id/unread',
+      auth: 'staff',
+      operationId: 'markConversationUnread',
+      tags: ['conversations'],
+      summary: 'Mark unread for me: the newest customer message (and any later) becomes unread again',
+      request: { params: IdParams },
+      response: { status: 200, schema: Conversation, description: 'The conversation as I see it' },
+      errors: [400, 404],
+    },
+    ({ db }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        await load(db, me.orgId, id);
+        await markUnread(db, me.orgId, id, me.userId);
+        res.json(await reload(db, me.orgId, id, me.userId));
+      },
+  ),
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/conversations/:id/star',
+      auth: 'staff',
+      operationId: 'starConversation',
+      tags: ['conversations'],
+      summary: 'Star the conversation for me (stars are per staff user; idempotent)',
+      request: { params: IdParams },
+      response: { status: 200, schema: Conversation, description: 'The conversation as I see it (`starred: true`)' },
+      errors: [400, 404],
+    },
+    ({ db }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        await load(db, me.orgId, id);
+        await setStarred(db, me.orgId, id, me.userId, true);
+        res.json(await reload(db, me.orgId, id, me.userId));
+      },
+  ),
+  defineRoute(
+    {
+      method: 'delete',
+      path: '/v1/conversations/:id/star',
+      auth: 'staff',
+      operationId: 'unstarConversation',
+      tags: ['conversations'],
+      summary: 'Remove my star (idempotent)',
+      request: { params: IdParams },
+      response: { status: 200, schema: Conversation, description: 'The conversation as I see it (`starred: false`)' },
+      errors: [400, 404],
+    },
+    ({ db }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        await load(db, me.orgId, id);
+        await setStarred(db, me.orgId, id, me.userId, false);
+        res.json(await reload(db, me.orgId, id, me.userId));
+      },
+  ),
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/conversations/:id/archive',
+      auth: 'staff',
+      operationId: 'archiveConversation',
+      tags: ['conversations'],
+      summary:
+        'Archive (`archived: true`) or unarchive the conversation for the whole org: archived ones leave the default lists ' +
+        '(`?archived=true` lists them); a new customer message unarchives',
+      request: { params: IdParams, body: ArchiveBody },
+      response: { status: 200, schema: Conversation, description: 'The updated conversation' },
+      errors: [400, 404],
+    },
+    ({ db }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        const body = ArchiveBody.parse(req.body);
+        await load(db, me.orgId, id);
+        await setArchived(db, me.orgId, id, body.archived);
+        res.json(await reload(db, me.orgId, id, me.userId));
       },
   ),
 ];

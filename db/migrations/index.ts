@@ -14,6 +14,7 @@ import * as m0012 from './0012_channel_credentials_audit_log';
 import * as m0013 from './0013_teams';
 import * as m0014 from './0014_api_keys';
 import * as m0015 from './0015_twilio_accounts';
+import * as m0016 from './0016_personal_state_search';
 import * as m0017 from './0017_sla_settings';
 import * as m0018 from './0018_inbox_feed';
 import * as m0019 from './0019_contacts_search';
@@ -38,6 +39,7 @@ export const migrations: Record<string, Migration> = {
   '0013_teams': m0013,
   '0014_api_keys': m0014,
   '0015_twilio_accounts': m0015,
+  '0016_personal_state_search': m0016,
   '0017_sla_settings': m0017,
   '0018_inbox_feed': m0018,
   '0019_contacts_search': m0019,

@@ -261,6 +261,33 @@ test('conversations: list, read, messages, commands and their errors', async () 
   await call('post', '/v1/conversations/{id}/suggestions/{suggestionId}/dismiss', `${c}/suggestions/not-a-uuid/dismiss`).send();
 });
 
+test('conversations: per-person state, archive, filters, search and the reply alias (issue 11)', async () => {
+  const c = `/v1/conversations/${smsConversationId}`;
+  const unknown = `/v1/conversations/${randomUUID()}`;
+  await call('post', '/v1/conversations/{id}/read', `${c}/read`).send();
+  await call('post', '/v1/conversations/{id}/unread', `${c}/unread`).send();
+  await call('post', '/v1/conversations/{id}/read', `${unknown}/read`).send();
+  await call('post', '/v1/conversations/{id}/unread', `${unknown}/unread`).send();
+  await call('post', '/v1/conversations/{id}/star', `${c}/star`).send();
+  await call('post', '/v1/conversations/{id}/star', `${unknown}/star`).send();
+  await call('delete', '/v1/conversations/{id}/star', `${c}/star`).send();
+  await call('delete', '/v1/conversations/{id}/star', `${unknown}/star`).send();
+  await call('post', '/v1/conversations/{id}/archive', `${c}/archive`).send({ archived: true });
+  await call('post', '/v1/conversations/{id}/archive', `${c}/archive`).send({ archived: 'yes' });
+  await call('get', '/v1/conversations', '/v1/conversations?archived=true').send();
+  await call('post', '/v1/conversations/{id}/archive', `${c}/archive`).send({ archived: false });
+  await call('post', '/v1/conversations/{id}/archive', `${unknown}/archive`).send({ archived: true });
+  await call('get', '/v1/conversations', '/v1/conversations?unread=true&starred=false&sessionStatus=active').send();
+  await call('get', '/v1/conversations', `/v1/conversations?contactId=${randomUUID()}`).send();
+  const found = await call('get', '/v1/conversations', '/v1/conversations?q=parcel&limit=1').send();
+  expect(found.body.data).toHaveLength(1);
+  await call('get', '/v1/conversations', `/v1/conversations?q=${encodeURIComponent('"(( -:* or')}`).send();
+  await call('get', '/v1/conversations', '/v1/conversations?q=parcel&cursor=bm90LWEtY3Vyc29y').send();
+  await call('post', '/v1/conversations/reply').send({ sessionId: smsConversationId, message: 'Alias reply' });
+  await call('post', '/v1/conversations/reply').send({ sessionId: randomUUID(), message: 'nobody' });
+  await call('post', '/v1/conversations/reply').send({ sessionId: 'ses_abc123' });
+});
+
 test('contacts, templates and send-template', async () => {
   const phone = randomPhone();
   const contact = await call('post', '/v1/contacts').send({ name: 'Conformance Contact', phone });
