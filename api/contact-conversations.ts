@@ -14,6 +14,7 @@ import { HttpError } from './errors';
  * Kinds without threading (SMS, WhatsApp): the conversation of the contact's address (the same one
  * inbound messages use). Threaded kinds (email): the contact's most recent conversation on the
  * channel, else a new one keyed by the address.
+ * @param viewerId the staff user the row is read for (their unread count and star); `null` = nobody's
  * @returns the stored conversation row and whether it was created now
  * @throws HttpError 422 `channel_not_supported` (a kind with no contact address: web chat), `no_channel`,
  *   `contact_has_no_address`
@@ -23,6 +24,7 @@ export async function openContactConversation(
   orgId: string,
   contact: ContactRow,
   kind: ChannelKind,
+  viewerId: string | null = null,
 ) {
   const spec = kindSpec(kind);
   if (spec.identityKinds.length === 0) {
@@ -40,7 +42,7 @@ export async function openContactConversation(
   const conversation = { conversationId, orgId, channelId: channel.id, channelKind: kind, contactId: contact.id };
   const existed = (await getConversation(db, orgId, conversationId)) !== undefined;
   await conversations.ensureStarted(conversation);
-  const row = await getConversation(db, orgId, conversationId);
+  const row = await getConversation(db, orgId, conversationId, viewerId);
   if (!row) throw new Error(`conversation ${conversationId} was not stored by its workflow`);
   return { row, created: !existed };
 }

@@ -207,7 +207,7 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
         const body = StartConversationBody.parse(req.body);
         const contact = await findContact(db, me.orgId, id);
         if (!contact) throw notFound('Contact');
-        const { row, created } = await openContactConversation({ db, conversations }, me.orgId, contact, body.channel);
+        const { row, created } = await openContactConversation({ db, conversations }, me.orgId, contact, body.channel, me.userId);
         res.status(created ? 201 : 200).json(toConversationView(row));
       },
   ),

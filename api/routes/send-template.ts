@@ -55,7 +55,7 @@ export const sendTemplateRoutes: RouteDefinition<SendTemplateRoutesDeps>[] = [
         );
         // render first: a missing variable or unapproved template must not open a conversation
         const rendered = await renderTemplateRequest(db, me.orgId, body.channel, { name: body.templateName, variables: body.variables });
-        const { row } = await openContactConversation({ db, conversations }, me.orgId, contact, body.channel);
+        const { row } = await openContactConversation({ db, conversations }, me.orgId, contact, body.channel, me.userId);
         const message = await commandClient(conversations, res).update(workflowConversationOf(row), replyUpdate, {
           text: rendered.text,
           isInternalNote: false,
@@ -63,7 +63,7 @@ export const sendTemplateRoutes: RouteDefinition<SendTemplateRoutesDeps>[] = [
           attachments: [],
           template: rendered.template,
         });
-        const conversation = await getConversation(db, me.orgId, row.id);
+        const conversation = await getConversation(db, me.orgId, row.id, me.userId);
         res.status(201).json({ conversation: toConversationView(conversation ?? row), message });
       },
   ),

@@ -249,6 +249,11 @@ function validBody(route: RouteSpec): object | undefined {
     'POST /v1/conversations/:id/status': { status: 'closed' },
     'POST /v1/conversations/:id/assign': { assigneeId: null },
     'PATCH /v1/conversations/:id': { tags: ['pwned'], priority: 'urgent' },
+    'POST /v1/conversations/:id/read': undefined,
+    'POST /v1/conversations/:id/unread': undefined,
+    'POST /v1/conversations/:id/star': undefined,
+    'DELETE /v1/conversations/:id/star': undefined,
+    'POST /v1/conversations/:id/archive': { archived: true },
     'POST /v1/conversations/:id/suggestions/:suggestionId/send': {},
     'POST /v1/conversations/:id/suggestions/:suggestionId/dismiss': undefined,
     'POST /v1/contacts/:id/conversations': { channel: 'sms' },
@@ -275,9 +280,12 @@ async function orgAState() {
   const db = h.db;
   const conversation = await db
     .selectFrom('conversations')
-    .select(['status', 'tags', 'priority', 'assignee_id'])
+    .select(['status', 'tags', 'priority', 'assignee_id', 'archived_at'])
     .where('id', '=', f.conversation.id)
     .executeTakeFirstOrThrow();
+  // per-person state org B could only have written through a leak
+  const reads = await db.selectFrom('conversation_reads').select('staff_id').where('conversation_id', '=', f.conversation.id).execute();
+  const stars = await db.selectFrom('conversation_stars').select('staff_id').where('conversation_id', '=', f.conversation.id).execute();
   const messages = await db
     .selectFrom('messages')
     .select(['id', 'text'])
@@ -313,6 +321,8 @@ async function orgAState() {
     conversationsOfContact,
     contact,
     contactIdentities,
+    reads,
+    stars,
   };
 }
 
@@ -568,6 +578,13 @@ describe("ids of org A in org B's bodies", () => {
       .where('id', '=', bConversation)
       .executeTakeFirstOrThrow();
     expect(assigned).toEqual({ assignee_id: null, team_id: null });
+    expect(await orgAState()).toEqual(before);
+  });
+
+  test("org B's seed-003 reply naming org A's conversation as its sessionId → 404, nothing sent", async () => {
+    const before = await orgAState();
+    const res = await call('post', '/v1/conversations/reply', b.adminToken, { sessionId: f.conversation.id, message: 'Injected by org B' });
+    expect([res.status, (res.body as ErrorBody).error?.code]).toEqual([404, 'not_found']);
     expect(await orgAState()).toEqual(before);
   });
 });
