@@ -9,6 +9,7 @@ import { getSuggestion, listConversationSuggestions } from '../../db/suggestions
 import { messageRecordFromRow } from '../../db/mappers';
 import {
   assignUpdate,
+  cancelScheduledUpdate,
   dismissSuggestionUpdate,
   replyUpdate,
   retryMessageUpdate,
@@ -41,6 +42,15 @@ import {
   SetStatusBody,
 } from '../schemas';
 import { decodeCursor, encodeCursor, toConversationView } from '../views';
+import { assertValidSchedule } from '../../domain/scheduled';
+
+/** The reply command's send-later and collision-guard options, as given in the body (absent ones left out). */
+function replyOptionsOf(body: { sendAt?: string; cancelIfCustomerReplies?: boolean; ifNoNewActivitySince?: string }) {
+  return {
+    ...(body.sendAt ? { sendAt: body.sendAt, cancelIfCustomerReplies: body.cancelIfCustomerReplies === true } : {}),
+    ...(body.ifNoNewActivitySince ? { ifNoNewActivitySince: body.ifNoNewActivitySince } : {}),
+  };
+}
 
 /** The labels of the kinds whose replies may copy recipients (`capabilities.copyRecipients`), for error messages (`Email`). */
 const copyRecipientKindLabels = CHANNEL_KIND_SPECS.filter((s) => s.capabilities.copyRecipients)
@@ -160,7 +170,7 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
       idempotent: true,
       request: { params: IdParams, body: SendMessageBody },
       response: { status: 201, schema: Message, description: 'The stored message' },
-      errors: [400, 404, 422],
+      errors: [400, 404, 409, 422],
     },
     ({ db, conversations }) =>
       async (req, res) => {
@@ -176,6 +186,8 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
         if (!body.isInternalNote) assertEmailDeliverable(bounceFlagOf(row), body.force);
         const content = await outboundContent(db, me.orgId, row.channel_kind, body);
         const asAddresses = (list: string[] | undefined) => (list ?? []).map((email) => ({ email, name: null }));
+        // send later: 422 `invalid_send_at` here already (the workflow checks again with its own clock)
+        if (body.sendAt) assertValidSchedule({ sendAt: body.sendAt, isInternalNote: body.isInternalNote }, Date.now());
         const message = await commandClient(conversations, res).update(workflowConversationOf(row), replyUpdate, {
           text: content.text,
           isInternalNote: body.isInternalNote,
@@ -183,8 +195,39 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
           attachments: content.attachments,
           template: content.template,
           ...(body.cc?.length || body.bcc?.length ? { emailRecipients: { cc: asAddresses(body.cc), bcc: asAddresses(body.bcc) } } : {}),
+          ...replyOptionsOf(body),
         });
         res.status(201).json(message);
+      },
+  ),
+  /**
+   * Send later: cancels the caller's scheduled reply before its instant (200 with the message, now
+   * `canceled`; the row is kept for the history, never sent). 404 unknown message; 409
+   * `message_not_scheduled` when it is not held for sending (already sent / sending, or not a
+   * scheduled reply); 403 `not_your_message` for another staff member's scheduled reply.
+   */
+  defineRoute(
+    {
+      method: 'delete',
+      path: '/v1/conversations/:id/messages/:messageId',
+      auth: 'staff',
+      operationId: 'deleteMessage',
+      tags: ['conversations'],
+      summary:
+        'Cancel your scheduled reply before it is sent (it becomes `canceled`); ' +
+        '409 `message_not_scheduled` once sent, 403 `not_your_message` for another member’s',
+      request: { params: MessageParams },
+      response: { status: 200, schema: Message, description: 'The message, now canceled' },
+      errors: [400, 403, 404, 409],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id, messageId } = MessageParams.parse(req.params);
+        const row = await load(db, me.orgId, id);
+        if (!(await messageExists(db, me.orgId, id, messageId))) throw notFound('Message');
+        const canceled = await conversations.update(workflowConversationOf(row), cancelScheduledUpdate, { messageId, actorId: me.userId });
+        res.json(canceled);
       },
   ),
   /**
