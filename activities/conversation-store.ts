@@ -265,6 +265,25 @@ async function loadScheduled(db: Db, conversationId: string): Promise<ScheduledS
   }));
 }
 
+/** Why a staff member may not edit / delete a message (see `editOwnMessage`, `deleteOwnNote`). */
+export type OwnMessageOutcome = 'not_found' | 'not_editable' | 'not_scheduled' | 'not_yours';
+
+/**
+ * Whether `actorId` may change the message `row`: their own internal note, or (`scheduled`: the
+ * workflow still holds it for sending) their own scheduled reply. `null` = allowed.
+ */
+function ownMessageRefusal(
+  row: { direction: string; is_internal_note: boolean; author_type: string; author_id: string | null; delivery_status: string | null } | undefined,
+  actorId: string,
+  scheduled: boolean,
+): OwnMessageOutcome | null {
+  if (!row) return 'not_found';
+  if (row.direction === 'inbound') return 'not_editable';
+  if (!row.is_internal_note && !(scheduled && row.delivery_status === 'scheduled')) return 'not_scheduled';
+  if (row.author_type !== 'staff' || row.author_id !== actorId) return 'not_yours';
+  return null;
+}
+
 /** Builds the database activities over a kysely handle. */
 export function createConversationStoreActivities(db: Db) {
   /**
@@ -528,6 +547,95 @@ export function createConversationStoreActivities(db: Db) {
         .limit(100)
         .execute();
       return { found: true, messageIds: rows.map((r) => r.id) };
+    },
+
+    /**
+     * A staff member edits their own message: an internal note, or (`scheduled: true`, the workflow
+     * still holds it) a scheduled reply not sent yet. In one transaction, with the row locked: the
+     * previous text goes to `message_edits`, `text` and `edited_at` change.
+     * @returns `outcome`: `edited` (with the message), `not_found`, `not_editable` (a customer message,
+     *   or a template reply), `not_scheduled` (a reply no longer held), `not_yours` (another author's)
+     */
+    async editOwnMessage(input: {
+      conversationId: string;
+      messageId: string;
+      actorId: string;
+      text: string;
+      scheduled: boolean;
+      /** ISO-8601, workflow time. */
+      editedAt: string;
+    }): Promise<{ outcome: OwnMessageOutcome | 'edited'; message: MessageRecord | null }> {
+      return db.transaction().execute(async (tx) => {
+        const row = await tx
+          .selectFrom('messages')
+          .selectAll()
+          .where('id', '=', input.messageId)
+          .where('conversation_id', '=', input.conversationId)
+          .forUpdate()
+          .executeTakeFirst();
+        const refused = ownMessageRefusal(row, input.actorId, input.scheduled);
+        if (refused !== null) return { outcome: refused, message: null };
+        if (row!.template !== null) return { outcome: 'not_editable', message: null };
+        await tx
+          .insertInto('message_edits')
+          .values({
+            org_id: row!.org_id,
+            conversation_id: row!.conversation_id,
+            message_id: row!.id,
+            action: 'edit',
+            previous_text: row!.text,
+            edited_by: input.actorId,
+            edited_at: input.editedAt,
+          })
+          .execute();
+        const updated = await tx
+          .updateTable('messages')
+          .set({ text: input.text.replaceAll('\u0000', ''), edited_at: input.editedAt, updated_at: sql`now()` })
+          .where('id', '=', row!.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { outcome: 'edited', message: messageRecordFromRow(updated) };
+      });
+    },
+
+    /**
+     * A staff member deletes their own internal note: the row is removed and its text kept in
+     * `message_edits` (`action: delete`), in one transaction.
+     * @returns `outcome`: `deleted` (with the message as it was), `not_found`, `not_editable` (a
+     *   customer message), `not_scheduled` (a reply: cancel it instead), `not_yours`
+     */
+    async deleteOwnNote(input: {
+      conversationId: string;
+      messageId: string;
+      actorId: string;
+      /** ISO-8601, workflow time. */
+      deletedAt: string;
+    }): Promise<{ outcome: OwnMessageOutcome | 'deleted'; message: MessageRecord | null }> {
+      return db.transaction().execute(async (tx) => {
+        const row = await tx
+          .selectFrom('messages')
+          .selectAll()
+          .where('id', '=', input.messageId)
+          .where('conversation_id', '=', input.conversationId)
+          .forUpdate()
+          .executeTakeFirst();
+        const refused = ownMessageRefusal(row, input.actorId, false);
+        if (refused !== null) return { outcome: refused, message: null };
+        await tx
+          .insertInto('message_edits')
+          .values({
+            org_id: row!.org_id,
+            conversation_id: row!.conversation_id,
+            message_id: row!.id,
+            action: 'delete',
+            previous_text: row!.text,
+            edited_by: input.actorId,
+            edited_at: input.deletedAt,
+          })
+          .execute();
+        await tx.deleteFrom('messages').where('id', '=', row!.id).execute();
+        return { outcome: 'deleted', message: messageRecordFromRow(row!) };
+      });
     },
 
     /** Writes the conversation's state columns. */

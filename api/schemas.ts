@@ -418,6 +418,9 @@ export const SendMessageBody = z
   })
   .openapi('SendMessage');
 
+/** Body of `PATCH /v1/conversations/{id}/messages/{messageId}`: the new text of your own note or scheduled reply. */
+export const EditMessageBody = z.object({ text: text(10_000) }).strict().openapi('EditMessage');
+
 /** Body of `POST /v1/send-template`: the template by name, the contact (uuid) and channel, and the variables. */
 export const SendTemplateBody = z
   .object({

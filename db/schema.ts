@@ -302,10 +302,16 @@ export interface MessagesTable {
   updated_at: Timestamp;
 }
 
-/** `message_edits` (migration 0020): the text of a staff note / scheduled reply before each edit. */
+/**
+ * `message_edits` (migration 0020): the text of a staff note / scheduled reply before each edit, and
+ * of a note before it was deleted (`action`); no foreign key to `messages` (a deleted note's rows stay).
+ */
 export interface MessageEditsTable {
   id: Generated<string>;
+  org_id: string;
+  conversation_id: string;
   message_id: string;
+  action: ColumnType<'edit' | 'delete', 'edit' | 'delete' | undefined, 'edit' | 'delete'>;
   previous_text: string;
   /** The staff user id who edited it. */
   edited_by: string;

@@ -10,7 +10,9 @@ import { messageRecordFromRow } from '../../db/mappers';
 import {
   assignUpdate,
   cancelScheduledUpdate,
+  deleteNoteUpdate,
   dismissSuggestionUpdate,
+  editMessageUpdate,
   replyUpdate,
   retryMessageUpdate,
   sendSuggestionUpdate,
@@ -31,6 +33,7 @@ import {
   AssignBody,
   Conversation,
   ConversationPage,
+  EditMessageBody,
   IdParams,
   ListConversationsQuery,
   ListMessagesQuery,
@@ -43,6 +46,27 @@ import {
 } from '../schemas';
 import { decodeCursor, encodeCursor, toConversationView } from '../views';
 import { assertValidSchedule } from '../../domain/scheduled';
+
+/**
+ * What kind of message `messageId` of the conversation is: `inbound` (a customer's), `note` (an
+ * internal note) or `reply` (outbound).
+ * @throws HttpError 404 `not_found` when it is not a message of this conversation of the org
+ */
+async function messageKindOf(db: Db, orgId: string, conversationId: string, messageId: string): Promise<'inbound' | 'note' | 'reply'> {
+  const row = await db
+    .selectFrom('messages')
+    .select(['direction', 'is_internal_note'])
+    .where('id', '=', messageId)
+    .where('org_id', '=', orgId)
+    .where('conversation_id', '=', conversationId)
+    .executeTakeFirst();
+  if (!row) throw notFound('Message');
+  return row.direction === 'inbound' ? 'inbound' : row.is_internal_note ? 'note' : 'reply';
+}
+
+/** 409 `message_not_editable`: customer messages are never edited or deleted by staff. */
+const customerMessageImmutable = (messageId: string): HttpError =>
+  new HttpError(409, 'message_not_editable', "Customer messages are never edited or deleted: they are the customer's words", { messageId });
 
 /** The reply command's send-later and collision-guard options, as given in the body (absent ones left out). */
 function replyOptionsOf(body: { sendAt?: string; cancelIfCustomerReplies?: boolean; ifNoNewActivitySince?: string }) {
@@ -201,10 +225,11 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
       },
   ),
   /**
-   * Send later: cancels the caller's scheduled reply before its instant (200 with the message, now
-   * `canceled`; the row is kept for the history, never sent). 404 unknown message; 409
-   * `message_not_scheduled` when it is not held for sending (already sent / sending, or not a
-   * scheduled reply); 403 `not_your_message` for another staff member's scheduled reply.
+   * Deletes a message of the caller's: a scheduled reply is canceled before its instant (200 with
+   * the message, now `canceled`; the row is kept for the history, never sent); an internal note is
+   * deleted (200 with the note as it was; its text kept in the `message_edits` audit). 404 unknown
+   * message; 409 `message_not_scheduled` for a reply not held for sending (already sent / sending);
+   * 409 `message_not_editable` for a customer message; 403 `not_your_message` for another author's.
    */
   defineRoute(
     {
@@ -214,8 +239,8 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
       operationId: 'deleteMessage',
       tags: ['conversations'],
       summary:
-        'Cancel your scheduled reply before it is sent (it becomes `canceled`); ' +
-        '409 `message_not_scheduled` once sent, 403 `not_your_message` for another member’s',
+        'Cancel your scheduled reply before it is sent (it becomes `canceled`) or delete your internal note; ' +
+        '409 `message_not_scheduled` once sent, 409 `message_not_editable` for customer messages, 403 `not_your_message` for another author’s',
       request: { params: MessageParams },
       response: { status: 200, schema: Message, description: 'The message, now canceled' },
       errors: [400, 403, 404, 409],
@@ -225,9 +250,41 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
         const me = principalOf(res);
         const { id, messageId } = MessageParams.parse(req.params);
         const row = await load(db, me.orgId, id);
-        if (!(await messageExists(db, me.orgId, id, messageId))) throw notFound('Message');
-        const canceled = await conversations.update(workflowConversationOf(row), cancelScheduledUpdate, { messageId, actorId: me.userId });
-        res.json(canceled);
+        const kind = await messageKindOf(db, me.orgId, id, messageId);
+        if (kind === 'inbound') throw customerMessageImmutable(messageId);
+        const command = { messageId, actorId: me.userId };
+        const update = kind === 'note' ? deleteNoteUpdate : cancelScheduledUpdate;
+        res.json(await conversations.update(workflowConversationOf(row), update, command));
+      },
+  ),
+  /**
+   * Edits the caller's own internal note or scheduled reply (not sent yet): 200 with the message
+   * (`editedAt` set; the previous text kept in `message_edits`). 403 `not_your_message`; 409
+   * `message_not_editable` for a customer message or a template reply; 409 `message_not_scheduled`
+   * for a reply already released for sending; 404 unknown message.
+   */
+  defineRoute(
+    {
+      method: 'patch',
+      path: '/v1/conversations/:id/messages/:messageId',
+      auth: 'staff',
+      operationId: 'editMessage',
+      tags: ['conversations'],
+      summary:
+        'Edit your internal note or your scheduled reply before it is sent (history kept); customer messages are never edited (409)',
+      request: { params: MessageParams, body: EditMessageBody },
+      response: { status: 200, schema: Message, description: 'The edited message' },
+      errors: [400, 403, 404, 409],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id, messageId } = MessageParams.parse(req.params);
+        const body = EditMessageBody.parse(req.body);
+        const row = await load(db, me.orgId, id);
+        const kind = await messageKindOf(db, me.orgId, id, messageId);
+        if (kind === 'inbound') throw customerMessageImmutable(messageId);
+        res.json(await conversations.update(workflowConversationOf(row), editMessageUpdate, { messageId, text: body.text, actorId: me.userId }));
       },
   ),
   /**

@@ -8,7 +8,9 @@ import { type Kysely, sql } from 'kysely';
  * - `messages.cancel_if_customer_replies` (boolean, default false): a customer message arriving
  *   before `send_at` cancels the scheduled reply;
  * - a partial index over the scheduled rows (a run reloading its state finds them without a scan);
- * - `message_edits`: the audit of staff edits (the text before each edit, who and when).
+ * - `message_edits`: the audit of staff edits and note deletions (the text before each, who and when,
+ *   `action` `edit` | `delete`). No foreign key to `messages`: the rows of a deleted note stay (they
+ *   are its audit); `org_id` / `conversation_id` scope them (cascading with the conversation).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('messages').addColumn('send_at', 'timestamptz').execute();
@@ -20,7 +22,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('message_edits')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
-    .addColumn('message_id', 'uuid', (c) => c.notNull().references('messages.id').onDelete('cascade'))
+    .addColumn('org_id', 'uuid', (c) => c.notNull().references('orgs.id').onDelete('cascade'))
+    .addColumn('conversation_id', 'uuid', (c) => c.notNull().references('conversations.id').onDelete('cascade'))
+    .addColumn('message_id', 'uuid', (c) => c.notNull())
+    .addColumn('action', 'text', (c) => c.notNull().defaultTo('edit').check(sql`action in ('edit', 'delete')`))
     .addColumn('previous_text', 'text', (c) => c.notNull())
     .addColumn('edited_by', 'text', (c) => c.notNull())
     .addColumn('edited_at', 'timestamptz', (c) => c.notNull())

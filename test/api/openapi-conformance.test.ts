@@ -257,6 +257,14 @@ test('conversations: list, read, messages, commands and their errors', async () 
   expect((await call('delete', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${later.body.id}`).send()).status).toBe(200);
   await call('delete', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${later.body.id}`).send();
   await call('delete', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${randomUUID()}`).send();
+  // edits of your own note (200), a customer message (409), validation (400), unknown (404), another's (403)
+  await call('patch', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${note.body.id}`).send({ text: 'internal, edited' });
+  await call('patch', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${note.body.id}`).send({ text: '' });
+  await call('patch', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${note.body.id}`)
+    .with((r) => r.set('Authorization', `Bearer ${h.tokens.agent}`))
+    .send({ text: 'not mine' });
+  await call('patch', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${randomUUID()}`).send({ text: 'x' });
+  await call('patch', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${reply.body.id}`).send({ text: 'x' });
   // ---- end send later ----
   const email = await call('get', '/v1/conversations/{id}/messages', `/v1/conversations/${emailConversationId}/messages`).send();
   expect(email.body.data[0].attachments.length).toBeGreaterThan(0);

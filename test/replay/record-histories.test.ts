@@ -332,7 +332,7 @@ const scenario = (name: string, title: string, fn: () => Promise<void>, timeoutM
 
   scenario(
     'scheduled',
-    'send later: a reply sent at its instant, one canceled by staff, one canceled by the customer replying; the collision guard',
+    'send later: a reply sent at its instant, one edited then canceled by staff, one canceled by the customer replying; a note edited and deleted; the collision guard',
     async () => {
       const from = randomPhone();
       const id = h.conversationIdOf(from);
@@ -350,7 +350,11 @@ const scenario = (name: string, title: string, fn: () => Promise<void>, timeoutM
         sendAt: new Date(Date.now() + 600_000).toISOString(),
       });
       expect(later.status).toBe(201);
+      expect((await api().patch(`/v1/conversations/${id}/messages/${later.body.id}`, { text: 'Following up (edited)' })).status).toBe(200);
       expect((await del(`/v1/conversations/${id}/messages/${later.body.id}`)).status).toBe(200);
+      const note = await api().post(`/v1/conversations/${id}/messages`, { text: 'Call at 9', isInternalNote: true });
+      expect((await api().patch(`/v1/conversations/${id}/messages/${note.body.id}`, { text: 'Call at 10' })).status).toBe(200);
+      expect((await del(`/v1/conversations/${id}/messages/${note.body.id}`)).status).toBe(200);
       await h.waitFor(async () => (await messages(id)).find((m) => m.id === soon.body.id)?.provider_message_id, 'scheduled reply sent', 15_000);
       const ifReplied = await api().post(`/v1/conversations/${id}/messages`, {
         text: 'Any news?',

@@ -253,6 +253,33 @@ export interface CancelScheduledCommand {
  */
 export const cancelScheduledUpdate = defineUpdate<MessageRecord, [CancelScheduledCommand]>('cancelScheduled');
 
+/** A staff member's edit of their own internal note or scheduled reply (not sent yet). */
+export interface EditMessageCommand {
+  messageId: string;
+  text: string;
+  actorId: string;
+}
+
+/**
+ * Update: edit the caller's own internal note or scheduled reply; the previous text is kept in
+ * `message_edits`, `editedAt` set; returns the message. 403 `not_your_message` (another author's),
+ * 409 `message_not_editable` (a customer message, a template reply), 409 `message_not_scheduled` (a
+ * reply already released for sending), 404 `message_not_found`.
+ */
+export const editMessageUpdate = defineUpdate<MessageRecord, [EditMessageCommand]>('editMessage');
+
+/** A staff member deletes their own internal note. */
+export interface DeleteNoteCommand {
+  messageId: string;
+  actorId: string;
+}
+
+/**
+ * Update: delete the caller's own internal note (its text kept in `message_edits`); returns the
+ * note as it was. Errors as {@link editMessageUpdate}.
+ */
+export const deleteNoteUpdate = defineUpdate<MessageRecord, [DeleteNoteCommand]>('deleteNote');
+
 /** Update: change status (`snoozed` may carry `until`); returns the new state. */
 export const setStatusUpdate = defineUpdate<ConversationState, [StatusCommand]>('setStatus');
 /** Update: assign to an org member and/or team, or unassign; returns the new state. */

@@ -59,7 +59,9 @@ import {
   type ReplyCommand,
   assignUpdate,
   cancelScheduledUpdate,
+  deleteNoteUpdate,
   deliveryReportSignal,
+  editMessageUpdate,
   dismissSuggestionUpdate,
   getAssistantStateQuery,
   getStateQuery,
@@ -526,6 +528,73 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         });
       }),
     { validator: (command) => (settled() ? void enforce(() => scheduledEntryFor(command)) : undefined) },
+  );
+
+  /** The domain error of a refused edit / delete of a staff member's own message. */
+  const ownMessageError = (outcome: string, messageId: string): DomainError => {
+    switch (outcome) {
+      case 'not_found':
+        return new DomainError('message_not_found', 'No such message in this conversation', 404, { messageId });
+      case 'not_yours':
+        return new DomainError('not_your_message', 'Only its author may change this message', 403, { messageId });
+      case 'not_scheduled':
+        return notScheduled(messageId);
+      default:
+        return new DomainError('message_not_editable', 'Customer messages and template replies are never edited', 409, { messageId });
+    }
+  };
+
+  // Edits of staff's own internal notes and scheduled replies (not sent yet): one writer, under the lock.
+  setHandler(
+    editMessageUpdate,
+    (command) =>
+      exclusive(async () => {
+        patched(PATCH_SCHEDULED_REPLIES);
+        const entry = scheduled.find((e) => e.messageId === command.messageId);
+        if (entry) enforce(() => scheduledEntryFor(command));
+        const { outcome, message } = await store.editOwnMessage({
+          conversationId: state.conversationId,
+          messageId: command.messageId,
+          actorId: command.actorId,
+          text: command.text,
+          scheduled: entry !== undefined,
+          editedAt: new Date(Date.now()).toISOString(),
+        });
+        if (outcome !== 'edited' || message === null) {
+          return enforce(() => {
+            throw ownMessageError(outcome, command.messageId);
+          });
+        }
+        if (entry) entry.preview = previewOf(command.text);
+        log.info('message edited by its author', { messageId: command.messageId, scheduled: entry !== undefined });
+        return message;
+      }),
+    {
+      validator: (command) =>
+        enforce(() => {
+          if (command.text.trim() === '') throw new DomainError('empty_message', 'Message text must not be empty', 400);
+          if (settled() && scheduled.some((e) => e.messageId === command.messageId)) scheduledEntryFor(command);
+        }),
+    },
+  );
+
+  setHandler(deleteNoteUpdate, (command) =>
+    exclusive(async () => {
+      patched(PATCH_SCHEDULED_REPLIES);
+      const { outcome, message } = await store.deleteOwnNote({
+        conversationId: state.conversationId,
+        messageId: command.messageId,
+        actorId: command.actorId,
+        deletedAt: new Date(Date.now()).toISOString(),
+      });
+      if (outcome !== 'deleted' || message === null) {
+        return enforce(() => {
+          throw ownMessageError(outcome, command.messageId);
+        });
+      }
+      log.info('internal note deleted by its author', { messageId: command.messageId });
+      return message;
+    }),
   );
 
   // A human's retry of a send that was not confirmed (`unknown`) or failed: back into the outbox.
