@@ -273,7 +273,9 @@ export type OwnMessageOutcome = 'not_found' | 'not_editable' | 'not_scheduled' |
  * workflow still holds it for sending) their own scheduled reply. `null` = allowed.
  */
 function ownMessageRefusal(
-  row: { direction: string; is_internal_note: boolean; author_type: string; author_id: string | null; delivery_status: string | null } | undefined,
+  row:
+    | { direction: string; is_internal_note: boolean; author_type: string; author_id: string | null; delivery_status: string | null }
+    | undefined,
   actorId: string,
   scheduled: boolean,
 ): OwnMessageOutcome | null {

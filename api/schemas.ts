@@ -390,12 +390,15 @@ export const SendMessageBody = z
     force: z.boolean().default(false).openapi({
       description: "Send even though the contact's email address hard-bounced (otherwise 422 `email_address_bounced`)",
     }),
-    sendAt: z.iso.datetime({ offset: true }).optional().openapi({
-      description:
-        'Send later (staff replies only, not internal notes): ISO-8601 instant, in the future and at most 1 year ahead ' +
-        '(422 `invalid_send_at` otherwise). The reply is stored `scheduled` and sent at that instant; ' +
-        'WhatsApp window rules apply at send time',
-    }),
+    sendAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({
+        description:
+          'Send later (staff replies only, not internal notes): ISO-8601 instant, in the future and at most 1 year ahead ' +
+          '(422 `invalid_send_at` otherwise). The reply is stored `scheduled` and sent at that instant; ' +
+          'WhatsApp window rules apply at send time',
+      }),
     cancelIfCustomerReplies: z.boolean().optional().openapi({
       description: 'With `sendAt`: a customer message arriving before the instant cancels the scheduled reply',
     }),
@@ -419,7 +422,10 @@ export const SendMessageBody = z
   .openapi('SendMessage');
 
 /** Body of `PATCH /v1/conversations/{id}/messages/{messageId}`: the new text of your own note or scheduled reply. */
-export const EditMessageBody = z.object({ text: text(10_000) }).strict().openapi('EditMessage');
+export const EditMessageBody = z
+  .object({ text: text(10_000) })
+  .strict()
+  .openapi('EditMessage');
 
 /** Body of `POST /v1/send-template`: the template by name, the contact (uuid) and channel, and the variables. */
 export const SendTemplateBody = z

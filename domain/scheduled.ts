@@ -35,10 +35,7 @@ export interface ScheduledSend {
  * ISO-8601 instant strictly after `nowMs` and at most {@link MAX_SCHEDULE_AHEAD_MS} ahead.
  * @throws DomainError `invalid_send_at` (422)
  */
-export function assertValidSchedule(
-  input: { sendAt: string; isInternalNote: boolean; authorType?: 'staff' | 'ai' },
-  nowMs: number,
-): void {
+export function assertValidSchedule(input: { sendAt: string; isInternalNote: boolean; authorType?: 'staff' | 'ai' }, nowMs: number): void {
   if (input.isInternalNote) throw new DomainError('invalid_send_at', 'Internal notes cannot be scheduled', 422);
   if ((input.authorType ?? 'staff') !== 'staff') throw new DomainError('invalid_send_at', 'Only staff replies can be scheduled', 422);
   const at = Date.parse(input.sendAt);

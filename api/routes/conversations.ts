@@ -270,8 +270,7 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
       auth: 'staff',
       operationId: 'editMessage',
       tags: ['conversations'],
-      summary:
-        'Edit your internal note or your scheduled reply before it is sent (history kept); customer messages are never edited (409)',
+      summary: 'Edit your internal note or your scheduled reply before it is sent (history kept); customer messages are never edited (409)',
       request: { params: MessageParams, body: EditMessageBody },
       response: { status: 200, schema: Message, description: 'The edited message' },
       errors: [400, 403, 404, 409],
@@ -284,7 +283,9 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
         const row = await load(db, me.orgId, id);
         const kind = await messageKindOf(db, me.orgId, id, messageId);
         if (kind === 'inbound') throw customerMessageImmutable(messageId);
-        res.json(await conversations.update(workflowConversationOf(row), editMessageUpdate, { messageId, text: body.text, actorId: me.userId }));
+        res.json(
+          await conversations.update(workflowConversationOf(row), editMessageUpdate, { messageId, text: body.text, actorId: me.userId }),
+        );
       },
   ),
   /**

@@ -25,7 +25,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('org_id', 'uuid', (c) => c.notNull().references('orgs.id').onDelete('cascade'))
     .addColumn('conversation_id', 'uuid', (c) => c.notNull().references('conversations.id').onDelete('cascade'))
     .addColumn('message_id', 'uuid', (c) => c.notNull())
-    .addColumn('action', 'text', (c) => c.notNull().defaultTo('edit').check(sql`action in ('edit', 'delete')`))
+    .addColumn('action', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('edit')
+        .check(sql`action in ('edit', 'delete')`),
+    )
     .addColumn('previous_text', 'text', (c) => c.notNull())
     .addColumn('edited_by', 'text', (c) => c.notNull())
     .addColumn('edited_at', 'timestamptz', (c) => c.notNull())

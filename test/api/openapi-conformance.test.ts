@@ -249,7 +249,10 @@ test('conversations: list, read, messages, commands and their errors', async () 
     cancelIfCustomerReplies: true,
   });
   expect(later.status).toBe(201);
-  await call('post', '/v1/conversations/{id}/messages', `${c}/messages`).send({ text: 'x', sendAt: new Date(Date.now() - 1_000).toISOString() });
+  await call('post', '/v1/conversations/{id}/messages', `${c}/messages`).send({
+    text: 'x',
+    sendAt: new Date(Date.now() - 1_000).toISOString(),
+  });
   await call('post', '/v1/conversations/{id}/messages', `${c}/messages`).send({ text: 'x', ifNoNewActivitySince: note.body.id });
   await call('delete', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${later.body.id}`)
     .with((r) => r.set('Authorization', `Bearer ${h.tokens.agent}`))

@@ -55,11 +55,7 @@ test('422 invalid_send_at for the past, beyond a year, an internal note; 400 for
   const post = (body: object) => api(h).post(`/v1/conversations/${c.id}/messages`, body);
   expectError(await post({ text: 'x', sendAt: new Date(Date.now() - 1_000).toISOString() }), 422, 'invalid_send_at');
   expectError(await post({ text: 'x', sendAt: new Date(Date.now() + 366 * 86_400_000).toISOString() }), 422, 'invalid_send_at');
-  expectError(
-    await post({ text: 'x', isInternalNote: true, sendAt: new Date(Date.now() + 60_000).toISOString() }),
-    422,
-    'invalid_send_at',
-  );
+  expectError(await post({ text: 'x', isInternalNote: true, sendAt: new Date(Date.now() + 60_000).toISOString() }), 422, 'invalid_send_at');
   expectError(await post({ text: 'x', sendAt: 'next tuesday' }), 400, 'validation_failed');
   expectError(await post({ text: 'x', cancelIfCustomerReplies: true }), 400, 'validation_failed');
   expect((await messagesOf(c.id)).filter((m) => m.direction === 'outbound')).toHaveLength(0);
@@ -95,5 +91,9 @@ test('collision guard: 409 conversation_changed with the new messages’ ids; ac
   // a message of another conversation is not a valid anchor
   const elsewhere = await inboundAndWait(h, randomPhone());
   const foreign = (await messagesOf(elsewhere.id))[0]!;
-  expectError(await api(h).post(`/v1/conversations/${c.id}/messages`, { text: 'x', ifNoNewActivitySince: foreign.id }), 404, 'message_not_found');
+  expectError(
+    await api(h).post(`/v1/conversations/${c.id}/messages`, { text: 'x', ifNoNewActivitySince: foreign.id }),
+    404,
+    'message_not_found',
+  );
 });

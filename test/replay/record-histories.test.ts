@@ -355,7 +355,11 @@ const scenario = (name: string, title: string, fn: () => Promise<void>, timeoutM
       const note = await api().post(`/v1/conversations/${id}/messages`, { text: 'Call at 9', isInternalNote: true });
       expect((await api().patch(`/v1/conversations/${id}/messages/${note.body.id}`, { text: 'Call at 10' })).status).toBe(200);
       expect((await del(`/v1/conversations/${id}/messages/${note.body.id}`)).status).toBe(200);
-      await h.waitFor(async () => (await messages(id)).find((m) => m.id === soon.body.id)?.provider_message_id, 'scheduled reply sent', 15_000);
+      await h.waitFor(
+        async () => (await messages(id)).find((m) => m.id === soon.body.id)?.provider_message_id,
+        'scheduled reply sent',
+        15_000,
+      );
       const ifReplied = await api().post(`/v1/conversations/${id}/messages`, {
         text: 'Any news?',
         sendAt: new Date(Date.now() + 600_000).toISOString(),

@@ -388,9 +388,14 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
   /** 409 `message_not_scheduled`: the message is not a reply held for sending. */
   const notScheduled = (messageId: string): DomainError =>
-    new DomainError('message_not_scheduled', 'The message is not a scheduled reply waiting to be sent (already sent, or never scheduled)', 409, {
-      messageId,
-    });
+    new DomainError(
+      'message_not_scheduled',
+      'The message is not a scheduled reply waiting to be sent (already sent, or never scheduled)',
+      409,
+      {
+        messageId,
+      },
+    );
   /** The held reply `command.messageId` of the caller. @throws 409 `message_not_scheduled`, 403 `not_your_message` */
   const scheduledEntryFor = (command: { messageId: string; actorId: string }): ScheduledSend => {
     const entry = scheduled.find((e) => e.messageId === command.messageId);
@@ -473,7 +478,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         if (command.sendAt || command.ifNoNewActivitySince) patched(PATCH_SCHEDULED_REPLIES);
         if (command.sendAt) {
           enforce(() => {
-            assertValidSchedule({ sendAt: command.sendAt!, isInternalNote: command.isInternalNote, authorType: command.authorType }, Date.now());
+            assertValidSchedule(
+              { sendAt: command.sendAt!, isInternalNote: command.isInternalNote, authorType: command.authorType },
+              Date.now(),
+            );
             if (command.text.trim() === '') throw new DomainError('empty_message', 'Message text must not be empty', 400);
           });
           await assertNoNewActivity(command);
@@ -496,7 +504,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         // a scheduled reply is checked against the window when it is sent, not now
         if (command.sendAt) {
           enforce(() =>
-            assertValidSchedule({ sendAt: command.sendAt!, isInternalNote: command.isInternalNote, authorType: command.authorType }, Date.now()),
+            assertValidSchedule(
+              { sendAt: command.sendAt!, isInternalNote: command.isInternalNote, authorType: command.authorType },
+              Date.now(),
+            ),
           );
           return;
         }
