@@ -9,12 +9,13 @@ import { kindSpec } from '../channels/kinds';
 import type { Db } from '../db/client';
 import { identityAddress } from '../db/contacts';
 import { conversationColumns, conversationStateFromRow, messageRecordFromRow } from '../db/mappers';
-import { type ConversationState, type NewConversation, customerAddressOf, newConversationState } from '../domain/conversation';
+import { type ConversationState, type NewConversation, customerAddressOf, newConversationState, previewOf } from '../domain/conversation';
 import { type DeliveryStatus, deliveryUpdateApplies } from '../domain/delivery';
 import type { Attachment, AuthorType, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
 import type { SlaSettings } from '../domain/sla';
 import { loadSlaSettingsForRun } from '../db/sla-settings';
 import type { InboundEdit, PendingSuggestion } from '../workflows/conversation/contract';
+import type { ScheduledSend } from '../domain/scheduled';
 import { findOrCreateContactByPhone } from './contact-directory';
 
 /** What a run starts from: the stored state (created if missing), the org's SLA policy and the open AI suggestion. */
@@ -24,6 +25,8 @@ export interface LoadedConversation {
   sla: SlaSettings;
   /** The newest `pending` / `scheduled` AI suggestion, if any (a run that ended left it open). */
   pendingSuggestion: PendingSuggestion | null;
+  /** Send later: the conversation's `scheduled` replies, earliest first (absent in histories from before). */
+  scheduled?: ScheduledSend[];
 }
 
 /** An inbound message to store (`createdAt` ISO-8601, workflow time). */
@@ -52,6 +55,10 @@ export interface OutboundMessageInput {
   template: TemplateUse | null;
   /** Email replies: extra `cc` / `bcc` staff asked for (read by the send); default none. */
   emailRecipients?: EmailRecipients | null;
+  /** Send later: stored `scheduled` (not `queued`) until this ISO-8601 instant; default none. */
+  sendAt?: string | null;
+  /** With `sendAt`: a customer message before the instant cancels it; default false. */
+  cancelIfCustomerReplies?: boolean;
   createdAt: string;
 }
 
@@ -250,6 +257,47 @@ async function recordInboundBatch(
   });
 }
 
+/** The conversation's `scheduled` replies (send later) as the workflow holds them, earliest first. */
+async function loadScheduled(db: Db, conversationId: string): Promise<ScheduledSend[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .select(['id', 'send_at', 'author_id', 'cancel_if_customer_replies', 'text', 'template'])
+    .where('conversation_id', '=', conversationId)
+    .where('delivery_status', '=', 'scheduled')
+    .orderBy('send_at')
+    .execute();
+  return rows.map((r) => ({
+    messageId: r.id,
+    sendAt: (r.send_at ?? new Date(0)).toISOString(),
+    authorId: r.author_id ?? '',
+    cancelIfCustomerReplies: r.cancel_if_customer_replies,
+    preview: previewOf(r.text),
+    subject: r.template?.subject ?? null,
+    isTemplate: r.template !== null,
+  }));
+}
+
+/** Why a staff member may not edit / delete a message (see `editOwnMessage`, `deleteOwnNote`). */
+export type OwnMessageOutcome = 'not_found' | 'not_editable' | 'not_scheduled' | 'not_yours';
+
+/**
+ * Whether `actorId` may change the message `row`: their own internal note, or (`scheduled`: the
+ * workflow still holds it for sending) their own scheduled reply. `null` = allowed.
+ */
+function ownMessageRefusal(
+  row:
+    | { direction: string; is_internal_note: boolean; author_type: string; author_id: string | null; delivery_status: string | null }
+    | undefined,
+  actorId: string,
+  scheduled: boolean,
+): OwnMessageOutcome | null {
+  if (!row) return 'not_found';
+  if (row.direction === 'inbound') return 'not_editable';
+  if (!row.is_internal_note && !(scheduled && row.delivery_status === 'scheduled')) return 'not_scheduled';
+  if (row.author_type !== 'staff' || row.author_id !== actorId) return 'not_yours';
+  return null;
+}
+
 /** Builds the database activities over a kysely handle. */
 export function createConversationStoreActivities(db: Db) {
   /**
@@ -325,6 +373,7 @@ export function createConversationStoreActivities(db: Db) {
             : null,
         state: conversationStateFromRow(row),
         sla,
+        scheduled: await loadScheduled(db, input.conversationId),
       };
     },
 
@@ -405,7 +454,10 @@ export function createConversationStoreActivities(db: Db) {
             is_internal_note: input.message.isInternalNote,
             provider: input.message.isInternalNote ? null : input.message.provider,
             provider_message_id: null,
-            delivery_status: input.message.isInternalNote ? null : 'queued',
+            delivery_status: input.message.isInternalNote ? null : input.message.sendAt ? 'scheduled' : 'queued',
+            ...(input.message.sendAt
+              ? { send_at: input.message.sendAt, cancel_if_customer_replies: input.message.cancelIfCustomerReplies === true }
+              : {}),
             email_recipients: input.message.emailRecipients ? JSON.stringify(input.message.emailRecipients) : null,
             created_at: input.message.createdAt,
           })
@@ -418,6 +470,185 @@ export function createConversationStoreActivities(db: Db) {
           .execute();
         const row = await tx.selectFrom('messages').selectAll().where('id', '=', input.message.id).executeTakeFirstOrThrow();
         return messageRecordFromRow(row);
+      });
+    },
+
+    /**
+     * Send later, at the instant: moves a `scheduled` reply to `queued` (one conditional UPDATE, only
+     * from `scheduled`) and writes `state` (the state after the reply) in one transaction.
+     * @returns the queued message, or `null` if it was no longer scheduled (nothing written)
+     */
+    async releaseScheduledMessage(input: { state: ConversationState; messageId: string }): Promise<MessageRecord | null> {
+      return db.transaction().execute(async (tx) => {
+        const row = await tx
+          .updateTable('messages')
+          .set({ delivery_status: 'queued', updated_at: sql`now()` })
+          .where('id', '=', input.messageId)
+          .where('conversation_id', '=', input.state.conversationId)
+          .where('delivery_status', '=', 'scheduled')
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) return null;
+        await tx
+          .updateTable('conversations')
+          .set({ ...conversationColumns(input.state), updated_at: sql`now()` })
+          .where('id', '=', input.state.conversationId)
+          .execute();
+        return messageRecordFromRow(row);
+      });
+    },
+
+    /**
+     * Send later: ends a `scheduled` reply without sending it, `canceled` (by staff, or a customer
+     * message with `cancelIfCustomerReplies`) or `failed` (a rule at send time, e.g.
+     * `whatsapp_session_expired`), with one conditional UPDATE from `scheduled`.
+     * @returns the message, or `null` if it was no longer scheduled
+     */
+    async settleScheduledMessage(input: {
+      conversationId: string;
+      messageId: string;
+      status: 'canceled' | 'failed';
+      errorCode: string | null;
+      errorMessage: string | null;
+    }): Promise<MessageRecord | null> {
+      const row = await db
+        .updateTable('messages')
+        .set({ delivery_status: input.status, error_code: input.errorCode, error_message: input.errorMessage, updated_at: sql`now()` })
+        .where('id', '=', input.messageId)
+        .where('conversation_id', '=', input.conversationId)
+        .where('delivery_status', '=', 'scheduled')
+        .returningAll()
+        .executeTakeFirst();
+      return row ? messageRecordFromRow(row) : null;
+    },
+
+    /**
+     * Collision guard: the messages stored after `sinceMessageId` in the conversation that are
+     * customer messages or replies (not internal notes, not scheduled / canceled) by someone other
+     * than `authorId`, oldest first. Called by the workflow under its lock, after it recorded the
+     * customer messages it received: every message row of a conversation is written by its
+     * workflow, so nothing can be stored between this check and the reply.
+     * @returns `found: false` when `sinceMessageId` is not a message of this conversation
+     */
+    async newActivitySince(input: {
+      conversationId: string;
+      sinceMessageId: string;
+      authorId: string;
+    }): Promise<{ found: boolean; messageIds: string[] }> {
+      const since = await db
+        .selectFrom('messages')
+        .select('seq')
+        .where('id', '=', input.sinceMessageId)
+        .where('conversation_id', '=', input.conversationId)
+        .executeTakeFirst();
+      if (!since) return { found: false, messageIds: [] };
+      const rows = await db
+        .selectFrom('messages')
+        .select('id')
+        .where('conversation_id', '=', input.conversationId)
+        .where('seq', '>', since.seq)
+        .where((eb) =>
+          eb.or([
+            eb('direction', '=', 'inbound'),
+            eb.and([
+              eb('is_internal_note', '=', false),
+              eb.or([eb('author_id', 'is', null), eb('author_id', '!=', input.authorId)]),
+              eb.or([eb('delivery_status', 'is', null), eb('delivery_status', 'not in', ['scheduled', 'canceled'])]),
+            ]),
+          ]),
+        )
+        .orderBy('seq')
+        .limit(100)
+        .execute();
+      return { found: true, messageIds: rows.map((r) => r.id) };
+    },
+
+    /**
+     * A staff member edits their own message: an internal note, or (`scheduled: true`, the workflow
+     * still holds it) a scheduled reply not sent yet. In one transaction, with the row locked: the
+     * previous text goes to `message_edits`, `text` and `edited_at` change.
+     * @returns `outcome`: `edited` (with the message), `not_found`, `not_editable` (a customer message,
+     *   or a template reply), `not_scheduled` (a reply no longer held), `not_yours` (another author's)
+     */
+    async editOwnMessage(input: {
+      conversationId: string;
+      messageId: string;
+      actorId: string;
+      text: string;
+      scheduled: boolean;
+      /** ISO-8601, workflow time. */
+      editedAt: string;
+    }): Promise<{ outcome: OwnMessageOutcome | 'edited'; message: MessageRecord | null }> {
+      return db.transaction().execute(async (tx) => {
+        const row = await tx
+          .selectFrom('messages')
+          .selectAll()
+          .where('id', '=', input.messageId)
+          .where('conversation_id', '=', input.conversationId)
+          .forUpdate()
+          .executeTakeFirst();
+        const refused = ownMessageRefusal(row, input.actorId, input.scheduled);
+        if (refused !== null) return { outcome: refused, message: null };
+        if (row!.template !== null) return { outcome: 'not_editable', message: null };
+        await tx
+          .insertInto('message_edits')
+          .values({
+            org_id: row!.org_id,
+            conversation_id: row!.conversation_id,
+            message_id: row!.id,
+            action: 'edit',
+            previous_text: row!.text,
+            edited_by: input.actorId,
+            edited_at: input.editedAt,
+          })
+          .execute();
+        const updated = await tx
+          .updateTable('messages')
+          .set({ text: input.text.replaceAll('\u0000', ''), edited_at: input.editedAt, updated_at: sql`now()` })
+          .where('id', '=', row!.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { outcome: 'edited', message: messageRecordFromRow(updated) };
+      });
+    },
+
+    /**
+     * A staff member deletes their own internal note: the row is removed and its text kept in
+     * `message_edits` (`action: delete`), in one transaction.
+     * @returns `outcome`: `deleted` (with the message as it was), `not_found`, `not_editable` (a
+     *   customer message), `not_scheduled` (a reply: cancel it instead), `not_yours`
+     */
+    async deleteOwnNote(input: {
+      conversationId: string;
+      messageId: string;
+      actorId: string;
+      /** ISO-8601, workflow time. */
+      deletedAt: string;
+    }): Promise<{ outcome: OwnMessageOutcome | 'deleted'; message: MessageRecord | null }> {
+      return db.transaction().execute(async (tx) => {
+        const row = await tx
+          .selectFrom('messages')
+          .selectAll()
+          .where('id', '=', input.messageId)
+          .where('conversation_id', '=', input.conversationId)
+          .forUpdate()
+          .executeTakeFirst();
+        const refused = ownMessageRefusal(row, input.actorId, false);
+        if (refused !== null) return { outcome: refused, message: null };
+        await tx
+          .insertInto('message_edits')
+          .values({
+            org_id: row!.org_id,
+            conversation_id: row!.conversation_id,
+            message_id: row!.id,
+            action: 'delete',
+            previous_text: row!.text,
+            edited_by: input.actorId,
+            edited_at: input.deletedAt,
+          })
+          .execute();
+        await tx.deleteFrom('messages').where('id', '=', row!.id).execute();
+        return { outcome: 'deleted', message: messageRecordFromRow(row!) };
       });
     },
 

@@ -282,7 +282,18 @@ export const Message = z
     }),
     editedAt: IsoDateTime.nullable()
       .optional()
-      .openapi({ description: 'When the customer last edited the message on the carrier (Telegram); `text` is the edited text' }),
+      .openapi({
+        description:
+          'When the message was last edited: by the customer on the carrier (Telegram), or by its staff author ' +
+          '(their own internal note or scheduled reply; the previous text is kept in the audit); `text` is the edited text',
+      }),
+    sendAt: IsoDateTime.nullable()
+      .optional()
+      .openapi({ description: 'Send later: when a `scheduled` reply goes out (`null` for every other message)' }),
+    cancelIfCustomerReplies: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Send later: a customer message arriving before `sendAt` cancels this scheduled reply' }),
     createdAt: IsoDateTime,
   })
   .openapi('Message');
@@ -410,9 +421,30 @@ export const SendMessageBody = z
     force: z.boolean().default(false).openapi({
       description: "Send even though the contact's email address hard-bounced (otherwise 422 `email_address_bounced`)",
     }),
+    sendAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({
+        description:
+          'Send later (staff replies only, not internal notes): ISO-8601 instant, in the future and at most 1 year ahead ' +
+          '(422 `invalid_send_at` otherwise). The reply is stored `scheduled` and sent at that instant; ' +
+          'WhatsApp window rules apply at send time',
+      }),
+    cancelIfCustomerReplies: z.boolean().optional().openapi({
+      description: 'With `sendAt`: a customer message arriving before the instant cancels the scheduled reply',
+    }),
+    ifNoNewActivitySince: Uuid.optional().openapi({
+      description:
+        'Collision guard: the id of the newest message the author saw; if a customer message or another staff reply ' +
+        'arrived after it, 409 `conversation_changed` (`details.messageIds`: the new messages) and nothing is stored',
+    }),
   })
   .strict()
   .refine((b) => (b.text === undefined) !== (b.template === undefined), { message: 'give either text or template', path: ['text'] })
+  .refine((b) => b.cancelIfCustomerReplies === undefined || b.sendAt !== undefined, {
+    message: 'cancelIfCustomerReplies needs sendAt',
+    path: ['cancelIfCustomerReplies'],
+  })
   .refine((b) => !(b.isInternalNote && (b.cc?.length || b.bcc?.length)), { message: 'internal notes have no recipients', path: ['cc'] })
   .refine((b) => !(b.isInternalNote && (b.template || b.attachments?.length)), {
     message: 'internal notes take text only',
@@ -440,6 +472,12 @@ export const ReplyAliasBody = z
   })
   .strict()
   .openapi('ReplyAlias');
+
+/** Body of `PATCH /v1/conversations/{id}/messages/{messageId}`: the new text of your own note or scheduled reply. */
+export const EditMessageBody = z
+  .object({ text: text(10_000) })
+  .strict()
+  .openapi('EditMessage');
 
 /** Body of `POST /v1/send-template`: the template by name, the contact (uuid) and channel, and the variables. */
 export const SendTemplateBody = z

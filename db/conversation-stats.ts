@@ -6,6 +6,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from './client';
+import { wasSaid } from './message-filters';
 import type { ConversationsTable } from './schema';
 import { CHANNEL_KINDS, type ChannelKind } from '../channels/kinds';
 
@@ -135,7 +136,8 @@ export async function conversationStats(db: Db, orgId: string, range: StatsRange
             .select(sql`1`.as('one'))
             .whereRef('m.conversation_id', '=', 'c.id')
             .where('m.direction', '=', 'outbound')
-            .where('m.is_internal_note', '=', false);
+            .where('m.is_internal_note', '=', false)
+            .where(wasSaid('m.delivery_status'));
           return eb.and([eb.exists(replies), eb.not(eb.exists(replies.where('m.author_type', '!=', 'ai')))]);
         })
         .select(sql<number>`count(*)::int`.as('n'))
@@ -170,11 +172,13 @@ export async function conversationStats(db: Db, orgId: string, range: StatsRange
             (eb) =>
               sql<number>`extract(epoch from ${eb
                 .selectFrom('messages as o')
-                .select((o) => o.fn.min('o.created_at').as('at'))
+                // a reply sent later counts from its send instant
+                .select(sql<Date>`min(coalesce(o.send_at, o.created_at))`.as('at'))
                 .whereRef('o.conversation_id', '=', 'f.id')
                 .where('o.direction', '=', 'outbound')
                 .where('o.is_internal_note', '=', false)
                 .where('o.author_type', 'in', ['staff', 'ai'])
+                .where(wasSaid('o.delivery_status'))
                 .whereRef('o.created_at', '>', 'f.inbound_at')} - ${eb.ref('f.inbound_at')})`.as('seconds'),
           ]),
         )

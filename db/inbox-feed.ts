@@ -12,6 +12,7 @@
 import { sql } from 'kysely';
 import { CHANNEL_KINDS, type ChannelKind } from '../channels/kinds';
 import type { Db } from './client';
+import { wasSaid } from './message-filters';
 
 /** A feed source: a channel kind other than web chat. */
 export type InboxSource = Exclude<ChannelKind, 'chat'>;
@@ -151,7 +152,8 @@ export async function listInboxMessages(
     .where('c.org_id', '=', orgId)
     .where('c.channel_kind', 'in', [...opts.sources])
     .where('m.is_internal_note', '=', false)
-    .where('m.author_type', 'in', [...FEED_AUTHORS]);
+    .where('m.author_type', 'in', [...FEED_AUTHORS])
+    .where(wasSaid('m.delivery_status'));
   if (opts.roomId !== undefined) query = query.where('m.conversation_id', '=', opts.roomId);
   const rows = await query.orderBy('m.created_at', 'desc').orderBy('m.seq', 'desc').limit(opts.limit).execute();
 
@@ -221,6 +223,7 @@ export async function listInboxChats(db: Db, orgId: string, sources: readonly In
           .where('m.org_id', '=', orgId)
           .where('m.is_internal_note', '=', false)
           .where('m.author_type', 'in', [...FEED_AUTHORS])
+          .where(wasSaid('m.delivery_status'))
           .orderBy('m.created_at', 'desc')
           .orderBy('m.seq', 'desc')
           .limit(1)
@@ -243,6 +246,7 @@ export async function listInboxChats(db: Db, orgId: string, sources: readonly In
           .where('m.org_id', '=', orgId)
           .where('m.is_internal_note', '=', false)
           .where('m.author_type', 'in', [...FEED_AUTHORS])
+          .where(wasSaid('m.delivery_status'))
           .as('message_count'),
     ])
     .orderBy('lm.created_at', 'desc')

@@ -122,6 +122,7 @@ export function messageRecordFromRow(row: MessageRow): MessageRecord {
     template: row.template,
     truncated: row.text_truncated,
     editedAt: row.edited_at?.toISOString() ?? null,
+    ...(row.send_at ? { sendAt: row.send_at.toISOString(), cancelIfCustomerReplies: row.cancel_if_customer_replies } : {}),
     createdAt: row.created_at.toISOString(),
   };
 }

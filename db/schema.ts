@@ -320,6 +320,10 @@ export interface MessagesTable {
   email_recipients: ColumnType<EmailRecipients | null, string | null | undefined, string | null>;
   /** When the customer last edited the message on the carrier (Telegram); `null` = never edited. */
   edited_at: NullableTimestamp;
+  /** When a `scheduled` reply goes out (send later, migration 0020); `null` for every other message. */
+  send_at: ColumnType<Date | null, string | Date | null | undefined, string | Date | null>;
+  /** A customer message arriving before `send_at` cancels the scheduled reply (migration 0020). */
+  cancel_if_customer_replies: Generated<boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
   /**
@@ -327,6 +331,22 @@ export interface MessagesTable {
    * full-text search; never written, read as its text form.
    */
   search_vector: ColumnType<string, never, never>;
+}
+
+/**
+ * `message_edits` (migration 0020): the text of a staff note / scheduled reply before each edit, and
+ * of a note before it was deleted (`action`); no foreign key to `messages` (a deleted note's rows stay).
+ */
+export interface MessageEditsTable {
+  id: Generated<string>;
+  org_id: string;
+  conversation_id: string;
+  message_id: string;
+  action: ColumnType<'edit' | 'delete', 'edit' | 'delete' | undefined, 'edit' | 'delete'>;
+  previous_text: string;
+  /** The staff user id who edited it. */
+  edited_by: string;
+  edited_at: Timestamp;
 }
 
 /** A stored file; its bytes live in the blob store under `storage_key`. */
@@ -464,6 +484,7 @@ export interface Database {
   channels: ChannelsTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
+  message_edits: MessageEditsTable;
   attachments: AttachmentsTable;
   templates: TemplatesTable;
   ai_assistant_settings: AiAssistantSettingsTable;

@@ -5,17 +5,41 @@
  */
 /**
  * Every stored outbound delivery status. Progress order (see {@link isDeliveryProgress}):
- * queued < sending < unknown < sent < undelivered = failed < delivered < read.
+ * scheduled < queued < sending < unknown < sent < undelivered = failed < delivered < read < canceled.
+ *
+ * `scheduled`: a staff reply with `sendAt` (send later), held by the conversation workflow until
+ * that instant, then `queued` (or `failed`, e.g. `whatsapp_session_expired` when the window lapsed).
+ * `canceled`: a scheduled reply cancelled before its instant (by staff, or by a customer message with
+ * `cancelIfCustomerReplies`); final, never sent. Both are set only by conditional updates from
+ * `scheduled` (no carrier report ever carries them).
  *
  * `unknown`: a send attempt reached the carrier call but its outcome could not be confirmed (the
  * worker died mid-call and the carrier's message list could not settle it); error code
  * `send_unconfirmed`. It is never re-sent automatically; any carrier report moves it on.
  */
-export const DELIVERY_STATUSES = ['queued', 'sending', 'unknown', 'sent', 'delivered', 'read', 'undelivered', 'failed'] as const;
+export const DELIVERY_STATUSES = [
+  'queued',
+  'sending',
+  'unknown',
+  'sent',
+  'delivered',
+  'read',
+  'undelivered',
+  'failed',
+  'scheduled',
+  'canceled',
+] as const;
 /** The delivery statuses Switchboard stores for outbound messages. */
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+/**
+ * Statuses of replies that have not gone to the carrier and may never: held for later (`scheduled`) or
+ * canceled before their instant. Feeds and response-time statistics leave them out.
+ */
+export const UNSENT_DELIVERY_STATUSES = ['scheduled', 'canceled'] as const satisfies readonly DeliveryStatus[];
+
 const RANK: Record<DeliveryStatus, number> = {
+  scheduled: -1,
   queued: 0,
   sending: 1,
   unknown: 1.5,
@@ -24,6 +48,7 @@ const RANK: Record<DeliveryStatus, number> = {
   failed: 3,
   delivered: 4,
   read: 5,
+  canceled: 6,
 };
 
 /** Whether moving from `current` to `next` is progress (strictly later in the lifecycle). */

@@ -11,7 +11,7 @@ export class DomainError extends Error {
   constructor(
     readonly code: DomainErrorCode,
     message: string,
-    readonly httpStatus: 400 | 404 | 409 | 422 = 422,
+    readonly httpStatus: 400 | 403 | 404 | 409 | 422 = 422,
     readonly details?: Record<string, unknown>,
   ) {
     super(message);
@@ -36,10 +36,17 @@ export type DomainErrorCode =
   | 'template_not_approved'
   | 'template_not_found'
   | 'suggestion_not_pending'
-  | 'message_not_retryable';
+  | 'message_not_retryable'
+  // replies (issue 11): send later, collision guard, edits
+  | 'invalid_send_at'
+  | 'message_not_scheduled'
+  | 'conversation_changed'
+  | 'not_your_message'
+  | 'message_not_editable'
+  | 'message_not_found';
 
 /** HTTP status of each domain error code; used where only the code survives (e.g. across Temporal). */
-export const domainErrorStatus: Record<DomainErrorCode, 400 | 404 | 409 | 422> = {
+export const domainErrorStatus: Record<DomainErrorCode, 400 | 403 | 404 | 409 | 422> = {
   whatsapp_session_expired: 422,
   template_required: 422,
   invalid_snooze: 400,
@@ -56,6 +63,12 @@ export const domainErrorStatus: Record<DomainErrorCode, 400 | 404 | 409 | 422> =
   template_not_found: 404,
   suggestion_not_pending: 409,
   message_not_retryable: 409,
+  invalid_send_at: 422,
+  message_not_scheduled: 409,
+  conversation_changed: 409,
+  not_your_message: 403,
+  message_not_editable: 409,
+  message_not_found: 404,
 };
 
 /** True when `code` is one of the {@link DomainErrorCode}s. */

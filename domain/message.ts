@@ -89,6 +89,10 @@ export interface MessageRecord {
    * the edited text. `null` = never edited. Absent in records from before edits existed.
    */
   editedAt?: string | null;
+  /** Send later: when a `scheduled` reply goes out (ISO-8601); absent for every other message. */
+  sendAt?: string | null;
+  /** Send later: a customer message arriving before `sendAt` cancels it; absent for every other message. */
+  cancelIfCustomerReplies?: boolean;
   createdAt: string;
 }
 

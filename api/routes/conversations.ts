@@ -10,7 +10,10 @@ import { getSuggestion, listConversationSuggestions } from '../../db/suggestions
 import { messageRecordFromRow } from '../../db/mappers';
 import {
   assignUpdate,
+  cancelScheduledUpdate,
+  deleteNoteUpdate,
   dismissSuggestionUpdate,
+  editMessageUpdate,
   replyUpdate,
   retryMessageUpdate,
   sendSuggestionUpdate,
@@ -32,6 +35,7 @@ import {
   AssignBody,
   Conversation,
   ConversationPage,
+  EditMessageBody,
   IdParams,
   ListConversationsQuery,
   ListMessagesQuery,
@@ -44,6 +48,36 @@ import {
   SetStatusBody,
 } from '../schemas';
 import { decodeCursor, encodeCursor, toConversationView } from '../views';
+import { assertValidSchedule } from '../../domain/scheduled';
+
+/**
+ * What kind of message `messageId` of the conversation is: `inbound` (a customer's), `note` (an
+ * internal note) or `reply` (outbound).
+ * @throws HttpError 404 `not_found` when it is not a message of this conversation of the org
+ */
+async function messageKindOf(db: Db, orgId: string, conversationId: string, messageId: string): Promise<'inbound' | 'note' | 'reply'> {
+  const row = await db
+    .selectFrom('messages')
+    .select(['direction', 'is_internal_note'])
+    .where('id', '=', messageId)
+    .where('org_id', '=', orgId)
+    .where('conversation_id', '=', conversationId)
+    .executeTakeFirst();
+  if (!row) throw notFound('Message');
+  return row.direction === 'inbound' ? 'inbound' : row.is_internal_note ? 'note' : 'reply';
+}
+
+/** 409 `message_not_editable`: customer messages are never edited or deleted by staff. */
+const customerMessageImmutable = (messageId: string): HttpError =>
+  new HttpError(409, 'message_not_editable', "Customer messages are never edited or deleted: they are the customer's words", { messageId });
+
+/** The reply command's send-later and collision-guard options, as given in the body (absent ones left out). */
+function replyOptionsOf(body: { sendAt?: string; cancelIfCustomerReplies?: boolean; ifNoNewActivitySince?: string }) {
+  return {
+    ...(body.sendAt ? { sendAt: body.sendAt, cancelIfCustomerReplies: body.cancelIfCustomerReplies === true } : {}),
+    ...(body.ifNoNewActivitySince ? { ifNoNewActivitySince: body.ifNoNewActivitySince } : {}),
+  };
+}
 
 /** The labels of the kinds whose replies may copy recipients (`capabilities.copyRecipients`), for error messages (`Email`). */
 const copyRecipientKindLabels = CHANNEL_KIND_SPECS.filter((s) => s.capabilities.copyRecipients)
@@ -87,6 +121,8 @@ async function sendReply(
   if (!body.isInternalNote) assertEmailDeliverable(bounceFlagOf(row), body.force);
   const content = await outboundContent(db, me.orgId, row.channel_kind, body);
   const asAddresses = (list: string[] | undefined) => (list ?? []).map((email) => ({ email, name: null }));
+  // send later: 422 `invalid_send_at` here already (the workflow checks again with its own clock)
+  if (body.sendAt) assertValidSchedule({ sendAt: body.sendAt, isInternalNote: body.isInternalNote }, Date.now());
   const message = await commandClient(conversations, res).update(workflowConversationOf(row), replyUpdate, {
     text: content.text,
     isInternalNote: body.isInternalNote,
@@ -94,6 +130,7 @@ async function sendReply(
     attachments: content.attachments,
     template: content.template,
     ...(body.cc?.length || body.bcc?.length ? { emailRecipients: { cc: asAddresses(body.cc), bcc: asAddresses(body.bcc) } } : {}),
+    ...replyOptionsOf(body),
   });
   // whoever answers has read what they answered (a note is not an answer)
   if (!body.isInternalNote) await markReadThrough(db, me.orgId, id, me.userId, message.id);
@@ -235,7 +272,7 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
       idempotent: true,
       request: { params: IdParams, body: SendMessageBody },
       response: { status: 201, schema: Message, description: 'The stored message' },
-      errors: [400, 404, 422],
+      errors: [400, 404, 409, 422],
     },
     (deps) =>
       async (req, res) => {
@@ -243,6 +280,70 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
         const { id } = IdParams.parse(req.params);
         const body = SendMessageBody.parse(req.body);
         await sendReply(deps, res, me, id, body);
+      },
+  ),
+  /**
+   * Deletes a message of the caller's: a scheduled reply is canceled before its instant (200 with
+   * the message, now `canceled`; the row is kept for the history, never sent); an internal note is
+   * deleted (200 with the note as it was; its text kept in the `message_edits` audit). 404 unknown
+   * message; 409 `message_not_scheduled` for a reply not held for sending (already sent / sending);
+   * 409 `message_not_editable` for a customer message; 403 `not_your_message` for another author's.
+   */
+  defineRoute(
+    {
+      method: 'delete',
+      path: '/v1/conversations/:id/messages/:messageId',
+      auth: 'staff',
+      operationId: 'deleteMessage',
+      tags: ['conversations'],
+      summary:
+        'Cancel your scheduled reply before it is sent (it becomes `canceled`) or delete your internal note; ' +
+        '409 `message_not_scheduled` once sent, 409 `message_not_editable` for customer messages, 403 `not_your_message` for another author’s',
+      request: { params: MessageParams },
+      response: { status: 200, schema: Message, description: 'The message, now canceled' },
+      errors: [400, 403, 404, 409],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id, messageId } = MessageParams.parse(req.params);
+        const row = await load(db, me.orgId, id);
+        const kind = await messageKindOf(db, me.orgId, id, messageId);
+        if (kind === 'inbound') throw customerMessageImmutable(messageId);
+        const command = { messageId, actorId: me.userId };
+        const update = kind === 'note' ? deleteNoteUpdate : cancelScheduledUpdate;
+        res.json(await conversations.update(workflowConversationOf(row), update, command));
+      },
+  ),
+  /**
+   * Edits the caller's own internal note or scheduled reply (not sent yet): 200 with the message
+   * (`editedAt` set; the previous text kept in `message_edits`). 403 `not_your_message`; 409
+   * `message_not_editable` for a customer message or a template reply; 409 `message_not_scheduled`
+   * for a reply already released for sending; 404 unknown message.
+   */
+  defineRoute(
+    {
+      method: 'patch',
+      path: '/v1/conversations/:id/messages/:messageId',
+      auth: 'staff',
+      operationId: 'editMessage',
+      tags: ['conversations'],
+      summary: 'Edit your internal note or your scheduled reply before it is sent (history kept); customer messages are never edited (409)',
+      request: { params: MessageParams, body: EditMessageBody },
+      response: { status: 200, schema: Message, description: 'The edited message' },
+      errors: [400, 403, 404, 409],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id, messageId } = MessageParams.parse(req.params);
+        const body = EditMessageBody.parse(req.body);
+        const row = await load(db, me.orgId, id);
+        const kind = await messageKindOf(db, me.orgId, id, messageId);
+        if (kind === 'inbound') throw customerMessageImmutable(messageId);
+        res.json(
+          await conversations.update(workflowConversationOf(row), editMessageUpdate, { messageId, text: body.text, actorId: me.userId }),
+        );
       },
   ),
   /**

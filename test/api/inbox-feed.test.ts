@@ -197,6 +197,19 @@ describe('through the real path, every channel of the harness org', () => {
     expect(theirs.map((m) => m.roomId)).toEqual([other.conversationId]);
   });
 
+  test('a reply scheduled for later is not in the feed until it is sent, nor once canceled', async () => {
+    const sendAt = new Date(Date.now() + 60 * 60 * 1000).toISOString();
+    const held = await api(h).post(`/v1/conversations/${tgId}/messages`, { text: 'tg: later', sendAt });
+    expect(held.status).toBe(201);
+    expect((held.body as { deliveryStatus: string }).deliveryStatus).toBe('scheduled');
+    expect((await feed(`?roomId=${tgId}`)).map((m) => m.text)).not.toContain('tg: later');
+    const canceled = await api(h).delete(`/v1/conversations/${tgId}/messages/${(held.body as { id: string }).id}`);
+    expect(canceled.status).toBe(200);
+    expect((await feed(`?roomId=${tgId}`)).map((m) => m.text)).not.toContain('tg: later');
+    const [chat] = (await chats()).filter((c: { id: string }) => c.id === tgId);
+    expect(chat).toMatchObject({ lastMessageText: 'tg: hello Grace' });
+  });
+
   test('chats: one row per room, titles in each fallback case, counts without notes or system messages', async () => {
     const rows = await chats();
     const byId = new Map(rows.map((c) => [c.id, c]));

@@ -242,6 +242,33 @@ test('conversations: list, read, messages, commands and their errors', async () 
   // a note is never sent: 409 message_not_retryable; an unknown message: 404
   await call('post', '/v1/conversations/{id}/messages/{messageId}/retry', `${c}/messages/${note.body.id}/retry`).send();
   await call('post', '/v1/conversations/{id}/messages/{messageId}/retry', `${c}/messages/${randomUUID()}/retry`).send();
+  // ---- send later, collision guard (issue 11) ----
+  const later = await call('post', '/v1/conversations/{id}/messages', `${c}/messages`).send({
+    text: 'Later',
+    sendAt: new Date(Date.now() + 3_600_000).toISOString(),
+    cancelIfCustomerReplies: true,
+  });
+  expect(later.status).toBe(201);
+  await call('post', '/v1/conversations/{id}/messages', `${c}/messages`).send({
+    text: 'x',
+    sendAt: new Date(Date.now() - 1_000).toISOString(),
+  });
+  await call('post', '/v1/conversations/{id}/messages', `${c}/messages`).send({ text: 'x', ifNoNewActivitySince: note.body.id });
+  await call('delete', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${later.body.id}`)
+    .with((r) => r.set('Authorization', `Bearer ${h.tokens.agent}`))
+    .send();
+  expect((await call('delete', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${later.body.id}`).send()).status).toBe(200);
+  await call('delete', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${later.body.id}`).send();
+  await call('delete', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${randomUUID()}`).send();
+  // edits of your own note (200), a customer message (409), validation (400), unknown (404), another's (403)
+  await call('patch', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${note.body.id}`).send({ text: 'internal, edited' });
+  await call('patch', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${note.body.id}`).send({ text: '' });
+  await call('patch', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${note.body.id}`)
+    .with((r) => r.set('Authorization', `Bearer ${h.tokens.agent}`))
+    .send({ text: 'not mine' });
+  await call('patch', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${randomUUID()}`).send({ text: 'x' });
+  await call('patch', '/v1/conversations/{id}/messages/{messageId}', `${c}/messages/${reply.body.id}`).send({ text: 'x' });
+  // ---- end send later ----
   const email = await call('get', '/v1/conversations/{id}/messages', `/v1/conversations/${emailConversationId}/messages`).send();
   expect(email.body.data[0].attachments.length).toBeGreaterThan(0);
 

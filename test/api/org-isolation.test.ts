@@ -246,6 +246,8 @@ function validBody(route: RouteSpec): object | undefined {
   const bodies: Record<string, object | undefined> = {
     'POST /v1/conversations/:id/messages': { text: 'Injected by org B' },
     'POST /v1/conversations/:id/messages/:messageId/retry': undefined,
+    'DELETE /v1/conversations/:id/messages/:messageId': undefined,
+    'PATCH /v1/conversations/:id/messages/:messageId': { text: 'Injected by org B' },
     'POST /v1/conversations/:id/status': { status: 'closed' },
     'POST /v1/conversations/:id/assign': { assigneeId: null },
     'PATCH /v1/conversations/:id': { tags: ['pwned'], priority: 'urgent' },

@@ -52,6 +52,7 @@ export function api(h: Harness, token: string = h.tokens.admin) {
     get: (path: string) => request(h.app).get(path).set('Authorization', auth),
     post: (path: string, body: object) => request(h.app).post(path).set('Authorization', auth).send(body),
     patch: (path: string, body: object) => request(h.app).patch(path).set('Authorization', auth).send(body),
+    delete: (path: string) => request(h.app).delete(path).set('Authorization', auth),
   };
 }
 

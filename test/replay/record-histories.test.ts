@@ -329,4 +329,54 @@ const scenario = (name: string, title: string, fn: () => Promise<void>, timeoutM
     },
     90_000,
   );
+
+  scenario(
+    'scheduled',
+    'send later: a reply sent at its instant, one edited then canceled by staff, one canceled by the customer replying; a note edited and deleted; the collision guard',
+    async () => {
+      const from = randomPhone();
+      const id = h.conversationIdOf(from);
+      const del = (p: string) => request(h.app).delete(p).set('Authorization', h.auth);
+      expect((await h.inbound({ from, body: 'Can you call me back tomorrow?', sid: sid() })).status).toBe(200);
+      await h.waitFor(async () => (await messages(id)).length === 1, 'first message');
+      const first = (await messages(id))[0]!;
+      const soon = await api().post(`/v1/conversations/${id}/messages`, {
+        text: 'Good morning! Calling you now.',
+        sendAt: new Date(Date.now() + 2_000).toISOString(),
+      });
+      expect(soon.status).toBe(201);
+      const later = await api().post(`/v1/conversations/${id}/messages`, {
+        text: 'Following up',
+        sendAt: new Date(Date.now() + 600_000).toISOString(),
+      });
+      expect(later.status).toBe(201);
+      expect((await api().patch(`/v1/conversations/${id}/messages/${later.body.id}`, { text: 'Following up (edited)' })).status).toBe(200);
+      expect((await del(`/v1/conversations/${id}/messages/${later.body.id}`)).status).toBe(200);
+      const note = await api().post(`/v1/conversations/${id}/messages`, { text: 'Call at 9', isInternalNote: true });
+      expect((await api().patch(`/v1/conversations/${id}/messages/${note.body.id}`, { text: 'Call at 10' })).status).toBe(200);
+      expect((await del(`/v1/conversations/${id}/messages/${note.body.id}`)).status).toBe(200);
+      await h.waitFor(
+        async () => (await messages(id)).find((m) => m.id === soon.body.id)?.provider_message_id,
+        'scheduled reply sent',
+        15_000,
+      );
+      const ifReplied = await api().post(`/v1/conversations/${id}/messages`, {
+        text: 'Any news?',
+        sendAt: new Date(Date.now() + 600_000).toISOString(),
+        cancelIfCustomerReplies: true,
+      });
+      expect(ifReplied.status).toBe(201);
+      expect((await h.inbound({ from, body: 'Yes, all good now', sid: sid() })).status).toBe(200);
+      await h.waitFor(
+        async () => (await messages(id)).find((m) => m.id === ifReplied.body.id)?.delivery_status === 'canceled',
+        'canceled by the customer',
+      );
+      const stale = await api().post(`/v1/conversations/${id}/messages`, { text: 'Stale', ifNoNewActivitySince: first.id });
+      expect(stale.status).toBe(409);
+      const newest = (await messages(id)).filter((m) => m.direction === 'inbound').at(-1)!;
+      expect((await api().post(`/v1/conversations/${id}/messages`, { text: 'Great!', ifNoNewActivitySince: newest.id })).status).toBe(201);
+      await save('scheduled', id);
+    },
+    60_000,
+  );
 });

@@ -14,7 +14,16 @@ import { globalResources } from '../support/global-resources';
 import { readHistories } from './history-files';
 
 /** Scenarios that must stay covered by a recorded history (from any version). */
-const REQUIRED_SCENARIOS = ['sms', 'whatsapp-window-lapse', 'email-thread', 'ai-held-cancelled', 'continued-as-new', 'telegram', 'sla'];
+const REQUIRED_SCENARIOS = [
+  'sms',
+  'whatsapp-window-lapse',
+  'email-thread',
+  'ai-held-cancelled',
+  'continued-as-new',
+  'telegram',
+  'sla',
+  'scheduled',
+];
 
 const stored = readHistories();
 

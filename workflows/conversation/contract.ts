@@ -10,6 +10,7 @@ import type { AttributeChange, ConversationState, NewConversation, StatusChange 
 import type { DeliveryStatus } from '../../domain/delivery';
 import type { SlaPolicy, SlaSettings } from '../../domain/sla';
 import type { Attachment, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../../domain/message';
+import type { ScheduledSend } from '../../domain/scheduled';
 
 /** A draft waiting for staff (`pending`) or held for an auto-send (`scheduled`, going out at `sendAt`). */
 export interface PendingSuggestion {
@@ -61,6 +62,11 @@ export interface ConversationWorkflowInput {
   assistantTrigger?: string | null;
   /** The assistant's state carried across continue-as-new (absent: loaded / derived at run start). */
   assistant?: AssistantCarry;
+  /**
+   * Send later: the replies the previous run held for their `sendAt` (absent = none; a run without
+   * `state` loads them from Postgres).
+   */
+  scheduled?: ScheduledSend[];
 }
 
 /**
@@ -150,6 +156,18 @@ export interface ReplyCommand {
   template?: TemplateUse | null;
   /** Email only: extra `cc` / `bcc` asked for by staff (the thread's Cc is added at send time). */
   emailRecipients?: EmailRecipients | null;
+  /**
+   * Send later (staff replies only): ISO-8601 instant, future, ≤ 1 year ahead (422 `invalid_send_at`).
+   * The message is stored `scheduled` and sent at that instant (WhatsApp window checked then).
+   */
+  sendAt?: string | null;
+  /** With `sendAt`: a customer message recorded before the instant cancels the scheduled reply. */
+  cancelIfCustomerReplies?: boolean;
+  /**
+   * Collision guard: the newest message id the author saw; a customer message or another author's
+   * reply stored after it fails the command with 409 `conversation_changed` (`details.messageIds`).
+   */
+  ifNoNewActivitySince?: string | null;
 }
 
 /** Status change request plus who made it; closing may carry a resolution note (stored as an internal note). */
@@ -222,6 +240,46 @@ export const slaSettingsSignal = defineSignal<[SlaSettings]>('slaSettingsChanged
 
 /** Update: record a reply (queued for sending) or an internal note; returns the stored message. */
 export const replyUpdate = defineUpdate<MessageRecord, [ReplyCommand]>('reply');
+/** Cancel one of the caller's scheduled replies (send later) before its instant. */
+export interface CancelScheduledCommand {
+  messageId: string;
+  actorId: string;
+}
+
+/**
+ * Update: cancel a scheduled reply (its row becomes `canceled`, never sent); returns the message.
+ * 409 `message_not_scheduled` when it is not held for sending (already sent / sending, or not a
+ * scheduled reply); 403 `not_your_message` when another staff member scheduled it.
+ */
+export const cancelScheduledUpdate = defineUpdate<MessageRecord, [CancelScheduledCommand]>('cancelScheduled');
+
+/** A staff member's edit of their own internal note or scheduled reply (not sent yet). */
+export interface EditMessageCommand {
+  messageId: string;
+  text: string;
+  actorId: string;
+}
+
+/**
+ * Update: edit the caller's own internal note or scheduled reply; the previous text is kept in
+ * `message_edits`, `editedAt` set; returns the message. 403 `not_your_message` (another author's),
+ * 409 `message_not_editable` (a customer message, a template reply), 409 `message_not_scheduled` (a
+ * reply already released for sending), 404 `message_not_found`.
+ */
+export const editMessageUpdate = defineUpdate<MessageRecord, [EditMessageCommand]>('editMessage');
+
+/** A staff member deletes their own internal note. */
+export interface DeleteNoteCommand {
+  messageId: string;
+  actorId: string;
+}
+
+/**
+ * Update: delete the caller's own internal note (its text kept in `message_edits`); returns the
+ * note as it was. Errors as {@link editMessageUpdate}.
+ */
+export const deleteNoteUpdate = defineUpdate<MessageRecord, [DeleteNoteCommand]>('deleteNote');
+
 /** Update: change status (`snoozed` may carry `until`); returns the new state. */
 export const setStatusUpdate = defineUpdate<ConversationState, [StatusCommand]>('setStatus');
 /** Update: assign to an org member and/or team, or unassign; returns the new state. */

@@ -41,6 +41,7 @@ import {
   assertValidStatusChange,
   type ConversationState,
   nextDeadline,
+  previewOf,
 } from '../../domain/conversation';
 import { messageProviderOf } from '../../channels/kinds';
 import { AI_ASSISTANT_AUTHOR_ID } from '../../domain/ai-assistant';
@@ -49,13 +50,18 @@ import type { Attachment, EmailRecipients, MessageRecord, Provider, TemplateUse 
 import { createAssistant } from './assistant';
 import { DEFAULT_SLA_POLICY, type SlaEvent, type SlaSettings, applySla, nextClockDeadline, slaViewOf } from '../../domain/sla';
 import { RecentKeys } from '../dedupe';
+import { type ScheduledSend, assertValidSchedule, nextScheduledSendAt } from '../../domain/scheduled';
 import {
   type ConversationWorkflowInput,
   type DeliveryReport,
   type InboundMessage,
   type QueuedInboundMessage,
+  type ReplyCommand,
   assignUpdate,
+  cancelScheduledUpdate,
+  deleteNoteUpdate,
   deliveryReportSignal,
+  editMessageUpdate,
   dismissSuggestionUpdate,
   getAssistantStateQuery,
   getStateQuery,
@@ -138,6 +144,12 @@ const PATCH_CONTINUE_AS_NEW_UNDER_LOAD = 'continue-as-new-under-load';
  * marker keep the wall-clock response deadline (`slaDueAt`).
  */
 const PATCH_SLA_BUSINESS_HOURS = 'sla-business-hours';
+/**
+ * Send later (issue 11): replies held until `sendAt`, cancellation, and the collision guard. Marked
+ * when a command first uses them; histories without these commands issue no new command (an empty
+ * `scheduled` list adds no deadline, no activity), so they replay unchanged.
+ */
+const PATCH_SCHEDULED_REPLIES = 'scheduled-replies';
 
 /** Approximate JSON size in bytes of a value (deterministic; for payload bounds only). */
 /** An inbound attachment still to fetch: a carrier URL or a carrier file id, not stored yet. */
@@ -216,6 +228,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   /** Customer edits of stored messages, applied once the messages before them are recorded. */
   const edits: InboundEdit[] = [...(input.pendingEdits ?? [])];
   const outbox: string[] = [...(input.outbox ?? [])];
+  /** Send later: replies held until their `sendAt` (see {@link PATCH_SCHEDULED_REPLIES}). */
+  const scheduled: ScheduledSend[] = [...(input.scheduled ?? [])];
   /** True while the sender is inside a send (the head of `outbox` is being sent). */
   let sending = false;
   /** Inbound messages whose carrier media still have to be fetched and stored. */
@@ -372,11 +386,109 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   );
   setHandler(getAssistantStateQuery, () => assistant.view());
 
+  /** 409 `message_not_scheduled`: the message is not a reply held for sending. */
+  const notScheduled = (messageId: string): DomainError =>
+    new DomainError(
+      'message_not_scheduled',
+      'The message is not a scheduled reply waiting to be sent (already sent, or never scheduled)',
+      409,
+      {
+        messageId,
+      },
+    );
+  /** The held reply `command.messageId` of the caller. @throws 409 `message_not_scheduled`, 403 `not_your_message` */
+  const scheduledEntryFor = (command: { messageId: string; actorId: string }): ScheduledSend => {
+    const entry = scheduled.find((e) => e.messageId === command.messageId);
+    if (!entry) throw notScheduled(command.messageId);
+    if (entry.authorId !== command.actorId) {
+      throw new DomainError('not_your_message', 'Only the staff member who scheduled this reply may change it', 403, {
+        messageId: command.messageId,
+      });
+    }
+    return entry;
+  };
+
+  /**
+   * Send later: stores the reply `scheduled` (the conversation state does not change: it is not a
+   * reply until it is sent) and holds it until `sendAt`. Call under the lock.
+   */
+  const scheduleReply = async (command: ReplyCommand & { sendAt: string }): Promise<MessageRecord> => {
+    const message = await store.recordOutboundMessage({
+      state,
+      message: {
+        id: uuid4(),
+        authorType: 'staff',
+        authorId: command.authorId,
+        text: command.text,
+        isInternalNote: false,
+        provider: providerOf(state.channelKind),
+        attachments: command.attachments ?? [],
+        template: command.template ?? null,
+        emailRecipients: command.emailRecipients ?? null,
+        sendAt: new Date(Date.parse(command.sendAt)).toISOString(),
+        cancelIfCustomerReplies: command.cancelIfCustomerReplies === true,
+        createdAt: new Date(Date.now()).toISOString(),
+      },
+    });
+    scheduled.push({
+      messageId: message.id,
+      sendAt: new Date(Date.parse(command.sendAt)).toISOString(),
+      authorId: command.authorId,
+      cancelIfCustomerReplies: command.cancelIfCustomerReplies === true,
+      preview: previewOf(command.text),
+      subject: command.template?.subject ?? null,
+      isTemplate: command.template != null,
+    });
+    // wake the main loop: its deadline now includes this send
+    stateChanged = true;
+    log.info('reply scheduled', { messageId: message.id, sendAt: command.sendAt });
+    return message;
+  };
+
+  /**
+   * Collision guard (`ifNoNewActivitySince`), under the lock after the customer messages received so
+   * far were recorded: this workflow writes every message of the conversation, so nothing new can be
+   * stored between the check and the reply.
+   */
+  const assertNoNewActivity = async (command: ReplyCommand): Promise<void> => {
+    if (!command.ifNoNewActivitySince) return;
+    const { found, messageIds } = await store.newActivitySince({
+      conversationId: state.conversationId,
+      sinceMessageId: command.ifNoNewActivitySince,
+      authorId: command.authorId,
+    });
+    enforce(() => {
+      if (!found) {
+        throw new DomainError('message_not_found', '`ifNoNewActivitySince` is not a message of this conversation', 404, {
+          messageId: command.ifNoNewActivitySince,
+        });
+      }
+      if (messageIds.length > 0) {
+        throw new DomainError('conversation_changed', 'New messages arrived since the one you saw: read them before replying', 409, {
+          messageIds,
+        });
+      }
+    });
+  };
+
   setHandler(
     replyUpdate,
     (command) =>
       exclusive(async () => {
+        if (command.sendAt || command.ifNoNewActivitySince) patched(PATCH_SCHEDULED_REPLIES);
+        if (command.sendAt) {
+          enforce(() => {
+            assertValidSchedule(
+              { sendAt: command.sendAt!, isInternalNote: command.isInternalNote, authorType: command.authorType },
+              Date.now(),
+            );
+            if (command.text.trim() === '') throw new DomainError('empty_message', 'Message text must not be empty', 400);
+          });
+          await assertNoNewActivity(command);
+          return scheduleReply({ ...command, sendAt: command.sendAt });
+        }
         enforce(() => assertCanReply(state, { ...command, isTemplate: command.template != null, nowMs: Date.now() }));
+        await assertNoNewActivity(command);
         const authorType = command.authorType ?? 'staff';
         const message = await recordReply({ ...command, authorType });
         if (!command.isInternalNote) {
@@ -388,11 +500,112 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     {
       // Reject early only when the state is settled; with customer messages still being recorded
       // (they may open the session window) the handler decides, after recording them.
-      validator: (command) =>
-        settled()
-          ? enforce(() => assertCanReply(state, { ...command, isTemplate: command.template != null, nowMs: Date.now() }))
-          : undefined,
+      validator: (command) => {
+        // a scheduled reply is checked against the window when it is sent, not now
+        if (command.sendAt) {
+          enforce(() =>
+            assertValidSchedule(
+              { sendAt: command.sendAt!, isInternalNote: command.isInternalNote, authorType: command.authorType },
+              Date.now(),
+            ),
+          );
+          return;
+        }
+        if (settled()) enforce(() => assertCanReply(state, { ...command, isTemplate: command.template != null, nowMs: Date.now() }));
+      },
     },
+  );
+
+  // Send later: cancel a held reply (its row becomes `canceled`); only its author may.
+  setHandler(
+    cancelScheduledUpdate,
+    (command) =>
+      exclusive(async () => {
+        patched(PATCH_SCHEDULED_REPLIES);
+        const entry = enforce(() => scheduledEntryFor(command));
+        scheduled.splice(scheduled.indexOf(entry), 1);
+        stateChanged = true;
+        const message = await store.settleScheduledMessage({
+          conversationId: state.conversationId,
+          messageId: entry.messageId,
+          status: 'canceled',
+          errorCode: 'canceled_by_staff',
+          errorMessage: 'Canceled by staff before it was sent',
+        });
+        log.info('scheduled reply canceled', { messageId: entry.messageId, actorId: command.actorId });
+        return enforce(() => {
+          if (message === null) throw notScheduled(command.messageId);
+          return message;
+        });
+      }),
+    { validator: (command) => (settled() ? void enforce(() => scheduledEntryFor(command)) : undefined) },
+  );
+
+  /** The domain error of a refused edit / delete of a staff member's own message. */
+  const ownMessageError = (outcome: string, messageId: string): DomainError => {
+    switch (outcome) {
+      case 'not_found':
+        return new DomainError('message_not_found', 'No such message in this conversation', 404, { messageId });
+      case 'not_yours':
+        return new DomainError('not_your_message', 'Only its author may change this message', 403, { messageId });
+      case 'not_scheduled':
+        return notScheduled(messageId);
+      default:
+        return new DomainError('message_not_editable', 'Customer messages and template replies are never edited', 409, { messageId });
+    }
+  };
+
+  // Edits of staff's own internal notes and scheduled replies (not sent yet): one writer, under the lock.
+  setHandler(
+    editMessageUpdate,
+    (command) =>
+      exclusive(async () => {
+        patched(PATCH_SCHEDULED_REPLIES);
+        const entry = scheduled.find((e) => e.messageId === command.messageId);
+        if (entry) enforce(() => scheduledEntryFor(command));
+        const { outcome, message } = await store.editOwnMessage({
+          conversationId: state.conversationId,
+          messageId: command.messageId,
+          actorId: command.actorId,
+          text: command.text,
+          scheduled: entry !== undefined,
+          editedAt: new Date(Date.now()).toISOString(),
+        });
+        if (outcome !== 'edited' || message === null) {
+          return enforce(() => {
+            throw ownMessageError(outcome, command.messageId);
+          });
+        }
+        if (entry) entry.preview = previewOf(command.text);
+        log.info('message edited by its author', { messageId: command.messageId, scheduled: entry !== undefined });
+        return message;
+      }),
+    {
+      validator: (command) =>
+        enforce(() => {
+          if (command.text.trim() === '') throw new DomainError('empty_message', 'Message text must not be empty', 400);
+          if (settled() && scheduled.some((e) => e.messageId === command.messageId)) scheduledEntryFor(command);
+        }),
+    },
+  );
+
+  setHandler(deleteNoteUpdate, (command) =>
+    exclusive(async () => {
+      patched(PATCH_SCHEDULED_REPLIES);
+      const { outcome, message } = await store.deleteOwnNote({
+        conversationId: state.conversationId,
+        messageId: command.messageId,
+        actorId: command.actorId,
+        deletedAt: new Date(Date.now()).toISOString(),
+      });
+      if (outcome !== 'deleted' || message === null) {
+        return enforce(() => {
+          throw ownMessageError(outcome, command.messageId);
+        });
+      }
+      log.info('internal note deleted by its author', { messageId: command.messageId });
+      return message;
+    }),
   );
 
   // A human's retry of a send that was not confirmed (`unknown`) or failed: back into the outbox.
@@ -516,7 +729,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   /** Signals the main loop must handle. */
   const hasWork = (): boolean => inbox.length > 0 || reports.length > 0 || edits.length > 0 || slaDirty;
   /** Nothing queued, nothing being sent: the run may continue-as-new or end. */
-  const idle = (): boolean => !hasWork() && outbox.length === 0 && !sending && mediaQueue.length === 0 && !importing && assistant.idle();
+  const idle = (): boolean =>
+    !hasWork() && outbox.length === 0 && !sending && mediaQueue.length === 0 && !importing && assistant.idle() && scheduled.length === 0;
 
   /** Records queued customer messages (dedupe in memory, then by the database's unique key). */
   const drainInbox = async (limit = inbox.length): Promise<void> => {
@@ -635,6 +849,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       }
       if (stored.length === 0) continue;
       commit(next);
+      if (stored.some((b) => !b.autoReply)) markCustomerReplied();
       for (const b of stored) if (b.message.attachments.some(needsImport)) mediaQueue.push(b.id);
       // one draft answers the newest message (each newer message supersedes the previous draft)
       const newest = stored.filter((b) => !b.autoReply).at(-1);
@@ -679,6 +894,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       if (inserted && message.attachments.some(needsImport)) mediaQueue.push(messageId);
       if (inserted) {
         commit(next);
+        if (!autoReply) markCustomerReplied();
         if (!autoReply) await assistant.onCustomerMessage(messageId);
       } else log.info('duplicate inbound message ignored', { providerMessageId: message.providerMessageId });
     }
@@ -704,6 +920,63 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       ...(slaOn ? { atRisk: slaViewOf(next.slaClocks).atRisk } : {}),
     });
     commit(next);
+  };
+
+  /** A customer message was recorded: scheduled replies with `cancelIfCustomerReplies` are to be canceled. */
+  const markCustomerReplied = (): void => {
+    for (const entry of scheduled) if (entry.cancelIfCustomerReplies) entry.customerReplied = true;
+  };
+
+  /**
+   * Send later (call under the lock): cancels the held replies a customer message answered
+   * (`cancelIfCustomerReplies`), and releases the due ones to the outbox — the WhatsApp window is
+   * checked now (a free-form reply whose window lapsed fails `whatsapp_session_expired`), and only
+   * now does the reply count as one (state `pending`, SLA `staffReply`, the assistant told).
+   * No scheduled replies = no commands.
+   */
+  const processScheduled = async (): Promise<void> => {
+    for (const entry of [...scheduled]) {
+      const nowMs = Date.now();
+      const canceled = entry.cancelIfCustomerReplies && entry.customerReplied === true;
+      if (!canceled && Date.parse(entry.sendAt) > nowMs) continue;
+      scheduled.splice(scheduled.indexOf(entry), 1);
+      stateChanged = true;
+      if (canceled) {
+        await store.settleScheduledMessage({
+          conversationId: state.conversationId,
+          messageId: entry.messageId,
+          status: 'canceled',
+          errorCode: 'customer_replied',
+          errorMessage: 'Canceled: the customer wrote before it was sent',
+        });
+        log.info('scheduled reply canceled: the customer replied', { messageId: entry.messageId });
+        continue;
+      }
+      try {
+        assertCanReply(state, { text: entry.preview || '.', isInternalNote: false, nowMs, isTemplate: entry.isTemplate });
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        await store.settleScheduledMessage({
+          conversationId: state.conversationId,
+          messageId: entry.messageId,
+          status: 'failed',
+          errorCode: err.code,
+          errorMessage: err.message,
+        });
+        log.warn('scheduled reply not sent', { messageId: entry.messageId, reason: err.code });
+        continue;
+      }
+      const next = withSla(
+        applyStaffReply(state, { text: entry.preview, isInternalNote: false, sentAtMs: nowMs, subject: entry.subject }),
+        { type: 'staffReply' },
+      );
+      const message = await store.releaseScheduledMessage({ state: next, messageId: entry.messageId });
+      if (message === null) continue;
+      commit(next);
+      outbox.push(message.id);
+      log.info('scheduled reply released for sending', { messageId: message.id });
+      await assistant.onStaffReply(message, entry.authorId);
+    }
   };
 
   const drainReports = async (): Promise<void> => {
@@ -809,6 +1082,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     closedRunGraceMs,
     pendingSuggestion: assistant.pending(),
     assistant: assistant.carry(),
+    ...(scheduled.length > 0 ? { scheduled: scheduled.map((e) => ({ ...e })) } : {}),
   });
 
   /**
@@ -864,6 +1138,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     state = loaded.state;
     sla = loaded.sla;
     assistant.restore(loaded.pendingSuggestion);
+    // (histories from before send later have no `scheduled` in the activity result)
+    if (!input.scheduled && loaded.scheduled) scheduled.push(...loaded.scheduled);
   }
   ready = true;
   releaseLoadLock();
@@ -881,6 +1157,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       await drainInbox(MAIN_LOOP_DRAIN_LIMIT);
       await drainEdits();
       await applyDeadlines();
+      await processScheduled();
     });
     await drainReports();
 
@@ -900,14 +1177,17 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
 
     // (runs from before the patch woke only on the server's suggestion: replay them the same way)
     const wake = (): boolean => hasWork() || stateChanged || (underLoad ? continueAsNewDue() : workflowInfo().continueAsNewSuggested);
-    const deadline = earliest(nextDeadline(state), slaOn ? nextClockDeadline(state.slaClocks) : null);
+    const deadline = earliest(
+      earliest(nextDeadline(state), slaOn ? nextClockDeadline(state.slaClocks) : null),
+      nextScheduledSendAt(scheduled),
+    );
     if (state.status === 'closed') {
       // A closed conversation still records its session lapse; once idle for the grace period
       // (no customer message, command or send), its run ends.
       const graceEnd = Date.now() + closedRunGraceMs;
       const until = deadline === null ? graceEnd : Math.min(deadline, graceEnd);
       const woke = await condition(wake, Math.max(1, until - Date.now()));
-      if (!woke && Date.now() >= graceEnd && state.status === 'closed') {
+      if (!woke && Date.now() >= graceEnd && state.status === 'closed' && scheduled.length === 0) {
         await condition(() => allHandlersFinished() && (idle() || hasWork()));
         if (idle() && state.status === 'closed') {
           log.info('closed conversation idle: ending run');
