@@ -1,0 +1,198 @@
+/**
+ * Saved inbox views (`saved_views`, migration 0021; issue 11): a staff user's ordered personal list
+ * (with the four built-ins, created on first use) and the views shared with their teams, and the
+ * per-view counts in one SQL statement. Every query is scoped by `org_id`: another org's views are
+ * never read or written.
+ */
+import { type RawBuilder, sql } from 'kysely';
+import type { Db } from './client';
+import { type ConversationFilters, conversationFilterSql } from './queries';
+import type { BuiltinViewKey } from './schema';
+
+/** A `saved_views` row (`team_name` set for a shared view). */
+export interface SavedViewRow {
+  id: string;
+  org_id: string;
+  owner_staff_id: string | null;
+  team_id: string | null;
+  team_name: string | null;
+  name: string;
+  filters: Record<string, string>;
+  position: number;
+  builtin_key: BuiltinViewKey | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A built-in view to create: key, name, filters (query form), position. */
+export interface BuiltinSeed {
+  key: BuiltinViewKey;
+  name: string;
+  filters: Record<string, string>;
+}
+
+/** The personal views of `staffId` in their order (built-ins included). */
+async function personalViews(db: Db, orgId: string, staffId: string): Promise<SavedViewRow[]> {
+  return db
+    .selectFrom('saved_views as v')
+    .selectAll('v')
+    .select(sql<string | null>`null`.as('team_name'))
+    .where('v.org_id', '=', orgId)
+    .where('v.owner_staff_id', '=', staffId)
+    .orderBy('v.position')
+    .orderBy('v.created_at')
+    .execute();
+}
+
+/**
+ * Every view `staffId` sees, in order: their personal views (their order; the built-ins are created at
+ * the end of the list the first time, in `builtins` order, when missing), then the views shared with
+ * the teams they are a member of (by team name, team id, then the team's order).
+ */
+export async function listSavedViews(db: Db, orgId: string, staffId: string, builtins: readonly BuiltinSeed[]): Promise<SavedViewRow[]> {
+  let mine = await personalViews(db, orgId, staffId);
+  const missing = builtins.filter((b) => !mine.some((v) => v.builtin_key === b.key));
+  if (missing.length > 0) {
+    const next = mine.reduce((max, v) => Math.max(max, v.position + 1), 0);
+    await db
+      .insertInto('saved_views')
+      .values(
+        missing.map((b, i) => ({
+          org_id: orgId,
+          owner_staff_id: staffId,
+          name: b.name,
+          filters: JSON.stringify(b.filters),
+          position: next + i,
+          builtin_key: b.key,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['owner_staff_id', 'builtin_key']).where('builtin_key', 'is not', null).doNothing())
+      .execute();
+    mine = await personalViews(db, orgId, staffId);
+  }
+  const shared = await db
+    .selectFrom('saved_views as v')
+    .innerJoin('teams as t', 't.id', 'v.team_id')
+    .innerJoin('team_members as m', (j) => j.onRef('m.team_id', '=', 'v.team_id').on('m.staff_id', '=', staffId))
+    .selectAll('v')
+    .select('t.name as team_name')
+    .where('v.org_id', '=', orgId)
+    .where('t.org_id', '=', orgId)
+    .orderBy(sql`lower(t.name)`)
+    .orderBy('t.id')
+    .orderBy('v.position')
+    .orderBy('v.created_at')
+    .execute();
+  return [...mine, ...shared];
+}
+
+/** The views shared with team `teamId` of the org, in order. */
+export async function teamViews(db: Db, orgId: string, teamId: string): Promise<SavedViewRow[]> {
+  return db
+    .selectFrom('saved_views as v')
+    .innerJoin('teams as t', 't.id', 'v.team_id')
+    .selectAll('v')
+    .select('t.name as team_name')
+    .where('v.org_id', '=', orgId)
+    .where('v.team_id', '=', teamId)
+    .orderBy('v.position')
+    .orderBy('v.created_at')
+    .execute();
+}
+
+/** One view of a replacement list: an existing `id` to keep (updated in place) or none (created). */
+export interface ViewWrite {
+  id?: string;
+  name: string;
+  filters: Record<string, string>;
+  builtinKey: BuiltinViewKey | null;
+}
+
+/** Whose list a replacement is: a staff user's personal one or a team's shared one. */
+export type ViewListOwner = { staffId: string } | { teamId: string };
+
+/**
+ * Replaces lists of views in one transaction: for each owner, views of that list not in `views` are
+ * deleted, the others updated (name, filters, position = index) or created. Callers have checked that
+ * every `id` belongs to that list.
+ */
+export async function replaceViewLists(db: Db, orgId: string, lists: { owner: ViewListOwner; views: ViewWrite[] }[]): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    for (const { owner, views } of lists) {
+      const kept = views.flatMap((v) => (v.id ? [v.id] : []));
+      let del = tx.deleteFrom('saved_views').where('org_id', '=', orgId);
+      del = 'staffId' in owner ? del.where('owner_staff_id', '=', owner.staffId) : del.where('team_id', '=', owner.teamId);
+      if (kept.length > 0) del = del.where('id', 'not in', kept);
+      await del.execute();
+      for (const [position, v] of views.entries()) {
+        const columns = { name: v.name, filters: JSON.stringify(v.filters), position };
+        if (v.id) {
+          await tx
+            .updateTable('saved_views')
+            .set({ ...columns, updated_at: sql`now()` })
+            .where('id', '=', v.id)
+            .where('org_id', '=', orgId)
+            .execute();
+        } else {
+          await tx
+            .insertInto('saved_views')
+            .values({
+              ...columns,
+              org_id: orgId,
+              owner_staff_id: 'staffId' in owner ? owner.staffId : null,
+              team_id: 'teamId' in owner ? owner.teamId : null,
+              builtin_key: v.builtinKey,
+            })
+            .execute();
+        }
+      }
+    }
+  });
+}
+
+/** One view to count: its id and its list filters (as the viewer sees them). */
+export interface ViewToCount {
+  id: string;
+  filters: ConversationFilters;
+}
+
+/** The counts of one view: conversations in it (`total`) and those with a customer message the viewer has not read (`unread`). */
+export interface ViewCounts {
+  viewId: string;
+  unread: number;
+  total: number;
+}
+
+/**
+ * Counts every view in ONE statement (one round trip): one scan of the org's conversations, each row
+ * carrying the viewer's unread and star state once (`my_unread`, `my_starred`), and two
+ * `count(*) filter (where …)` per view whose conditions come from the list's own filter builder
+ * (`conversationFilterSql`), so a view's `total` is what `GET /v1/conversations?<its filters>` pages
+ * through and `unread` what it returns with `unread=true` added. A `q` view adds its search (a hashed
+ * subplan over the search hits, evaluated once for the statement).
+ */
+export async function countSavedViews(db: Db, orgId: string, viewerId: string, views: readonly ViewToCount[]): Promise<ViewCounts[]> {
+  if (views.length === 0) return [];
+  const perPerson = { hasUnread: sql<boolean>`c.my_unread`, starred: sql<boolean>`c.my_starred` };
+  const columns: RawBuilder<unknown>[] = [];
+  views.forEach((v, i) => {
+    const where = conversationFilterSql(orgId, v.filters, viewerId, perPerson);
+    columns.push(sql`count(*) filter (where ${where})::int as ${sql.ref(`t${i}`)}`);
+    columns.push(sql`count(*) filter (where c.my_unread and ${where})::int as ${sql.ref(`u${i}`)}`);
+  });
+  const result = await sql<Record<string, number>>`
+    select ${sql.join(columns, sql`, `)}
+    from (
+      select c.*,
+        exists (select 1 from messages um where um.conversation_id = c.id and um.direction = 'inbound'
+                and um.seq > coalesce(r.last_read_seq, 0)) as my_unread,
+        s.conversation_id is not null as my_starred
+      from conversations c
+      left join conversation_reads r on r.conversation_id = c.id and r.staff_id = ${viewerId}
+      left join conversation_stars s on s.conversation_id = c.id and s.staff_id = ${viewerId}
+      where c.org_id = ${orgId}
+      offset 0
+    ) c`.execute(db);
+  const row = result.rows[0] ?? {};
+  return views.map((v, i) => ({ viewId: v.id, total: row[`t${i}`] ?? 0, unread: row[`u${i}`] ?? 0 }));
+}
