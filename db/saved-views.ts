@@ -31,14 +31,26 @@ export interface BuiltinSeed {
   filters: Record<string, string>;
 }
 
-/** The personal views of `staffId` in their order (built-ins included). */
-async function personalViews(db: Db, orgId: string, staffId: string): Promise<SavedViewRow[]> {
+/**
+ * Every view `staffId` sees, in one statement: personal ones first (by position), then those shared with
+ * the teams they are a member of (by team name, team id, then position).
+ */
+async function visibleViews(db: Db, orgId: string, staffId: string): Promise<SavedViewRow[]> {
   return db
     .selectFrom('saved_views as v')
+    .leftJoin('teams as t', 't.id', 'v.team_id')
     .selectAll('v')
-    .select(sql<string | null>`null`.as('team_name'))
+    .select('t.name as team_name')
     .where('v.org_id', '=', orgId)
-    .where('v.owner_staff_id', '=', staffId)
+    .where((eb) =>
+      eb.or([
+        eb('v.owner_staff_id', '=', staffId),
+        eb('v.team_id', 'in', eb.selectFrom('team_members as m').select('m.team_id').where('m.staff_id', '=', staffId)),
+      ]),
+    )
+    .orderBy(sql`v.team_id is not null`)
+    .orderBy(sql`lower(t.name)`)
+    .orderBy('t.id')
     .orderBy('v.position')
     .orderBy('v.created_at')
     .execute();
@@ -47,43 +59,30 @@ async function personalViews(db: Db, orgId: string, staffId: string): Promise<Sa
 /**
  * Every view `staffId` sees, in order: their personal views (their order; the built-ins are created at
  * the end of the list the first time, in `builtins` order, when missing), then the views shared with
- * the teams they are a member of (by team name, team id, then the team's order).
+ * the teams they are a member of (by team name, team id, then the team's order). One statement once
+ * the built-ins exist.
  */
 export async function listSavedViews(db: Db, orgId: string, staffId: string, builtins: readonly BuiltinSeed[]): Promise<SavedViewRow[]> {
-  let mine = await personalViews(db, orgId, staffId);
+  const views = await visibleViews(db, orgId, staffId);
+  const mine = views.filter((v) => v.owner_staff_id === staffId);
   const missing = builtins.filter((b) => !mine.some((v) => v.builtin_key === b.key));
-  if (missing.length > 0) {
-    const next = mine.reduce((max, v) => Math.max(max, v.position + 1), 0);
-    await db
-      .insertInto('saved_views')
-      .values(
-        missing.map((b, i) => ({
-          org_id: orgId,
-          owner_staff_id: staffId,
-          name: b.name,
-          filters: JSON.stringify(b.filters),
-          position: next + i,
-          builtin_key: b.key,
-        })),
-      )
-      .onConflict((oc) => oc.columns(['owner_staff_id', 'builtin_key']).where('builtin_key', 'is not', null).doNothing())
-      .execute();
-    mine = await personalViews(db, orgId, staffId);
-  }
-  const shared = await db
-    .selectFrom('saved_views as v')
-    .innerJoin('teams as t', 't.id', 'v.team_id')
-    .innerJoin('team_members as m', (j) => j.onRef('m.team_id', '=', 'v.team_id').on('m.staff_id', '=', staffId))
-    .selectAll('v')
-    .select('t.name as team_name')
-    .where('v.org_id', '=', orgId)
-    .where('t.org_id', '=', orgId)
-    .orderBy(sql`lower(t.name)`)
-    .orderBy('t.id')
-    .orderBy('v.position')
-    .orderBy('v.created_at')
+  if (missing.length === 0) return views;
+  const next = mine.reduce((max, v) => Math.max(max, v.position + 1), 0);
+  await db
+    .insertInto('saved_views')
+    .values(
+      missing.map((b, i) => ({
+        org_id: orgId,
+        owner_staff_id: staffId,
+        name: b.name,
+        filters: JSON.stringify(b.filters),
+        position: next + i,
+        builtin_key: b.key,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['owner_staff_id', 'builtin_key']).where('builtin_key', 'is not', null).doNothing())
     .execute();
-  return [...mine, ...shared];
+  return visibleViews(db, orgId, staffId);
 }
 
 /** The views shared with team `teamId` of the org, in order. */
