@@ -166,7 +166,8 @@ export function conversationFilterSql(
   if (filters.teamId !== undefined) and.push(eb('c.team_id', '=', filters.teamId));
   if (filters.teamOfStaffId !== undefined) {
     const staffId = filters.teamOfStaffId;
-    and.push(eb('c.team_id', 'in', eb.selectFrom('team_members as tm').select('tm.team_id').where('tm.staff_id', '=', staffId)));
+    // `= any(array(…))`: the staff user's teams are read once per statement (an init plan), not probed per row
+    and.push(sql<boolean>`c.team_id = any(array(select tm.team_id from team_members tm where tm.staff_id = ${staffId}))`);
   }
   if (filters.tag) and.push(sql<boolean>`c.tags @> array[${filters.tag.trim().toLowerCase()}]::text[]`);
   if (filters.priority) and.push(eb('c.priority', '=', filters.priority));

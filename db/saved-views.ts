@@ -163,35 +163,33 @@ export interface ViewCounts {
 }
 
 /**
- * Counts every view in ONE statement (one round trip): one scan of the org's conversations, each row
- * carrying the viewer's unread and star state once (`my_unread`, `my_starred`), and two
- * `count(*) filter (where …)` per view whose conditions come from the list's own filter builder
- * (`conversationFilterSql`), so a view's `total` is what `GET /v1/conversations?<its filters>` pages
- * through and `unread` what it returns with `unread=true` added. A `q` view adds its search (a hashed
- * subplan over the search hits, evaluated once for the statement).
+ * Counts every view in ONE statement (one round trip): one scan of the org's conversations joined with
+ * the viewer's read markers and stars (hash joins), and two `count(*) filter (where …)` per view whose
+ * conditions come from the list's own filter builder (`conversationFilterSql`), so a view's `total` is
+ * what `GET /v1/conversations?<its filters>` pages through and `unread` what it returns with
+ * `unread=true` added. "Unread for me" is `conversations.last_inbound_seq > my read marker` (migration
+ * 0021), the same set as the list's `hasUnreadSql` (an inbound message after my marker). A `q` view adds
+ * its search (a hashed subplan over the search hits, run once per statement: as costly as the list's
+ * search for that `q`).
  */
 export async function countSavedViews(db: Db, orgId: string, viewerId: string, views: readonly ViewToCount[]): Promise<ViewCounts[]> {
   if (views.length === 0) return [];
-  const perPerson = { hasUnread: sql<boolean>`c.my_unread`, starred: sql<boolean>`c.my_starred` };
+  const perPerson = {
+    hasUnread: sql<boolean>`(coalesce(c.last_inbound_seq, 0) > coalesce(r.last_read_seq, 0))`,
+    starred: sql<boolean>`(s.conversation_id is not null)`,
+  };
   const columns: RawBuilder<unknown>[] = [];
   views.forEach((v, i) => {
     const where = conversationFilterSql(orgId, v.filters, viewerId, perPerson);
     columns.push(sql`count(*) filter (where ${where})::int as ${sql.ref(`t${i}`)}`);
-    columns.push(sql`count(*) filter (where c.my_unread and ${where})::int as ${sql.ref(`u${i}`)}`);
+    columns.push(sql`count(*) filter (where ${perPerson.hasUnread} and ${where})::int as ${sql.ref(`u${i}`)}`);
   });
   const result = await sql<Record<string, number>>`
     select ${sql.join(columns, sql`, `)}
-    from (
-      select c.*,
-        exists (select 1 from messages um where um.conversation_id = c.id and um.direction = 'inbound'
-                and um.seq > coalesce(r.last_read_seq, 0)) as my_unread,
-        s.conversation_id is not null as my_starred
-      from conversations c
-      left join conversation_reads r on r.conversation_id = c.id and r.staff_id = ${viewerId}
-      left join conversation_stars s on s.conversation_id = c.id and s.staff_id = ${viewerId}
-      where c.org_id = ${orgId}
-      offset 0
-    ) c`.execute(db);
+    from conversations c
+    left join conversation_reads r on r.conversation_id = c.id and r.staff_id = ${viewerId}
+    left join conversation_stars s on s.conversation_id = c.id and s.staff_id = ${viewerId}
+    where c.org_id = ${orgId}`.execute(db);
   const row = result.rows[0] ?? {};
   return views.map((v, i) => ({ viewId: v.id, total: row[`t${i}`] ?? 0, unread: row[`u${i}`] ?? 0 }));
 }

@@ -249,6 +249,11 @@ export interface ConversationsTable {
    * workflow's state upserts (`conversationColumns`).
    */
   archived_at: NullableTimestamp;
+  /**
+   * `seq` of the newest inbound (customer) message, `null` = none (bigint as string; migration 0021). Kept
+   * by the trigger `messages_track_last_inbound`: never written by the application.
+   */
+  last_inbound_seq: ColumnType<string | null, never, never>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
