@@ -9,6 +9,7 @@
  * custom ones, no `q`) and times what the route runs, without HTTP: `countSavedViews` (the one counting
  * statement) and the whole request's database work (`listSavedViews` + `countSavedViews`), printing
  * p50 / p99 / max in ms and whether p99 ≤ 25 ms. Then once more with a 21st view using `q` (a search).
+ * `--explain` prints the plan of the counting statement (`EXPLAIN (ANALYZE, BUFFERS)`).
  * Needs Postgres at 127.0.0.1:5432 (user postgres).
  */
 import { randomUUID } from 'node:crypto';
@@ -16,10 +17,11 @@ import { sql } from 'kysely';
 import { Pool } from 'pg';
 import { BUILTIN_VIEW_KEYS, BUILTIN_VIEWS, conversationFiltersOf, queryFormOf, ViewFilters } from '../api/conversation-view-schemas';
 import { createDatabaseIfMissing, createDb, type Db, migrateToLatest } from '../db/client';
-import { countSavedViews, listSavedViews, replaceViewLists } from '../db/saved-views';
+import { countSavedViews, countSavedViewsSql, listSavedViews, replaceViewLists } from '../db/saved-views';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const keep = process.argv.includes('--keep');
+const explain = process.argv.includes('--explain');
 const N = Number(args[0] ?? 100_000);
 const PER = Number(args[1] ?? 5);
 const RUNS = Number(args[2] ?? 200);
@@ -162,6 +164,10 @@ async function main(): Promise<void> {
     console.log(
       `${views.length} views; All = ${counts[3]?.total} conversations (${counts[3]?.unread} unread), Unread = ${counts[0]?.total}`,
     );
+    if (explain) {
+      const plan = await sql<{ 'QUERY PLAN': string }>`explain (analyze, buffers) ${countSavedViewsSql(orgId, me, views)}`.execute(db);
+      console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
+    }
     report(`counts statement, ${views.length} views`, await measure(() => countSavedViews(db, orgId, me, views)));
     report(`request (views + counts), ${views.length} views`, await measure(async () => countSavedViews(db, orgId, me, await toCount())));
 
