@@ -120,7 +120,7 @@ function personalWrites(entries: PersonalViewInput[], mine: SavedViewRow[]): Vie
 }
 
 /**
- * The team lists of a `PUT` as writes: 422 `unknown_team` (not a team of my org; also for a team listed
+ * The team lists of a `PUT` as writes: 422 `team_not_found` (not a team of my org; also for a team listed
  * twice), 403 `forbidden` (not a member and not an admin), 422 `unknown_view` (an `id` not among that
  * team's views, or given twice).
  */
@@ -134,7 +134,11 @@ async function teamWrites(
   for (const [t, entry] of teams.entries()) {
     const team = await findTeam(db, me.orgId, entry.teamId);
     if (!team || seenTeams.has(team.id)) {
-      throw unprocessable('unknown_team', `teams[${t}].teamId is not a team of your organisation (or appears twice)`, `teams.${t}.teamId`);
+      throw unprocessable(
+        'team_not_found',
+        `teams[${t}].teamId is not a team of your organisation (or appears twice)`,
+        `teams.${t}.teamId`,
+      );
     }
     seenTeams.add(team.id);
     if (me.role !== 'admin' && !team.members.some((m) => m.id === me.userId)) {

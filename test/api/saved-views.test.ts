@@ -218,10 +218,10 @@ describe('team-shared views', () => {
     expect(teammate.find((v) => v.id === shared.id)?.name).toBe('Billing (active)');
   });
 
-  test('an unknown team, or another org’s → 422 unknown_team; a personal view id in a team list → 422 unknown_view', async () => {
-    expectError(await put('admin', { views: builtinRefs, teams: [{ teamId: randomUUID(), views: [] }] }), 422, 'unknown_team');
-    expectError(await put('admin', { views: builtinRefs, teams: [{ teamId: otherTeamId, views: [] }] }), 422, 'unknown_team');
-    expectError(await put('otherAdmin', { views: builtinRefs, teams: [{ teamId, views: [] }] }), 422, 'unknown_team');
+  test('an unknown team, or another org’s → 422 team_not_found; a personal view id in a team list → 422 unknown_view', async () => {
+    expectError(await put('admin', { views: builtinRefs, teams: [{ teamId: randomUUID(), views: [] }] }), 422, 'team_not_found');
+    expectError(await put('admin', { views: builtinRefs, teams: [{ teamId: otherTeamId, views: [] }] }), 422, 'team_not_found');
+    expectError(await put('otherAdmin', { views: builtinRefs, teams: [{ teamId, views: [] }] }), 422, 'team_not_found');
     const mine = await getViews('agent');
     const res = await put('agent', { views: builtinRefs, teams: [{ teamId, views: [{ id: mine[0].id, name: 'x', filters: {} }] }] });
     expectError(res, 422, 'unknown_view');
