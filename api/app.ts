@@ -21,6 +21,7 @@ import { authRouter } from './routes/auth';
 import { channelsRouter } from './routes/channels';
 import { twilioOnboardingRouter } from './routes/twilio-onboarding';
 import { conversationStatsRouter } from './routes/conversation-stats';
+import { conversationViewsRouter } from './routes/conversation-views';
 import { overdueCountRouter, slaRouter } from './routes/sla';
 import { healthRouter } from './routes/health';
 import { inboxFeedRouter } from './routes/inbox-feed';
@@ -83,6 +84,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/conversations/stats', conversationStatsRouter(deps));
   v1.use('/conversations/sla', slaRouter(deps));
   v1.use('/conversations/overdue', overdueCountRouter(deps));
+  v1.use('/conversations/views', conversationViewsRouter(deps));
   v1.use('/conversations', conversationsRouter(deps));
   v1.use('/contacts', contactsRouter(deps));
   v1.use('/me', meRouter(deps));

@@ -158,7 +158,9 @@ export const Conversation = z
     lastMessagePreview: z.string().nullable(),
     lastActivityAt: IsoDateTime,
     lastCustomerMessageAt: IsoDateTime.nullable(),
-    sessionExpiresAt: IsoDateTime.nullable().openapi({ description: 'End of the channel session window (WhatsApp 24 h, SMS 4 h; `null` on kinds without one)' }),
+    sessionExpiresAt: IsoDateTime.nullable().openapi({
+      description: 'End of the channel session window (WhatsApp 24 h, SMS 4 h; `null` on kinds without one)',
+    }),
     sessionExpired: z.boolean(),
     slaDueAt: IsoDateTime.nullable(),
     overdue: z.boolean(),
@@ -331,7 +333,9 @@ export const ListConversationsQuery = z
       description: 'Only conversations with at least one outbound message in this delivery status (e.g. `unknown`: a send to check)',
     }),
     // ---- per-person state, archive, contact, search, session status (issue 11) ----
-    unread: booleanQuery.optional().openapi({ description: 'Only conversations with (true) / without (false) customer messages unread by me' }),
+    unread: booleanQuery
+      .optional()
+      .openapi({ description: 'Only conversations with (true) / without (false) customer messages unread by me' }),
     starred: booleanQuery.optional().openapi({ description: 'Only conversations I starred (true) / did not star (false)' }),
     archived: booleanQuery.default(false).openapi({
       description: 'Archived conversations only (true), or not archived ones (false, the default)',
@@ -346,6 +350,13 @@ export const ListConversationsQuery = z
           'Ordered by rank (subject / contact name hits first), then newest activity',
       }),
     sessionStatus: z.enum(SESSION_STATUSES).optional().openapi({ description: 'Only conversations in this session status' }),
+    activeWithinDays: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(365)
+      .optional()
+      .openapi({ description: 'Only conversations with activity in the last this many days (1–365; the Recents view uses 7)' }),
     limit: z.coerce.number().int().min(1).max(100).default(25),
     cursor: text(2_000).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
   })

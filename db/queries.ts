@@ -2,20 +2,14 @@
  * Read queries used by the API. Every query is scoped by `org_id`: another org's rows are
  * simply not found.
  */
-import { type SelectQueryBuilder, sql } from 'kysely';
+import { type Expression, expressionBuilder, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import type { ChannelKind } from '../channels/kinds';
 import type { Db } from './client';
 import { contactAddressColumns } from './contacts';
 import type { DeliveryStatus } from '../domain/delivery';
 import type { Database, MessageRow } from './schema';
 import { splitPage } from './keyset';
-import {
-  hasUnreadSql,
-  myUnreadCountSql,
-  searchHitsSql,
-  sessionStatusSql,
-  starredSql,
-} from './personal-state';
+import { hasUnreadSql, myUnreadCountSql, searchHitsSql, sessionStatusSql, starredSql } from './personal-state';
 import type { SessionStatus } from '../domain/session-status';
 
 /**
@@ -130,6 +124,90 @@ export interface ConversationFilters {
   q?: string;
   /** Only conversations in this session status (`domain/session-status.ts`). */
   sessionStatus?: SessionStatus;
+  /** Only conversations with activity (`last_activity_at`) in the last this many days (the Recents view). */
+  activeWithinDays?: number;
+}
+
+/** The tables a conversation filter refers to: the conversation as `c` (and subqueries of its own). */
+type FilterScope = Database & { c: Database['conversations'] };
+
+/** How {@link conversationFilterSql} reads the viewer's per-person state (defaults: the correlated subqueries). */
+export interface PerPersonSql {
+  /** Whether `c` has a customer message the viewer has not read (default {@link hasUnreadSql}). */
+  hasUnread?: RawBuilder<boolean>;
+  /** Whether the viewer starred `c` (default {@link starredSql}). */
+  starred?: RawBuilder<boolean>;
+}
+
+/**
+ * The WHERE condition of `filters` over the conversation `c` (AND of every given filter; `true` when none):
+ * THE filter builder, shared by the list ({@link listConversations}) and the saved views' counts
+ * (`db/saved-views.ts`), so a view counts exactly what the list returns for it. It does not scope by org
+ * (callers add `c.org_id = orgId`); `orgId` scopes the subqueries (delivery status, search). `filters.q`
+ * becomes `c.id in (the search hits)` (the list ranks the hits itself and passes `q: undefined`).
+ * `perPerson` lets a caller that already computed the viewer's unread / star state per row reuse it.
+ * @throws Error for the `unread` / `starred` filters without a `viewerId` (a programming error)
+ */
+export function conversationFilterSql(
+  orgId: string,
+  filters: ConversationFilters,
+  viewerId: string | null,
+  perPerson: PerPersonSql = {},
+): Expression<SqlBool> {
+  const eb = expressionBuilder<FilterScope, 'c'>();
+  const and: Expression<SqlBool>[] = [];
+  if (filters.status === 'active') and.push(eb('c.status', 'in', ['open', 'pending']));
+  else if (filters.status) and.push(eb('c.status', '=', filters.status));
+  if (filters.channel) and.push(eb('c.channel_kind', '=', filters.channel));
+  if (filters.inboxId) and.push(eb('c.channel_id', '=', filters.inboxId));
+  if (filters.assigneeId === null) and.push(eb('c.assignee_id', 'is', null));
+  else if (filters.assigneeId !== undefined) and.push(eb('c.assignee_id', '=', filters.assigneeId));
+  if (filters.mineOfStaffId !== undefined) and.push(eb('c.assignee_id', '=', filters.mineOfStaffId));
+  if (filters.teamId !== undefined) and.push(eb('c.team_id', '=', filters.teamId));
+  if (filters.teamOfStaffId !== undefined) {
+    const staffId = filters.teamOfStaffId;
+    // `= any(array(…))`: the staff user's teams are read once per statement (an init plan), not probed per row
+    and.push(sql<boolean>`c.team_id = any(array(select tm.team_id from team_members tm where tm.staff_id = ${staffId}))`);
+  }
+  if (filters.tag) and.push(sql<boolean>`c.tags @> array[${filters.tag.trim().toLowerCase()}]::text[]`);
+  if (filters.priority) and.push(eb('c.priority', '=', filters.priority));
+  if (filters.overdue !== undefined) and.push(eb('c.overdue', '=', filters.overdue));
+  if (filters.atRisk !== undefined) and.push(eb('c.sla_at_risk', '=', filters.atRisk));
+  if (filters.needsHuman !== undefined) and.push(eb('c.needs_human', '=', filters.needsHuman));
+  if (filters.deliveryStatus) {
+    const status = filters.deliveryStatus;
+    and.push(
+      eb.exists(
+        eb
+          .selectFrom('messages as dm')
+          .select('dm.id')
+          .whereRef('dm.conversation_id', '=', 'c.id')
+          .where('dm.org_id', '=', orgId)
+          .where('dm.delivery_status', '=', status),
+      ),
+    );
+  }
+  // ---- per-person state, archive, contact, search, session status (issue 11) ----
+  if (filters.unread !== undefined) {
+    if (viewerId === null) throw new Error('the unread filter needs a viewer');
+    const hasUnread = perPerson.hasUnread ?? hasUnreadSql(viewerId);
+    and.push(filters.unread ? hasUnread : sql<boolean>`not ${hasUnread}`);
+  }
+  if (filters.starred !== undefined) {
+    if (viewerId === null) throw new Error('the starred filter needs a viewer');
+    const starred = perPerson.starred ?? starredSql(viewerId);
+    and.push(filters.starred ? starred : sql<boolean>`not ${starred}`);
+  }
+  if (filters.archived !== undefined) and.push(eb('c.archived_at', filters.archived ? 'is not' : 'is', null));
+  if (filters.contactId !== undefined) and.push(eb('c.contact_id', '=', filters.contactId));
+  if (filters.sessionStatus !== undefined) and.push(sql<boolean>`${sessionStatusSql()} = ${filters.sessionStatus}`);
+  if (filters.activeWithinDays !== undefined) {
+    and.push(sql<boolean>`c.last_activity_at > now() - make_interval(days => ${filters.activeWithinDays})`);
+  }
+  if (filters.q !== undefined) {
+    and.push(sql<boolean>`c.id in (select hits.conversation_id from ${searchHitsSql(orgId, filters.q)} hits)`);
+  }
+  return and.length === 0 ? sql<boolean>`true` : eb.and(and);
 }
 
 /** Keyset position in the newest-activity-first order (with `q`: rank first). */
@@ -157,48 +235,9 @@ export async function listConversations(
   page: { limit: number; cursor?: ConversationCursor },
   viewerId: string | null = null,
 ): Promise<{ rows: ConversationListRow[]; next: ConversationCursor | null }> {
-  let q = conversationSelect(db, viewerId).where('c.org_id', '=', orgId);
-  if (filters.status === 'active') q = q.where('c.status', 'in', ['open', 'pending']);
-  else if (filters.status) q = q.where('c.status', '=', filters.status);
-  if (filters.channel) q = q.where('c.channel_kind', '=', filters.channel);
-  if (filters.inboxId) q = q.where('c.channel_id', '=', filters.inboxId);
-  if (filters.assigneeId === null) q = q.where('c.assignee_id', 'is', null);
-  else if (filters.assigneeId !== undefined) q = q.where('c.assignee_id', '=', filters.assigneeId);
-  if (filters.mineOfStaffId !== undefined) q = q.where('c.assignee_id', '=', filters.mineOfStaffId);
-  if (filters.teamId !== undefined) q = q.where('c.team_id', '=', filters.teamId);
-  if (filters.teamOfStaffId !== undefined) {
-    const staffId = filters.teamOfStaffId;
-    q = q.where('c.team_id', 'in', (eb) => eb.selectFrom('team_members as tm').select('tm.team_id').where('tm.staff_id', '=', staffId));
-  }
-  if (filters.tag) q = q.where(sql<boolean>`c.tags @> array[${filters.tag.trim().toLowerCase()}]::text[]`);
-  if (filters.priority) q = q.where('c.priority', '=', filters.priority);
-  if (filters.overdue !== undefined) q = q.where('c.overdue', '=', filters.overdue);
-  if (filters.atRisk !== undefined) q = q.where('c.sla_at_risk', '=', filters.atRisk);
-  if (filters.needsHuman !== undefined) q = q.where('c.needs_human', '=', filters.needsHuman);
-  if (filters.deliveryStatus) {
-    const status = filters.deliveryStatus;
-    q = q.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('messages as dm')
-          .select('dm.id')
-          .whereRef('dm.conversation_id', '=', 'c.id')
-          .where('dm.org_id', '=', orgId)
-          .where('dm.delivery_status', '=', status),
-      ),
-    );
-  }
-  // ---- per-person state, archive, contact, search, session status (issue 11) ----
-  if (filters.unread !== undefined) {
-    if (viewerId === null) throw new Error('the unread filter needs a viewer');
-    q = q.where(filters.unread ? hasUnreadSql(viewerId) : sql<boolean>`not ${hasUnreadSql(viewerId)}`);
-  }
-  if (filters.starred !== undefined) {
-    if (viewerId === null) throw new Error('the starred filter needs a viewer');
-    q = q.where(filters.starred ? starredSql(viewerId) : sql<boolean>`not ${starredSql(viewerId)}`);
-  }
-  if (filters.archived !== undefined) q = q.where('c.archived_at', filters.archived ? 'is not' : 'is', null);
-  if (filters.contactId !== undefined) q = q.where('c.contact_id', '=', filters.contactId);
-  if (filters.sessionStatus !== undefined) q = q.where(sql<boolean>`${sessionStatusSql()} = ${filters.sessionStatus}`);
+  let q = conversationSelect(db, viewerId)
+    .where('c.org_id', '=', orgId)
+    .where(conversationFilterSql(orgId, { ...filters, q: undefined }, viewerId));
   if (filters.q !== undefined) {
     // Rank order needs every match sorted: first the page's ids alone (the view's per-row subqueries
     // would otherwise run for every match before the sort), then the view of just those rows.

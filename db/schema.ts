@@ -249,6 +249,11 @@ export interface ConversationsTable {
    * workflow's state upserts (`conversationColumns`).
    */
   archived_at: NullableTimestamp;
+  /**
+   * `seq` of the newest inbound (customer) message, `null` = none (bigint as string; migration 0021). Kept
+   * by the trigger `messages_track_last_inbound`: never written by the application.
+   */
+  last_inbound_seq: ColumnType<string | null, never, never>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -283,6 +288,27 @@ export interface ConversationStarsTable {
   conversation_id: string;
   staff_id: string;
   created_at: Timestamp;
+}
+
+/** Built-in view keys of `saved_views.builtin_key` (migration 0021). */
+export type BuiltinViewKey = 'unread' | 'recents' | 'starred' | 'all';
+
+/**
+ * `saved_views`: a staff user's saved inbox views, or a team's shared ones (migration 0021; exactly one
+ * of `owner_staff_id` / `team_id`). `filters`: the conversation list's query parameters as strings.
+ */
+export interface SavedViewsTable {
+  id: Generated<string>;
+  org_id: string;
+  owner_staff_id: string | null;
+  team_id: string | null;
+  name: string;
+  filters: JSONColumnType<Record<string, string>>;
+  /** 0-based order within the owner's (or the team's) list. */
+  position: number;
+  builtin_key: BuiltinViewKey | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 /**
@@ -499,6 +525,7 @@ export interface Database {
   org_sla_settings: OrgSlaSettingsTable;
   conversation_reads: ConversationReadsTable;
   conversation_stars: ConversationStarsTable;
+  saved_views: SavedViewsTable;
 }
 
 /** An `orgs` row as selected. */

@@ -48,6 +48,7 @@ import {
   SetStatusBody,
 } from '../schemas';
 import { decodeCursor, encodeCursor, toConversationView } from '../views';
+import { conversationFiltersOf } from '../conversation-view-schemas';
 import { assertValidSchedule } from '../../domain/scheduled';
 
 /**
@@ -158,34 +159,11 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
       async (req, res) => {
         const me = principalOf(res);
         const q = ListConversationsQuery.parse(req.query);
-        const assigneeId =
-          q.assignee === undefined ? undefined : q.assignee === 'me' ? me.userId : q.assignee === 'none' ? null : q.assignee;
         const page = await listConversations(
           db,
           me.orgId,
-          {
-            status: q.status,
-            channel: q.channel,
-            inboxId: q.inboxId,
-            assigneeId,
-            // `scope` narrows like any other filter (AND): `mine` with `assignee=<someone else>` finds nothing
-            mineOfStaffId: q.scope === 'mine' ? me.userId : undefined,
-            teamId: q.teamId,
-            teamOfStaffId: q.scope === 'team' ? me.userId : undefined,
-            tag: q.tag,
-            priority: q.priority,
-            overdue: q.overdue,
-            atRisk: q.atRisk,
-            needsHuman: q.needsHuman,
-            deliveryStatus: q.deliveryStatus,
-            // per-person state, archive, contact, search, session status (issue 11)
-            unread: q.unread,
-            starred: q.starred,
-            archived: q.archived,
-            contactId: q.contactId,
-            q: q.q,
-            sessionStatus: q.sessionStatus,
-          },
+          // the filters a saved view applies too (api/conversation-view-schemas.ts)
+          conversationFiltersOf(q, me.userId),
           { limit: q.limit, cursor: q.cursor ? decodeCursor(q.cursor, q.q !== undefined) : undefined },
           me.userId,
         );

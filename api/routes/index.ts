@@ -17,6 +17,7 @@ import { channelRoutes } from './channels';
 import { twilioOnboardingRoutes } from './twilio-onboarding';
 import { contactRoutes } from './contacts';
 import { conversationStatsRoutes } from './conversation-stats';
+import { conversationViewRoutes } from './conversation-views';
 import { conversationRoutes } from './conversations';
 import { overdueCountRoutes, slaRoutes } from './sla';
 import { healthRoutes } from './health';
@@ -33,6 +34,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...conversationStatsRoutes,
   ...slaRoutes,
   ...overdueCountRoutes,
+  ...conversationViewRoutes,
   ...conversationRoutes,
   ...contactRoutes,
   ...inboxFeedRoutes,

@@ -223,6 +223,19 @@ test('conversations: list, read, messages, commands and their errors', async () 
   await call('get', '/v1/conversations/overdue/count', '/v1/conversations/overdue/count?scope=x').send();
   await call('get', '/v1/conversations', '/v1/conversations?atRisk=true').send();
   // ---- end SLA ----
+  // ---- saved views (issue 11) ----
+  const builtins = [{ builtin: 'unread' }, { builtin: 'recents' }, { builtin: 'starred' }, { builtin: 'all' }];
+  expect((await call('get', '/v1/conversations/views').send()).status).toBe(200);
+  const saved = await call('put', '/v1/conversations/views').send({
+    views: [...builtins, { name: 'Open on WhatsApp', filters: { status: 'open', channel: 'whatsapp' } }],
+  });
+  expect(saved.status).toBe(200);
+  expect((await call('put', '/v1/conversations/views').send({ views: builtins.slice(1) })).status).toBe(422);
+  const badFilter = await call('put', '/v1/conversations/views').send({ views: [...builtins, { name: 'x', filters: { limit: '5' } }] });
+  expect(badFilter.status).toBe(400);
+  expect((await call('get', '/v1/conversations/views/counts').send()).status).toBe(200);
+  await call('get', '/v1/conversations', '/v1/conversations?activeWithinDays=7').send();
+  // ---- end saved views ----
   await call('get', '/v1/conversations/{id}', c).send();
   await call('get', '/v1/conversations/{id}', `/v1/conversations/${randomUUID()}`).send();
   await call('get', '/v1/conversations/{id}', '/v1/conversations/%FF%FE').send();

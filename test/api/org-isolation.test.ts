@@ -235,6 +235,9 @@ function fixtureFor(route: RouteSpec, param: string): string {
   return id;
 }
 
+/** The four built-in saved views, by key (a `PUT /v1/conversations/views` list must hold them). */
+const SAVED_VIEW_BUILTINS = [{ builtin: 'unread' }, { builtin: 'recents' }, { builtin: 'starred' }, { builtin: 'all' }];
+
 /** The route's path on org A's fixtures. */
 const concretePath = (route: RouteSpec) => route.path.replace(/:(\w+)/g, (_m, param: string) => fixtureFor(route, param));
 
@@ -522,6 +525,7 @@ describe('every list route: org B sees none of org A', () => {
 describe("ids of org A in org B's bodies", () => {
   test("org B cannot open a conversation, a todo or a template send on org A's contact / conversation, nor assign or add org A's staff", async () => {
     const before = await orgAState();
+    const orgAViewId = ((await call('get', '/v1/conversations/views', h.tokens.admin)).body as { data: { id: string }[] }).data[0]!.id;
     const bConversation = await inboundAndWaitFor(b);
     const bContactId = (
       await h.db.selectFrom('conversations').select('contact_id').where('id', '=', bConversation).executeTakeFirstOrThrow()
@@ -551,6 +555,14 @@ describe("ids of org A in org B's bodies", () => {
         channel: 'sms',
         variables: {},
       }),
+      // saved views (issue 11): org A's team, org A's view id in org B's lists
+      savedViewTeam: await call('put', '/v1/conversations/views', b.adminToken, {
+        views: SAVED_VIEW_BUILTINS,
+        teams: [{ teamId: f.teamId, views: [{ name: 'Pwned', filters: {} }] }],
+      }),
+      savedViewId: await call('put', '/v1/conversations/views', b.adminToken, {
+        views: [...SAVED_VIEW_BUILTINS, { id: orgAViewId, name: 'Pwned', filters: {} }],
+      }),
     };
     const codes = Object.fromEntries(
       Object.entries(answers).map(([name, res]) => [name, [res.status, (res.body as ErrorBody).error?.code]]),
@@ -562,6 +574,8 @@ describe("ids of org A in org B's bodies", () => {
       assignTeam: [422, 'team_not_found'],
       attachment: [422, 'attachment_not_found'],
       foreignTemplate: [404, 'template_not_found'],
+      savedViewTeam: [422, 'team_not_found'],
+      savedViewId: [422, 'unknown_view'],
     });
     const leakedFile = await h.db
       .selectFrom('messages')
