@@ -317,6 +317,34 @@ export function createConversationStoreActivities(db: Db) {
     return findOrCreateContactByPhone(db, input.orgId, input.customer.kind, address, input.customer.profileName ?? null);
   };
 
+  /** Inserts the conversation's row (status `open`) for `contactId` unless it exists. */
+  const insertConversation = async (input: NewConversation, contactId: string): Promise<void> => {
+    const fresh = newConversationState({ ...input, contactId }, Date.now());
+    await db
+      .insertInto('conversations')
+      .values({
+        id: input.conversationId,
+        org_id: input.orgId,
+        channel_id: input.channelId,
+        channel_kind: input.channelKind,
+        contact_id: contactId,
+        ...conversationColumns(fresh),
+        // threaded kinds (email) route answers by the Reply-To token
+        reply_token: kindSpec(input.channelKind).capabilities.threading ? newReplyToken() : null,
+        status: fresh.status,
+        priority: fresh.priority,
+        tags: fresh.tags,
+        unread_count: 0,
+        last_activity_at: fresh.lastActivityAt,
+        session_expired: false,
+        overdue: false,
+        has_staff_replied: false,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+
+  };
+
   return withPermanentErrors({
     /**
      * Loads a conversation's state, creating its row (status `open`) if this is its first run.
@@ -325,30 +353,18 @@ export function createConversationStoreActivities(db: Db) {
      * while Postgres is down it fails and Temporal retries it until the database is back.
      */
     async loadConversation(input: NewConversation): Promise<LoadedConversation> {
-      const contactId = input.contactId ?? (await resolveContact(input));
-      const fresh = newConversationState({ ...input, contactId }, Date.now());
-      await db
-        .insertInto('conversations')
-        .values({
-          id: input.conversationId,
-          org_id: input.orgId,
-          channel_id: input.channelId,
-          channel_kind: input.channelKind,
-          contact_id: contactId,
-          ...conversationColumns(fresh),
-          // threaded kinds (email) route answers by the Reply-To token
-          reply_token: kindSpec(input.channelKind).capabilities.threading ? newReplyToken() : null,
-          status: fresh.status,
-          priority: fresh.priority,
-          tags: fresh.tags,
-          unread_count: 0,
-          last_activity_at: fresh.lastActivityAt,
-          session_expired: false,
-          overdue: false,
-          has_staff_replied: false,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
+      // A contact merge may delete the contact resolved here before the insert commits (the merge
+      // locks the contact row: the insert's foreign-key check waits for it, then fails): resolve again,
+      // the address now belongs to the merged contact.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await insertConversation(input, input.contactId ?? (await resolveContact(input)));
+          break;
+        } catch (err) {
+          const fkViolation = (err as { code?: unknown } | null)?.code === '23503';
+          if (!fkViolation || input.contactId !== undefined || attempt >= 2) throw err;
+        }
+      }
       const row = await db.selectFrom('conversations').selectAll().where('id', '=', input.conversationId).executeTakeFirstOrThrow();
       // the org's SLA settings (org_sla_settings, else the orgs targets)
       const sla = await loadSlaSettingsForRun(db, input.orgId);
@@ -658,6 +674,20 @@ export function createConversationStoreActivities(db: Db) {
         .updateTable('conversations')
         .set({ ...conversationColumns(state), updated_at: sql`now()` })
         .where('id', '=', state.conversationId)
+        .execute();
+    },
+
+    /**
+     * Contact merge: the conversation's customer messages stored with `fromContactId` as author get
+     * `toContactId` (the merge moved the others already; this catches those a run stored meanwhile).
+     */
+    async reassignCustomerMessages(input: { conversationId: string; fromContactId: string; toContactId: string }): Promise<void> {
+      await db
+        .updateTable('messages')
+        .set({ author_id: input.toContactId })
+        .where('conversation_id', '=', input.conversationId)
+        .where('author_type', '=', 'customer')
+        .where('author_id', '=', input.fromContactId)
         .execute();
     },
 

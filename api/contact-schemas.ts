@@ -97,3 +97,12 @@ export function decodeContactCursor(value: string): ContactCursor {
   const [createdAt, id] = parsed.data;
   return { createdAt, id };
 }
+
+/** Body of `POST /v1/contacts/{id}/merge`: the contact merged into `{id}` (and then removed). */
+export const MergeContactBody = z
+  .strictObject({
+    otherContactId: z.uuid().openapi({ description: 'The contact whose identities and conversations move to `{id}`; it is removed' }),
+  })
+  .openapi('MergeContactBody');
+/** Body of `POST /v1/contacts/{id}/merge`. */
+export type MergeContactBody = z.infer<typeof MergeContactBody>;

@@ -10,7 +10,17 @@ import { normalizePhone } from '../../domain/addresses';
 import { principalOf } from '../auth';
 import { openContactConversation } from '../contact-conversations';
 import type { ApiDeps } from '../deps';
-import { ContactListQuery, ContactPage, decodeContactCursor, encodeContactCursor, PatchContactBody } from '../contact-schemas';
+import {
+  ContactListQuery,
+  ContactPage,
+  decodeContactCursor,
+  encodeContactCursor,
+  MergeContactBody,
+  PatchContactBody,
+} from '../contact-schemas';
+import { mergeContacts } from '../../db/contact-merge';
+import { auditActorOf, recordAudit } from '../../db/audit-log';
+import { contactChangedUpdate } from '../../workflows/conversation/contract';
 import { type FieldError, HttpError, notFound } from '../errors';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 import type { ContactIdentity } from '../../db/schema';
@@ -209,6 +219,56 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
         if (!contact) throw notFound('Contact');
         const { row, created } = await openContactConversation({ db, conversations }, me.orgId, contact, body.channel, me.userId);
         res.status(created ? 201 : 200).json(toConversationView(row));
+      },
+  ),
+  /**
+   * Merges `otherContactId` into `:id` (db/contact-merge.ts `mergeContacts`, one transaction with the
+   * audit row `contact.merge`), then tells the open runs of the moved conversations their new contact
+   * (`contactChanged` update, under each run's lock; a conversation without an open run loads it from
+   * its row when it next starts).
+   */
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/contacts/:id/merge',
+      auth: 'staff',
+      operationId: 'mergeContact',
+      tags: ['contacts'],
+      summary: 'Merge another contact into this one: its identities and conversations move here and it is removed',
+      request: { params: IdParams, body: MergeContactBody },
+      response: { status: 200, schema: Contact, description: 'The merged contact' },
+      errors: [
+        400,
+        { status: 404, description: '`not_found`: either contact is not one of the org’s' },
+        { status: 422, description: '`merge_with_itself`: `otherContactId` is `{id}`' },
+      ],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        const body = MergeContactBody.parse(req.body);
+        if (body.otherContactId === id) throw new HttpError(422, 'merge_with_itself', 'A contact cannot be merged with itself');
+        const result = await mergeContacts(db, me.orgId, id, body.otherContactId, (trx, merged) =>
+          recordAudit(trx, {
+            orgId: me.orgId,
+            actor: auditActorOf(me),
+            action: 'contact.merge',
+            targetType: 'contact',
+            targetId: id,
+            before: { contact: toContactView(merged.before.contact), other: toContactView(merged.before.other) },
+            after: { contact: toContactView(merged.contact), movedConversationIds: merged.movedConversationIds },
+          }),
+        );
+        if (result.status === 'not_found') throw notFound('Contact');
+        for (const conversationId of result.movedConversationIds) {
+          await conversations.updateIfRunning(conversationId, contactChangedUpdate, {
+            fromContactId: body.otherContactId,
+            toContactId: id,
+            actorId: me.userId,
+          });
+        }
+        res.json(toContactView(result.contact));
       },
   ),
 ];

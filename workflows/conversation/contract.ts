@@ -317,3 +317,21 @@ export const getAssistantStateQuery = defineQuery<AssistantState>('getAssistantS
 
 /** Query: the live conversation state. */
 export const getStateQuery = defineQuery<ConversationState>('getState');
+
+/**
+ * The conversation moved to another contact (`POST /v1/contacts/:id/merge`): the row already points
+ * at `toContactId` (the merge's transaction moved it); the run adopts it for what it writes later
+ * (customer messages' `author_id`, the contact's profile name / bounce flag, the assistant's context).
+ */
+export interface ContactChangedCommand {
+  fromContactId: string;
+  toContactId: string;
+  actorId: string;
+}
+
+/**
+ * Update: adopt the new contact (see {@link ContactChangedCommand}), under the run's lock; customer
+ * messages the run stored with the old id meanwhile are re-attributed. A run whose contact is not
+ * `fromContactId` changes nothing. Returns the state.
+ */
+export const contactChangedUpdate = defineUpdate<ConversationState, [ContactChangedCommand]>('contactChanged');

@@ -59,6 +59,7 @@ import {
   type ReplyCommand,
   assignUpdate,
   cancelScheduledUpdate,
+  contactChangedUpdate,
   deleteNoteUpdate,
   deliveryReportSignal,
   editMessageUpdate,
@@ -724,6 +725,21 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         return state;
       }),
     { validator: (command) => enforce(() => assertValidAttributes(command)) },
+  );
+
+  // Contact merge (issue 11): the row already points at the new contact; the run adopts it. A new
+  // update type: histories recorded before it never carry it, so their command sequences are unchanged.
+  setHandler(contactChangedUpdate, (command) =>
+    lock.runExclusive(async () => {
+      if (state.contactId !== command.fromContactId) return state;
+      await store.reassignCustomerMessages({
+        conversationId: state.conversationId,
+        fromContactId: command.fromContactId,
+        toContactId: command.toContactId,
+      });
+      log.info('contact changed by a merge', { actorId: command.actorId });
+      return commit({ ...state, contactId: command.toContactId });
+    }),
   );
 
   /** Signals the main loop must handle. */
