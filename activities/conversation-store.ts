@@ -303,10 +303,17 @@ export function createConversationStoreActivities(db: Db) {
   /**
    * The contact of a conversation started by a carrier webhook (`customer`, no `contactId`): the
    * stored conversation's contact if the row exists, else the customer's contact, found or created.
+   * A stored conversation whose contact was erased (its stand-in, `erased_at` set) gets the customer's
+   * contact, found or created afresh (the erased one's identities are gone).
    */
   const resolveContact = async (input: NewConversation): Promise<string> => {
-    const existing = await db.selectFrom('conversations').select('contact_id').where('id', '=', input.conversationId).executeTakeFirst();
-    if (existing) return existing.contact_id;
+    const existing = await db
+      .selectFrom('conversations')
+      .innerJoin('contacts', 'contacts.id', 'conversations.contact_id')
+      .select(['conversations.contact_id', 'contacts.erased_at'])
+      .where('conversations.id', '=', input.conversationId)
+      .executeTakeFirst();
+    if (existing && (existing.erased_at === null || !input.customer)) return existing.contact_id;
     if (!input.customer) {
       throw ApplicationFailure.nonRetryable('a new conversation needs a contactId or a customer', 'InvalidConversationInput');
     }
@@ -314,7 +321,16 @@ export function createConversationStoreActivities(db: Db) {
     if (address === null) {
       throw ApplicationFailure.nonRetryable('the customer of a new conversation has no address', 'InvalidConversationInput');
     }
-    return findOrCreateContactByPhone(db, input.orgId, input.customer.kind, address, input.customer.profileName ?? null);
+    const contactId = await findOrCreateContactByPhone(db, input.orgId, input.customer.kind, address, input.customer.profileName ?? null);
+    if (existing) {
+      await db
+        .updateTable('conversations')
+        .set({ contact_id: contactId, updated_at: sql`now()` })
+        .where('id', '=', input.conversationId)
+        .where('contact_id', '=', existing.contact_id)
+        .execute();
+    }
+    return contactId;
   };
 
   /** Inserts the conversation's row (status `open`) for `contactId` unless it exists. */

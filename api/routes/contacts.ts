@@ -20,7 +20,8 @@ import {
 } from '../contact-schemas';
 import { mergeContacts } from '../../db/contact-merge';
 import { auditActorOf, recordAudit } from '../../db/audit-log';
-import { contactChangedUpdate } from '../../workflows/conversation/contract';
+import { eraseContact } from '../../db/contact-erase';
+import { contactChangedUpdate, contactErasedUpdate } from '../../workflows/conversation/contract';
 import { type FieldError, HttpError, notFound } from '../errors';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 import type { ContactIdentity } from '../../db/schema';
@@ -63,7 +64,7 @@ function normalizedIdentities(input: NonNullable<PatchContactBody['identities']>
 }
 
 /** What the contacts routes need. */
-export type ContactRoutesDeps = Pick<ApiDeps, 'db' | 'conversations'>;
+export type ContactRoutesDeps = Pick<ApiDeps, 'db' | 'conversations' | 'blobs' | 'logger'>;
 
 /** The routes under `/v1/contacts` (behind auth and `express.json()`). */
 export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
@@ -269,6 +270,66 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
           });
         }
         res.json(toContactView(result.contact));
+      },
+  ),
+  /**
+   * Erases a contact (GDPR; db/contact-erase.ts `eraseContact`, one transaction with the audit row
+   * `contact.erase`, which names ids and counts only). Then the attachment bytes leave the blob store
+   * and the open runs of its conversations purge their state (`contactErased` update). Admins only:
+   * it cannot be undone.
+   */
+  defineRoute(
+    {
+      method: 'delete',
+      path: '/v1/contacts/:id',
+      auth: 'staff',
+      role: 'admin',
+      operationId: 'eraseContact',
+      tags: ['contacts'],
+      summary:
+        'Erase a contact (GDPR, admins only, irreversible): every message text of its conversations becomes `[erased]`, attachments are deleted, its identities and the contact are removed',
+      request: { params: IdParams },
+      response: { status: 204, description: 'Erased' },
+      errors: [400, { status: 404, description: '`not_found`: no such contact in this org' }],
+    },
+    ({ db, conversations, blobs, logger }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        const erased = await eraseContact(db, me.orgId, id, (trx, e) =>
+          recordAudit(trx, {
+            orgId: me.orgId,
+            actor: auditActorOf(me),
+            action: 'contact.erase',
+            targetType: 'contact',
+            targetId: id,
+            // ids and counts only: the audit log must not keep what was erased
+            before: { id },
+            after: {
+              standInContactId: e.standInContactId,
+              conversationIds: e.conversationIds,
+              messagesErased: e.messageCount,
+              attachmentsErased: e.attachmentIds.length,
+            },
+          }),
+        );
+        if (!erased) throw notFound('Contact');
+        for (const key of erased.blobKeys) {
+          try {
+            await blobs.delete(key);
+          } catch (err) {
+            // the row is tombstoned already; a leftover blob is unreachable through the API
+            logger.error({ err, key }, 'erase: deleting an attachment blob failed');
+          }
+        }
+        for (const conversationId of erased.conversationIds) {
+          await conversations.updateIfRunning(conversationId, contactErasedUpdate, {
+            contactId: id,
+            standInContactId: erased.standInContactId,
+            actorId: me.userId,
+          });
+        }
+        res.status(204).end();
       },
   ),
 ];

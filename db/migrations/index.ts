@@ -19,6 +19,7 @@ import * as m0017 from './0017_sla_settings';
 import * as m0018 from './0018_inbox_feed';
 import * as m0019 from './0019_contacts_search';
 import * as m0020 from './0020_scheduled_messages';
+import * as m0022 from './0022_contact_merge_erase';
 
 /**
  * Every migration, in order. Listed statically (not read from the folder) so they work the same
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '0018_inbox_feed': m0018,
   '0019_contacts_search': m0019,
   '0020_scheduled_messages': m0020,
+  '0022_contact_merge_erase': m0022,
 };

@@ -614,6 +614,10 @@ test('contacts: merge, erase and the conversations between a contact and a staff
   await call('post', merge, `/v1/contacts/${kept.body.id}/merge`).send({ otherContactId: other.body.id });
   await call('post', merge, `/v1/contacts/${kept.body.id}/merge`).send({ otherContactId: kept.body.id });
   await call('post', merge, `/v1/contacts/${kept.body.id}/merge`).send({});
+  const erase = '/v1/contacts/{id}';
+  expect((await call('delete', erase, `/v1/contacts/${kept.body.id}`).send()).status).toBe(204);
+  await call('delete', erase, `/v1/contacts/${kept.body.id}`).send();
+  await call('delete', erase, '/v1/contacts/nope').send();
 });
 
 test('every documented operation was called, and every route of the app is documented', () => {

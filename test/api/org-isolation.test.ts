@@ -266,6 +266,7 @@ function validBody(route: RouteSpec): object | undefined {
     'POST /v1/contacts/:id/conversations': { channel: 'sms' },
     'PATCH /v1/contacts/:id': { name: 'Pwned', vip: true, identities: [] },
     'POST /v1/contacts/:id/merge': { otherContactId: bContactId },
+    'DELETE /v1/contacts/:id': undefined,
     'PATCH /v1/templates/:id': { body: 'Pwned body' },
     'DELETE /v1/templates/:id': undefined,
     'PATCH /v1/todos/:id': { status: 'done' },

@@ -335,3 +335,22 @@ export interface ContactChangedCommand {
  * `fromContactId` changes nothing. Returns the state.
  */
 export const contactChangedUpdate = defineUpdate<ConversationState, [ContactChangedCommand]>('contactChanged');
+
+/**
+ * The conversation's contact was erased (`DELETE /v1/contacts/:id`): Postgres is already erased (texts
+ * tombstoned, unsent replies canceled, the row pointing at the anonymous stand-in `standInContactId`).
+ */
+export interface ContactErasedCommand {
+  contactId: string;
+  standInContactId: string;
+  actorId: string;
+}
+
+/**
+ * Update: purge the run of the erased contact's personal data, under the run's lock: customer messages
+ * and edits not recorded yet are dropped, held and queued replies forgotten (their rows are canceled),
+ * the pending AI draft cancelled, the state's `subject` / `lastMessagePreview` cleared and its contact
+ * set to the stand-in (saved); then the run ends once idle, so the next carrier message starts a run
+ * that resolves the sender's contact afresh. Returns the purged state.
+ */
+export const contactErasedUpdate = defineUpdate<ConversationState, [ContactErasedCommand]>('contactErased');

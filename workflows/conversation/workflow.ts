@@ -60,6 +60,7 @@ import {
   assignUpdate,
   cancelScheduledUpdate,
   contactChangedUpdate,
+  contactErasedUpdate,
   deleteNoteUpdate,
   deliveryReportSignal,
   editMessageUpdate,
@@ -180,7 +181,8 @@ const DEFAULT_CLOSED_RUN_GRACE_MS = 10 * 60 * 1000;
 
 /** Why a run ended (continue-as-new does not return). */
 export interface ConversationRunResult {
-  endedBecause: 'closed';
+  /** `erased`: the contact was erased (`contactErased` update); the next carrier message starts afresh. */
+  endedBecause: 'closed' | 'erased';
   state: ConversationState;
 }
 
@@ -742,6 +744,28 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     }),
   );
 
+  // Contact erase (issue 11, GDPR): Postgres is erased already; the run forgets what it holds of the
+  // person and ends once idle. A new update type: old histories never carry it (no `patched` needed).
+  let erased = false;
+  setHandler(contactErasedUpdate, (command) =>
+    lock.runExclusive(async () => {
+      // received but not recorded: the erased person's messages and edits are dropped unrecorded
+      inbox.splice(0, inbox.length);
+      edits.splice(0, edits.length);
+      // unsent replies (their rows are canceled) and media imports not started; the head of each
+      // queue may be in flight (its coroutine shifts it when done)
+      outbox.splice(sending ? 1 : 0);
+      mediaQueue.splice(importing ? 1 : 0);
+      scheduled.splice(0, scheduled.length);
+      await assistant.onHumanAction({ closed: true, human: true });
+      const next: ConversationState = { ...state, contactId: command.standInContactId, subject: null, lastMessagePreview: null };
+      await store.saveConversation(next);
+      erased = true;
+      log.info('contact erased: run state purged', { actorId: command.actorId });
+      return commit(next);
+    }),
+  );
+
   /** Signals the main loop must handle. */
   const hasWork = (): boolean => inbox.length > 0 || reports.length > 0 || edits.length > 0 || slaDirty;
   /** Nothing queued, nothing being sent: the run may continue-as-new or end. */
@@ -1190,6 +1214,15 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       continue;
     }
     if (hasWork() || stateChanged) continue;
+    if (erased) {
+      // (only runs that handled `contactErased` get here: no command in older histories)
+      await condition(() => allHandlersFinished() && (idle() || hasWork()));
+      if (idle()) {
+        log.info('contact erased: ending run');
+        return { endedBecause: 'erased', state };
+      }
+      continue;
+    }
 
     // (runs from before the patch woke only on the server's suggestion: replay them the same way)
     const wake = (): boolean => hasWork() || stateChanged || (underLoad ? continueAsNewDue() : workflowInfo().continueAsNewSuggested);
