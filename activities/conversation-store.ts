@@ -358,7 +358,6 @@ export function createConversationStoreActivities(db: Db) {
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
-
   };
 
   return withPermanentErrors({

@@ -67,7 +67,10 @@ export async function eraseContact(
     if (!locked) return undefined;
 
     const standInContactId = randomUUID();
-    await trx.insertInto('contacts').values({ id: standInContactId, org_id: orgId, name: null, erased_at: sql`now()` }).execute();
+    await trx
+      .insertInto('contacts')
+      .values({ id: standInContactId, org_id: orgId, name: null, erased_at: sql`now()` })
+      .execute();
     const conversations = await trx
       .updateTable('conversations')
       .set({ contact_id: standInContactId, subject: null, last_message_preview: null, updated_at: sql`now()` })

@@ -47,7 +47,10 @@ describe('DELETE /v1/contacts/:id', () => {
       isInternalNote: true,
     });
     expect(note.status).toBe(201);
-    const reply = await api(h).post(`/v1/conversations/${conversation.id}/messages`, { text: 'Thanks, Secret Person', attachments: [attachmentId] });
+    const reply = await api(h).post(`/v1/conversations/${conversation.id}/messages`, {
+      text: 'Thanks, Secret Person',
+      attachments: [attachmentId],
+    });
     expect(reply.status).toBe(201);
     const { storage_key: blobKey } = await h.db
       .selectFrom('attachments')
