@@ -16,6 +16,7 @@ import { authRoutes } from './auth';
 import { channelRoutes } from './channels';
 import { twilioOnboardingRoutes } from './twilio-onboarding';
 import { contactRoutes } from './contacts';
+import { conversationsBetweenRoutes } from './conversations-between';
 import { conversationStatsRoutes } from './conversation-stats';
 import { conversationRoutes } from './conversations';
 import { overdueCountRoutes, slaRoutes } from './sla';
@@ -35,6 +36,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...overdueCountRoutes,
   ...conversationRoutes,
   ...contactRoutes,
+  ...conversationsBetweenRoutes,
   ...inboxFeedRoutes,
   ...templateRoutes,
   ...sendTemplateRoutes,
