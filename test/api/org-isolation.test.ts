@@ -234,6 +234,7 @@ function fixtureFor(route: RouteSpec, param: string): string {
     teams: f.teamId,
     'api-keys': f.apiKeyId,
     'training-pairs': f.trainingPairId,
+    between: `${f.contactId}+${h.org.agentId}`,
   };
   const id = resource === undefined ? undefined : byResource[resource];
   if (!id) throw new Error(`no fixture for :${param} of ${routeName(route)}`);
