@@ -5,7 +5,11 @@
  * for a merge with itself.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { createConversationStoreActivities } from '../../activities/conversation-store';
 import { signStaffToken } from '../../api/auth';
+import { mergeContacts } from '../../db/contact-merge';
+import { conversationIdFor } from '../../domain/routing';
 import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
 import { createHarness, createTestOrg, type Harness, JWT_SECRET, randomPhone } from '../support/harness';
 import { api, expectError, inboundAndWait } from './rest-helpers';
@@ -88,6 +92,39 @@ describe('POST /v1/contacts/:id/merge', () => {
     const conversation = await inboundAndWait(h, phone);
     expect(await contactOf(conversation.id)).toBe(keptId);
     expect((await api(h).get(`/v1/contacts/${keptId}`)).body as ContactBody).toMatchObject({ name: 'Other', phone });
+  });
+
+  test('a webhook’s new conversation racing the merge (its insert waits on the merge’s lock) ends up on the kept contact', async () => {
+    const phone = randomPhone();
+    const other = await api(h).post('/v1/contacts', { phone });
+    const kept = await api(h).post('/v1/contacts', { email: `race-${randomUUID()}@example.test` });
+    const otherId = (other.body as ContactBody).id;
+    const keptId = (kept.body as ContactBody).id;
+    const conversationId = conversationIdFor(h.org.orgId, h.org.smsChannelId, phone);
+    const store = createConversationStoreActivities(h.db);
+    let load: ReturnType<typeof store.loadConversation> | undefined;
+    const merged = await mergeContacts(h.db, h.org.orgId, keptId, otherId, async () => {
+      // inside the merge's transaction (the other contact deleted, not committed): the webhook's first
+      // activity resolves the address to the other contact and its insert blocks on the foreign key
+      load = store.loadConversation({
+        conversationId,
+        orgId: h.org.orgId,
+        channelId: h.org.smsChannelId,
+        channelKind: 'sms',
+        customer: { kind: 'sms', address: phone },
+      });
+      load.catch(() => undefined);
+      await h.waitFor(async () => {
+        const { rows } = await sql<{ n: number }>`
+          select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and query ilike 'insert into "conversations"%'`.execute(h.db);
+        return rows[0]!.n > 0;
+      }, 'the webhook insert waiting on the merge');
+    });
+    expect(merged.status).toBe('merged');
+    const loaded = await load!;
+    expect(loaded.state.contactId).toBe(keptId);
+    expect(await contactOf(conversationId)).toBe(keptId);
   });
 
   test('another org’s contact → 404, nothing changes', async () => {
