@@ -131,3 +131,31 @@ export async function eraseContact(
     return erased;
   });
 }
+
+/**
+ * The erase of org `orgId`'s contact `contactId` that already happened, from its audit row
+ * (`contact.erase`): the stand-in and the conversations, so a repeated `DELETE` can re-send the
+ * workflows' purge (after a Temporal outage). `undefined` when the org never erased that id.
+ */
+export async function previousErase(
+  db: Db,
+  orgId: string,
+  contactId: string,
+): Promise<{ standInContactId: string; conversationIds: string[] } | undefined> {
+  const row = await db
+    .selectFrom('audit_log')
+    .select('after')
+    .where('org_id', '=', orgId)
+    .where('action', '=', 'contact.erase')
+    .where('target_type', '=', 'contact')
+    .where('target_id', '=', contactId)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const after = row?.after;
+  if (!after || typeof after.standInContactId !== 'string' || !Array.isArray(after.conversationIds)) return undefined;
+  return {
+    standInContactId: after.standInContactId,
+    conversationIds: after.conversationIds.filter((id): id is string => typeof id === 'string'),
+  };
+}

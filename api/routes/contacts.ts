@@ -20,7 +20,7 @@ import {
 } from '../contact-schemas';
 import { mergeContacts } from '../../db/contact-merge';
 import { auditActorOf, recordAudit } from '../../db/audit-log';
-import { eraseContact } from '../../db/contact-erase';
+import { eraseContact, previousErase } from '../../db/contact-erase';
 import { contactChangedUpdate, contactErasedUpdate } from '../../workflows/conversation/contract';
 import { type FieldError, HttpError, notFound } from '../errors';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
@@ -275,8 +275,9 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
   /**
    * Erases a contact (GDPR; db/contact-erase.ts `eraseContact`, one transaction with the audit row
    * `contact.erase`, which names ids and counts only). Then the attachment bytes leave the blob store
-   * and the open runs of its conversations purge their state (`contactErased` update). Admins only:
-   * it cannot be undone.
+   * and the open runs of its conversations purge their state (`contactErased` update; Temporal
+   * unavailable → 503, and a repeated DELETE of the erased id re-sends the purge and answers 204).
+   * Admins only: it cannot be undone.
    */
   defineRoute(
     {
@@ -289,8 +290,8 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
       summary:
         'Erase a contact (GDPR, admins only, irreversible): every message text of its conversations becomes `[erased]`, attachments are deleted, its identities and the contact are removed',
       request: { params: IdParams },
-      response: { status: 204, description: 'Erased' },
-      errors: [400, { status: 404, description: '`not_found`: no such contact in this org' }],
+      response: { status: 204, description: 'Erased (also for a contact this org already erased: the workflows’ purge is sent again)' },
+      errors: [400, { status: 404, description: '`not_found`: no such contact in this org' }, 503],
     },
     ({ db, conversations, blobs, logger }) =>
       async (req, res) => {
@@ -313,8 +314,11 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
             },
           }),
         );
-        if (!erased) throw notFound('Contact');
-        for (const key of erased.blobKeys) {
+        // a repeated DELETE of a contact this org erased re-sends the runs' purge (e.g. after Temporal
+        // was unavailable: the erase itself is committed, the purge below answered 503)
+        const done = erased ?? (await previousErase(db, me.orgId, id));
+        if (!done) throw notFound('Contact');
+        for (const key of erased?.blobKeys ?? []) {
           try {
             await blobs.delete(key);
           } catch (err) {
@@ -322,10 +326,10 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
             logger.error({ err, key }, 'erase: deleting an attachment blob failed');
           }
         }
-        for (const conversationId of erased.conversationIds) {
+        for (const conversationId of done.conversationIds) {
           await conversations.updateIfRunning(conversationId, contactErasedUpdate, {
             contactId: id,
-            standInContactId: erased.standInContactId,
+            standInContactId: done.standInContactId,
             actorId: me.userId,
           });
         }

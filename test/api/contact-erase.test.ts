@@ -107,6 +107,10 @@ describe('DELETE /v1/contacts/:id', () => {
     expect(auditText).not.toContain(phone);
     expect(auditText).not.toContain('Secret');
 
+    // a repeated DELETE (e.g. after a 503 from the purge) re-sends the purge: 204, nothing else changes
+    expect((await api(h).delete(`/v1/contacts/${contactId}`)).status).toBe(204);
+    expect((await messagesOf(conversation.id)).map((m) => m.text)).toEqual(['[erased]', '[erased]', '[erased]']);
+
     // a later message from the same address: same conversation, a fresh contact
     expect((await h.inbound({ from: phone, body: 'Hello again' })).status).toBe(200);
     await h.waitFor(async () => (await messagesOf(conversation.id)).length === 4, 'the new message');

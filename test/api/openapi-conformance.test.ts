@@ -618,6 +618,7 @@ test('contacts: merge, erase and the conversations between a contact and a staff
   expect((await call('delete', erase, `/v1/contacts/${kept.body.id}`).send()).status).toBe(204);
   await call('delete', erase, `/v1/contacts/${kept.body.id}`).send();
   await call('delete', erase, '/v1/contacts/nope').send();
+  await call('delete', erase, `/v1/contacts/${randomUUID()}`).send();
   const betweenPath = '/v1/conversations/between/{parties}';
   const talker = await call('post', '/v1/contacts').send({ phone: randomPhone() });
   await call('get', betweenPath, `/v1/conversations/between/${talker.body.id}+${h.org.adminId}`).send();

@@ -351,6 +351,7 @@ export interface ContactErasedCommand {
  * and edits not recorded yet are dropped, held and queued replies forgotten (their rows are canceled),
  * the pending AI draft cancelled, the state's `subject` / `lastMessagePreview` cleared and its contact
  * set to the stand-in (saved); then the run ends once idle, so the next carrier message starts a run
- * that resolves the sender's contact afresh. Returns the purged state.
+ * that resolves the sender's contact afresh. A run whose contact is neither `contactId` nor the
+ * stand-in changes nothing. Returns the (purged) state.
  */
 export const contactErasedUpdate = defineUpdate<ConversationState, [ContactErasedCommand]>('contactErased');

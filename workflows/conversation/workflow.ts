@@ -749,6 +749,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   let erased = false;
   setHandler(contactErasedUpdate, (command) =>
     lock.runExclusive(async () => {
+      // (a repeated erase after the conversation got a fresh contact is not about this run's person)
+      if (state.contactId !== command.contactId && state.contactId !== command.standInContactId) return state;
       // received but not recorded: the erased person's messages and edits are dropped unrecorded
       inbox.splice(0, inbox.length);
       edits.splice(0, edits.length);
