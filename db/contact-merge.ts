@@ -99,3 +99,31 @@ export async function mergeContacts(
     return merged;
   });
 }
+
+/**
+ * The merge of `otherId` into org `orgId`'s contact `contactId` that already happened, from its audit
+ * row (`contact.merge`): the conversations it moved, so a repeated merge can re-send the workflows'
+ * `contactChanged` (after a Temporal outage). `undefined` when there was no such merge.
+ */
+export async function previousMerge(
+  db: Db,
+  orgId: string,
+  contactId: string,
+  otherId: string,
+): Promise<{ movedConversationIds: string[] } | undefined> {
+  const rows = await db
+    .selectFrom('audit_log')
+    .select(['before', 'after'])
+    .where('org_id', '=', orgId)
+    .where('action', '=', 'contact.merge')
+    .where('target_type', '=', 'contact')
+    .where('target_id', '=', contactId)
+    .orderBy('created_at', 'desc')
+    .execute();
+  for (const { before, after } of rows) {
+    const other = before?.other as { id?: unknown } | undefined;
+    if (other?.id !== otherId || !Array.isArray(after?.movedConversationIds)) continue;
+    return { movedConversationIds: after.movedConversationIds.filter((id): id is string => typeof id === 'string') };
+  }
+  return undefined;
+}

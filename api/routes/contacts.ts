@@ -18,7 +18,7 @@ import {
   MergeContactBody,
   PatchContactBody,
 } from '../contact-schemas';
-import { mergeContacts } from '../../db/contact-merge';
+import { mergeContacts, previousMerge } from '../../db/contact-merge';
 import { auditActorOf, recordAudit } from '../../db/audit-log';
 import { eraseContact, previousErase } from '../../db/contact-erase';
 import { contactChangedUpdate, contactErasedUpdate } from '../../workflows/conversation/contract';
@@ -226,7 +226,8 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
    * Merges `otherContactId` into `:id` (db/contact-merge.ts `mergeContacts`, one transaction with the
    * audit row `contact.merge`), then tells the open runs of the moved conversations their new contact
    * (`contactChanged` update, under each run's lock; a conversation without an open run loads it from
-   * its row when it next starts).
+   * its row when it next starts). Temporal unavailable → 503; repeating the same merge then re-sends
+   * the updates and answers 200.
    */
   defineRoute(
     {
@@ -237,11 +238,16 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
       tags: ['contacts'],
       summary: 'Merge another contact into this one: its identities and conversations move here and it is removed',
       request: { params: IdParams, body: MergeContactBody },
-      response: { status: 200, schema: Contact, description: 'The merged contact' },
+      response: {
+        status: 200,
+        schema: Contact,
+        description: 'The merged contact (also for a repeated merge: the workflows are told again)',
+      },
       errors: [
         400,
         { status: 404, description: '`not_found`: either contact is not one of the org’s' },
         { status: 422, description: '`merge_with_itself`: `otherContactId` is `{id}`' },
+        503,
       ],
     },
     ({ db, conversations }) =>
@@ -261,15 +267,20 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
             after: { contact: toContactView(merged.contact), movedConversationIds: merged.movedConversationIds },
           }),
         );
-        if (result.status === 'not_found') throw notFound('Contact');
-        for (const conversationId of result.movedConversationIds) {
+        // a repeated merge (e.g. after a 503 from the notification below: the merge itself is committed)
+        // re-sends `contactChanged` and answers the merged contact
+        const repeated = result.status === 'not_found' ? await previousMerge(db, me.orgId, id, body.otherContactId) : undefined;
+        const contact = result.status === 'merged' ? result.contact : repeated ? await findContact(db, me.orgId, id) : undefined;
+        if (!contact) throw notFound('Contact');
+        const moved = result.status === 'merged' ? result.movedConversationIds : (repeated?.movedConversationIds ?? []);
+        for (const conversationId of moved) {
           await conversations.updateIfRunning(conversationId, contactChangedUpdate, {
             fromContactId: body.otherContactId,
             toContactId: id,
             actorId: me.userId,
           });
         }
-        res.json(toContactView(result.contact));
+        res.json(toContactView(contact));
       },
   ),
   /**

@@ -61,6 +61,11 @@ describe('POST /v1/contacts/:id/merge', () => {
     const state = await h.client.workflow.getHandle(conversationWorkflowId(conversation.id)).query(getStateQuery);
     expect(state.contactId).toBe(keptId);
 
+    // the same merge again (e.g. after a 503): 200, the runs are told again, nothing else changes
+    const again = await api(h).post(`/v1/contacts/${keptId}/merge`, { otherContactId: otherId });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(res.body);
+
     // the next message from the moved address lands in the same conversation, under the kept contact
     expect((await h.inbound({ from: phone, body: 'second message' })).status).toBe(200);
     await h.waitFor(async () => (await customerAuthors(conversation.id)).length === 2, 'second message');
@@ -76,7 +81,7 @@ describe('POST /v1/contacts/:id/merge', () => {
       .where('action', '=', 'contact.merge')
       .where('target_id', '=', keptId)
       .execute();
-    expect(audit).toHaveLength(1);
+    expect(audit).toHaveLength(1); // the repeated merge changed nothing, so it is not audited
     expect(audit[0]).toMatchObject({ actor_type: 'staff', actor_id: h.org.adminId, target_type: 'contact' });
     expect(audit[0]!.before).toMatchObject({ contact: { id: keptId, phone: null }, other: { id: otherId, phone } });
     expect(audit[0]!.after).toMatchObject({ contact: { id: keptId, phone }, movedConversationIds: [conversation.id] });
