@@ -12,7 +12,8 @@
  * - the attachment rows those messages named get the name {@link ERASED_TEXT} and no `Content-ID`;
  *   their bytes' storage keys are returned for the caller to delete;
  * - AI drafts' text (`ai_suggestions.reply`, `handoff_reason`);
- * - the conversation's `subject` and `last_message_preview`.
+ * - the conversation's `subject` and `last_message_preview`;
+ * - the names and addresses in the audit rows of merges into the contact (`contact.merge`: ids kept).
  * Kept: ids, timestamps, statuses, delivery states, provider message ids (carrier redeliveries of an
  * erased message must still be recognised as duplicates), tags, assignments: the metrics stay.
  *
@@ -124,6 +125,18 @@ export async function eraseContact(
         .where('conversation_id', 'in', conversationIds)
         .execute();
     }
+    // merges into this contact were audited with both contacts' names and addresses: keep ids only
+    await trx
+      .updateTable('audit_log')
+      .set({
+        before: sql`jsonb_build_object('contact', jsonb_build_object('id', target_id), 'other', jsonb_build_object('id', before -> 'other' -> 'id'))`,
+        after: sql`jsonb_build_object('movedConversationIds', after -> 'movedConversationIds', 'erased', true)`,
+      })
+      .where('org_id', '=', orgId)
+      .where('action', '=', 'contact.merge')
+      .where('target_type', '=', 'contact')
+      .where('target_id', '=', contactId)
+      .execute();
     // identities go with the row (`on delete cascade`)
     await trx.deleteFrom('contacts').where('id', '=', contactId).execute();
     const erased: ErasedContact = { contactId, standInContactId, conversationIds, messageCount, attachmentIds, blobKeys };

@@ -35,6 +35,10 @@ describe('DELETE /v1/contacts/:id', () => {
     const conversation = await inboundAndWait(h, phone, { body: 'I live at 1 Secret Street' });
     const contactId = (await conversationRow(conversation.id)).contact_id;
     expect((await api(h).patch(`/v1/contacts/${contactId}`, { name: 'Secret Person' })).status).toBe(200);
+    // a second contact of the same person, merged in (its audit row names both)
+    const twinEmail = `secret-${randomPhone().slice(2)}@example.test`;
+    const twin = await api(h).post('/v1/contacts', { name: 'Secret Twin', email: twinEmail });
+    expect((await api(h).post(`/v1/contacts/${contactId}/merge`, { otherContactId: twin.body.id })).status).toBe(200);
 
     const upload = await request(h.app)
       .post('/v1/attachments')
@@ -103,9 +107,20 @@ describe('DELETE /v1/contacts/:id', () => {
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actor_type: 'staff', actor_id: h.org.adminId, target_type: 'contact' });
     expect(audit[0]!.after).toMatchObject({ standInContactId: standIn.id, conversationIds: [conversation.id], messagesErased: 3 });
-    const auditText = JSON.stringify(audit[0]);
-    expect(auditText).not.toContain(phone);
-    expect(auditText).not.toContain('Secret');
+    const merges = await h.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'contact.merge')
+      .where('target_id', '=', contactId)
+      .execute();
+    expect(merges).toHaveLength(1);
+    expect(merges[0]!.before).toEqual({ contact: { id: contactId }, other: { id: twin.body.id } });
+    for (const row of [...audit, ...merges]) {
+      const auditText = JSON.stringify(row);
+      expect(auditText).not.toContain(phone);
+      expect(auditText).not.toContain(twinEmail);
+      expect(auditText).not.toContain('Secret');
+    }
 
     // a repeated DELETE (e.g. after a 503 from the purge) re-sends the purge: 204, nothing else changes
     expect((await api(h).delete(`/v1/contacts/${contactId}`)).status).toBe(204);
