@@ -56,6 +56,11 @@ describe('DELETE /v1/contacts/:id', () => {
       attachments: [attachmentId],
     });
     expect(reply.status).toBe(201);
+    const held = await api(h).post(`/v1/conversations/${conversation.id}/messages`, {
+      text: 'Tomorrow, Secret Person',
+      sendAt: new Date(Date.now() + 600_000).toISOString(),
+    });
+    expect(held.status).toBe(201);
     const { storage_key: blobKey } = await h.db
       .selectFrom('attachments')
       .select('storage_key')
@@ -63,7 +68,7 @@ describe('DELETE /v1/contacts/:id', () => {
       .executeTakeFirstOrThrow();
     expect(await h.blobs.get(blobKey)).toBeDefined();
     const before = await messagesOf(conversation.id);
-    expect(before).toHaveLength(3);
+    expect(before).toHaveLength(4);
 
     // agents may not; admins may
     expectError(await api(h, h.tokens.agent).delete(`/v1/contacts/${contactId}`), 403, 'forbidden');
@@ -73,8 +78,10 @@ describe('DELETE /v1/contacts/:id', () => {
 
     const after = await messagesOf(conversation.id);
     expect(after.map((m) => m.id)).toEqual(before.map((m) => m.id));
-    expect(after.map((m) => m.text)).toEqual(['[erased]', '[erased]', '[erased]']);
+    expect(after.map((m) => m.text)).toEqual(['[erased]', '[erased]', '[erased]', '[erased]']);
     expect(after.every((m) => m.attachments.length === 0)).toBe(true);
+    // the held reply will not go out
+    expect(after.find((m) => m.id === held.body.id)!.delivery_status).toBe('canceled');
     expect(await h.blobs.get(blobKey)).toBeUndefined();
     expect(
       await h.db.selectFrom('attachments').select(['name', 'content_id']).where('id', '=', attachmentId).executeTakeFirstOrThrow(),
@@ -106,7 +113,7 @@ describe('DELETE /v1/contacts/:id', () => {
       .execute();
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actor_type: 'staff', actor_id: h.org.adminId, target_type: 'contact' });
-    expect(audit[0]!.after).toMatchObject({ standInContactId: standIn.id, conversationIds: [conversation.id], messagesErased: 3 });
+    expect(audit[0]!.after).toMatchObject({ standInContactId: standIn.id, conversationIds: [conversation.id], messagesErased: 4 });
     const merges = await h.db
       .selectFrom('audit_log')
       .selectAll()
@@ -124,19 +131,19 @@ describe('DELETE /v1/contacts/:id', () => {
 
     // a repeated DELETE (e.g. after a 503 from the purge) re-sends the purge: 204, nothing else changes
     expect((await api(h).delete(`/v1/contacts/${contactId}`)).status).toBe(204);
-    expect((await messagesOf(conversation.id)).map((m) => m.text)).toEqual(['[erased]', '[erased]', '[erased]']);
+    expect((await messagesOf(conversation.id)).map((m) => m.text)).toEqual(['[erased]', '[erased]', '[erased]', '[erased]']);
 
     // a later message from the same address: same conversation, a fresh contact
     expect((await h.inbound({ from: phone, body: 'Hello again' })).status).toBe(200);
-    await h.waitFor(async () => (await messagesOf(conversation.id)).length === 4, 'the new message');
+    await h.waitFor(async () => (await messagesOf(conversation.id)).length === 5, 'the new message');
     const fresh = (await conversationRow(conversation.id)).contact_id;
     expect(fresh).not.toBe(standIn.id);
     const freshContact = await api(h).get(`/v1/contacts/${fresh}`);
     expect(freshContact.status).toBe(200);
     expect(freshContact.body).toMatchObject({ name: null, phone });
     const latest = await messagesOf(conversation.id);
-    expect(latest.map((m) => m.text)).toEqual(['[erased]', '[erased]', '[erased]', 'Hello again']);
-    expect(latest[3]!.author_id).toBe(fresh);
+    expect(latest.map((m) => m.text)).toEqual(['[erased]', '[erased]', '[erased]', '[erased]', 'Hello again']);
+    expect(latest[4]!.author_id).toBe(fresh);
   });
 
   test('another org’s admin → 404 and nothing changes; an unknown id → 404; a bad id → 400', async () => {
