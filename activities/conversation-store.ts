@@ -303,10 +303,17 @@ export function createConversationStoreActivities(db: Db) {
   /**
    * The contact of a conversation started by a carrier webhook (`customer`, no `contactId`): the
    * stored conversation's contact if the row exists, else the customer's contact, found or created.
+   * A stored conversation whose contact was erased (its stand-in, `erased_at` set) gets the customer's
+   * contact, found or created afresh (the erased one's identities are gone).
    */
   const resolveContact = async (input: NewConversation): Promise<string> => {
-    const existing = await db.selectFrom('conversations').select('contact_id').where('id', '=', input.conversationId).executeTakeFirst();
-    if (existing) return existing.contact_id;
+    const existing = await db
+      .selectFrom('conversations')
+      .innerJoin('contacts', 'contacts.id', 'conversations.contact_id')
+      .select(['conversations.contact_id', 'contacts.erased_at'])
+      .where('conversations.id', '=', input.conversationId)
+      .executeTakeFirst();
+    if (existing && (existing.erased_at === null || !input.customer)) return existing.contact_id;
     if (!input.customer) {
       throw ApplicationFailure.nonRetryable('a new conversation needs a contactId or a customer', 'InvalidConversationInput');
     }
@@ -314,7 +321,43 @@ export function createConversationStoreActivities(db: Db) {
     if (address === null) {
       throw ApplicationFailure.nonRetryable('the customer of a new conversation has no address', 'InvalidConversationInput');
     }
-    return findOrCreateContactByPhone(db, input.orgId, input.customer.kind, address, input.customer.profileName ?? null);
+    const contactId = await findOrCreateContactByPhone(db, input.orgId, input.customer.kind, address, input.customer.profileName ?? null);
+    if (existing) {
+      await db
+        .updateTable('conversations')
+        .set({ contact_id: contactId, updated_at: sql`now()` })
+        .where('id', '=', input.conversationId)
+        .where('contact_id', '=', existing.contact_id)
+        .execute();
+    }
+    return contactId;
+  };
+
+  /** Inserts the conversation's row (status `open`) for `contactId` unless it exists. */
+  const insertConversation = async (input: NewConversation, contactId: string): Promise<void> => {
+    const fresh = newConversationState({ ...input, contactId }, Date.now());
+    await db
+      .insertInto('conversations')
+      .values({
+        id: input.conversationId,
+        org_id: input.orgId,
+        channel_id: input.channelId,
+        channel_kind: input.channelKind,
+        contact_id: contactId,
+        ...conversationColumns(fresh),
+        // threaded kinds (email) route answers by the Reply-To token
+        reply_token: kindSpec(input.channelKind).capabilities.threading ? newReplyToken() : null,
+        status: fresh.status,
+        priority: fresh.priority,
+        tags: fresh.tags,
+        unread_count: 0,
+        last_activity_at: fresh.lastActivityAt,
+        session_expired: false,
+        overdue: false,
+        has_staff_replied: false,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
   };
 
   return withPermanentErrors({
@@ -325,30 +368,18 @@ export function createConversationStoreActivities(db: Db) {
      * while Postgres is down it fails and Temporal retries it until the database is back.
      */
     async loadConversation(input: NewConversation): Promise<LoadedConversation> {
-      const contactId = input.contactId ?? (await resolveContact(input));
-      const fresh = newConversationState({ ...input, contactId }, Date.now());
-      await db
-        .insertInto('conversations')
-        .values({
-          id: input.conversationId,
-          org_id: input.orgId,
-          channel_id: input.channelId,
-          channel_kind: input.channelKind,
-          contact_id: contactId,
-          ...conversationColumns(fresh),
-          // threaded kinds (email) route answers by the Reply-To token
-          reply_token: kindSpec(input.channelKind).capabilities.threading ? newReplyToken() : null,
-          status: fresh.status,
-          priority: fresh.priority,
-          tags: fresh.tags,
-          unread_count: 0,
-          last_activity_at: fresh.lastActivityAt,
-          session_expired: false,
-          overdue: false,
-          has_staff_replied: false,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
+      // A contact merge may delete the contact resolved here before the insert commits (the merge
+      // locks the contact row: the insert's foreign-key check waits for it, then fails): resolve again,
+      // the address now belongs to the merged contact.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await insertConversation(input, input.contactId ?? (await resolveContact(input)));
+          break;
+        } catch (err) {
+          const fkViolation = (err as { code?: unknown } | null)?.code === '23503';
+          if (!fkViolation || input.contactId !== undefined || attempt >= 2) throw err;
+        }
+      }
       const row = await db.selectFrom('conversations').selectAll().where('id', '=', input.conversationId).executeTakeFirstOrThrow();
       // the org's SLA settings (org_sla_settings, else the orgs targets)
       const sla = await loadSlaSettingsForRun(db, input.orgId);
@@ -658,6 +689,20 @@ export function createConversationStoreActivities(db: Db) {
         .updateTable('conversations')
         .set({ ...conversationColumns(state), updated_at: sql`now()` })
         .where('id', '=', state.conversationId)
+        .execute();
+    },
+
+    /**
+     * Contact merge: the conversation's customer messages stored with `fromContactId` as author get
+     * `toContactId` (the merge moved the others already; this catches those a run stored meanwhile).
+     */
+    async reassignCustomerMessages(input: { conversationId: string; fromContactId: string; toContactId: string }): Promise<void> {
+      await db
+        .updateTable('messages')
+        .set({ author_id: input.toContactId })
+        .where('conversation_id', '=', input.conversationId)
+        .where('author_type', '=', 'customer')
+        .where('author_id', '=', input.fromContactId)
         .execute();
     },
 

@@ -12,6 +12,7 @@ import { HttpError, errorHandler, unknownRoute } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import { contactsRouter } from './routes/contacts';
 import { conversationsRouter } from './routes/conversations';
+import { conversationsBetweenRouter } from './routes/conversations-between';
 import { aiAssistantRouter } from './routes/ai-assistant';
 import { aiTrainingPairsRouter } from './routes/ai-training-pairs';
 import { attachmentsRouter, mediaRouter } from './routes/attachments';
@@ -85,6 +86,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use('/conversations/sla', slaRouter(deps));
   v1.use('/conversations/overdue', overdueCountRouter(deps));
   v1.use('/conversations/views', conversationViewsRouter(deps));
+  v1.use('/conversations/between', conversationsBetweenRouter(deps));
   v1.use('/conversations', conversationsRouter(deps));
   v1.use('/contacts', contactsRouter(deps));
   v1.use('/me', meRouter(deps));

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { type ContactCursor, IDENTITY_KINDS } from '../db/contacts';
 import { decodeKeyset, encodeKeyset } from '../db/keyset';
 import { HttpError } from './errors';
-import { Contact, text } from './schemas';
+import { Contact, Conversation, text } from './schemas';
 
 extendZodWithOpenApi(z);
 
@@ -97,3 +97,41 @@ export function decodeContactCursor(value: string): ContactCursor {
   const [createdAt, id] = parsed.data;
   return { createdAt, id };
 }
+
+/** Body of `POST /v1/contacts/{id}/merge`: the contact merged into `{id}` (and then removed). */
+export const MergeContactBody = z
+  .strictObject({
+    otherContactId: z.uuid().openapi({ description: 'The contact whose identities and conversations move to `{id}`; it is removed' }),
+  })
+  .openapi('MergeContactBody');
+/** Body of `POST /v1/contacts/{id}/merge`. */
+export type MergeContactBody = z.infer<typeof MergeContactBody>;
+
+const UUID_PATTERN = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+
+/**
+ * Path of `GET /v1/conversations/between/{parties}` (seed 000): `parties` is `<contactId>+<staffId>`
+ * (two UUIDs joined by `+`, contact first; `%2B` for the `+` works too). Anything else → 400
+ * `validation_failed` on `parties`. Parsed into `{ contactId, staffId }`.
+ */
+export const BetweenParams = z.object({
+  parties: z
+    .string()
+    .regex(new RegExp(`^${UUID_PATTERN}\\+${UUID_PATTERN}$`), { message: 'must be <contactId>+<staffId> (two UUIDs joined by +)' })
+    .openapi({
+      description: 'A contact id and a staff user id joined by `+`, contact first',
+      example: '3f0c8a52-1d3e-4b6f-9a7c-2e5d8f1b4c60+9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
+    }),
+});
+/** The two parties of a {@link BetweenParams} path: lower-cased UUIDs. */
+export function partiesOf(params: z.infer<typeof BetweenParams>): { contactId: string; staffId: string } {
+  const [contactId, staffId] = params.parties.toLowerCase().split('+') as [string, string];
+  return { contactId, staffId };
+}
+
+/** 200 body of `GET /v1/conversations/between/{parties}`: most recently active first, at most 100. */
+export const ConversationsBetween = z
+  .object({ data: z.array(Conversation) })
+  .openapi('ConversationsBetween', { description: 'The conversations between a contact and a staff user' });
+/** 200 body of `GET /v1/conversations/between/{parties}`. */
+export type ConversationsBetween = z.infer<typeof ConversationsBetween>;

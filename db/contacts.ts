@@ -62,9 +62,16 @@ export function hasIdentity(kind: ChannelKind, address: string) {
     );
 }
 
-/** The org's contact with this id, or `undefined` if there is none (or it belongs to another org). */
+/**
+ * The org's contact with this id, or `undefined` if there is none (or it belongs to another org, or it
+ * is an erased contact's anonymous stand-in: `erased_at` set, see db/contact-erase.ts).
+ */
 export async function findContact(db: Db, orgId: string, contactId: string): Promise<ContactRow | undefined> {
-  return selectContacts(db).where('contacts.org_id', '=', orgId).where('contacts.id', '=', contactId).executeTakeFirst();
+  return selectContacts(db)
+    .where('contacts.org_id', '=', orgId)
+    .where('contacts.id', '=', contactId)
+    .where('contacts.erased_at', 'is', null)
+    .executeTakeFirst();
 }
 
 /** Fields of a new contact; addresses already normalised (E.164 phones, lower-cased email) or `null`. */
@@ -270,7 +277,7 @@ function contactIdsMatching(db: Db, orgId: string, q: string) {
 }
 
 /**
- * One page of org `orgId`'s contacts, newest first, keyset-paginated on the exact `(created_at, id)`
+ * One page of org `orgId`'s contacts (erased contacts' stand-ins left out), newest first, keyset-paginated on the exact `(created_at, id)`
  * (the `contacts_org_created_idx` order: pages stay stable while contacts are added), optionally only
  * those a search for `q` finds (see {@link contactIdsMatching}; a blank `q` = no search).
  * @param page `limit` contacts per page (the caller bounds it) and the cursor of the previous page
@@ -283,7 +290,10 @@ export async function listContacts(
   filters: { q?: string },
   page: { limit: number; cursor?: ContactCursor },
 ): Promise<{ contacts: ContactRow[]; next: ContactCursor | null }> {
-  let query = selectContacts(db).select(exactIso('contacts.created_at').as('cursor_created_at')).where('contacts.org_id', '=', orgId);
+  let query = selectContacts(db)
+    .select(exactIso('contacts.created_at').as('cursor_created_at'))
+    .where('contacts.org_id', '=', orgId)
+    .where('contacts.erased_at', 'is', null);
   const q = filters.q?.trim() ?? '';
   if (q !== '') query = query.where('contacts.id', 'in', contactIdsMatching(db, orgId, q));
   if (page.cursor) {

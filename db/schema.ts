@@ -163,6 +163,11 @@ export interface ContactsTable {
   /** Set when an email to this contact hard-bounced (the address is flagged). */
   email_bounced_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   email_bounce_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * Set on the anonymous stand-in of an erased contact (migration 0022): the erased contact's
+   * conversations point at it; it has no name and no identities and is left out of lookups.
+   */
+  erased_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -10,7 +10,18 @@ import { normalizePhone } from '../../domain/addresses';
 import { principalOf } from '../auth';
 import { openContactConversation } from '../contact-conversations';
 import type { ApiDeps } from '../deps';
-import { ContactListQuery, ContactPage, decodeContactCursor, encodeContactCursor, PatchContactBody } from '../contact-schemas';
+import {
+  ContactListQuery,
+  ContactPage,
+  decodeContactCursor,
+  encodeContactCursor,
+  MergeContactBody,
+  PatchContactBody,
+} from '../contact-schemas';
+import { mergeContacts, previousMerge } from '../../db/contact-merge';
+import { auditActorOf, recordAudit } from '../../db/audit-log';
+import { eraseContact, previousErase } from '../../db/contact-erase';
+import { contactChangedUpdate, contactErasedUpdate } from '../../workflows/conversation/contract';
 import { type FieldError, HttpError, notFound } from '../errors';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 import type { ContactIdentity } from '../../db/schema';
@@ -53,7 +64,7 @@ function normalizedIdentities(input: NonNullable<PatchContactBody['identities']>
 }
 
 /** What the contacts routes need. */
-export type ContactRoutesDeps = Pick<ApiDeps, 'db' | 'conversations'>;
+export type ContactRoutesDeps = Pick<ApiDeps, 'db' | 'conversations' | 'blobs' | 'logger'>;
 
 /** The routes under `/v1/contacts` (behind auth and `express.json()`). */
 export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
@@ -209,6 +220,131 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
         if (!contact) throw notFound('Contact');
         const { row, created } = await openContactConversation({ db, conversations }, me.orgId, contact, body.channel, me.userId);
         res.status(created ? 201 : 200).json(toConversationView(row));
+      },
+  ),
+  /**
+   * Merges `otherContactId` into `:id` (db/contact-merge.ts `mergeContacts`, one transaction with the
+   * audit row `contact.merge`), then tells the open runs of the moved conversations their new contact
+   * (`contactChanged` update, under each run's lock; a conversation without an open run loads it from
+   * its row when it next starts). Temporal unavailable → 503; repeating the same merge then re-sends
+   * the updates and answers 200.
+   */
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/contacts/:id/merge',
+      auth: 'staff',
+      operationId: 'mergeContact',
+      tags: ['contacts'],
+      summary: 'Merge another contact into this one: its identities and conversations move here and it is removed',
+      request: { params: IdParams, body: MergeContactBody },
+      response: {
+        status: 200,
+        schema: Contact,
+        description: 'The merged contact (also for a repeated merge: the workflows are told again)',
+      },
+      errors: [
+        400,
+        { status: 404, description: '`not_found`: either contact is not one of the org’s' },
+        { status: 422, description: '`merge_with_itself`: `otherContactId` is `{id}`' },
+        503,
+      ],
+    },
+    ({ db, conversations }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        const body = MergeContactBody.parse(req.body);
+        if (body.otherContactId === id) throw new HttpError(422, 'merge_with_itself', 'A contact cannot be merged with itself');
+        const result = await mergeContacts(db, me.orgId, id, body.otherContactId, (trx, merged) =>
+          recordAudit(trx, {
+            orgId: me.orgId,
+            actor: auditActorOf(me),
+            action: 'contact.merge',
+            targetType: 'contact',
+            targetId: id,
+            before: { contact: toContactView(merged.before.contact), other: toContactView(merged.before.other) },
+            after: { contact: toContactView(merged.contact), movedConversationIds: merged.movedConversationIds },
+          }),
+        );
+        // a repeated merge (e.g. after a 503 from the notification below: the merge itself is committed)
+        // re-sends `contactChanged` and answers the merged contact
+        const repeated = result.status === 'not_found' ? await previousMerge(db, me.orgId, id, body.otherContactId) : undefined;
+        const contact = result.status === 'merged' ? result.contact : repeated ? await findContact(db, me.orgId, id) : undefined;
+        if (!contact) throw notFound('Contact');
+        const moved = result.status === 'merged' ? result.movedConversationIds : (repeated?.movedConversationIds ?? []);
+        for (const conversationId of moved) {
+          await conversations.updateIfRunning(conversationId, contactChangedUpdate, {
+            fromContactId: body.otherContactId,
+            toContactId: id,
+            actorId: me.userId,
+          });
+        }
+        res.json(toContactView(contact));
+      },
+  ),
+  /**
+   * Erases a contact (GDPR; db/contact-erase.ts `eraseContact`, one transaction with the audit row
+   * `contact.erase`, which names ids and counts only). Then the attachment bytes leave the blob store
+   * and the open runs of its conversations purge their state (`contactErased` update; Temporal
+   * unavailable → 503, and a repeated DELETE of the erased id re-sends the purge and answers 204).
+   * Admins only: it cannot be undone.
+   */
+  defineRoute(
+    {
+      method: 'delete',
+      path: '/v1/contacts/:id',
+      auth: 'staff',
+      role: 'admin',
+      operationId: 'eraseContact',
+      tags: ['contacts'],
+      summary:
+        'Erase a contact (GDPR, admins only, irreversible): every message text of its conversations becomes `[erased]`, attachments are deleted, its identities and the contact are removed',
+      request: { params: IdParams },
+      response: { status: 204, description: 'Erased (also for a contact this org already erased: the workflows’ purge is sent again)' },
+      errors: [400, { status: 404, description: '`not_found`: no such contact in this org' }, 503],
+    },
+    ({ db, conversations, blobs, logger }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        const erased = await eraseContact(db, me.orgId, id, (trx, e) =>
+          recordAudit(trx, {
+            orgId: me.orgId,
+            actor: auditActorOf(me),
+            action: 'contact.erase',
+            targetType: 'contact',
+            targetId: id,
+            // ids and counts only: the audit log must not keep what was erased
+            before: { id },
+            after: {
+              standInContactId: e.standInContactId,
+              conversationIds: e.conversationIds,
+              messagesErased: e.messageCount,
+              attachmentsErased: e.attachmentIds.length,
+            },
+          }),
+        );
+        // a repeated DELETE of a contact this org erased re-sends the runs' purge (e.g. after Temporal
+        // was unavailable: the erase itself is committed, the purge below answered 503)
+        const done = erased ?? (await previousErase(db, me.orgId, id));
+        if (!done) throw notFound('Contact');
+        for (const key of erased?.blobKeys ?? []) {
+          try {
+            await blobs.delete(key);
+          } catch (err) {
+            // the row is tombstoned already; a leftover blob is unreachable through the API
+            logger.error({ err, key }, 'erase: deleting an attachment blob failed');
+          }
+        }
+        for (const conversationId of done.conversationIds) {
+          await conversations.updateIfRunning(conversationId, contactErasedUpdate, {
+            contactId: id,
+            standInContactId: done.standInContactId,
+            actorId: me.userId,
+          });
+        }
+        res.status(204).end();
       },
   ),
 ];

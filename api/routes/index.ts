@@ -16,6 +16,7 @@ import { authRoutes } from './auth';
 import { channelRoutes } from './channels';
 import { twilioOnboardingRoutes } from './twilio-onboarding';
 import { contactRoutes } from './contacts';
+import { conversationsBetweenRoutes } from './conversations-between';
 import { conversationStatsRoutes } from './conversation-stats';
 import { conversationViewRoutes } from './conversation-views';
 import { conversationRoutes } from './conversations';
@@ -37,6 +38,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...conversationViewRoutes,
   ...conversationRoutes,
   ...contactRoutes,
+  ...conversationsBetweenRoutes,
   ...inboxFeedRoutes,
   ...templateRoutes,
   ...sendTemplateRoutes,

@@ -20,6 +20,7 @@ import * as m0018 from './0018_inbox_feed';
 import * as m0019 from './0019_contacts_search';
 import * as m0020 from './0020_scheduled_messages';
 import * as m0021 from './0021_saved_views';
+import * as m0022 from './0022_contact_merge_erase';
 
 /**
  * Every migration, in order. Listed statically (not read from the folder) so they work the same
@@ -47,4 +48,5 @@ export const migrations: Record<string, Migration> = {
   '0019_contacts_search': m0019,
   '0020_scheduled_messages': m0020,
   '0021_saved_views': m0021,
+  '0022_contact_merge_erase': m0022,
 };

@@ -618,6 +618,27 @@ test('the cross-channel feed: messages, chats, sources and their errors', async 
   await call('get', '/v1/inbox/sources').send();
 });
 
+test('contacts: merge, erase and the conversations between a contact and a staff user (issue 11)', async () => {
+  const kept = await call('post', '/v1/contacts').send({ name: 'Merge Kept', phone: randomPhone() });
+  const other = await call('post', '/v1/contacts').send({ name: 'Merge Other', phone: randomPhone() });
+  expect([kept.status, other.status]).toEqual([201, 201]);
+  const merge = '/v1/contacts/{id}/merge';
+  expect((await call('post', merge, `/v1/contacts/${kept.body.id}/merge`).send({ otherContactId: other.body.id })).status).toBe(200);
+  await call('post', merge, `/v1/contacts/${kept.body.id}/merge`).send({ otherContactId: other.body.id });
+  await call('post', merge, `/v1/contacts/${kept.body.id}/merge`).send({ otherContactId: kept.body.id });
+  await call('post', merge, `/v1/contacts/${kept.body.id}/merge`).send({});
+  const erase = '/v1/contacts/{id}';
+  expect((await call('delete', erase, `/v1/contacts/${kept.body.id}`).send()).status).toBe(204);
+  await call('delete', erase, `/v1/contacts/${kept.body.id}`).send();
+  await call('delete', erase, '/v1/contacts/nope').send();
+  await call('delete', erase, `/v1/contacts/${randomUUID()}`).send();
+  const betweenPath = '/v1/conversations/between/{parties}';
+  const talker = await call('post', '/v1/contacts').send({ phone: randomPhone() });
+  await call('get', betweenPath, `/v1/conversations/between/${talker.body.id}+${h.org.adminId}`).send();
+  await call('get', betweenPath, `/v1/conversations/between/${talker.body.id}`).send();
+  await call('get', betweenPath, `/v1/conversations/between/${randomUUID()}+${h.org.adminId}`).send();
+});
+
 test('every documented operation was called, and every route of the app is documented', () => {
   const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
   expect(documented.filter((op) => !covered.has(op)).sort()).toEqual([]);

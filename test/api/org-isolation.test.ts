@@ -89,6 +89,8 @@ let b: Tenant;
 let f: Fixtures;
 /** Org B's admin-scope API key (`sb_…`). */
 let bApiKey: string;
+/** A contact of org B (the other side of org B's merge attempt on org A's contact). */
+let bContactId: string;
 
 /** An org with its own Twilio account, SMS channel, Postmark channel and Telegram bot (all sealed). */
 async function createTenant(org: TestOrg): Promise<Tenant> {
@@ -202,6 +204,9 @@ beforeAll(async () => {
   expect(bKey.status).toBe(201);
   bApiKey = bKey.body.key;
   expect(bApiKey).toMatch(/^sb_/);
+  const bContact = await call('post', '/v1/contacts', b.adminToken, { phone: randomPhone() });
+  expect(bContact.status).toBe(201);
+  bContactId = bContact.body.id;
 }, 120_000);
 
 afterAll(async () => {
@@ -229,6 +234,7 @@ function fixtureFor(route: RouteSpec, param: string): string {
     teams: f.teamId,
     'api-keys': f.apiKeyId,
     'training-pairs': f.trainingPairId,
+    between: `${f.contactId}+${h.org.agentId}`,
   };
   const id = resource === undefined ? undefined : byResource[resource];
   if (!id) throw new Error(`no fixture for :${param} of ${routeName(route)}`);
@@ -263,6 +269,8 @@ function validBody(route: RouteSpec): object | undefined {
     'POST /v1/conversations/:id/suggestions/:suggestionId/dismiss': undefined,
     'POST /v1/contacts/:id/conversations': { channel: 'sms' },
     'PATCH /v1/contacts/:id': { name: 'Pwned', vip: true, identities: [] },
+    'POST /v1/contacts/:id/merge': { otherContactId: bContactId },
+    'DELETE /v1/contacts/:id': undefined,
     'PATCH /v1/templates/:id': { body: 'Pwned body' },
     'DELETE /v1/templates/:id': undefined,
     'PATCH /v1/todos/:id': { status: 'done' },
@@ -595,6 +603,14 @@ describe("ids of org A in org B's bodies", () => {
       .executeTakeFirstOrThrow();
     expect(assigned).toEqual({ assignee_id: null, team_id: null });
     expect(await orgAState()).toEqual(before);
+  });
+
+  test("org B merging org A's contact into its own → 404, both contacts unchanged", async () => {
+    const before = await orgAState();
+    const res = await call('post', `/v1/contacts/${bContactId}/merge`, b.adminToken, { otherContactId: f.contactId });
+    expect([res.status, (res.body as ErrorBody).error?.code]).toEqual([404, 'not_found']);
+    expect(await orgAState()).toEqual(before);
+    expect((await call('get', `/v1/contacts/${bContactId}`, b.adminToken)).status).toBe(200);
   });
 
   test("org B's seed-003 reply naming org A's conversation as its sessionId → 404, nothing sent", async () => {

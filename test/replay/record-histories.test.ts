@@ -379,4 +379,30 @@ const scenario = (name: string, title: string, fn: () => Promise<void>, timeoutM
     },
     60_000,
   );
+
+  scenario(
+    'contacts',
+    'inbound, the contact merged into another (contactChanged), inbound, a held reply, the contact erased (contactErased, the run ends)',
+    async () => {
+      const from = randomPhone();
+      const id = h.conversationIdOf(from);
+      expect((await h.inbound({ from, body: 'My order 123', sid: sid() })).status).toBe(200);
+      await h.waitFor(async () => (await messages(id)).length === 1, 'first message');
+      const other = (await h.db.selectFrom('conversations').select('contact_id').where('id', '=', id).executeTakeFirstOrThrow()).contact_id;
+      const kept = await api().post('/v1/contacts', { name: 'Kept', email: `kept-${randomBytes(4).toString('hex')}@example.test` });
+      expect(kept.status).toBe(201);
+      expect((await api().post(`/v1/contacts/${kept.body.id}/merge`, { otherContactId: other })).status).toBe(200);
+      expect((await h.inbound({ from, body: 'Any news?', sid: sid() })).status).toBe(200);
+      await h.waitFor(async () => (await messages(id)).length === 2, 'second message');
+      const held = await api().post(`/v1/conversations/${id}/messages`, {
+        text: 'Tomorrow',
+        sendAt: new Date(Date.now() + 600_000).toISOString(),
+      });
+      expect(held.status).toBe(201);
+      expect((await request(h.app).delete(`/v1/contacts/${kept.body.id}`).set('Authorization', h.auth)).status).toBe(204);
+      const handle = h.client.workflow.getHandle(conversationWorkflowId(id));
+      await h.waitFor(async () => (await handle.describe()).status.name === 'COMPLETED', 'the run ended');
+      await save('contacts', id);
+    },
+  );
 });

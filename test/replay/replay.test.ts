@@ -23,6 +23,7 @@ const REQUIRED_SCENARIOS = [
   'telegram',
   'sla',
   'scheduled',
+  'contacts',
 ];
 
 const stored = readHistories();

@@ -135,6 +135,23 @@ export class ConversationClient {
   }
 
   /**
+   * Runs an update on the conversation's open run and waits for it; never starts one (a run started
+   * later loads its state from Postgres, which the caller already changed).
+   * @returns `false` when no run is open
+   */
+  async updateIfRunning<Ret, Arg>(conversationId: string, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<boolean> {
+    try {
+      await this.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        this.client.workflow.getHandle(conversationWorkflowId(conversationId)).executeUpdate(definition, { args: [arg] }),
+      );
+      return true;
+    } catch (err) {
+      if (isNotRunning(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
    * Signals the conversation's open run; never starts one (AI settings broadcast).
    * @returns `false` when no run is open
    */

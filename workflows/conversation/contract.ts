@@ -317,3 +317,41 @@ export const getAssistantStateQuery = defineQuery<AssistantState>('getAssistantS
 
 /** Query: the live conversation state. */
 export const getStateQuery = defineQuery<ConversationState>('getState');
+
+/**
+ * The conversation moved to another contact (`POST /v1/contacts/:id/merge`): the row already points
+ * at `toContactId` (the merge's transaction moved it); the run adopts it for what it writes later
+ * (customer messages' `author_id`, the contact's profile name / bounce flag, the assistant's context).
+ */
+export interface ContactChangedCommand {
+  fromContactId: string;
+  toContactId: string;
+  actorId: string;
+}
+
+/**
+ * Update: adopt the new contact (see {@link ContactChangedCommand}), under the run's lock; customer
+ * messages the run stored with the old id meanwhile are re-attributed. A run whose contact is not
+ * `fromContactId` changes nothing. Returns the state.
+ */
+export const contactChangedUpdate = defineUpdate<ConversationState, [ContactChangedCommand]>('contactChanged');
+
+/**
+ * The conversation's contact was erased (`DELETE /v1/contacts/:id`): Postgres is already erased (texts
+ * tombstoned, unsent replies canceled, the row pointing at the anonymous stand-in `standInContactId`).
+ */
+export interface ContactErasedCommand {
+  contactId: string;
+  standInContactId: string;
+  actorId: string;
+}
+
+/**
+ * Update: purge the run of the erased contact's personal data, under the run's lock: customer messages
+ * and edits not recorded yet are dropped, held and queued replies forgotten (their rows are canceled),
+ * the pending AI draft cancelled, the state's `subject` / `lastMessagePreview` cleared and its contact
+ * set to the stand-in (saved); then the run ends once idle, so the next carrier message starts a run
+ * that resolves the sender's contact afresh. A run whose contact is neither `contactId` nor the
+ * stand-in changes nothing. Returns the (purged) state.
+ */
+export const contactErasedUpdate = defineUpdate<ConversationState, [ContactErasedCommand]>('contactErased');

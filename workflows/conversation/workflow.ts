@@ -59,6 +59,8 @@ import {
   type ReplyCommand,
   assignUpdate,
   cancelScheduledUpdate,
+  contactChangedUpdate,
+  contactErasedUpdate,
   deleteNoteUpdate,
   deliveryReportSignal,
   editMessageUpdate,
@@ -179,7 +181,8 @@ const DEFAULT_CLOSED_RUN_GRACE_MS = 10 * 60 * 1000;
 
 /** Why a run ended (continue-as-new does not return). */
 export interface ConversationRunResult {
-  endedBecause: 'closed';
+  /** `erased`: the contact was erased (`contactErased` update); the next carrier message starts afresh. */
+  endedBecause: 'closed' | 'erased';
   state: ConversationState;
 }
 
@@ -726,6 +729,45 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     { validator: (command) => enforce(() => assertValidAttributes(command)) },
   );
 
+  // Contact merge (issue 11): the row already points at the new contact; the run adopts it. A new
+  // update type: histories recorded before it never carry it, so their command sequences are unchanged.
+  setHandler(contactChangedUpdate, (command) =>
+    lock.runExclusive(async () => {
+      if (state.contactId !== command.fromContactId) return state;
+      await store.reassignCustomerMessages({
+        conversationId: state.conversationId,
+        fromContactId: command.fromContactId,
+        toContactId: command.toContactId,
+      });
+      log.info('contact changed by a merge', { actorId: command.actorId });
+      return commit({ ...state, contactId: command.toContactId });
+    }),
+  );
+
+  // Contact erase (issue 11, GDPR): Postgres is erased already; the run forgets what it holds of the
+  // person and ends once idle. A new update type: old histories never carry it (no `patched` needed).
+  let erased = false;
+  setHandler(contactErasedUpdate, (command) =>
+    lock.runExclusive(async () => {
+      // (a repeated erase after the conversation got a fresh contact is not about this run's person)
+      if (state.contactId !== command.contactId && state.contactId !== command.standInContactId) return state;
+      // received but not recorded: the erased person's messages and edits are dropped unrecorded
+      inbox.splice(0, inbox.length);
+      edits.splice(0, edits.length);
+      // unsent replies (their rows are canceled) and media imports not started; the head of each
+      // queue may be in flight (its coroutine shifts it when done)
+      outbox.splice(sending ? 1 : 0);
+      mediaQueue.splice(importing ? 1 : 0);
+      scheduled.splice(0, scheduled.length);
+      await assistant.onHumanAction({ closed: true, human: true });
+      const next: ConversationState = { ...state, contactId: command.standInContactId, subject: null, lastMessagePreview: null };
+      await store.saveConversation(next);
+      erased = true;
+      log.info('contact erased: run state purged', { actorId: command.actorId });
+      return commit(next);
+    }),
+  );
+
   /** Signals the main loop must handle. */
   const hasWork = (): boolean => inbox.length > 0 || reports.length > 0 || edits.length > 0 || slaDirty;
   /** Nothing queued, nothing being sent: the run may continue-as-new or end. */
@@ -1174,6 +1216,15 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       continue;
     }
     if (hasWork() || stateChanged) continue;
+    if (erased) {
+      // (only runs that handled `contactErased` get here: no command in older histories)
+      await condition(() => allHandlersFinished() && (idle() || hasWork()));
+      if (idle()) {
+        log.info('contact erased: ending run');
+        return { endedBecause: 'erased', state };
+      }
+      continue;
+    }
 
     // (runs from before the patch woke only on the server's suggestion: replay them the same way)
     const wake = (): boolean => hasWork() || stateChanged || (underLoad ? continueAsNewDue() : workflowInfo().continueAsNewSuggested);

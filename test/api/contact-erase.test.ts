@@ -1,0 +1,161 @@
+/**
+ * `DELETE /v1/contacts/:id` (GDPR erase) through the real path: message texts tombstoned (customer
+ * messages, replies and notes), attachment bytes deleted and rows tombstoned, identities and the
+ * contact removed, the running workflow's state purged (read through its query), audit row without
+ * personal data, admins only, 404 for another org; a later message from the same address creates a
+ * fresh contact.
+ */
+import request from 'supertest';
+import { signStaffToken } from '../../api/auth';
+import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
+import { createHarness, createTestOrg, type Harness, JWT_SECRET, randomPhone } from '../support/harness';
+import { api, expectError, inboundAndWait } from './rest-helpers';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness({ twilio: 'stub' });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const messagesOf = (conversationId: string) =>
+  h.db
+    .selectFrom('messages')
+    .select(['id', 'text', 'attachments', 'author_type', 'author_id', 'delivery_status'])
+    .where('conversation_id', '=', conversationId)
+    .orderBy('seq')
+    .execute();
+const conversationRow = (id: string) =>
+  h.db.selectFrom('conversations').select(['contact_id', 'subject', 'last_message_preview']).where('id', '=', id).executeTakeFirstOrThrow();
+
+describe('DELETE /v1/contacts/:id', () => {
+  test('erases texts, attachments, identities, the contact and the run’s state; audited; a later message makes a fresh contact', async () => {
+    const phone = randomPhone();
+    const conversation = await inboundAndWait(h, phone, { body: 'I live at 1 Secret Street' });
+    const contactId = (await conversationRow(conversation.id)).contact_id;
+    expect((await api(h).patch(`/v1/contacts/${contactId}`, { name: 'Secret Person' })).status).toBe(200);
+    // a second contact of the same person, merged in (its audit row names both)
+    const twinEmail = `secret-${randomPhone().slice(2)}@example.test`;
+    const twin = await api(h).post('/v1/contacts', { name: 'Secret Twin', email: twinEmail });
+    expect((await api(h).post(`/v1/contacts/${contactId}/merge`, { otherContactId: twin.body.id })).status).toBe(200);
+
+    const upload = await request(h.app)
+      .post('/v1/attachments')
+      .set('Authorization', h.auth)
+      .attach('file', Buffer.from('passport scan'), { filename: 'passport.txt', contentType: 'text/plain' });
+    expect(upload.status).toBe(201);
+    const attachmentId = (upload.body as { id: string }).id;
+    const note = await api(h).post(`/v1/conversations/${conversation.id}/messages`, {
+      text: 'Secret Person sent their passport',
+      isInternalNote: true,
+    });
+    expect(note.status).toBe(201);
+    const reply = await api(h).post(`/v1/conversations/${conversation.id}/messages`, {
+      text: 'Thanks, Secret Person',
+      attachments: [attachmentId],
+    });
+    expect(reply.status).toBe(201);
+    const held = await api(h).post(`/v1/conversations/${conversation.id}/messages`, {
+      text: 'Tomorrow, Secret Person',
+      sendAt: new Date(Date.now() + 600_000).toISOString(),
+    });
+    expect(held.status).toBe(201);
+    const { storage_key: blobKey } = await h.db
+      .selectFrom('attachments')
+      .select('storage_key')
+      .where('id', '=', attachmentId)
+      .executeTakeFirstOrThrow();
+    expect(await h.blobs.get(blobKey)).toBeDefined();
+    const before = await messagesOf(conversation.id);
+    expect(before).toHaveLength(4);
+
+    // agents may not; admins may
+    expectError(await api(h, h.tokens.agent).delete(`/v1/contacts/${contactId}`), 403, 'forbidden');
+    expect(await h.db.selectFrom('contacts').select('id').where('id', '=', contactId).execute()).toHaveLength(1);
+    const res = await api(h).delete(`/v1/contacts/${contactId}`);
+    expect(res.status).toBe(204);
+
+    const after = await messagesOf(conversation.id);
+    expect(after.map((m) => m.id)).toEqual(before.map((m) => m.id));
+    expect(after.map((m) => m.text)).toEqual(['[erased]', '[erased]', '[erased]', '[erased]']);
+    expect(after.every((m) => m.attachments.length === 0)).toBe(true);
+    // the held reply will not go out
+    expect(after.find((m) => m.id === held.body.id)!.delivery_status).toBe('canceled');
+    expect(await h.blobs.get(blobKey)).toBeUndefined();
+    expect(
+      await h.db.selectFrom('attachments').select(['name', 'content_id']).where('id', '=', attachmentId).executeTakeFirstOrThrow(),
+    ).toEqual({ name: '[erased]', content_id: null });
+    expect(await h.db.selectFrom('contacts').select('id').where('id', '=', contactId).execute()).toEqual([]);
+    expect(await h.db.selectFrom('contact_identities').select('id').where('address', '=', phone).execute()).toEqual([]);
+    expectError(await api(h).get(`/v1/contacts/${contactId}`), 404, 'not_found');
+
+    const row = await conversationRow(conversation.id);
+    const standIn = await h.db.selectFrom('contacts').selectAll().where('id', '=', row.contact_id).executeTakeFirstOrThrow();
+    expect(standIn).toMatchObject({ org_id: h.org.orgId, name: null });
+    expect(standIn.erased_at).not.toBeNull();
+    expect(after.find((m) => m.author_type === 'customer')!.author_id).toBe(standIn.id);
+    expect(row).toMatchObject({ subject: null, last_message_preview: null });
+    expectError(await api(h).get(`/v1/contacts/${standIn.id}`), 404, 'not_found');
+    const list = await api(h).get(`/v1/contacts?q=${encodeURIComponent(phone)}`);
+    expect((list.body as { data: unknown[] }).data).toEqual([]);
+
+    // the run's state is purged (a query answers from an ended run too)
+    const state = await h.client.workflow.getHandle(conversationWorkflowId(conversation.id)).query(getStateQuery);
+    expect(state).toMatchObject({ contactId: standIn.id, lastMessagePreview: null, subject: null });
+
+    const audit = await h.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('org_id', '=', h.org.orgId)
+      .where('action', '=', 'contact.erase')
+      .where('target_id', '=', contactId)
+      .execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actor_type: 'staff', actor_id: h.org.adminId, target_type: 'contact' });
+    expect(audit[0]!.after).toMatchObject({ standInContactId: standIn.id, conversationIds: [conversation.id], messagesErased: 4 });
+    const merges = await h.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'contact.merge')
+      .where('target_id', '=', contactId)
+      .execute();
+    expect(merges).toHaveLength(1);
+    expect(merges[0]!.before).toEqual({ contact: { id: contactId }, other: { id: twin.body.id } });
+    for (const row of [...audit, ...merges]) {
+      const auditText = JSON.stringify(row);
+      expect(auditText).not.toContain(phone);
+      expect(auditText).not.toContain(twinEmail);
+      expect(auditText).not.toContain('Secret');
+    }
+
+    // a repeated DELETE (e.g. after a 503 from the purge) re-sends the purge: 204, nothing else changes
+    expect((await api(h).delete(`/v1/contacts/${contactId}`)).status).toBe(204);
+    expect((await messagesOf(conversation.id)).map((m) => m.text)).toEqual(['[erased]', '[erased]', '[erased]', '[erased]']);
+
+    // a later message from the same address: same conversation, a fresh contact
+    expect((await h.inbound({ from: phone, body: 'Hello again' })).status).toBe(200);
+    await h.waitFor(async () => (await messagesOf(conversation.id)).length === 5, 'the new message');
+    const fresh = (await conversationRow(conversation.id)).contact_id;
+    expect(fresh).not.toBe(standIn.id);
+    const freshContact = await api(h).get(`/v1/contacts/${fresh}`);
+    expect(freshContact.status).toBe(200);
+    expect(freshContact.body).toMatchObject({ name: null, phone });
+    const latest = await messagesOf(conversation.id);
+    expect(latest.map((m) => m.text)).toEqual(['[erased]', '[erased]', '[erased]', '[erased]', 'Hello again']);
+    expect(latest[4]!.author_id).toBe(fresh);
+  });
+
+  test('another org’s admin → 404 and nothing changes; an unknown id → 404; a bad id → 400', async () => {
+    const phone = randomPhone();
+    const conversation = await inboundAndWait(h, phone, { body: 'Keep me' });
+    const contactId = (await conversationRow(conversation.id)).contact_id;
+    const other = await createTestOrg(h.db);
+    const token = signStaffToken(JWT_SECRET, { userId: other.adminId, orgId: other.orgId, role: 'admin' });
+    expectError(await api(h, token).delete(`/v1/contacts/${contactId}`), 404, 'not_found');
+    expect((await messagesOf(conversation.id)).map((m) => m.text)).toEqual(['Keep me']);
+    expect((await api(h).get(`/v1/contacts/${contactId}`)).body).toMatchObject({ phone });
+    expectError(await api(h).delete('/v1/contacts/00000000-0000-4000-8000-000000000000'), 404, 'not_found');
+    expectError(await api(h).delete('/v1/contacts/nope'), 400, 'validation_failed');
+  });
+});
