@@ -139,6 +139,41 @@ async function sendReply(
 }
 
 /**
+ * A route that changes only the caller's own state of a conversation (read marker, star): 404 for an
+ * unknown or another org's conversation, else `change` and 200 with the conversation as the caller sees it.
+ */
+function personalStateRoute(
+  method: 'post' | 'delete',
+  path: string,
+  operationId: string,
+  summary: string,
+  description: string,
+  change: (db: Db, orgId: string, conversationId: string, userId: string) => Promise<unknown>,
+): RouteDefinition<ConversationRoutesDeps> {
+  return defineRoute(
+    {
+      method,
+      path,
+      auth: 'staff',
+      operationId,
+      tags: ['conversations'],
+      summary,
+      request: { params: IdParams },
+      response: { status: 200, schema: Conversation, description },
+      errors: [400, 404],
+    },
+    ({ db }) =>
+      async (req, res) => {
+        const me = principalOf(res);
+        const { id } = IdParams.parse(req.params);
+        await load(db, me.orgId, id);
+        await change(db, me.orgId, id, me.userId);
+        res.json(await reload(db, me.orgId, id, me.userId));
+      },
+  );
+}
+
+/**
  * The routes under `/v1/conversations` (behind auth and `express.json()`), in Express match order.
  * `GET /v1/conversations/stats` is its own router (`conversation-stats.ts`), mounted before this one.
  */
@@ -520,89 +555,37 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
       },
   ),
   // ---- per-person state and archive (issue 11) ----
-  defineRoute(
-    {
-      method: 'post',
-      path: '/v1/conversations/:id/read',
-      auth: 'staff',
-      operationId: 'markConversationRead',
-      tags: ['conversations'],
-      summary: 'Mark every message read for me (my `unreadCount` becomes 0); opening the messages does not',
-      request: { params: IdParams },
-      response: { status: 200, schema: Conversation, description: 'The conversation as I see it' },
-      errors: [400, 404],
-    },
-    ({ db }) =>
-      async (req, res) => {
-        const me = principalOf(res);
-        const { id } = IdParams.parse(req.params);
-        await load(db, me.orgId, id);
-        await markRead(db, me.orgId, id, me.userId);
-        res.json(await reload(db, me.orgId, id, me.userId));
-      },
+  personalStateRoute(
+    'post',
+    '/v1/conversations/:id/read',
+    'markConversationRead',
+    'Mark every message read for me (my `unreadCount` becomes 0); opening the messages does not',
+    'The conversation as I see it',
+    (db, orgId, id, userId) => markRead(db, orgId, id, userId),
   ),
-  defineRoute(
-    {
-      method: 'post',
-      path: '/v1/conversations/:id/unread',
-      auth: 'staff',
-      operationId: 'markConversationUnread',
-      tags: ['conversations'],
-      summary: 'Mark unread for me: the newest customer message (and any later) becomes unread again',
-      request: { params: IdParams },
-      response: { status: 200, schema: Conversation, description: 'The conversation as I see it' },
-      errors: [400, 404],
-    },
-    ({ db }) =>
-      async (req, res) => {
-        const me = principalOf(res);
-        const { id } = IdParams.parse(req.params);
-        await load(db, me.orgId, id);
-        await markUnread(db, me.orgId, id, me.userId);
-        res.json(await reload(db, me.orgId, id, me.userId));
-      },
+  personalStateRoute(
+    'post',
+    '/v1/conversations/:id/unread',
+    'markConversationUnread',
+    'Mark unread for me: the newest customer message (and any later) becomes unread again',
+    'The conversation as I see it',
+    (db, orgId, id, userId) => markUnread(db, orgId, id, userId),
   ),
-  defineRoute(
-    {
-      method: 'post',
-      path: '/v1/conversations/:id/star',
-      auth: 'staff',
-      operationId: 'starConversation',
-      tags: ['conversations'],
-      summary: 'Star the conversation for me (stars are per staff user; idempotent)',
-      request: { params: IdParams },
-      response: { status: 200, schema: Conversation, description: 'The conversation as I see it (`starred: true`)' },
-      errors: [400, 404],
-    },
-    ({ db }) =>
-      async (req, res) => {
-        const me = principalOf(res);
-        const { id } = IdParams.parse(req.params);
-        await load(db, me.orgId, id);
-        await setStarred(db, me.orgId, id, me.userId, true);
-        res.json(await reload(db, me.orgId, id, me.userId));
-      },
+  personalStateRoute(
+    'post',
+    '/v1/conversations/:id/star',
+    'starConversation',
+    'Star the conversation for me (stars are per staff user; idempotent)',
+    'The conversation as I see it (`starred: true`)',
+    (db, orgId, id, userId) => setStarred(db, orgId, id, userId, true),
   ),
-  defineRoute(
-    {
-      method: 'delete',
-      path: '/v1/conversations/:id/star',
-      auth: 'staff',
-      operationId: 'unstarConversation',
-      tags: ['conversations'],
-      summary: 'Remove my star (idempotent)',
-      request: { params: IdParams },
-      response: { status: 200, schema: Conversation, description: 'The conversation as I see it (`starred: false`)' },
-      errors: [400, 404],
-    },
-    ({ db }) =>
-      async (req, res) => {
-        const me = principalOf(res);
-        const { id } = IdParams.parse(req.params);
-        await load(db, me.orgId, id);
-        await setStarred(db, me.orgId, id, me.userId, false);
-        res.json(await reload(db, me.orgId, id, me.userId));
-      },
+  personalStateRoute(
+    'delete',
+    '/v1/conversations/:id/star',
+    'unstarConversation',
+    'Remove my star (idempotent)',
+    'The conversation as I see it (`starred: false`)',
+    (db, orgId, id, userId) => setStarred(db, orgId, id, userId, false),
   ),
   defineRoute(
     {
