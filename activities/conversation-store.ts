@@ -4,9 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { kindSpec } from '../channels/kinds';
 import type { Db } from '../db/client';
+import type { Database, MessageRow } from '../db/schema';
 import { identityAddress } from '../db/contacts';
 import { conversationColumns, conversationStateFromRow, messageRecordFromRow } from '../db/mappers';
 import { type ConversationState, type NewConversation, customerAddressOf, newConversationState, previewOf } from '../domain/conversation';
@@ -296,6 +297,33 @@ function ownMessageRefusal(
   if (!row.is_internal_note && !(scheduled && row.delivery_status === 'scheduled')) return 'not_scheduled';
   if (row.author_type !== 'staff' || row.author_id !== actorId) return 'not_yours';
   return null;
+}
+
+/** The message `messageId` of the conversation, locked for the rest of transaction `tx` (`undefined` if none). */
+function lockMessage(tx: Transaction<Database>, conversationId: string, messageId: string): Promise<MessageRow | undefined> {
+  return tx
+    .selectFrom('messages')
+    .selectAll()
+    .where('id', '=', messageId)
+    .where('conversation_id', '=', conversationId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** Keeps the text `row` had before an edit or a deletion in `message_edits` (`at`: ISO-8601, workflow time). */
+async function recordMessageEdit(tx: Transaction<Database>, row: MessageRow, action: 'edit' | 'delete', actorId: string, at: string): Promise<void> {
+  await tx
+    .insertInto('message_edits')
+    .values({
+      org_id: row.org_id,
+      conversation_id: row.conversation_id,
+      message_id: row.id,
+      action,
+      previous_text: row.text,
+      edited_by: actorId,
+      edited_at: at,
+    })
+    .execute();
 }
 
 /** Builds the database activities over a kysely handle. */
@@ -611,28 +639,11 @@ export function createConversationStoreActivities(db: Db) {
       editedAt: string;
     }): Promise<{ outcome: OwnMessageOutcome | 'edited'; message: MessageRecord | null }> {
       return db.transaction().execute(async (tx) => {
-        const row = await tx
-          .selectFrom('messages')
-          .selectAll()
-          .where('id', '=', input.messageId)
-          .where('conversation_id', '=', input.conversationId)
-          .forUpdate()
-          .executeTakeFirst();
+        const row = await lockMessage(tx, input.conversationId, input.messageId);
         const refused = ownMessageRefusal(row, input.actorId, input.scheduled);
         if (refused !== null) return { outcome: refused, message: null };
         if (row!.template !== null) return { outcome: 'not_editable', message: null };
-        await tx
-          .insertInto('message_edits')
-          .values({
-            org_id: row!.org_id,
-            conversation_id: row!.conversation_id,
-            message_id: row!.id,
-            action: 'edit',
-            previous_text: row!.text,
-            edited_by: input.actorId,
-            edited_at: input.editedAt,
-          })
-          .execute();
+        await recordMessageEdit(tx, row!, 'edit', input.actorId, input.editedAt);
         const updated = await tx
           .updateTable('messages')
           .set({ text: input.text.replaceAll('\u0000', ''), edited_at: input.editedAt, updated_at: sql`now()` })
@@ -657,27 +668,10 @@ export function createConversationStoreActivities(db: Db) {
       deletedAt: string;
     }): Promise<{ outcome: OwnMessageOutcome | 'deleted'; message: MessageRecord | null }> {
       return db.transaction().execute(async (tx) => {
-        const row = await tx
-          .selectFrom('messages')
-          .selectAll()
-          .where('id', '=', input.messageId)
-          .where('conversation_id', '=', input.conversationId)
-          .forUpdate()
-          .executeTakeFirst();
+        const row = await lockMessage(tx, input.conversationId, input.messageId);
         const refused = ownMessageRefusal(row, input.actorId, false);
         if (refused !== null) return { outcome: refused, message: null };
-        await tx
-          .insertInto('message_edits')
-          .values({
-            org_id: row!.org_id,
-            conversation_id: row!.conversation_id,
-            message_id: row!.id,
-            action: 'delete',
-            previous_text: row!.text,
-            edited_by: input.actorId,
-            edited_at: input.deletedAt,
-          })
-          .execute();
+        await recordMessageEdit(tx, row!, 'delete', input.actorId, input.deletedAt);
         await tx.deleteFrom('messages').where('id', '=', row!.id).execute();
         return { outcome: 'deleted', message: messageRecordFromRow(row!) };
       });
