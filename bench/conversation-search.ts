@@ -9,9 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { Pool } from 'pg';
-import { createDatabaseIfMissing, createDb, migrateToLatest } from '../db/client';
 import { type ConversationFilters, listConversations } from '../db/queries';
+import { timeCalls, withScratchDatabase } from './scratch-db';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const keep = process.argv.includes('--keep');
@@ -21,12 +20,7 @@ const RUNS = Number(args[2] ?? 20);
 const WORDS = `array['order','parcel','refund','jacket','blue','red','invoice','shipping','hello','thanks','please','help','delay','tracking','size','colour','return','broken','price','discount']`;
 
 async function main(): Promise<void> {
-  const name = `switchboard_bench_search_${Date.now()}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
-  await createDatabaseIfMissing(url);
-  const db = createDb(url);
-  try {
-    await migrateToLatest(db);
+  await withScratchDatabase('search', keep, async (db) => {
     const orgId = randomUUID();
     const staffId = randomUUID();
     const channelId = randomUUID();
@@ -76,28 +70,15 @@ async function main(): Promise<void> {
       ['q: one common word (~78 %)', { archived: false, q: 'order' }],
     ];
     for (const [label, filters] of cases) {
-      const times: number[] = [];
       let rows = 0;
-      for (let i = 0; i < RUNS + 1; i++) {
-        const t = process.hrtime.bigint();
-        const page = await listConversations(db, orgId, filters, { limit: 25 }, staffId);
-        if (i > 0) times.push(Number(process.hrtime.bigint() - t) / 1e6);
-        rows = page.rows.length;
-      }
-      times.sort((a, b) => a - b);
-      const at = (p: number) => times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)]!.toFixed(1);
+      const t = await timeCalls(async () => {
+        rows = (await listConversations(db, orgId, filters, { limit: 25 }, staffId)).rows.length;
+      }, RUNS);
       console.log(
-        `${label.padEnd(28)} rows ${String(rows).padStart(2)}  p50 ${at(50).padStart(7)} ms  p99 ${at(99).padStart(7)} ms  max ${times.at(-1)!.toFixed(1)} ms`,
+        `${label.padEnd(28)} rows ${String(rows).padStart(2)}  p50 ${t.p50.toFixed(1).padStart(7)} ms  p99 ${t.p99.toFixed(1).padStart(7)} ms  max ${t.max.toFixed(1)} ms`,
       );
     }
-  } finally {
-    await db.destroy();
-    if (!keep) {
-      const admin = new Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', max: 1 });
-      await admin.query(`drop database if exists "${name}"`);
-      await admin.end();
-    } else console.log(`kept database ${name}`);
-  }
+  });
 }
 
 void main();

@@ -14,9 +14,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { Pool } from 'pg';
 import { BUILTIN_VIEW_KEYS, BUILTIN_VIEWS, conversationFiltersOf, queryFormOf, ViewFilters } from '../api/conversation-view-schemas';
-import { createDatabaseIfMissing, createDb, type Db, migrateToLatest } from '../db/client';
+import type { Db } from '../db/client';
+import { type Timings, timeCalls, withScratchDatabase } from './scratch-db';
 import { countSavedViews, countSavedViewsSql, listSavedViews, replaceViewLists } from '../db/saved-views';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -29,20 +29,11 @@ const GOAL_P99_MS = 25;
 const BUILTIN_SEEDS = BUILTIN_VIEW_KEYS.map((key) => ({ key, ...BUILTIN_VIEWS[key] }));
 
 /** p50 / p99 / max of `RUNS` timed calls of `fn` (after 3 warm-up calls), in ms. */
-async function measure(fn: () => Promise<unknown>): Promise<{ p50: number; p99: number; max: number }> {
-  for (let i = 0; i < 3; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = process.hrtime.bigint();
-    await fn();
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  const at = (p: number) => times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)]!;
-  return { p50: at(50), p99: at(99), max: times.at(-1)! };
+function measure(fn: () => Promise<unknown>): Promise<Timings> {
+  return timeCalls(fn, RUNS, 3);
 }
 
-function report(label: string, m: { p50: number; p99: number; max: number }): void {
+function report(label: string, m: Timings): void {
   const met = m.p99 <= GOAL_P99_MS ? 'goal met' : 'goal MISSED';
   console.log(
     `${label.padEnd(44)} p50 ${m.p50.toFixed(1).padStart(6)} ms  p99 ${m.p99.toFixed(1).padStart(6)} ms  max ${m.max.toFixed(1).padStart(6)} ms  ` +
@@ -132,12 +123,7 @@ const CUSTOM: Record<string, string>[] = [
 ];
 
 async function main(): Promise<void> {
-  const name = `switchboard_bench_views_${Date.now()}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
-  await createDatabaseIfMissing(url);
-  const db = createDb(url);
-  try {
-    await migrateToLatest(db);
+  await withScratchDatabase('views', keep, async (db) => {
     const orgId = randomUUID();
     const staffIds = Array.from({ length: 5 }, () => randomUUID());
     const teamIds = Array.from({ length: 3 }, () => randomUUID());
@@ -183,14 +169,7 @@ async function main(): Promise<void> {
     ]);
     const withSearch = await toCount();
     report(`counts statement, ${withSearch.length} views (one q)`, await measure(() => countSavedViews(db, orgId, me, withSearch)));
-  } finally {
-    await db.destroy();
-    if (!keep) {
-      const admin = new Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', max: 1 });
-      await admin.query(`drop database if exists "${name}"`);
-      await admin.end();
-    } else console.log(`kept database ${name}`);
-  }
+  });
 }
 
 void main();
