@@ -59,6 +59,9 @@ const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 async function apiKeyPrincipal(db: Db, key: string, req: Request): Promise<Principal | HttpError> {
   const row = await findLiveApiKey(db, key);
   if (!row) return new HttpError(401, 'unauthorized', 'Invalid API key');
+  // a key acts with its creator's rights, never more: it stops with a deactivated creator, and a
+  // creator no longer admin cannot use it for admin routes
+  if (row.creator_deactivated) return new HttpError(401, 'unauthorized', 'The API key cannot be used: its creator is deactivated');
   if (row.acting_user_id === null) {
     return new HttpError(401, 'unauthorized', 'The API key cannot be used: its organisation has no active admin to act as');
   }
@@ -78,7 +81,7 @@ async function apiKeyPrincipal(db: Db, key: string, req: Request): Promise<Princ
   return {
     userId: row.acting_user_id,
     orgId: row.org_id,
-    role: allowed.admin ? 'admin' : 'agent',
+    role: allowed.admin && row.creator_role !== 'agent' ? 'admin' : 'agent',
     apiKeyId: row.id,
     scopes: row.scopes,
   };

@@ -157,6 +157,10 @@ export interface ApiKeyPrincipalRow {
    * CLI the org's oldest active admin; `null` when the org has no active admin (then the key cannot be used).
    */
   acting_user_id: string | null;
+  /** The creator's current role (`null` for a CLI-created key): a key never has more rights than its creator has now. */
+  creator_role: 'admin' | 'agent' | null;
+  /** Whether the creator is deactivated (`false` for a CLI-created key): their keys stop working with them. */
+  creator_deactivated: boolean;
 }
 
 /**
@@ -166,7 +170,9 @@ export interface ApiKeyPrincipalRow {
 export async function findLiveApiKey(db: Db, key: string): Promise<ApiKeyPrincipalRow | undefined> {
   return db
     .selectFrom('api_keys as k')
-    .select(['k.id', 'k.org_id', 'k.scopes', 'k.last_used_at'])
+    .leftJoin('staff_users as creator', (j) => j.onRef('creator.id', '=', 'k.created_by').onRef('creator.org_id', '=', 'k.org_id'))
+    .select(['k.id', 'k.org_id', 'k.scopes', 'k.last_used_at', 'creator.role as creator_role'])
+    .select(sql<boolean>`coalesce(creator.deactivated_at is not null, false)`.as('creator_deactivated'))
     .select(
       sql<string | null>`coalesce(k.created_by, (
         select u.id from staff_users u

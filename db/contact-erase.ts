@@ -124,6 +124,20 @@ export async function eraseContact(
         .set({ reply: ERASED_TEXT, handoff_reason: null })
         .where('conversation_id', 'in', conversationIds)
         .execute();
+      // copies of drafts and sent replies (the training-pair export) and todo titles quote the customer too
+      await trx
+        .updateTable('ai_training_pairs')
+        .set({ draft: ERASED_TEXT, sent: ERASED_TEXT })
+        .where('org_id', '=', orgId)
+        .where('conversation_id', 'in', conversationIds)
+        .execute();
+      await trx
+        .updateTable('todos')
+        .set({ title: ERASED_TEXT, updated_at: sql`now()` })
+        .where('org_id', '=', orgId)
+        .where('source_type', '=', 'inbox')
+        .where('source_id', 'in', conversationIds)
+        .execute();
     }
     // merges into this contact were audited with both contacts' names and addresses: keep ids only
     await trx

@@ -208,15 +208,27 @@ describe('API keys through the API (shared test database)', () => {
     expect((await as(ours.key).get('/v1/me')).status).toBe(200);
   });
 
-  test('a key keeps working (attributed to its creator) after the creator is deactivated', async () => {
+  test('a key never has more rights than its creator has now: deactivated → 401, demoted → no admin routes', async () => {
     const third = await createTestOrg(db);
     const thirdAdmin = signStaffToken(JWT_SECRET, { userId: third.adminId, orgId: third.orgId, role: 'admin' });
+    // the agent becomes an admin, makes an admin key, and is demoted again
+    await db.updateTable('staff_users').set({ role: 'admin' }).where('id', '=', third.agentId).execute();
+    const promoted = signStaffToken(JWT_SECRET, { userId: third.agentId, orgId: third.orgId, role: 'admin' });
+    const adminKey = await as(promoted).post('/v1/api-keys', { name: 'automation', scopes: ['admin'] });
+    expect(adminKey.status).toBe(201);
+    expect((await as(adminKey.body.key).get('/v1/api-keys')).status).toBe(200);
+    await db.updateTable('staff_users').set({ role: 'agent' }).where('id', '=', third.agentId).execute();
+    expectError(await as(adminKey.body.key).get('/v1/api-keys'), 403, 'forbidden');
+    expect((await as(adminKey.body.key).get('/v1/me')).status).toBe(200);
+
     const created = await as(thirdAdmin).post('/v1/api-keys', { name: 'integration', scopes: ['read'] });
     expect(created.status).toBe(201);
+    expect((await as(created.body.key).get('/v1/me')).body).toMatchObject({ id: third.adminId, orgId: third.orgId });
     await deactivateStaff(db, third.adminId);
-    const me = await as(created.body.key).get('/v1/me');
-    expect(me.status).toBe(200);
-    expect(me.body).toMatchObject({ id: third.adminId, orgId: third.orgId });
+    expectError(await as(created.body.key).get('/v1/me'), 401, 'unauthorized');
+    // reactivated, the key works again (revoking it is what ends it for good)
+    await db.updateTable('staff_users').set({ deactivated_at: null }).where('id', '=', third.adminId).execute();
+    expect((await as(created.body.key).get('/v1/me')).status).toBe(200);
   });
 });
 

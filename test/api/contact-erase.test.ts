@@ -10,6 +10,7 @@ import { signStaffToken } from '../../api/auth';
 import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
 import { createHarness, createTestOrg, type Harness, JWT_SECRET, randomPhone } from '../support/harness';
 import { api, expectError, inboundAndWait } from './rest-helpers';
+import { insertTrainingPairs } from './db-fixtures';
 
 let h: Harness;
 beforeAll(async () => {
@@ -73,8 +74,21 @@ describe('DELETE /v1/contacts/:id', () => {
     // agents may not; admins may
     expectError(await api(h, h.tokens.agent).delete(`/v1/contacts/${contactId}`), 403, 'forbidden');
     expect(await h.db.selectFrom('contacts').select('id').where('id', '=', contactId).execute()).toHaveLength(1);
+    // copies of the conversation's words elsewhere: a training pair (the admin's JSONL export) and a todo
+    const [pairId] = await insertTrainingPairs(h.db, h.org.orgId, conversation.id, [
+      { at: new Date(), draft: 'Hi Secret Person', sent: 'Hello Secret Person' },
+    ]);
+    const todo = await api(h).post('/v1/todos', { title: 'Call Secret Person back', sourceType: 'inbox', sourceId: conversation.id });
+    expect(todo.status).toBe(201);
+
     const res = await api(h).delete(`/v1/contacts/${contactId}`);
     expect(res.status).toBe(204);
+    expect(
+      await h.db.selectFrom('ai_training_pairs').select(['draft', 'sent']).where('id', '=', pairId!).executeTakeFirstOrThrow(),
+    ).toEqual({ draft: '[erased]', sent: '[erased]' });
+    expect(await h.db.selectFrom('todos').select('title').where('id', '=', todo.body.id).executeTakeFirstOrThrow()).toEqual({
+      title: '[erased]',
+    });
 
     const after = await messagesOf(conversation.id);
     expect(after.map((m) => m.id)).toEqual(before.map((m) => m.id));
