@@ -42,14 +42,14 @@ export interface PasswordResetEmailInput {
 
 /** What happened: `sent` with Postmark's MessageID, or why no email went out. */
 export type PasswordResetEmailResult =
-  | { sent: true; providerMessageId: string }
-  | { sent: false; reason: 'no_active_user' | 'no_email_channel' };
+  { sent: true; providerMessageId: string } | { sent: false; reason: 'no_active_user' | 'no_email_channel' };
 
 /** The staff-email activities. */
 export function createStaffEmailActivities(deps: StaffEmailDeps) {
   return {
     /**
-     * Issues a password-reset token (1 h; the user's earlier unused tokens stop working) and emails the
+     * Issues a password-reset token (1 h; the user's earlier unused reset tokens stop working, an invite
+     * or a CLI token does not) and emails the
      * link to the user from the org's email channel.
      * @throws ApplicationFailure non-retryable `email_rejected` (Postmark refused: bad token, inactive
      *   recipient) or `email_unconfirmed` (no answer: it may have been sent); other errors are retried
@@ -81,7 +81,14 @@ export function createStaffEmailActivities(deps: StaffEmailDeps) {
         apiBaseUrl: deps.postmark.apiBaseUrl,
         timeoutSeconds: 30,
       });
-      const { token, expiresAt } = await issueOneTimeToken(deps.db, user.id, 'reset_password', new Date(), PASSWORD_RESET_TTL_MS);
+      const { token, expiresAt } = await issueOneTimeToken(
+        deps.db,
+        user.id,
+        'reset_password',
+        new Date(),
+        PASSWORD_RESET_TTL_MS,
+        'same_purpose',
+      );
       const link = `${deps.publicBaseUrl}/set-password?token=${encodeURIComponent(token)}`;
       try {
         const res = await client.sendEmail({
@@ -106,7 +113,10 @@ export function createStaffEmailActivities(deps: StaffEmailDeps) {
         }
         if (err instanceof Errors.PostmarkError && err.statusCode === 0) {
           log.warn('password reset email unconfirmed (no answer from Postmark); not retried', { staffId: user.id });
-          throw ApplicationFailure.nonRetryable('Postmark did not answer: the reset email may or may not have been sent', 'email_unconfirmed');
+          throw ApplicationFailure.nonRetryable(
+            'Postmark did not answer: the reset email may or may not have been sent',
+            'email_unconfirmed',
+          );
         }
         throw err;
       }

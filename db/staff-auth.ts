@@ -73,8 +73,9 @@ export async function findTokenState(
 
 /**
  * Issues a one-time token of `purpose` for staff user `staffId`, valid `ttlMs` (default
- * {@link ONE_TIME_TOKEN_TTL_MS}); the user's earlier unused tokens stop working. `db` may be the
- * caller's transaction.
+ * {@link ONE_TIME_TOKEN_TTL_MS}); the user's earlier unused tokens stop working — all of them, or with
+ * `replaces: 'same_purpose'` only those of `purpose` (the public forgot-password route: whoever knows an
+ * email must not be able to void that user's invite). `db` may be the caller's transaction.
  * @returns the token (shown once) and its expiry
  */
 export async function issueOneTimeToken(
@@ -83,16 +84,18 @@ export async function issueOneTimeToken(
   purpose: OneTimeTokenPurpose,
   now = new Date(),
   ttlMs = ONE_TIME_TOKEN_TTL_MS,
+  replaces: 'all' | 'same_purpose' = 'all',
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = newSecretToken();
   const expiresAt = new Date(now.getTime() + ttlMs);
   await inTransaction(db, async (trx) => {
-    await trx
+    let earlier = trx
       .updateTable('staff_one_time_tokens')
       .set({ used_at: now })
       .where('staff_id', '=', staffId)
-      .where('used_at', 'is', null)
-      .execute();
+      .where('used_at', 'is', null);
+    if (replaces === 'same_purpose') earlier = earlier.where('purpose', '=', purpose);
+    await earlier.execute();
     await trx
       .insertInto('staff_one_time_tokens')
       .values({ staff_id: staffId, purpose, token_hash: tokenHash(token), expires_at: expiresAt })

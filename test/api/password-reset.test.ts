@@ -11,7 +11,15 @@ import request from 'supertest';
 import { createStaffEmailActivities } from '../../activities/staff-email';
 import { RESET_MAX_REQUESTS } from '../../api/login-limiter';
 import { Keyring } from '../../config/keyring';
-import { createHarness, createTestOrg, type Harness, POSTMARK_SERVER_TOKEN, PUBLIC_BASE_URL, TEST_CREDENTIALS_KEYS } from '../support/harness';
+import { issueOneTimeToken } from '../../db/staff-auth';
+import {
+  createHarness,
+  createTestOrg,
+  type Harness,
+  POSTMARK_SERVER_TOKEN,
+  PUBLIC_BASE_URL,
+  TEST_CREDENTIALS_KEYS,
+} from '../support/harness';
 import { expectError } from './rest-helpers';
 
 let h: Harness;
@@ -35,7 +43,12 @@ function resetEmailsTo(to: string): { from: string; text: string }[] {
 const tokenIn = (text: string): string => decodeURIComponent(/set-password\?token=([^\s]+)/.exec(text)![1]!);
 
 async function adminEmail(orgId: string): Promise<string> {
-  const row = await h.db.selectFrom('staff_users').select('email').where('org_id', '=', orgId).where('role', '=', 'admin').executeTakeFirstOrThrow();
+  const row = await h.db
+    .selectFrom('staff_users')
+    .select('email')
+    .where('org_id', '=', orgId)
+    .where('role', '=', 'admin')
+    .executeTakeFirstOrThrow();
   return row.email;
 }
 
@@ -52,7 +65,12 @@ test('the emailed link sets a new password, once; the email comes from the org e
   const token = tokenIn(sent!.text);
 
   // the secret is in the email only: not in the workflow's input or history
-  const rows = await h.db.selectFrom('staff_one_time_tokens').select(['purpose', 'expires_at']).where('staff_id', '=', h.org.adminId).where('used_at', 'is', null).execute();
+  const rows = await h.db
+    .selectFrom('staff_one_time_tokens')
+    .select(['purpose', 'expires_at'])
+    .where('staff_id', '=', h.org.adminId)
+    .where('used_at', 'is', null)
+    .execute();
   expect(rows).toEqual([{ purpose: 'reset_password', expires_at: expect.any(Date) }]);
   expect(rows[0]!.expires_at.getTime() - Date.now()).toBeLessThanOrEqual(60 * 60 * 1000);
 
@@ -64,7 +82,9 @@ test('the emailed link sets a new password, once; the email comes from the org e
 
 test('unknown emails get the same 202 and no email; a bad body is 400', async () => {
   const before = h.postmark.requests.length;
-  const res = await request(h.app).post('/v1/auth/forgot-password').send({ email: `nobody-${randomUUID()}@example.test` });
+  const res = await request(h.app)
+    .post('/v1/auth/forgot-password')
+    .send({ email: `nobody-${randomUUID()}@example.test` });
   expect(res.status).toBe(202);
   expect(res.text).toBe('');
   expectError(await request(h.app).post('/v1/auth/forgot-password').send({ email: 1 }), 400, 'validation_failed');
@@ -101,6 +121,25 @@ describe('the activity', () => {
     expect(await h.db.selectFrom('staff_one_time_tokens').select('id').where('staff_id', '=', org.adminId).execute()).toEqual([]);
   });
 
+  test("a reset request does not void the user's pending invite (only earlier reset links)", async () => {
+    const org = await createTestOrg(h.db);
+    const invite = await issueOneTimeToken(h.db, org.agentId, 'invite');
+    const first = await new MockActivityEnvironment().run(activities().sendPasswordResetEmail, { orgId: org.orgId, staffId: org.agentId });
+    expect(first).toMatchObject({ sent: true });
+    await new MockActivityEnvironment().run(activities().sendPasswordResetEmail, { orgId: org.orgId, staffId: org.agentId });
+    const live = await h.db
+      .selectFrom('staff_one_time_tokens')
+      .select('purpose')
+      .where('staff_id', '=', org.agentId)
+      .where('used_at', 'is', null)
+      .orderBy('purpose')
+      .execute();
+    expect(live.map((t) => t.purpose)).toEqual(['invite', 'reset_password']);
+    expect(
+      (await request(h.app).post('/v1/auth/set-password').send({ token: invite.token, password: 'the invited password' })).status,
+    ).toBe(204);
+  });
+
   test('a deactivated user gets nothing', async () => {
     const org = await createTestOrg(h.db);
     await h.db.updateTable('staff_users').set({ deactivated_at: new Date() }).where('id', '=', org.agentId).execute();
@@ -111,7 +150,9 @@ describe('the activity', () => {
   test('Postmark refusing is final (email_rejected); a 5xx is retried (thrown as is)', async () => {
     const org = await createTestOrg(h.db);
     h.postmark.failNext(422, { ErrorCode: 406, Message: 'You tried to send to recipient(s) that have been marked as inactive.' });
-    await expect(new MockActivityEnvironment().run(activities().sendPasswordResetEmail, { orgId: org.orgId, staffId: org.adminId })).rejects.toMatchObject({
+    await expect(
+      new MockActivityEnvironment().run(activities().sendPasswordResetEmail, { orgId: org.orgId, staffId: org.adminId }),
+    ).rejects.toMatchObject({
       type: 'email_rejected',
       nonRetryable: true,
     });
@@ -131,7 +172,9 @@ describe('the activity', () => {
       postmark: { serverToken: POSTMARK_SERVER_TOKEN, apiBaseUrl: 'http://127.0.0.1:1' },
       publicBaseUrl: PUBLIC_BASE_URL,
     });
-    await expect(new MockActivityEnvironment().run(unreachable.sendPasswordResetEmail, { orgId: org.orgId, staffId: org.adminId })).rejects.toMatchObject({
+    await expect(
+      new MockActivityEnvironment().run(unreachable.sendPasswordResetEmail, { orgId: org.orgId, staffId: org.adminId }),
+    ).rejects.toMatchObject({
       type: 'email_unconfirmed',
       nonRetryable: true,
     });
