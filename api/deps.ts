@@ -10,6 +10,11 @@ export interface ApiConfig {
   jwtSecret: string;
   publicBaseUrl: string;
   /**
+   * Whether `POST /v1/channels` may create carrier channels without credentials of their own (they then
+   * use the environment's accounts; `Config.sharedCarrierAccount`). Absent = allowed (tests, dev).
+   */
+  sharedCarrierAccount?: boolean;
+  /**
    * `authToken` verifies the Twilio webhook signatures of channels without credentials of their own;
    * `apiBaseUrl` (absent / `undefined` = api.twilio.com) is where the Twilio onboarding routes send the SDK's requests.
    */

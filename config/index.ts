@@ -94,6 +94,7 @@ const EnvSchema = z.object({
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl,
   CREDENTIALS_ENCRYPTION_KEYS: optionalString,
+  SHARED_CARRIER_ACCOUNT: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).optional()),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -169,6 +170,13 @@ export interface Config {
    * commas; the first encrypts, every one decrypts (rotation: put the new key first, keep the old).
    */
   credentialsKeys: string;
+  /**
+   * SHARED_CARRIER_ACCOUNT: whether channels created through the API may go without credentials of their
+   * own and use the environment's carrier accounts (TWILIO_* / POSTMARK_* / TELEGRAM_BOT_TOKEN). Default
+   * `true` outside production, `false` in production: on a deployment serving several orgs, an org's admin
+   * must not be able to claim a number or address of the operator's own account.
+   */
+  sharedCarrierAccount: boolean;
   logLevel: string;
 }
 
@@ -260,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { deploym
     attachments: { dir: e.ATTACHMENTS_DIR ?? path.resolve(__dirname, '..', '.data', 'attachments'), maxBytes: e.MAX_ATTACHMENT_BYTES },
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
     credentialsKeys: e.CREDENTIALS_ENCRYPTION_KEYS ?? DEV_DEFAULTS.credentialsKeys,
+    sharedCarrierAccount: e.SHARED_CARRIER_ACCOUNT === undefined ? !production : e.SHARED_CARRIER_ACCOUNT === 'true',
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -25,7 +25,8 @@ import {
   updateChannel,
   type WriteOptions,
 } from '../../db/channel-admin';
-import { kindSpec } from '../../channels/kinds';
+import { type ChannelKind, kindSpec } from '../../channels/kinds';
+import { hasCredentialsSchema } from '../../channels/credentials';
 import {
   newTelegramWebhookSecret,
   registerTelegramWebhook,
@@ -50,6 +51,26 @@ import { IdParams } from '../schemas';
 
 type ChannelDeps = Pick<ApiDeps, 'db' | 'keyring' | 'config'>;
 
+/**
+ * 422 `credentials_required` when a carrier channel (one whose provider takes credentials) would run on
+ * the environment's account and the deployment does not share it (`SHARED_CARRIER_ACCOUNT=false`, the
+ * production default): an org's admin may not claim the operator's numbers or addresses.
+ */
+function assertSharedAccountAllowed(deps: ChannelDeps, kind: ChannelKind): void {
+  if (deps.config.sharedCarrierAccount !== false) return;
+  const provider = kindSpec(kind).provider;
+  if (!hasCredentialsSchema(provider)) return;
+  throw new HttpError(
+    422,
+    'credentials_required',
+    `A ${kindSpec(kind).label} channel needs its own ${provider} credentials on this deployment`,
+    {
+      fields: [
+        { path: 'credentials', message: 'Required: this deployment does not share its carrier accounts', code: 'credentials_required' },
+      ],
+    },
+  );
+}
 
 function telegramFailed(err: TelegramSetupError): HttpError {
   return new HttpError(422, 'telegram_webhook_failed', err.message, { method: err.method, telegramStatus: err.status });
@@ -120,7 +141,7 @@ export const channelRoutes: RouteDefinition<ChannelDeps>[] = [
         {
           status: 422,
           description:
-            '`invalid_credentials` (details.fields), `credentials_not_supported`, `invalid_address`, `address_required`, ' +
+            '`invalid_credentials` (details.fields), `credentials_not_supported`, `credentials_required` (SHARED_CARRIER_ACCOUNT=false), `invalid_address`, `address_required`, ' +
             '`telegram_webhook_failed` (the Bot API refused getMe or setWebhook; nothing stored)',
         },
       ],
@@ -145,6 +166,7 @@ export const channelRoutes: RouteDefinition<ChannelDeps>[] = [
         }
         options = registerWebhookStep(deps, credentials);
       }
+      if (credentials === undefined) assertSharedAccountAllowed(deps, body.kind);
       if (address === undefined) {
         throw new HttpError(422, 'address_required', `A ${kindSpec(body.kind).label} channel needs an address`, {
           fields: [{ path: 'address', message: 'Required', code: 'invalid_type' }],
@@ -196,7 +218,11 @@ export const channelRoutes: RouteDefinition<ChannelDeps>[] = [
         400,
         404,
         { status: 409, description: '`channel_archived`: an archived channel cannot change' },
-        { status: 422, description: '`invalid_credentials`, `credentials_not_supported`, `telegram_webhook_failed`' },
+        {
+          status: 422,
+          description:
+            '`invalid_credentials`, `credentials_not_supported`, `credentials_required` (removing them when SHARED_CARRIER_ACCOUNT=false), `telegram_webhook_failed`',
+        },
       ],
     },
     (deps) => async (req, res) => {
@@ -207,6 +233,7 @@ export const channelRoutes: RouteDefinition<ChannelDeps>[] = [
       if (!current) throw notFound('Channel');
       let credentials = body.credentials;
       let options: WriteOptions = {};
+      if (credentials === null) assertSharedAccountAllowed(deps, current.kind);
       if (current.provider === 'telegram' && credentials !== undefined && credentials !== null) {
         credentials = withWebhookSecret(credentials);
         options = registerWebhookStep(deps, credentials);

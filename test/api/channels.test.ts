@@ -93,6 +93,32 @@ afterAll(async () => {
   await h?.close();
 });
 
+describe('SHARED_CARRIER_ACCOUNT=false (the production default)', () => {
+  test('carrier channels need their own credentials: none on create, or removing them → 422 credentials_required, nothing stored', async () => {
+    const base = testApiDeps({ db: h.db, conversations: h.conversations, blobs: h.blobs });
+    const strict = createApp({ ...base, config: { ...base.config, sharedCarrierAccount: false } });
+    const admin = {
+      post: (body: object) => request(strict).post('/v1/channels').set('Authorization', `Bearer ${tokens.adminA}`).send(body),
+      patch: (id: string, body: object) =>
+        request(strict).patch(`/v1/channels/${id}`).set('Authorization', `Bearer ${tokens.adminA}`).send(body),
+    };
+    const address = randomPhone();
+    expectError(await admin.post({ kind: 'sms', name: 'Borrowed', address }), 422, 'credentials_required');
+    expectError(
+      await admin.post({ kind: 'email', name: 'Borrowed', address: `help-${address.slice(2)}@example.test` }),
+      422,
+      'credentials_required',
+    );
+    expect(await h.db.selectFrom('channels').select('id').where('address', '=', address).execute()).toEqual([]);
+    const own = await admin.post({ kind: 'sms', name: 'Own account', address, credentials: ACCOUNT_A });
+    expect(own.status).toBe(201);
+    expectError(await admin.patch(own.body.id, { credentials: null }), 422, 'credentials_required');
+    expect((await storedRow(own.body.id))!.credentials_ciphertext).not.toBeNull();
+    // web chat has no carrier account to borrow
+    expect((await admin.post({ kind: 'chat', name: 'Widget', address: `widget-${address.slice(2)}` })).status).toBe(201);
+  });
+});
+
 describe('CRUD and access', () => {
   let channelId: string;
   const number = randomPhone();

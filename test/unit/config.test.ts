@@ -97,6 +97,23 @@ describe('loadConfig', () => {
     expect(config.twilio.credentialsConfigured).toBe(true);
   });
 
+  it('shares the environment carrier accounts with API-created channels outside production only, unless told', () => {
+    expect(loadConfig({}).sharedCarrierAccount).toBe(true);
+    expect(loadConfig({ SHARED_CARRIER_ACCOUNT: 'false' }).sharedCarrierAccount).toBe(false);
+    const production = {
+      NODE_ENV: 'production',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      DATABASE_URL: 'postgres://db/switchboard',
+      JWT_SECRET: 'a-secret-of-32-characters-xxxxx',
+      PUBLIC_BASE_URL: 'https://inbox.example.test',
+      POSTMARK_INBOUND_PASSWORD: 'a-webhook-password-of-32-chars-x',
+      CREDENTIALS_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+    };
+    expect(loadConfig(production).sharedCarrierAccount).toBe(false);
+    expect(loadConfig({ ...production, SHARED_CARRIER_ACCOUNT: 'true' }).sharedCarrierAccount).toBe(true);
+    expect(() => loadConfig({ SHARED_CARRIER_ACCOUNT: 'yes' })).toThrow(/SHARED_CARRIER_ACCOUNT/);
+  });
+
   it('rejects a short JWT secret', () => {
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET: must be at least 16 characters/);
   });
