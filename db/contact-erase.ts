@@ -102,7 +102,7 @@ export async function eraseContact(
         attachmentIds = rows.map((r) => r.id);
         blobKeys = rows.map((r) => r.storage_key);
       }
-      const messages = await trx
+      const erased = await trx
         .updateTable('messages')
         .set({
           text: ERASED_TEXT,
@@ -115,9 +115,8 @@ export async function eraseContact(
           updated_at: sql`now()`,
         })
         .where('conversation_id', 'in', conversationIds)
-        .returning('id')
-        .execute();
-      messageCount = messages.length;
+        .executeTakeFirst();
+      messageCount = Number(erased.numUpdatedRows);
       await trx.deleteFrom('message_edits').where('conversation_id', 'in', conversationIds).execute();
       await trx
         .updateTable('ai_suggestions')

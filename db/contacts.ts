@@ -359,6 +359,7 @@ export async function updateContact(db: Db, orgId: string, contactId: string, pa
         .select(['id', identityAddress('email', 'contacts.id').as('email')])
         .where('org_id', '=', orgId)
         .where('id', '=', contactId)
+        .where('erased_at', 'is', null)
         .forUpdate()
         .executeTakeFirst();
       if (!locked) return { status: 'not_found' };

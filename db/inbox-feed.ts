@@ -9,7 +9,7 @@
  * `conversations_org_activity_idx` (bounded to {@link MAX_INBOX_CHATS} rooms) and each room's messages
  * through `messages_conversation_seq_idx`.
  */
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import { CHANNEL_KINDS, type ChannelKind } from '../channels/kinds';
 import type { Db } from './client';
 import { wasSaid } from './message-filters';
@@ -39,6 +39,15 @@ export const AI_SENDER_NAME = 'AI assistant';
 
 /** Author types of feed messages (`system` messages are not in the feed). */
 const FEED_AUTHORS = ['customer', 'staff', 'ai'] as const;
+
+/**
+ * Whether the `messages` row aliased `alias` belongs in the feed: said by the customer, staff or the AI
+ * (not a system message), not an internal note, not a reply held for later or canceled.
+ */
+function isFeedMessage(alias: string): RawBuilder<boolean> {
+  const authors = sql.join(FEED_AUTHORS.map((a) => sql.lit(a)));
+  return sql<boolean>`(not ${sql.ref(`${alias}.is_internal_note`)} and ${sql.ref(`${alias}.author_type`)} in (${authors}) and ${wasSaid(`${alias}.delivery_status`)})`;
+}
 
 /** One message of the feed (see the `InboxMessage` API schema). */
 export interface InboxMessage {
@@ -151,9 +160,7 @@ export async function listInboxMessages(
     .where('m.org_id', '=', orgId)
     .where('c.org_id', '=', orgId)
     .where('c.channel_kind', 'in', [...opts.sources])
-    .where('m.is_internal_note', '=', false)
-    .where('m.author_type', 'in', [...FEED_AUTHORS])
-    .where(wasSaid('m.delivery_status'));
+    .where(isFeedMessage('m'));
   if (opts.roomId !== undefined) query = query.where('m.conversation_id', '=', opts.roomId);
   const rows = await query.orderBy('m.created_at', 'desc').orderBy('m.seq', 'desc').limit(opts.limit).execute();
 
@@ -221,9 +228,7 @@ export async function listInboxChats(db: Db, orgId: string, sources: readonly In
           .select(['m.text', 'm.created_at'])
           .whereRef('m.conversation_id', '=', 'r.id')
           .where('m.org_id', '=', orgId)
-          .where('m.is_internal_note', '=', false)
-          .where('m.author_type', 'in', [...FEED_AUTHORS])
-          .where(wasSaid('m.delivery_status'))
+          .where(isFeedMessage('m'))
           .orderBy('m.created_at', 'desc')
           .orderBy('m.seq', 'desc')
           .limit(1)
@@ -244,9 +249,7 @@ export async function listInboxChats(db: Db, orgId: string, sources: readonly In
           .select(sql<string>`count(*)`.as('n'))
           .whereRef('m.conversation_id', '=', 'r.id')
           .where('m.org_id', '=', orgId)
-          .where('m.is_internal_note', '=', false)
-          .where('m.author_type', 'in', [...FEED_AUTHORS])
-          .where(wasSaid('m.delivery_status'))
+          .where(isFeedMessage('m'))
           .as('message_count'),
     ])
     .orderBy('lm.created_at', 'desc')
@@ -280,8 +283,7 @@ export async function listInboxSources(db: Db, orgId: string): Promise<InboxSour
       where c.org_id = ${orgId} and c.channel_kind = k.kind
         and exists (
           select 1 from messages m
-          where m.conversation_id = c.id and m.org_id = ${orgId} and not m.is_internal_note
-            and m.author_type = any(${sql.val([...FEED_AUTHORS])}::text[])
+          where m.conversation_id = c.id and m.org_id = ${orgId} and ${isFeedMessage('m')}
         )
     )
     order by k.ord`.execute(db);

@@ -74,7 +74,6 @@ function conversationSelect(db: Db, viewerId: string | null) {
       myUnreadCountSql(viewerId).as('my_unread_count'),
       starredSql(viewerId).as('starred'),
       'c.archived_at',
-      'c.has_staff_replied',
       sessionStatusSql().as('session_status'),
     ]);
 }

@@ -10,6 +10,7 @@ import type { Db } from './client';
 import { type AuditActor, recordAudit } from './audit-log';
 import { DEFAULT_SLA_POLICY, type SlaSettings } from '../domain/sla';
 import type { SlaSettingsDocument } from './schema';
+import { conversationFilterSql } from './queries';
 
 /** Settings with every field present, their version (0 = never saved) and when they were saved. */
 export interface StoredSlaSettings {
@@ -120,11 +121,9 @@ export async function countSlaConversations(
     .where('c.org_id', '=', orgId)
     .where('c.status', '!=', 'closed')
     .where((eb) => eb.or([eb('c.overdue', '=', true), eb('c.sla_at_risk', '=', true)]));
-  if (scope.mineOfStaffId !== undefined) q = q.where('c.assignee_id', '=', scope.mineOfStaffId);
-  if (scope.teamOfStaffId !== undefined) {
-    const staffId = scope.teamOfStaffId;
-    q = q.where('c.team_id', 'in', (eb) => eb.selectFrom('team_members as tm').select('tm.team_id').where('tm.staff_id', '=', staffId));
-  }
-  const row = await q.executeTakeFirstOrThrow();
+  // the scope as the conversation list filters it (db/queries.ts)
+  const row = await q
+    .where(conversationFilterSql(orgId, { mineOfStaffId: scope.mineOfStaffId, teamOfStaffId: scope.teamOfStaffId }, null))
+    .executeTakeFirstOrThrow();
   return { count: Number(row.overdue), atRisk: Number(row.at_risk) };
 }
