@@ -19,7 +19,7 @@ import { createPostmarkClient, isPermanentPostmarkError } from '../channels/post
 import type { Keyring } from '../config/keyring';
 import { openChannelCredentials } from '../db/channel-credentials';
 import type { Db } from '../db/client';
-import { issueOneTimeToken } from '../db/staff-auth';
+import { issueOneTimeToken, setPasswordUrl } from '../db/staff-auth';
 
 /** How long a password-reset link works: 1 h (in ms). */
 export const PASSWORD_RESET_TTL_MS = 60 * 60 * 1000;
@@ -89,7 +89,7 @@ export function createStaffEmailActivities(deps: StaffEmailDeps) {
         PASSWORD_RESET_TTL_MS,
         'same_purpose',
       );
-      const link = `${deps.publicBaseUrl}/set-password?token=${encodeURIComponent(token)}`;
+      const link = setPasswordUrl(deps.publicBaseUrl, token);
       try {
         const res = await client.sendEmail({
           From: `"${user.org_name.replaceAll('"', "'")}" <${channel.address}>`,

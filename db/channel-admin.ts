@@ -160,7 +160,8 @@ function isAddressTaken(err: unknown): boolean {
   return e?.code === '23505' && e.constraint === 'channels_kind_address_live_key';
 }
 
-function addressTaken(kind: ChannelKind, address: string): HttpError {
+/** 409 `channel_address_taken`: a live channel of `kind` already has `address`. */
+export function addressTaken(kind: ChannelKind, address: string): HttpError {
   return new HttpError(409, 'channel_address_taken', `A live ${kind} channel with address ${address} already exists`, { kind, address });
 }
 

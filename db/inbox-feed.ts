@@ -118,12 +118,6 @@ export function truncatePreview(text: string): string {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Whether conversation `id` belongs to `orgId` (any kind). */
-export async function inboxRoomExists(db: Db, orgId: string, id: string): Promise<boolean> {
-  const row = await db.selectFrom('conversations').select('id').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
-  return row !== undefined;
-}
-
 /**
  * The org's newest feed messages: customer, staff and AI messages (no internal notes, no system
  * messages) of conversations whose kind is in `sources`, newest first (`created_at desc`, then

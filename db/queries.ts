@@ -302,6 +302,47 @@ export async function getConversation(
   return conversationSelect(db, viewerId).where('c.org_id', '=', orgId).where('c.id', '=', id).executeTakeFirst();
 }
 
+/** Whether conversation `id` belongs to `orgId` (a primary-key probe: callers answer 404 when not). */
+export async function conversationExists(db: Db, orgId: string, id: string): Promise<boolean> {
+  const row = await db.selectFrom('conversations').select('id').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * The conversations "between" contact `contactId` and staff user `staffId`: the contact's conversations
+ * the staff user is assigned to or wrote a reply or note in, most recently active first, at most
+ * `limit`, in one query, each as `viewerId` sees it.
+ */
+export async function listConversationsBetween(
+  db: Db,
+  orgId: string,
+  contactId: string,
+  staffId: string,
+  viewerId: string,
+  limit: number,
+): Promise<ConversationListRow[]> {
+  return conversationSelect(db, viewerId)
+    .where('c.org_id', '=', orgId)
+    .where('c.contact_id', '=', contactId)
+    .where((eb) =>
+      eb.or([
+        eb('c.assignee_id', '=', staffId),
+        eb.exists(
+          eb
+            .selectFrom('messages as m')
+            .select(sql`1`.as('one'))
+            .whereRef('m.conversation_id', '=', 'c.id')
+            .where('m.author_type', '=', 'staff')
+            .where('m.author_id', '=', staffId),
+        ),
+      ]),
+    )
+    .orderBy('c.last_activity_at', 'desc')
+    .orderBy('c.id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
 /**
  * A page of a conversation's messages in chronological order. Without a cursor: the newest
  * `limit` messages; `before`: the `limit` messages just older than that message; `after`: the

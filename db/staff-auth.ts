@@ -72,6 +72,14 @@ export async function findTokenState(
 }
 
 /**
+ * The link a user opens to set a password with one-time token `token` (an invite, or a reset email):
+ * `${publicBaseUrl}/set-password?token=…`, served by the front end, which calls `POST /v1/auth/set-password`.
+ */
+export function setPasswordUrl(publicBaseUrl: string, token: string): string {
+  return `${publicBaseUrl}/set-password?token=${encodeURIComponent(token)}`;
+}
+
+/**
  * Issues a one-time token of `purpose` for staff user `staffId`, valid `ttlMs` (default
  * {@link ONE_TIME_TOKEN_TTL_MS}); the user's earlier unused tokens stop working — all of them, or with
  * `replaces: 'same_purpose'` only those of `purpose` (the public forgot-password route: whoever knows an

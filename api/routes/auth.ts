@@ -31,7 +31,16 @@ import {
   setPasswordWithToken,
   type StaffSignInRow,
 } from '../../db/staff-auth';
-import { ForgotPasswordBody, LoginBody, PresentedRefreshToken, RefreshTokenBody, SetPasswordBody, TokenPair, type TokenPairJson } from '../auth-schemas';
+import {
+  ForgotPasswordBody,
+  LoginBody,
+  PresentedRefreshToken,
+  REFRESH_TOKEN_DELIVERIES,
+  RefreshTokenBody,
+  SetPasswordBody,
+  TokenPair,
+  type TokenPairJson,
+} from '../auth-schemas';
 import { signStaffToken } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
@@ -70,7 +79,7 @@ export interface AuthRouteDeps {
 }
 
 /** Where a refresh token is delivered / was presented. */
-type Delivery = 'body' | 'cookie';
+type Delivery = (typeof REFRESH_TOKEN_DELIVERIES)[number];
 
 /**
  * Answers 200 with the access token for `user` and the already issued `refreshToken`: in the body, or

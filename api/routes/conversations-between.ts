@@ -10,9 +10,9 @@
  * Mounted in api/app.ts before the conversations router (whose `/:id` would take `between`).
  */
 import type { Router } from 'express';
-import { sql } from 'kysely';
 import { findContact } from '../../db/contacts';
-import { getConversation } from '../../db/queries';
+import { listConversationsBetween } from '../../db/queries';
+import { findStaffUserWithOrg } from '../../db/staff-users';
 import { principalOf } from '../auth';
 import { BetweenParams, ConversationsBetween, partiesOf } from '../contact-schemas';
 import type { ApiDeps } from '../deps';
@@ -49,40 +49,9 @@ export const conversationsBetweenRoutes: RouteDefinition<ConversationsBetweenDep
         const me = principalOf(res);
         const { contactId, staffId } = partiesOf(BetweenParams.parse(req.params));
         if (!(await findContact(db, me.orgId, contactId))) throw notFound('Contact');
-        const staff = await db
-          .selectFrom('staff_users')
-          .select('id')
-          .where('org_id', '=', me.orgId)
-          .where('id', '=', staffId)
-          .executeTakeFirst();
-        if (!staff) throw notFound('Staff user');
-        const ids = await db
-          .selectFrom('conversations as c')
-          .select('c.id')
-          .where('c.org_id', '=', me.orgId)
-          .where('c.contact_id', '=', contactId)
-          .where((eb) =>
-            eb.or([
-              eb('c.assignee_id', '=', staffId),
-              eb.exists(
-                eb
-                  .selectFrom('messages as m')
-                  .select(sql`1`.as('one'))
-                  .whereRef('m.conversation_id', '=', 'c.id')
-                  .where('m.author_type', '=', 'staff')
-                  .where('m.author_id', '=', staffId),
-              ),
-            ]),
-          )
-          .orderBy('c.last_activity_at', 'desc')
-          .orderBy('c.id', 'desc')
-          .limit(BETWEEN_LIMIT)
-          .execute();
-        const data: ConversationsBetween['data'] = [];
-        for (const { id } of ids) {
-          const row = await getConversation(db, me.orgId, id, me.userId);
-          if (row) data.push(toConversationView(row));
-        }
+        if (!(await findStaffUserWithOrg(db, me.orgId, staffId))) throw notFound('Staff user');
+        const rows = await listConversationsBetween(db, me.orgId, contactId, staffId, me.userId, BETWEEN_LIMIT);
+        const data: ConversationsBetween['data'] = rows.map(toConversationView);
         const body: ConversationsBetween = { data };
         res.json(body);
       },

@@ -4,7 +4,7 @@
  */
 import type { Response, Router } from 'express';
 import type { Db } from '../../db/client';
-import { getConversation, listConversations, listMessages, messageExists } from '../../db/queries';
+import { conversationExists, getConversation, listConversations, listMessages, messageExists } from '../../db/queries';
 import { markRead, markReadThrough, markUnread, setArchived, setStarred } from '../../db/personal-state';
 import { getSuggestion, listConversationSuggestions } from '../../db/suggestions';
 import { messageRecordFromRow } from '../../db/mappers';
@@ -166,7 +166,7 @@ function personalStateRoute(
       async (req, res) => {
         const me = principalOf(res);
         const { id } = IdParams.parse(req.params);
-        await load(db, me.orgId, id);
+        if (!(await conversationExists(db, me.orgId, id))) throw notFound('Conversation');
         await change(db, me.orgId, id, me.userId);
         res.json(await reload(db, me.orgId, id, me.userId));
       },
@@ -606,7 +606,7 @@ export const conversationRoutes: RouteDefinition<ConversationRoutesDeps>[] = [
         const me = principalOf(res);
         const { id } = IdParams.parse(req.params);
         const body = ArchiveBody.parse(req.body);
-        await load(db, me.orgId, id);
+        if (!(await conversationExists(db, me.orgId, id))) throw notFound('Conversation');
         await setArchived(db, me.orgId, id, body.archived);
         res.json(await reload(db, me.orgId, id, me.userId));
       },

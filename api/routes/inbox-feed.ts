@@ -5,7 +5,8 @@
  * staff user (or API key with `read`). Web chat, internal notes and system messages are never in it.
  */
 import type { Router } from 'express';
-import { inboxRoomExists, listInboxChats, listInboxMessages, listInboxSources } from '../../db/inbox-feed';
+import { listInboxChats, listInboxMessages, listInboxSources } from '../../db/inbox-feed';
+import { conversationExists } from '../../db/queries';
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
@@ -53,7 +54,7 @@ export const inboxFeedRoutes: RouteDefinition<InboxFeedDeps>[] = [
       async (req, res) => {
         const me = principalOf(res);
         const query = InboxMessagesQuery.parse(req.query);
-        if (query.roomId !== undefined && !(await inboxRoomExists(db, me.orgId, query.roomId))) throw notFound('Room');
+        if (query.roomId !== undefined && !(await conversationExists(db, me.orgId, query.roomId))) throw notFound('Room');
         const messages = await listInboxMessages(db, me.orgId, query);
         const view: InboxMessagePageView = { messages, count: messages.length };
         res.json(view);

@@ -10,6 +10,7 @@
  */
 import type { Router } from 'express';
 import { auditActorOf } from '../../db/audit-log';
+import { setPasswordUrl } from '../../db/staff-auth';
 import { findStaffMember, inviteStaff, listStaffMembers, type StaffMemberRow, updateStaff } from '../../db/staff-users';
 import { principalOf } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -42,11 +43,6 @@ export function toStaffView(row: StaffMemberRow): StaffMemberView {
     teams: row.teams,
     createdAt: row.created_at.toISOString(),
   };
-}
-
-/** The link an invited user opens: `${publicBaseUrl}/set-password?token=…` (served by the front end, not this API). */
-export function inviteUrl(publicBaseUrl: string, token: string): string {
-  return `${publicBaseUrl}/set-password?token=${encodeURIComponent(token)}`;
 }
 
 /** The routes under `/v1/staff` (behind auth and `express.json()`). */
@@ -110,7 +106,11 @@ export const staffRoutes: RouteDefinition<StaffRoutesDeps>[] = [
         res.status(201).json({
           staff: toStaffView(outcome.staff),
           created: outcome.created,
-          invite: { token: outcome.token, url: inviteUrl(config.publicBaseUrl, outcome.token), expiresAt: outcome.expiresAt.toISOString() },
+          invite: {
+            token: outcome.token,
+            url: setPasswordUrl(config.publicBaseUrl, outcome.token),
+            expiresAt: outcome.expiresAt.toISOString(),
+          },
         });
       },
   ),

@@ -26,7 +26,7 @@ import twilio from 'twilio';
 import { z } from 'zod';
 import { createTwilioClient } from '../../channels/twilio/client';
 import { auditActorOf } from '../../db/audit-log';
-import { channelView, normalizeChannelAddress } from '../../db/channel-admin';
+import { addressTaken, channelView, createChannel, normalizeChannelAddress } from '../../db/channel-admin';
 import { findChannelByAddress, findFirstChannelOfKind } from '../../db/channels';
 import type { TwilioAccountRow } from '../../db/schema';
 import {
@@ -36,7 +36,6 @@ import {
   type TwilioAccountFacts,
   updateTwilioAccountFacts,
 } from '../../db/twilio-accounts';
-import { createChannel } from '../../db/channel-admin';
 import { idempotent } from '../idempotency';
 import { principalOf } from '../auth';
 import { Channel } from '../channel-schemas';
@@ -311,10 +310,7 @@ export const twilioOnboardingRoutes: RouteDefinition<OnboardingDeps>[] = [
       const { credentials } = await connectedAccount(deps, me.orgId);
       // before paying for it: the number must not be a live channel already
       if (await findChannelByAddress(deps.db, 'sms', phoneNumber)) {
-        throw new HttpError(409, 'channel_address_taken', `A live sms channel with address ${phoneNumber} already exists`, {
-          kind: 'sms',
-          address: phoneNumber,
-        });
+        throw addressTaken('sms', phoneNumber);
       }
       const base = deps.config.publicBaseUrl.replace(/\/+$/, '');
       const bought = await callTwilio(() =>
