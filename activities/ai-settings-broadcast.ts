@@ -35,8 +35,8 @@ export interface ConversationSignaller {
   signalIfRunning<Arg>(conversationId: string, signal: SignalDefinition<[Arg]>, arg: Arg): Promise<boolean>;
 }
 
-/** Result of `broadcastAiSettings`. */
-export interface AiSettingsBroadcastResult {
+/** Result of a settings broadcast (`broadcastAiSettings`, `broadcastSlaSettings`). */
+export interface SettingsBroadcastResult {
   /** The settings version sent. */
   version: number;
   /** Conversations whose run got the signal. */
@@ -44,6 +44,9 @@ export interface AiSettingsBroadcastResult {
   /** Conversations without an open run (skipped). */
   notRunning: number;
 }
+
+/** Result of `broadcastAiSettings`. */
+export type AiSettingsBroadcastResult = SettingsBroadcastResult;
 
 /** Builds the broadcast activity; `openAiAvailable` is sent along (the worker's OpenAI key). */
 export function createAiSettingsBroadcastActivities(deps: { db: Db; openAiAvailable: boolean; signaller: ConversationSignaller }) {
@@ -54,7 +57,7 @@ export function createAiSettingsBroadcastActivities(deps: { db: Db; openAiAvaila
      * the last conversation id done, so a retried attempt resumes there.
      * @throws database / Temporal infrastructure errors (retryable)
      */
-    async broadcastAiSettings(input: { orgId: string }): Promise<AiSettingsBroadcastResult> {
+    async broadcastAiSettings(input: { orgId: string }): Promise<SettingsBroadcastResult> {
       const { version, config } = await loadVersionedAiAssistantConfig(db, input.orgId);
       const snapshot: AiSettingsSnapshot = { version, config, available: deps.openAiAvailable };
       const { signalled, notRunning } = await signalRunningConversations(

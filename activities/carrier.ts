@@ -148,7 +148,7 @@ function toOutbound(row: OutboundRow): OutboundMessage {
 /** Builds the carrier activities. */
 export function createCarrierActivities(deps: CarrierDeps) {
   const { db } = deps;
-  const adapters = createChannelAdapterResolver({ db, channels: deps.channels, keyring: deps.keyring });
+  const adapters = createChannelAdapterResolver({ channels: deps.channels, keyring: deps.keyring });
   /** The adapter of the row's channel: its own credentials, else the environment's. */
   const adapterOf = (row: OutboundRow) =>
     adapters.forRow({

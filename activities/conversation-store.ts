@@ -9,6 +9,7 @@ import { kindSpec } from '../channels/kinds';
 import type { Db } from '../db/client';
 import type { Database, MessageRow } from '../db/schema';
 import { identityAddress } from '../db/contacts';
+import { wasSaid } from '../db/message-filters';
 import { conversationColumns, conversationStateFromRow, messageRecordFromRow } from '../db/mappers';
 import { type ConversationState, type NewConversation, customerAddressOf, newConversationState, previewOf } from '../domain/conversation';
 import { type DeliveryStatus, deliveryUpdateApplies } from '../domain/delivery';
@@ -311,7 +312,13 @@ function lockMessage(tx: Transaction<Database>, conversationId: string, messageI
 }
 
 /** Keeps the text `row` had before an edit or a deletion in `message_edits` (`at`: ISO-8601, workflow time). */
-async function recordMessageEdit(tx: Transaction<Database>, row: MessageRow, action: 'edit' | 'delete', actorId: string, at: string): Promise<void> {
+async function recordMessageEdit(
+  tx: Transaction<Database>,
+  row: MessageRow,
+  action: 'edit' | 'delete',
+  actorId: string,
+  at: string,
+): Promise<void> {
   await tx
     .insertInto('message_edits')
     .values({
@@ -612,7 +619,7 @@ export function createConversationStoreActivities(db: Db) {
             eb.and([
               eb('is_internal_note', '=', false),
               eb.or([eb('author_id', 'is', null), eb('author_id', '!=', input.authorId)]),
-              eb.or([eb('delivery_status', 'is', null), eb('delivery_status', 'not in', ['scheduled', 'canceled'])]),
+              wasSaid('delivery_status'),
             ]),
           ]),
         )

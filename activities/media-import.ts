@@ -35,7 +35,7 @@ export interface MediaImportDeps {
 
 /** Builds the media import activity. */
 export function createMediaImportActivities(deps: MediaImportDeps) {
-  const adapters = createChannelAdapterResolver({ db: deps.db, channels: deps.channels, keyring: deps.keyring });
+  const adapters = createChannelAdapterResolver({ channels: deps.channels, keyring: deps.keyring });
   /**
    * Fetches one media as its adapter said (`download`), refuses bodies over `maxBytes`
    * (by Content-Length, then while reading), stores it under an id derived from message + position.

@@ -8,17 +8,10 @@
 import type { Db } from '../db/client';
 import { loadSlaSettingsForRun } from '../db/sla-settings';
 import { slaSettingsSignal } from '../workflows/conversation/contract';
-import { type ConversationSignaller, signalRunningConversations } from './ai-settings-broadcast';
+import { type ConversationSignaller, type SettingsBroadcastResult, signalRunningConversations } from './ai-settings-broadcast';
 
 /** Result of `broadcastSlaSettings`. */
-export interface SlaSettingsBroadcastResult {
-  /** The settings version sent. */
-  version: number;
-  /** Conversations whose run got the signal. */
-  signalled: number;
-  /** Conversations without an open run (skipped; their next run loads the settings). */
-  notRunning: number;
-}
+export type SlaSettingsBroadcastResult = SettingsBroadcastResult;
 
 /** Builds the SLA settings broadcast activity. */
 export function createSlaSettingsBroadcastActivities(deps: { db: Db; signaller: ConversationSignaller }) {

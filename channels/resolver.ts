@@ -11,7 +11,6 @@
  */
 import type { Keyring } from '../config/keyring';
 import { openChannelCredentials } from '../db/channel-credentials';
-import type { Db } from '../db/client';
 import type { ChannelRow } from '../db/schema';
 import { type CredentialedProvider, type CredentialsOf, hasCredentialsSchema } from './credentials';
 import type { ChannelAdapters } from './index';
@@ -30,11 +29,6 @@ export interface ChannelAdapterResolver {
    * @throws DecryptionError (config/keyring.ts) when its credentials cannot be opened (missing key, altered row)
    */
   forRow(channel: ResolvableChannel): ChannelAdapter;
-  /**
-   * The adapter of the channel with this id.
-   * @throws Error when there is no such channel; DecryptionError as {@link forRow}
-   */
-  forChannel(channelId: string): Promise<ChannelAdapter>;
 }
 
 /** How a provider's credentials map onto its slice of the adapter configuration. */
@@ -64,7 +58,6 @@ function configOverlay<P extends CredentialedProvider>(provider: P, credentials:
  * @param deps.maxEntries largest number of per-channel adapters kept (default 256)
  */
 export function createChannelAdapterResolver(deps: {
-  db: Db;
   channels: Pick<ChannelAdapters, 'adapterFor' | 'withConfig'>;
   keyring: Keyring;
   maxEntries?: number;
@@ -91,16 +84,5 @@ export function createChannelAdapterResolver(deps: {
     return adapter;
   };
 
-  return {
-    forRow,
-    async forChannel(channelId) {
-      const row = await deps.db
-        .selectFrom('channels')
-        .select(['id', 'kind', 'provider', 'credentials_ciphertext', 'credentials_key_id', 'updated_at'])
-        .where('id', '=', channelId)
-        .executeTakeFirst();
-      if (row === undefined) throw new Error(`no channel ${channelId}`);
-      return forRow(row);
-    },
-  };
+  return { forRow };
 }

@@ -17,7 +17,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
-import { API_KEY_SCOPES, createApiKey, toApiKeyView } from '../db/api-keys';
+import { API_KEY_SCOPES, createApiKey, normalizeScopes, toApiKeyView } from '../db/api-keys';
 import { recordAudit } from '../db/audit-log';
 import { createDatabaseIfMissing, createDb, type Db, migrateToLatest } from '../db/client';
 import { createOrgWithAdmin, listOrgs } from '../db/orgs-admin';
@@ -80,7 +80,7 @@ function parseScopes(value: string): ApiKeyScope[] {
       `--scopes must be a comma-separated list of ${API_KEY_SCOPES.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}`,
     );
   }
-  return API_KEY_SCOPES.filter((s) => scopes.includes(s));
+  return normalizeScopes(scopes as ApiKeyScope[]);
 }
 
 /** Issues a one-time token, audits it (`staff.reset_password`, actor `system`), and prints it and how to use it. */

@@ -47,14 +47,14 @@ async function mediaAuth(adapter: ReturnType<typeof channels.adapterFor>): Promi
 }
 
 test('a channel without credentials uses the environment adapter', async () => {
-  const resolver = createChannelAdapterResolver({ db, channels, keyring });
+  const resolver = createChannelAdapterResolver({ channels, keyring });
   const adapter = resolver.forRow(channel(null));
   expect(adapter).toBe(channels.adapterFor('sms'));
   expect(await mediaAuth(adapter)).toBe(`${ENV.accountSid}:${ENV.authToken}`);
 });
 
 test('a channel with credentials uses an adapter built from them, cached until its updated_at changes', async () => {
-  const resolver = createChannelAdapterResolver({ db, channels, keyring });
+  const resolver = createChannelAdapterResolver({ channels, keyring });
   const own = channel(OWN);
   const adapter = resolver.forRow(own);
   expect(adapter).not.toBe(channels.adapterFor('sms'));
@@ -69,7 +69,7 @@ test('a channel with credentials uses an adapter built from them, cached until i
 });
 
 test('the cache is bounded (least recently used dropped first)', () => {
-  const resolver = createChannelAdapterResolver({ db, channels, keyring, maxEntries: 2 });
+  const resolver = createChannelAdapterResolver({ channels, keyring, maxEntries: 2 });
   const [a, b, c] = [channel(OWN), channel(OWN), channel(OWN)] as const;
   const firstA = resolver.forRow(a);
   const firstB = resolver.forRow(b);
@@ -80,7 +80,7 @@ test('the cache is bounded (least recently used dropped first)', () => {
 });
 
 test('credentials sealed for another row do not open', () => {
-  const resolver = createChannelAdapterResolver({ db, channels, keyring });
+  const resolver = createChannelAdapterResolver({ channels, keyring });
   const own = channel(OWN);
   expect(() => resolver.forRow({ ...own, id: randomUUID() })).toThrow(DecryptionError);
 });
