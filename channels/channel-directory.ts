@@ -25,14 +25,18 @@ import type { Keyring } from '../config/keyring';
 import { openChannelCredentials } from '../db/channel-credentials';
 import { type ChannelRouteRow, findChannelByAddress, findChannelById, listChannelsOfKinds } from '../db/channels';
 import type { Db } from '../db/client';
-import type { PostmarkCredentials, TelegramCredentials, TwilioCredentials } from './credentials';
+import {
+  type CredentialedProvider,
+  type CredentialsOf,
+  hasCredentialsSchema,
+  type PostmarkCredentials,
+  type TelegramCredentials,
+  type TwilioCredentials,
+} from './credentials';
 import type { ChannelKind } from './kinds';
 
 /** A channel's own credentials, opened (see `channels/credentials.ts`), by provider. */
-export type OpenedCredentials =
-  | { provider: 'twilio'; value: TwilioCredentials }
-  | { provider: 'postmark'; value: PostmarkCredentials }
-  | { provider: 'telegram'; value: TelegramCredentials };
+export type OpenedCredentials = { [P in CredentialedProvider]: { provider: P; value: CredentialsOf<P> } }[CredentialedProvider];
 
 /**
  * A channel's credentials as the directory holds them: `'none'` = the row has none (the environment's
@@ -54,20 +58,18 @@ export interface ChannelRoute {
   credentials: RouteCredentials;
 }
 
+/** The channel's own credentials of `provider`, if it has usable ones. */
+function ownCredentials<P extends CredentialedProvider>(route: ChannelRoute, provider: P): CredentialsOf<P> | undefined {
+  const opened = route.credentials;
+  return typeof opened === 'object' && opened.provider === provider ? (opened.value as CredentialsOf<P>) : undefined;
+}
+
 /** The channel's own Twilio credentials, if it has usable ones. */
-export function twilioCredentialsOf(route: ChannelRoute): TwilioCredentials | undefined {
-  return typeof route.credentials === 'object' && route.credentials.provider === 'twilio' ? route.credentials.value : undefined;
-}
-
+export const twilioCredentialsOf = (route: ChannelRoute): TwilioCredentials | undefined => ownCredentials(route, 'twilio');
 /** The channel's own Postmark credentials, if it has usable ones. */
-export function postmarkCredentialsOf(route: ChannelRoute): PostmarkCredentials | undefined {
-  return typeof route.credentials === 'object' && route.credentials.provider === 'postmark' ? route.credentials.value : undefined;
-}
-
+export const postmarkCredentialsOf = (route: ChannelRoute): PostmarkCredentials | undefined => ownCredentials(route, 'postmark');
 /** The channel's own Telegram credentials (bot token, webhook secret), if it has usable ones. */
-export function telegramCredentialsOf(route: ChannelRoute): TelegramCredentials | undefined {
-  return typeof route.credentials === 'object' && route.credentials.provider === 'telegram' ? route.credentials.value : undefined;
-}
+export const telegramCredentialsOf = (route: ChannelRoute): TelegramCredentials | undefined => ownCredentials(route, 'telegram');
 
 /** Result of {@link ChannelDirectory.lookup} / {@link ChannelDirectory.lookupById}. */
 export type ChannelLookup =
@@ -148,20 +150,11 @@ export class ChannelDirectory {
   private credentialsOf(row: ChannelRouteRow): RouteCredentials {
     if (row.credentials_ciphertext === null || row.credentials_key_id === null) return 'none';
     if (!this.keyring) return 'unusable';
+    const provider = row.provider;
+    if (!hasCredentialsSchema(provider)) return 'unusable';
     try {
-      if (row.provider === 'twilio') {
-        const value = openChannelCredentials(this.keyring, { ...row, provider: 'twilio' });
-        return value ? { provider: 'twilio', value } : 'none';
-      }
-      if (row.provider === 'postmark') {
-        const value = openChannelCredentials(this.keyring, { ...row, provider: 'postmark' });
-        return value ? { provider: 'postmark', value } : 'none';
-      }
-      if (row.provider === 'telegram') {
-        const value = openChannelCredentials(this.keyring, { ...row, provider: 'telegram' });
-        return value ? { provider: 'telegram', value } : 'none';
-      }
-      return 'unusable';
+      const value = openChannelCredentials(this.keyring, { ...row, provider });
+      return value ? ({ provider, value } as OpenedCredentials) : 'none';
     } catch (err) {
       this.logger.warn(
         { channelId: row.id, provider: row.provider, keyId: row.credentials_key_id, error: err instanceof Error ? err.name : 'Error' },
