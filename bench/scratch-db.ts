@@ -34,11 +34,15 @@ export interface Timings {
   max: number;
 }
 
-/** Times `runs` calls of `fn` after `warmUp` untimed ones (ms, from `process.hrtime`). */
-export async function timeCalls(fn: () => Promise<unknown>, runs: number, warmUp = 1): Promise<Timings> {
+/**
+ * Times `runs` calls of `fn` after `warmUp` untimed ones (ms, from `process.hrtime`); `between` (untimed)
+ * runs before each timed call, e.g. the writes a real workload makes between two requests.
+ */
+export async function timeCalls(fn: () => Promise<unknown>, runs: number, warmUp = 1, between?: () => Promise<void>): Promise<Timings> {
   for (let i = 0; i < warmUp; i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
+    if (between) await between();
     const t = process.hrtime.bigint();
     await fn();
     times.push(Number(process.hrtime.bigint() - t) / 1e6);

@@ -18,6 +18,7 @@ import { BUILTIN_VIEW_KEYS, BUILTIN_VIEWS, conversationFiltersOf, queryFormOf, V
 import type { Db } from '../db/client';
 import { type Timings, timeCalls, withScratchDatabase } from './scratch-db';
 import { countSavedViews, countSavedViewsSql, listSavedViews, replaceViewLists } from '../db/saved-views';
+import { ViewCounter } from '../db/view-counts/counter';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const keep = process.argv.includes('--keep');
@@ -154,8 +155,41 @@ async function main(): Promise<void> {
       const plan = await sql<{ 'QUERY PLAN': string }>`explain (analyze, buffers) ${countSavedViewsSql(orgId, me, views)}`.execute(db);
       console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
     }
-    report(`counts statement, ${views.length} views`, await measure(() => countSavedViews(db, orgId, me, views)));
-    report(`request (views + counts), ${views.length} views`, await measure(async () => countSavedViews(db, orgId, me, await toCount())));
+    const ids = (await db.selectFrom('conversations').select('id').where('org_id', '=', orgId).execute()).map((r) => r.id);
+    const anyId = () => ids[Math.floor(Math.random() * ids.length)]!;
+    /** What the org writes between two counts (untimed): 20 status changes, 10 customer messages, 5 of my read markers. */
+    const writes = async () => {
+      await sql`update conversations set status = case when status = 'open' then 'pending' else 'open' end, updated_at = now()
+        where id = any(${sql.val(Array.from({ length: 20 }, anyId))}::uuid[])`.execute(db);
+      await sql`insert into messages (id, org_id, conversation_id, direction, author_type, text, created_at)
+        select gen_random_uuid(), ${orgId}, x, 'inbound', 'customer', 'hello again', now()
+        from unnest(${sql.val(Array.from({ length: 10 }, anyId))}::uuid[]) x`.execute(db);
+      await sql`insert into conversation_reads (conversation_id, staff_id, last_read_seq)
+        select x, ${me}, coalesce((select max(seq) from messages m where m.conversation_id = x), 0)
+        from unnest(${sql.val(Array.from({ length: 5 }, anyId))}::uuid[]) x
+        on conflict (conversation_id, staff_id) do update set last_read_seq = excluded.last_read_seq`.execute(db);
+    };
+
+    console.log('\nThe SQL scan (countSavedViews: one statement over every conversation; the oracle of the tests):');
+    report(`scan, ${views.length} views`, await measure(() => countSavedViews(db, orgId, me, views)));
+
+    console.log('\nThe route (db/view-counts: the projection, refreshed with what changed, one statement):');
+    const counter = new ViewCounter(db);
+    let t = process.hrtime.bigint();
+    await counter.count(orgId, me, views);
+    console.log(`first count (loads ${counter.rowsHeld} conversations and my read markers): ${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(0)} ms`);
+    report(`counts, ${views.length} views, nothing changed`, await measure(() => counter.count(orgId, me, views)));
+    report(`counts, ${views.length} views, 35 writes before each`, await timeCalls(() => counter.count(orgId, me, views), RUNS, 3, writes));
+    report(
+      `request (views + counts), 35 writes before each`,
+      await timeCalls(async () => counter.count(orgId, me, await toCount()), RUNS, 3, writes),
+    );
+    const again = await counter.count(orgId, me, views);
+    const oracle = await countSavedViews(db, orgId, me, views);
+    console.log(`projection equals the scan after ${RUNS * 2} rounds of writes: ${JSON.stringify(again) === JSON.stringify(oracle)}`);
+    t = process.hrtime.bigint();
+    await new ViewCounter(db).count(orgId, staffIds[1]!, views);
+    console.log(`a new process's first count for another viewer: ${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(0)} ms`);
 
     await replaceViewLists(db, orgId, [
       {
@@ -168,7 +202,8 @@ async function main(): Promise<void> {
       },
     ]);
     const withSearch = await toCount();
-    report(`counts statement, ${withSearch.length} views (one q)`, await measure(() => countSavedViews(db, orgId, me, withSearch)));
+    report(`scan, ${withSearch.length} views (one q)`, await measure(() => countSavedViews(db, orgId, me, withSearch)));
+    report(`counts, ${withSearch.length} views (one q, in SQL), 35 writes`, await timeCalls(() => counter.count(orgId, me, withSearch), RUNS, 3, writes));
   });
 }
 

@@ -191,23 +191,28 @@ export async function countSavedViews(db: Db, orgId: string, viewerId: string, v
  * unread end)`: the filter is evaluated once per row, not twice (`count(*) filter (where …)` for the
  * total and again for the unread count measured ~25 % slower, bench/views-counts.ts); `sum(bigint)`
  * accumulates exactly (128-bit), the low 32 bits are the total and the high ones the unread count.
- * Exported for `bench/views-counts.ts` (`EXPLAIN`). `views` must not be empty.
+ * Exported for `bench/views-counts.ts` (`EXPLAIN`) and `db/view-counts/counter.ts` (the views its
+ * projection cannot count). `narrow`: also keep only rows some view matches (`and (<view 1> or …)`),
+ * which lets a few selective views (a search) start from their matches instead of every conversation;
+ * the counts are the same. `views` must not be empty.
  */
 export function countSavedViewsSql(
   orgId: string,
   viewerId: string,
   views: readonly ViewToCount[],
+  narrow = false,
 ): RawBuilder<Record<string, string | null>> {
   const unread = sql<boolean>`(coalesce(c.last_inbound_seq, 0) > coalesce(r.last_read_seq, 0))`;
   const perPerson = { hasUnread: unread, starred: sql<boolean>`(s.conversation_id is not null)` };
-  const columns = views.map((v, i) => {
-    const where = conversationFilterSql(orgId, v.filters, viewerId, perPerson);
-    return sql`sum(case when ${where} then case when ${unread} then 4294967297::bigint else 1::bigint end end) as ${sql.ref(`v${i}`)}`;
-  });
+  const conditions = views.map((v) => conversationFilterSql(orgId, v.filters, viewerId, perPerson));
+  const columns = conditions.map(
+    (where, i) => sql`sum(case when ${where} then case when ${unread} then 4294967297::bigint else 1::bigint end end) as ${sql.ref(`v${i}`)}`,
+  );
+  const any = narrow ? sql`and (${sql.join(conditions, sql` or `)})` : sql``;
   return sql<Record<string, string | null>>`
     select ${sql.join(columns, sql`, `)}
     from conversations c
     left join conversation_reads r on r.conversation_id = c.id and r.staff_id = ${viewerId}
     left join conversation_stars s on s.conversation_id = c.id and s.staff_id = ${viewerId}
-    where c.org_id = ${orgId}`;
+    where c.org_id = ${orgId} ${any}`;
 }

@@ -259,6 +259,8 @@ export interface ConversationsTable {
    * by the trigger `messages_track_last_inbound`: never written by the application.
    */
   last_inbound_seq: ColumnType<string | null, never, never>;
+  /** The transaction that last wrote the row (`xid8` as a string; migration 0023). Stamped by a trigger: never written by the application. */
+  changed_xid: ColumnType<string, never, never>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -286,6 +288,8 @@ export interface ConversationReadsTable {
   /** A `messages.seq` (bigint as string). */
   last_read_seq: ColumnType<string, string | number | bigint, string | number | bigint>;
   updated_at: Timestamp;
+  /** The transaction that last wrote the row (`xid8` as a string; migration 0023). Stamped by a trigger: never written by the application. */
+  changed_xid: ColumnType<string, never, never>;
 }
 
 /** `conversation_stars`: a staff user's starred conversations (migration 0016; primary key `(conversation_id, staff_id)`). */

@@ -6,12 +6,13 @@
  *   teams (by team name, then the team's order);
  * - `PUT /v1/conversations/views`: replaces my personal list (and, with `teams`, the shared lists of the
  *   teams I belong to — any team for an admin);
- * - `GET /v1/conversations/views/counts`: `{ viewId, unread, total }` per view in one SQL statement.
+ * - `GET /v1/conversations/views/counts`: `{ viewId, unread, total }` per view, with one SQL statement
+ *   (db/view-counts/counter.ts: a per-process projection refreshed with the rows changed since the last count).
  */
 import type { Router } from 'express';
+import { ViewCounter } from '../../db/view-counts/counter';
 import { findTeam } from '../../db/teams';
 import {
-  countSavedViews,
   listSavedViews,
   replaceViewLists,
   type SavedViewRow,
@@ -234,22 +235,24 @@ export const conversationViewRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       tags: ['conversations'],
       summary:
         'Per view (in the order of `GET /v1/conversations/views`): how many conversations it lists (`total`) and how many of ' +
-        'those have a customer message I have not read (`unread`), counted in one SQL statement',
+        'those have a customer message I have not read (`unread`), counted with one SQL statement (one round trip to Postgres)',
       response: { status: 200, schema: SavedViewCounts, description: 'The counts' },
       errors: [],
     },
-    ({ db }) =>
-      async (_req, res) => {
+    ({ db }) => {
+      // this router's projections of the orgs' conversations (db/view-counts/counter.ts)
+      const counter = new ViewCounter(db);
+      return async (_req, res) => {
         const me = principalOf(res);
         const views = await listSavedViews(db, me.orgId, me.userId, BUILTIN_SEEDS);
-        const counts = await countSavedViews(
-          db,
+        const counts = await counter.count(
           me.orgId,
           me.userId,
           views.map((v) => ({ id: v.id, filters: filtersOfRow(v, me.userId) })),
         );
         res.json({ data: counts } satisfies SavedViewCounts);
-      },
+      };
+    },
   ),
 ];
 

@@ -21,6 +21,7 @@ import * as m0019 from './0019_contacts_search';
 import * as m0020 from './0020_scheduled_messages';
 import * as m0021 from './0021_saved_views';
 import * as m0022 from './0022_contact_merge_erase';
+import * as m0023 from './0023_change_stamps';
 
 /**
  * Every migration, in order. Listed statically (not read from the folder) so they work the same
@@ -49,4 +50,5 @@ export const migrations: Record<string, Migration> = {
   '0020_scheduled_messages': m0020,
   '0021_saved_views': m0021,
   '0022_contact_merge_erase': m0022,
+  '0023_change_stamps': m0023,
 };
