@@ -8,6 +8,7 @@ import { createAiDraftActivities } from './ai-draft';
 import { type ConversationSignaller, createAiSettingsBroadcastActivities } from './ai-settings-broadcast';
 import { createAiSuggestionActivities } from './ai-suggestions';
 import { type CarrierDeps, createCarrierActivities } from './carrier';
+import { type ConversationUpdater, createContactChangeBroadcastActivities } from './contact-change-broadcast';
 import { createConversationStoreActivities } from './conversation-store';
 import { createMediaImportActivities, type MediaImportDeps } from './media-import';
 import { createSlaSettingsBroadcastActivities } from './sla-settings-broadcast';
@@ -19,8 +20,11 @@ export type ActivityDeps = CarrierDeps & {
   maxAttachmentBytes: number;
   /** OpenAI client built with `maxRetries: 0` (Temporal retries); `undefined` without OPENAI_API_KEY: the assistant is unavailable. */
   openai?: OpenAI;
-  /** Runs updates on conversation workflows (the agent tools act through them, like a human would): a `ConversationClient`. */
-  commands: InboxCommands & ConversationSignaller;
+  /**
+   * Runs updates on conversation workflows (the agent tools act through them, like a human would) and
+   * reaches open runs for the broadcasts (settings signals, contact merge / erase updates): a `ConversationClient`.
+   */
+  commands: InboxCommands & ConversationSignaller & ConversationUpdater;
   /** The environment's Postmark settings, for staff emails (see {@link StaffEmailDeps.postmark}). */
   postmark: StaffEmailDeps['postmark'];
 };
@@ -36,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAiAgentActivities({ db: deps.db, openai: deps.openai, commands: deps.commands }),
     ...createAiSettingsBroadcastActivities({ db: deps.db, openAiAvailable: deps.openai !== undefined, signaller: deps.commands }),
     ...createSlaSettingsBroadcastActivities({ db: deps.db, signaller: deps.commands }),
+    ...createContactChangeBroadcastActivities({ db: deps.db, updater: deps.commands }),
     ...createStaffEmailActivities(deps),
   };
 }

@@ -54,10 +54,11 @@ export function auditActorOf(principal: { userId: string; apiKeyId?: string }): 
 
 /**
  * Appends one entry. Pass the transaction that made the change so the entry commits with it.
+ * @returns the entry's id (`audit_log.id`, a UUID)
  * @throws the database error (the caller's transaction then rolls back: no change without its entry)
  */
-export async function recordAudit(db: Kysely<Database> | Transaction<Database>, entry: AuditEntry): Promise<void> {
-  await db
+export async function recordAudit(db: Kysely<Database> | Transaction<Database>, entry: AuditEntry): Promise<string> {
+  const row = await db
     .insertInto('audit_log')
     .values({
       org_id: entry.orgId,
@@ -69,7 +70,9 @@ export async function recordAudit(db: Kysely<Database> | Transaction<Database>, 
       before: entry.before ? JSON.stringify(withoutSecrets(entry.before)) : null,
       after: entry.after ? JSON.stringify(withoutSecrets(entry.after)) : null,
     })
-    .execute();
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
 }
 
 /** Filters of {@link listAuditLog} (AND-combined; exact matches). */

@@ -1,7 +1,8 @@
 /**
  * Contact erase (GDPR, `DELETE /v1/contacts/:id`): the contact's personal data leaves Postgres in one
  * transaction (the contact row locked `FOR UPDATE`); the caller then deletes the attachment bytes from
- * the blob store and purges the running workflows' state (`contactErased` update).
+ * the blob store and starts the durable broadcast that purges the running workflows' state
+ * (`contactErased` update; workflows/contact-change-broadcast.ts).
  *
  * What is erased, in every conversation of the contact:
  * - every message's text becomes {@link ERASED_TEXT}, customer messages AND staff / AI replies and
@@ -158,29 +159,36 @@ export async function eraseContact(
   });
 }
 
+/** An erase as its audit row (`contact.erase`) recorded it (ids only). */
+export interface RecordedErase {
+  /** The audit row's id: names this erase (the broadcast workflow's id derives from it). */
+  auditId: string;
+  /** The anonymous contact the conversations were moved to. */
+  standInContactId: string;
+  conversationIds: string[];
+}
+
 /**
  * The erase of org `orgId`'s contact `contactId` that already happened, from its audit row
- * (`contact.erase`): the stand-in and the conversations, so a repeated `DELETE` can re-send the
- * workflows' purge (after a Temporal outage). `undefined` when the org never erased that id.
+ * (`contact.erase`): the newest erase of that id, or the one of audit row `auditId` when given (a
+ * contact id can be erased twice: a carrier contact's id derives from its address). A repeated
+ * `DELETE` uses it to answer again and start the purge's broadcast it may not have started.
+ * `undefined` when the org never erased that id.
  */
-export async function previousErase(
-  db: Db,
-  orgId: string,
-  contactId: string,
-): Promise<{ standInContactId: string; conversationIds: string[] } | undefined> {
-  const row = await db
+export async function previousErase(db: Db, orgId: string, contactId: string, auditId?: string): Promise<RecordedErase | undefined> {
+  let q = db
     .selectFrom('audit_log')
-    .select('after')
+    .select(['id', 'after'])
     .where('org_id', '=', orgId)
     .where('action', '=', 'contact.erase')
     .where('target_type', '=', 'contact')
-    .where('target_id', '=', contactId)
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+    .where('target_id', '=', contactId);
+  if (auditId !== undefined) q = q.where('id', '=', auditId);
+  const row = await q.orderBy('created_at', 'desc').limit(1).executeTakeFirst();
   const after = row?.after;
-  if (!after || typeof after.standInContactId !== 'string' || !Array.isArray(after.conversationIds)) return undefined;
+  if (!row || !after || typeof after.standInContactId !== 'string' || !Array.isArray(after.conversationIds)) return undefined;
   return {
+    auditId: row.id,
     standInContactId: after.standInContactId,
     conversationIds: after.conversationIds.filter((id): id is string => typeof id === 'string'),
   };

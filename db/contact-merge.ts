@@ -100,30 +100,41 @@ export async function mergeContacts(
   });
 }
 
+/** A merge as its audit row (`contact.merge`) recorded it. */
+export interface RecordedMerge {
+  /** The audit row's id: names this merge (the broadcast workflow's id derives from it). */
+  auditId: string;
+  /** Ids of the conversations the merge moved. */
+  movedConversationIds: string[];
+}
+
 /**
  * The merge of `otherId` into org `orgId`'s contact `contactId` that already happened, from its audit
- * row (`contact.merge`): the conversations it moved, so a repeated merge can re-send the workflows'
- * `contactChanged` (after a Temporal outage). `undefined` when there was no such merge.
+ * row (`contact.merge`): the newest such merge, or the one of audit row `auditId` when given (the
+ * contact-change broadcast reads exactly the merge it was started for). A repeated merge request uses
+ * it to answer again and start the broadcast it may not have started. `undefined` when there was no
+ * such merge. The row survives an erase of `contactId` (ids only, see db/contact-erase.ts).
  */
 export async function previousMerge(
   db: Db,
   orgId: string,
   contactId: string,
   otherId: string,
-): Promise<{ movedConversationIds: string[] } | undefined> {
-  const rows = await db
+  auditId?: string,
+): Promise<RecordedMerge | undefined> {
+  let q = db
     .selectFrom('audit_log')
-    .select(['before', 'after'])
+    .select(['id', 'before', 'after'])
     .where('org_id', '=', orgId)
     .where('action', '=', 'contact.merge')
     .where('target_type', '=', 'contact')
-    .where('target_id', '=', contactId)
-    .orderBy('created_at', 'desc')
-    .execute();
-  for (const { before, after } of rows) {
+    .where('target_id', '=', contactId);
+  if (auditId !== undefined) q = q.where('id', '=', auditId);
+  const rows = await q.orderBy('created_at', 'desc').execute();
+  for (const { id, before, after } of rows) {
     const other = before?.other as { id?: unknown } | undefined;
     if (other?.id !== otherId || !Array.isArray(after?.movedConversationIds)) continue;
-    return { movedConversationIds: after.movedConversationIds.filter((id): id is string => typeof id === 'string') };
+    return { auditId: id, movedConversationIds: after.movedConversationIds.filter((c): c is string => typeof c === 'string') };
   }
   return undefined;
 }

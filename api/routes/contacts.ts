@@ -1,7 +1,8 @@
 /**
  * `/v1/contacts`: create, list / search, read and update contacts (not conversation state: the API
- * writes them), and start a staff-initiated conversation with a contact. Every staff user (agents too)
- * may use them: contacts are not admin data.
+ * writes them), start a staff-initiated conversation with a contact, merge two contacts and erase one
+ * (whose running conversations learn of it through the durable `contactChangeBroadcastWorkflow`).
+ * Every staff user (agents too) may use them, erase excepted (admins): contacts are not admin data.
  */
 import type { Router } from 'express';
 import { findContact, insertContact, listContacts, updateContact } from '../../db/contacts';
@@ -21,7 +22,12 @@ import {
 import { mergeContacts, previousMerge } from '../../db/contact-merge';
 import { auditActorOf, recordAudit } from '../../db/audit-log';
 import { eraseContact, previousErase } from '../../db/contact-erase';
-import { contactChangedUpdate, contactErasedUpdate } from '../../workflows/conversation/contract';
+import type { ContactChangeBroadcastInput } from '../../activities/contact-change-broadcast';
+import {
+  CONTACT_CHANGE_BROADCAST_WORKFLOW_TYPE,
+  contactEraseBroadcastWorkflowId,
+  contactMergeBroadcastWorkflowId,
+} from '../../workflows/contact-change-broadcast';
 import { type FieldError, HttpError, notFound } from '../errors';
 import { defineRoute, type RouteDefinition, routerFor } from '../http/define-route';
 import type { ContactIdentity } from '../../db/schema';
@@ -65,6 +71,31 @@ function normalizedIdentities(input: NonNullable<PatchContactBody['identities']>
 
 /** What the contacts routes need. */
 export type ContactRoutesDeps = Pick<ApiDeps, 'db' | 'conversations' | 'blobs' | 'logger'>;
+
+/**
+ * Starts the change's broadcast (`ConversationClient.startOnce`: a repeated request finds it started
+ * or done and starts nothing). Nothing to start when the change affected no conversation.
+ * @throws HttpError 503 `temporarily_unavailable` when Temporal did not accept the start (the change is
+ *   committed: repeating the request starts it)
+ */
+async function startBroadcast(
+  conversations: Pick<ApiDeps['conversations'], 'startOnce'>,
+  workflowId: string,
+  input: ContactChangeBroadcastInput,
+  conversationCount: number,
+  what: string,
+): Promise<void> {
+  if (conversationCount === 0) return;
+  try {
+    await conversations.startOnce(CONTACT_CHANGE_BROADCAST_WORKFLOW_TYPE, workflowId, input);
+  } catch {
+    throw new HttpError(
+      503,
+      'temporarily_unavailable',
+      `The ${what} is done, but its running conversations could not be told yet; repeat the request shortly`,
+    );
+  }
+}
 
 /** The routes under `/v1/contacts` (behind auth and `express.json()`). */
 export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
@@ -224,10 +255,12 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
   ),
   /**
    * Merges `otherContactId` into `:id` (db/contact-merge.ts `mergeContacts`, one transaction with the
-   * audit row `contact.merge`), then tells the open runs of the moved conversations their new contact
-   * (`contactChanged` update, under each run's lock; a conversation without an open run loads it from
-   * its row when it next starts). Temporal unavailable → 503; repeating the same merge then re-sends
-   * the updates and answers 200.
+   * audit row `contact.merge`), then starts `contactChangeBroadcastWorkflow` (id
+   * `contactMergeBroadcastWorkflowId`, from the audit row), which tells the open runs of the moved
+   * conversations their new contact (`contactChanged` update, under each run's lock; retried until
+   * done; a conversation without an open run loads it from its row when it next starts). 503 only when
+   * Temporal does not accept that start; repeating the same merge then starts it and answers 200 (a
+   * repeat after it started starts nothing and answers 200 too).
    */
   defineRoute(
     {
@@ -241,13 +274,20 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
       response: {
         status: 200,
         schema: Contact,
-        description: 'The merged contact (also for a repeated merge: the workflows are told again)',
+        description:
+          'The merged contact (also for a repeated merge). Running conversations adopt it through a durable broadcast ' +
+          'started before this answer (it completes shortly after)',
       },
       errors: [
         400,
         { status: 404, description: '`not_found`: either contact is not one of the org’s' },
         { status: 422, description: '`merge_with_itself`: `otherContactId` is `{id}`' },
-        503,
+        {
+          status: 503,
+          description:
+            '`temporarily_unavailable`: the merge is committed but the broadcast to its running conversations could not be ' +
+            'started (or the database is unavailable): repeat the same merge after `Retry-After` seconds',
+        },
       ],
     },
     ({ db, conversations }) =>
@@ -256,8 +296,9 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
         const { id } = IdParams.parse(req.params);
         const body = MergeContactBody.parse(req.body);
         if (body.otherContactId === id) throw new HttpError(422, 'merge_with_itself', 'A contact cannot be merged with itself');
-        const result = await mergeContacts(db, me.orgId, id, body.otherContactId, (trx, merged) =>
-          recordAudit(trx, {
+        let auditId: string | undefined;
+        const result = await mergeContacts(db, me.orgId, id, body.otherContactId, async (trx, merged) => {
+          auditId = await recordAudit(trx, {
             orgId: me.orgId,
             actor: auditActorOf(me),
             action: 'contact.merge',
@@ -265,30 +306,41 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
             targetId: id,
             before: { contact: toContactView(merged.before.contact), other: toContactView(merged.before.other) },
             after: { contact: toContactView(merged.contact), movedConversationIds: merged.movedConversationIds },
-          }),
-        );
-        // a repeated merge (e.g. after a 503 from the notification below: the merge itself is committed)
-        // re-sends `contactChanged` and answers the merged contact
-        const repeated = result.status === 'not_found' ? await previousMerge(db, me.orgId, id, body.otherContactId) : undefined;
-        const contact = result.status === 'merged' ? result.contact : repeated ? await findContact(db, me.orgId, id) : undefined;
-        if (!contact) throw notFound('Contact');
-        const moved = result.status === 'merged' ? result.movedConversationIds : (repeated?.movedConversationIds ?? []);
-        for (const conversationId of moved) {
-          await conversations.updateIfRunning(conversationId, contactChangedUpdate, {
+          });
+        });
+        // a repeated merge (e.g. after a 503 from the start below: the merge itself is committed) answers
+        // the merged contact and starts the broadcast if it was not started
+        const recorded =
+          result.status === 'merged'
+            ? { auditId: auditId!, movedConversationIds: result.movedConversationIds }
+            : await previousMerge(db, me.orgId, id, body.otherContactId);
+        const contact = result.status === 'merged' ? result.contact : recorded ? await findContact(db, me.orgId, id) : undefined;
+        if (!contact || !recorded) throw notFound('Contact');
+        await startBroadcast(
+          conversations,
+          contactMergeBroadcastWorkflowId(me.orgId, body.otherContactId, id, recorded.auditId),
+          {
+            change: 'merge',
+            orgId: me.orgId,
+            auditId: recorded.auditId,
             fromContactId: body.otherContactId,
             toContactId: id,
             actorId: me.userId,
-          });
-        }
+          },
+          recorded.movedConversationIds.length,
+          'merge',
+        );
         res.json(toContactView(contact));
       },
   ),
   /**
    * Erases a contact (GDPR; db/contact-erase.ts `eraseContact`, one transaction with the audit row
    * `contact.erase`, which names ids and counts only). Then the attachment bytes leave the blob store
-   * and the open runs of its conversations purge their state (`contactErased` update; Temporal
-   * unavailable → 503, and a repeated DELETE of the erased id re-sends the purge and answers 204).
-   * Admins only: it cannot be undone.
+   * and `contactChangeBroadcastWorkflow` starts (id `contactEraseBroadcastWorkflowId`, from the audit
+   * row; its input holds ids only), which has the open runs of its conversations purge their state
+   * (`contactErased` update, retried until done). 503 only when Temporal does not accept that start; a
+   * repeated DELETE of the erased id then starts it and answers 204 (a repeat after it started starts
+   * nothing and answers 204 too). Admins only: it cannot be undone.
    */
   defineRoute(
     {
@@ -301,15 +353,30 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
       summary:
         'Erase a contact (GDPR, admins only, irreversible): every message text of its conversations becomes `[erased]`, attachments are deleted, its identities and the contact are removed',
       request: { params: IdParams },
-      response: { status: 204, description: 'Erased (also for a contact this org already erased: the workflows’ purge is sent again)' },
-      errors: [400, { status: 404, description: '`not_found`: no such contact in this org' }, 503],
+      response: {
+        status: 204,
+        description:
+          'Erased (also for a contact this org already erased). Running conversations purge their state through a durable ' +
+          'broadcast started before this answer (it completes shortly after)',
+      },
+      errors: [
+        400,
+        { status: 404, description: '`not_found`: no such contact in this org' },
+        {
+          status: 503,
+          description:
+            '`temporarily_unavailable`: the erase is committed but the broadcast purging its running conversations could not be ' +
+            'started (or the database is unavailable): repeat the DELETE after `Retry-After` seconds',
+        },
+      ],
     },
     ({ db, conversations, blobs, logger }) =>
       async (req, res) => {
         const me = principalOf(res);
         const { id } = IdParams.parse(req.params);
-        const erased = await eraseContact(db, me.orgId, id, (trx, e) =>
-          recordAudit(trx, {
+        let auditId: string | undefined;
+        const erased = await eraseContact(db, me.orgId, id, async (trx, e) => {
+          auditId = await recordAudit(trx, {
             orgId: me.orgId,
             actor: auditActorOf(me),
             action: 'contact.erase',
@@ -323,11 +390,13 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
               messagesErased: e.messageCount,
               attachmentsErased: e.attachmentIds.length,
             },
-          }),
-        );
-        // a repeated DELETE of a contact this org erased re-sends the runs' purge (e.g. after Temporal
-        // was unavailable: the erase itself is committed, the purge below answered 503)
-        const done = erased ?? (await previousErase(db, me.orgId, id));
+          });
+        });
+        // a repeated DELETE of a contact this org erased answers 204 and starts the runs' purge if it was
+        // not started (e.g. after a 503 from the start below: the erase itself is committed)
+        const done = erased
+          ? { auditId: auditId!, standInContactId: erased.standInContactId, conversationIds: erased.conversationIds }
+          : await previousErase(db, me.orgId, id);
         if (!done) throw notFound('Contact');
         for (const key of erased?.blobKeys ?? []) {
           try {
@@ -337,13 +406,20 @@ export const contactRoutes: RouteDefinition<ContactRoutesDeps>[] = [
             logger.error({ err, key }, 'erase: deleting an attachment blob failed');
           }
         }
-        for (const conversationId of done.conversationIds) {
-          await conversations.updateIfRunning(conversationId, contactErasedUpdate, {
+        await startBroadcast(
+          conversations,
+          contactEraseBroadcastWorkflowId(me.orgId, id, done.auditId),
+          {
+            change: 'erase',
+            orgId: me.orgId,
+            auditId: done.auditId,
             contactId: id,
             standInContactId: done.standInContactId,
             actorId: me.userId,
-          });
-        }
+          },
+          done.conversationIds.length,
+          'erase',
+        );
         res.status(204).end();
       },
   ),

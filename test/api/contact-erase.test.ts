@@ -1,15 +1,20 @@
 /**
  * `DELETE /v1/contacts/:id` (GDPR erase) through the real path: message texts tombstoned (customer
  * messages, replies and notes), attachment bytes deleted and rows tombstoned, identities and the
- * contact removed, the running workflow's state purged (read through its query), audit row without
- * personal data, admins only, 404 for another org; a later message from the same address creates a
- * fresh contact.
+ * contact removed, the running workflow's state purged (read through its query) by the durable
+ * `contactChangeBroadcastWorkflow` (input ids only; a repeated DELETE does not start a second one;
+ * three conversations are all reached; Temporal refusing the start → 503, and the repeated DELETE
+ * starts it), audit row without personal data, admins only, 404 for another org; a later message from
+ * the same address creates a fresh contact.
  */
+import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { signStaffToken } from '../../api/auth';
+import { previousErase } from '../../db/contact-erase';
+import { contactEraseBroadcastWorkflowId } from '../../workflows/contact-change-broadcast';
 import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
 import { createHarness, createTestOrg, type Harness, JWT_SECRET, randomPhone } from '../support/harness';
-import { api, expectError, inboundAndWait } from './rest-helpers';
+import { api, type ConversationBody, contactsAppWithoutStart, expectError, inboundAndWait } from './rest-helpers';
 import { insertTrainingPairs } from './db-fixtures';
 
 let h: Harness;
@@ -29,6 +34,14 @@ const messagesOf = (conversationId: string) =>
     .execute();
 const conversationRow = (id: string) =>
   h.db.selectFrom('conversations').select(['contact_id', 'subject', 'last_message_preview']).where('id', '=', id).executeTakeFirstOrThrow();
+/** The conversation's run state (a query answers from an ended run too). */
+const runStateOf = (conversationId: string) => h.client.workflow.getHandle(conversationWorkflowId(conversationId)).query(getStateQuery);
+/** The handle of the broadcast of the (committed) erase of `contactId`; its id derives from the audit row. */
+const eraseBroadcast = async (contactId: string) => {
+  const recorded = await previousErase(h.db, h.org.orgId, contactId);
+  if (!recorded) throw new Error(`no erase of ${contactId}`);
+  return h.client.workflow.getHandle(contactEraseBroadcastWorkflowId(h.org.orgId, contactId, recorded.auditId));
+};
 
 describe('DELETE /v1/contacts/:id', () => {
   test('erases texts, attachments, identities, the contact and the run’s state; audited; a later message makes a fresh contact', async () => {
@@ -114,9 +127,21 @@ describe('DELETE /v1/contacts/:id', () => {
     const list = await api(h).get(`/v1/contacts?q=${encodeURIComponent(phone)}`);
     expect((list.body as { data: unknown[] }).data).toEqual([]);
 
-    // the run's state is purged (a query answers from an ended run too)
-    const state = await h.client.workflow.getHandle(conversationWorkflowId(conversation.id)).query(getStateQuery);
-    expect(state).toMatchObject({ contactId: standIn.id, lastMessagePreview: null, subject: null });
+    // the broadcast purges the run's state; its input (shown by the Temporal UI) holds ids only
+    const broadcast = await eraseBroadcast(contactId);
+    expect(await broadcast.result()).toEqual({ conversations: 1, updated: 1, notRunning: 0 });
+    expect(await runStateOf(conversation.id)).toMatchObject({ contactId: standIn.id, lastMessagePreview: null, subject: null });
+    const started = (await broadcast.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
+    const input = JSON.parse(Buffer.from(started.input!.payloads![0]!.data!).toString('utf8')) as Record<string, unknown>;
+    expect(input).toEqual({
+      change: 'erase',
+      orgId: h.org.orgId,
+      auditId: expect.any(String),
+      contactId,
+      standInContactId: standIn.id,
+      actorId: h.org.adminId,
+    });
+    const first = await broadcast.describe();
 
     const audit = await h.db
       .selectFrom('audit_log')
@@ -143,9 +168,10 @@ describe('DELETE /v1/contacts/:id', () => {
       expect(auditText).not.toContain('Secret');
     }
 
-    // a repeated DELETE (e.g. after a 503 from the purge) re-sends the purge: 204, nothing else changes
+    // a repeated DELETE (e.g. after a 503): 204, nothing changes, no second broadcast (same id, same run)
     expect((await api(h).delete(`/v1/contacts/${contactId}`)).status).toBe(204);
     expect((await messagesOf(conversation.id)).map((m) => m.text)).toEqual(['[erased]', '[erased]', '[erased]', '[erased]']);
+    expect(await broadcast.describe()).toMatchObject({ runId: first.runId, status: { name: 'COMPLETED' } });
 
     // a later message from the same address: same conversation, a fresh contact
     expect((await h.inbound({ from: phone, body: 'Hello again' })).status).toBe(200);
@@ -158,6 +184,44 @@ describe('DELETE /v1/contacts/:id', () => {
     const latest = await messagesOf(conversation.id);
     expect(latest.map((m) => m.text)).toEqual(['[erased]', '[erased]', '[erased]', '[erased]', 'Hello again']);
     expect(latest[4]!.author_id).toBe(fresh);
+  });
+
+  test('a contact with three conversations: the broadcast purges the open run of each', async () => {
+    const conversations: ConversationBody[] = [];
+    for (let i = 0; i < 3; i++) conversations.push(await inboundAndWait(h, randomPhone(), { body: `Private ${i}` }));
+    const [contactId, ...others] = await Promise.all(conversations.map(async (c) => (await conversationRow(c.id)).contact_id));
+    for (const otherId of others) {
+      expect((await api(h).post(`/v1/contacts/${contactId}/merge`, { otherContactId: otherId })).status).toBe(200);
+    }
+    await h.waitFor(
+      async () => (await Promise.all(conversations.map((c) => runStateOf(c.id)))).every((s) => s.contactId === contactId),
+      'the merges reach the runs',
+    );
+
+    expect((await api(h).delete(`/v1/contacts/${contactId}`)).status).toBe(204);
+    const standInId = (await conversationRow(conversations[0]!.id)).contact_id;
+    expect(await (await eraseBroadcast(contactId!)).result()).toEqual({ conversations: 3, updated: 3, notRunning: 0 });
+    for (const c of conversations) {
+      expect(await runStateOf(c.id)).toMatchObject({ contactId: standInId, lastMessagePreview: null, subject: null });
+      expect((await conversationRow(c.id)).contact_id).toBe(standInId);
+    }
+  });
+
+  test('Temporal refusing the broadcast → 503 (the erase is committed); repeating the DELETE starts it → 204', async () => {
+    const conversation = await inboundAndWait(h, randomPhone(), { body: 'My secret address' });
+    const contactId = (await conversationRow(conversation.id)).contact_id;
+
+    const refused = await request(contactsAppWithoutStart(h)).delete(`/v1/contacts/${contactId}`).set('Authorization', h.auth);
+    expectError(refused, 503, 'temporarily_unavailable');
+    expect((await messagesOf(conversation.id)).map((m) => m.text)).toEqual(['[erased]']);
+    const broadcast = await eraseBroadcast(contactId);
+    await expect(broadcast.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect((await runStateOf(conversation.id)).lastMessagePreview).toBe('My secret address');
+
+    expect((await api(h).delete(`/v1/contacts/${contactId}`)).status).toBe(204);
+    expect(await broadcast.result()).toEqual({ conversations: 1, updated: 1, notRunning: 0 });
+    const standInId = (await conversationRow(conversation.id)).contact_id;
+    expect(await runStateOf(conversation.id)).toMatchObject({ contactId: standInId, lastMessagePreview: null, subject: null });
   });
 
   test('another org’s admin → 404 and nothing changes; an unknown id → 404; a bad id → 400', async () => {

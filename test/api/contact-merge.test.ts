@@ -1,18 +1,26 @@
 /**
  * `POST /v1/contacts/:id/merge` through the real path: identities, conversations and customer messages
- * move, the other contact is removed, the running workflow adopts the new contact (its state, and the
- * next inbound message lands and is stored under it), audit row; 404 for another org's contact, 422
- * for a merge with itself.
+ * move, the other contact is removed, the running workflow adopts the new contact through the durable
+ * `contactChangeBroadcastWorkflow` (its state, and the next inbound message lands and is stored under
+ * it; a repeated merge does not start a second broadcast; three moved conversations are all reached;
+ * a retried attempt of its activity resumes after the heartbeated progress; Temporal refusing the
+ * start → 503, and the repeated merge starts it), audit row; 404 for another org's contact, 422 for a
+ * merge with itself.
  */
 import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { sql } from 'kysely';
+import request from 'supertest';
+import { createContactChangeBroadcastActivities, type ConversationUpdater } from '../../activities/contact-change-broadcast';
 import { createConversationStoreActivities } from '../../activities/conversation-store';
 import { signStaffToken } from '../../api/auth';
-import { mergeContacts } from '../../db/contact-merge';
+import { mergeContacts, previousMerge } from '../../db/contact-merge';
 import { conversationIdFor } from '../../domain/routing';
+import { contactMergeBroadcastWorkflowId } from '../../workflows/contact-change-broadcast';
 import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
 import { createHarness, createTestOrg, type Harness, JWT_SECRET, randomPhone } from '../support/harness';
-import { api, expectError, inboundAndWait } from './rest-helpers';
+import { api, type ConversationBody, contactsAppWithoutStart, expectError, inboundAndWait } from './rest-helpers';
 
 interface ContactBody {
   id: string;
@@ -42,6 +50,15 @@ const customerAuthors = async (conversationId: string) =>
       .orderBy('seq')
       .execute()
   ).map((r) => r.author_id);
+/** The contact id in the conversation's run state. */
+const runContactOf = async (conversationId: string) =>
+  (await h.client.workflow.getHandle(conversationWorkflowId(conversationId)).query(getStateQuery)).contactId;
+/** The handle of the broadcast of the (committed) merge of `otherId` into `keptId`; its id derives from the audit row. */
+const mergeBroadcast = async (otherId: string, keptId: string) => {
+  const recorded = await previousMerge(h.db, h.org.orgId, keptId, otherId);
+  if (!recorded) throw new Error(`no merge of ${otherId} into ${keptId}`);
+  return h.client.workflow.getHandle(contactMergeBroadcastWorkflowId(h.org.orgId, otherId, keptId, recorded.auditId));
+};
 
 describe('POST /v1/contacts/:id/merge', () => {
   test('identities, conversations and messages move; the other contact is gone; the run adopts the contact; audited', async () => {
@@ -58,13 +75,18 @@ describe('POST /v1/contacts/:id/merge', () => {
     expectError(await api(h).get(`/v1/contacts/${otherId}`), 404, 'not_found');
     expect(await contactOf(conversation.id)).toBe(keptId);
     expect(await customerAuthors(conversation.id)).toEqual([keptId]);
-    const state = await h.client.workflow.getHandle(conversationWorkflowId(conversation.id)).query(getStateQuery);
-    expect(state.contactId).toBe(keptId);
+    const broadcast = await mergeBroadcast(otherId, keptId);
+    expect(await broadcast.result()).toEqual({ conversations: 1, updated: 1, notRunning: 0 });
+    expect(await runContactOf(conversation.id)).toBe(keptId);
+    const first = await broadcast.describe();
+    expect(first.status.name).toBe('COMPLETED');
 
-    // the same merge again (e.g. after a 503): 200, the runs are told again, nothing else changes
+    // the same merge again (e.g. after a 503): 200, nothing changes, no second broadcast (same id, same run)
     const again = await api(h).post(`/v1/contacts/${keptId}/merge`, { otherContactId: otherId });
     expect(again.status).toBe(200);
     expect(again.body).toEqual(res.body);
+    expect(await broadcast.describe()).toMatchObject({ runId: first.runId, status: { name: 'COMPLETED' } });
+    expect(await runContactOf(conversation.id)).toBe(keptId);
 
     // the next message from the moved address lands in the same conversation, under the kept contact
     expect((await h.inbound({ from: phone, body: 'second message' })).status).toBe(200);
@@ -85,6 +107,89 @@ describe('POST /v1/contacts/:id/merge', () => {
     expect(audit[0]).toMatchObject({ actor_type: 'staff', actor_id: h.org.adminId, target_type: 'contact' });
     expect(audit[0]!.before).toMatchObject({ contact: { id: keptId, phone: null }, other: { id: otherId, phone } });
     expect(audit[0]!.after).toMatchObject({ contact: { id: keptId, phone }, movedConversationIds: [conversation.id] });
+  });
+
+  test('one merge moving three conversations: the broadcast reaches the open run of each', async () => {
+    const conversations: ConversationBody[] = [];
+    for (let i = 0; i < 3; i++) conversations.push(await inboundAndWait(h, randomPhone(), { body: `message ${i}` }));
+    const [gathering, ...others] = await Promise.all(conversations.map((c) => contactOf(c.id)));
+    // gather the three conversations on one contact (one at a time), then merge that contact away
+    for (const otherId of others) {
+      expect((await api(h).post(`/v1/contacts/${gathering}/merge`, { otherContactId: otherId })).status).toBe(200);
+      expect(await (await mergeBroadcast(otherId!, gathering!)).result()).toEqual({ conversations: 1, updated: 1, notRunning: 0 });
+    }
+    expect(await Promise.all(conversations.map((c) => runContactOf(c.id)))).toEqual([gathering, gathering, gathering]);
+    const target = await api(h).post('/v1/contacts', { name: 'Everyone', email: `all-${randomUUID()}@example.test` });
+    const targetId = (target.body as ContactBody).id;
+
+    expect((await api(h).post(`/v1/contacts/${targetId}/merge`, { otherContactId: gathering })).status).toBe(200);
+    const broadcast = await mergeBroadcast(gathering!, targetId);
+    expect(await broadcast.result()).toEqual({ conversations: 3, updated: 3, notRunning: 0 });
+    expect(await Promise.all(conversations.map((c) => runContactOf(c.id)))).toEqual([targetId, targetId, targetId]);
+    expect(await Promise.all(conversations.map((c) => contactOf(c.id)))).toEqual([targetId, targetId, targetId]);
+
+    // a retried attempt resumes after the progress its predecessor heartbeated (the ids in sorted order)
+    const recorded = (await previousMerge(h.db, h.org.orgId, targetId, gathering!))!;
+    const sorted = [...recorded.movedConversationIds].sort();
+    const told: string[] = [];
+    const updater: ConversationUpdater = {
+      updateIfRunning: (conversationId, definition, arg) => {
+        told.push(conversationId);
+        return h.conversations.updateIfRunning(conversationId, definition, arg);
+      },
+    };
+    const env = new MockActivityEnvironment({
+      heartbeatDetails: { auditId: recorded.auditId, afterId: sorted[0], updated: 1, notRunning: 0 },
+    });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const input = {
+      change: 'merge' as const,
+      orgId: h.org.orgId,
+      auditId: recorded.auditId,
+      fromContactId: gathering!,
+      toContactId: targetId,
+      actorId: h.org.adminId,
+    };
+    const { broadcastContactChange } = createContactChangeBroadcastActivities({ db: h.db, updater });
+    expect(await env.run(broadcastContactChange, input)).toEqual({ conversations: 3, updated: 3, notRunning: 0 });
+    expect(told).toEqual(sorted.slice(1));
+    expect(beats.at(-1)).toEqual({ auditId: recorded.auditId, afterId: sorted[2], updated: 3, notRunning: 0 });
+    // progress of another change is not resumed; an unknown audit row fails for good (not retried)
+    told.length = 0;
+    const other = new MockActivityEnvironment({
+      heartbeatDetails: { auditId: randomUUID(), afterId: sorted[2], updated: 3, notRunning: 0 },
+    });
+    expect(await other.run(broadcastContactChange, input)).toEqual({ conversations: 3, updated: 3, notRunning: 0 });
+    expect(told).toEqual(sorted);
+    await expect(new MockActivityEnvironment().run(broadcastContactChange, { ...input, auditId: randomUUID() })).rejects.toMatchObject({
+      type: 'ContactChangeNotFound',
+      nonRetryable: true,
+    });
+  });
+
+  test('Temporal refusing the broadcast → 503 (the merge is committed); repeating the merge starts it → 200', async () => {
+    const conversation = await inboundAndWait(h, randomPhone(), { body: 'hello' });
+    const otherId = await contactOf(conversation.id);
+    const kept = await api(h).post('/v1/contacts', { email: `down-${randomUUID()}@example.test` });
+    const keptId = (kept.body as ContactBody).id;
+
+    const refused = await request(contactsAppWithoutStart(h))
+      .post(`/v1/contacts/${keptId}/merge`)
+      .set('Authorization', h.auth)
+      .send({ otherContactId: otherId });
+    expectError(refused, 503, 'temporarily_unavailable');
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect(await contactOf(conversation.id)).toBe(keptId);
+    const broadcast = await mergeBroadcast(otherId, keptId);
+    await expect(broadcast.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect(await runContactOf(conversation.id)).toBe(otherId);
+
+    const again = await api(h).post(`/v1/contacts/${keptId}/merge`, { otherContactId: otherId });
+    expect(again.status).toBe(200);
+    expect((again.body as ContactBody).id).toBe(keptId);
+    expect(await broadcast.result()).toEqual({ conversations: 1, updated: 1, notRunning: 0 });
+    expect(await runContactOf(conversation.id)).toBe(keptId);
   });
 
   test('a conversation created for the kept contact by a later webhook from the other’s address uses the kept contact', async () => {

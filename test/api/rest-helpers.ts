@@ -1,8 +1,14 @@
 /**
  * Small typed helpers shared by the REST API test files (not a test file itself).
  */
+import express, { type Express } from 'express';
 import request from 'supertest';
-import type { Harness } from '../support/harness';
+import { requireAuth } from '../../api/auth';
+import { errorHandler } from '../../api/errors';
+import { contactsRouter } from '../../api/routes/contacts';
+import { createLogger } from '../../config/logger';
+import type { ConversationClient } from '../../workflows/conversation/client';
+import { type Harness, JWT_SECRET } from '../support/harness';
 
 /** The parts of the `Conversation` schema the tests read. */
 export interface ConversationBody {
@@ -54,6 +60,23 @@ export function api(h: Harness, token: string = h.tokens.admin) {
     patch: (path: string, body: object) => request(h.app).patch(path).set('Authorization', auth).send(body),
     delete: (path: string) => request(h.app).delete(path).set('Authorization', auth),
   };
+}
+
+/**
+ * The contacts router alone (auth, JSON, error handler, as `api/app.ts` mounts it) over the harness's
+ * database and blob store, with the harness's Temporal client except that `startOnce` fails as when
+ * Temporal is unreachable: the merge / erase commits, its broadcast cannot be started.
+ */
+export function contactsAppWithoutStart(h: Harness): Express {
+  const conversations: ConversationClient = Object.assign(Object.create(h.conversations) as ConversationClient, {
+    startOnce: () => Promise.reject(new Error('14 UNAVAILABLE: connection refused')),
+  });
+  const app = express();
+  app.use(requireAuth(JWT_SECRET));
+  app.use(express.json());
+  app.use('/v1/contacts', contactsRouter({ db: h.db, conversations, blobs: h.blobs, logger: createLogger('silent') }));
+  app.use(errorHandler(createLogger('silent')));
+  return app;
 }
 
 /** Asserts the uniform error shape and returns it. */

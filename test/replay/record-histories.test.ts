@@ -12,7 +12,7 @@ import request from 'supertest';
 import { chatCompletionBody } from '../../scripts/openai-standin';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from '../../scripts/embedded-temporal';
 import { conversationIdFor } from '../../domain/routing';
-import { conversationWorkflowId } from '../../workflows/conversation/contract';
+import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 import type { PostmarkHeader } from '../support/postmark-inbound';
 import { writeHistory } from './history-files';
@@ -392,6 +392,9 @@ const scenario = (name: string, title: string, fn: () => Promise<void>, timeoutM
       const kept = await api().post('/v1/contacts', { name: 'Kept', email: `kept-${randomBytes(4).toString('hex')}@example.test` });
       expect(kept.status).toBe(201);
       expect((await api().post(`/v1/contacts/${kept.body.id}/merge`, { otherContactId: other })).status).toBe(200);
+      // the merge's broadcast workflow sends `contactChanged` after the answer: let it land before the next message
+      const run = h.client.workflow.getHandle(conversationWorkflowId(id));
+      await h.waitFor(async () => (await run.query(getStateQuery)).contactId === kept.body.id, 'contactChanged');
       expect((await h.inbound({ from, body: 'Any news?', sid: sid() })).status).toBe(200);
       await h.waitFor(async () => (await messages(id)).length === 2, 'second message');
       const held = await api().post(`/v1/conversations/${id}/messages`, {

@@ -168,14 +168,21 @@ export class ConversationClient {
   }
 
   /**
-   * Starts a helper workflow on this task queue once per `workflowId` (an id already running or done
-   * is not an error: the first start wins). Used for the AI settings broadcast.
+   * Starts a helper workflow on this task queue once per `workflowId` (an id already running or
+   * completed is not an error: the first start wins; `ALLOW_DUPLICATE_FAILED_ONLY`, so an id starts
+   * again only when its run failed, was terminated or timed out, or the namespace's retention has
+   * dropped it). Used for the settings and contact-change broadcasts and the reset email.
    * @throws when Temporal did not accept the start within {@link SIGNAL_DEADLINE_MS}
    */
   async startOnce<Arg>(workflowType: string, workflowId: string, arg: Arg): Promise<void> {
     try {
       await this.client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-        this.client.workflow.start(workflowType, { workflowId, taskQueue: this.taskQueue, args: [arg] }),
+        this.client.workflow.start(workflowType, {
+          workflowId,
+          taskQueue: this.taskQueue,
+          args: [arg],
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        }),
       );
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;
