@@ -7,7 +7,12 @@
  *   revokes its family);
  * - `POST /v1/auth/logout` → 204: revokes the refresh token's family;
  * - `POST /v1/auth/forgot-password` → 202: emails a reset link through the org's email channel
- *   (`passwordResetEmailWorkflow`), the same answer whether or not the email is known.
+ *   (`passwordResetEmailWorkflow`), the same answer whether or not the email is known, and after the
+ *   same work: the body is validated and one request is taken from the address's budget (the same for
+ *   any address), then 202 is sent, and only then are the address's users looked up and their
+ *   workflows started ({@link startResetEmails}; a failure there is logged, not retried, so one request
+ *   never sends two links). Chosen over doing the same awaited steps for every address, which would
+ *   mean a Temporal workflow start for unknown addresses too (docs/api.md, "Forgotten password").
  * Access tokens last {@link ACCESS_TOKEN_TTL_S} and carry `tv` (the user's `token_version`), so
  * deactivation and password changes revoke them at once (`api/auth.ts`).
  *
@@ -74,6 +79,8 @@ export interface AuthRouteDeps {
   resetBudget: RequestBudget;
   /** Starts the reset email workflow (`ConversationClient.startOnce`). */
   workflows: Pick<ApiDeps['conversations'], 'startOnce'>;
+  /** Logs what fails after a 202 was sent (forgot-password's lookup and workflow starts). */
+  logger: ApiDeps['logger'];
   /** Attributes of the refresh cookie (`Secure` when PUBLIC_BASE_URL is https). */
   refreshCookie: CookieOptions;
 }
@@ -122,6 +129,40 @@ function clearRefreshCookie(res: Response, refreshCookie: CookieOptions): void {
   res.clearCookie(REFRESH_COOKIE, attributes);
 }
 
+/**
+ * The part of `POST /v1/auth/forgot-password` that depends on whether the email is known, run after
+ * the 202 was sent so the answer's timing cannot tell (review finding: a known email used to wait for
+ * the workflow start through Temporal, an unknown one did not). For each active user with `email` (in
+ * `orgId` only, when given) it starts one `passwordResetEmailWorkflow` (a fresh id: one link per user
+ * per request), once: a start that fails is logged (with the org and staff ids; never the email or a
+ * token) and not retried, since a start that timed out may still have happened and a second start
+ * would send a second link. A failed lookup is logged the same way. Never rejects.
+ */
+export async function startResetEmails(
+  deps: Pick<AuthRouteDeps, 'db' | 'workflows' | 'logger'>,
+  email: string,
+  orgId: string | undefined,
+): Promise<void> {
+  let users: StaffSignInRow[];
+  try {
+    users = (await findStaffByEmail(deps.db, email, orgId)).filter((u) => u.deactivated_at === null);
+  } catch (err) {
+    deps.logger.error({ err, orgId }, 'forgot-password: could not look up the email; no reset link sent');
+    return;
+  }
+  for (const user of users) {
+    try {
+      // the token is made by the activity: it never enters the workflow's input or history
+      await deps.workflows.startOnce<PasswordResetEmailInput>(PASSWORD_RESET_EMAIL_WORKFLOW_TYPE, passwordResetEmailWorkflowId(randomUUID()), {
+        orgId: user.org_id,
+        staffId: user.id,
+      });
+    } catch (err) {
+      deps.logger.error({ err, orgId: user.org_id, staffId: user.id }, 'forgot-password: could not start the reset email workflow; no link sent');
+    }
+  }
+}
+
 const invalidCredentials = (): HttpError => new HttpError(401, 'invalid_credentials', 'The email or password is not correct');
 
 /** The `/v1/auth/*` routes. */
@@ -135,25 +176,21 @@ export const authRoutes: RouteDefinition<AuthRouteDeps>[] = [
       tags: ['auth'],
       summary:
         'Ask for a password-reset link by email (1 h, single use), sent from the org’s email channel; the same 202 whether or not ' +
-        `the email is known, deactivated, over its budget (${RESET_MAX_REQUESTS} per hour) or in an org without an email channel`,
+        `the email is known, deactivated, over its budget (${RESET_MAX_REQUESTS} per hour) or in an org without an email channel; ` +
+        'answered before the email is looked up, so its timing does not tell either',
       request: { body: ForgotPasswordBody },
       response: { status: 202, description: 'Accepted: if the email belongs to an active user, a link is on its way' },
       errors: [],
     },
-    ({ db, resetBudget, workflows }) =>
+    ({ db, resetBudget, workflows, logger }) =>
       async (req, res) => {
         const body = ForgotPasswordBody.parse(req.body);
-        if (await resetBudget.take(body.email)) {
-          const users = (await findStaffByEmail(db, body.email, body.orgId)).filter((u) => u.deactivated_at === null);
-          for (const user of users) {
-            // the token is made by the activity: it never enters the workflow's input or history
-            await workflows.startOnce<PasswordResetEmailInput>(PASSWORD_RESET_EMAIL_WORKFLOW_TYPE, passwordResetEmailWorkflowId(randomUUID()), {
-              orgId: user.org_id,
-              staffId: user.id,
-            });
-          }
-        }
+        // Before the answer, only work that is the same for every email: the body, and one request from
+        // the email's budget (keyed by the address, known or not; a database error is the same 503 for all).
+        const withinBudget = await resetBudget.take(body.email);
         res.status(202).end();
+        // After it, what depends on the email being known (lookup, workflow start): see startResetEmails
+        if (withinBudget) void startResetEmails({ db, workflows, logger }, body.email, body.orgId);
       },
   ),
   defineRoute(
@@ -309,7 +346,7 @@ export function refreshCookieOptions(publicBaseUrl: string): CookieOptions {
  * @param deps.loginLimiter default: the Postgres-backed limiter ({@link postgresLoginLimiter})
  */
 export function authRouter(
-  deps: Pick<ApiDeps, 'db' | 'conversations'> & {
+  deps: Pick<ApiDeps, 'db' | 'conversations' | 'logger'> & {
     config: Pick<ApiDeps['config'], 'jwtSecret' | 'publicBaseUrl'>;
     loginLimiter?: LoginLimiter;
     resetBudget?: RequestBudget;
@@ -321,6 +358,7 @@ export function authRouter(
     loginLimiter: deps.loginLimiter ?? postgresLoginLimiter(deps.db),
     resetBudget: deps.resetBudget ?? postgresResetBudget(deps.db),
     workflows: deps.conversations,
+    logger: deps.logger,
     refreshCookie: refreshCookieOptions(deps.config.publicBaseUrl),
   };
   return routerFor(authRoutes, routeDeps, { prefix: '/v1/auth', auth: 'none', before: [express.json({ limit: '16kb' })] });

@@ -18,13 +18,21 @@
  *   its account (403 `account_mismatch`). A `To` that is none of our channels, or a form that cannot be
  *   read, is checked with the environment's token (403 before 404 / 400, as before). A channel whose
  *   sealed credentials do not open answers 403.
- * - status callbacks: checked with the token of the account named by `AccountSid` (our channels on
- *   that account; the environment's token when none of ours), then the message must belong to a
- *   channel that the same token verifies (its own account's token, or the environment's for a channel
- *   without credentials): a request signed with another org's account token → 403, nothing stored.
+ * - status callbacks: the account named by `AccountSid` is looked up first (the directory's AccountSid
+ *   map), and the signature is checked with that account's token only (the environment's token only
+ *   when the account is none of our channels', e.g. the environment's own, or there is no `AccountSid`);
+ *   a failure reloads the map at most once per 5 s (a rotated token) and checks only a token not tried
+ *   yet. Then the message must belong to a channel on that account whose token is the one that signed
+ *   (its own account's token, or the environment's for a channel without credentials; compared in
+ *   constant time, not validated again): a request signed with another org's account token → 403,
+ *   nothing stored.
+ * Each request runs `twilio.validateRequest` at most once per distinct token that can apply (once; a
+ *   second time only with a rotated token found by the reload); the form is parsed once (the router's `express.urlencoded`, then the
+ *   route's schema), and the signature is over those raw params.
  * Source: twilio.com/docs/messaging/guides/webhook-request, /docs/usage/security#validating-requests,
  * /docs/messaging/guides/outbound-message-status-in-status-callbacks.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Router } from 'express';
 import twilio from 'twilio';
 import { z } from 'zod';
@@ -64,13 +72,40 @@ const StatusForm = z.looseObject({
   ErrorMessage: z.string().optional(),
 });
 
-/** Whether `X-Twilio-Signature` over `PUBLIC_BASE_URL + originalUrl` and the form params matches one of `authTokens`. */
-function signatureValid(req: Request, authTokens: readonly string[], publicBaseUrl: string): boolean {
+/** A Twilio form as `express.urlencoded` parsed it: once → string, repeated (`MediaUrl`) → array. */
+type TwilioParams = Record<string, string | string[]>;
+
+/** The request's form, as the router's `express.urlencoded` parsed it (the body is parsed once, here). */
+const paramsOf = (req: Request): TwilioParams => (req.body ?? {}) as TwilioParams;
+
+/**
+ * Checks one request's `X-Twilio-Signature` (over `PUBLIC_BASE_URL + originalUrl` and `params`) against
+ * auth tokens, running `twilio.validateRequest` at most once per distinct token for the request (a
+ * token asked about again, e.g. after a reload that did not change it, answers from memory).
+ * @returns `(token) => whether token signed the request`; always `false` without a signature header
+ */
+function signatureChecker(req: Request, params: TwilioParams, publicBaseUrl: string): (token: string) => boolean {
   const signature = req.header('x-twilio-signature');
-  if (!signature) return false;
   const url = publicBaseUrl + req.originalUrl;
-  const params = (req.body ?? {}) as Record<string, string | string[]>;
-  return authTokens.some((token) => twilio.validateRequest(token, signature, url, params));
+  const checked = new Map<string, boolean>();
+  return (token) => {
+    if (!signature) return false;
+    let valid = checked.get(token);
+    if (valid === undefined) {
+      valid = twilio.validateRequest(token, signature, url, params);
+      checked.set(token, valid);
+    }
+    return valid;
+  };
+}
+
+/** The first of `tokens` that signed the request, if any (see {@link signatureChecker}). */
+const signingToken = (signedBy: (token: string) => boolean, tokens: readonly string[]): string | undefined =>
+  tokens.find((token) => signedBy(token));
+
+/** Whether two secrets are equal, in constant time (both are hashed first, so lengths do not leak either). */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
 const invalidSignature = (): HttpError => new HttpError(403, 'invalid_signature', 'X-Twilio-Signature does not match this request');
@@ -87,12 +122,19 @@ function authTokenOf(route: ChannelRoute, envToken: string): string | undefined 
 /**
  * Why an inbound request is refused for this channel, or `null`: 403 `invalid_signature` unless the
  * channel's token signed it, 403 `account_mismatch` when a channel with credentials gets another `AccountSid`.
+ * @param signedBy the request's {@link signatureChecker}
+ * @param accountSid the form's `AccountSid`
  */
-function inboundRefusal(req: Request, channel: ChannelRoute, config: TwilioWebhookDeps['config']): HttpError | null {
-  const token = authTokenOf(channel, config.twilio.authToken);
-  if (token === undefined || !signatureValid(req, [token], config.publicBaseUrl)) return invalidSignature();
+function inboundRefusal(
+  signedBy: (token: string) => boolean,
+  accountSid: string | undefined,
+  channel: ChannelRoute,
+  envToken: string,
+): HttpError | null {
+  const token = authTokenOf(channel, envToken);
+  if (token === undefined || !signedBy(token)) return invalidSignature();
   const own = twilioCredentialsOf(channel);
-  if (own && accountSidOf(req.body) !== own.accountSid) {
+  if (own && accountSid !== own.accountSid) {
     return new HttpError(403, 'account_mismatch', "AccountSid is not this channel's Twilio account");
   }
   return null;
@@ -182,11 +224,15 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
     (deps) => {
       const { conversations, logger, config } = deps;
       const channels = directoryOf(deps);
-      const envToken = [config.twilio.authToken];
+      const envToken = config.twilio.authToken;
       return async (req, res) => {
+        // the form is parsed once (express.urlencoded, then InboundForm); the signature is over the raw
+        // params, the rest reads the parsed form
+        const params = paramsOf(req);
+        const signedBy = signatureChecker(req, params, config.publicBaseUrl);
+        const parsed = InboundForm.safeParse(params);
         // the channel first (by `To`), then its own account's signature; anything that names no channel
         // of ours is checked with the environment's token, so an unsigned request learns nothing
-        const parsed = InboundForm.safeParse(req.body);
         const to = parsed.success ? parseTwilioAddress(parsed.data.To) : null;
         const lookup = to ? await channels.lookup(to.kind, to.phone) : undefined;
         if (lookup && !lookup.found && lookup.reason === 'unavailable') {
@@ -198,26 +244,28 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
           res.setHeader('Retry-After', '30');
           throw new HttpError(503, 'temporarily_unavailable', 'The message could not be routed right now; retry later');
         }
-        if (!lookup?.found) {
-          if (!signatureValid(req, envToken, config.publicBaseUrl)) throw invalidSignature();
-          const form = InboundForm.parse(req.body);
+        if (!parsed.success || !to || !lookup?.found) {
+          if (!signedBy(envToken)) throw invalidSignature();
+          if (!parsed.success) throw parsed.error; // 400 validation_failed
           // a To we cannot read (short code, alphanumeric sender) cannot be one of our channels
+          const form = parsed.data;
           throw new HttpError(404, 'unknown_channel', to ? `No ${to.kind} channel for ${form.To}` : `No channel for ${form.To}`);
         }
+        const form = parsed.data;
+        const accountSid = accountSidOf(params);
         let channel = lookup.route;
-        let refused = inboundRefusal(req, channel, config);
+        let refused = inboundRefusal(signedBy, accountSid, channel, envToken);
         if (refused) {
           // the cached credentials may be older than a rotation: read the channel again (rate-limited)
           const fresh = await channels.recheck(channel);
           if (fresh) {
             channel = fresh;
-            refused = inboundRefusal(req, fresh, config);
+            refused = inboundRefusal(signedBy, accountSid, fresh, envToken);
           }
           if (refused) throw refused;
         }
-        const form = InboundForm.parse(req.body);
         const from = parseTwilioAddress(form.From);
-        if (!from || !to) throw new HttpError(400, 'invalid_address', 'From is not a valid phone number');
+        if (!from) throw new HttpError(400, 'invalid_address', 'From is not a valid phone number');
         // No contact id: the run's first activity finds or creates the contact from `customer`
         // (retrying until Postgres answers), so accepting the message needs only Temporal.
         const conversation: NewConversation = {
@@ -268,18 +316,25 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
       const { db, logger, config } = deps;
       const channels = directoryOf(deps);
       return async (req, res) => {
-        // the token of the account the callback names (ours, else the environment's)
-        const accountSid = accountSidOf(req.body);
-        const tokensOf = async (): Promise<string[]> => {
+        const params = paramsOf(req);
+        const signedBy = signatureChecker(req, params, config.publicBaseUrl);
+        // the tokens that can apply: those of the account the callback names (ours), else the
+        // environment's (an account none of our channels uses, typically the environment's own, or no
+        // AccountSid); each is validated at most once per request
+        const accountSid = accountSidOf(params);
+        const candidateTokens = async (): Promise<string[]> => {
           const accountTokens = accountSid ? await channels.twilioAccountTokens(accountSid) : [];
           return accountTokens.length > 0 ? accountTokens : [config.twilio.authToken];
         };
-        if (!signatureValid(req, await tokensOf(), config.publicBaseUrl)) {
-          // the account's token may have been rotated since the last refresh: reload once (rate-limited)
+        let verifiedToken = signingToken(signedBy, await candidateTokens());
+        if (verifiedToken === undefined) {
+          // the account's token may have been rotated since the last refresh: reload once (rate-limited);
+          // a token already tried is not validated again
           const reloaded = accountSid !== undefined && (await channels.reloadForAccount());
-          if (!reloaded || !signatureValid(req, await tokensOf(), config.publicBaseUrl)) throw invalidSignature();
+          if (reloaded) verifiedToken = signingToken(signedBy, await candidateTokens());
+          if (verifiedToken === undefined) throw invalidSignature();
         }
-        const form = StatusForm.parse(req.body);
+        const form = StatusForm.parse(params);
         const errorCode = form.ErrorCode && form.ErrorCode !== '0' ? form.ErrorCode : null;
         // 63016 (WhatsApp free-form outside the 24 h window) never delivers: always `failed`.
         const status = errorCode === '63016' ? 'failed' : fromTwilioStatus(form.MessageStatus);
@@ -287,16 +342,19 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
         const messageId = messageIdParam.success ? messageIdParam.data : undefined;
         const message = await findTwilioMessageForStatus(db, messageId, form.MessageSid);
         if (!message) throw new HttpError(404, 'message_not_found', 'No outbound message matches this status callback');
-        // the message's channel must be signed for by the same token: another org's account cannot
+        // the message's channel must be signed for by the token that signed the request (its own
+        // account's token, or the environment's for a channel without credentials; compared, not
+        // validated again) and be on the account the callback names: another org's account cannot
         // touch this org's messages (an archived channel's messages keep the environment's rule)
         const lookup = await channels.lookupById(message.channel_id);
         if (!lookup.found && lookup.reason === 'unavailable') throw lookup.error;
+        const signedToken = verifiedToken;
         const signsFor = (route: ChannelRoute | undefined): boolean => {
           const channelToken = route ? authTokenOf(route, config.twilio.authToken) : config.twilio.authToken;
           const channelAccount = route ? twilioCredentialsOf(route)?.accountSid : undefined;
           return (
             channelToken !== undefined &&
-            signatureValid(req, [channelToken], config.publicBaseUrl) &&
+            sameSecret(channelToken, signedToken) &&
             (channelAccount === undefined || channelAccount === accountSid)
           );
         };

@@ -104,6 +104,64 @@ test(`at most ${RESET_MAX_REQUESTS} reset emails per address per hour; more requ
   expect(resetEmailsTo(email)).toHaveLength(RESET_MAX_REQUESTS);
 });
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+test('known and unknown emails both get 202; the known one gets exactly one email', async () => {
+  const org = await createTestOrg(h.db);
+  const email = await adminEmail(org.orgId);
+  const unknown = await request(h.app).post('/v1/auth/forgot-password').send({ email: `nobody-${randomUUID()}@example.test` });
+  const known = await request(h.app).post('/v1/auth/forgot-password').send({ email });
+  expect([unknown.status, unknown.text, known.status, known.text]).toEqual([202, '', 202, '']);
+  await h.waitFor(async () => resetEmailsTo(email).length > 0, 'the reset email');
+  await sleep(1_000); // a second link would show up by now
+  expect(resetEmailsTo(email)).toHaveLength(1);
+});
+
+test('the 202 does not wait for the workflow start (timing does not tell a known email from an unknown one)', async () => {
+  const org = await createTestOrg(h.db);
+  const email = await adminEmail(org.orgId);
+  // the app's own Temporal client, its start held until the answer is in
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const startOnce = h.conversations.startOnce.bind(h.conversations);
+  const startedIds: string[] = [];
+  const spy = jest.spyOn(h.conversations, 'startOnce').mockImplementation(async (type, workflowId, arg) => {
+    startedIds.push(workflowId);
+    await held;
+    return startOnce(type, workflowId, arg);
+  });
+  try {
+    const pending = request(h.app).post('/v1/auth/forgot-password').send({ email });
+    const answer = await Promise.race([pending.then((r) => r.status), sleep(5_000).then(() => 'no answer while the start is held')]);
+    expect(answer).toBe(202);
+    // the start was asked for (after the answer) and is still held: nothing sent yet
+    await h.waitFor(async () => startedIds.length === 1, 'the workflow start');
+    expect(resetEmailsTo(email)).toEqual([]);
+  } finally {
+    release();
+  }
+  await h.waitFor(async () => resetEmailsTo(email).length > 0, 'the reset email');
+  spy.mockRestore();
+  await sleep(1_000);
+  expect(resetEmailsTo(email)).toHaveLength(1);
+  expect(startedIds).toHaveLength(1);
+});
+
+test('a workflow start that fails after the 202 is not retried (and the route still answered 202)', async () => {
+  const org = await createTestOrg(h.db);
+  const email = await adminEmail(org.orgId);
+  const spy = jest.spyOn(h.conversations, 'startOnce').mockRejectedValue(new Error('Temporal is down'));
+  try {
+    expect((await request(h.app).post('/v1/auth/forgot-password').send({ email })).status).toBe(202);
+    await h.waitFor(async () => spy.mock.calls.length === 1, 'the failed start');
+    await sleep(500);
+    expect(spy).toHaveBeenCalledTimes(1);
+  } finally {
+    spy.mockRestore();
+  }
+  expect(resetEmailsTo(email)).toEqual([]);
+});
+
 describe('the activity', () => {
   const activities = () =>
     createStaffEmailActivities({

@@ -12,8 +12,10 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
+import twilio from 'twilio';
 import { signStaffToken } from '../../api/auth';
 import { Keyring } from '../../config/keyring';
+import { ACCOUNT_MISS_RELOAD_MS } from '../../channels/channel-directory';
 import { sealChannelCredentials } from '../../db/channel-credentials';
 import { conversationIdFor } from '../../domain/routing';
 import { insertChannelRow } from '../support/channel-rows';
@@ -27,6 +29,7 @@ import {
   POSTMARK_WEBHOOK_USER,
   randomPhone,
   TEST_CREDENTIALS_KEYS,
+  TWILIO_ACCOUNT_SID,
   TWILIO_AUTH_TOKEN,
   type TestOrg,
 } from '../support/harness';
@@ -207,23 +210,29 @@ describe('credentials changed after the channel was cached', () => {
   });
 });
 
+/** A reply sent through tenant `t`'s SMS channel (after an inbound message): our message id and its Twilio MessageSid. */
+async function sentReply(t: Tenant, text: string): Promise<{ messageId: string; messageSid: string }> {
+  const from = randomPhone();
+  const form = buildInboundMessageForm({ from, body: 'Please reply', to: t.sms.number, accountSid: t.account.sid });
+  expect((await postInbound(form, t.account.authToken)).status).toBe(200);
+  const conversationId = conversationIdFor(t.org.orgId, t.sms.id, from);
+  await h.waitFor(() => h.db.selectFrom('conversations').select('id').where('id', '=', conversationId).executeTakeFirst(), 'conversation');
+  const reply = await request(h.app).post(`/v1/conversations/${conversationId}/messages`).set('Authorization', t.admin).send({ text });
+  expect(reply.status).toBe(201);
+  const messageId = reply.body.id as string;
+  const messageSid = await h.waitFor(async () => {
+    const row = await h.db.selectFrom('messages').select('provider_message_id').where('id', '=', messageId).executeTakeFirst();
+    return row?.provider_message_id ?? undefined;
+  }, 'the reply sent');
+  return { messageId, messageSid };
+}
+
 describe('Twilio replies and status callbacks per account', () => {
   let messageId: string;
   let messageSid: string;
 
   beforeAll(async () => {
-    const from = randomPhone();
-    const form = buildInboundMessageForm({ from, body: 'Please reply', to: a.sms.number, accountSid: a.account.sid });
-    expect((await postInbound(form, a.account.authToken)).status).toBe(200);
-    const conversationId = conversationIdFor(a.org.orgId, a.sms.id, from);
-    await h.waitFor(() => h.db.selectFrom('conversations').select('id').where('id', '=', conversationId).executeTakeFirst(), 'conversation');
-    const reply = await request(h.app).post(`/v1/conversations/${conversationId}/messages`).set('Authorization', a.admin).send({ text: 'Answer from A' });
-    expect(reply.status).toBe(201);
-    messageId = reply.body.id as string;
-    messageSid = await h.waitFor(async () => {
-      const row = await h.db.selectFrom('messages').select('provider_message_id').where('id', '=', messageId).executeTakeFirst();
-      return row?.provider_message_id ?? undefined;
-    }, 'the reply sent');
+    ({ messageId, messageSid } = await sentReply(a, 'Answer from A'));
   });
 
   it("the reply went out through the channel's own account", () => {
@@ -252,6 +261,86 @@ describe('Twilio replies and status callbacks per account', () => {
     expect((await postStatus(messageId, form, a.account.authToken)).status).toBe(200);
     const row = await h.db.selectFrom('messages').select(['delivery_status']).where('id', '=', messageId).executeTakeFirstOrThrow();
     expect(row.delivery_status).toBe('delivered');
+  });
+});
+
+describe('status callbacks: the signature is validated once, with the named account’s token only', () => {
+  let replyA: { messageId: string; messageSid: string };
+  let replyB: { messageId: string; messageSid: string };
+
+  beforeAll(async () => {
+    replyA = await sentReply(a, 'Counted answer from A');
+    replyB = await sentReply(b, 'Counted answer from B');
+  });
+
+  /**
+   * Posts a status callback for `reply` naming `accountSid`, signed with `token`, and records the auth
+   * tokens `twilio.validateRequest` was called with while the request ran.
+   */
+  async function postCounted(reply: { messageId: string; messageSid: string }, accountSid: string, token: string, status = 'sent') {
+    const form = new URLSearchParams({ MessageSid: reply.messageSid, MessageStatus: status, AccountSid: accountSid }).toString();
+    const spy = jest.spyOn(twilio, 'validateRequest');
+    try {
+      const res = await postStatus(reply.messageId, form, token);
+      return { answer: [res.status, (res.body as { error?: { code: string } }).error?.code], validatedWith: spy.mock.calls.map((call) => call[0]) };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it("naming its own account, signed with that account's token → 200, one validation (each org's own message)", async () => {
+    expect(await postCounted(replyA, a.account.sid, a.account.authToken)).toEqual({ answer: [200, undefined], validatedWith: [a.account.authToken] });
+    expect(await postCounted(replyB, b.account.sid, b.account.authToken)).toEqual({ answer: [200, undefined], validatedWith: [b.account.authToken] });
+  });
+
+  it("signed with account B's token but naming account A → 403 invalid_signature, validated with A's token only, once", async () => {
+    for (const reply of [replyA, replyB]) {
+      expect(await postCounted(reply, a.account.sid, b.account.authToken)).toEqual({
+        answer: [403, 'invalid_signature'],
+        validatedWith: [a.account.authToken],
+      });
+    }
+  });
+
+  it("naming account B (signed with B's token) about A's message → 403 account_mismatch after one validation; about B's → 200", async () => {
+    expect(await postCounted(replyA, b.account.sid, b.account.authToken)).toEqual({
+      answer: [403, 'account_mismatch'],
+      validatedWith: [b.account.authToken],
+    });
+    expect(await postCounted(replyB, b.account.sid, b.account.authToken, 'delivered')).toEqual({
+      answer: [200, undefined],
+      validatedWith: [b.account.authToken],
+    });
+    const rows = await h.db.selectFrom('messages').select(['id', 'delivery_status']).where('id', 'in', [replyA.messageId, replyB.messageId]).execute();
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.delivery_status]))).toEqual({ [replyA.messageId]: 'sent', [replyB.messageId]: 'delivered' });
+  });
+
+  it("an account none of our channels uses (the environment's) → validated with the environment's token only", async () => {
+    expect(await postCounted(replyA, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)).toEqual({
+      answer: [403, 'account_mismatch'],
+      validatedWith: [TWILIO_AUTH_TOKEN],
+    });
+  });
+
+  it('a token rotated since the map was loaded verifies after one reload (rate-limited), each token validated once; the old one is refused', async () => {
+    const t = await createTenant();
+    const reply = await sentReply(t, 'Answer before rotation');
+    const rotated = `rotated-${randomBytes(8).toString('hex')}`;
+    await h.db
+      .updateTable('channels')
+      .set({ ...sealChannelCredentials(keyring, t.sms.id, 'twilio', { accountSid: t.account.sid, authToken: rotated }), updated_at: new Date() })
+      .where('id', '=', t.sms.id)
+      .execute();
+    // another test's failed callback may have reloaded the map just now: let the rate limit pass
+    await new Promise((r) => setTimeout(r, ACCOUNT_MISS_RELOAD_MS + 100));
+    expect(await postCounted(reply, t.account.sid, rotated, 'delivered')).toEqual({
+      answer: [200, undefined],
+      validatedWith: [t.account.authToken, rotated],
+    });
+    expect(await postCounted(reply, t.account.sid, t.account.authToken, 'failed')).toEqual({
+      answer: [403, 'invalid_signature'],
+      validatedWith: [rotated],
+    });
   });
 });
 
