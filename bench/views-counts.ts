@@ -177,7 +177,9 @@ async function main(): Promise<void> {
     const counter = new ViewCounter(db);
     let t = process.hrtime.bigint();
     await counter.count(orgId, me, views);
-    console.log(`first count (loads ${counter.rowsHeld} conversations and my read markers): ${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(0)} ms`);
+    console.log(
+      `first count (loads ${counter.rowsHeld} conversations and my read markers): ${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(0)} ms`,
+    );
     report(`counts, ${views.length} views, nothing changed`, await measure(() => counter.count(orgId, me, views)));
     report(`counts, ${views.length} views, 35 writes before each`, await timeCalls(() => counter.count(orgId, me, views), RUNS, 3, writes));
     report(
@@ -203,7 +205,10 @@ async function main(): Promise<void> {
     ]);
     const withSearch = await toCount();
     report(`scan, ${withSearch.length} views (one q)`, await measure(() => countSavedViews(db, orgId, me, withSearch)));
-    report(`counts, ${withSearch.length} views (one q, in SQL), 35 writes`, await timeCalls(() => counter.count(orgId, me, withSearch), RUNS, 3, writes));
+    report(
+      `counts, ${withSearch.length} views (one q, in SQL), 35 writes`,
+      await timeCalls(() => counter.count(orgId, me, withSearch), RUNS, 3, writes),
+    );
   });
 }
 

@@ -76,9 +76,14 @@ export function myUnreadCountSql(viewerId: string | null): RawBuilder<number> {
   return sql<number>`(select count(*)::int from messages um where um.conversation_id = c.id and um.direction = 'inbound' and um.seq > ${after})`;
 }
 
-/** Whether conversation `c` has a customer message the viewer has not read (one index probe). */
+/**
+ * Whether conversation `c` has a customer message the viewer has not read: its newest customer message
+ * (`c.last_inbound_seq`, kept by a trigger, migration 0021) is after the viewer's read marker. The same
+ * rule as the saved views' counts (`db/saved-views.ts`, `db/view-counts/`); one primary-key probe into
+ * `conversation_reads`, none into `messages`.
+ */
 export function hasUnreadSql(viewerId: string): RawBuilder<boolean> {
-  return sql<boolean>`exists (select 1 from messages um where um.conversation_id = c.id and um.direction = 'inbound' and um.seq > ${lastReadSeq(viewerId)})`;
+  return sql<boolean>`(coalesce(c.last_inbound_seq, 0) > ${lastReadSeq(viewerId)})`;
 }
 
 /** Whether the viewer starred conversation `c` (`false` without a viewer). */

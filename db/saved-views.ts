@@ -206,7 +206,8 @@ export function countSavedViewsSql(
   const perPerson = { hasUnread: unread, starred: sql<boolean>`(s.conversation_id is not null)` };
   const conditions = views.map((v) => conversationFilterSql(orgId, v.filters, viewerId, perPerson));
   const columns = conditions.map(
-    (where, i) => sql`sum(case when ${where} then case when ${unread} then 4294967297::bigint else 1::bigint end end) as ${sql.ref(`v${i}`)}`,
+    (where, i) =>
+      sql`sum(case when ${where} then case when ${unread} then 4294967297::bigint else 1::bigint end end) as ${sql.ref(`v${i}`)}`,
   );
   const any = narrow ? sql`and (${sql.join(conditions, sql` or `)})` : sql``;
   return sql<Record<string, string | null>>`

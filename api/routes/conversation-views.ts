@@ -12,14 +12,7 @@
 import type { Router } from 'express';
 import { ViewCounter } from '../../db/view-counts/counter';
 import { findTeam } from '../../db/teams';
-import {
-  listSavedViews,
-  replaceViewLists,
-  type SavedViewRow,
-  teamViews,
-  type ViewListOwner,
-  type ViewWrite,
-} from '../../db/saved-views';
+import { listSavedViews, replaceViewLists, type SavedViewRow, teamViews, type ViewListOwner, type ViewWrite } from '../../db/saved-views';
 import type { BuiltinViewKey } from '../../db/schema';
 import { type Principal, principalOf } from '../auth';
 import {
@@ -173,7 +166,7 @@ function filtersOfRow(row: SavedViewRow, userId: string) {
 }
 
 /** The routes of `/v1/conversations/views`. */
-export const conversationViewRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
+export const conversationViewRoutes: RouteDefinition<Pick<ApiDeps, 'db' | 'config'>>[] = [
   defineRoute(
     {
       method: 'get',
@@ -239,9 +232,9 @@ export const conversationViewRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       response: { status: 200, schema: SavedViewCounts, description: 'The counts' },
       errors: [],
     },
-    ({ db }) => {
+    ({ db, config }) => {
       // this router's projections of the orgs' conversations (db/view-counts/counter.ts)
-      const counter = new ViewCounter(db);
+      const counter = new ViewCounter(db, { maxRows: config.viewCounts?.maxRows });
       return async (_req, res) => {
         const me = principalOf(res);
         const views = await listSavedViews(db, me.orgId, me.userId, BUILTIN_SEEDS);
@@ -257,6 +250,6 @@ export const conversationViewRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
 ];
 
 /** Builds the saved-views router (mounted under `/v1/conversations/views`, behind auth, before the conversations router). */
-export function conversationViewsRouter(deps: Pick<ApiDeps, 'db'>): Router {
+export function conversationViewsRouter(deps: Pick<ApiDeps, 'db' | 'config'>): Router {
   return routerFor(conversationViewRoutes, deps, { prefix: '/v1/conversations/views', auth: 'staff' });
 }

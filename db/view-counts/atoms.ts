@@ -89,7 +89,7 @@ export function fillUnread(bits: Bitset, ctx: AtomContext): void {
 /** Flips every bit of slots `0 … size - 1` (the bits past `size` stay clear). */
 function invert(bits: Bitset, size: number): void {
   for (let w = 0; w < bits.length; w++) bits[w] = ~bits[w]!;
-  if (size % 32 !== 0) bits[bits.length - 1]! &= (1 << size % 32) - 1;
+  if (size % 32 !== 0) bits[bits.length - 1]! &= (1 << (size % 32)) - 1;
 }
 
 /** Sets the bits of every slot `0 … size - 1` of `bits` (a bitset of exactly that size). */

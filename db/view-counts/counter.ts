@@ -26,7 +26,7 @@ import { type ConversationTuple, OrgProjection } from './projection';
 
 /** Options of {@link ViewCounter}. */
 export interface ViewCounterOptions {
-  /** Most conversations kept in projections over all orgs (default 500,000, ~100 MB with a few dozen viewers per org). */
+  /** Most conversations kept in projections over all orgs (default 500,000, ~100 MB with a few dozen viewers per org; `0` = always count in SQL). */
   maxRows?: number;
   /** Most viewers whose read markers are kept per org (default 200; least recently counted dropped first). */
   maxViewersPerOrg?: number;
@@ -71,7 +71,7 @@ export class ViewCounter {
    */
   async count(orgId: string, viewerId: string, views: readonly ViewToCount[]): Promise<ViewCounts[]> {
     if (views.length === 0) return [];
-    if (this.tooLarge.has(orgId)) return countInSql(this.db, orgId, viewerId, views);
+    if (this.maxRows === 0 || this.tooLarge.has(orgId)) return countInSql(this.db, orgId, viewerId, views);
     const previous = this.queues.get(orgId) ?? Promise.resolve();
     const run = previous.catch(() => undefined).then(() => this.refreshAndCount(orgId, viewerId, views));
     this.queues.set(orgId, run);
@@ -206,7 +206,13 @@ function atomBits(atom: Atom, ctx: AtomContext, memo: Map<string, Bitset>): Bits
 }
 
 /** `total` and `unread` of the view that is the AND of `atoms` (`view`: a scratch bitset of the projection's size). */
-function countOf(atoms: readonly Atom[], ctx: AtomContext, memo: Map<string, Bitset>, unread: Bitset, view: Bitset): { total: number; unread: number } {
+function countOf(
+  atoms: readonly Atom[],
+  ctx: AtomContext,
+  memo: Map<string, Bitset>,
+  unread: Bitset,
+  view: Bitset,
+): { total: number; unread: number } {
   // every slot in use, then AND each atom (no atom = every conversation)
   setAllSlots(view, ctx.projection.size);
   for (const atom of atoms) {
@@ -246,11 +252,11 @@ function refreshStatement(
 ) {
   const us = (at: ReturnType<typeof sql>) => sql`(extract(epoch from ${at}) * 1000000)::float8`;
   const windows =
-    days.length === 0
-      ? sql`null::float8[]`
-      : sql`array[${sql.join(days.map((d) => us(sql`now() - make_interval(days => ${d})`)))}]`;
+    days.length === 0 ? sql`null::float8[]` : sql`array[${sql.join(days.map((d) => us(sql`now() - make_interval(days => ${d})`)))}]`;
   const sqlCounts =
-    inSql.length === 0 ? sql`null::json` : sql`(select row_to_json(counted) from (${countSavedViewsSql(orgId, viewerId, inSql, true)}) counted)`;
+    inSql.length === 0
+      ? sql`null::json`
+      : sql`(select row_to_json(counted) from (${countSavedViewsSql(orgId, viewerId, inSql, true)}) counted)`;
   return sql<RefreshRow>`
     select
       pg_snapshot_xmin(pg_current_snapshot())::text as xmin,

@@ -357,7 +357,12 @@ describe('counts', () => {
     const put = await request(app)
       .put('/v1/conversations/views')
       .set('Authorization', auth('admin'))
-      .send({ views: [...views.filter((v) => v.teamId === null).map((v) => ({ id: v.id, name: v.name, filters: v.filters })), { name: 'Refunds', filters: { q: 'refund' } }] });
+      .send({
+        views: [
+          ...views.filter((v) => v.teamId === null).map((v) => ({ id: v.id, name: v.name, filters: v.filters })),
+          { name: 'Refunds', filters: { q: 'refund' } },
+        ],
+      });
     expect(put.status).toBe(200);
     statements.length = 0;
     const again = await request(app).get('/v1/conversations/views/counts').set('Authorization', auth('admin'));

@@ -52,7 +52,10 @@ beforeAll(async () => {
   contactIds = [];
   for (let i = 0; i < 8; i++) {
     const id = randomUUID();
-    await db.insertInto('contacts').values({ id, org_id: org.orgId, name: `Contact ${i}` }).execute();
+    await db
+      .insertInto('contacts')
+      .values({ id, org_id: org.orgId, name: `Contact ${i}` })
+      .execute();
     contactIds.push(id);
   }
   await insertConversations(org, 240);
@@ -140,7 +143,12 @@ async function markRead(staffId: string, conversationId: string, to: 'end' | 'ze
 }
 
 async function star(staffId: string, conversationId: string, on: boolean): Promise<void> {
-  if (on) await db.insertInto('conversation_stars').values({ conversation_id: conversationId, staff_id: staffId }).onConflict((oc) => oc.doNothing()).execute();
+  if (on)
+    await db
+      .insertInto('conversation_stars')
+      .values({ conversation_id: conversationId, staff_id: staffId })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
   else await db.deleteFrom('conversation_stars').where('conversation_id', '=', conversationId).where('staff_id', '=', staffId).execute();
 }
 
@@ -196,7 +204,10 @@ function viewsFor(viewerId: string): ViewToCount[] {
 
 /** Expects the projection's counts to equal the SQL scan's for every view (a failure names the view's filters). */
 async function expectSameCounts(counter: ViewCounter, viewerId: string, views: ViewToCount[]): Promise<void> {
-  const [projected, scanned] = await Promise.all([counter.count(org.orgId, viewerId, views), countSavedViews(db, org.orgId, viewerId, views)]);
+  const [projected, scanned] = await Promise.all([
+    counter.count(org.orgId, viewerId, views),
+    countSavedViews(db, org.orgId, viewerId, views),
+  ]);
   const label = (i: number) => JSON.stringify(views[i]!.filters);
   expect(projected.map((c, i) => ({ view: label(i), ...c }))).toEqual(scanned.map((c, i) => ({ view: label(i), ...c })));
 }
@@ -232,7 +243,11 @@ async function randomWrites(): Promise<void> {
       case 3:
         await db
           .updateTable('conversations')
-          .set({ archived_at: random() < 0.5 ? new Date() : null, needs_human: random() < 0.3, last_activity_at: new Date(Date.now() - random() * 10 * 86_400_000) })
+          .set({
+            archived_at: random() < 0.5 ? new Date() : null,
+            needs_human: random() < 0.3,
+            last_activity_at: new Date(Date.now() - random() * 10 * 86_400_000),
+          })
           .where('id', '=', id)
           .execute();
         break;
@@ -249,11 +264,20 @@ async function randomWrites(): Promise<void> {
         await insertConversations(org, 2);
         break;
       default:
-        await db.updateTable('conversations').set({ unread_count: pick([0, 3]), has_staff_replied: random() < 0.5 }).where('id', '=', id).execute();
+        await db
+          .updateTable('conversations')
+          .set({ unread_count: pick([0, 3]), has_staff_replied: random() < 0.5 })
+          .where('id', '=', id)
+          .execute();
     }
   }
   // team membership changes too (scope=team)
-  if (random() < 0.5) await db.insertInto('team_members').values({ team_id: teamB, staff_id: org.agentId }).onConflict((oc) => oc.doNothing()).execute();
+  if (random() < 0.5)
+    await db
+      .insertInto('team_members')
+      .values({ team_id: teamB, staff_id: org.agentId })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
   else await db.deleteFrom('team_members').where('team_id', '=', teamB).where('staff_id', '=', org.agentId).execute();
 }
 
@@ -282,19 +306,29 @@ test('a transaction that commits after a later one is still seen (the watermark 
     { id: randomUUID(), filters: { tag: 'early' } },
   ];
   await counter.count(org.orgId, org.agentId, views);
-  const [late, early] = (await db.selectFrom('conversations').select('id').where('org_id', '=', org.orgId).limit(2).execute()).map((r) => r.id);
+  const [late, early] = (await db.selectFrom('conversations').select('id').where('org_id', '=', org.orgId).limit(2).execute()).map(
+    (r) => r.id,
+  );
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
   let started!: () => void;
   const isStarted = new Promise<void>((resolve) => (started = resolve));
   // T1 (older xid) tags `late` and waits; T2 (newer) tags `early` and commits first
   const t1 = db.transaction().execute(async (trx) => {
-    await trx.updateTable('conversations').set({ tags: ['late'] }).where('id', '=', late!).execute();
+    await trx
+      .updateTable('conversations')
+      .set({ tags: ['late'] })
+      .where('id', '=', late!)
+      .execute();
     started();
     await held;
   });
   await isStarted;
-  await db.updateTable('conversations').set({ tags: ['early'] }).where('id', '=', early!).execute();
+  await db
+    .updateTable('conversations')
+    .set({ tags: ['early'] })
+    .where('id', '=', early!)
+    .execute();
   expect((await counter.count(org.orgId, org.agentId, views)).map((c) => c.total)).toEqual([0, 1]);
   release();
   await t1;
@@ -314,7 +348,18 @@ test('an org larger than the budget is counted in SQL, and other orgs are droppe
   const views = viewsFor(org.agentId);
   await expectSameCounts(small, org.agentId, views);
   expect(small.rowsHeld).toBe(0);
-  const orgRows = Number((await db.selectFrom('conversations').select((eb) => eb.fn.countAll().as('n')).where('org_id', '=', org.orgId).executeTakeFirstOrThrow()).n);
+  const none = new ViewCounter(db, { maxRows: 0 });
+  await expectSameCounts(none, org.agentId, views);
+  expect(none.rowsHeld).toBe(0);
+  const orgRows = Number(
+    (
+      await db
+        .selectFrom('conversations')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('org_id', '=', org.orgId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   const budget = new ViewCounter(db, { maxRows: orgRows + 10 });
   await budget.count(other.orgId, other.adminId, [{ id: randomUUID(), filters: {} }]);
   expect(budget.rowsHeld).toBe(30);
