@@ -8,7 +8,7 @@ import { sql, type Transaction } from 'kysely';
 import { kindSpec } from '../channels/kinds';
 import type { Db } from '../db/client';
 import type { Database, MessageRow } from '../db/schema';
-import { identityAddress } from '../db/contacts';
+import { findOrCreateContactByEmail, identityAddress } from '../db/contacts';
 import { wasSaid } from '../db/message-filters';
 import { conversationColumns, conversationStateFromRow, messageRecordFromRow } from '../db/mappers';
 import { type ConversationState, type NewConversation, customerAddressOf, newConversationState, previewOf } from '../domain/conversation';
@@ -165,6 +165,60 @@ export function newReplyToken(): string {
   return `t_${randomBytes(12).toString('hex')}`;
 }
 
+/** What {@link recordInboundBatch} stored. */
+export interface RecordedInbound {
+  /** `inserted[i]` for `messages[i]` (`false`: already stored). */
+  inserted: boolean[];
+  /**
+   * Set only when the conversation's contact changed (an email into an erased thread, see
+   * {@link adoptEmailSenderAfterErase}): `conversations.contact_id` is this id now; the run adopts it.
+   */
+  contactId?: string;
+}
+
+/**
+ * Email into an erased thread (`DELETE /v1/contacts/:id`, db/contact-erase.ts): when the run's contact
+ * (`state.contactId`) is the conversation's stored contact and an erased stand-in (`erased_at` set),
+ * the sender of the first newly stored email (`email.from`) is a person who wrote again: their contact
+ * is found or created by that address (`findOrCreateContactByEmail`, as for a new thread) and becomes
+ * the conversation's contact (compare-and-set on `conversations.contact_id`), and the newly stored
+ * messages (`inserted`) are authored by it; the erased messages keep the stand-in. The rule
+ * `resolveContact` applies to SMS / WhatsApp / Telegram at run start, applied where email needs it: an
+ * email reply is routed to the stored conversation (reply token / thread) and its run holds the stored
+ * contact, whether started by the reply or still running (e.g. started by a staff command after the erase).
+ * Nothing happens for messages already stored (a redelivery of an erased email brings nobody back).
+ * Runs inside the recording transaction `tx`.
+ * @returns the sender's contact id when the conversation moved to it, else `undefined`
+ */
+async function adoptEmailSenderAfterErase(
+  tx: Transaction<Database>,
+  state: ConversationState,
+  messages: { message: InboundMessageInput }[],
+  inserted: boolean[],
+): Promise<string | undefined> {
+  const sender = messages.find((m, i) => inserted[i] && m.message.email?.from.email)?.message.email?.from;
+  if (!sender) return undefined;
+  const stored = await tx
+    .selectFrom('conversations')
+    .innerJoin('contacts', 'contacts.id', 'conversations.contact_id')
+    .select('contacts.erased_at')
+    .where('conversations.id', '=', state.conversationId)
+    .where('conversations.contact_id', '=', state.contactId)
+    .executeTakeFirst();
+  if (!stored || stored.erased_at === null) return undefined;
+  const contactId = await findOrCreateContactByEmail(tx, state.orgId, sender.email, sender.name);
+  const moved = await tx
+    .updateTable('conversations')
+    .set({ contact_id: contactId, updated_at: sql`now()` })
+    .where('id', '=', state.conversationId)
+    .where('contact_id', '=', state.contactId)
+    .executeTakeFirst();
+  if (Number(moved.numUpdatedRows) === 0) return undefined;
+  const ids = messages.filter((_, i) => inserted[i]).map((m) => m.message.id);
+  await tx.updateTable('messages').set({ author_id: contactId }).where('id', 'in', ids).execute();
+  return contactId;
+}
+
 /**
  * Stores a batch of inbound messages of one conversation (oldest first) in one transaction, and
  * `state` (the state after all of them) when every one of them is new. Dedupe: any unique key
@@ -172,8 +226,11 @@ export function newReplyToken(): string {
  * A new email from the contact's address clears its hard-bounce flag (`contacts.email_bounced_at`);
  * a new customer message (not an automatic reply) unarchives the conversation (`archived_at`);
  * a profile name (WhatsApp `ProfileName`, email `FromName`) fills a contact without a name.
+ * An email into a conversation whose contact is an erased stand-in gets the sender's contact (see
+ * {@link adoptEmailSenderAfterErase}).
  * @returns `inserted[i]` for `messages[i]`; when any is `false` (already stored), the state was
- *   NOT written: the workflow recomputes it from the inserted ones and saves it.
+ *   NOT written: the workflow recomputes it from the inserted ones and saves it. `contactId` only
+ *   when the conversation's contact changed (its row points at it now): the run adopts it.
  */
 async function recordInboundBatch(
   db: Db,
@@ -181,8 +238,28 @@ async function recordInboundBatch(
     state: ConversationState;
     messages: { message: InboundMessageInput; profileName?: string | null }[];
   },
-): Promise<{ inserted: boolean[] }> {
+): Promise<RecordedInbound> {
   if (input.messages.length === 0) return { inserted: [] };
+  // A contact merge may delete the sender's contact found by `adoptEmailSenderAfterErase` before the
+  // conversation's foreign-key check sees it (as in `loadConversation`): the whole transaction again,
+  // the address now belongs to the merged contact.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await recordInboundTransaction(db, input);
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code !== '23503' || attempt >= 2) throw err;
+    }
+  }
+}
+
+/** One attempt of {@link recordInboundBatch}. */
+async function recordInboundTransaction(
+  db: Db,
+  input: {
+    state: ConversationState;
+    messages: { message: InboundMessageInput; profileName?: string | null }[];
+  },
+): Promise<RecordedInbound> {
   return db.transaction().execute(async (tx) => {
     const rows = await tx
       .insertInto('messages')
@@ -211,6 +288,8 @@ async function recordInboundBatch(
       .execute();
     const stored = new Set(rows.map((r) => r.id));
     const inserted = input.messages.map(({ message }) => stored.has(message.id));
+    const adopted = await adoptEmailSenderAfterErase(tx, input.state, input.messages, inserted);
+    const contactId = adopted ?? input.state.contactId;
     if (inserted.every(Boolean)) {
       await tx
         .updateTable('conversations')
@@ -241,7 +320,7 @@ async function recordInboundBatch(
       await tx
         .updateTable('contacts')
         .set({ email_bounced_at: null, email_bounce_reason: null, updated_at: sql`now()` })
-        .where('id', '=', input.state.contactId)
+        .where('id', '=', contactId)
         .where('email_bounced_at', 'is not', null)
         .where(sql<string>`lower(${identityAddress('email', 'contacts.id')})`, 'in', senders)
         .execute();
@@ -251,11 +330,11 @@ async function recordInboundBatch(
       await tx
         .updateTable('contacts')
         .set({ name: profileName, updated_at: sql`now()` })
-        .where('id', '=', input.state.contactId)
+        .where('id', '=', contactId)
         .where('name', 'is', null)
         .execute();
     }
-    return { inserted };
+    return adopted === undefined ? { inserted } : { inserted, contactId: adopted };
   });
 }
 
@@ -339,7 +418,9 @@ export function createConversationStoreActivities(db: Db) {
    * The contact of a conversation started by a carrier webhook (`customer`, no `contactId`): the
    * stored conversation's contact if the row exists, else the customer's contact, found or created.
    * A stored conversation whose contact was erased (its stand-in, `erased_at` set) gets the customer's
-   * contact, found or created afresh (the erased one's identities are gone).
+   * contact, found or created afresh (the erased one's identities are gone). (Email webhooks pass the
+   * stored contact, not `customer`: an email into an erased thread moves it when recorded, see
+   * `adoptEmailSenderAfterErase`.)
    */
   const resolveContact = async (input: NewConversation): Promise<string> => {
     const existing = await db
@@ -447,15 +528,16 @@ export function createConversationStoreActivities(db: Db) {
      * Stores an inbound message and, if it is new, the conversation state that follows from it, in
      * one transaction (a batch of one: see {@link recordInboundMessages}). Kept for runs recorded
      * before batching (they replay this activity).
-     * @returns `inserted: false` when the provider message id was already stored (state untouched)
+     * @returns `inserted: false` when the provider message id was already stored (state untouched);
+     *   `contactId` when the conversation's contact changed (an email into an erased thread)
      */
     async recordInboundMessage(input: {
       state: ConversationState;
       message: InboundMessageInput;
       profileName?: string | null;
-    }): Promise<{ inserted: boolean }> {
-      const { inserted } = await recordInboundBatch(db, { state: input.state, messages: [input] });
-      return { inserted: inserted[0] === true };
+    }): Promise<{ inserted: boolean; contactId?: string }> {
+      const { inserted, contactId } = await recordInboundBatch(db, { state: input.state, messages: [input] });
+      return contactId === undefined ? { inserted: inserted[0] === true } : { inserted: inserted[0] === true, contactId };
     },
 
     /**
@@ -463,13 +545,16 @@ export function createConversationStoreActivities(db: Db) {
      * `state` (the state after all of them) when every one of them is new. Dedupe: any unique key
      * (`(org_id, provider, provider_message_id)`, an email's Message-ID), `ON CONFLICT DO NOTHING`.
      * The workflow keeps a batch within Temporal's payload limit (see `INBOUND_BATCH_*` there).
+     * An email into a conversation whose contact is an erased stand-in moves the conversation to the
+     * sender's contact, found or created by address (`contactId` in the result: the run adopts it).
      * @returns `inserted[i]` for `messages[i]`; when any is `false` (already stored), the state was
-     *   NOT written: the workflow recomputes it from the inserted ones and saves it.
+     *   NOT written: the workflow recomputes it from the inserted ones and saves it. `contactId` only
+     *   when the conversation's contact changed.
      */
     async recordInboundMessages(input: {
       state: ConversationState;
       messages: { message: InboundMessageInput; profileName?: string | null }[];
-    }): Promise<{ inserted: boolean[] }> {
+    }): Promise<RecordedInbound> {
       return recordInboundBatch(db, input);
     },
 

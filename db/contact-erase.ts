@@ -21,8 +21,10 @@
  * The contact row and its identities are deleted. Its conversations must keep a contact
  * (`conversations.contact_id` is `NOT NULL` with a foreign key), so they move to a fresh anonymous
  * stand-in (random id, no name, no identities, `erased_at` set), one per erase. The erased id is not
- * kept: a later message from the same address finds no contact and creates a fresh one (see
- * `resolveContact` in activities/conversation-store.ts).
+ * kept: a later message from the same address finds no contact and creates a fresh one, which the
+ * conversation then points at (SMS / WhatsApp / Telegram: `resolveContact` at run start; an email reply
+ * routed into the erased thread: `adoptEmailSenderAfterErase` when it is recorded; both in
+ * activities/conversation-store.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';

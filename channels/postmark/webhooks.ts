@@ -16,7 +16,12 @@
  * - `POST /webhooks/postmark/inbound`: an inbound email → its conversation (signal-with-start).
  *   Routing, in order (decided by `decideEmailThread`, channels/postmark/threading.ts): the reply
  *   token in `MailboxHash`; a Message-ID of the thread in `In-Reply-To` / `References`; else a new
- *   conversation whose id derives from the thread's root Message-ID.
+ *   conversation whose id derives from the thread's root Message-ID (the sender's contact found or
+ *   created by address, unless a conversation of that id exists: then its stored contact). A routed
+ *   reply carries the stored conversation's contact; when that is an erased contact's stand-in, the
+ *   workflow's recording moves the conversation to the sender's contact (found or created by address;
+ *   activities/conversation-store.ts `adoptEmailSenderAfterErase`); a redelivered email is a duplicate
+ *   and moves nothing.
  *   Automatic replies (RFC 3834) are flagged (`autoReply`); an attachment above `MAX_ATTACHMENT_BYTES`
  *   becomes a `skipped: 'too_large'` placeholder; HTML-only mail gets its text from the HTML part.
  * - `POST /webhooks/postmark/events`: Delivery → `delivered`, Open / Click → `read`, a permanent
@@ -275,7 +280,15 @@ function inboundHandler(deps: PostmarkWebhookDeps): RequestHandler {
       let contactName: string | null = from.name;
       if (decision.kind === 'new') {
         const { channel } = decision;
-        const contactId = await findOrCreateContactByEmail(db, channel.org_id, from.email, from.name);
+        // The thread's conversation may exist already (a redelivery, or a follow-up that overtook its
+        // first email): its stored contact wins anyway (the run loads it). Not creating the sender's
+        // contact then keeps a redelivered email of an erased thread from bringing the person back.
+        const stored = await db
+          .selectFrom('conversations')
+          .select('contact_id')
+          .where('id', '=', decision.conversationId)
+          .executeTakeFirst();
+        const contactId = stored?.contact_id ?? (await findOrCreateContactByEmail(db, channel.org_id, from.email, from.name));
         target = {
           id: decision.conversationId,
           org_id: channel.org_id,

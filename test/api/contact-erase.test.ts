@@ -5,15 +5,20 @@
  * `contactChangeBroadcastWorkflow` (input ids only; a repeated DELETE does not start a second one;
  * three conversations are all reached; Temporal refusing the start → 503, and the repeated DELETE
  * starts it), audit row without personal data, admins only, 404 for another org; a later message from
- * the same address creates a fresh contact.
+ * the same address creates a fresh contact. Email: a reply into an erased thread (by reply token, or by
+ * In-Reply-To / References; with the run ended, or kept running by a staff command after the erase)
+ * finds or creates the sender's contact by address and the conversation points at it (row and run); a
+ * redelivery of the erased email does not.
  */
+import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { signStaffToken } from '../../api/auth';
 import { previousErase } from '../../db/contact-erase';
 import { contactEraseBroadcastWorkflowId } from '../../workflows/contact-change-broadcast';
 import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
-import { createHarness, createTestOrg, type Harness, JWT_SECRET, randomPhone } from '../support/harness';
+import { createHarness, createTestOrg, type Harness, INBOUND_EMAIL_DOMAIN, JWT_SECRET, randomPhone } from '../support/harness';
+import { deliverEmail, freshMessageId, type InboundEmail, inboundEmail, withHeaders } from '../support/postmark-inbound';
 import { api, type ConversationBody, contactsAppWithoutStart, expectError, inboundAndWait } from './rest-helpers';
 import { insertTrainingPairs } from './db-fixtures';
 
@@ -235,5 +240,144 @@ describe('DELETE /v1/contacts/:id', () => {
     expect((await api(h).get(`/v1/contacts/${contactId}`)).body).toMatchObject({ phone });
     expectError(await api(h).delete('/v1/contacts/00000000-0000-4000-8000-000000000000'), 404, 'not_found');
     expectError(await api(h).delete('/v1/contacts/nope'), 400, 'validation_failed');
+  });
+});
+
+describe('DELETE /v1/contacts/:id: a later reply into an erased email thread', () => {
+  const customerEmail = (): string => `erased-${randomBytes(4).toString('hex')}@mail.example.net`;
+  /** An email from `from` (display name `name`) with body `text`; `token` answers our Reply-To, `replyTo` a Message-ID of the thread. */
+  const email = (from: string, text: string, opts: { token?: string; replyTo?: string; name?: string } = {}): InboundEmail => {
+    const to = opts.token ? `${h.org.emailAddress.split('@')[0]}+${opts.token}@${INBOUND_EMAIL_DOMAIN}` : h.org.emailAddress;
+    const mail = inboundEmail(from, to);
+    Object.assign(mail, {
+      FromName: opts.name ?? 'Noor Secret',
+      FromFull: { Email: from, Name: opts.name ?? 'Noor Secret', MailboxHash: '' },
+      ToFull: [{ Email: to, Name: '', MailboxHash: opts.token ?? '' }],
+      MailboxHash: opts.token ?? '',
+      Subject: 'Re: my order',
+      TextBody: text,
+      HtmlBody: '',
+      StrippedTextReply: text,
+    });
+    if (opts.replyTo) mail.Headers = withHeaders(mail.Headers, { 'In-Reply-To': `<${opts.replyTo}>`, References: `<${opts.replyTo}>` });
+    return mail;
+  };
+  const conversationBody = async (id: string): Promise<ConversationBody> => {
+    const res = await api(h).get(`/v1/conversations/${id}`);
+    expect(res.status).toBe(200);
+    return res.body as ConversationBody;
+  };
+  const contactsWithEmail = (address: string) =>
+    h.db
+      .selectFrom('contact_identities')
+      .select('contact_id')
+      .where('org_id', '=', h.org.orgId)
+      .where('kind', '=', 'email')
+      .where('address', '=', address)
+      .execute();
+  /** An email conversation from a fresh address (first message + a staff reply), then its contact erased. */
+  const erasedThread = async () => {
+    const from = customerEmail();
+    const firstMessageId = freshMessageId();
+    const first = inboundEmail(from, h.org.emailAddress, firstMessageId);
+    Object.assign(first, { TextBody: 'My address is 1 Secret Street', StrippedTextReply: 'My address is 1 Secret Street', HtmlBody: '' });
+    const { conversationId } = await deliverEmail(h, first);
+    expect((await api(h).post(`/v1/conversations/${conversationId}/messages`, { text: 'Thanks, Noor' })).status).toBe(201);
+    const { contact_id: contactId } = await conversationRow(conversationId);
+    const { reply_token: token } = await h.db
+      .selectFrom('conversations')
+      .select('reply_token')
+      .where('id', '=', conversationId)
+      .executeTakeFirstOrThrow();
+    expect((await api(h).delete(`/v1/contacts/${contactId}`)).status).toBe(204);
+    expect(await (await eraseBroadcast(contactId)).result()).toMatchObject({ conversations: 1 });
+    const standInId = (await conversationRow(conversationId)).contact_id;
+    expect(standInId).not.toBe(contactId);
+    expect((await messagesOf(conversationId)).map((m) => m.text)).toEqual(['[erased]', '[erased]']);
+    expect(await contactsWithEmail(from)).toEqual([]);
+    return { from, conversationId, first, firstMessageId, token: token!, standInId };
+  };
+  /** The reply is stored with its text, authored by a live contact with the sender's address, which the row and the run point at. */
+  const expectFreshContact = async (conversationId: string, from: string, standInId: string, text: string): Promise<string> => {
+    const view = await conversationBody(conversationId);
+    expect(view.contact.id).not.toBe(standInId);
+    expect(view.contact).toMatchObject({ email: from, name: 'Noor Secret' });
+    const contact = await h.db.selectFrom('contacts').selectAll().where('id', '=', view.contact.id).executeTakeFirstOrThrow();
+    expect(contact.erased_at).toBeNull();
+    expect((await api(h).get(`/v1/contacts/${view.contact.id}`)).body).toMatchObject({ email: from });
+    expect(await contactsWithEmail(from)).toEqual([{ contact_id: view.contact.id }]);
+    const messages = await messagesOf(conversationId);
+    expect(messages.map((m) => m.text)).toEqual(['[erased]', '[erased]', text]);
+    expect(messages[0]!.author_id).toBe(standInId);
+    expect(messages[2]!.author_id).toBe(view.contact.id);
+    await h.waitFor(async () => (await runStateOf(conversationId)).contactId === view.contact.id, 'the run adopts the contact');
+    return view.contact.id;
+  };
+
+  test('by reply token (the erased run has ended): the sender gets a fresh contact; a second reply reuses it', async () => {
+    const t = await erasedThread();
+    const handle = h.client.workflow.getHandle(conversationWorkflowId(t.conversationId));
+    await h.waitFor(async () => (await handle.describe()).status.name === 'COMPLETED', 'the erased run ends');
+    await deliverEmail(h, email(t.from, 'I am back, by token', { token: t.token }));
+    const fresh = await expectFreshContact(t.conversationId, t.from, t.standInId, 'I am back, by token');
+
+    await deliverEmail(h, email(t.from, 'And once more', { token: t.token }));
+    expect((await conversationBody(t.conversationId)).contact.id).toBe(fresh);
+    expect(await contactsWithEmail(t.from)).toEqual([{ contact_id: fresh }]);
+    const messages = await messagesOf(t.conversationId);
+    expect(messages.map((m) => [m.text, m.author_id])).toEqual([
+      ['[erased]', t.standInId],
+      ['[erased]', expect.any(String)],
+      ['I am back, by token', fresh],
+      ['And once more', fresh],
+    ]);
+  });
+
+  test('by In-Reply-To / References, while a staff command keeps a run on the stand-in: the sender gets a fresh contact', async () => {
+    const t = await erasedThread();
+    // a run started after the erase (a staff command) holds the stand-in and stays open
+    expect((await api(h).patch(`/v1/conversations/${t.conversationId}`, { tags: ['after-erase'] })).status).toBe(200);
+    expect(await runStateOf(t.conversationId)).toMatchObject({ contactId: t.standInId, tags: ['after-erase'] });
+    const run = await h.client.workflow.getHandle(conversationWorkflowId(t.conversationId)).describe();
+    expect(run.status.name).toBe('RUNNING');
+    // Postmark redelivering the erased email: a duplicate, the conversation stays with the stand-in
+    // (a command records the customer messages received before it)
+    expect((await h.postmarkWebhook('/webhooks/postmark/inbound', t.first)).status).toBe(200);
+    expect((await api(h).patch(`/v1/conversations/${t.conversationId}`, { tags: ['after-erase', 'redelivered'] })).status).toBe(200);
+    expect(await runStateOf(t.conversationId)).toMatchObject({ contactId: t.standInId });
+    expect((await conversationRow(t.conversationId)).contact_id).toBe(t.standInId);
+    expect(await contactsWithEmail(t.from)).toEqual([]);
+    expect((await messagesOf(t.conversationId)).map((m) => [m.text, m.author_id])).toEqual([
+      ['[erased]', t.standInId],
+      ['[erased]', expect.any(String)],
+    ]);
+
+    await deliverEmail(h, email(t.from, 'I am back, by thread', { replyTo: t.firstMessageId }));
+    const fresh = await expectFreshContact(t.conversationId, t.from, t.standInId, 'I am back, by thread');
+    // the same run took it
+    expect((await h.client.workflow.getHandle(conversationWorkflowId(t.conversationId)).describe()).runId).toBe(run.runId);
+
+    await deliverEmail(h, email(t.from, 'Still me', { replyTo: t.firstMessageId }));
+    expect((await conversationBody(t.conversationId)).contact.id).toBe(fresh);
+    expect(await contactsWithEmail(t.from)).toEqual([{ contact_id: fresh }]);
+  });
+
+  test('a reply from another address into a thread that was not erased stays with the thread’s contact', async () => {
+    const from = customerEmail();
+    const { conversationId } = await deliverEmail(h, email(from, 'Hello'));
+    const { contact_id: contactId, reply_token: token } = await h.db
+      .selectFrom('conversations')
+      .select(['contact_id', 'reply_token'])
+      .where('id', '=', conversationId)
+      .executeTakeFirstOrThrow();
+    const colleague = customerEmail();
+    await deliverEmail(h, email(colleague, 'Answering for Noor', { token: token!, name: 'Colleague' }));
+    expect((await conversationBody(conversationId)).contact).toMatchObject({ id: contactId, email: from });
+    expect(await contactsWithEmail(colleague)).toEqual([]);
+    const messages = await messagesOf(conversationId);
+    expect(messages.map((m) => [m.text, m.author_id])).toEqual([
+      ['Hello', contactId],
+      ['Answering for Noor', contactId],
+    ]);
   });
 });

@@ -798,6 +798,14 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     else await assistant.onCustomerMessage(messageId);
   };
 
+  /**
+   * `s` with the contact the recording activity moved the conversation to (`contactId`: an email into
+   * an erased thread, see `adoptEmailSenderAfterErase` in activities/conversation-store.ts); `s` itself
+   * otherwise. State only, no command: histories whose activity results lack `contactId` replay unchanged.
+   */
+  const withContact = (s: ConversationState, contactId: string | undefined): ConversationState =>
+    contactId === undefined || contactId === s.contactId ? s : { ...s, contactId };
+
   /** The state after one more customer message. */
   const applyQueued = (from: ConversationState, queued: { message: QueuedInboundMessage; autoReply: boolean }): ConversationState => {
     const next = applyInboundMessage(from, {
@@ -843,8 +851,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       }
       if (batch.length === 0) continue;
       let inserted: boolean[];
+      /** Set when the conversation moved to another contact (an email into an erased thread). */
+      let contactId: string | undefined;
       try {
-        ({ inserted } = await store.recordInboundMessages({
+        ({ inserted, contactId } = await store.recordInboundMessages({
           state: next,
           messages: batch.map(({ message, id }) => ({
             message: {
@@ -890,7 +900,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         if (stored.length > 0) await store.saveConversation(next);
       }
       if (stored.length === 0) continue;
-      commit(next);
+      commit(withContact(next, contactId));
       if (stored.some((b) => !b.autoReply)) markCustomerReplied();
       for (const b of stored) if (b.message.attachments.some(needsImport)) mediaQueue.push(b.id);
       // one draft answers the newest message (each newer message supersedes the previous draft)
@@ -911,8 +921,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       const autoReply = message.autoReply === true && patched('email-auto-replies');
       const next = applyInboundMessage(state, { text: message.text, receivedAtMs: nowMs, sla, subject: message.email?.subject, autoReply });
       let inserted: boolean;
+      let contactId: string | undefined;
       try {
-        ({ inserted } = await store.recordInboundMessage({
+        ({ inserted, contactId } = await store.recordInboundMessage({
           state: next,
           message: {
             id: messageId,
@@ -935,7 +946,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       seen.add(key);
       if (inserted && message.attachments.some(needsImport)) mediaQueue.push(messageId);
       if (inserted) {
-        commit(next);
+        commit(withContact(next, contactId));
         if (!autoReply) markCustomerReplied();
         if (!autoReply) await assistant.onCustomerMessage(messageId);
       } else log.info('duplicate inbound message ignored', { providerMessageId: message.providerMessageId });
