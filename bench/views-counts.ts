@@ -10,6 +10,10 @@
  * statement) and the whole request's database work (`listSavedViews` + `countSavedViews`), printing
  * p50 / p99 / max in ms and whether p99 ≤ 25 ms. Then once more with a 21st view using `q` (a search).
  * `--explain` prints the plan of the counting statement (`EXPLAIN (ANALYZE, BUFFERS)`).
+ * Then the route's way (`db/view-counts/`, the projection): its first count (the load), the memory it
+ * holds (`node --expose-gc --import tsx bench/views-counts.ts` for live memory only), p50 / p99 with
+ * nothing changed and with 35 writes (20 status changes, 10 customer messages, 5 read markers) before
+ * each count, and whether it still equals the scan at the end.
  * Needs Postgres at 127.0.0.1:5432 (user postgres).
  */
 import { randomUUID } from 'node:crypto';
@@ -175,10 +179,19 @@ async function main(): Promise<void> {
 
     console.log('\nThe route (db/view-counts: the projection, refreshed with what changed, one statement):');
     const counter = new ViewCounter(db);
+    const held = () => {
+      (globalThis as { gc?: () => void }).gc?.(); // with `node --expose-gc --import tsx`: live memory only
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    const before = held();
     let t = process.hrtime.bigint();
     await counter.count(orgId, me, views);
     console.log(
       `first count (loads ${counter.rowsHeld} conversations and my read markers): ${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(0)} ms`,
+    );
+    console.log(
+      `memory held after it (heap + array buffers${'gc' in globalThis ? ', after a GC' : ', garbage included: run with --expose-gc for live memory'}): +${((held() - before) / 1e6).toFixed(0)} MB`,
     );
     report(`counts, ${views.length} views, nothing changed`, await measure(() => counter.count(orgId, me, views)));
     report(`counts, ${views.length} views, 35 writes before each`, await timeCalls(() => counter.count(orgId, me, views), RUNS, 3, writes));

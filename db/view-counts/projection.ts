@@ -4,7 +4,8 @@
  * arrays (one slot per conversation; the coded columns are all `Int32Array`s so the counting loops stay
  * monomorphic), and each viewer's read markers by slot. Rows are replaced whole
  * as they come from Postgres (`counter.ts` reads only the rows written since the last read, by their
- * `changed_xid`, migration 0023). About 60 bytes per conversation and 8 per conversation per viewer.
+ * `changed_xid`, migration 0023). About 200 bytes per conversation (typed arrays ~50, the id map and
+ * dictionary the rest) and 8 per conversation per viewer.
  */
 import { SESSION_STATUSES, sessionStatusOf } from '../../domain/session-status';
 
@@ -194,11 +195,6 @@ export class OrgProjection {
   applyRead(reads: ViewerReads, conversationId: string, lastReadSeq: number): void {
     const slot = this.slots.get(conversationId);
     if (slot !== undefined) reads.seq[slot] = lastReadSeq;
-  }
-
-  /** Bytes held (typed arrays and an estimate of the maps), for the counter's memory budget. */
-  get approximateBytes(): number {
-    return this.capacity * (40 + 8 * this.viewers.size) + this.slots.size * 120;
   }
 
   private grow(): void {
