@@ -16,7 +16,7 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { Errors } from 'postmark';
 import { createPostmarkClient, isPermanentPostmarkError } from '../channels/postmark/client';
-import type { Keyring } from '../config/keyring';
+import { DecryptionError, type Keyring } from '../config/keyring';
 import { openChannelCredentials } from '../db/channel-credentials';
 import type { Db } from '../db/client';
 import { issueOneTimeToken, setPasswordUrl } from '../db/staff-auth';
@@ -52,7 +52,9 @@ export function createStaffEmailActivities(deps: StaffEmailDeps) {
      * or a CLI token does not) and emails the
      * link to the user from the org's email channel.
      * @throws ApplicationFailure non-retryable `email_rejected` (Postmark refused: bad token, inactive
-     *   recipient) or `email_unconfirmed` (no answer: it may have been sent); other errors are retried
+     *   recipient), `email_unconfirmed` (no answer: it may have been sent) or
+     *   `channel_credentials_unavailable` (the channel's sealed credentials do not open with this keyring:
+     *   no token is issued); other errors are retried
      */
     async sendPasswordResetEmail(input: PasswordResetEmailInput): Promise<PasswordResetEmailResult> {
       const user = await deps.db
@@ -75,7 +77,19 @@ export function createStaffEmailActivities(deps: StaffEmailDeps) {
         .orderBy('id')
         .executeTakeFirst();
       if (!channel) return { sent: false, reason: 'no_email_channel' };
-      const own = openChannelCredentials(deps.keyring, { ...channel, provider: 'postmark' as const });
+      let own: ReturnType<typeof openChannelCredentials<'postmark'>>;
+      try {
+        own = openChannelCredentials(deps.keyring, { ...channel, provider: 'postmark' as const });
+      } catch (err) {
+        // a key missing from CREDENTIALS_ENCRYPTION_KEYS (or a damaged row) does not heal by retrying
+        if (err instanceof DecryptionError) {
+          throw ApplicationFailure.nonRetryable(
+            `the email channel's credentials cannot be opened: ${err.message}`,
+            'channel_credentials_unavailable',
+          );
+        }
+        throw err;
+      }
       const client = createPostmarkClient({
         serverToken: own?.serverToken ?? deps.postmark.serverToken,
         apiBaseUrl: deps.postmark.apiBaseUrl,

@@ -20,23 +20,12 @@ import {
   randomPhone,
   TWILIO_AUTH_TOKEN,
 } from '../support/harness';
+import { prng } from '../support/prng';
 
 /** Base seed; each route fuzzes with `SEED + its index in the sorted route list`. */
 const SEED = 0x5eed_0008;
 /** Requests per route. */
 const PER_ROUTE = 40;
-
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Path segments for a `{param}`, already percent-encoded as they go on the wire. */
 const BAD_IDS = [

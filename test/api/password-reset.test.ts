@@ -11,6 +11,7 @@ import request from 'supertest';
 import { createStaffEmailActivities } from '../../activities/staff-email';
 import { RESET_MAX_REQUESTS } from '../../api/login-limiter';
 import { Keyring } from '../../config/keyring';
+import { sealChannelCredentials } from '../../db/channel-credentials';
 import { issueOneTimeToken } from '../../db/staff-auth';
 import {
   createHarness,
@@ -109,7 +110,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 test('known and unknown emails both get 202; the known one gets exactly one email', async () => {
   const org = await createTestOrg(h.db);
   const email = await adminEmail(org.orgId);
-  const unknown = await request(h.app).post('/v1/auth/forgot-password').send({ email: `nobody-${randomUUID()}@example.test` });
+  const unknown = await request(h.app)
+    .post('/v1/auth/forgot-password')
+    .send({ email: `nobody-${randomUUID()}@example.test` });
   const known = await request(h.app).post('/v1/auth/forgot-password').send({ email });
   expect([unknown.status, unknown.text, known.status, known.text]).toEqual([202, '', 202, '']);
   await h.waitFor(async () => resetEmailsTo(email).length > 0, 'the reset email');
@@ -220,6 +223,27 @@ describe('the activity', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as { nonRetryable?: boolean }).nonRetryable).not.toBe(true);
+  });
+
+  test('credentials that do not open with the keyring fail for good (channel_credentials_unavailable), before any token', async () => {
+    const org = await createTestOrg(h.db);
+    // sealed under another key id than the activity's keyring holds (e.g. a key dropped from CREDENTIALS_ENCRYPTION_KEYS)
+    const otherKeyring = new Keyring(`other:${Buffer.alloc(32, 7).toString('base64')}`);
+    await h.db
+      .updateTable('channels')
+      .set(
+        sealChannelCredentials(otherKeyring, org.emailChannelId, 'postmark', {
+          serverToken: 'sealed-elsewhere',
+          webhookUser: 'hooks',
+          webhookPassword: 'sealed-elsewhere-password',
+        }),
+      )
+      .where('id', '=', org.emailChannelId)
+      .execute();
+    await expect(
+      new MockActivityEnvironment().run(activities().sendPasswordResetEmail, { orgId: org.orgId, staffId: org.adminId }),
+    ).rejects.toMatchObject({ type: 'channel_credentials_unavailable', nonRetryable: true });
+    expect(await h.db.selectFrom('staff_one_time_tokens').select('id').where('staff_id', '=', org.adminId).execute()).toEqual([]);
   });
 
   test('no answer from Postmark is never retried (email_unconfirmed): the email may have gone', async () => {

@@ -16,18 +16,7 @@ import { ViewCounter } from '../../db/view-counts/counter';
 import { SESSION_STATUSES } from '../../domain/session-status';
 import { globalResources } from '../support/global-resources';
 import { createTestOrg, type TestOrg } from '../support/harness';
-
-/** A small seeded PRNG (mulberry32): the same data for the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/prng';
 
 let db: Db;
 let org: TestOrg;

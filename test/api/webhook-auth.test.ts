@@ -72,7 +72,11 @@ async function createTenant(): Promise<Tenant> {
   const address = `help-${randomBytes(4).toString('hex')}@tenant.example.test`;
   const email = { address, user: `pm-${randomBytes(3).toString('hex')}`, password: `pw-${randomBytes(12).toString('hex')}` };
   const emailId = await insertChannelRow(h.db, org.orgId, { kind: 'email', address, provider: 'postmark' }, (id) =>
-    sealChannelCredentials(keyring, id, 'postmark', { serverToken: POSTMARK_SERVER_TOKEN, webhookUser: email.user, webhookPassword: email.password }),
+    sealChannelCredentials(keyring, id, 'postmark', {
+      serverToken: POSTMARK_SERVER_TOKEN,
+      webhookUser: email.user,
+      webhookPassword: email.password,
+    }),
   );
   return {
     org,
@@ -112,7 +116,8 @@ describe('Twilio inbound: verified with the To channel’s own account token', (
     const form = buildInboundMessageForm({ from, body: 'Hello A', to: a.sms.number, sid, accountSid: a.account.sid });
     expect((await postInbound(form, a.account.authToken)).status).toBe(200);
     const message = await h.waitFor(
-      () => h.db.selectFrom('messages').select(['org_id', 'conversation_id', 'text']).where('provider_message_id', '=', sid).executeTakeFirst(),
+      () =>
+        h.db.selectFrom('messages').select(['org_id', 'conversation_id', 'text']).where('provider_message_id', '=', sid).executeTakeFirst(),
       'the inbound message',
     );
     expect(message).toEqual({ org_id: a.org.orgId, conversation_id: conversationIdFor(a.org.orgId, a.sms.id, from), text: 'Hello A' });
@@ -128,7 +133,10 @@ describe('Twilio inbound: verified with the To channel’s own account token', (
       expect([r.status, r.body.error.code]).toEqual([403, 'invalid_signature']);
     }
     // the environment's token does not verify a channel with its own account either
-    const envSigned = await postInbound(buildInboundMessageForm({ from, body: 'x', to: a.sms.number, sid, accountSid: a.account.sid }), TWILIO_AUTH_TOKEN);
+    const envSigned = await postInbound(
+      buildInboundMessageForm({ from, body: 'x', to: a.sms.number, sid, accountSid: a.account.sid }),
+      TWILIO_AUTH_TOKEN,
+    );
     expect(envSigned.status).toBe(403);
     await expectNothingStored(from, sid);
   });
@@ -175,17 +183,26 @@ describe('Twilio inbound: verified with the To channel’s own account token', (
   });
 });
 
+/** Gives tenant `t`'s SMS channel a new random Twilio auth token (sealed, as the API stores it) and returns it. */
+async function rotateSmsToken(t: Tenant): Promise<string> {
+  const rotated = `rotated-${randomBytes(8).toString('hex')}`;
+  await h.db
+    .updateTable('channels')
+    .set({
+      ...sealChannelCredentials(keyring, t.sms.id, 'twilio', { accountSid: t.account.sid, authToken: rotated }),
+      updated_at: new Date(),
+    })
+    .where('id', '=', t.sms.id)
+    .execute();
+  return rotated;
+}
+
 describe('credentials changed after the channel was cached', () => {
   it('a rotated Twilio token verifies at once (the channel is read again after a failed check); the old one no longer does', async () => {
     const t = await createTenant();
     const first = buildInboundMessageForm({ from: randomPhone(), body: 'cache me', to: t.sms.number, accountSid: t.account.sid });
     expect((await postInbound(first, t.account.authToken)).status).toBe(200); // cached with the first token
-    const rotated = `rotated-${randomBytes(8).toString('hex')}`;
-    await h.db
-      .updateTable('channels')
-      .set({ ...sealChannelCredentials(keyring, t.sms.id, 'twilio', { accountSid: t.account.sid, authToken: rotated }), updated_at: new Date() })
-      .where('id', '=', t.sms.id)
-      .execute();
+    const rotated = await rotateSmsToken(t);
     const form = buildInboundMessageForm({ from: randomPhone(), body: 'after rotation', to: t.sms.number, accountSid: t.account.sid });
     expect((await postInbound(form, rotated)).status).toBe(200);
     expect((await postInbound(form, t.account.authToken)).status).toBe(403);
@@ -203,7 +220,13 @@ describe('credentials changed after the channel was cached', () => {
     const password = `new-${randomBytes(12).toString('hex')}`;
     await h.db
       .updateTable('channels')
-      .set(sealChannelCredentials(keyring, t.email.id, 'postmark', { serverToken: POSTMARK_SERVER_TOKEN, webhookUser: t.email.user, webhookPassword: password }))
+      .set(
+        sealChannelCredentials(keyring, t.email.id, 'postmark', {
+          serverToken: POSTMARK_SERVER_TOKEN,
+          webhookUser: t.email.user,
+          webhookPassword: password,
+        }),
+      )
       .where('id', '=', t.email.id)
       .execute();
     expect((await send(password)).status).toBe(200);
@@ -237,7 +260,11 @@ describe('Twilio replies and status callbacks per account', () => {
 
   it("the reply went out through the channel's own account", () => {
     const sent = h.twilioStub!.requests.find((r) => r.method === 'POST' && r.form.Body === 'Answer from A');
-    expect(sent).toMatchObject({ accountSid: a.account.sid, basicAuth: { username: a.account.sid, password: a.account.authToken }, responseStatus: 201 });
+    expect(sent).toMatchObject({
+      accountSid: a.account.sid,
+      basicAuth: { username: a.account.sid, password: a.account.authToken },
+      responseStatus: 201,
+    });
   });
 
   it("a callback from the other org's account (or the environment's) → 403, the message untouched", async () => {
@@ -248,7 +275,12 @@ describe('Twilio replies and status callbacks per account', () => {
       { accountSid: 'AC00000000000000000000000000000000', token: TWILIO_AUTH_TOKEN, code: 'account_mismatch' },
     ];
     for (const { accountSid, token, code } of attempts) {
-      const form = new URLSearchParams({ MessageSid: messageSid, MessageStatus: 'failed', ErrorCode: '30003', AccountSid: accountSid }).toString();
+      const form = new URLSearchParams({
+        MessageSid: messageSid,
+        MessageStatus: 'failed',
+        ErrorCode: '30003',
+        AccountSid: accountSid,
+      }).toString();
       const r = await postStatus(messageId, form, token);
       expect([r.status, r.body.error.code]).toEqual([403, code]);
     }
@@ -282,15 +314,24 @@ describe('status callbacks: the signature is validated once, with the named acco
     const spy = jest.spyOn(twilio, 'validateRequest');
     try {
       const res = await postStatus(reply.messageId, form, token);
-      return { answer: [res.status, (res.body as { error?: { code: string } }).error?.code], validatedWith: spy.mock.calls.map((call) => call[0]) };
+      return {
+        answer: [res.status, (res.body as { error?: { code: string } }).error?.code],
+        validatedWith: spy.mock.calls.map((call) => call[0]),
+      };
     } finally {
       spy.mockRestore();
     }
   }
 
   it("naming its own account, signed with that account's token → 200, one validation (each org's own message)", async () => {
-    expect(await postCounted(replyA, a.account.sid, a.account.authToken)).toEqual({ answer: [200, undefined], validatedWith: [a.account.authToken] });
-    expect(await postCounted(replyB, b.account.sid, b.account.authToken)).toEqual({ answer: [200, undefined], validatedWith: [b.account.authToken] });
+    expect(await postCounted(replyA, a.account.sid, a.account.authToken)).toEqual({
+      answer: [200, undefined],
+      validatedWith: [a.account.authToken],
+    });
+    expect(await postCounted(replyB, b.account.sid, b.account.authToken)).toEqual({
+      answer: [200, undefined],
+      validatedWith: [b.account.authToken],
+    });
   });
 
   it("signed with account B's token but naming account A → 403 invalid_signature, validated with A's token only, once", async () => {
@@ -311,8 +352,15 @@ describe('status callbacks: the signature is validated once, with the named acco
       answer: [200, undefined],
       validatedWith: [b.account.authToken],
     });
-    const rows = await h.db.selectFrom('messages').select(['id', 'delivery_status']).where('id', 'in', [replyA.messageId, replyB.messageId]).execute();
-    expect(Object.fromEntries(rows.map((r) => [r.id, r.delivery_status]))).toEqual({ [replyA.messageId]: 'sent', [replyB.messageId]: 'delivered' });
+    const rows = await h.db
+      .selectFrom('messages')
+      .select(['id', 'delivery_status'])
+      .where('id', 'in', [replyA.messageId, replyB.messageId])
+      .execute();
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.delivery_status]))).toEqual({
+      [replyA.messageId]: 'sent',
+      [replyB.messageId]: 'delivered',
+    });
   });
 
   it("an account none of our channels uses (the environment's) → validated with the environment's token only", async () => {
@@ -325,12 +373,7 @@ describe('status callbacks: the signature is validated once, with the named acco
   it('a token rotated since the map was loaded verifies after one reload (rate-limited), each token validated once; the old one is refused', async () => {
     const t = await createTenant();
     const reply = await sentReply(t, 'Answer before rotation');
-    const rotated = `rotated-${randomBytes(8).toString('hex')}`;
-    await h.db
-      .updateTable('channels')
-      .set({ ...sealChannelCredentials(keyring, t.sms.id, 'twilio', { accountSid: t.account.sid, authToken: rotated }), updated_at: new Date() })
-      .where('id', '=', t.sms.id)
-      .execute();
+    const rotated = await rotateSmsToken(t);
     // another test's failed callback may have reloaded the map just now: let the rate limit pass
     await new Promise((r) => setTimeout(r, ACCOUNT_MISS_RELOAD_MS + 100));
     expect(await postCounted(reply, t.account.sid, rotated, 'delivered')).toEqual({
@@ -363,7 +406,12 @@ describe('Postmark per-channel webhook URLs', () => {
 
   it("wrong, missing, or the other channel's credentials → 401, nothing stored; the environment's → 401 too", async () => {
     const mail = inboundEmail(`x-${randomBytes(3).toString('hex')}@mail.example.net`, a.email.address);
-    for (const auth of [{ user: a.email.user, password: 'wrong-password-xxxxxxxx' }, creds(b), null, { user: POSTMARK_WEBHOOK_USER, password: POSTMARK_WEBHOOK_PASSWORD }]) {
+    for (const auth of [
+      { user: a.email.user, password: 'wrong-password-xxxxxxxx' },
+      creds(b),
+      null,
+      { user: POSTMARK_WEBHOOK_USER, password: POSTMARK_WEBHOOK_PASSWORD },
+    ]) {
       const r = await post(inboundPath(a), mail, auth);
       expect([r.status, r.body.error.code]).toEqual([401, 'unauthorized']);
       expect(r.headers['www-authenticate']).toMatch(/^Basic/);
@@ -386,7 +434,12 @@ describe('Postmark per-channel webhook URLs', () => {
   });
 
   it('unknown or archived channel → 404, before the credentials are checked', async () => {
-    const archived = await insertChannelRow(h.db, a.org.orgId, { kind: 'email', address: `old-${randomBytes(3).toString('hex')}@tenant.example.test`, provider: 'postmark', archived: true }, () => null);
+    const archived = await insertChannelRow(
+      h.db,
+      a.org.orgId,
+      { kind: 'email', address: `old-${randomBytes(3).toString('hex')}@tenant.example.test`, provider: 'postmark', archived: true },
+      () => null,
+    );
     for (const id of [randomUUID(), archived, a.sms.id]) {
       const r = await post(`/webhooks/postmark/${id}/inbound`, {}, creds(a));
       expect([r.status, r.body.error.code]).toEqual([404, 'unknown_channel']);
@@ -398,14 +451,30 @@ describe('Postmark per-channel webhook URLs', () => {
     const inbound = await post(inboundPath(a), inboundEmail(customer, a.email.address), creds(a));
     expect(inbound.status).toBe(200);
     const conversationId = inbound.body.conversationId as string;
-    await h.waitFor(() => h.db.selectFrom('conversations').select('id').where('id', '=', conversationId).executeTakeFirst(), 'conversation');
-    const reply = await request(h.app).post(`/v1/conversations/${conversationId}/messages`).set('Authorization', a.admin).send({ text: 'Email answer' });
+    await h.waitFor(
+      () => h.db.selectFrom('conversations').select('id').where('id', '=', conversationId).executeTakeFirst(),
+      'conversation',
+    );
+    const reply = await request(h.app)
+      .post(`/v1/conversations/${conversationId}/messages`)
+      .set('Authorization', a.admin)
+      .send({ text: 'Email answer' });
     expect(reply.status).toBe(201);
     const postmarkId = await h.waitFor(async () => {
       const row = await h.db.selectFrom('messages').select('provider_message_id').where('id', '=', reply.body.id).executeTakeFirst();
       return row?.provider_message_id ?? undefined;
     }, 'the email sent');
-    const delivery = { RecordType: 'Delivery', MessageID: postmarkId, Recipient: customer, DeliveredAt: new Date().toISOString(), Details: '', Tag: '', ServerID: 1, MessageStream: 'outbound', Metadata: {} };
+    const delivery = {
+      RecordType: 'Delivery',
+      MessageID: postmarkId,
+      Recipient: customer,
+      DeliveredAt: new Date().toISOString(),
+      Details: '',
+      Tag: '',
+      ServerID: 1,
+      MessageStream: 'outbound',
+      Metadata: {},
+    };
 
     expect((await post(`/webhooks/postmark/${a.email.id}/events`, delivery, creds(b))).status).toBe(401);
     const elsewhere = await post(`/webhooks/postmark/${b.email.id}/events`, delivery, creds(b));
