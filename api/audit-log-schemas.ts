@@ -2,8 +2,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { AuditLogCursor, AuditLogEntryJson } from '../db/audit-log';
-import { decodeKeyset, encodeKeyset } from '../db/keyset';
-import { HttpError } from './errors';
+import { decodeCreatedAtCursor, encodeCreatedAtCursor } from './cursors';
 import { IsoDateTime, text } from './schemas';
 
 extendZodWithOpenApi(z);
@@ -59,20 +58,10 @@ type Assert<T extends true> = T;
 /** Compile-time guard: `listAuditLog` (`db/audit-log.ts`) builds exactly the {@link AuditLogEntry} shape. */
 export type AuditLogEntryMatchesSchema = Assert<Same<z.infer<typeof AuditLogEntry>, AuditLogEntryJson>>;
 
-const CursorTuple = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
-
-/** Encodes an audit log position as an opaque base64url cursor (`[createdAt, id]`). */
-export function encodeAuditLogCursor(cursor: AuditLogCursor): string {
-  return encodeKeyset([cursor.createdAt, cursor.id]);
-}
-
+/** Encodes a audit log list position as an opaque cursor (`[createdAt, id]`; api/cursors.ts). */
+export const encodeAuditLogCursor: (cursor: AuditLogCursor) => string = encodeCreatedAtCursor;
 /**
  * Decodes a cursor made by {@link encodeAuditLogCursor}.
  * @throws HttpError 400 `invalid_cursor` when it was not made by the API
  */
-export function decodeAuditLogCursor(value: string): AuditLogCursor {
-  const parsed = CursorTuple.safeParse(decodeKeyset(value));
-  if (!parsed.success) throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
-  const [createdAt, id] = parsed.data;
-  return { createdAt, id };
-}
+export const decodeAuditLogCursor: (value: string) => AuditLogCursor = decodeCreatedAtCursor;

@@ -5,8 +5,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { type ContactCursor, IDENTITY_KINDS } from '../db/contacts';
-import { decodeKeyset, encodeKeyset } from '../db/keyset';
-import { HttpError } from './errors';
+import { decodeCreatedAtCursor, encodeCreatedAtCursor } from './cursors';
 import { Contact, Conversation, text } from './schemas';
 
 extendZodWithOpenApi(z);
@@ -80,23 +79,13 @@ export const PatchContactBody = z
 /** Parsed {@link PatchContactBody}. */
 export type PatchContactBody = z.infer<typeof PatchContactBody>;
 
-const CursorTuple = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
-
-/** Encodes a contact list position as an opaque base64url cursor (`[createdAt, id]`). */
-export function encodeContactCursor(cursor: ContactCursor): string {
-  return encodeKeyset([cursor.createdAt, cursor.id]);
-}
-
+/** Encodes a contact list position as an opaque cursor (`[createdAt, id]`; api/cursors.ts). */
+export const encodeContactCursor: (cursor: ContactCursor) => string = encodeCreatedAtCursor;
 /**
  * Decodes a cursor made by {@link encodeContactCursor}.
  * @throws HttpError 400 `invalid_cursor` when it was not made by the API
  */
-export function decodeContactCursor(value: string): ContactCursor {
-  const parsed = CursorTuple.safeParse(decodeKeyset(value));
-  if (!parsed.success) throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
-  const [createdAt, id] = parsed.data;
-  return { createdAt, id };
-}
+export const decodeContactCursor: (value: string) => ContactCursor = decodeCreatedAtCursor;
 
 /** Body of `POST /v1/contacts/{id}/merge`: the contact merged into `{id}` (and then removed). */
 export const MergeContactBody = z

@@ -4,9 +4,9 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { decodeKeyset, encodeKeyset } from '../db/keyset';
+import { encodeKeyset } from '../db/keyset';
+import { decodeCursorTuple } from './cursors';
 import { MAX_TODO_TITLE_LENGTH, TODO_CREATOR_TYPES, TODO_SOURCE_TYPES, TODO_STATUSES, type TodoCursor, type TodoJson } from '../db/todos';
-import { HttpError } from './errors';
 import { IsoDateTime, text } from './schemas';
 
 extendZodWithOpenApi(z);
@@ -122,8 +122,6 @@ export function encodeTodoCursor(cursor: TodoCursor): string {
  * @throws HttpError 400 `invalid_cursor` when it was not made by the API
  */
 export function decodeTodoCursor(value: string): TodoCursor {
-  const parsed = CursorTuple.safeParse(decodeKeyset(value));
-  if (!parsed.success) throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
-  const [dueAt, createdAt, id] = parsed.data;
+  const [dueAt, createdAt, id] = decodeCursorTuple(CursorTuple, value);
   return { dueAt, createdAt, id };
 }

@@ -5,8 +5,8 @@ import type { ConversationCursor, ConversationListRow } from '../db/queries';
 import type { ContactRow } from '../db/schema';
 import type { Contact, ConversationView } from './schemas';
 import { z } from 'zod';
-import { HttpError } from './errors';
-import { decodeKeyset, encodeKeyset } from '../db/keyset';
+import { encodeKeyset } from '../db/keyset';
+import { decodeCursorTuple } from './cursors';
 import { suggestionViewFromJson } from './ai-suggestion-schemas';
 import { mergeAiAssistantConfig } from '../db/ai-assistant-settings';
 import { effectiveAiAssist, type AiAssistantConfig } from '../domain/ai-assistant';
@@ -156,11 +156,9 @@ export function encodeCursor(cursor: ConversationCursor): string {
  */
 export function decodeCursor(value: string, search = false): ConversationCursor {
   if (search) {
-    const ranked = SearchCursorTuple.safeParse(decodeKeyset(value));
-    if (!ranked.success) throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
-    return { rank: ranked.data[0], lastActivityAt: ranked.data[1], id: ranked.data[2] };
+    const [rank, lastActivityAt, id] = decodeCursorTuple(SearchCursorTuple, value);
+    return { rank, lastActivityAt, id };
   }
-  const cursor = CursorTuple.safeParse(decodeKeyset(value));
-  if (!cursor.success) throw new HttpError(400, 'invalid_cursor', 'The cursor is not valid');
-  return { lastActivityAt: cursor.data[0], id: cursor.data[1] };
+  const [lastActivityAt, id] = decodeCursorTuple(CursorTuple, value);
+  return { lastActivityAt, id };
 }
