@@ -6,6 +6,7 @@ import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { TrainingPairJson } from '../db/ai-training-pairs';
 import { IsoDateTime } from './schemas';
+import type { Assert, Same } from './type-assertions';
 
 extendZodWithOpenApi(z);
 
@@ -30,10 +31,6 @@ export const AiTrainingPair = z
 /** JSON shape of {@link AiTrainingPair} (built by `toTrainingPairView` in `db/ai-training-pairs.ts`). */
 export type AiTrainingPairView = z.infer<typeof AiTrainingPair>;
 
-/** `true` when `A` and `B` are mutually assignable. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** Compiles only when `T` is `true`. */
-type Assert<T extends true> = T;
 /**
  * Compile-time guard (no run-time value): `toTrainingPairView` builds exactly the {@link AiTrainingPair}
  * schema's shape ({@link TrainingPairJson}), so the OpenAPI document cannot drift from the export.

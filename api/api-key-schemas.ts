@@ -3,6 +3,7 @@ import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { API_KEY_SCOPES, type ApiKeyJson } from '../db/api-keys';
 import { IsoDateTime, text } from './schemas';
+import type { Assert, Same } from './type-assertions';
 
 extendZodWithOpenApi(z);
 
@@ -56,9 +57,5 @@ export const CreateApiKeyBody = z
   })
   .openapi('CreateApiKey');
 
-/** `true` when `A` and `B` are mutually assignable. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** Compiles only when `T` is `true`. */
-type Assert<T extends true> = T;
 /** Compile-time guard: `toApiKeyView` (`db/api-keys.ts`) builds exactly the {@link ApiKey} schema's shape. */
 export type ApiKeyViewMatchesSchema = Assert<Same<z.infer<typeof ApiKey>, ApiKeyJson>>;

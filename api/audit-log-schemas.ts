@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AuditLogCursor, AuditLogEntryJson } from '../db/audit-log';
 import { decodeCreatedAtCursor, encodeCreatedAtCursor } from './cursors';
 import { IsoDateTime, text } from './schemas';
+import type { Assert, Same } from './type-assertions';
 
 extendZodWithOpenApi(z);
 
@@ -51,10 +52,6 @@ export const AuditLogQuery = z.strictObject({
   cursor: z.string().min(1).optional().openapi({ description: 'Opaque `nextCursor` of the previous page' }),
 });
 
-/** `true` when `A` and `B` are mutually assignable. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** Compiles only when `T` is `true`. */
-type Assert<T extends true> = T;
 /** Compile-time guard: `listAuditLog` (`db/audit-log.ts`) builds exactly the {@link AuditLogEntry} shape. */
 export type AuditLogEntryMatchesSchema = Assert<Same<z.infer<typeof AuditLogEntry>, AuditLogEntryJson>>;
 

@@ -13,6 +13,7 @@ import {
   isInboxSource,
 } from '../db/inbox-feed';
 import { LAST_MESSAGE_TEXT_MAX, MAX_INBOX_CHATS } from '../db/inbox-feed';
+import type { Assert, Same } from './type-assertions';
 
 extendZodWithOpenApi(z);
 
@@ -150,10 +151,6 @@ export const InboxSourceList = z
 /** JSON shape of {@link InboxSourceList}. */
 export type InboxSourceListView = z.infer<typeof InboxSourceList>;
 
-/** `true` when `A` and `B` are mutually assignable. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** Compiles only when `T` is `true`. */
-type Assert<T extends true> = T;
 /** Compile-time guard: `db/inbox-feed.ts` rows are exactly the response schemas (`avatarUrl` never set). */
 export type InboxFeedMatchSchema = [
   Assert<Same<Omit<z.infer<typeof InboxMessage>, 'avatarUrl'>, InboxMessageData>>,

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { ConversationStats as ConversationStatsData } from '../db/conversation-stats';
 import { CHANNEL_KINDS, type ChannelKind } from '../channels/kinds';
 import { IsoDateTime } from './schemas';
+import type { Assert, Same } from './type-assertions';
 
 extendZodWithOpenApi(z);
 
@@ -129,10 +130,6 @@ export const ConversationStats = z
 /** JSON shape of {@link ConversationStats}. */
 export type ConversationStatsView = z.infer<typeof ConversationStats>;
 
-/** `true` when `A` and `B` are mutually assignable. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** Compiles only when `T` is `true`. */
-type Assert<T extends true> = T;
 /**
  * Compile-time guard (no run-time value): what `conversationStats` in `db/conversation-stats.ts`
  * computes is exactly the {@link ConversationStats} schema without `from` and `to`.

@@ -8,6 +8,7 @@ import { encodeKeyset } from '../db/keyset';
 import { decodeCursorTuple } from './cursors';
 import { MAX_TODO_TITLE_LENGTH, TODO_CREATOR_TYPES, TODO_SOURCE_TYPES, TODO_STATUSES, type TodoCursor, type TodoJson } from '../db/todos';
 import { IsoDateTime, text } from './schemas';
+import type { Assert, Same } from './type-assertions';
 
 extendZodWithOpenApi(z);
 
@@ -43,10 +44,6 @@ export const Todo = z
 /** JSON shape of {@link Todo} (built by `toTodoView` in `db/todos.ts`). */
 export type TodoView = z.infer<typeof Todo>;
 
-/** `true` when `A` and `B` are mutually assignable. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** Compiles only when `T` is `true`. */
-type Assert<T extends true> = T;
 /**
  * Compile-time guard (no run-time value): `toTodoView` in `db/todos.ts` builds exactly the
  * {@link Todo} schema's shape ({@link TodoJson}), so the OpenAPI document cannot drift from the responses.
