@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
+import { type AuditActor, recordAudit } from './audit-log';
 import type { Db } from './client';
 import type { ApiKeyScope } from './schema';
 import { tokenHash } from './staff-auth';
@@ -110,6 +111,30 @@ export async function createApiKey(
     .returning(COLUMNS)
     .executeTakeFirstOrThrow();
   return { row, key };
+}
+
+/**
+ * Creates an API key (see {@link createApiKey}) and its audit row `api_key.create` (by `actor`; the
+ * view, never the key or its hash) in one transaction: the route and the admin CLI both go through it.
+ * @returns the row and the key, which is never stored or shown again
+ */
+export async function createAuditedApiKey(
+  db: Db,
+  input: { orgId: string; name: string; scopes: readonly ApiKeyScope[]; createdBy: string | null },
+  actor: AuditActor,
+): Promise<{ row: ApiKeyRow; key: string }> {
+  return db.transaction().execute(async (trx) => {
+    const made = await createApiKey(trx, input);
+    await recordAudit(trx, {
+      orgId: input.orgId,
+      actor,
+      action: 'api_key.create',
+      targetType: 'api_key',
+      targetId: made.row.id,
+      after: { ...toApiKeyView(made.row) },
+    });
+    return made;
+  });
 }
 
 /** Every API key of org `orgId`, revoked ones included, newest first. */

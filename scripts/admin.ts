@@ -17,7 +17,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
-import { API_KEY_SCOPES, createApiKey, normalizeScopes, toApiKeyView } from '../db/api-keys';
+import { API_KEY_SCOPES, createAuditedApiKey, normalizeScopes } from '../db/api-keys';
 import { recordAudit } from '../db/audit-log';
 import { createDatabaseIfMissing, createDb, type Db, migrateToLatest } from '../db/client';
 import { createOrgWithAdmin, listOrgs } from '../db/orgs-admin';
@@ -200,18 +200,7 @@ async function main(argv: string[]): Promise<void> {
         const name = required(values.name, '--name');
         if (name.length > 100) throw new UsageError('--name must be at most 100 characters');
         const scopes = parseScopes(required(values.scopes, '--scopes'));
-        const { row, key } = await db.transaction().execute(async (trx) => {
-          const made = await createApiKey(trx, { orgId: org.id, name, scopes, createdBy: null });
-          await recordAudit(trx, {
-            orgId: org.id,
-            actor: SYSTEM,
-            action: 'api_key.create',
-            targetType: 'api_key',
-            targetId: made.row.id,
-            after: { ...toApiKeyView(made.row) },
-          });
-          return made;
-        });
+        const { row, key } = await createAuditedApiKey(db, { orgId: org.id, name, scopes, createdBy: null }, SYSTEM);
         console.log(`created: API key ${row.id} "${row.name}" in org ${org.id} "${org.name}", scopes ${row.scopes.join(',')}`);
         console.log('the key is shown only now; store it (only its hash is kept):');
         console.log(`key: ${key}`);

@@ -4,7 +4,7 @@
  * its `prefix`. Creating and revoking are audited (`api_key.create` / `api_key.revoke`).
  */
 import type { Router } from 'express';
-import { createApiKey, listApiKeys, revokeApiKey, toApiKeyView } from '../../db/api-keys';
+import { createAuditedApiKey, listApiKeys, revokeApiKey, toApiKeyView } from '../../db/api-keys';
 import { auditActorOf, recordAudit } from '../../db/audit-log';
 import { ApiKey, ApiKeyList, CreateApiKeyBody, CreatedApiKey } from '../api-key-schemas';
 import { principalOf } from '../auth';
@@ -56,18 +56,11 @@ export const apiKeyRoutes: RouteDefinition<Pick<ApiDeps, 'db'>>[] = [
       async (req, res) => {
         const me = principalOf(res);
         const body = CreateApiKeyBody.parse(req.body);
-        const created = await db.transaction().execute(async (trx) => {
-          const made = await createApiKey(trx, { orgId: me.orgId, name: body.name, scopes: body.scopes, createdBy: me.userId });
-          await recordAudit(trx, {
-            orgId: me.orgId,
-            actor: auditActorOf(me),
-            action: 'api_key.create',
-            targetType: 'api_key',
-            targetId: made.row.id,
-            after: { ...toApiKeyView(made.row) },
-          });
-          return made;
-        });
+        const created = await createAuditedApiKey(
+          db,
+          { orgId: me.orgId, name: body.name, scopes: body.scopes, createdBy: me.userId },
+          auditActorOf(me),
+        );
         const answer: CreatedApiKey = { ...toApiKeyView(created.row), key: created.key };
         res.status(201).json(answer);
       },
