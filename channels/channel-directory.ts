@@ -318,3 +318,29 @@ export class ChannelDirectory {
     return tokens ? [...tokens] : [];
   }
 }
+
+/** Directories shared per dependencies object (a webhook router's deps) and kinds (see {@link channelDirectoryOf}). */
+const sharedDirectories = new WeakMap<object, Map<string, ChannelDirectory>>();
+
+/**
+ * The one {@link ChannelDirectory} of `kinds` for a router's dependencies `deps` (created on first use),
+ * so the routes of one router (e.g. Twilio messaging and status callbacks, Postmark per-channel and
+ * global URLs) share one cache; it goes with `deps` (a `WeakMap`).
+ */
+export function channelDirectoryOf(
+  deps: { db: Db; logger: DirectoryLogger; keyring?: Keyring },
+  kinds: readonly ChannelKind[],
+): ChannelDirectory {
+  let byKinds = sharedDirectories.get(deps);
+  if (!byKinds) {
+    byKinds = new Map();
+    sharedDirectories.set(deps, byKinds);
+  }
+  const key = kinds.join(',');
+  let directory = byKinds.get(key);
+  if (!directory) {
+    directory = new ChannelDirectory(deps.db, deps.logger, kinds, { keyring: deps.keyring });
+    byKinds.set(key, directory);
+  }
+  return directory;
+}

@@ -50,7 +50,7 @@ import {
   findOutboundPostmarkMessage,
   recipientsIncludeChannel,
 } from './email-routing';
-import { ChannelDirectory, type ChannelRoute, postmarkCredentialsOf } from '../channel-directory';
+import { type ChannelDirectory, channelDirectoryOf, type ChannelRoute, postmarkCredentialsOf } from '../channel-directory';
 import { EMAIL_KIND } from './kinds';
 import { isAutoReply, normalizeMessageId, parseEmailAddress, parseEmailAddressList } from '../../domain/email';
 import { decideEmailThread, emailThreadHeaders, type EmailThreadLookups } from './threading';
@@ -131,15 +131,9 @@ function sequence(...handlers: RequestHandler[]): RequestHandler {
 /** The channel a per-channel webhook URL names (set on `res.locals` by its auth step). */
 const CHANNEL_LOCAL = 'postmarkChannel';
 
-/** One channel directory per router's dependencies, shared by the per-channel and global routes. */
-const directories = new WeakMap<PostmarkWebhookDeps, ChannelDirectory>();
+/** The channel directory of this router's dependencies, shared by the per-channel and global routes. */
 function directoryOf(deps: PostmarkWebhookDeps): ChannelDirectory {
-  let directory = directories.get(deps);
-  if (!directory) {
-    directory = new ChannelDirectory(deps.db, deps.logger, [EMAIL_KIND.kind], { keyring: deps.keyring });
-    directories.set(deps, directory);
-  }
-  return directory;
+  return channelDirectoryOf(deps, [EMAIL_KIND.kind]);
 }
 
 /**
@@ -184,7 +178,7 @@ async function assertGlobalTarget(deps: PostmarkWebhookDeps, res: Response, chan
   if (!lookup.found && lookup.reason === 'unknown') throw new HttpError(404, 'unknown_channel', 'No email channel for these recipients');
   if (!lookup.found) throw lookup.error;
   if (lookup.route.credentials !== 'none') {
-    throw unauthorized(res, "This channel has its own webhook credentials: use its URL /webhooks/postmark/<channel id>/…");
+    throw unauthorized(res, 'This channel has its own webhook credentials: use its URL /webhooks/postmark/<channel id>/…');
   }
 }
 
@@ -244,151 +238,148 @@ function inboundHandler(deps: PostmarkWebhookDeps): RequestHandler {
   const { db, blobs, conversations, config, logger } = deps;
   return async (req, res) => {
     const channel = channelOf(res);
-      const mail = PostmarkInboundWebhook.parse(req.body);
-      const headers = mail.Headers;
-      const { messageId, inReplyTo, references } = emailThreadHeaders(mail);
-      // A file above MAX_ATTACHMENT_BYTES is not stored, but it no longer costs the whole email: it
-      // becomes a placeholder attachment (`skipped: 'too_large'`) next to the stored ones.
-      const files = mail.Attachments.map((file) => ({ file, bytes: Buffer.from(file.Content, 'base64') }));
-      const from = mail.FromFull?.Email ? parseEmailAddress(mail.FromFull) : { email: mail.From, name: mail.FromName || null };
-      if (!from.email.includes('@')) throw new HttpError(400, 'invalid_address', 'From is not an email address');
+    const mail = PostmarkInboundWebhook.parse(req.body);
+    const headers = mail.Headers;
+    const { messageId, inReplyTo, references } = emailThreadHeaders(mail);
+    // A file above MAX_ATTACHMENT_BYTES is not stored, but it no longer costs the whole email: it
+    // becomes a placeholder attachment (`skipped: 'too_large'`) next to the stored ones.
+    const files = mail.Attachments.map((file) => ({ file, bytes: Buffer.from(file.Content, 'base64') }));
+    const from = mail.FromFull?.Email ? parseEmailAddress(mail.FromFull) : { email: mail.From, name: mail.FromName || null };
+    if (!from.email.includes('@')) throw new HttpError(400, 'invalid_address', 'From is not an email address');
 
-      // reply token, else a Message-ID of a thread of the addressed org, else a new conversation on the
-      // addressed channel (channels/postmark/threading.ts)
-      // (a per-channel URL: only that channel's address, reply tokens and threads)
-      const lookups: EmailThreadLookups = channel
-        ? {
-            conversationByReplyToken: (tokens) => findEmailConversationByReplyToken(db, tokens, channel.channelId),
-            emailChannel: async (recipients) =>
-              recipientsIncludeChannel(recipients, channel.address, config.postmark.inboundDomain)
-                ? { id: channel.channelId, org_id: channel.orgId }
-                : undefined,
-            conversationByThread: (orgId, threadIds) => findEmailConversationByThread(db, orgId, threadIds, channel.channelId),
-          }
-        : {
-            conversationByReplyToken: (tokens) => findEmailConversationByReplyToken(db, tokens),
-            emailChannel: (recipients) => findEmailChannel(db, recipients),
-            conversationByThread: (orgId, threadIds) => findEmailConversationByThread(db, orgId, threadIds),
-          };
-      const decision = await decideEmailThread(mail, lookups);
-      if (decision.kind === 'unknown_channel') {
-        throw new HttpError(404, 'unknown_channel', channel ? "No recipient is this channel's address" : 'No email channel for these recipients');
-      }
-      // a global URL (environment credentials) takes mail only for channels without their own
-      if (!channel) await assertGlobalTarget(deps, res, decision.kind === 'token' ? decision.conversation.channel_id : decision.channel.id);
-      let target: { id: string; org_id: string; channel_id: string; channel_kind: 'email'; contact_id: string; subject: string | null };
-      let contactName: string | null = from.name;
-      if (decision.kind === 'new') {
-        const { channel } = decision;
-        // The thread's conversation may exist already (a redelivery, or a follow-up that overtook its
-        // first email): its stored contact wins anyway (the run loads it). Not creating the sender's
-        // contact then keeps a redelivered email of an erased thread from bringing the person back.
-        const stored = await db
-          .selectFrom('conversations')
-          .select('contact_id')
-          .where('id', '=', decision.conversationId)
-          .executeTakeFirst();
-        const contactId = stored?.contact_id ?? (await findOrCreateContactByEmail(db, channel.org_id, from.email, from.name));
-        target = {
-          id: decision.conversationId,
-          org_id: channel.org_id,
-          channel_id: channel.id,
-          channel_kind: 'email',
-          contact_id: contactId,
-          subject: mail.Subject || null,
-        };
-        contactName = null;
-      } else {
-        target = { ...decision.conversation, channel_kind: 'email' };
-      }
-
-      // Attachments: bytes stored by us under ids derived from the message, so a retried webhook
-      // stores nothing twice.
-      const attachments: Attachment[] = [];
-      for (const [index, { file, bytes }] of files.entries()) {
-        if (bytes.length > config.attachments.maxBytes) {
-          logger.warn(
-            { name: file.Name, size: bytes.length, maxBytes: config.attachments.maxBytes },
-            'email attachment too large: skipped',
-          );
-          attachments.push({ name: file.Name || 'attachment', contentType: file.ContentType, size: bytes.length, skipped: 'too_large' });
-          continue;
+    // reply token, else a Message-ID of a thread of the addressed org, else a new conversation on the
+    // addressed channel (channels/postmark/threading.ts)
+    // (a per-channel URL: only that channel's address, reply tokens and threads)
+    const lookups: EmailThreadLookups = channel
+      ? {
+          conversationByReplyToken: (tokens) => findEmailConversationByReplyToken(db, tokens, channel.channelId),
+          emailChannel: async (recipients) =>
+            recipientsIncludeChannel(recipients, channel.address, config.postmark.inboundDomain)
+              ? { id: channel.channelId, org_id: channel.orgId }
+              : undefined,
+          conversationByThread: (orgId, threadIds) => findEmailConversationByThread(db, orgId, threadIds, channel.channelId),
         }
-        const row = await storeAttachment(
-          db,
-          blobs,
-          {
-            id: uuidv5(`${target.org_id}|email-attachment|${messageId}|${index}`, SWITCHBOARD_NAMESPACE),
-            orgId: target.org_id,
-            name: file.Name,
-            contentType: file.ContentType,
-            bytes,
-            source: 'email',
-            contentId: file.ContentID ? normalizeMessageId(file.ContentID.replace(/^cid:/i, '')) : null,
-          },
-          { maxBytes: config.attachments.maxBytes },
-        );
-        attachments.push(attachmentRef(row));
-      }
+      : {
+          conversationByReplyToken: (tokens) => findEmailConversationByReplyToken(db, tokens),
+          emailChannel: (recipients) => findEmailChannel(db, recipients),
+          conversationByThread: (orgId, threadIds) => findEmailConversationByThread(db, orgId, threadIds),
+        };
+    const decision = await decideEmailThread(mail, lookups);
+    if (decision.kind === 'unknown_channel') {
+      throw new HttpError(
+        404,
+        'unknown_channel',
+        channel ? "No recipient is this channel's address" : 'No email channel for these recipients',
+      );
+    }
+    // a global URL (environment credentials) takes mail only for channels without their own
+    if (!channel) await assertGlobalTarget(deps, res, decision.kind === 'token' ? decision.conversation.channel_id : decision.channel.id);
+    let target: { id: string; org_id: string; channel_id: string; channel_kind: 'email'; contact_id: string; subject: string | null };
+    let contactName: string | null = from.name;
+    if (decision.kind === 'new') {
+      const { channel } = decision;
+      // The thread's conversation may exist already (a redelivery, or a follow-up that overtook its
+      // first email): its stored contact wins anyway (the run loads it). Not creating the sender's
+      // contact then keeps a redelivered email of an erased thread from bringing the person back.
+      const stored = await db.selectFrom('conversations').select('contact_id').where('id', '=', decision.conversationId).executeTakeFirst();
+      const contactId = stored?.contact_id ?? (await findOrCreateContactByEmail(db, channel.org_id, from.email, from.name));
+      target = {
+        id: decision.conversationId,
+        org_id: channel.org_id,
+        channel_id: channel.id,
+        channel_kind: 'email',
+        contact_id: contactId,
+        subject: mail.Subject || null,
+      };
+      contactName = null;
+    } else {
+      target = { ...decision.conversation, channel_kind: 'email' };
+    }
 
-      // Temporal payloads are limited (2 MB by default): bodies above BODY_INLINE_LIMIT are kept whole
-      // as attachments (`message.html` / `message.txt`) and only a cut-down copy travels in the signal.
-      const keepBody = async (body: string, name: string, contentType: string): Promise<string | null> => {
-        if (Buffer.byteLength(body) <= BODY_INLINE_LIMIT) return body || null;
-        const row = await storeAttachment(db, blobs, {
-          id: uuidv5(`${target.org_id}|email-body|${messageId}|${name}`, SWITCHBOARD_NAMESPACE),
-          orgId: target.org_id,
-          name,
-          contentType,
-          bytes: Buffer.from(body, 'utf8'),
-          source: 'email',
-        });
-        attachments.push(attachmentRef(row));
-        return contentType.startsWith('text/plain') ? `${truncate(body, BODY_INLINE_LIMIT)}\n[…full text in ${name}]` : null;
-      };
-      const textBody = (await keepBody(mail.TextBody, 'message.txt', 'text/plain; charset=utf-8')) ?? '';
-      const htmlBody = await keepBody(mail.HtmlBody, 'message.html', 'text/html; charset=utf-8');
-      // The message text: the reply without quoted history, else the text part, else (HTML-only mail)
-      // text derived from the HTML part, so `text` and the list preview are never blank for content.
-      const fullText = mail.StrippedTextReply || mail.TextBody || htmlToPlainText(mail.HtmlBody);
-      const truncated = Buffer.byteLength(fullText) > BODY_INLINE_LIMIT;
-      // a cut text says so, and its full version is kept: `message.txt` (stored above when it is the
-      // text part; stored here when the text came from the HTML part or a short text part)
-      if (truncated && Buffer.byteLength(mail.TextBody) <= BODY_INLINE_LIMIT)
-        await keepBody(fullText, 'message.txt', 'text/plain; charset=utf-8');
-      const autoReply = isAutoReply(headers);
-      const email: EmailDetails = {
-        from,
-        to: parseEmailAddressList(mail.ToFull),
-        cc: parseEmailAddressList(mail.CcFull),
-        subject: mail.Subject,
-        date: mail.Date || null,
-        textBody,
-        htmlBody,
-        messageId,
-        inReplyTo,
-        references,
-        ...(autoReply ? { autoReply: true } : {}),
-      };
-      try {
-        await conversations.deliverInbound(
-          { ...workflowConversationOf(target), subject: target.subject },
-          {
-            provider: 'postmark',
-            providerMessageId: mail.MessageID,
-            text: truncate(fullText, BODY_INLINE_LIMIT),
-            attachments,
-            profileName: contactName,
-            email,
-            ...(autoReply ? { autoReply: true } : {}),
-            ...(truncated ? { truncated: true } : {}),
-          },
-        );
-      } catch (err) {
-        logger.error({ err, conversationId: target.id }, 'could not signal conversation workflow');
-        throw new HttpError(503, 'temporarily_unavailable', 'The email could not be accepted right now; retry later');
+    // Attachments: bytes stored by us under ids derived from the message, so a retried webhook
+    // stores nothing twice.
+    const attachments: Attachment[] = [];
+    for (const [index, { file, bytes }] of files.entries()) {
+      if (bytes.length > config.attachments.maxBytes) {
+        logger.warn({ name: file.Name, size: bytes.length, maxBytes: config.attachments.maxBytes }, 'email attachment too large: skipped');
+        attachments.push({ name: file.Name || 'attachment', contentType: file.ContentType, size: bytes.length, skipped: 'too_large' });
+        continue;
       }
-      res.status(200).json({ ok: true, conversationId: target.id });
+      const row = await storeAttachment(
+        db,
+        blobs,
+        {
+          id: uuidv5(`${target.org_id}|email-attachment|${messageId}|${index}`, SWITCHBOARD_NAMESPACE),
+          orgId: target.org_id,
+          name: file.Name,
+          contentType: file.ContentType,
+          bytes,
+          source: 'email',
+          contentId: file.ContentID ? normalizeMessageId(file.ContentID.replace(/^cid:/i, '')) : null,
+        },
+        { maxBytes: config.attachments.maxBytes },
+      );
+      attachments.push(attachmentRef(row));
+    }
+
+    // Temporal payloads are limited (2 MB by default): bodies above BODY_INLINE_LIMIT are kept whole
+    // as attachments (`message.html` / `message.txt`) and only a cut-down copy travels in the signal.
+    const keepBody = async (body: string, name: string, contentType: string): Promise<string | null> => {
+      if (Buffer.byteLength(body) <= BODY_INLINE_LIMIT) return body || null;
+      const row = await storeAttachment(db, blobs, {
+        id: uuidv5(`${target.org_id}|email-body|${messageId}|${name}`, SWITCHBOARD_NAMESPACE),
+        orgId: target.org_id,
+        name,
+        contentType,
+        bytes: Buffer.from(body, 'utf8'),
+        source: 'email',
+      });
+      attachments.push(attachmentRef(row));
+      return contentType.startsWith('text/plain') ? `${truncate(body, BODY_INLINE_LIMIT)}\n[…full text in ${name}]` : null;
+    };
+    const textBody = (await keepBody(mail.TextBody, 'message.txt', 'text/plain; charset=utf-8')) ?? '';
+    const htmlBody = await keepBody(mail.HtmlBody, 'message.html', 'text/html; charset=utf-8');
+    // The message text: the reply without quoted history, else the text part, else (HTML-only mail)
+    // text derived from the HTML part, so `text` and the list preview are never blank for content.
+    const fullText = mail.StrippedTextReply || mail.TextBody || htmlToPlainText(mail.HtmlBody);
+    const truncated = Buffer.byteLength(fullText) > BODY_INLINE_LIMIT;
+    // a cut text says so, and its full version is kept: `message.txt` (stored above when it is the
+    // text part; stored here when the text came from the HTML part or a short text part)
+    if (truncated && Buffer.byteLength(mail.TextBody) <= BODY_INLINE_LIMIT)
+      await keepBody(fullText, 'message.txt', 'text/plain; charset=utf-8');
+    const autoReply = isAutoReply(headers);
+    const email: EmailDetails = {
+      from,
+      to: parseEmailAddressList(mail.ToFull),
+      cc: parseEmailAddressList(mail.CcFull),
+      subject: mail.Subject,
+      date: mail.Date || null,
+      textBody,
+      htmlBody,
+      messageId,
+      inReplyTo,
+      references,
+      ...(autoReply ? { autoReply: true } : {}),
+    };
+    try {
+      await conversations.deliverInbound(
+        { ...workflowConversationOf(target), subject: target.subject },
+        {
+          provider: 'postmark',
+          providerMessageId: mail.MessageID,
+          text: truncate(fullText, BODY_INLINE_LIMIT),
+          attachments,
+          profileName: contactName,
+          email,
+          ...(autoReply ? { autoReply: true } : {}),
+          ...(truncated ? { truncated: true } : {}),
+        },
+      );
+    } catch (err) {
+      logger.error({ err, conversationId: target.id }, 'could not signal conversation workflow');
+      throw new HttpError(503, 'temporarily_unavailable', 'The email could not be accepted right now; retry later');
+    }
+    res.status(200).json({ ok: true, conversationId: target.id });
   };
 }
 
@@ -401,82 +392,82 @@ function eventsHandler(deps: PostmarkWebhookDeps): RequestHandler {
   const { db, logger } = deps;
   return async (req: RawBodyRequest & express.Request, res) => {
     const channel = channelOf(res);
-      const recordType = (req.body as { RecordType?: unknown } | undefined)?.RecordType;
-      let report: {
-        postmarkMessageId: string;
-        /** Our message id, echoed by Postmark from the `Metadata` we sent. */
-        ourMessageId: string | undefined;
-        status: DeliveryStatus;
-        errorCode: string | null;
-        errorMessage: string | null;
+    const recordType = (req.body as { RecordType?: unknown } | undefined)?.RecordType;
+    let report: {
+      postmarkMessageId: string;
+      /** Our message id, echoed by Postmark from the `Metadata` we sent. */
+      ourMessageId: string | undefined;
+      status: DeliveryStatus;
+      errorCode: string | null;
+      errorMessage: string | null;
+    };
+    let bounce: { email: string; type: string; description: string } | undefined;
+    if (recordType === 'Delivery') {
+      const delivery = PostmarkDeliveryWebhook.parse(req.body);
+      report = {
+        postmarkMessageId: delivery.MessageID,
+        ourMessageId: metadataMessageId(delivery.Metadata),
+        status: 'delivered',
+        errorCode: null,
+        errorMessage: null,
       };
-      let bounce: { email: string; type: string; description: string } | undefined;
-      if (recordType === 'Delivery') {
-        const delivery = PostmarkDeliveryWebhook.parse(req.body);
-        report = {
-          postmarkMessageId: delivery.MessageID,
-          ourMessageId: metadataMessageId(delivery.Metadata),
-          status: 'delivered',
-          errorCode: null,
-          errorMessage: null,
-        };
-      } else if (recordType === 'Open' || recordType === 'Click') {
-        // the recipient opened / clicked: the furthest progress there is (`read`)
-        const event = recordType === 'Open' ? PostmarkOpenWebhook.parse(req.body) : PostmarkClickWebhook.parse(req.body);
-        report = {
-          postmarkMessageId: event.MessageID,
-          ourMessageId: metadataMessageId(event.Metadata),
-          status: 'read',
-          errorCode: null,
-          errorMessage: null,
-        };
-      } else if (recordType === 'Bounce' || recordType === 'SpamComplaint') {
-        const b =
-          recordType === 'Bounce'
-            ? PostmarkBounceWebhook.parse(withExactBounceId(req.body, req.rawBody))
-            : PostmarkSpamComplaintWebhook.parse(withExactBounceId(req.body, req.rawBody));
-        const type = recordType === 'SpamComplaint' ? 'SpamComplaint' : b.Type;
-        const permanent = PERMANENT_BOUNCE_TYPES.has(type) || b.Inactive === true;
-        if (!permanent) {
-          // a soft bounce is not final: Postmark keeps retrying; record nothing as failed yet
-          logger.info({ type, messageId: b.MessageID, bounceId: b.ID }, 'soft bounce ignored');
-          res.status(200).json({ ok: true, ignored: 'soft bounce' });
-          return;
-        }
-        // `bounce_<Type>` marks the outcome final (domain/delivery.ts isFinalDeliveryFailure)
-        report = {
-          postmarkMessageId: b.MessageID,
-          ourMessageId: metadataMessageId(b.Metadata),
-          status: 'failed',
-          errorCode: `bounce_${type}`,
-          errorMessage: `${b.Description || type}${b.Details ? ` (${b.Details})` : ''}`,
-        };
-        bounce = { email: b.Email, type, description: b.Description || type };
-      } else {
-        res.status(200).json({ ok: true, ignored: `record type ${String(recordType)}` });
+    } else if (recordType === 'Open' || recordType === 'Click') {
+      // the recipient opened / clicked: the furthest progress there is (`read`)
+      const event = recordType === 'Open' ? PostmarkOpenWebhook.parse(req.body) : PostmarkClickWebhook.parse(req.body);
+      report = {
+        postmarkMessageId: event.MessageID,
+        ourMessageId: metadataMessageId(event.Metadata),
+        status: 'read',
+        errorCode: null,
+        errorMessage: null,
+      };
+    } else if (recordType === 'Bounce' || recordType === 'SpamComplaint') {
+      const b =
+        recordType === 'Bounce'
+          ? PostmarkBounceWebhook.parse(withExactBounceId(req.body, req.rawBody))
+          : PostmarkSpamComplaintWebhook.parse(withExactBounceId(req.body, req.rawBody));
+      const type = recordType === 'SpamComplaint' ? 'SpamComplaint' : b.Type;
+      const permanent = PERMANENT_BOUNCE_TYPES.has(type) || b.Inactive === true;
+      if (!permanent) {
+        // a soft bounce is not final: Postmark keeps retrying; record nothing as failed yet
+        logger.info({ type, messageId: b.MessageID, bounceId: b.ID }, 'soft bounce ignored');
+        res.status(200).json({ ok: true, ignored: 'soft bounce' });
         return;
       }
-      // by Postmark's id; or, if the send crashed before recording it, by the id we put in Metadata
-      const message = await findOutboundPostmarkMessage(db, report.postmarkMessageId, report.ourMessageId);
-      // a per-channel URL reports on that channel's messages only; a global URL on channels without credentials
-      if (!message || (channel && message.channel_id !== channel.channelId))
-        throw new HttpError(404, 'message_not_found', 'No outbound email matches this event');
-      if (!channel) await assertGlobalTarget(deps, res, message.channel_id);
-      if (bounce) {
-        // the contact is not conversation state: flag the bounced address directly
-        await markContactEmailBounced(db, message.contact_id, bounce.email, `${bounce.type}: ${bounce.description}`);
-      }
-      // The path of record: written here, not through the conversation's workflow, so the provider
-      // id and outcome are stored even while no worker makes progress. Idempotent and monotonic
-      // (a retried or late event never moves the status backwards, nothing undoes a hard bounce).
-      const applied = await applyDeliveryUpdate(db, {
-        messageId: message.message_id,
-        providerMessageId: report.postmarkMessageId,
-        status: report.status,
-        errorCode: report.errorCode,
-        errorMessage: report.errorMessage,
-      });
-      res.status(200).json({ ok: true, applied });
+      // `bounce_<Type>` marks the outcome final (domain/delivery.ts isFinalDeliveryFailure)
+      report = {
+        postmarkMessageId: b.MessageID,
+        ourMessageId: metadataMessageId(b.Metadata),
+        status: 'failed',
+        errorCode: `bounce_${type}`,
+        errorMessage: `${b.Description || type}${b.Details ? ` (${b.Details})` : ''}`,
+      };
+      bounce = { email: b.Email, type, description: b.Description || type };
+    } else {
+      res.status(200).json({ ok: true, ignored: `record type ${String(recordType)}` });
+      return;
+    }
+    // by Postmark's id; or, if the send crashed before recording it, by the id we put in Metadata
+    const message = await findOutboundPostmarkMessage(db, report.postmarkMessageId, report.ourMessageId);
+    // a per-channel URL reports on that channel's messages only; a global URL on channels without credentials
+    if (!message || (channel && message.channel_id !== channel.channelId))
+      throw new HttpError(404, 'message_not_found', 'No outbound email matches this event');
+    if (!channel) await assertGlobalTarget(deps, res, message.channel_id);
+    if (bounce) {
+      // the contact is not conversation state: flag the bounced address directly
+      await markContactEmailBounced(db, message.contact_id, bounce.email, `${bounce.type}: ${bounce.description}`);
+    }
+    // The path of record: written here, not through the conversation's workflow, so the provider
+    // id and outcome are stored even while no worker makes progress. Idempotent and monotonic
+    // (a retried or late event never moves the status backwards, nothing undoes a hard bounce).
+    const applied = await applyDeliveryUpdate(db, {
+      messageId: message.message_id,
+      providerMessageId: report.postmarkMessageId,
+      status: report.status,
+      errorCode: report.errorCode,
+      errorMessage: report.errorMessage,
+    });
+    res.status(200).json({ ok: true, applied });
   };
 }
 
@@ -490,7 +481,9 @@ function bodyLimitOf(config: PostmarkWebhookDeps['config']): number {
 /** Auth first (nothing is read before), then the JSON body parser keeping the raw text (exact bounce ids), then `handler`. */
 function withAuth(deps: PostmarkWebhookDeps, scope: 'channel' | 'global', handler: RequestHandler): RequestHandler {
   const auth =
-    scope === 'channel' ? requireChannelAuth(deps) : requireBasicAuth(deps.config.postmark.webhookUser, deps.config.postmark.webhookPassword);
+    scope === 'channel'
+      ? requireChannelAuth(deps)
+      : requireBasicAuth(deps.config.postmark.webhookUser, deps.config.postmark.webhookPassword);
   return sequence(auth, express.json({ limit: bodyLimitOf(deps.config), verify: keepRawBody }), handler);
 }
 

@@ -42,7 +42,7 @@ import { fromTwilioStatus, twilioErrorReason } from './status';
 import type { NewConversation } from '../../domain/conversation';
 import type { Attachment } from '../../domain/message';
 import { conversationIdFor } from '../../domain/routing';
-import { ChannelDirectory, type ChannelRoute, twilioCredentialsOf } from '../channel-directory';
+import { type ChannelDirectory, channelDirectoryOf, type ChannelRoute, twilioCredentialsOf } from '../channel-directory';
 import { TWILIO_KINDS } from './kinds';
 import type { ApiDeps } from '../../api/deps';
 import { HttpError } from '../../api/errors';
@@ -146,15 +146,9 @@ function accountSidOf(body: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** One channel directory per router's dependencies, shared by the messaging and status routes. */
-const directories = new WeakMap<TwilioWebhookDeps, ChannelDirectory>();
+/** The channel directory of this router's dependencies, shared by the messaging and status routes. */
 function directoryOf(deps: TwilioWebhookDeps): ChannelDirectory {
-  let directory = directories.get(deps);
-  if (!directory) {
-    directory = new ChannelDirectory(deps.db, deps.logger, TWILIO_KINDS, { keyring: deps.keyring });
-    directories.set(deps, directory);
-  }
-  return directory;
+  return channelDirectoryOf(deps, TWILIO_KINDS);
 }
 
 function mediaOf(form: Record<string, unknown>, count: number): Attachment[] {
@@ -196,12 +190,12 @@ export const TWILIO_WEBHOOK_AUTH: WebhookAuth = {
     name: 'X-Twilio-Signature',
     description:
       "Twilio's request signature (https://www.twilio.com/docs/usage/security): the base64 HMAC-SHA1, keyed with " +
-      "the auth token of the Twilio account that owns the number, of PUBLIC_BASE_URL + the request path and query string, " +
+      'the auth token of the Twilio account that owns the number, of PUBLIC_BASE_URL + the request path and query string, ' +
       'followed by every form parameter name and value, sorted by name. Verified per channel: inbound messages with the ' +
       "auth token of the channel named by `To` (its own Twilio account's, or TWILIO_AUTH_TOKEN for a channel without " +
       "credentials), whose `AccountSid` must also be the channel's account; status callbacks with the token of the " +
-      'account named by `AccountSid` (TWILIO_AUTH_TOKEN when it is none of our channels\' accounts), and the message must ' +
-      "belong to a channel of that account. Missing or wrong → 403 `invalid_signature` (`account_mismatch` for another " +
+      "account named by `AccountSid` (TWILIO_AUTH_TOKEN when it is none of our channels' accounts), and the message must " +
+      'belong to a channel of that account. Missing or wrong → 403 `invalid_signature` (`account_mismatch` for another ' +
       'account), nothing stored.',
   },
   errors: [403],
