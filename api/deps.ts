@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { Keyring } from '../config/keyring';
 import type { Logger } from '../config/logger';
 import type { BlobStore } from '../db/blob-store';
+import type { ChannelChanges } from '../db/channel-changes';
 import type { Db } from '../db/client';
 import type { ConversationClient } from '../workflows/conversation/client';
 
@@ -39,6 +40,11 @@ export interface ApiDeps {
   blobs: BlobStore;
   config: ApiConfig;
   logger: Logger;
+  /**
+   * Channel change announcements (`db/channel-changes.ts`): the webhook routers' channel directories
+   * reload on each. Absent = they rely on their periodic refresh (60 s) and rechecks (tests, scripts).
+   */
+  channelChanges?: ChannelChanges;
   /** Seals and opens channel credentials at rest (`CREDENTIALS_ENCRYPTION_KEYS`, config/keyring.ts). */
   keyring: Keyring;
 }

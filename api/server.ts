@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import { Keyring } from '../config/keyring';
 import type { Logger } from '../config/logger';
 import { FileBlobStore } from '../db/blob-store';
+import { PgChannelChanges } from '../db/channel-changes';
 import { createDb, type Db } from '../db/client';
 import { createApp } from './app';
 import { ConversationClient } from '../workflows/conversation/client';
@@ -29,7 +30,17 @@ export async function startApi(config: Config, temporalAddress: string, logger: 
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const blobs = new FileBlobStore(config.attachments.dir);
   const keyring = new Keyring(config.credentialsKeys);
-  const app = createApp({ db, conversations: new ConversationClient(client, config.taskQueue), blobs, config, logger, keyring });
+  // channel changes reload the webhooks' channel directories at once (connects in the background)
+  const channelChanges = new PgChannelChanges(config.databaseUrl, logger);
+  const app = createApp({
+    db,
+    conversations: new ConversationClient(client, config.taskQueue),
+    blobs,
+    config,
+    logger,
+    keyring,
+    channelChanges,
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
@@ -44,6 +55,7 @@ export async function startApi(config: Config, temporalAddress: string, logger: 
       setTimeout(() => server.closeAllConnections(), 5_000).unref();
       await closed;
       await connection.close();
+      await channelChanges.close();
       if (!opts.db) await db.destroy();
     },
   };

@@ -18,10 +18,14 @@
  *   A webhook whose verification fails against a cached channel may {@link ChannelDirectory.recheck}
  *   it (at most once per {@link RECHECK_INTERVAL_MS} per channel): credentials changed since the last
  *   refresh (rotated at the carrier and `PATCH`ed) then take effect at once, not after the refresh.
+ * - Changes announced by Postgres (`opts.changes`, migration 0024's `NOTIFY`) reload the directory at
+ *   once, in every API process: a credential rotated or revoked through the API stops verifying within
+ *   moments. The periodic refresh stays for what a listener may miss (it was disconnected).
  * Channels are rarely changed and never re-pointed to another org, so a stale entry is harmless
  * for at most one refresh interval.
  */
 import type { Keyring } from '../config/keyring';
+import type { ChannelChanges } from '../db/channel-changes';
 import { openChannelCredentials } from '../db/channel-credentials';
 import { type ChannelRouteRow, findChannelByAddress, findChannelById, listChannelsOfKinds } from '../db/channels';
 import type { Db } from '../db/client';
@@ -105,6 +109,12 @@ export interface ChannelDirectoryOptions {
    * (its webhooks answer 403).
    */
   keyring?: Keyring;
+  /**
+   * Channel change announcements (`db/channel-changes.ts`, migration 0024): each one reloads the
+   * directory, so a rotated or revoked credential stops verifying at once in every API process.
+   * Without it, changes made elsewhere show after the periodic refresh (or a failed check's recheck).
+   */
+  changes?: ChannelChanges;
 }
 
 /** Cached channel routes of some kinds (see the module comment). */
@@ -122,6 +132,8 @@ export class ChannelDirectory {
   /** Channel id → epoch ms of its last {@link recheck}. */
   private readonly recheckedAt = new Map<string, number>();
   private refreshing: Promise<void> | undefined;
+  /** A change was announced while a load was running (it may have read the row before the change): load again after it. */
+  private reloadAfter = false;
   private readonly refreshIntervalMs: number;
   private readonly keyring: Keyring | undefined;
 
@@ -139,6 +151,13 @@ export class ChannelDirectory {
     this.refreshIntervalMs = opts.refreshIntervalMs ?? CHANNEL_REFRESH_INTERVAL_MS;
     this.keyring = opts.keyring;
     void this.refresh();
+    opts.changes?.subscribe(() => this.reloadSoon());
+  }
+
+  /** Reloads now, or right after the load in progress (which may have read a row before it changed). */
+  private reloadSoon(): void {
+    if (this.refreshing) this.reloadAfter = true;
+    else void this.refresh();
   }
 
   /** Whether a complete snapshot has been loaded at least once. */
@@ -211,6 +230,10 @@ export class ChannelDirectory {
         this.logger.warn({ err: String(err) }, 'could not load the channel map (keeping the previous one)');
       } finally {
         this.refreshing = undefined;
+        if (this.reloadAfter) {
+          this.reloadAfter = false;
+          void this.refresh();
+        }
       }
     })();
     return this.refreshing;
@@ -328,7 +351,7 @@ const sharedDirectories = new WeakMap<object, Map<string, ChannelDirectory>>();
  * global URLs) share one cache; it goes with `deps` (a `WeakMap`).
  */
 export function channelDirectoryOf(
-  deps: { db: Db; logger: DirectoryLogger; keyring?: Keyring },
+  deps: { db: Db; logger: DirectoryLogger; keyring?: Keyring; channelChanges?: ChannelChanges },
   kinds: readonly ChannelKind[],
 ): ChannelDirectory {
   let byKinds = sharedDirectories.get(deps);
@@ -339,7 +362,7 @@ export function channelDirectoryOf(
   const key = kinds.join(',');
   let directory = byKinds.get(key);
   if (!directory) {
-    directory = new ChannelDirectory(deps.db, deps.logger, kinds, { keyring: deps.keyring });
+    directory = new ChannelDirectory(deps.db, deps.logger, kinds, { keyring: deps.keyring, changes: deps.channelChanges });
     byKinds.set(key, directory);
   }
   return directory;

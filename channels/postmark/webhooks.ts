@@ -202,7 +202,7 @@ function metadataMessageId(metadata: unknown): string | undefined {
 }
 
 /** What the Postmark webhook routes need. */
-export type PostmarkWebhookDeps = Pick<ApiDeps, 'db' | 'blobs' | 'conversations' | 'config' | 'logger' | 'keyring'>;
+export type PostmarkWebhookDeps = Pick<ApiDeps, 'db' | 'blobs' | 'conversations' | 'config' | 'logger' | 'keyring' | 'channelChanges'>;
 
 /** The JSON body of a Postmark webhook as documented: an object (each route validates its record type). */
 const PostmarkBody = z.record(z.string(), z.unknown());

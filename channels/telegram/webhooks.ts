@@ -78,8 +78,8 @@ export const telegramWebhookRoutes: RouteDefinition<ApiDeps>[] = [
       response: { status: 200, description: 'Taken: stored, queued for storing, or ignored', schema: TelegramWebhookAnswer },
       errors: [404],
     },
-    ({ db, conversations, logger, keyring }) => {
-      const channels = new ChannelDirectory(db, logger, [TELEGRAM_KIND.kind], { keyring });
+    ({ db, conversations, logger, keyring, channelChanges }) => {
+      const channels = new ChannelDirectory(db, logger, [TELEGRAM_KIND.kind], { keyring, changes: channelChanges });
       return async (req, res) => {
         const channelId = String(req.params.channelId);
         const lookup = await channels.lookupById(channelId);

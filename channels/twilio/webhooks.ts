@@ -164,7 +164,7 @@ function mediaOf(form: Record<string, unknown>, count: number): Attachment[] {
 }
 
 /** What the Twilio webhook routes need. */
-export type TwilioWebhookDeps = Pick<ApiDeps, 'db' | 'conversations' | 'config' | 'logger' | 'keyring'>;
+export type TwilioWebhookDeps = Pick<ApiDeps, 'db' | 'conversations' | 'config' | 'logger' | 'keyring' | 'channelChanges'>;
 
 /** The form body of a Twilio webhook as documented: every parameter a string. */
 const TwilioForm = z.record(z.string(), z.string());

@@ -22,6 +22,7 @@ import * as m0020 from './0020_scheduled_messages';
 import * as m0021 from './0021_saved_views';
 import * as m0022 from './0022_contact_merge_erase';
 import * as m0023 from './0023_change_stamps';
+import * as m0024 from './0024_channel_change_notify';
 
 /**
  * Every migration, in order. Listed statically (not read from the folder) so they work the same
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   '0021_saved_views': m0021,
   '0022_contact_merge_erase': m0022,
   '0023_change_stamps': m0023,
+  '0024_channel_change_notify': m0024,
 };

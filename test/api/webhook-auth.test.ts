@@ -16,6 +16,8 @@ import twilio from 'twilio';
 import { signStaffToken } from '../../api/auth';
 import { Keyring } from '../../config/keyring';
 import { ACCOUNT_MISS_RELOAD_MS } from '../../channels/channel-directory';
+import { createApp } from '../../api/app';
+import { PgChannelChanges } from '../../db/channel-changes';
 import { sealChannelCredentials } from '../../db/channel-credentials';
 import { conversationIdFor } from '../../domain/routing';
 import { insertChannelRow } from '../support/channel-rows';
@@ -32,7 +34,9 @@ import {
   TWILIO_ACCOUNT_SID,
   TWILIO_AUTH_TOKEN,
   type TestOrg,
+  testApiDeps,
 } from '../support/harness';
+import { globalResources } from '../support/global-resources';
 import { inboundEmail } from '../support/postmark-inbound';
 import { buildInboundMessageForm, newTwilioSid } from '../support/twilio-webhooks';
 import { type BasicCredentials, postJsonWebhook, postSignedTwilioForm } from '../support/webhook-requests';
@@ -198,6 +202,31 @@ async function rotateSmsToken(t: Tenant): Promise<string> {
 }
 
 describe('credentials changed after the channel was cached', () => {
+  it('with change announcements (LISTEN/NOTIFY) the old token stops verifying at once in another API process; without them it verifies until the refresh', async () => {
+    const t = await createTenant();
+    const changes = new PgChannelChanges(globalResources().databaseUrl, { info: () => undefined, warn: () => undefined });
+    await changes.ready;
+    // two other API processes over the same database: one listening, one not
+    const listening = createApp(testApiDeps({ db: h.db, conversations: h.conversations, channelChanges: changes }));
+    const deaf = createApp(testApiDeps({ db: h.db, conversations: h.conversations }));
+    const send = (app: typeof listening, token: string) =>
+      postSignedTwilioForm(
+        app,
+        MESSAGING,
+        buildInboundMessageForm({ from: randomPhone(), body: 'hello', to: t.sms.number, accountSid: t.account.sid }),
+        token,
+      );
+    try {
+      expect((await send(listening, t.account.authToken)).status).toBe(200); // both cache the channel
+      expect((await send(deaf, t.account.authToken)).status).toBe(200);
+      await rotateSmsToken(t); // as a PATCH in a third process would
+      await h.waitFor(async () => (await send(listening, t.account.authToken)).status === 403, 'the old token refused', 5_000);
+      expect((await send(deaf, t.account.authToken)).status).toBe(200); // until its 60 s refresh
+    } finally {
+      await changes.close();
+    }
+  });
+
   it('a rotated Twilio token verifies at once (the channel is read again after a failed check); the old one no longer does', async () => {
     const t = await createTenant();
     const first = buildInboundMessageForm({ from: randomPhone(), body: 'cache me', to: t.sms.number, accountSid: t.account.sid });
