@@ -24,6 +24,8 @@
  * `failSearch(status, body)` makes every search answer that until `failSearch(null)`;
  * `holdSends(true)`: accepted emails are stored (and searchable) at once, but their HTTP answer is
  * held until `releaseHeld()` or the client disconnects.
+ * Several servers: `addServer(token)` accepts one more server token (a channel with its own Postmark
+ * server). As in Postmark, a server's outbound search sees only the emails sent with its own token.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
@@ -67,8 +69,10 @@ export interface PostmarkStandIn {
   requests: RecordedPostmarkRequest[];
   /** The next authenticated `POST /email` answers `status` with JSON `body` (queued; each call = one request). */
   failNext(status: number, body: object): void;
-  /** Every email accepted by `POST /email`, oldest first, as the outbound search returns it. */
+  /** Every email accepted by `POST /email` (any server), oldest first, as the outbound search returns it. */
   sent: PostmarkOutboundMessage[];
+  /** Accepts `X-Postmark-Server-Token: token` too (another Postmark server; see the module doc). */
+  addServer(token: string): void;
   /** Every outbound search answers `status` with JSON `body` until called with `null`. */
   failSearch(failure: { status: number; body: object } | null): void;
   /** While `true`, accepted emails are stored but their answer is held (see {@link PostmarkStandIn.releaseHeld}). */
@@ -135,6 +139,11 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
   const requests: RecordedPostmarkRequest[] = [];
   const failures: Array<{ status: number; body: object }> = [];
   const sent: PostmarkOutboundMessage[] = [];
+  /** The server (token, normalised) each accepted email was sent with, by MessageID. */
+  const serverOf = new Map<string, string>();
+  /** Server tokens accepted besides `opts.serverToken` (normalised). */
+  const extraServers = new Set<string>();
+  const normalise = (token: string): string => token.trim().toLowerCase();
   let searchFailure: { status: number; body: object } | null = null;
   const held = new HeldAnswers();
   const releaseHeld = (): void => held.releaseAll();
@@ -149,7 +158,7 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
         ),
       };
     }
-    if (opts.serverToken !== undefined && token.trim().toLowerCase() !== opts.serverToken.trim().toLowerCase()) {
+    if (opts.serverToken !== undefined && normalise(token) !== normalise(opts.serverToken) && !extraServers.has(normalise(token))) {
       return { status: 401, body: postmarkError(10, 'The Server API token you provided is invalid.') };
     }
     return null;
@@ -180,6 +189,7 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
     const fromEmail = lower(params.get('fromemail'));
     const metadata = [...params].filter(([k]) => k.startsWith('metadata_')).map(([k, v]) => [k.slice('metadata_'.length), v] as const);
     const matching = sent
+      .filter((m) => serverOf.get(m.MessageID) === normalise(token!))
       .filter((m) => (recipient ? m.Recipients.some((r) => r.toLowerCase() === recipient) : true))
       .filter((m) => (fromEmail ? m.From.toLowerCase().includes(fromEmail) : true))
       .filter((m) => (params.has('tag') ? m.Tag === params.get('tag') : true))
@@ -213,6 +223,7 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
     const cc = parseAddressList(email.Cc);
     const bcc = parseAddressList(email.Bcc);
     const metadata = email.Metadata && typeof email.Metadata === 'object' ? (email.Metadata as Record<string, unknown>) : {};
+    serverOf.set(messageId, normalise(token!));
     sent.push({
       MessageID: messageId,
       Tag: typeof email.Tag === 'string' ? email.Tag : '',
@@ -288,6 +299,9 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
     failNext(status: number, body: object) {
       failures.push({ status, body });
     },
+    addServer(token: string) {
+      extraServers.add(normalise(token));
+    },
     failSearch(failure) {
       searchFailure = failure;
     },
@@ -302,6 +316,7 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions = {}): P
       requests.length = 0;
       failures.length = 0;
       sent.length = 0;
+      serverOf.clear();
       searchFailure = null;
       held.holding = false;
       releaseHeld();
