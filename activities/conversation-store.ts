@@ -29,11 +29,6 @@ export interface LoadedConversation {
   pendingSuggestion: PendingSuggestion | null;
   /** Send later: the conversation's `scheduled` replies, earliest first (absent in histories from before). */
   scheduled?: ScheduledSend[];
-  /**
-   * Set when this load moved the conversation off an erased stand-in to the starting customer's contact
-   * (`resolveContact`): that stand-in's id. The run keeps it as a recording's `replacedStandInId`.
-   */
-  replacedStandInId?: string;
 }
 
 /** An inbound message to store (`createdAt` ISO-8601, workflow time). */
@@ -224,11 +219,12 @@ function senderOf(kind: ChannelKind, m: { message: InboundMessageInput; profileN
  * found or created by that address (`findOrCreateContactByEmail` / `findOrCreateContactByPhone`, as for
  * a new conversation) and becomes the conversation's contact (compare-and-set on the stored value), and
  * the newly stored messages (`inserted`) are authored by it; the erased messages keep the stand-in.
- * Whatever the run's contact (`state.contactId`) is: the stand-in (the run got `contactErased`, or was
- * started after the erase, e.g. by a staff command) or still the erased contact's id (the erase committed,
- * its broadcast has not reached the run yet). `resolveContact` does the same at run start for a carrier
- * message that starts the run. Nothing happens for messages already stored (a redelivery of an erased
- * message brings nobody back), nor for messages without a sender. Runs inside the recording transaction `tx`.
+ * Whatever the run's contact (`state.contactId`) is: the stand-in (the run got `contactErased`, was
+ * started after the erase by a staff command, or by this very message: `resolveContact` keeps a stored
+ * conversation's contact) or still the erased contact's id (the erase committed, its broadcast has not
+ * reached the run yet). Nothing happens for messages already stored (a redelivery of an erased message
+ * brings nobody back), nor for messages without a sender (signals from before `from`: they stay with
+ * the stand-in). Runs inside the recording transaction `tx`.
  * @returns the sender's contact id and the stand-in it replaced when the conversation moved, else `undefined`
  */
 async function adoptSenderAfterErase(
@@ -461,20 +457,13 @@ export function createConversationStoreActivities(db: Db) {
   /**
    * The contact of a conversation started by a carrier webhook (`customer`, no `contactId`): the
    * stored conversation's contact if the row exists, else the customer's contact, found or created.
-   * A stored conversation whose contact was erased (its stand-in, `erased_at` set) gets the customer's
-   * contact, found or created afresh (the erased one's identities are gone); `replacedStandInId` names
-   * that stand-in. (A message into a run already going, and email, whose webhooks pass the stored
-   * contact, not `customer`: the conversation moves when the message is recorded, see
-   * `adoptSenderAfterErase`.)
+   * A stored conversation whose contact was erased keeps its stand-in here: the message that started
+   * the run moves it to the sender's contact when it is recorded, unless it is a redelivery of an
+   * erased message (see `adoptSenderAfterErase`).
    */
-  const resolveContact = async (input: NewConversation): Promise<{ contactId: string; replacedStandInId?: string }> => {
-    const existing = await db
-      .selectFrom('conversations')
-      .innerJoin('contacts', 'contacts.id', 'conversations.contact_id')
-      .select(['conversations.contact_id', 'contacts.erased_at'])
-      .where('conversations.id', '=', input.conversationId)
-      .executeTakeFirst();
-    if (existing && (existing.erased_at === null || !input.customer)) return { contactId: existing.contact_id };
+  const resolveContact = async (input: NewConversation): Promise<string> => {
+    const existing = await db.selectFrom('conversations').select('contact_id').where('id', '=', input.conversationId).executeTakeFirst();
+    if (existing) return existing.contact_id;
     if (!input.customer) {
       throw ApplicationFailure.nonRetryable('a new conversation needs a contactId or a customer', 'InvalidConversationInput');
     }
@@ -482,17 +471,7 @@ export function createConversationStoreActivities(db: Db) {
     if (address === null) {
       throw ApplicationFailure.nonRetryable('the customer of a new conversation has no address', 'InvalidConversationInput');
     }
-    const contactId = await findOrCreateContactByPhone(db, input.orgId, input.customer.kind, address, input.customer.profileName ?? null);
-    if (existing) {
-      const moved = await db
-        .updateTable('conversations')
-        .set({ contact_id: contactId, updated_at: sql`now()` })
-        .where('id', '=', input.conversationId)
-        .where('contact_id', '=', existing.contact_id)
-        .executeTakeFirst();
-      if (Number(moved.numUpdatedRows) > 0) return { contactId, replacedStandInId: existing.contact_id };
-    }
-    return { contactId };
+    return findOrCreateContactByPhone(db, input.orgId, input.customer.kind, address, input.customer.profileName ?? null);
   };
 
   /** Inserts the conversation's row (status `open`) for `contactId` unless it exists. */
@@ -533,17 +512,9 @@ export function createConversationStoreActivities(db: Db) {
       // A contact merge may delete the contact resolved here before the insert commits (the merge
       // locks the contact row: the insert's foreign-key check waits for it, then fails): resolve again,
       // the address now belongs to the merged contact.
-      /** The erased stand-in `resolveContact` moved the conversation off (see `LoadedConversation`). */
-      let replacedStandInId: string | undefined;
       for (let attempt = 0; ; attempt++) {
         try {
-          let contactId = input.contactId;
-          if (contactId === undefined) {
-            const resolved = await resolveContact(input);
-            contactId = resolved.contactId;
-            replacedStandInId = resolved.replacedStandInId ?? replacedStandInId;
-          }
-          await insertConversation(input, contactId);
+          await insertConversation(input, input.contactId ?? (await resolveContact(input)));
           break;
         } catch (err) {
           const fkViolation = (err as { code?: unknown } | null)?.code === '23503';
@@ -575,7 +546,6 @@ export function createConversationStoreActivities(db: Db) {
         state: conversationStateFromRow(row),
         sla,
         scheduled: await loadScheduled(db, input.conversationId),
-        ...(replacedStandInId !== undefined ? { replacedStandInId } : {}),
       };
     },
 

@@ -8,7 +8,11 @@
  * the same address creates a fresh contact. Email: a reply into an erased thread (by reply token, or by
  * In-Reply-To / References; with the run ended, or kept running by a staff command after the erase)
  * finds or creates the sender's contact by address and the conversation points at it (row and run); a
- * redelivery of the erased email does not.
+ * redelivery of the erased email does not. SMS / Telegram: the same number / chat writing into a run kept
+ * going on the stand-in by a staff command gets a fresh contact; a Twilio redelivery of the erased SMS
+ * does not; a message between the erase's commit and its broadcast (the run still on the erased id) gets
+ * a fresh contact and the late broadcast leaves the run on it, as does that erase's update delivered
+ * again to a run the customer's message started.
  */
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -500,6 +504,27 @@ describe('DELETE /v1/contacts/:id: a later SMS / Telegram message into a run tha
     expect(await conversationRow(conversation.id)).toMatchObject({ contact_id: fresh, last_message_preview: 'Back again' });
     expect((await messagesOf(conversation.id)).at(-1)).toMatchObject({ text: 'Back again', author_id: fresh });
     expect(await runOf(conversation.id).describe()).toMatchObject({ runId: run.runId, status: { name: 'RUNNING' } });
+  });
+
+  test('Twilio redelivering the erased SMS after the erased run ended: a duplicate, the conversation stays with the stand-in', async () => {
+    const phone = randomPhone();
+    const sid = `SM${randomBytes(16).toString('hex')}`;
+    expect((await h.inbound({ from: phone, body: 'My secret address', sid })).status).toBe(200);
+    const conversationId = h.conversationIdOf(phone);
+    await h.waitFor(async () => (await messagesOf(conversationId)).length === 1, 'the first message');
+    const { contact_id: contactId } = await conversationRow(conversationId);
+    expect((await api(h).delete(`/v1/contacts/${contactId}`)).status).toBe(204);
+    expect(await (await eraseBroadcast(contactId)).result()).toMatchObject({ conversations: 1, updated: 1 });
+    await h.waitFor(async () => (await runOf(conversationId).describe()).status.name === 'COMPLETED', 'the erased run ends');
+    const standInId = (await conversationRow(conversationId)).contact_id;
+
+    // the redelivery starts a run (its start input has the customer); a command then records what it received
+    expect((await h.inbound({ from: phone, body: 'My secret address', sid })).status).toBe(200);
+    expect((await api(h).patch(`/v1/conversations/${conversationId}`, { tags: ['after-redelivery'] })).status).toBe(200);
+    expect(await runStateOf(conversationId)).toMatchObject({ contactId: standInId, tags: ['after-redelivery'] });
+    expect((await conversationRow(conversationId)).contact_id).toBe(standInId);
+    expect(await holdersOf(phone)).toEqual([]);
+    expect((await messagesOf(conversationId)).map((m) => [m.text, m.author_id])).toEqual([['[erased]', standInId]]);
   });
 
   test('a message between the erase and its broadcast gets a fresh contact; the late broadcast leaves the run on it', async () => {

@@ -239,7 +239,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   const mediaQueue: string[] = [...(input.mediaQueue ?? [])];
   /**
    * The erased stand-in this conversation's contact replaced (a customer writing again after an erase:
-   * `replacedStandInId` of the recording or of the load): a `contactErased` naming it as its stand-in
+   * the recording's `replacedStandInId`): a `contactErased` naming it as its stand-in
    * is that erase's, now stale (see its handler). State only, no command.
    */
   let replacedStandInId: string | null = input.replacedStandInId ?? null;
@@ -1210,7 +1210,6 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     assistant.restore(loaded.pendingSuggestion);
     // (histories from before send later have no `scheduled` in the activity result)
     if (!input.scheduled && loaded.scheduled) scheduled.push(...loaded.scheduled);
-    if (loaded.replacedStandInId !== undefined) replacedStandInId = loaded.replacedStandInId;
   }
   ready = true;
   releaseLoadLock();
