@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { sql, type Transaction } from 'kysely';
-import { kindSpec } from '../channels/kinds';
+import { type ChannelKind, kindSpec } from '../channels/kinds';
 import type { Db } from '../db/client';
 import type { Database, MessageRow } from '../db/schema';
 import { findOrCreateContactByEmail, identityAddress } from '../db/contacts';
@@ -16,7 +16,7 @@ import { type DeliveryStatus, deliveryUpdateApplies } from '../domain/delivery';
 import type { Attachment, AuthorType, EmailDetails, EmailRecipients, MessageRecord, Provider, TemplateUse } from '../domain/message';
 import type { SlaSettings } from '../domain/sla';
 import { loadSlaSettingsForRun } from '../db/sla-settings';
-import type { InboundEdit, PendingSuggestion } from '../workflows/conversation/contract';
+import type { InboundEdit, InboundSender, PendingSuggestion } from '../workflows/conversation/contract';
 import type { ScheduledSend } from '../domain/scheduled';
 import { findOrCreateContactByPhone } from './contact-directory';
 
@@ -42,6 +42,12 @@ export interface InboundMessageInput {
   email?: EmailDetails | null;
   /** `text` is shorter than received (the full body is one of `attachments`); default false. */
   truncated?: boolean;
+  /**
+   * The sender's address on the conversation's kind (the signal's `InboundMessage.from`: SMS / WhatsApp
+   * E.164, Telegram chat id); read only when the stored contact is an erased stand-in (see
+   * `adoptSenderAfterErase`). Absent in histories from before it.
+   */
+  from?: InboundSender | null;
   createdAt: string;
 }
 
@@ -170,53 +176,86 @@ export interface RecordedInbound {
   /** `inserted[i]` for `messages[i]` (`false`: already stored). */
   inserted: boolean[];
   /**
-   * Set only when the conversation's contact changed (an email into an erased thread, see
-   * {@link adoptEmailSenderAfterErase}): `conversations.contact_id` is this id now; the run adopts it.
+   * Set only when the conversation's contact changed (a customer writing again after an erase, see
+   * {@link adoptSenderAfterErase}): `conversations.contact_id` is this id now; the run adopts it.
    */
   contactId?: string;
+  /**
+   * With `contactId`: the erased stand-in the conversation pointed at before (the erase's
+   * `standInContactId`). The run keeps it: a `contactErased` update naming it comes from that erase and
+   * is stale (the sender's contact may have the erased contact's id again: carrier contacts' ids derive
+   * from their address).
+   */
+  replacedStandInId?: string;
+}
+
+/** Who sent an inbound message, as {@link adoptSenderAfterErase} finds their contact. */
+interface MessageSender {
+  kind: ChannelKind;
+  /** Normalised address on `kind` (an email address as received: `findOrCreateContactByEmail` folds it). */
+  address: string;
+  /** Display name for a contact created now (email `FromName`, WhatsApp `ProfileName`, Telegram name). */
+  name: string | null;
 }
 
 /**
- * Email into an erased thread (`DELETE /v1/contacts/:id`, db/contact-erase.ts): when the run's contact
- * (`state.contactId`) is the conversation's stored contact and an erased stand-in (`erased_at` set),
- * the sender of the first newly stored email (`email.from`) is a person who wrote again: their contact
- * is found or created by that address (`findOrCreateContactByEmail`, as for a new thread) and becomes
- * the conversation's contact (compare-and-set on `conversations.contact_id`), and the newly stored
- * messages (`inserted`) are authored by it; the erased messages keep the stand-in. The rule
- * `resolveContact` applies to SMS / WhatsApp / Telegram at run start, applied where email needs it: an
- * email reply is routed to the stored conversation (reply token / thread) and its run holds the stored
- * contact, whether started by the reply or still running (e.g. started by a staff command after the erase).
- * Nothing happens for messages already stored (a redelivery of an erased email brings nobody back).
- * Runs inside the recording transaction `tx`.
- * @returns the sender's contact id when the conversation moved to it, else `undefined`
+ * The sender of an inbound message on the conversation's kind `kind`: `from` (Twilio / Telegram
+ * webhooks), else an email's `email.from`; `null` when the message does not say (signals from before
+ * `from`, web chat) or names another kind.
  */
-async function adoptEmailSenderAfterErase(
+function senderOf(kind: ChannelKind, m: { message: InboundMessageInput; profileName?: string | null }): MessageSender | null {
+  const from = m.message.from;
+  if (from) return from.kind === kind && from.address !== '' ? { kind, address: from.address, name: m.profileName ?? null } : null;
+  const email = m.message.email?.from;
+  if (email?.email && kind === 'email') return { kind, address: email.email, name: email.name ?? null };
+  return null;
+}
+
+/**
+ * A customer writing again after an erase (`DELETE /v1/contacts/:id`, db/contact-erase.ts): when the
+ * conversation's STORED contact (`conversations.contact_id`, read here) is an erased stand-in
+ * (`erased_at` set), the sender of the first newly stored message that names one (see {@link senderOf}:
+ * SMS / WhatsApp / Telegram `from`, email `email.from`) is a person who wrote again: their contact is
+ * found or created by that address (`findOrCreateContactByEmail` / `findOrCreateContactByPhone`, as for
+ * a new conversation) and becomes the conversation's contact (compare-and-set on the stored value), and
+ * the newly stored messages (`inserted`) are authored by it; the erased messages keep the stand-in.
+ * Whatever the run's contact (`state.contactId`) is: the stand-in (the run got `contactErased`, was
+ * started after the erase by a staff command, or by this very message: `resolveContact` keeps a stored
+ * conversation's contact) or still the erased contact's id (the erase committed, its broadcast has not
+ * reached the run yet). Nothing happens for messages already stored (a redelivery of an erased message
+ * brings nobody back), nor for messages without a sender (signals from before `from`: they stay with
+ * the stand-in). Runs inside the recording transaction `tx`.
+ * @returns the sender's contact id and the stand-in it replaced when the conversation moved, else `undefined`
+ */
+async function adoptSenderAfterErase(
   tx: Transaction<Database>,
   state: ConversationState,
-  messages: { message: InboundMessageInput }[],
+  messages: { message: InboundMessageInput; profileName?: string | null }[],
   inserted: boolean[],
-): Promise<string | undefined> {
-  const sender = messages.find((m, i) => inserted[i] && m.message.email?.from.email)?.message.email?.from;
+): Promise<{ contactId: string; replacedStandInId: string } | undefined> {
+  const sender = messages.map((m, i) => (inserted[i] ? senderOf(state.channelKind, m) : null)).find((s) => s !== null);
   if (!sender) return undefined;
   const stored = await tx
     .selectFrom('conversations')
     .innerJoin('contacts', 'contacts.id', 'conversations.contact_id')
-    .select('contacts.erased_at')
+    .select(['conversations.contact_id', 'contacts.erased_at'])
     .where('conversations.id', '=', state.conversationId)
-    .where('conversations.contact_id', '=', state.contactId)
     .executeTakeFirst();
   if (!stored || stored.erased_at === null) return undefined;
-  const contactId = await findOrCreateContactByEmail(tx, state.orgId, sender.email, sender.name);
+  const contactId =
+    sender.kind === 'email'
+      ? await findOrCreateContactByEmail(tx, state.orgId, sender.address, sender.name)
+      : await findOrCreateContactByPhone(tx, state.orgId, sender.kind, sender.address, sender.name);
   const moved = await tx
     .updateTable('conversations')
     .set({ contact_id: contactId, updated_at: sql`now()` })
     .where('id', '=', state.conversationId)
-    .where('contact_id', '=', state.contactId)
+    .where('contact_id', '=', stored.contact_id)
     .executeTakeFirst();
   if (Number(moved.numUpdatedRows) === 0) return undefined;
   const ids = messages.filter((_, i) => inserted[i]).map((m) => m.message.id);
   await tx.updateTable('messages').set({ author_id: contactId }).where('id', 'in', ids).execute();
-  return contactId;
+  return { contactId, replacedStandInId: stored.contact_id };
 }
 
 /**
@@ -226,11 +265,12 @@ async function adoptEmailSenderAfterErase(
  * A new email from the contact's address clears its hard-bounce flag (`contacts.email_bounced_at`);
  * a new customer message (not an automatic reply) unarchives the conversation (`archived_at`);
  * a profile name (WhatsApp `ProfileName`, email `FromName`) fills a contact without a name.
- * An email into a conversation whose contact is an erased stand-in gets the sender's contact (see
- * {@link adoptEmailSenderAfterErase}).
+ * A message with a sender (`from`, an email's `email.from`) into a conversation whose stored contact
+ * is an erased stand-in gets the sender's contact (see {@link adoptSenderAfterErase}).
  * @returns `inserted[i]` for `messages[i]`; when any is `false` (already stored), the state was
- *   NOT written: the workflow recomputes it from the inserted ones and saves it. `contactId` only
- *   when the conversation's contact changed (its row points at it now): the run adopts it.
+ *   NOT written: the workflow recomputes it from the inserted ones and saves it. `contactId` (and
+ *   `replacedStandInId`) only when the conversation's contact changed (its row points at it now): the
+ *   run adopts it.
  */
 async function recordInboundBatch(
   db: Db,
@@ -240,7 +280,7 @@ async function recordInboundBatch(
   },
 ): Promise<RecordedInbound> {
   if (input.messages.length === 0) return { inserted: [] };
-  // A contact merge may delete the sender's contact found by `adoptEmailSenderAfterErase` before the
+  // A contact merge may delete the sender's contact found by `adoptSenderAfterErase` before the
   // conversation's foreign-key check sees it (as in `loadConversation`): the whole transaction again,
   // the address now belongs to the merged contact.
   for (let attempt = 0; ; attempt++) {
@@ -288,8 +328,8 @@ async function recordInboundTransaction(
       .execute();
     const stored = new Set(rows.map((r) => r.id));
     const inserted = input.messages.map(({ message }) => stored.has(message.id));
-    const adopted = await adoptEmailSenderAfterErase(tx, input.state, input.messages, inserted);
-    const contactId = adopted ?? input.state.contactId;
+    const adopted = await adoptSenderAfterErase(tx, input.state, input.messages, inserted);
+    const contactId = adopted?.contactId ?? input.state.contactId;
     if (inserted.every(Boolean)) {
       await tx
         .updateTable('conversations')
@@ -334,7 +374,7 @@ async function recordInboundTransaction(
         .where('name', 'is', null)
         .execute();
     }
-    return adopted === undefined ? { inserted } : { inserted, contactId: adopted };
+    return adopted === undefined ? { inserted } : { inserted, ...adopted };
   });
 }
 
@@ -417,19 +457,13 @@ export function createConversationStoreActivities(db: Db) {
   /**
    * The contact of a conversation started by a carrier webhook (`customer`, no `contactId`): the
    * stored conversation's contact if the row exists, else the customer's contact, found or created.
-   * A stored conversation whose contact was erased (its stand-in, `erased_at` set) gets the customer's
-   * contact, found or created afresh (the erased one's identities are gone). (Email webhooks pass the
-   * stored contact, not `customer`: an email into an erased thread moves it when recorded, see
-   * `adoptEmailSenderAfterErase`.)
+   * A stored conversation whose contact was erased keeps its stand-in here: the message that started
+   * the run moves it to the sender's contact when it is recorded, unless it is a redelivery of an
+   * erased message (see `adoptSenderAfterErase`).
    */
   const resolveContact = async (input: NewConversation): Promise<string> => {
-    const existing = await db
-      .selectFrom('conversations')
-      .innerJoin('contacts', 'contacts.id', 'conversations.contact_id')
-      .select(['conversations.contact_id', 'contacts.erased_at'])
-      .where('conversations.id', '=', input.conversationId)
-      .executeTakeFirst();
-    if (existing && (existing.erased_at === null || !input.customer)) return existing.contact_id;
+    const existing = await db.selectFrom('conversations').select('contact_id').where('id', '=', input.conversationId).executeTakeFirst();
+    if (existing) return existing.contact_id;
     if (!input.customer) {
       throw ApplicationFailure.nonRetryable('a new conversation needs a contactId or a customer', 'InvalidConversationInput');
     }
@@ -437,16 +471,7 @@ export function createConversationStoreActivities(db: Db) {
     if (address === null) {
       throw ApplicationFailure.nonRetryable('the customer of a new conversation has no address', 'InvalidConversationInput');
     }
-    const contactId = await findOrCreateContactByPhone(db, input.orgId, input.customer.kind, address, input.customer.profileName ?? null);
-    if (existing) {
-      await db
-        .updateTable('conversations')
-        .set({ contact_id: contactId, updated_at: sql`now()` })
-        .where('id', '=', input.conversationId)
-        .where('contact_id', '=', existing.contact_id)
-        .execute();
-    }
-    return contactId;
+    return findOrCreateContactByPhone(db, input.orgId, input.customer.kind, address, input.customer.profileName ?? null);
   };
 
   /** Inserts the conversation's row (status `open`) for `contactId` unless it exists. */
@@ -529,15 +554,16 @@ export function createConversationStoreActivities(db: Db) {
      * one transaction (a batch of one: see {@link recordInboundMessages}). Kept for runs recorded
      * before batching (they replay this activity).
      * @returns `inserted: false` when the provider message id was already stored (state untouched);
-     *   `contactId` when the conversation's contact changed (an email into an erased thread)
+     *   `contactId` and `replacedStandInId` when the conversation's contact changed (a customer writing
+     *   again after an erase, see {@link RecordedInbound})
      */
     async recordInboundMessage(input: {
       state: ConversationState;
       message: InboundMessageInput;
       profileName?: string | null;
-    }): Promise<{ inserted: boolean; contactId?: string }> {
-      const { inserted, contactId } = await recordInboundBatch(db, { state: input.state, messages: [input] });
-      return contactId === undefined ? { inserted: inserted[0] === true } : { inserted: inserted[0] === true, contactId };
+    }): Promise<{ inserted: boolean; contactId?: string; replacedStandInId?: string }> {
+      const { inserted, ...moved } = await recordInboundBatch(db, { state: input.state, messages: [input] });
+      return { inserted: inserted[0] === true, ...moved };
     },
 
     /**
@@ -545,11 +571,13 @@ export function createConversationStoreActivities(db: Db) {
      * `state` (the state after all of them) when every one of them is new. Dedupe: any unique key
      * (`(org_id, provider, provider_message_id)`, an email's Message-ID), `ON CONFLICT DO NOTHING`.
      * The workflow keeps a batch within Temporal's payload limit (see `INBOUND_BATCH_*` there).
-     * An email into a conversation whose contact is an erased stand-in moves the conversation to the
-     * sender's contact, found or created by address (`contactId` in the result: the run adopts it).
+     * A message with a sender (`from`: SMS / WhatsApp / Telegram; an email's `email.from`) into a
+     * conversation whose stored contact is an erased stand-in moves the conversation to the sender's
+     * contact, found or created by address (`contactId` in the result: the run adopts it; see
+     * `adoptSenderAfterErase`).
      * @returns `inserted[i]` for `messages[i]`; when any is `false` (already stored), the state was
-     *   NOT written: the workflow recomputes it from the inserted ones and saves it. `contactId` only
-     *   when the conversation's contact changed.
+     *   NOT written: the workflow recomputes it from the inserted ones and saves it. `contactId` and
+     *   `replacedStandInId` only when the conversation's contact changed.
      */
     async recordInboundMessages(input: {
       state: ConversationState;

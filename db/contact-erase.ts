@@ -21,10 +21,15 @@
  * The contact row and its identities are deleted. Its conversations must keep a contact
  * (`conversations.contact_id` is `NOT NULL` with a foreign key), so they move to a fresh anonymous
  * stand-in (random id, no name, no identities, `erased_at` set), one per erase. The erased id is not
- * kept: a later message from the same address finds no contact and creates a fresh one, which the
- * conversation then points at (SMS / WhatsApp / Telegram: `resolveContact` at run start; an email reply
- * routed into the erased thread: `adoptEmailSenderAfterErase` when it is recorded; both in
- * activities/conversation-store.ts).
+ * kept: a later message from the same address (an SMS / WhatsApp / Telegram message, whose webhook
+ * passes the sender's address as `InboundMessage.from`; an email reply routed into the erased thread)
+ * finds no contact and creates a fresh one, which the conversation then points at: when the run records
+ * it, whenever the conversation's stored contact is an erased stand-in, whether the run was started by
+ * that message, by a staff command after the erase, or is still the one the erase's broadcast has not
+ * reached (`adoptSenderAfterErase` in activities/conversation-store.ts). A redelivery of an erased
+ * message is a duplicate and moves nothing. The fresh contact may get the erased id again (a carrier or
+ * email contact's id derives from org and address): the run remembers the stand-in it left and ignores
+ * this erase's `contactErased` arriving after that (workflows/conversation/contract.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';

@@ -20,7 +20,7 @@
  *   created by address, unless a conversation of that id exists: then its stored contact). A routed
  *   reply carries the stored conversation's contact; when that is an erased contact's stand-in, the
  *   workflow's recording moves the conversation to the sender's contact (found or created by address;
- *   activities/conversation-store.ts `adoptEmailSenderAfterErase`); a redelivered email is a duplicate
+ *   activities/conversation-store.ts `adoptSenderAfterErase`); a redelivered email is a duplicate
  *   and moves nothing.
  *   Automatic replies (RFC 3834) are flagged (`autoReply`); an attachment above `MAX_ATTACHMENT_BYTES`
  *   becomes a `skipped: 'too_large'` placeholder; HTML-only mail gets its text from the HTML part.

@@ -105,16 +105,13 @@ export const telegramWebhookRoutes: RouteDefinition<ApiDeps>[] = [
           res.json({ ok: true });
           return;
         }
+        const sender = { kind: TELEGRAM_KIND.kind, address: inbound.chatId };
         const conversation: NewConversation = {
           conversationId: conversationIdFor(channel.orgId, channel.channelId, inbound.chatId),
           orgId: channel.orgId,
           channelId: channel.channelId,
           channelKind: TELEGRAM_KIND.kind,
-          customer: {
-            kind: TELEGRAM_KIND.kind,
-            address: inbound.chatId,
-            profileName: inbound.type === 'message' ? inbound.profileName : null,
-          },
+          customer: { ...sender, profileName: inbound.type === 'message' ? inbound.profileName : null },
         };
         try {
           if (inbound.type === 'message') {
@@ -124,6 +121,8 @@ export const telegramWebhookRoutes: RouteDefinition<ApiDeps>[] = [
               text: inbound.text,
               attachments: inbound.attachments,
               profileName: inbound.profileName,
+              // a run already going on an erased stand-in moves to the sender's contact (adoptSenderAfterErase)
+              from: sender,
             });
           } else {
             await conversations.deliverInboundEdit(conversation, {

@@ -262,12 +262,13 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
         if (!from) throw new HttpError(400, 'invalid_address', 'From is not a valid phone number');
         // No contact id: the run's first activity finds or creates the contact from `customer`
         // (retrying until Postgres answers), so accepting the message needs only Temporal.
+        const sender = { kind: to.kind, address: from.phone };
         const conversation: NewConversation = {
           conversationId: conversationIdFor(channel.orgId, channel.channelId, from.phone),
           orgId: channel.orgId,
           channelId: channel.channelId,
           channelKind: to.kind,
-          customer: { kind: to.kind, address: from.phone, profileName: form.ProfileName ?? null },
+          customer: { ...sender, profileName: form.ProfileName ?? null },
         };
         try {
           await conversations.deliverInbound(conversation, {
@@ -276,6 +277,8 @@ export const twilioWebhookRoutes: RouteDefinition<TwilioWebhookDeps>[] = [
             text: form.Body,
             attachments: mediaOf(form, form.NumMedia),
             profileName: form.ProfileName ?? null,
+            // a run already going on an erased stand-in moves to the sender's contact (adoptSenderAfterErase)
+            from: sender,
           });
         } catch (err) {
           logger.error({ err, conversationId: conversation.conversationId }, 'could not signal conversation workflow');

@@ -8,14 +8,19 @@
  * the same address creates a fresh contact. Email: a reply into an erased thread (by reply token, or by
  * In-Reply-To / References; with the run ended, or kept running by a staff command after the erase)
  * finds or creates the sender's contact by address and the conversation points at it (row and run); a
- * redelivery of the erased email does not.
+ * redelivery of the erased email does not. SMS / Telegram: the same number / chat writing into a run kept
+ * going on the stand-in by a staff command gets a fresh contact; a Twilio redelivery of the erased SMS
+ * does not; a message between the erase's commit and its broadcast (the run still on the erased id) gets
+ * a fresh contact and the late broadcast leaves the run on it, as does that erase's update delivered
+ * again to a run the customer's message started.
  */
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { signStaffToken } from '../../api/auth';
 import { previousErase } from '../../db/contact-erase';
-import { contactEraseBroadcastWorkflowId } from '../../workflows/contact-change-broadcast';
+import { CONTACT_CHANGE_BROADCAST_WORKFLOW_TYPE, contactEraseBroadcastWorkflowId } from '../../workflows/contact-change-broadcast';
+import { conversationIdFor } from '../../domain/routing';
 import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
 import { createHarness, createTestOrg, type Harness, INBOUND_EMAIL_DOMAIN, JWT_SECRET, randomPhone } from '../support/harness';
 import { deliverEmail, freshMessageId, type InboundEmail, inboundEmail, withHeaders } from '../support/postmark-inbound';
@@ -379,5 +384,193 @@ describe('DELETE /v1/contacts/:id: a later reply into an erased email thread', (
       ['Hello', contactId],
       ['Answering for Noor', contactId],
     ]);
+  });
+});
+
+describe('DELETE /v1/contacts/:id: a later SMS / Telegram message into a run that is going', () => {
+  /** The contact ids of the org's identities with `address` (any kind). */
+  const holdersOf = async (address: string) => [
+    ...new Set(
+      (
+        await h.db
+          .selectFrom('contact_identities')
+          .select('contact_id')
+          .where('org_id', '=', h.org.orgId)
+          .where('address', '=', address)
+          .execute()
+      ).map((r) => r.contact_id),
+    ),
+  ];
+  const runOf = (conversationId: string) => h.client.workflow.getHandle(conversationWorkflowId(conversationId));
+  /** Erases the conversation's contact, waits for the broadcast and for the erased run to end; then a staff command starts a run on the stand-in. */
+  const eraseThenStaffCommand = async (conversationId: string) => {
+    const { contact_id: contactId } = await conversationRow(conversationId);
+    expect((await api(h).delete(`/v1/contacts/${contactId}`)).status).toBe(204);
+    expect(await (await eraseBroadcast(contactId)).result()).toMatchObject({ conversations: 1, updated: 1 });
+    await h.waitFor(async () => (await runOf(conversationId).describe()).status.name === 'COMPLETED', 'the erased run ends');
+    const standInId = (await conversationRow(conversationId)).contact_id;
+    expect(standInId).not.toBe(contactId);
+    // a run started after the erase by a staff command: its start input has the stored contact, no customer
+    expect((await api(h).patch(`/v1/conversations/${conversationId}`, { tags: ['after-erase'] })).status).toBe(200);
+    expect(await runStateOf(conversationId)).toMatchObject({ contactId: standInId, tags: ['after-erase'] });
+    const run = await runOf(conversationId).describe();
+    expect(run.status.name).toBe('RUNNING');
+    return { contactId, standInId, runId: run.runId };
+  };
+  /** The conversation points at a live contact holding `address` (row and run), which authored `text`; the erased message keeps the stand-in. */
+  const expectFreshContact = async (conversationId: string, address: string, standInId: string, text: string): Promise<string> => {
+    await h.waitFor(async () => (await messagesOf(conversationId)).length === 2, 'the new message');
+    const { contact_id: fresh, last_message_preview: preview } = await conversationRow(conversationId);
+    expect(fresh).not.toBe(standInId);
+    const contact = await h.db.selectFrom('contacts').selectAll().where('id', '=', fresh).executeTakeFirstOrThrow();
+    expect(contact.erased_at).toBeNull();
+    expect(await holdersOf(address)).toEqual([fresh]);
+    expect((await api(h).get(`/v1/conversations/${conversationId}`)).body).toMatchObject({ contact: { id: fresh } });
+    expect((await messagesOf(conversationId)).map((m) => [m.text, m.author_id])).toEqual([
+      ['[erased]', standInId],
+      [text, fresh],
+    ]);
+    expect(preview).toBe(text);
+    await h.waitFor(async () => (await runStateOf(conversationId)).contactId === fresh, 'the run adopts the contact');
+    return fresh;
+  };
+
+  test('SMS: a run kept going by a staff command on the stand-in; the same number writes again → a fresh contact', async () => {
+    const phone = randomPhone();
+    const conversation = await inboundAndWait(h, phone, { body: 'My address is 1 Secret Street' });
+    const { standInId, runId } = await eraseThenStaffCommand(conversation.id);
+
+    expect((await h.inbound({ from: phone, body: 'I am back' })).status).toBe(200);
+    const fresh = await expectFreshContact(conversation.id, phone, standInId, 'I am back');
+    expect((await api(h).get(`/v1/contacts/${fresh}`)).body).toMatchObject({ phone });
+    // the same run took it
+    expect((await runOf(conversation.id).describe()).runId).toBe(runId);
+
+    // the next message stays with it
+    expect((await h.inbound({ from: phone, body: 'Still me' })).status).toBe(200);
+    await h.waitFor(async () => (await messagesOf(conversation.id)).length === 3, 'the second message');
+    expect((await messagesOf(conversation.id)).at(-1)).toMatchObject({ text: 'Still me', author_id: fresh });
+    expect(await holdersOf(phone)).toEqual([fresh]);
+  });
+
+  test('Telegram: a run kept going by a staff command on the stand-in; the same chat writes again → a fresh contact', async () => {
+    const chatId = 7_000_000_000 + Math.floor(Math.random() * 1_000_000_000);
+    const conversationId = conversationIdFor(h.org.orgId, h.org.telegramChannelId, String(chatId));
+    expect((await h.telegramWebhook(h.telegram.update({ chatId, firstName: 'Tomás', text: 'Mi secreto' }))).status).toBe(200);
+    await h.waitFor(async () => (await messagesOf(conversationId)).length === 1, 'the first message');
+    const { standInId, runId } = await eraseThenStaffCommand(conversationId);
+
+    expect((await h.telegramWebhook(h.telegram.update({ chatId, firstName: 'Tomás', text: 'Otra vez' }))).status).toBe(200);
+    const fresh = await expectFreshContact(conversationId, String(chatId), standInId, 'Otra vez');
+    expect((await api(h).get(`/v1/contacts/${fresh}`)).body).toMatchObject({
+      name: 'Tomás',
+      identities: [{ kind: 'telegram', address: String(chatId) }],
+    });
+    expect((await runOf(conversationId).describe()).runId).toBe(runId);
+  });
+
+  test('a run started by the same number after the erase is left alone by that erase’s contactErased delivered again', async () => {
+    const phone = randomPhone();
+    const conversation = await inboundAndWait(h, phone, { body: 'My secret address' });
+    const { contact_id: contactId } = await conversationRow(conversation.id);
+    expect((await api(h).delete(`/v1/contacts/${contactId}`)).status).toBe(204);
+    expect(await (await eraseBroadcast(contactId)).result()).toMatchObject({ conversations: 1, updated: 1 });
+    await h.waitFor(async () => (await runOf(conversation.id).describe()).status.name === 'COMPLETED', 'the erased run ends');
+    const erase = (await previousErase(h.db, h.org.orgId, contactId))!;
+
+    // the customer's message starts a run, which moves the conversation to their fresh contact at its start
+    expect((await h.inbound({ from: phone, body: 'Back again' })).status).toBe(200);
+    const fresh = await expectFreshContact(conversation.id, phone, erase.standInContactId, 'Back again');
+    const run = await runOf(conversation.id).describe();
+    expect(run.status.name).toBe('RUNNING');
+
+    // the same erase's update once more (a broadcast retried after a lost answer): stale for this run
+    const again = await h.client.workflow.start(CONTACT_CHANGE_BROADCAST_WORKFLOW_TYPE, {
+      workflowId: `${contactEraseBroadcastWorkflowId(h.org.orgId, contactId, erase.auditId)}-again`,
+      taskQueue: run.taskQueue,
+      args: [
+        {
+          change: 'erase',
+          orgId: h.org.orgId,
+          auditId: erase.auditId,
+          contactId,
+          standInContactId: erase.standInContactId,
+          actorId: h.org.adminId,
+        },
+      ],
+    });
+    expect(await again.result()).toMatchObject({ conversations: 1, updated: 1 });
+    expect(await runStateOf(conversation.id)).toMatchObject({ contactId: fresh, lastMessagePreview: 'Back again' });
+    expect(await conversationRow(conversation.id)).toMatchObject({ contact_id: fresh, last_message_preview: 'Back again' });
+    expect((await messagesOf(conversation.id)).at(-1)).toMatchObject({ text: 'Back again', author_id: fresh });
+    expect(await runOf(conversation.id).describe()).toMatchObject({ runId: run.runId, status: { name: 'RUNNING' } });
+  });
+
+  test('Twilio redelivering the erased SMS after the erased run ended: a duplicate, the conversation stays with the stand-in', async () => {
+    const phone = randomPhone();
+    const sid = `SM${randomBytes(16).toString('hex')}`;
+    expect((await h.inbound({ from: phone, body: 'My secret address', sid })).status).toBe(200);
+    const conversationId = h.conversationIdOf(phone);
+    await h.waitFor(async () => (await messagesOf(conversationId)).length === 1, 'the first message');
+    const { contact_id: contactId } = await conversationRow(conversationId);
+    expect((await api(h).delete(`/v1/contacts/${contactId}`)).status).toBe(204);
+    expect(await (await eraseBroadcast(contactId)).result()).toMatchObject({ conversations: 1, updated: 1 });
+    await h.waitFor(async () => (await runOf(conversationId).describe()).status.name === 'COMPLETED', 'the erased run ends');
+    const standInId = (await conversationRow(conversationId)).contact_id;
+
+    // the redelivery starts a run (its start input has the customer); a command then records what it received
+    expect((await h.inbound({ from: phone, body: 'My secret address', sid })).status).toBe(200);
+    expect((await api(h).patch(`/v1/conversations/${conversationId}`, { tags: ['after-redelivery'] })).status).toBe(200);
+    expect(await runStateOf(conversationId)).toMatchObject({ contactId: standInId, tags: ['after-redelivery'] });
+    expect((await conversationRow(conversationId)).contact_id).toBe(standInId);
+    expect(await holdersOf(phone)).toEqual([]);
+    expect((await messagesOf(conversationId)).map((m) => [m.text, m.author_id])).toEqual([['[erased]', standInId]]);
+  });
+
+  test('a message between the erase and its broadcast gets a fresh contact; the late broadcast leaves the run on it', async () => {
+    const phone = randomPhone();
+    const conversation = await inboundAndWait(h, phone, { body: 'My secret address' });
+    const { contact_id: contactId } = await conversationRow(conversation.id);
+    const run = await runOf(conversation.id).describe();
+    expect(run.status.name).toBe('RUNNING');
+
+    // the erase commits; its broadcast cannot be started: the run still holds the erased contact's id
+    const refused = await request(contactsAppWithoutStart(h)).delete(`/v1/contacts/${contactId}`).set('Authorization', h.auth);
+    expectError(refused, 503, 'temporarily_unavailable');
+    const erase = await previousErase(h.db, h.org.orgId, contactId);
+    const standInId = erase!.standInContactId;
+    expect((await conversationRow(conversation.id)).contact_id).toBe(standInId);
+    expect(await runStateOf(conversation.id)).toMatchObject({ contactId, lastMessagePreview: 'My secret address' });
+
+    expect((await h.inbound({ from: phone, body: 'Here I am again' })).status).toBe(200);
+    const fresh = await expectFreshContact(conversation.id, phone, standInId, 'Here I am again');
+    expect((await api(h).get(`/v1/contacts/${fresh}`)).body).toMatchObject({ phone });
+
+    // the broadcast of that erase runs now (as the route starts it): the run is no longer the erased person's
+    await h.conversations.startOnce(
+      CONTACT_CHANGE_BROADCAST_WORKFLOW_TYPE,
+      contactEraseBroadcastWorkflowId(h.org.orgId, contactId, erase!.auditId),
+      {
+        change: 'erase',
+        orgId: h.org.orgId,
+        auditId: erase!.auditId,
+        contactId,
+        standInContactId: standInId,
+        actorId: h.org.adminId,
+      },
+    );
+    expect(await (await eraseBroadcast(contactId)).result()).toMatchObject({ conversations: 1 });
+    expect(await runStateOf(conversation.id)).toMatchObject({ contactId: fresh, lastMessagePreview: 'Here I am again' });
+    expect(await conversationRow(conversation.id)).toMatchObject({ contact_id: fresh, last_message_preview: 'Here I am again' });
+    expect((await messagesOf(conversation.id)).map((m) => [m.text, m.author_id])).toEqual([
+      ['[erased]', standInId],
+      ['Here I am again', fresh],
+    ]);
+    // the run goes on (it did not end as an erased one) and records the next message on the fresh contact
+    expect((await h.inbound({ from: phone, body: 'And again' })).status).toBe(200);
+    await h.waitFor(async () => (await messagesOf(conversation.id)).length === 3, 'the next message');
+    expect((await messagesOf(conversation.id)).at(-1)).toMatchObject({ text: 'And again', author_id: fresh });
+    expect(await runOf(conversation.id).describe()).toMatchObject({ runId: run.runId, status: { name: 'RUNNING' } });
+    expect(await runStateOf(conversation.id)).toMatchObject({ contactId: fresh, lastMessagePreview: 'And again' });
   });
 });

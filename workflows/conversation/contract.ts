@@ -5,6 +5,7 @@
  * I/O, so it is safe in the workflow bundle.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ChannelKind } from '../../domain/channels';
 import type { AiAssistantConfig } from '../../domain/ai-assistant';
 import type { AttributeChange, ConversationState, NewConversation, StatusChange } from '../../domain/conversation';
 import type { DeliveryStatus } from '../../domain/delivery';
@@ -67,6 +68,12 @@ export interface ConversationWorkflowInput {
    * `state` loads them from Postgres).
    */
   scheduled?: ScheduledSend[];
+  /**
+   * The erased stand-in the conversation's contact replaced when the customer wrote again after an
+   * erase (carried across continue-as-new; absent = none): a `contactErased` naming it is stale (see
+   * {@link contactErasedUpdate}).
+   */
+  replacedStandInId?: string;
 }
 
 /**
@@ -112,6 +119,24 @@ export interface InboundMessage {
   autoReply?: boolean;
   /** `text` is shorter than received (the full body is one of `attachments`). */
   truncated?: boolean;
+  /**
+   * Who sent it, on the conversation's kind (SMS / WhatsApp: E.164 `+15551234567`; Telegram: the chat
+   * id), as the webhook's `customer` for the start: filled by the Twilio and Telegram webhooks (email
+   * has `email.from`). Used only when the conversation's stored contact is an erased stand-in: the
+   * sender's contact, found or created by this address, becomes the conversation's (see
+   * `adoptSenderAfterErase` in activities/conversation-store.ts). Absent in signals from before it
+   * (and from other callers): the message is recorded on the run's contact. Personal data: kept out
+   * of workflow ids and search attributes.
+   */
+  from?: InboundSender | null;
+}
+
+/** The address a customer message came from (see {@link InboundMessage.from}). */
+export interface InboundSender {
+  /** The conversation's channel kind (`sms`, `whatsapp`, `telegram`). */
+  kind: ChannelKind;
+  /** The normalised address on `kind`: E.164 for `sms` / `whatsapp`, the decimal chat id for `telegram`. */
+  address: string;
 }
 
 /**
@@ -351,7 +376,11 @@ export interface ContactErasedCommand {
  * and edits not recorded yet are dropped, held and queued replies forgotten (their rows are canceled),
  * the pending AI draft cancelled, the state's `subject` / `lastMessagePreview` cleared and its contact
  * set to the stand-in (saved); then the run ends once idle, so the next carrier message starts a run
- * that resolves the sender's contact afresh. A run whose contact is neither `contactId` nor the
- * stand-in changes nothing. Returns the (purged) state.
+ * that resolves the sender's contact afresh. Changes nothing (returns the state as it is) when the run's
+ * contact is neither `contactId` nor the stand-in, or when the run's contact replaced this erase's
+ * stand-in: the customer wrote again after the erase (a message recorded before this update reached the
+ * run, or one that started a run after it; see `InboundMessage.from`) and the conversation moved to
+ * their fresh contact, which may have the erased contact's id again (a carrier contact's id derives from
+ * its address), so the update is stale, whether late or delivered again. Returns the (purged) state.
  */
 export const contactErasedUpdate = defineUpdate<ConversationState, [ContactErasedCommand]>('contactErased');

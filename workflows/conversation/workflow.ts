@@ -238,6 +238,12 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   /** Inbound messages whose carrier media still have to be fetched and stored. */
   const mediaQueue: string[] = [...(input.mediaQueue ?? [])];
   /**
+   * The erased stand-in this conversation's contact replaced (a customer writing again after an erase:
+   * the recording's `replacedStandInId`): a `contactErased` naming it as its stand-in
+   * is that erase's, now stale (see its handler). State only, no command.
+   */
+  let replacedStandInId: string | null = input.replacedStandInId ?? null;
+  /**
    * Set while this run is winding down to continue as new: customer messages are still recorded (so
    * commands keep their causal order) but the assistant is not asked for new drafts; the newest
    * such message is handed to the next run's assistant (`assistantTrigger`).
@@ -751,6 +757,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     lock.runExclusive(async () => {
       // (a repeated erase after the conversation got a fresh contact is not about this run's person)
       if (state.contactId !== command.contactId && state.contactId !== command.standInContactId) return state;
+      // The erase whose stand-in this run's contact replaced: the customer wrote again after it (its
+      // broadcast arrives late, or again) and the fresh contact may have the erased one's id (carrier
+      // contacts' ids derive from their address): nothing of this run is the erased person's.
+      if (command.standInContactId === replacedStandInId) return state;
       // received but not recorded: the erased person's messages and edits are dropped unrecorded
       inbox.splice(0, inbox.length);
       edits.splice(0, edits.length);
@@ -799,12 +809,16 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   };
 
   /**
-   * `s` with the contact the recording activity moved the conversation to (`contactId`: an email into
-   * an erased thread, see `adoptEmailSenderAfterErase` in activities/conversation-store.ts); `s` itself
-   * otherwise. State only, no command: histories whose activity results lack `contactId` replay unchanged.
+   * `s` with the contact the recording activity moved the conversation to (`moved.contactId`: a customer
+   * writing again after an erase, see `adoptSenderAfterErase` in activities/conversation-store.ts), and
+   * the stand-in it replaced remembered; `s` itself otherwise. State only, no command: histories whose
+   * activity results lack `contactId` replay unchanged.
    */
-  const withContact = (s: ConversationState, contactId: string | undefined): ConversationState =>
-    contactId === undefined || contactId === s.contactId ? s : { ...s, contactId };
+  const withContact = (s: ConversationState, moved: { contactId?: string; replacedStandInId?: string }): ConversationState => {
+    if (moved.contactId === undefined) return s;
+    if (moved.replacedStandInId !== undefined) replacedStandInId = moved.replacedStandInId;
+    return moved.contactId === s.contactId ? s : { ...s, contactId: moved.contactId };
+  };
 
   /** The state after one more customer message. */
   const applyQueued = (from: ConversationState, queued: { message: QueuedInboundMessage; autoReply: boolean }): ConversationState => {
@@ -851,10 +865,10 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       }
       if (batch.length === 0) continue;
       let inserted: boolean[];
-      /** Set when the conversation moved to another contact (an email into an erased thread). */
-      let contactId: string | undefined;
+      /** Set when the conversation moved to another contact (a customer writing again after an erase). */
+      let moved: { contactId?: string; replacedStandInId?: string };
       try {
-        ({ inserted, contactId } = await store.recordInboundMessages({
+        ({ inserted, ...moved } = await store.recordInboundMessages({
           state: next,
           messages: batch.map(({ message, id }) => ({
             message: {
@@ -865,6 +879,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
               attachments: message.attachments,
               email: message.email ?? null,
               truncated: message.truncated ?? false,
+              ...(message.from ? { from: message.from } : {}),
               createdAt: new Date(message.receivedAtMs).toISOString(),
             },
             profileName: message.profileName ?? null,
@@ -900,7 +915,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         if (stored.length > 0) await store.saveConversation(next);
       }
       if (stored.length === 0) continue;
-      commit(withContact(next, contactId));
+      commit(withContact(next, moved));
       if (stored.some((b) => !b.autoReply)) markCustomerReplied();
       for (const b of stored) if (b.message.attachments.some(needsImport)) mediaQueue.push(b.id);
       // one draft answers the newest message (each newer message supersedes the previous draft)
@@ -921,9 +936,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       const autoReply = message.autoReply === true && patched('email-auto-replies');
       const next = applyInboundMessage(state, { text: message.text, receivedAtMs: nowMs, sla, subject: message.email?.subject, autoReply });
       let inserted: boolean;
-      let contactId: string | undefined;
+      let moved: { contactId?: string; replacedStandInId?: string };
       try {
-        ({ inserted, contactId } = await store.recordInboundMessage({
+        ({ inserted, ...moved } = await store.recordInboundMessage({
           state: next,
           message: {
             id: messageId,
@@ -933,6 +948,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
             attachments: message.attachments,
             email: message.email ?? null,
             truncated: message.truncated ?? false,
+            ...(message.from ? { from: message.from } : {}),
             createdAt: new Date(nowMs).toISOString(),
           },
           profileName: message.profileName ?? null,
@@ -946,7 +962,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       seen.add(key);
       if (inserted && message.attachments.some(needsImport)) mediaQueue.push(messageId);
       if (inserted) {
-        commit(withContact(next, contactId));
+        commit(withContact(next, moved));
         if (!autoReply) markCustomerReplied();
         if (!autoReply) await assistant.onCustomerMessage(messageId);
       } else log.info('duplicate inbound message ignored', { providerMessageId: message.providerMessageId });
@@ -1136,6 +1152,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     pendingSuggestion: assistant.pending(),
     assistant: assistant.carry(),
     ...(scheduled.length > 0 ? { scheduled: scheduled.map((e) => ({ ...e })) } : {}),
+    ...(replacedStandInId !== null ? { replacedStandInId } : {}),
   });
 
   /**
