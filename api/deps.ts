@@ -26,7 +26,7 @@ export interface ApiConfig {
   attachments: Pick<Config['attachments'], 'maxBytes'>;
   /** Bot API root Telegram channels are connected through (`setWebhook`, `getMe`); absent / `undefined` = api.telegram.org. */
   telegram?: Pick<Config['telegram'], 'apiRoot'>;
-  /** Memory budget of the saved views' counts (`Config.viewCounts`); absent = the default (500,000 conversations). */
+  /** Memory budget of the saved views' counts (`Config.viewCounts`); absent = the default (256 MiB). */
   viewCounts?: Config['viewCounts'];
   /** `apiKey` set = the AI assistant is available (`GET /v1/ai-assistant` → `available`). */
   openai?: Pick<Config['openai'], 'apiKey'>;

@@ -95,7 +95,7 @@ const EnvSchema = z.object({
   OPENAI_BASE_URL: optionalUrl,
   CREDENTIALS_ENCRYPTION_KEYS: optionalString,
   SHARED_CARRIER_ACCOUNT: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).optional()),
-  VIEW_COUNTS_MAX_ROWS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(50_000_000).default(500_000)),
+  VIEW_COUNTS_MAX_MB: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65_536).default(256)),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -179,11 +179,11 @@ export interface Config {
    */
   sharedCarrierAccount: boolean;
   /**
-   * VIEW_COUNTS_MAX_ROWS: most conversations each API process keeps in memory, over all orgs, to answer
-   * `GET /v1/conversations/views/counts` (`db/view-counts/`; ~200 bytes each, plus 8 per conversation per
-   * recent viewer). Default 500,000; `0` = always count in SQL (slower, no memory).
+   * VIEW_COUNTS_MAX_MB: most memory (MiB, estimated) each API process uses, over all orgs, to answer
+   * `GET /v1/conversations/views/counts` from its projections (`db/view-counts/`; 100,000 conversations
+   * take ~17 MB, plus ~1 MB per viewer). Default 256; `0` = always count in SQL (slower, no memory).
    */
-  viewCounts: { maxRows: number };
+  viewCounts: { maxBytes: number };
   logLevel: string;
 }
 
@@ -276,7 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { deploym
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
     credentialsKeys: e.CREDENTIALS_ENCRYPTION_KEYS ?? DEV_DEFAULTS.credentialsKeys,
     sharedCarrierAccount: e.SHARED_CARRIER_ACCOUNT === undefined ? !production : e.SHARED_CARRIER_ACCOUNT === 'true',
-    viewCounts: { maxRows: e.VIEW_COUNTS_MAX_ROWS },
+    viewCounts: { maxBytes: e.VIEW_COUNTS_MAX_MB * 1024 * 1024 },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -207,7 +207,7 @@ export function countSavedViewsSql(
   const conditions = views.map((v) => conversationFilterSql(orgId, v.filters, viewerId, perPerson));
   const columns = conditions.map(
     (where, i) =>
-      sql`sum(case when ${where} then case when ${unread} then 4294967297::bigint else 1::bigint end end) as ${sql.ref(`v${i}`)}`,
+      sql`sum(case when ${where} then case when ${unread} then 4294967297::bigint else 1::bigint end end)::text as ${sql.ref(`v${i}`)}`,
   );
   const any = narrow ? sql`and (${sql.join(conditions, sql` or `)})` : sql``;
   return sql<Record<string, string | null>>`

@@ -234,7 +234,7 @@ export const conversationViewRoutes: RouteDefinition<Pick<ApiDeps, 'db' | 'confi
     },
     ({ db, config }) => {
       // this router's projections of the orgs' conversations (db/view-counts/counter.ts)
-      const counter = new ViewCounter(db, { maxRows: config.viewCounts?.maxRows });
+      const counter = new ViewCounter(db, { maxBytes: config.viewCounts?.maxBytes });
       return async (_req, res) => {
         const me = principalOf(res);
         const views = await listSavedViews(db, me.orgId, me.userId, BUILTIN_SEEDS);

@@ -1,7 +1,7 @@
 /**
  * A saved view's filters over the projection (`projection.ts`): each filter becomes an atom, a bitset of
  * the slots it matches, and a view is the AND of its atoms. This is `db/queries.ts`
- * `conversationFilterSql` rule for rule over the projected columns; `test/db/view-counts.test.ts`
+ * `conversationFilterSql` rule for rule over the projected columns; `test/api/view-counts.test.ts`
  * checks both give the same counts over random conversations and every filter. Filters the projection
  * does not hold (`deliveryStatus`, `contactId`, `q`, and `scope=team` of someone other than the viewer)
  * make a view unprojectable: the counter counts it in SQL.
@@ -104,10 +104,13 @@ export function setAllSlots(bits: Bitset, size: number): void {
  */
 export function atomsOf(filters: ConversationFilters, viewerId: string): Atom[] | null {
   if (filters.deliveryStatus !== undefined || filters.contactId !== undefined || filters.q !== undefined) return null;
-  if (filters.teamOfStaffId !== undefined && filters.teamOfStaffId !== viewerId) return null;
+  if (filters.teamOfStaffId !== undefined && filters.teamOfStaffId.toLowerCase() !== viewerId.toLowerCase()) return null;
   const atoms: Atom[] = [];
-  const dict = (name: 'kind' | 'channel' | 'assignee' | 'team', value: string | null) =>
-    columnIs(name, value, (p) => p.dictionary.codeOf(value));
+  // ids compare as uuids in SQL (any case); the projection holds them as Postgres prints them (lower case)
+  const dict = (name: 'kind' | 'channel' | 'assignee' | 'team', value: string | null) => {
+    const lower = value === null ? null : value.toLowerCase();
+    return columnIs(name, lower, (p) => p.dictionary.codeOf(lower));
+  };
   if (filters.status === 'active') {
     const open = STATUS_CODES.indexOf('open');
     const pending = STATUS_CODES.indexOf('pending');

@@ -13,9 +13,14 @@
  * Why: counting 20 views by scanning 100,000 conversations in Postgres took ~125 ms (bench/views-counts.ts);
  * the statement here reads only the changed rows. Consistency: the counts are those of the statement's
  * snapshot, as with the scan (refreshes of one org run one at a time, in order, so an older snapshot
- * never overwrites a newer one). Each API process keeps its own projections, at most `maxRows`
- * conversations over all orgs (least recently counted orgs are dropped first; an org larger than that
- * alone is counted in SQL).
+ * never overwrites a newer one).
+ * Loading: an org's first count, and a refresh that finds more changed rows than one chunk, read the
+ * changed rows in chunks of `loadChunkRows` (by id, each a statement of its own; the watermark is the
+ * first chunk's snapshot xmin, so whatever changed during the load comes again), then count as usual:
+ * no single value ever holds a whole large org.
+ * Memory: each API process keeps its own projections within `maxBytes` (estimated, `OrgProjection.bytes`):
+ * an org's least recently counted viewers are dropped first, then the least recently counted orgs; an
+ * org that does not fit alone (found while loading it, chunk by chunk) is counted in SQL from then on.
  */
 import { sql } from 'kysely';
 import type { Db } from '../client';
@@ -26,10 +31,15 @@ import { type ConversationTuple, OrgProjection } from './projection';
 
 /** Options of {@link ViewCounter}. */
 export interface ViewCounterOptions {
-  /** Most conversations kept in projections over all orgs (default 500,000, ~100 MB with a few dozen viewers per org; `0` = always count in SQL). */
-  maxRows?: number;
+  /**
+   * Most bytes (estimated) of projections kept over all orgs (default 256 MiB; `0` = always count in
+   * SQL). 100,000 conversations take ~17 MB, plus ~1 MB per viewer.
+   */
+  maxBytes?: number;
   /** Most viewers whose read markers are kept per org (default 200; least recently counted dropped first). */
   maxViewersPerOrg?: number;
+  /** Conversations read per statement while loading (default 50,000, ~12 MB of JSON). */
+  loadChunkRows?: number;
 }
 
 /** The low 32 bits of a packed count (see `countSavedViewsSql`). */
@@ -49,19 +59,21 @@ interface RefreshRow {
 /** Saved views' counts from per-process projections (see the module doc). One per API process (per app). */
 export class ViewCounter {
   private readonly orgs = new Map<string, OrgProjection>();
-  /** Orgs larger than `maxRows` on their own: counted in SQL. */
+  /** Orgs whose projection does not fit `maxBytes` on its own: counted in SQL. */
   private readonly tooLarge = new Set<string>();
   /** The refresh chain of each org (refreshes of one org run one at a time). */
   private readonly queues = new Map<string, Promise<unknown>>();
-  private readonly maxRows: number;
+  private readonly maxBytes: number;
   private readonly maxViewersPerOrg: number;
+  private readonly loadChunkRows: number;
 
   constructor(
     private readonly db: Db,
     options: ViewCounterOptions = {},
   ) {
-    this.maxRows = options.maxRows ?? 500_000;
+    this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
     this.maxViewersPerOrg = options.maxViewersPerOrg ?? 200;
+    this.loadChunkRows = options.loadChunkRows ?? 50_000;
   }
 
   /**
@@ -71,7 +83,7 @@ export class ViewCounter {
    */
   async count(orgId: string, viewerId: string, views: readonly ViewToCount[]): Promise<ViewCounts[]> {
     if (views.length === 0) return [];
-    if (this.maxRows === 0 || this.tooLarge.has(orgId)) return countInSql(this.db, orgId, viewerId, views);
+    if (this.maxBytes === 0 || this.tooLarge.has(orgId)) return countInSql(this.db, orgId, viewerId, views);
     const previous = this.queues.get(orgId) ?? Promise.resolve();
     const run = previous.catch(() => undefined).then(() => this.refreshAndCount(orgId, viewerId, views));
     this.queues.set(orgId, run);
@@ -89,19 +101,34 @@ export class ViewCounter {
     return n;
   }
 
+  /** Bytes held over all orgs, estimated (`OrgProjection.bytes`). */
+  get bytesHeld(): number {
+    let n = 0;
+    for (const p of this.orgs.values()) n += p.bytes;
+    return n;
+  }
+
   private async refreshAndCount(orgId: string, viewerId: string, views: readonly ViewToCount[]): Promise<ViewCounts[]> {
     const projection = this.touch(orgId);
+    if (projection.watermark === '0' && !(await this.load(orgId, projection))) return countInSql(this.db, orgId, viewerId, views);
     const reads = projection.viewer(viewerId);
     const compiled = views.map((v) => ({ view: v, atoms: atomsOf(v.filters, viewerId) }));
     const inSql = compiled.filter((c) => c.atoms === null).map((c) => c.view);
     const days = [...new Set(compiled.flatMap((c) => (c.atoms === null ? [] : windowDaysOf(c.view.filters))))];
-    const row = await refreshStatement(orgId, viewerId, projection.watermark, reads.watermark, days, inSql).execute(this.db);
-    const result = row.rows[0]!;
+    const refresh = async () =>
+      (await refreshStatement(orgId, viewerId, projection.watermark, reads.watermark, days, inSql, this.loadChunkRows).execute(this.db))
+        .rows[0]!;
+    let result = await refresh();
+    if (result.conversations.length > this.loadChunkRows) {
+      // more changed than one statement should carry (a bulk change): catch up in chunks, then again
+      if (!(await this.load(orgId, projection))) return countInSql(this.db, orgId, viewerId, views);
+      result = await refresh();
+    }
     for (const tuple of result.conversations) projection.apply(tuple);
     projection.watermark = result.xmin;
     for (const [conversationId, seq] of result.reads) projection.applyRead(reads, conversationId, Number(seq));
     reads.watermark = result.xmin;
-    this.evict(orgId, projection);
+    if (!this.evict(orgId, projection)) return countInSql(this.db, orgId, viewerId, views);
 
     const starred = new Set<number>();
     for (const id of result.stars) {
@@ -135,22 +162,55 @@ export class ViewCounter {
     return projection;
   }
 
-  /** Drops viewers and orgs over the budgets, least recently used first; an org too large alone goes to SQL. */
-  private evict(orgId: string, projection: OrgProjection): void {
-    while (projection.viewers.size > this.maxViewersPerOrg) {
-      projection.viewers.delete(projection.viewers.keys().next().value!);
+  /**
+   * Reads the org's conversations changed since its watermark (all of them the first time) in chunks of
+   * `loadChunkRows` (by id), then sets the watermark to the first chunk's snapshot xmin (rows changed
+   * during the load come again with the next refresh). Stops as soon as the projection does not fit
+   * `maxBytes` on its own: the org is counted in SQL from then on.
+   * @returns `false` when the org does not fit (its projection is dropped)
+   */
+  private async load(orgId: string, projection: OrgProjection): Promise<boolean> {
+    let after = '00000000-0000-0000-0000-000000000000';
+    let first: string | undefined;
+    for (;;) {
+      const chunk = (await loadStatement(orgId, projection.watermark, after, this.loadChunkRows).execute(this.db)).rows[0]!;
+      first ??= chunk.xmin;
+      for (const tuple of chunk.conversations) projection.apply(tuple);
+      if (projection.bytes > this.maxBytes) {
+        this.orgs.delete(orgId);
+        this.tooLarge.add(orgId);
+        return false;
+      }
+      if (chunk.conversations.length < this.loadChunkRows) break;
+      after = chunk.conversations.at(-1)![0];
     }
-    if (projection.size > this.maxRows) {
+    projection.watermark = first;
+    return true;
+  }
+
+  /**
+   * Keeps the budgets: at most `maxViewersPerOrg` viewers per org, then within `maxBytes` the least
+   * recently counted viewers of this org (never the current one) and the least recently counted other
+   * orgs are dropped.
+   * @returns `false` when this org does not fit alone (it is dropped and counted in SQL from then on)
+   */
+  private evict(orgId: string, projection: OrgProjection): boolean {
+    const dropOldestViewer = () => projection.viewers.delete(projection.viewers.keys().next().value!);
+    while (projection.viewers.size > this.maxViewersPerOrg) dropOldestViewer();
+    while (projection.bytes > this.maxBytes && projection.viewers.size > 1) dropOldestViewer();
+    if (projection.bytes > this.maxBytes) {
       this.orgs.delete(orgId);
       this.tooLarge.add(orgId);
-      return;
+      return false;
     }
-    let held = this.rowsHeld;
+    let held = this.bytesHeld;
     for (const [id, p] of this.orgs) {
-      if (held <= this.maxRows || id === orgId) break;
+      if (held <= this.maxBytes) break;
+      if (id === orgId) continue;
       this.orgs.delete(id);
-      held -= p.size;
+      held -= p.bytes;
     }
+    return true;
   }
 }
 
@@ -241,7 +301,26 @@ async function countInSql(db: Db, orgId: string, viewerId: string, views: readon
   return views.map((v) => counts.get(v.id)!);
 }
 
-/** The refreshing statement (see the module doc); `inSql` views are counted by `countSavedViewsSql` in it. */
+/** The columns of a {@link ConversationTuple}, as a JSON array of `c`. */
+const TUPLE = sql`json_build_array(
+  c.id, c.status, c.closed_reason, c.channel_kind, c.channel_id, c.assignee_id, c.team_id, c.tags, c.priority,
+  c.overdue, c.sla_at_risk, c.needs_human, c.unread_count > 0, c.has_staff_replied, c.archived_at is not null,
+  (extract(epoch from c.last_activity_at) * 1000000)::float8, c.last_inbound_seq)`;
+
+/** One chunk of a load (see `ViewCounter.load`): up to `limit` conversations changed since `watermark` with an id above `after`, by id. */
+function loadStatement(orgId: string, watermark: string, after: string, limit: number) {
+  return sql<{ xmin: string; conversations: ConversationTuple[] }>`
+    select
+      pg_snapshot_xmin(pg_current_snapshot())::text as xmin,
+      (select coalesce(json_agg(${TUPLE} order by c.id), '[]'::json) from (
+         select * from conversations c where c.org_id = ${orgId} and c.changed_xid >= ${watermark}::xid8 and c.id > ${after}::uuid
+         order by c.id limit ${limit}) c) as conversations`;
+}
+
+/**
+ * The refreshing statement (see the module doc); `inSql` views are counted by `countSavedViewsSql` in
+ * it. It brings at most `limit + 1` changed conversations: more means "load in chunks first".
+ */
 function refreshStatement(
   orgId: string,
   viewerId: string,
@@ -249,10 +328,12 @@ function refreshStatement(
   viewerWatermark: string,
   days: readonly number[],
   inSql: readonly ViewToCount[],
+  limit: number,
 ) {
-  const us = (at: ReturnType<typeof sql>) => sql`(extract(epoch from ${at}) * 1000000)::float8`;
   const windows =
-    days.length === 0 ? sql`null::float8[]` : sql`array[${sql.join(days.map((d) => us(sql`now() - make_interval(days => ${d})`)))}]`;
+    days.length === 0
+      ? sql`null::float8[]`
+      : sql`array[${sql.join(days.map((d) => sql`(extract(epoch from now() - make_interval(days => ${d})) * 1000000)::float8`))}]`;
   const sqlCounts =
     inSql.length === 0
       ? sql`null::json`
@@ -260,11 +341,8 @@ function refreshStatement(
   return sql<RefreshRow>`
     select
       pg_snapshot_xmin(pg_current_snapshot())::text as xmin,
-      (select coalesce(json_agg(json_build_array(
-          c.id, c.status, c.closed_reason, c.channel_kind, c.channel_id, c.assignee_id, c.team_id, c.tags, c.priority,
-          c.overdue, c.sla_at_risk, c.needs_human, c.unread_count > 0, c.has_staff_replied, c.archived_at is not null,
-          ${us(sql`c.last_activity_at`)}, c.last_inbound_seq)), '[]'::json)
-        from conversations c where c.org_id = ${orgId} and c.changed_xid >= ${orgWatermark}::xid8) as conversations,
+      (select coalesce(json_agg(${TUPLE}), '[]'::json) from (
+         select * from conversations c where c.org_id = ${orgId} and c.changed_xid >= ${orgWatermark}::xid8 limit ${limit + 1}) c) as conversations,
       (select coalesce(json_agg(json_build_array(r.conversation_id, r.last_read_seq)), '[]'::json)
         from conversation_reads r where r.staff_id = ${viewerId} and r.changed_xid >= ${viewerWatermark}::xid8) as reads,
       (select coalesce(json_agg(s.conversation_id), '[]'::json) from conversation_stars s where s.staff_id = ${viewerId}) as stars,

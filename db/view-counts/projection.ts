@@ -4,8 +4,9 @@
  * arrays (one slot per conversation; the coded columns are all `Int32Array`s so the counting loops stay
  * monomorphic), and each viewer's read markers by slot. Rows are replaced whole
  * as they come from Postgres (`counter.ts` reads only the rows written since the last read, by their
- * `changed_xid`, migration 0023). About 200 bytes per conversation (typed arrays ~50, the id map and
- * dictionary the rest) and 8 per conversation per viewer.
+ * `changed_xid`, migration 0023). About 170 bytes per conversation (typed arrays ~50 per slot of
+ * capacity, which doubles as the org grows from 64; the id map and dictionary the rest) and 8 per slot
+ * per viewer: see {@link OrgProjection.bytes}.
  */
 import { SESSION_STATUSES, sessionStatusOf } from '../../domain/session-status';
 
@@ -104,14 +105,16 @@ export class OrgProjection {
   tagSet: Int32Array;
   /** Distinct tag sets by code. */
   readonly tagSets: (readonly string[])[] = [];
-  private readonly tagSetCodes = new Map<string, number>();
+  private tagSetCodes = new Map<string, number>();
+  /** When {@link tagSets} grows past this, unused tag sets are dropped (see {@link compactTagSets}). */
+  private compactTagSetsAt = 1024;
   /** `last_activity_at` in µs since the epoch. */
   lastActivityUs: Float64Array;
   /** `last_inbound_seq` (`0` = none). */
   lastInbound: Float64Array;
   private capacity: number;
 
-  constructor(capacity = 1024) {
+  constructor(capacity = 64) {
     this.capacity = capacity;
     this.status = new Int32Array(capacity);
     this.priority = new Int32Array(capacity);
@@ -172,14 +175,44 @@ export class OrgProjection {
 
   /** The code of the tag set `tags` (assigned on first sight; the same tags in another order get another code, which is harmless). */
   private tagSetCode(tags: readonly string[]): number {
-    const key = tags.join('\u0000');
+    const key = JSON.stringify(tags);
     let code = this.tagSetCodes.get(key);
     if (code === undefined) {
+      if (this.tagSets.length >= this.compactTagSetsAt) this.compactTagSets();
       code = this.tagSets.length;
       this.tagSets.push(tags);
       this.tagSetCodes.set(key, code);
     }
     return code;
+  }
+
+  /**
+   * Drops the tag sets no conversation uses any more (conversations re-tagged over time leave them
+   * behind) and renumbers the rest; cached bitsets are dropped (tag atoms read the codes). The next
+   * compaction waits until the table doubles again, so the cost stays proportional to the changes.
+   */
+  private compactTagSets(): void {
+    const renumbered = new Map<number, number>();
+    const tagSets: (readonly string[])[] = [];
+    const codes = new Map<string, number>();
+    for (let i = 0; i < this.slots.size; i++) {
+      const old = this.tagSet[i]!;
+      let code = renumbered.get(old);
+      if (code === undefined) {
+        code = tagSets.length;
+        tagSets.push(this.tagSets[old]!);
+        codes.set(JSON.stringify(this.tagSets[old]), code);
+        renumbered.set(old, code);
+      }
+      this.tagSet[i] = code;
+    }
+    this.tagSets.length = 0;
+    this.tagSets.push(...tagSets);
+    this.tagSetCodes = codes;
+    this.compactTagSetsAt = Math.max(1024, 2 * tagSets.length);
+    this.rowBits.clear();
+    this.changeBase = this.version;
+    this.changes = [];
   }
 
   /** The read markers of `staffId` (created empty, sized to the slots, when missing); marks them most recently used. */
@@ -189,6 +222,14 @@ export class OrgProjection {
     else reads = new ViewerReads(this.capacity);
     this.viewers.set(staffId, reads);
     return reads;
+  }
+
+  /**
+   * Bytes held, estimated: the typed arrays (~49 bytes per slot of capacity), the id map and dictionary
+   * (~120 bytes per conversation) and the viewers' read markers (8 bytes per slot each).
+   */
+  get bytes(): number {
+    return this.capacity * (49 + 8 * this.viewers.size) + this.slots.size * 120;
   }
 
   /** Sets `staffId`'s read marker of conversation `conversationId` (ignored for a conversation not projected). */

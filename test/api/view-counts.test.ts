@@ -180,6 +180,12 @@ function viewsFor(viewerId: string): ViewToCount[] {
     ...SESSION_STATUSES.map((sessionStatus) => ({ sessionStatus })),
     { activeWithinDays: 1 },
     { activeWithinDays: 7 },
+    // ids in upper case (the list's schema accepts them; SQL compares uuids in any case)
+    { inboxId: org.smsChannelId.toUpperCase() },
+    { assigneeId: org.agentId.toUpperCase() },
+    { teamId: teamA.toUpperCase() },
+    { mineOfStaffId: viewerId.toUpperCase() },
+    { teamOfStaffId: viewerId.toUpperCase() },
   ];
   const combos: ConversationFilters[] = [];
   for (let i = 0; i < 60; i++) {
@@ -332,24 +338,22 @@ test('concurrent counts of one org are applied in order and agree with the scan'
   await expectSameCounts(counter, org.agentId, views);
 });
 
-test('an org larger than the budget is counted in SQL, and other orgs are dropped least recently used first', async () => {
-  const small = new ViewCounter(db, { maxRows: 50 });
+test('an org that does not fit the memory budget is counted in SQL; other orgs, then viewers, are dropped least recently used first', async () => {
   const views = viewsFor(org.agentId);
+  const small = new ViewCounter(db, { maxBytes: 5_000, loadChunkRows: 50 });
   await expectSameCounts(small, org.agentId, views);
   expect(small.rowsHeld).toBe(0);
-  const none = new ViewCounter(db, { maxRows: 0 });
+  const none = new ViewCounter(db, { maxBytes: 0 });
   await expectSameCounts(none, org.agentId, views);
   expect(none.rowsHeld).toBe(0);
-  const orgRows = Number(
-    (
-      await db
-        .selectFrom('conversations')
-        .select((eb) => eb.fn.countAll().as('n'))
-        .where('org_id', '=', org.orgId)
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
-  const budget = new ViewCounter(db, { maxRows: orgRows + 10 });
+
+  const sizing = new ViewCounter(db);
+  await sizing.count(other.orgId, other.adminId, [{ id: randomUUID(), filters: {} }]);
+  const otherBytes = sizing.bytesHeld;
+  await sizing.count(org.orgId, org.agentId, views);
+  const orgBytes = sizing.bytesHeld - otherBytes;
+  const orgRows = sizing.rowsHeld - 30;
+  const budget = new ViewCounter(db, { maxBytes: orgBytes + otherBytes - 1 });
   await budget.count(other.orgId, other.adminId, [{ id: randomUUID(), filters: {} }]);
   expect(budget.rowsHeld).toBe(30);
   await expectSameCounts(budget, org.agentId, views);
@@ -357,4 +361,27 @@ test('an org larger than the budget is counted in SQL, and other orgs are droppe
   expect(budget.rowsHeld).toBe(orgRows);
   const [otherCount] = await budget.count(other.orgId, other.adminId, [{ id: randomUUID(), filters: {} }]);
   expect(otherCount!.total).toBe(30);
+
+  // one viewer per org: the admin's count drops the agent's read markers; the agent's next count reloads them
+  const oneViewer = new ViewCounter(db, { maxViewersPerOrg: 1 });
+  await expectSameCounts(oneViewer, org.agentId, views);
+  await expectSameCounts(oneViewer, org.adminId, viewsFor(org.adminId));
+  await randomWrites();
+  await expectSameCounts(oneViewer, org.agentId, views);
 });
+
+test('loading in chunks, a bulk change larger than a chunk, and many changes between counts (the change log resets) count the same', async () => {
+  const counter = new ViewCounter(db, { loadChunkRows: 7 });
+  const views = viewsFor(org.agentId);
+  await expectSameCounts(counter, org.agentId, views);
+  for (let round = 0; round < 20; round++) {
+    // every conversation changes (more than a chunk), with tag sets never seen before (the tag-set table compacts)
+    await sql`update conversations set priority = (array['low', 'normal', 'high', 'urgent'])[1 + floor(random() * 4)::int],
+        tags = case when random() < 0.5 then array['vip', 'round-' || ${round} || '-' || id::text] else array[]::text[] end
+      where org_id = ${org.orgId}`.execute(db);
+    if (round % 5 === 4) await expectSameCounts(counter, org.agentId, views);
+    else await counter.count(org.orgId, org.agentId, views);
+  }
+  await randomWrites();
+  await expectSameCounts(counter, org.agentId, views);
+}, 60_000);

@@ -14,11 +14,11 @@ describe('loadConfig', () => {
     });
   });
 
-  it('reads the view counts memory budget (default 500,000; 0 = count in SQL; a negative one is refused)', () => {
-    expect(loadConfig({}).viewCounts).toEqual({ maxRows: 500_000 });
-    expect(loadConfig({ VIEW_COUNTS_MAX_ROWS: '0' }).viewCounts).toEqual({ maxRows: 0 });
-    expect(loadConfig({ VIEW_COUNTS_MAX_ROWS: '20000' }).viewCounts).toEqual({ maxRows: 20_000 });
-    expect(() => loadConfig({ VIEW_COUNTS_MAX_ROWS: '-1' })).toThrow(/VIEW_COUNTS_MAX_ROWS/);
+  it('reads the view counts memory budget (MiB; default 256; 0 = count in SQL; a negative one is refused)', () => {
+    expect(loadConfig({}).viewCounts).toEqual({ maxBytes: 256 * 1024 * 1024 });
+    expect(loadConfig({ VIEW_COUNTS_MAX_MB: '0' }).viewCounts).toEqual({ maxBytes: 0 });
+    expect(loadConfig({ VIEW_COUNTS_MAX_MB: '64' }).viewCounts).toEqual({ maxBytes: 64 * 1024 * 1024 });
+    expect(() => loadConfig({ VIEW_COUNTS_MAX_MB: '-1' })).toThrow(/VIEW_COUNTS_MAX_MB/);
   });
 
   it('names every bad variable in one clear error', () => {
