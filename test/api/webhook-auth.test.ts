@@ -37,7 +37,7 @@ import {
   testApiDeps,
 } from '../support/harness';
 import { globalResources } from '../support/global-resources';
-import { inboundEmail } from '../support/postmark-inbound';
+import { inboundEmail, postmarkDeliveryEvent } from '../support/postmark-inbound';
 import { buildInboundMessageForm, newTwilioSid } from '../support/twilio-webhooks';
 import { type BasicCredentials, postJsonWebhook, postSignedTwilioForm } from '../support/webhook-requests';
 import { workflowExists } from '../support/workflow-exists';
@@ -493,17 +493,7 @@ describe('Postmark per-channel webhook URLs', () => {
       const row = await h.db.selectFrom('messages').select('provider_message_id').where('id', '=', reply.body.id).executeTakeFirst();
       return row?.provider_message_id ?? undefined;
     }, 'the email sent');
-    const delivery = {
-      RecordType: 'Delivery',
-      MessageID: postmarkId,
-      Recipient: customer,
-      DeliveredAt: new Date().toISOString(),
-      Details: '',
-      Tag: '',
-      ServerID: 1,
-      MessageStream: 'outbound',
-      Metadata: {},
-    };
+    const delivery = postmarkDeliveryEvent(postmarkId, customer);
 
     expect((await post(`/webhooks/postmark/${a.email.id}/events`, delivery, creds(b))).status).toBe(401);
     const elsewhere = await post(`/webhooks/postmark/${b.email.id}/events`, delivery, creds(b));

@@ -92,3 +92,22 @@ export async function deliverEmail(h: Harness, mail: InboundEmail): Promise<{ co
   );
   return { conversationId, message };
 }
+
+/**
+ * A Postmark Delivery webhook record (postmarkapp.com/developer/webhooks/delivery-webhook: every field
+ * of the documented shape) for the email `messageId` (Postmark's MessageID) to `recipient`; `metadata`
+ * is the Metadata our sends attach (`message_id`, `conversation_id`), empty by default.
+ */
+export function postmarkDeliveryEvent(messageId: string, recipient: string, metadata: Record<string, string> = {}) {
+  return {
+    RecordType: 'Delivery',
+    MessageID: messageId,
+    Recipient: recipient,
+    DeliveredAt: new Date().toISOString(),
+    Details: '',
+    Tag: '',
+    ServerID: 1,
+    MessageStream: 'outbound',
+    Metadata: metadata,
+  };
+}
