@@ -85,8 +85,11 @@ interface Progress {
 export function createContactChangeBroadcastActivities(deps: { db: Db; updater: ConversationUpdater }) {
   const { db, updater } = deps;
 
-  /** The conversations the change's audit row lists, sorted; a non-retryable failure when the row is missing. */
-  async function affectedConversations(input: ContactChangeBroadcastInput): Promise<string[]> {
+  /**
+   * The conversations the change's audit row lists (sorted) and, for an erase, the row's `created_at`
+   * (ISO-8601); a non-retryable failure when the row is missing.
+   */
+  async function affectedConversations(input: ContactChangeBroadcastInput): Promise<{ ids: string[]; erasedAt?: string }> {
     const recorded =
       input.change === 'merge'
         ? await previousMerge(db, input.orgId, input.toContactId, input.fromContactId, input.auditId)
@@ -99,11 +102,11 @@ export function createContactChangeBroadcastActivities(deps: { db: Db; updater: 
       );
     }
     const ids = 'movedConversationIds' in recorded ? recorded.movedConversationIds : recorded.conversationIds;
-    return [...new Set(ids)].sort();
+    return { ids: [...new Set(ids)].sort(), ...('erasedAt' in recorded ? { erasedAt: recorded.erasedAt } : {}) };
   }
 
-  /** Sends the change's update to one conversation's open run. */
-  function tell(input: ContactChangeBroadcastInput, conversationId: string): Promise<boolean> {
+  /** Sends the change's update to one conversation's open run (`erasedAt`: the erase's instant, see `ContactErasedCommand`). */
+  function tell(input: ContactChangeBroadcastInput, conversationId: string, erasedAt: string | undefined): Promise<boolean> {
     return input.change === 'merge'
       ? updater.updateIfRunning(conversationId, contactChangedUpdate, {
           fromContactId: input.fromContactId,
@@ -114,6 +117,7 @@ export function createContactChangeBroadcastActivities(deps: { db: Db; updater: 
           contactId: input.contactId,
           standInContactId: input.standInContactId,
           actorId: input.actorId,
+          ...(erasedAt !== undefined ? { erasedAt } : {}),
         });
   }
 
@@ -127,14 +131,14 @@ export function createContactChangeBroadcastActivities(deps: { db: Db; updater: 
      *   database / Temporal infrastructure errors (retryable)
      */
     async broadcastContactChange(input: ContactChangeBroadcastInput): Promise<ContactChangeBroadcastResult> {
-      const ids = await affectedConversations(input);
+      const { ids, erasedAt } = await affectedConversations(input);
       const resumed = Context.current().info.heartbeatDetails as Progress | undefined;
       const progress: Progress =
         resumed?.auditId === input.auditId ? { ...resumed } : { auditId: input.auditId, afterId: '', updated: 0, notRunning: 0 };
       const todo = ids.filter((id) => id > progress.afterId);
       for (let i = 0; i < todo.length; i += CONCURRENCY) {
         const batch = todo.slice(i, i + CONCURRENCY);
-        const results = await Promise.all(batch.map((id) => tell(input, id)));
+        const results = await Promise.all(batch.map((id) => tell(input, id, erasedAt)));
         for (const ok of results)
           if (ok) progress.updated++;
           else progress.notRunning++;

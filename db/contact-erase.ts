@@ -173,6 +173,11 @@ export interface RecordedErase {
   /** The anonymous contact the conversations were moved to. */
   standInContactId: string;
   conversationIds: string[];
+  /**
+   * When the erase happened (ISO-8601): the audit row's `created_at`, Postgres `now()` of the erase's
+   * transaction (which commits right after). The broadcast's `contactErased` carries it.
+   */
+  erasedAt: string;
 }
 
 /**
@@ -185,7 +190,7 @@ export interface RecordedErase {
 export async function previousErase(db: Db, orgId: string, contactId: string, auditId?: string): Promise<RecordedErase | undefined> {
   let q = db
     .selectFrom('audit_log')
-    .select(['id', 'after'])
+    .select(['id', 'after', 'created_at'])
     .where('org_id', '=', orgId)
     .where('action', '=', 'contact.erase')
     .where('target_type', '=', 'contact')
@@ -198,5 +203,6 @@ export async function previousErase(db: Db, orgId: string, contactId: string, au
     auditId: row.id,
     standInContactId: after.standInContactId,
     conversationIds: after.conversationIds.filter((id): id is string => typeof id === 'string'),
+    erasedAt: new Date(row.created_at).toISOString(),
   };
 }

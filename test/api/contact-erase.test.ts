@@ -12,13 +12,15 @@
  * going on the stand-in by a staff command gets a fresh contact; a Twilio redelivery of the erased SMS
  * does not; a message between the erase's commit and its broadcast (the run still on the erased id) gets
  * a fresh contact and the late broadcast leaves the run on it, as does that erase's update delivered
- * again to a run the customer's message started.
+ * again to a run the customer's message started; a late `contactErased` finding messages still queued
+ * drops those received before the erase and keeps (records on a fresh contact) the one received after.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { signStaffToken } from '../../api/auth';
-import { previousErase } from '../../db/contact-erase';
+import { previousErase, type RecordedErase } from '../../db/contact-erase';
 import { CONTACT_CHANGE_BROADCAST_WORKFLOW_TYPE, contactEraseBroadcastWorkflowId } from '../../workflows/contact-change-broadcast';
 import { conversationIdFor } from '../../domain/routing';
 import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
@@ -572,5 +574,108 @@ describe('DELETE /v1/contacts/:id: a later SMS / Telegram message into a run tha
     expect((await messagesOf(conversation.id)).at(-1)).toMatchObject({ text: 'And again', author_id: fresh });
     expect(await runOf(conversation.id).describe()).toMatchObject({ runId: run.runId, status: { name: 'RUNNING' } });
     expect(await runStateOf(conversation.id)).toMatchObject({ contactId: fresh, lastMessagePreview: 'And again' });
+  });
+
+  test('a late contactErased drops the queued messages received before the erase and keeps the one received after it', async () => {
+    const phone = randomPhone();
+    const conversation = await inboundAndWait(h, phone, { body: 'My secret address' });
+    const { contact_id: contactId } = await conversationRow(conversation.id);
+    const run = runOf(conversation.id);
+    const T = temporal.api.enums.v1.EventType;
+    /** Waits until the run has processed every signal it got (a workflow task completed after the last one). */
+    const signalsProcessed = () =>
+      h.waitFor(async () => {
+        const events = (await run.fetchHistory()).events ?? [];
+        const lastSignal = events.findLastIndex((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+        return events.some((e, i) => i > lastSignal && e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+      }, 'the run took the signals');
+
+    // The run's lock is held by the recording of a message whose insert waits on an uncommitted row with
+    // the same provider message id (the org-wide unique key) in another conversation: the messages after
+    // it stay queued. The erase does not touch that row, so it commits meanwhile.
+    const blockerSid = `SM${randomBytes(16).toString('hex')}`;
+    const decoy = await inboundAndWait(h, randomPhone(), { body: 'Someone else' });
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let decoyInserted!: () => void;
+    const decoyReady = new Promise<void>((r) => (decoyInserted = r));
+    let erase!: RecordedErase;
+    const holder = h.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('messages')
+        .values({
+          id: randomUUID(),
+          org_id: h.org.orgId,
+          conversation_id: decoy.id,
+          direction: 'inbound',
+          author_type: 'customer',
+          author_id: null,
+          text: 'decoy',
+          attachments: JSON.stringify([]),
+          is_internal_note: false,
+          provider: 'twilio',
+          provider_message_id: blockerSid,
+          delivery_status: null,
+          created_at: new Date().toISOString(),
+        })
+        .execute();
+      decoyInserted();
+      await released;
+    });
+    try {
+      await Promise.race([decoyReady, holder]);
+      expect((await h.inbound({ from: phone, body: 'Hold the line', sid: blockerSid })).status).toBe(200);
+      await h.waitFor(
+        async () => (await run.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'recordInboundMessages'),
+        'the blocked recording',
+      );
+      // the erased person's message, received before the erase: queued behind the blocked recording
+      expect((await h.inbound({ from: phone, body: 'My old secret' })).status).toBe(200);
+      await signalsProcessed();
+
+      // the erase commits (its broadcast is started below, as the route would)
+      const refused = await request(contactsAppWithoutStart(h)).delete(`/v1/contacts/${contactId}`).set('Authorization', h.auth);
+      expectError(refused, 503, 'temporarily_unavailable');
+      erase = (await previousErase(h.db, h.org.orgId, contactId))!;
+      // the customer writes again after the commit: queued too
+      expect((await h.inbound({ from: phone, body: 'Here I am again' })).status).toBe(200);
+      await signalsProcessed();
+
+      await h.conversations.startOnce(
+        CONTACT_CHANGE_BROADCAST_WORKFLOW_TYPE,
+        contactEraseBroadcastWorkflowId(h.org.orgId, contactId, erase.auditId),
+        {
+          change: 'erase',
+          orgId: h.org.orgId,
+          auditId: erase.auditId,
+          contactId,
+          standInContactId: erase.standInContactId,
+          actorId: h.org.adminId,
+        },
+      );
+      // the update reached the run and waits for its lock
+      await h.waitFor(
+        async () => ((await run.fetchHistory()).events ?? []).some((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED),
+        'the contactErased update accepted',
+      );
+      expect((await messagesOf(conversation.id)).map((m) => m.text)).toEqual(['[erased]']);
+    } finally {
+      // committed: the blocked message is a duplicate of the decoy (not stored in this conversation)
+      release();
+      await holder;
+    }
+
+    expect(await (await eraseBroadcast(contactId)).result()).toMatchObject({ conversations: 1, updated: 1 });
+    await h.waitFor(async () => (await messagesOf(conversation.id)).length === 2, 'the message after the erase');
+    const { contact_id: fresh } = await conversationRow(conversation.id);
+    expect(fresh).not.toBe(erase.standInContactId);
+    expect((await api(h).get(`/v1/contacts/${fresh}`)).body).toMatchObject({ phone });
+    // the earlier queued message is gone; the later one is stored with its text on the fresh contact
+    expect((await messagesOf(conversation.id)).map((m) => [m.text, m.author_id])).toEqual([
+      ['[erased]', erase.standInContactId],
+      ['Here I am again', fresh],
+    ]);
+    expect(await conversationRow(conversation.id)).toMatchObject({ contact_id: fresh, last_message_preview: 'Here I am again' });
+    await h.waitFor(async () => (await runStateOf(conversation.id)).contactId === fresh, 'the run adopts the fresh contact');
   });
 });

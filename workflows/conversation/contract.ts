@@ -369,12 +369,26 @@ export interface ContactErasedCommand {
   contactId: string;
   standInContactId: string;
   actorId: string;
+  /**
+   * When the erase happened (ISO-8601): its `contact.erase` audit row's `created_at` (Postgres `now()`
+   * of the erase's transaction, which commits right after). Customer messages the run received before
+   * it (workflow time, `QueuedInboundMessage.receivedAtMs`) are the erased person's and are dropped;
+   * those received at or after it are kept (the customer wrote again). Absent in updates recorded
+   * before it was added: every queued message is dropped, as they were then.
+   */
+  erasedAt?: string;
 }
 
 /**
  * Update: purge the run of the erased contact's personal data, under the run's lock: customer messages
- * and edits not recorded yet are dropped, held and queued replies forgotten (their rows are canceled),
- * the pending AI draft cancelled, the state's `subject` / `lastMessagePreview` cleared and its contact
+ * not recorded yet that the run received before `erasedAt` (all of them without it) are dropped, and
+ * the edits not applied yet except those of messages it keeps (an edit of any other message would
+ * write the erased person's words back); messages received at or after `erasedAt` stay queued and
+ * are recorded afterwards (on the sender's fresh contact, see `InboundMessage.from`). Receipt times
+ * are workflow time and `erasedAt` is Postgres time: a message received within the clock skew of
+ * the erase may fall on either side, and one received by a run that was not making progress (worker
+ * down) is stamped when the run processes it. Held and queued replies are forgotten (their rows are
+ * canceled), the pending AI draft cancelled, the state's `subject` / `lastMessagePreview` cleared and its contact
  * set to the stand-in (saved); then the run ends once idle, so the next carrier message starts a run
  * that resolves the sender's contact afresh. Changes nothing (returns the state as it is) when the run's
  * contact is neither `contactId` nor the stand-in, or when the run's contact replaced this erase's

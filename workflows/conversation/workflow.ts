@@ -761,9 +761,17 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       // broadcast arrives late, or again) and the fresh contact may have the erased one's id (carrier
       // contacts' ids derive from their address): nothing of this run is the erased person's.
       if (command.standInContactId === replacedStandInId) return state;
-      // received but not recorded: the erased person's messages and edits are dropped unrecorded
-      inbox.splice(0, inbox.length);
-      edits.splice(0, edits.length);
+      // received but not recorded: the erased person's messages and edits are dropped unrecorded. With
+      // the erase's instant (`erasedAt`, Postgres time vs. workflow receipt times: within the clock skew
+      // either side), messages received after it are a person writing again: they stay queued (recorded
+      // next, on the sender's fresh contact), and so do the edits of those messages only. Without it
+      // (updates recorded before `erasedAt` existed) everything goes, as then: old histories replay.
+      const erasedAtMs = command.erasedAt === undefined ? Number.NaN : Date.parse(command.erasedAt);
+      const kept = Number.isNaN(erasedAtMs) ? [] : inbox.filter((m) => m.receivedAtMs >= erasedAtMs);
+      const keptKeys = new Set(kept.map((m) => `${m.provider}:${m.providerMessageId}`));
+      const keptEdits = edits.filter((e) => keptKeys.has(`${e.provider}:${e.providerMessageId}`));
+      inbox.splice(0, inbox.length, ...kept);
+      edits.splice(0, edits.length, ...keptEdits);
       // unsent replies (their rows are canceled) and media imports not started; the head of each
       // queue may be in flight (its coroutine shifts it when done)
       outbox.splice(sending ? 1 : 0);
@@ -773,7 +781,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       const next: ConversationState = { ...state, contactId: command.standInContactId, subject: null, lastMessagePreview: null };
       await store.saveConversation(next);
       erased = true;
-      log.info('contact erased: run state purged', { actorId: command.actorId });
+      log.info('contact erased: run state purged', { actorId: command.actorId, keptInbound: kept.length });
       return commit(next);
     }),
   );
