@@ -21,6 +21,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { signStaffToken } from '../../api/auth';
 import { previousErase, type RecordedErase } from '../../db/contact-erase';
+import type { ContactChangeBroadcastInput } from '../../activities/contact-change-broadcast';
 import { CONTACT_CHANGE_BROADCAST_WORKFLOW_TYPE, contactEraseBroadcastWorkflowId } from '../../workflows/contact-change-broadcast';
 import { conversationIdFor } from '../../domain/routing';
 import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
@@ -54,6 +55,16 @@ const eraseBroadcast = async (contactId: string) => {
   if (!recorded) throw new Error(`no erase of ${contactId}`);
   return h.client.workflow.getHandle(contactEraseBroadcastWorkflowId(h.org.orgId, contactId, recorded.auditId));
 };
+
+/** The erase broadcast's input as the route builds it: `contactId`'s erase `erase`, by the org's admin. */
+const eraseBroadcastInput = (contactId: string, erase: { auditId: string; standInContactId: string }): ContactChangeBroadcastInput => ({
+  change: 'erase',
+  orgId: h.org.orgId,
+  auditId: erase.auditId,
+  contactId,
+  standInContactId: erase.standInContactId,
+  actorId: h.org.adminId,
+});
 
 describe('DELETE /v1/contacts/:id', () => {
   test('erases texts, attachments, identities, the contact and the run’s state; audited; a later message makes a fresh contact', async () => {
@@ -490,16 +501,7 @@ describe('DELETE /v1/contacts/:id: a later SMS / Telegram message into a run tha
     const again = await h.client.workflow.start(CONTACT_CHANGE_BROADCAST_WORKFLOW_TYPE, {
       workflowId: `${contactEraseBroadcastWorkflowId(h.org.orgId, contactId, erase.auditId)}-again`,
       taskQueue: run.taskQueue,
-      args: [
-        {
-          change: 'erase',
-          orgId: h.org.orgId,
-          auditId: erase.auditId,
-          contactId,
-          standInContactId: erase.standInContactId,
-          actorId: h.org.adminId,
-        },
-      ],
+      args: [eraseBroadcastInput(contactId, erase)],
     });
     expect(await again.result()).toMatchObject({ conversations: 1, updated: 1 });
     expect(await runStateOf(conversation.id)).toMatchObject({ contactId: fresh, lastMessagePreview: 'Back again' });
@@ -552,14 +554,7 @@ describe('DELETE /v1/contacts/:id: a later SMS / Telegram message into a run tha
     await h.conversations.startOnce(
       CONTACT_CHANGE_BROADCAST_WORKFLOW_TYPE,
       contactEraseBroadcastWorkflowId(h.org.orgId, contactId, erase!.auditId),
-      {
-        change: 'erase',
-        orgId: h.org.orgId,
-        auditId: erase!.auditId,
-        contactId,
-        standInContactId: standInId,
-        actorId: h.org.adminId,
-      },
+      eraseBroadcastInput(contactId, { auditId: erase!.auditId, standInContactId: standInId }),
     );
     expect(await (await eraseBroadcast(contactId)).result()).toMatchObject({ conversations: 1 });
     expect(await runStateOf(conversation.id)).toMatchObject({ contactId: fresh, lastMessagePreview: 'Here I am again' });
@@ -644,14 +639,7 @@ describe('DELETE /v1/contacts/:id: a later SMS / Telegram message into a run tha
       await h.conversations.startOnce(
         CONTACT_CHANGE_BROADCAST_WORKFLOW_TYPE,
         contactEraseBroadcastWorkflowId(h.org.orgId, contactId, erase.auditId),
-        {
-          change: 'erase',
-          orgId: h.org.orgId,
-          auditId: erase.auditId,
-          contactId,
-          standInContactId: erase.standInContactId,
-          actorId: h.org.adminId,
-        },
+        eraseBroadcastInput(contactId, erase),
       );
       // the update reached the run and waits for its lock
       await h.waitFor(
