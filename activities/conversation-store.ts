@@ -590,7 +590,9 @@ export function createConversationStoreActivities(db: Db) {
      * Applies customer edits to their stored inbound messages of the conversation (matched by
      * provider and provider message id): `text` and `edited_at` change, unless the stored edit is as
      * new or newer (a redelivered or out-of-order edit changes nothing). An edit of a message that was
-     * never stored (sent before the channel was connected) is skipped.
+     * never stored (sent before the channel was connected) is skipped, and so is an edit of an erased
+     * message (its author is an erased stand-in, `contacts.erased_at` set: the erase keeps carrier ids,
+     * so a later edit would otherwise write the person's words back over the tombstone).
      * @returns how many messages changed
      */
     async applyInboundEdits(input: { conversationId: string; orgId: string; edits: InboundEdit[] }): Promise<{ applied: number }> {
@@ -605,6 +607,7 @@ export function createConversationStoreActivities(db: Db) {
           .where('provider', '=', edit.provider)
           .where('provider_message_id', '=', edit.providerMessageId)
           .where((eb) => eb.or([eb('edited_at', 'is', null), eb('edited_at', '<', new Date(edit.editedAt))]))
+          .where(sql<boolean>`not exists (select 1 from contacts ec where ec.id::text = messages.author_id and ec.erased_at is not null)`)
           .executeTakeFirst();
         applied += Number(result.numUpdatedRows);
       }

@@ -20,7 +20,7 @@ import { temporal } from '@temporalio/proto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { signStaffToken } from '../../api/auth';
-import { previousErase, type RecordedErase } from '../../db/contact-erase';
+import { ERASED_TEXT, previousErase, type RecordedErase } from '../../db/contact-erase';
 import type { ContactChangeBroadcastInput } from '../../activities/contact-change-broadcast';
 import { CONTACT_CHANGE_BROADCAST_WORKFLOW_TYPE, contactEraseBroadcastWorkflowId } from '../../workflows/contact-change-broadcast';
 import { conversationIdFor } from '../../domain/routing';
@@ -480,6 +480,28 @@ describe('DELETE /v1/contacts/:id: a later SMS / Telegram message into a run tha
       identities: [{ kind: 'telegram', address: String(chatId) }],
     });
     expect((await runOf(conversationId).describe()).runId).toBe(runId);
+  });
+
+  test('Telegram: an edit of an erased message, sent after the erase, leaves the tombstone', async () => {
+    const chatId = 7_000_000_000 + Math.floor(Math.random() * 1_000_000_000);
+    const conversationId = conversationIdFor(h.org.orgId, h.org.telegramChannelId, String(chatId));
+    const messageId = 4242;
+    expect((await h.telegramWebhook(h.telegram.update({ chatId, messageId, firstName: 'Tomás', text: 'Mi dirección' }))).status).toBe(200);
+    await h.waitFor(async () => (await messagesOf(conversationId)).length === 1, 'the first message');
+    const { standInId } = await eraseThenStaffCommand(conversationId);
+
+    // the customer edits the erased message, then writes again: the edit is applied (or skipped) before the new message is recorded
+    const edit = h.telegram.update({ chatId, messageId, firstName: 'Tomás', text: 'Mi dirección nueva', edit: true });
+    expect((await h.telegramWebhook(edit)).status).toBe(200);
+    expect((await h.telegramWebhook(h.telegram.update({ chatId, firstName: 'Tomás', text: 'Hola' }))).status).toBe(200);
+    await expectFreshContact(conversationId, String(chatId), standInId, 'Hola');
+    const [erased] = await h.db
+      .selectFrom('messages')
+      .select(['text', 'author_id', 'edited_at'])
+      .where('conversation_id', '=', conversationId)
+      .orderBy('seq')
+      .execute();
+    expect(erased).toEqual({ text: ERASED_TEXT, author_id: standInId, edited_at: null });
   });
 
   test('a run started by the same number after the erase is left alone by that erase’s contactErased delivered again', async () => {
