@@ -8,19 +8,18 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import request from 'supertest';
 import type { AiDraft } from '../../domain/ai-assistant';
 import { chatCompletionBody } from '../../scripts/openai-standin';
-import { startEmbeddedTemporal, type EmbeddedTemporal } from '../../scripts/embedded-temporal';
 import { type ConversationWorkflowInput, conversationWorkflowId } from '../../workflows/conversation/contract';
-import { createHarness, type Harness, randomPhone } from '../support/harness';
+import { type EarlyContinueAsNewHarness, harnessWithEarlyContinueAsNew } from '../support/early-continue-as-new';
+import { type Harness, randomPhone } from '../support/harness';
 
-let temporal: EmbeddedTemporal;
+let env: EarlyContinueAsNewHarness | undefined;
 let h: Harness;
 beforeAll(async () => {
-  temporal = await startEmbeddedTemporal({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } });
-  h = await createHarness({ temporalAddress: temporal.address, openai: true });
+  env = await harnessWithEarlyContinueAsNew({ openai: true });
+  h = env.h;
 });
 afterAll(async () => {
-  await h?.close();
-  await temporal?.stop();
+  await env?.close();
 });
 
 const MODEL = 'gpt-4o-mini';

@@ -3,19 +3,18 @@
  * (`limit.historyCount.suggestContinueAsNew`), and typed search attributes visible to operators.
  */
 import request from 'supertest';
-import { startEmbeddedTemporal, type EmbeddedTemporal } from '../../scripts/embedded-temporal';
 import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
-import { createHarness, type Harness, randomPhone } from '../support/harness';
+import { type EarlyContinueAsNewHarness, harnessWithEarlyContinueAsNew } from '../support/early-continue-as-new';
+import { type Harness, randomPhone } from '../support/harness';
 
-let temporal: EmbeddedTemporal;
+let env: EarlyContinueAsNewHarness | undefined;
 let h: Harness;
 beforeAll(async () => {
-  temporal = await startEmbeddedTemporal({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } });
-  h = await createHarness({ temporalAddress: temporal.address });
+  env = await harnessWithEarlyContinueAsNew();
+  h = env.h;
 });
 afterAll(async () => {
-  await h?.close();
-  await temporal?.stop();
+  await env?.close();
 });
 
 test('state, dedupe memory and pending work survive continue-as-new', async () => {

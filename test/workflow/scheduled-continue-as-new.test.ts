@@ -4,19 +4,18 @@
  * run, which sends the due one at its instant and still honours a cancel of the other.
  */
 import request from 'supertest';
-import { startEmbeddedTemporal, type EmbeddedTemporal } from '../../scripts/embedded-temporal';
 import { conversationWorkflowId } from '../../workflows/conversation/contract';
-import { createHarness, type Harness, randomPhone } from '../support/harness';
+import { type EarlyContinueAsNewHarness, harnessWithEarlyContinueAsNew } from '../support/early-continue-as-new';
+import { type Harness, randomPhone } from '../support/harness';
 
-let temporal: EmbeddedTemporal;
+let env: EarlyContinueAsNewHarness | undefined;
 let h: Harness;
 beforeAll(async () => {
-  temporal = await startEmbeddedTemporal({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } });
-  h = await createHarness({ temporalAddress: temporal.address });
+  env = await harnessWithEarlyContinueAsNew();
+  h = env.h;
 });
 afterAll(async () => {
-  await h?.close();
-  await temporal?.stop();
+  await env?.close();
 });
 
 test('scheduled replies survive continue-as-new: the next run sends one at its instant and cancels the other', async () => {

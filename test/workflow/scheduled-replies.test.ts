@@ -5,6 +5,7 @@
  */
 import request from 'supertest';
 import { conversationWorkflowId } from '../../workflows/conversation/contract';
+import { receiveAndWait } from '../support/receive';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 
 let h: Harness;
@@ -29,15 +30,7 @@ const sentWith = (text: string) =>
   h.twilioStub!.requests.filter((r) => r.method === 'POST' && /\/Messages\.json$/.test(r.path) && r.form.Body === text);
 
 /** Posts an inbound message and waits until the workflow has recorded it. */
-async function receive(from: string, body: string, opts: { whatsapp?: boolean } = {}): Promise<string> {
-  const id = h.conversationIdOf(from, opts.whatsapp ? 'whatsapp' : 'sms');
-  const count = async () =>
-    (await h.db.selectFrom('messages').select('id').where('conversation_id', '=', id).where('direction', '=', 'inbound').execute()).length;
-  const n = await count();
-  expect((await h.inbound({ from, body, whatsapp: opts.whatsapp })).status).toBe(200);
-  await h.waitFor(async () => (await count()) > n, 'inbound recorded');
-  return id;
-}
+const receive = (from: string, body: string, opts: { whatsapp?: boolean } = {}) => receiveAndWait(h, from, body, opts);
 
 /** Advances the test server's clock until `targetMs` (epoch ms, test-server time). */
 async function sleepUntil(targetMs: number): Promise<void> {

@@ -9,6 +9,7 @@ import request from 'supertest';
 import { addBusinessMs, type BusinessCalendar } from '../../domain/business-time';
 import { conversationWorkflowId } from '../../workflows/conversation/contract';
 import { slaSettingsBroadcastWorkflowId } from '../../workflows/sla-settings-broadcast';
+import { receiveAndWait } from '../support/receive';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 
 let h: Harness;
@@ -44,24 +45,7 @@ async function putSettings(body: object): Promise<void> {
 }
 
 /** Posts an inbound SMS and waits until it is recorded; returns the conversation id. */
-async function receive(from: string, body: string): Promise<string> {
-  const id = h.conversationIdOf(from);
-  const count = async () =>
-    Number(
-      (
-        await h.db
-          .selectFrom('messages')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('conversation_id', '=', id)
-          .where('direction', '=', 'inbound')
-          .executeTakeFirst()
-      )?.n ?? 0,
-    );
-  const n = await count();
-  expect((await h.inbound({ from, body })).status).toBe(200);
-  await h.waitFor(async () => (await count()) > n, 'inbound recorded');
-  return id;
-}
+const receive = (from: string, body: string) => receiveAndWait(h, from, body);
 
 async function sleepUntil(targetMs: number): Promise<void> {
   const now = await h.env!.currentTimeMs();

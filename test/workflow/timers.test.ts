@@ -5,6 +5,7 @@
  */
 import request from 'supertest';
 import { conversationWorkflowId, getStateQuery } from '../../workflows/conversation/contract';
+import { receiveAndWait } from '../support/receive';
 import { createHarness, type Harness, randomPhone } from '../support/harness';
 
 let h: Harness;
@@ -22,28 +23,12 @@ async function conversationRow(id: string) {
   return h.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Posts an inbound message and waits until the workflow has recorded it. */
+/** Posts an inbound message and waits until the workflow has recorded it and saved the conversation row. */
 async function receive(from: string, body: string, opts: { whatsapp?: boolean } = {}): Promise<string> {
   const id = h.conversationIdOf(from, opts.whatsapp ? 'whatsapp' : 'sms');
   const before = (await conversationRow(id))?.last_customer_message_at?.getTime() ?? 0;
-  const count = async () =>
-    Number(
-      (
-        await h.db
-          .selectFrom('messages')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('conversation_id', '=', id)
-          .where('direction', '=', 'inbound')
-          .executeTakeFirst()
-      )?.n ?? 0,
-    );
-  const n = await count();
-  const res = await h.inbound({ from, body, whatsapp: opts.whatsapp });
-  expect(res.status).toBe(200);
-  await h.waitFor(
-    async () => (await count()) > n && ((await conversationRow(id))?.last_customer_message_at?.getTime() ?? 0) >= before,
-    'inbound recorded',
-  );
+  await receiveAndWait(h, from, body, opts);
+  await h.waitFor(async () => ((await conversationRow(id))?.last_customer_message_at?.getTime() ?? 0) >= before, 'conversation row saved');
   return id;
 }
 
