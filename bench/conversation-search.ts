@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { type ConversationFilters, listConversations } from '../db/queries';
-import { timeCalls, withScratchDatabase } from './scratch-db';
+import { seedReadsAndStars, timeCalls, withScratchDatabase } from './scratch-db';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const keep = process.argv.includes('--keep');
@@ -49,12 +49,7 @@ async function main(): Promise<void> {
         ${pick} || ' ' || ${pick} || ' ' || md5(random()::text) || ' lorem ipsum dolor sit amet ' || ${pick}, now()
       from conversations c, generate_series(1, ${PER}) g where c.org_id = ${orgId}`.execute(db);
     // the bench user has read half of the conversations to their end and starred 1 %
-    await sql`insert into conversation_reads (conversation_id, staff_id, last_read_seq)
-      select c.id, ${staffId}, (select max(seq) from messages m where m.conversation_id = c.id)
-      from conversations c where c.org_id = ${orgId} and random() < 0.5`.execute(db);
-    await sql`insert into conversation_stars (conversation_id, staff_id)
-      select c.id, ${staffId} from conversations c where c.org_id = ${orgId} and random() < 0.01`.execute(db);
-    await sql`vacuum analyze`.execute(db);
+    await seedReadsAndStars(db, orgId, staffId);
     console.log(`seeded ${N} conversations, ${N * PER} messages in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     const cases: [string, ConversationFilters][] = [

@@ -2,6 +2,7 @@
  * What the database benchmarks share: a scratch database of their own (created, migrated, dropped at
  * the end unless kept) and timing of repeated calls.
  */
+import { sql } from 'kysely';
 import { Pool } from 'pg';
 import { createDatabaseIfMissing, createDb, type Db, migrateToLatest } from '../db/client';
 
@@ -50,4 +51,17 @@ export async function timeCalls(fn: () => Promise<unknown>, runs: number, warmUp
   times.sort((a, b) => a - b);
   const at = (p: number) => times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)]!;
   return { p50: at(50), p99: at(99), max: times.at(-1)! };
+}
+
+/**
+ * The bench user's per-person state over org `orgId`'s seeded conversations: half of them read to
+ * their end (`conversation_reads`), 1 % starred; then `vacuum analyze` so plans see the seeded sizes.
+ */
+export async function seedReadsAndStars(db: Db, orgId: string, staffId: string): Promise<void> {
+  await sql`insert into conversation_reads (conversation_id, staff_id, last_read_seq)
+    select c.id, ${staffId}, (select max(seq) from messages m where m.conversation_id = c.id)
+    from conversations c where c.org_id = ${orgId} and random() < 0.5`.execute(db);
+  await sql`insert into conversation_stars (conversation_id, staff_id)
+    select c.id, ${staffId} from conversations c where c.org_id = ${orgId} and random() < 0.01`.execute(db);
+  await sql`vacuum analyze`.execute(db);
 }

@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { BUILTIN_VIEW_KEYS, BUILTIN_VIEWS, conversationFiltersOf, queryFormOf, ViewFilters } from '../api/conversation-view-schemas';
 import type { Db } from '../db/client';
-import { type Timings, timeCalls, withScratchDatabase } from './scratch-db';
+import { seedReadsAndStars, type Timings, timeCalls, withScratchDatabase } from './scratch-db';
 import { countSavedViews, countSavedViewsSql, listSavedViews, replaceViewLists } from '../db/saved-views';
 import { ViewCounter } from '../db/view-counts/counter';
 
@@ -99,12 +99,7 @@ async function seed(db: Db, orgId: string, staffIds: string[], teamIds: string[]
     select gen_random_uuid(), ${orgId}, c.id, case when random() < 0.6 then 'inbound' else 'outbound' end, 'customer',
       'hello ' || md5(random()::text), now()
     from conversations c, generate_series(1, ${PER}) g where c.org_id = ${orgId}`.execute(db);
-  await sql`insert into conversation_reads (conversation_id, staff_id, last_read_seq)
-    select c.id, ${me}, (select max(seq) from messages m where m.conversation_id = c.id)
-    from conversations c where c.org_id = ${orgId} and random() < 0.5`.execute(db);
-  await sql`insert into conversation_stars (conversation_id, staff_id)
-    select c.id, ${me} from conversations c where c.org_id = ${orgId} and random() < 0.01`.execute(db);
-  await sql`vacuum analyze`.execute(db);
+  await seedReadsAndStars(db, orgId, me!);
 }
 
 /** The 16 custom views (query form); with the 4 built-ins, 20. */
